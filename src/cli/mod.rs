@@ -1,0 +1,104 @@
+//! The command line: clap definitions and one function per command. Only
+//! commands that work are listed; each returns the process exit code.
+
+mod check;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+
+pub use check::{CheckArgs, OutputFormat};
+
+/// Exit code: the command did what was asked and found nothing wrong.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: a runbook has errors (or warnings under `--deny-warnings`).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: the command line itself is wrong (clap uses it too).
+pub const EXIT_USAGE: u8 = 2;
+
+/// dr-drill: disaster-recovery runbooks for AWS, checked, run, timed and
+/// reported.
+#[derive(Debug, Parser)]
+#[command(name = "dr-drill", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// When to colour output. `auto` colours a terminal unless NO_COLOR is set.
+    #[arg(long, global = true, value_enum, default_value_t = ColorMode::Auto)]
+    pub color: ColorMode,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check runbooks (files or directories of *.toml) before a drill.
+    ///
+    /// Exit status: 0 clean, 1 errors (or warnings with --deny-warnings),
+    /// 2 usage.
+    Check(CheckArgs),
+    /// Print the JSON Schema of the runbook format (for editors).
+    Schema,
+    /// Print a shell completion script, e.g. `dr-drill completions bash`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Colour choice for human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorMode {
+    /// Colour when writing to a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorMode {
+    /// Whether to colour standard output.
+    pub fn for_stdout(self) -> bool {
+        match self {
+            ColorMode::Always => true,
+            ColorMode::Never => false,
+            ColorMode::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
+/// Runs a parsed command line. A reader that goes away (`| head`) ends the
+/// command quietly, as it does for any Unix tool.
+pub fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
+    match dispatch(cli) {
+        Err(e) if is_broken_pipe(&e) => Ok(ExitCode::from(EXIT_OK)),
+        other => other,
+    }
+}
+
+fn is_broken_pipe(e: &color_eyre::Report) -> bool {
+    e.chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
+    match cli.command {
+        Command::Check(args) => check::run(&args, cli.color.for_stdout()),
+        Command::Schema => {
+            std::io::stdout().write_all(crate::runbook::schema::json_schema().as_bytes())?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "dr-drill", &mut script);
+            std::io::stdout().write_all(&script)?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
+    }
+}

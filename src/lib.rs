@@ -1,0 +1,8 @@
+//! dr-drill: a terminal console for disaster-recovery restores on AWS.
+//!
+//! The library holds everything but the process edge: `runbook` turns TOML
+//! into a validated step graph; `cli` is the command line on top of it.
+//! Modules other than the terminal UI never touch the terminal.
+
+pub mod cli;
+pub mod runbook;

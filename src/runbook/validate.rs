@@ -1,0 +1,607 @@
+//! Checks that need the whole runbook: ids, the `needs` graph, phases,
+//! templates (data must flow along the graph), modes and cleanup, and the
+//! warnings that save a drill from a surprise.
+
+use std::collections::{HashMap, HashSet};
+
+use super::diagnostic::{Code, Diagnostic, did_you_mean};
+use super::kinds::Action;
+use super::model::{FORMAT_VERSION, Mode, Runbook, Span, Spanned, Step};
+use super::template::{self, RUN_VARS, Var};
+
+/// Appends every finding about `rb` (parsed from `source`) to `out`.
+pub fn validate(rb: &Runbook, source: &str, out: &mut Vec<Diagnostic>) {
+    let mut v = Validator { rb, source, out };
+    v.header();
+    v.params();
+    let phases = v.phases();
+    let index = v.step_ids();
+    v.step_fields(&phases, &index);
+    v.needs(&index);
+    v.templates(&index);
+    v.rto();
+}
+
+struct Validator<'a> {
+    rb: &'a Runbook,
+    source: &'a str,
+    out: &'a mut Vec<Diagnostic>,
+}
+
+const ID_HELP: &str = "ids use lowercase letters, digits, `-` and `_`, and start with a letter";
+
+fn valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+impl<'a> Validator<'a> {
+    fn push(&mut self, d: Diagnostic) {
+        self.out.push(d);
+    }
+
+    fn check_id(&mut self, what: &str, id: &Spanned<String>) {
+        if !valid_id(&id.value) {
+            self.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    id.span,
+                    format!("{what} id `{}` is not a valid id", id.value),
+                )
+                .with_help(ID_HELP),
+            );
+        }
+    }
+
+    fn header(&mut self) {
+        let h = &self.rb.runbook;
+        if let Some(format) = &h.format {
+            if format.value != FORMAT_VERSION {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        format.span,
+                        format!("runbook format {} is not supported by this dr-drill", format.value),
+                    )
+                    .with_help(format!("this build reads format {FORMAT_VERSION}; upgrade dr-drill or rewrite the runbook")),
+                );
+            }
+        }
+        self.check_id("runbook", &h.id);
+    }
+
+    fn params(&mut self) {
+        for p in &self.rb.params {
+            if let (Some(default), false) = (&p.default, p.choices.is_empty()) {
+                if !p.choices.iter().any(|c| c.value == default.value) {
+                    let choices: Vec<&str> = p.choices.iter().map(|c| c.value.as_str()).collect();
+                    self.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            default.span,
+                            format!(
+                                "the default of `{}` is not one of its choices",
+                                p.name.value
+                            ),
+                        )
+                        .with_help(format!("use one of: {}", choices.join(", "))),
+                    );
+                }
+            }
+            if p.required && p.default.is_some() {
+                self.push(
+                    Diagnostic::error(
+                        Code::Conflict,
+                        p.name.span,
+                        format!("parameter `{}` is required and also has a default", p.name.value),
+                    )
+                    .with_help("remove `required = true` (the default makes a value certain) or remove the default"),
+                );
+            }
+            if p.secret && p.default.is_some() {
+                self.push(
+                    Diagnostic::warning(
+                        Code::SecretDefault,
+                        p.name.span,
+                        format!("secret parameter `{}` has a default written in the runbook", p.name.value),
+                    )
+                    .with_help("give secrets at run time (the start form, or --param / an environment variable), not in the file"),
+                );
+            }
+        }
+    }
+
+    fn phases(&mut self) -> HashMap<&'a str, Span> {
+        let rb: &'a Runbook = self.rb;
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for phase in &rb.phases {
+            self.check_id("phase", &phase.id);
+            if let Some(first) = seen.insert(&phase.id.value, phase.id.span) {
+                self.push(
+                    Diagnostic::error(
+                        Code::DuplicateId,
+                        phase.id.span,
+                        format!("phase `{}` is declared twice", phase.id.value),
+                    )
+                    .with_label("declared again here")
+                    .with_note(first, "first declared here")
+                    .with_help("give each phase its own id"),
+                );
+            }
+        }
+        let used: HashSet<&str> = rb
+            .steps
+            .iter()
+            .filter_map(|s| s.phase.as_ref())
+            .map(|p| p.value.as_str())
+            .collect();
+        // A misspelt phase on a step leaves its phase empty: the unknown-phase
+        // error says it all, so hold the empty-phase warnings back then.
+        if used.iter().any(|u| !seen.contains_key(u)) {
+            return seen;
+        }
+        for phase in &rb.phases {
+            if !used.contains(phase.id.value.as_str()) {
+                self.push(
+                    Diagnostic::warning(
+                        Code::EmptyPhase,
+                        phase.id.span,
+                        format!("phase `{}` has no steps", phase.id.value),
+                    )
+                    .with_help(format!(
+                        "add `phase = \"{}\"` to its steps, or remove the phase",
+                        phase.id.value
+                    )),
+                );
+            }
+        }
+        seen
+    }
+
+    fn step_ids(&mut self) -> HashMap<&'a str, usize> {
+        let rb: &'a Runbook = self.rb;
+        let mut index: HashMap<&str, usize> = HashMap::with_capacity(rb.steps.len());
+        for (i, step) in rb.steps.iter().enumerate() {
+            self.check_id("step", &step.id);
+            if let Some(&first) = index.get(step.id.value.as_str()) {
+                self.push(
+                    Diagnostic::error(
+                        Code::DuplicateId,
+                        step.id.span,
+                        format!("step `{}` is declared twice", step.id.value),
+                    )
+                    .with_label("declared again here")
+                    .with_note(rb.steps[first].id.span, "first declared here")
+                    .with_help("give each step its own id"),
+                );
+            } else {
+                index.insert(&step.id.value, i);
+            }
+        }
+        index
+    }
+
+    fn step_fields(&mut self, phases: &HashMap<&str, Span>, index: &HashMap<&str, usize>) {
+        let rb = self.rb;
+        let mut ends_rto: Option<&Step> = None;
+        for step in &rb.steps {
+            if let Some(phase) = &step.phase {
+                if !phases.contains_key(phase.value.as_str()) {
+                    let declared: Vec<&str> =
+                        rb.phases.iter().map(|p| p.id.value.as_str()).collect();
+                    let help = match did_you_mean(&phase.value, declared.iter().copied()) {
+                        Some(close) => format!("did you mean `{close}`?"),
+                        None if declared.is_empty() => {
+                            format!("declare it: [[phase]] id = \"{}\"", phase.value)
+                        }
+                        None => format!(
+                            "declare it with [[phase]], or use one of: {}",
+                            declared.join(", ")
+                        ),
+                    };
+                    self.push(
+                        Diagnostic::error(
+                            Code::UnknownPhase,
+                            phase.span,
+                            format!(
+                                "step `{}` names unknown phase `{}`",
+                                step.id.value, phase.value
+                            ),
+                        )
+                        .with_help(help),
+                    );
+                }
+            }
+            if let Some(retry) = &step.retry {
+                if retry.attempts.value == 0 {
+                    self.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            retry.attempts.span,
+                            "`attempts` counts the first try and must be at least 1",
+                        )
+                        .with_help("write `attempts = 3` for the first try and two retries"),
+                    );
+                }
+            }
+            if step.ends_rto {
+                if step.cleanup {
+                    self.push(
+                        Diagnostic::error(Code::Conflict, step.id.span, format!("cleanup step `{}` cannot end the RTO clock", step.id.value))
+                            .with_help("cleanup happens after recovery; mark the step that restores service with `ends_rto = true`"),
+                    );
+                }
+                if let Some(first) = ends_rto {
+                    self.push(
+                        Diagnostic::error(Code::Conflict, step.id.span, "more than one step has `ends_rto = true`")
+                            .with_note(first.id.span, "this step ends the RTO clock too")
+                            .with_help("the RTO clock stops once: keep `ends_rto` on the step that restores service"),
+                    );
+                } else {
+                    ends_rto = Some(step);
+                }
+            }
+            if let Action::Manual(m) = &step.action {
+                if m.question.is_none() {
+                    if let Some(first) = m.choices.first() {
+                        self.push(
+                            Diagnostic::error(
+                                Code::Conflict,
+                                first.span,
+                                "`choices` without a `question`",
+                            )
+                            .with_help("add `question = \"...\"` that these choices answer"),
+                        );
+                    }
+                }
+            }
+            if let (Action::Wait(w), None) = (&step.action, &step.timeout) {
+                if w.run.is_some() {
+                    self.push(
+                        Diagnostic::warning(
+                            Code::WaitWithoutTimeout,
+                            step.id.span,
+                            format!("wait step `{}` has no timeout", step.id.value),
+                        )
+                        .with_label("this probe may be polled forever")
+                        .with_help("add `timeout = \"30m\"` (or what the wait can take at most)"),
+                    );
+                }
+            }
+            if step.is_destructive() && step.confirm_text().is_none() {
+                self.push(
+                    Diagnostic::warning(
+                        Code::NoConfirmText,
+                        step.id.span,
+                        format!("destructive step `{}` has no confirm text", step.id.value),
+                    )
+                    .with_label("the operator will have to type the step id")
+                    .with_help("add `confirm = \"...\"` naming what is destroyed, e.g. the table or vault name"),
+                );
+            }
+            for need in &step.needs {
+                if let Some(&dep) = index.get(need.value.as_str()) {
+                    self.mode_and_cleanup(step, need, &rb.steps[dep]);
+                }
+            }
+        }
+    }
+
+    /// A step must not depend on one that will not run when it runs.
+    fn mode_and_cleanup(&mut self, step: &Step, need: &Spanned<String>, dep: &Step) {
+        if !step.cleanup && dep.cleanup {
+            self.push(
+                Diagnostic::error(Code::Conflict, need.span, format!("step `{}` needs cleanup step `{}`", step.id.value, dep.id.value))
+                    .with_help("cleanup steps run after all others; mark this step `cleanup = true` too, or drop the dependency"),
+            );
+        }
+        for mode in [Mode::Drill, Mode::Incident] {
+            if step.runs_in(mode) && !dep.runs_in(mode) {
+                self.push(
+                    Diagnostic::error(
+                        Code::Conflict,
+                        need.span,
+                        format!(
+                            "step `{}` runs in {} mode but needs `{}`, which runs only in {} mode",
+                            step.id.value,
+                            mode.as_str(),
+                            dep.id.value,
+                            dep.only_in.as_ref().map_or("", |m| m.value.as_str())
+                        ),
+                    )
+                    .with_help(format!(
+                        "add `only_in = \"{}\"` to `{}` as well, or drop the dependency",
+                        dep.only_in.as_ref().map_or("", |m| m.value.as_str()),
+                        step.id.value
+                    )),
+                );
+                break;
+            }
+        }
+    }
+
+    /// Checks `needs` references and, when they all resolve, looks for a
+    /// cycle.
+    fn needs(&mut self, index: &HashMap<&str, usize>) {
+        let steps = &self.rb.steps;
+        let mut ok = true;
+        for step in steps {
+            for need in &step.needs {
+                if need.value == step.id.value {
+                    ok = false;
+                    self.push(
+                        Diagnostic::error(
+                            Code::Cycle,
+                            need.span,
+                            format!("step `{}` needs itself", step.id.value),
+                        )
+                        .with_help("remove it from its own `needs`"),
+                    );
+                } else if !index.contains_key(need.value.as_str()) {
+                    ok = false;
+                    let help = match did_you_mean(&need.value, index.keys().copied()) {
+                        Some(close) => format!("did you mean `{close}`?"),
+                        None => "name the id of a step declared in this runbook".to_string(),
+                    };
+                    self.push(
+                        Diagnostic::error(
+                            Code::UnknownStep,
+                            need.span,
+                            format!(
+                                "step `{}` needs unknown step `{}`",
+                                step.id.value, need.value
+                            ),
+                        )
+                        .with_help(help),
+                    );
+                }
+            }
+        }
+        if !ok {
+            return;
+        }
+        if let Some(cycle) = find_cycle(steps, index) {
+            {
+                let path: Vec<&str> = cycle
+                    .iter()
+                    .chain(cycle.first())
+                    .map(|&i| steps[i].id.value.as_str())
+                    .collect();
+                let first = &steps[cycle[0]];
+                let mut d = Diagnostic::error(
+                    Code::Cycle,
+                    first.id.span,
+                    format!("the steps form a cycle: {}", path.join(" -> ")),
+                )
+                .with_label("this step is part of the cycle")
+                .with_help("a step cannot wait for itself; remove one of these `needs` entries");
+                let closed: Vec<usize> = cycle.iter().chain(cycle.first()).copied().collect();
+                for pair in closed.windows(2) {
+                    let (from, to) = (&steps[pair[0]], &steps[pair[1]]);
+                    if let Some(n) = to.needs.iter().find(|n| n.value == from.id.value) {
+                        d = d.with_note(
+                            n.span,
+                            format!("`{}` needs `{}`", to.id.value, from.id.value),
+                        );
+                    }
+                }
+                self.push(d);
+            }
+        }
+    }
+
+    fn templates(&mut self, index: &HashMap<&str, usize>) {
+        let rb = self.rb;
+        let mut ancestors: HashMap<usize, HashSet<usize>> = HashMap::new();
+        for (si, step) in rb.steps.iter().enumerate() {
+            for text in &step.templated {
+                let refs = match template::references(&text.value) {
+                    Ok(refs) => refs,
+                    Err(e) => {
+                        let span = self.locate(text.span, &text.value[e.range.clone()]);
+                        self.push(
+                            Diagnostic::error(Code::Template, span, e.message).with_help(e.help),
+                        );
+                        continue;
+                    }
+                };
+                for (var, range) in refs {
+                    let span = self.locate(text.span, &text.value[range]);
+                    if let Some(d) = self.check_var(si, step, &var, span, index, &mut ancestors) {
+                        self.push(d);
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_var(
+        &self,
+        si: usize,
+        step: &Step,
+        var: &Var,
+        span: Span,
+        index: &HashMap<&str, usize>,
+        ancestors: &mut HashMap<usize, HashSet<usize>>,
+    ) -> Option<Diagnostic> {
+        let rb = self.rb;
+        let error = |message: String, help: String| {
+            Some(Diagnostic::error(Code::Template, span, message).with_help(help))
+        };
+        match var {
+            Var::Param(name) => {
+                if rb.param(name).is_some() {
+                    return None;
+                }
+                let names = rb.params.iter().map(|p| p.name.value.as_str());
+                let help = match did_you_mean(name, names) {
+                    Some(close) => format!("did you mean `params.{close}`?"),
+                    None => format!("declare it under [params]: {name} = {{ default = \"...\" }}"),
+                };
+                error(
+                    format!("`{{{{ params.{name} }}}}` names an unknown parameter"),
+                    help,
+                )
+            }
+            Var::Run(name) => {
+                if RUN_VARS.contains(&name.as_str()) {
+                    return None;
+                }
+                error(
+                    format!("`{{{{ run.{name} }}}}` is not a run variable"),
+                    format!("the run variables are: {}", RUN_VARS.join(", ")),
+                )
+            }
+            Var::StepOutput {
+                step: target,
+                output,
+            } => {
+                let Some(&ti) = index.get(target.as_str()) else {
+                    let help = match did_you_mean(target, index.keys().copied()) {
+                        Some(close) => format!("did you mean `steps.{close}`?"),
+                        None => "name a step declared in this runbook".to_string(),
+                    };
+                    return error(
+                        format!("`{{{{ steps.{target}.{output} }}}}` names an unknown step"),
+                        help,
+                    );
+                };
+                let upstream = step.needs.iter().any(|n| n.value == *target)
+                    || ancestors
+                        .entry(si)
+                        .or_insert_with(|| ancestors_of(si, &rb.steps, index))
+                        .contains(&ti);
+                if !upstream {
+                    return error(
+                        format!(
+                            "step `{}` reads `steps.{target}.{output}`, but `{target}` is not upstream of it",
+                            step.id.value
+                        ),
+                        format!(
+                            "data flows along the graph: add `{target}` to this step's `needs` (or to a step it needs)"
+                        ),
+                    );
+                }
+                let outputs = rb.steps[ti].action.outputs();
+                if outputs.contains(&output.as_str()) {
+                    return None;
+                }
+                let kind = rb.steps[ti].action.kind();
+                let mut help = match did_you_mean(output, outputs.iter().copied()) {
+                    Some(close) => format!("did you mean `steps.{target}.{close}`? "),
+                    None => String::new(),
+                };
+                if matches!(rb.steps[ti].action, Action::Shell(_)) {
+                    help.push_str(&format!(
+                        "declare it on `{target}`: outputs = [\"{output}\"]; it has: {}",
+                        outputs.join(", ")
+                    ));
+                } else {
+                    help.push_str(&format!(
+                        "a `{kind}` step has the outputs: {}",
+                        outputs.join(", ")
+                    ));
+                }
+                error(
+                    format!("step `{target}` ({kind}) has no output `{output}`"),
+                    help,
+                )
+            }
+        }
+    }
+
+    /// The span of `needle` inside the string written at `span`, or the
+    /// whole string when escapes make the raw text differ.
+    fn locate(&self, span: Span, needle: &str) -> Span {
+        let raw = self.source.get(span.start..span.end).unwrap_or("");
+        match raw.find(needle) {
+            Some(i) => Span::new(span.start + i, span.start + i + needle.len()),
+            None => span,
+        }
+    }
+
+    fn rto(&mut self) {
+        let rb = self.rb;
+        if let Some(rto) = &rb.runbook.rto {
+            if !rb.steps.iter().any(|s| s.ends_rto) {
+                self.push(
+                    Diagnostic::warning(
+                        Code::NoRtoEnd,
+                        rto.span,
+                        "an RTO target is set but no step ends the RTO clock",
+                    )
+                    .with_label("the RTO cannot be measured")
+                    .with_help("mark the step that restores service with `ends_rto = true`"),
+                );
+            }
+        }
+    }
+}
+
+fn ancestors_of(start: usize, steps: &[Step], index: &HashMap<&str, usize>) -> HashSet<usize> {
+    let mut seen = HashSet::new();
+    let mut stack = vec![start];
+    while let Some(i) = stack.pop() {
+        for need in &steps[i].needs {
+            if let Some(&d) = index.get(need.value.as_str()) {
+                if seen.insert(d) {
+                    stack.push(d);
+                }
+            }
+        }
+    }
+    seen
+}
+
+/// A cycle in the `needs` graph, as step indexes in dependency order
+/// (each needs the one before it, the first needs the last).
+fn find_cycle(steps: &[Step], index: &HashMap<&str, usize>) -> Option<Vec<usize>> {
+    // Kahn's algorithm: what remains after peeling ready steps is cyclic.
+    let n = steps.len();
+    let mut indegree = vec![0usize; n];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, step) in steps.iter().enumerate() {
+        for need in &step.needs {
+            if let Some(&d) = index.get(need.value.as_str()) {
+                indegree[i] += 1;
+                dependents[d].push(i);
+            }
+        }
+    }
+    let mut ready: Vec<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
+    let mut done = 0;
+    while let Some(i) = ready.pop() {
+        done += 1;
+        for &j in &dependents[i] {
+            indegree[j] -= 1;
+            if indegree[j] == 0 {
+                ready.push(j);
+            }
+        }
+    }
+    if done == n {
+        return None;
+    }
+    // Walk `needs` edges inside the remainder until a step repeats.
+    let start = (0..n).find(|&i| indegree[i] > 0)?;
+    let mut path = vec![start];
+    let mut position = HashMap::from([(start, 0usize)]);
+    let mut current = start;
+    loop {
+        let next = steps[current]
+            .needs
+            .iter()
+            .filter_map(|need| index.get(need.value.as_str()).copied())
+            .find(|&d| indegree[d] > 0)?;
+        if let Some(&at) = position.get(&next) {
+            let mut cycle = path[at..].to_vec();
+            // `path` follows needs edges; report in dependency order.
+            cycle.reverse();
+            return Some(cycle);
+        }
+        position.insert(next, path.len());
+        path.push(next);
+        current = next;
+    }
+}

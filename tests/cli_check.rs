@@ -1,0 +1,174 @@
+//! `dr-drill check` as a user runs it: exit codes, colour rules, JSON.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn dr_drill() -> Command {
+    let mut cmd = Command::cargo_bin("dr-drill").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR");
+    cmd
+}
+
+#[test]
+fn clean_runbooks_exit_zero() {
+    dr_drill()
+        .args(["check", "runbooks/"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "ok runbooks/cabal-addresses-restore.toml",
+        ))
+        .stdout(predicate::str::contains("0 errors, 0 warnings"));
+}
+
+#[test]
+fn errors_exit_one_and_name_file_line_and_column() {
+    dr_drill()
+        .args(["check", "tests/fixtures/invalid/unknown-step.toml"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "tests/fixtures/invalid/unknown-step.toml:14:11",
+        ))
+        .stdout(predicate::str::contains("did you mean `restore`?"));
+}
+
+#[test]
+fn a_directory_is_searched_and_every_file_reported() {
+    let out = dr_drill()
+        .args(["check", "--format", "json", "tests/fixtures/invalid"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = report["files"].as_array().unwrap();
+    let fixtures = std::fs::read_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/invalid"
+    ))
+    .unwrap()
+    .count();
+    assert_eq!(files.len(), fixtures);
+    assert!(files.iter().all(|f| f["ok"] == false));
+    assert!(report["errors"].as_u64().unwrap() >= fixtures as u64);
+}
+
+#[test]
+fn json_diagnostics_carry_code_position_and_help() {
+    let out = dr_drill()
+        .args([
+            "check",
+            "--format",
+            "json",
+            "tests/fixtures/invalid/unknown-field.toml",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &report["files"][0]["diagnostics"][0];
+    assert_eq!(d["code"], "unknown-field");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["line"], 9);
+    assert_eq!(d["column"], 1);
+    assert_eq!(d["help"], "did you mean `timeout`?");
+}
+
+#[test]
+fn warnings_fail_only_when_denied() {
+    let file = "tests/fixtures/warnings/wait-without-timeout.toml";
+    dr_drill()
+        .args(["check", file])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("1 warning"));
+    dr_drill()
+        .args(["check", "--deny-warnings", file])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    dr_drill().args(["check"]).assert().code(2);
+    dr_drill()
+        .args(["check", "--format", "yaml", "runbooks/"])
+        .assert()
+        .code(2);
+    dr_drill()
+        .args(["check", "no/such/runbook.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no such file or directory: no/such/runbook.toml",
+        ));
+    let empty = tempfile::tempdir().unwrap();
+    dr_drill()
+        .args(["check"])
+        .arg(empty.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no runbooks (*.toml) found"));
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let file = "tests/fixtures/invalid/cycle.toml";
+    // Not a terminal: no colour by default.
+    dr_drill()
+        .args(["check", file])
+        .assert()
+        .stdout(predicate::str::contains("\x1b[").not());
+    dr_drill()
+        .args(["--color", "always", "check", file])
+        .assert()
+        .stdout(predicate::str::contains("\x1b["));
+    dr_drill()
+        .args(["--color", "never", "check", file])
+        .assert()
+        .stdout(predicate::str::contains("\x1b[").not());
+}
+
+#[test]
+fn an_unreadable_file_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("binary.toml");
+    std::fs::write(&path, [0xff, 0xfe, 0x00, 0x01]).unwrap();
+    dr_drill()
+        .arg("check")
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("error[io]: cannot read"));
+}
+
+#[test]
+fn version_help_and_completions_work() {
+    dr_drill()
+        .arg("--version")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with("dr-drill "));
+    dr_drill()
+        .arg("--help")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("check"));
+    for shell in ["bash", "zsh", "fish"] {
+        dr_drill()
+            .args(["completions", shell])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("dr-drill"));
+    }
+}
+
+#[test]
+fn schema_command_prints_the_committed_schema() {
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/runbook.schema.json"
+    ))
+    .unwrap();
+    dr_drill().arg("schema").assert().code(0).stdout(committed);
+}

@@ -1,0 +1,119 @@
+//! The checker never panics: not on arbitrary bytes, not on mutations of
+//! real runbooks. Errors are findings, never crashes.
+
+use dr_drill::runbook::check_str;
+use proptest::prelude::*;
+
+const SHIPPED: &str = include_str!("../runbooks/cabal-addresses-restore.toml");
+
+/// Fragments that tend to reach deep paths: templates, tables, durations.
+const SNIPPETS: &[&str] = &[
+    "{{",
+    "}}",
+    "{{ steps.",
+    "{{ params.",
+    "\"",
+    "\"\"\"",
+    "[[step]]\n",
+    "[[phase]]\n",
+    "[params]\n",
+    "=",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\n",
+    "needs = [\"pick\"]\n",
+    "kind = \"wait\"\n",
+    "timeout = \"0s\"\n",
+    "retry = { attempts = 0 }\n",
+    "id = \"pick\"\n",
+    "ends_rto = true\n",
+    "only_in = \"incident\"\n",
+    "\\u",
+    "é",
+    "2026-11-21T00:00:00Z",
+];
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Delete(usize, usize),
+    Insert(usize, usize),
+    DuplicateLine(usize),
+    SwapLines(usize, usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), 0usize..40).prop_map(|(at, len)| Mutation::Delete(at, len)),
+        (any::<usize>(), 0..SNIPPETS.len()).prop_map(|(at, s)| Mutation::Insert(at, s)),
+        any::<usize>().prop_map(Mutation::DuplicateLine),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines(a, b)),
+    ]
+}
+
+fn apply(text: &str, mutations: &[Mutation]) -> String {
+    let mut text = text.to_string();
+    for m in mutations {
+        let boundary = |t: &str, at: usize| {
+            let mut at = at % (t.len() + 1);
+            while !t.is_char_boundary(at) {
+                at -= 1;
+            }
+            at
+        };
+        match *m {
+            Mutation::Delete(at, len) => {
+                let start = boundary(&text, at);
+                let end = boundary(&text, (start + len).min(text.len()));
+                text.replace_range(start..end.max(start), "");
+            }
+            Mutation::Insert(at, s) => {
+                let at = boundary(&text, at);
+                text.insert_str(at, SNIPPETS[s]);
+            }
+            Mutation::DuplicateLine(i) | Mutation::SwapLines(i, _) if text.lines().count() == 0 => {
+                let _ = i;
+            }
+            Mutation::DuplicateLine(i) => {
+                let mut lines: Vec<&str> = text.lines().collect();
+                let i = i % lines.len();
+                lines.insert(i, lines[i]);
+                text = lines.join("\n");
+            }
+            Mutation::SwapLines(a, b) => {
+                let mut lines: Vec<&str> = text.lines().collect();
+                let n = lines.len();
+                lines.swap(a % n, b % n);
+                text = lines.join("\n");
+            }
+        }
+    }
+    text
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_text_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let checked = check_str(&text);
+        // Every diagnostic renders, whatever its span.
+        for d in &checked.diagnostics {
+            let _ = d.render("fuzz.toml", &text, false);
+        }
+    }
+
+    #[test]
+    fn mutated_runbooks_never_panic(mutations in proptest::collection::vec(mutation(), 1..8)) {
+        let text = apply(SHIPPED, &mutations);
+        let checked = check_str(&text);
+        for d in &checked.diagnostics {
+            let _ = d.render("mutated.toml", &text, false);
+            let _ = d.locate("mutated.toml", &text);
+        }
+        // A runbook comes back only when there is no error.
+        prop_assert_eq!(checked.runbook.is_some(), checked.errors() == 0);
+    }
+}
