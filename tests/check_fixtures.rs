@@ -121,7 +121,7 @@ fn errors_report_line_and_column() {
     let checked = check_str(text);
     let d = &checked.diagnostics[0];
     let located = d.locate("x.toml", text);
-    assert_eq!((located.line, located.column), (Some(9), Some(11)));
+    assert_eq!((located.line, located.column), (Some(9), Some(10)));
 }
 
 #[test]

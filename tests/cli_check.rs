@@ -29,7 +29,7 @@ fn errors_exit_one_and_name_file_line_and_column() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "tests/fixtures/invalid/unknown-step.toml:14:11",
+            "tests/fixtures/invalid/unknown-step.toml:14:10",
         ))
         .stdout(predicate::str::contains("did you mean `restore`?"));
 }

@@ -69,6 +69,34 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code.
+    pub const ALL: &'static [Code] = &[
+        Code::Syntax,
+        Code::Io,
+        Code::UnknownField,
+        Code::MissingField,
+        Code::WrongType,
+        Code::InvalidValue,
+        Code::BadDuration,
+        Code::DuplicateId,
+        Code::UnknownStep,
+        Code::Cycle,
+        Code::UnknownPhase,
+        Code::UnknownKind,
+        Code::Template,
+        Code::Conflict,
+        Code::WaitWithoutTimeout,
+        Code::NoConfirmText,
+        Code::EmptyPhase,
+        Code::NoRtoEnd,
+        Code::SecretDefault,
+    ];
+
+    /// The code called `name`, if there is one.
+    pub fn named(name: &str) -> Option<Code> {
+        Self::ALL.iter().copied().find(|c| c.as_str() == name)
+    }
+
     /// The kebab-case name used in JSON output and in the rendered header.
     pub fn as_str(self) -> &'static str {
         match self {

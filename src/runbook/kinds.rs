@@ -5,12 +5,11 @@
 //! This module describes kinds; running them is the engine's business.
 
 use schemars::JsonSchema;
-use toml_span::Error;
-use toml_span::de_helpers::TableHelper;
+use toml_spanner::{Error, TableHelper};
 
 use super::diagnostic::{Code, did_you_mean};
 use super::model::{
-    Dur, PickPolicy, RestoreTier, Scalar, Spanned, Text, TextMap, custom, fields, invalid,
+    Dur, PickPolicy, RestoreTier, Scalar, Span, Spanned, Text, TextMap, custom, fields, invalid,
 };
 
 /// What running a step can do to the world, for the dry-run plan and the
@@ -51,11 +50,11 @@ macro_rules! actions {
 
             /// Reads the fields of `kind` from the step table. An unknown
             /// kind is reported in `th.errors` and yields `None`.
-            pub(crate) fn read(kind: &Spanned<String>, th: &mut TableHelper<'_>) -> Option<Self> {
+            pub(crate) fn read(kind: &Spanned<String>, th: &mut TableHelper<'_, '_, '_>) -> Option<Self> {
                 match kind.value.as_str() {
                     $( $name => $ty::read(th).map(Action::$variant), )+
                     other => {
-                        th.errors.push(unknown_kind(other, kind.span));
+                        th.ctx.push_error(unknown_kind(other, kind.span));
                         None
                     }
                 }
@@ -69,7 +68,7 @@ macro_rules! actions {
     };
 }
 
-fn unknown_kind(kind: &str, span: toml_span::Span) -> Error {
+fn unknown_kind(kind: &str, span: Span) -> Error {
     let help = match did_you_mean(kind, KINDS.iter().copied()) {
         Some(close) => format!(
             "did you mean `{close}`? The kinds are: {}",
@@ -241,7 +240,7 @@ impl Action {
 
     /// Checks that need more than one field: exactly one of a set, and
     /// value ranges. Reported as errors at the offending field.
-    pub(crate) fn cross_field_errors(&self, step_span: toml_span::Span) -> Vec<Error> {
+    pub(crate) fn cross_field_errors(&self, step_span: Span) -> Vec<Error> {
         let mut errors = Vec::new();
         match self {
             Action::Wait(w) if w.run.is_some() == w.duration.is_some() => {
@@ -456,7 +455,7 @@ fields! {
 }
 
 impl RecoverySource {
-    fn check(&self, step_span: toml_span::Span, errors: &mut Vec<Error>) {
+    fn check(&self, step_span: Span, errors: &mut Vec<Error>) {
         let given = [
             self.backup_vault.is_some(),
             self.table.is_some(),
@@ -476,23 +475,23 @@ impl RecoverySource {
             &self.resource_type,
             &self.resource_arn,
         ];
-        if self.backup_vault.is_none() {
-            if let Some(f) = backup_only.into_iter().flatten().next() {
-                errors.push(invalid(
-                    f.span,
-                    "this field applies to an AWS Backup source only",
-                    "add `backup_vault` or remove it",
-                ));
-            }
+        if self.backup_vault.is_none()
+            && let Some(f) = backup_only.into_iter().flatten().next()
+        {
+            errors.push(invalid(
+                f.span,
+                "this field applies to an AWS Backup source only",
+                "add `backup_vault` or remove it",
+            ));
         }
-        if self.bucket.is_none() {
-            if let Some(f) = [&self.prefix, &self.suffix].into_iter().flatten().next() {
-                errors.push(invalid(
-                    f.span,
-                    "this field applies to an S3 source only",
-                    "add `bucket` or remove it",
-                ));
-            }
+        if self.bucket.is_none()
+            && let Some(f) = [&self.prefix, &self.suffix].into_iter().flatten().next()
+        {
+            errors.push(invalid(
+                f.span,
+                "this field applies to an S3 source only",
+                "add `bucket` or remove it",
+            ));
         }
         if let (Some(r), None) = (&self.dr_region, &self.dr_vault) {
             errors.push(invalid(
@@ -512,8 +511,9 @@ fields! {
         /// `ask` (the operator picks) or `latest`.
         #[serde(default)]
         policy: PickPolicy = def,
-        /// Only points created before this RFC 3339 time (templates allowed).
-        before: Option<Text> = opt,
+        /// Only points created before this time: an RFC 3339 date-time
+        /// (quoted or not) or a template.
+        before: Option<Scalar> = opt,
         /// Fail if the chosen point is older than this (an RPO guard).
         max_age: Option<Spanned<Dur>> = opt,
     }
@@ -625,8 +625,9 @@ fields! {
         source_table: Text = req,
         /// New table to create.
         target_table: Text = req,
-        /// RFC 3339 time to restore to; the latest restorable time if absent.
-        restore_time: Option<Text> = opt,
+        /// Time to restore to: an RFC 3339 date-time (quoted or not) or a
+        /// template; the latest restorable time if absent.
+        restore_time: Option<Scalar> = opt,
         /// Region.
         region: Option<Text> = opt,
     }

@@ -19,7 +19,7 @@ pub use model::{
     Dur, FORMAT_VERSION, Mode, OnFailure, Param, Phase, Runbook, Span, Spanned, Step, Text,
 };
 
-use toml_span::ErrorKind;
+use toml_spanner::ErrorKind;
 
 /// The outcome of checking one runbook text.
 #[derive(Debug)]
@@ -45,18 +45,18 @@ impl Checked {
 /// Parses and validates a runbook's text.
 pub fn check_str(source: &str) -> Checked {
     let mut diagnostics = Vec::new();
-    let parsed = toml_span::parse(source)
-        .map_err(|e| vec![e])
-        .and_then(|mut value| {
-            toml_span::Deserialize::deserialize(&mut value).map_err(|e| e.errors)
-        });
-    let runbook = match parsed {
-        Ok(runbook) => {
-            validate::validate(&runbook, source, &mut diagnostics);
-            Some(runbook)
+    let arena = toml_spanner::Arena::new();
+    let runbook = match toml_spanner::parse(source, &arena) {
+        Ok(mut doc) => {
+            let runbook = Runbook::read(&mut doc);
+            diagnostics.extend(doc.ctx.errors.iter().map(diagnose_toml));
+            if let Some(runbook) = &runbook {
+                validate::validate(runbook, source, &mut diagnostics);
+            }
+            runbook
         }
-        Err(errors) => {
-            diagnostics.extend(errors.into_iter().flat_map(diagnose_toml));
+        Err(e) => {
+            diagnostics.push(diagnose_toml(&e));
             None
         }
     };
@@ -157,115 +157,119 @@ pub fn load(path: &Path) -> Result<(Runbook, CheckedFile), LoadError> {
     }
 }
 
-/// Turns a toml-span error into diagnostics with a help text.
-fn diagnose_toml(e: toml_span::Error) -> Vec<Diagnostic> {
-    let span = e.span;
-    let d = match e.kind {
-        ErrorKind::UnexpectedKeys { keys, expected } => {
-            return keys
-                .into_iter()
-                .map(|(key, key_span)| unknown_field(&key, key_span, &expected))
-                .collect();
-        }
-        ErrorKind::MissingField(field) => Diagnostic::error(Code::MissingField, span, format!("missing field `{field}`"))
-            .with_label(format!("this table needs `{field}`"))
-            .with_help(missing_field_help(field)),
-        ErrorKind::Wanted { expected, found } => {
-            let mut d = Diagnostic::error(Code::WrongType, span, format!("expected {expected}, found {found}"));
-            if found == "string" && expected.contains("bool") {
-                d = d.with_help("write true or false without quotes");
-            } else if found == "string" && expected.contains("integer") {
-                d = d.with_help("write the number without quotes");
-            } else if expected.contains("array") {
-                d = d.with_help("write a list in brackets, e.g. [\"a\", \"b\"]");
-            } else if expected == "a table" {
-                d = d.with_help("write an inline table { key = \"value\" } or a [section]");
-            } else {
-                d = d.with_help(format!("give {expected} here"));
-            }
-            d
-        }
-        ErrorKind::UnexpectedValue { expected, value } => {
-            let value = value.unwrap_or_default();
-            let help = match did_you_mean(&value, expected.iter().copied()) {
-                Some(close) => format!("did you mean `{close}`? Accepted: {}", expected.join(", ")),
-                None => format!("use one of: {}", expected.join(", ")),
-            };
-            Diagnostic::error(Code::InvalidValue, span, format!("`{value}` is not accepted here")).with_help(help)
-        }
+/// Turns a toml-spanner error into a diagnostic with a help text.
+fn diagnose_toml(e: &toml_spanner::Error) -> Diagnostic {
+    let span: Span = e.span().into();
+    let syntax = |message: String, help: &str| {
+        Diagnostic::error(Code::Syntax, span, message).with_help(help)
+    };
+    match e.kind() {
         ErrorKind::Custom(text) => {
             let mut parts = text.splitn(3, '\u{1f}');
             match (parts.next(), parts.next(), parts.next()) {
-                (Some(code), Some(message), Some(help)) => {
-                    Diagnostic::error(code_named(code), span, message).with_help(help)
-                }
-                _ => Diagnostic::error(Code::InvalidValue, span, text.into_owned()),
+                (Some(code), Some(message), Some(help)) => Diagnostic::error(
+                    Code::named(code).unwrap_or(Code::InvalidValue),
+                    span,
+                    message,
+                )
+                .with_help(help),
+                _ => Diagnostic::error(Code::InvalidValue, span, text),
             }
         }
-        ErrorKind::OutOfRange(ty) => Diagnostic::error(Code::InvalidValue, span, format!("number out of range for {ty}"))
-            .with_help("use a smaller, non-negative whole number"),
-        ErrorKind::DuplicateKey { key, first } => Diagnostic::error(Code::Syntax, span, format!("duplicate key `{key}`"))
-            .with_label("set again here")
-            .with_note(first, "first set here")
-            .with_help("a key may be set once per table; remove one of them"),
-        ErrorKind::DuplicateTable { name, first } => Diagnostic::error(Code::Syntax, span, format!("table `[{name}]` is defined twice"))
-            .with_note(first, "first defined here")
-            .with_help("merge the two tables; for a list of steps or phases use [[step]] / [[phase]]"),
-        ErrorKind::UnquotedString => Diagnostic::error(Code::Syntax, span, "a string value must be quoted")
-            .with_help("put the value in double quotes, e.g. id = \"restore\" (times too: \"2026-11-21T00:00:00Z\")"),
-        ErrorKind::UnterminatedString => Diagnostic::error(Code::Syntax, span, "this string is not closed")
-            .with_help("add the closing quote; for text over several lines use triple quotes \"\"\" ... \"\"\""),
-        ErrorKind::InvalidCharInString(c) => {
-            let what = if c == '\n' { "a line break".to_string() } else { format!("{c:?}") };
-            Diagnostic::error(Code::Syntax, span, format!("{what} is not allowed inside a \"...\" string"))
-                .with_help("close the string on the same line, or use triple quotes \"\"\" ... \"\"\" for text over several lines")
+        ErrorKind::MissingField(field) => {
+            Diagnostic::error(Code::MissingField, span, format!("missing field `{field}`"))
+                .with_label(format!("this table needs `{field}`"))
+                .with_help(missing_field_help(field))
         }
-        ErrorKind::InvalidEscape(c) => Diagnostic::error(Code::Syntax, span, format!("`\\{c}` is not a valid escape"))
-            .with_help("write a backslash as \\\\, or use a 'literal string' where backslashes are kept as they are"),
-        ErrorKind::Unexpected(c) => Diagnostic::error(Code::Syntax, span, format!("unexpected character {c:?}")).with_help(SYNTAX_HELP),
-        ErrorKind::UnexpectedEof => Diagnostic::error(Code::Syntax, span, "the file ends in the middle of a value")
-            .with_help("close the open string, list or table"),
-        ErrorKind::InvalidNumber => Diagnostic::error(Code::Syntax, span, "this is not a valid number or value")
-            .with_help("quote text and times (\"2026-11-21T00:00:00Z\"); numbers are plain digits"),
-        other => Diagnostic::error(Code::Syntax, span, format!("invalid TOML ({other})")).with_help(SYNTAX_HELP),
-    };
-    vec![d]
+        ErrorKind::Wanted { expected, found } => {
+            let (expected, found) = (*expected, *found);
+            let help = if found == "string" && expected.contains("bool") {
+                "write true or false without quotes".to_string()
+            } else if found == "string"
+                && (expected.contains("integer") || expected.contains("number"))
+            {
+                "write the number without quotes".to_string()
+            } else if expected.contains("array") {
+                "write a list in brackets, e.g. [\"a\", \"b\"]".to_string()
+            } else if expected == "a table" {
+                "write an inline table { key = \"value\" } or a [section]".to_string()
+            } else {
+                format!("give {expected} here")
+            };
+            Diagnostic::error(
+                Code::WrongType,
+                span,
+                format!("expected {expected}, found {found}"),
+            )
+            .with_help(help)
+        }
+        ErrorKind::OutOfRange { ty, range } => Diagnostic::error(
+            Code::InvalidValue,
+            span,
+            format!("number out of range for {ty} ({range})"),
+        )
+        .with_help("use a smaller, non-negative whole number"),
+        ErrorKind::DuplicateKey { first } => syntax(
+            "this key is set twice".into(),
+            "a key may be set once per table; remove one of them",
+        )
+        .with_label("set again here")
+        .with_note(first.into(), "first set here"),
+        ErrorKind::DuplicateTable { first, .. } => syntax(
+            "this table is defined twice".into(),
+            "merge the two tables; for a list of steps or phases use [[step]] / [[phase]]",
+        )
+        .with_note(first.into(), "first defined here"),
+        ErrorKind::UnquotedString => syntax(
+            "a string value must be quoted".into(),
+            "put the value in double quotes, e.g. id = \"restore\"",
+        ),
+        ErrorKind::UnterminatedString(_) => syntax(
+            "this string is not closed".into(),
+            "add the closing quote; for text over several lines use triple quotes \"\"\" ... \"\"\"",
+        ),
+        ErrorKind::InvalidCharInString(c) => {
+            let what = if c == '\n' {
+                "a line break".to_string()
+            } else {
+                format!("{c:?}")
+            };
+            syntax(
+                format!("{what} is not allowed inside a \"...\" string"),
+                "close the string on the same line, or use triple quotes \"\"\" ... \"\"\" for text over several lines",
+            )
+        }
+        ErrorKind::InvalidEscape(c) => syntax(
+            format!("`\\{c}` is not a valid escape"),
+            "write a backslash as \\\\, or use a 'literal string' where backslashes are kept as they are",
+        ),
+        ErrorKind::Unexpected(c) => syntax(format!("unexpected character {c:?}"), SYNTAX_HELP),
+        ErrorKind::UnexpectedEof => syntax(
+            "the file ends in the middle of a value".into(),
+            "close the open string, list or table",
+        ),
+        ErrorKind::InvalidInteger(why) | ErrorKind::InvalidFloat(why) => syntax(
+            format!("this is not a valid number ({why})"),
+            "quote text (\"...\"); numbers are plain digits",
+        ),
+        ErrorKind::InvalidDateTime(why) => syntax(
+            format!("this is not a valid date-time ({why})"),
+            "write an RFC 3339 date-time such as 2026-11-21T00:00:00Z",
+        ),
+        ErrorKind::MissingArrayComma | ErrorKind::MissingInlineTableComma => syntax(
+            "a comma is missing".into(),
+            "separate the items with commas",
+        ),
+        ErrorKind::UnclosedArray => syntax("this list is not closed".into(), "close it with ]"),
+        ErrorKind::UnclosedInlineTable => syntax(
+            "this inline table is not closed".into(),
+            "close it with }; an inline table must stay on one line in TOML 1.0",
+        ),
+        _ => syntax(format!("invalid TOML: {e}"), SYNTAX_HELP),
+    }
 }
 
 const SYNTAX_HELP: &str = "fix the TOML syntax here: strings and times in double quotes, lists in [ ], tables as [section] or { key = \"value\" }";
-
-fn code_named(name: &str) -> Code {
-    [
-        Code::BadDuration,
-        Code::MissingField,
-        Code::UnknownKind,
-        Code::Conflict,
-        Code::InvalidValue,
-    ]
-    .into_iter()
-    .find(|c| c.as_str() == name)
-    .unwrap_or(Code::InvalidValue)
-}
-
-fn unknown_field(key: &str, span: Span, expected: &[String]) -> Diagnostic {
-    let help = match did_you_mean(key, expected.iter().map(String::as_str)) {
-        Some(close) => format!("did you mean `{close}`?"),
-        None if expected.is_empty() => "remove it".to_string(),
-        None => format!("the fields here are: {}", expected.join(", ")),
-    };
-    let mut d = Diagnostic::error(Code::UnknownField, span, format!("unknown field `{key}`"))
-        .with_help(help);
-    // A field of another step kind is a common slip: say which kinds have it.
-    let owners: Vec<&str> = KINDS
-        .iter()
-        .copied()
-        .filter(|k| Action::fields_of(k).is_some_and(|f| f.contains(&key)))
-        .collect();
-    if !owners.is_empty() && expected.iter().any(|e| e == "kind") {
-        d = d.with_label(format!("used by kind {}", owners.join(", ")));
-    }
-    d
-}
 
 fn missing_field_help(field: &str) -> String {
     match field {

@@ -1,6 +1,6 @@
 //! The typed runbook, format version 1, exactly as it is written in TOML.
 //!
-//! Each type is read from TOML by a `toml_span::Deserialize` impl (so every
+//! Each type is read from TOML by a `toml_spanner::FromToml` impl (so every
 //! value keeps its byte span for error messages) and describes itself to
 //! `schemars`, which generates `assets/runbook.schema.json`. The small
 //! `fields!` macro writes both from one field list, so the reader and the
@@ -12,13 +12,38 @@ use std::ops::Deref;
 use std::time::Duration;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use toml_span::de_helpers::TableHelper;
-use toml_span::value::{Value, ValueInner};
-use toml_span::{DeserError, Deserialize, Error, ErrorKind};
+use toml_spanner::{Context, Error, Failed, FromToml, Item, TableHelper, Value};
 
-use super::diagnostic::Code;
+use super::diagnostic::{Code, did_you_mean};
 
-pub use toml_span::Span;
+/// A byte range in the runbook's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// The bytes `start..end`.
+    pub fn new(start: usize, end: usize) -> Self {
+        Self { start, end }
+    }
+}
+
+impl From<toml_spanner::Span> for Span {
+    fn from(s: toml_spanner::Span) -> Self {
+        Self::new(s.start as usize, s.end as usize)
+    }
+}
+
+impl From<Span> for toml_spanner::Span {
+    fn from(s: Span) -> Self {
+        // toml-spanner refuses documents over 256 MiB, so offsets fit.
+        Self::new(s.start as u32, s.end as u32)
+    }
+}
 
 /// The format version this build reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -39,12 +64,11 @@ impl<T> Deref for Spanned<T> {
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
-    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
-        let s = toml_span::Spanned::<T>::deserialize(value)?;
+impl<'de, T: FromToml<'de>> FromToml<'de> for Spanned<T> {
+    fn from_toml(ctx: &mut Context<'de>, item: &Item<'de>) -> Result<Self, Failed> {
         Ok(Self {
-            value: s.value,
-            span: s.span,
+            value: T::from_toml(ctx, item)?,
+            span: item.span().into(),
         })
     }
 }
@@ -73,8 +97,9 @@ pub(crate) fn invalid(span: Span, message: impl Into<String>, help: impl Into<St
     custom(Code::InvalidValue, span, message, help)
 }
 
-/// Builds a custom toml-span error that carries a diagnostic code and a help
-/// text, separated by unit separators; [`super::diagnose_toml`] splits them.
+/// Builds a custom toml-spanner error that carries a diagnostic code and a
+/// help text, separated by unit separators; [`super::diagnose_toml`] splits
+/// them again.
 pub(crate) fn custom(
     code: Code,
     span: Span,
@@ -87,7 +112,45 @@ pub(crate) fn custom(
         message.into(),
         help.into()
     );
-    Error::from((ErrorKind::Custom(Cow::Owned(text)), span))
+    Error::custom(text, span.into())
+}
+
+/// The error for a string that is not one of `accepted`.
+pub(crate) fn not_one_of(value: &str, accepted: &[&str], span: Span) -> Error {
+    let help = match did_you_mean(value, accepted.iter().copied()) {
+        Some(close) => format!("did you mean `{close}`? Accepted: {}", accepted.join(", ")),
+        None => format!("use one of: {}", accepted.join(", ")),
+    };
+    custom(
+        Code::InvalidValue,
+        span,
+        format!("`{value}` is not accepted here"),
+        help,
+    )
+}
+
+/// Reports the keys of a table that no field took, with a "did you mean"
+/// drawn from `fields`. Call it with the rest of a [`TableHelper`].
+pub(crate) fn reject_unknown<'t, 'de: 't>(
+    ctx: &mut Context<'de>,
+    rest: impl Iterator<Item = &'t (toml_spanner::Key<'de>, Item<'de>)>,
+    fields: &[&str],
+) -> Result<(), Failed> {
+    let mut failed = false;
+    for (key, _) in rest {
+        failed = true;
+        let help = match did_you_mean(key.name, fields.iter().copied()) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!("the fields here are: {}", fields.join(", ")),
+        };
+        ctx.push_error(custom(
+            Code::UnknownField,
+            key.span.into(),
+            format!("unknown field `{}`", key.name),
+            help,
+        ));
+    }
+    if failed { Err(Failed) } else { Ok(()) }
 }
 
 /// A duration written as a string: `"90s"`, `"15m"`, `"2h"`, `"1h 30m"`.
@@ -115,27 +178,31 @@ impl Dur {
 const DURATION_HELP: &str =
     "write a duration as a string with a unit: \"90s\", \"15m\", \"2h\", \"1h 30m\"";
 
-impl<'de> Deserialize<'de> for Dur {
-    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
-        let span = value.span;
-        match value.take() {
-            ValueInner::String(s) => Dur::parse(&s)
-                .map_err(|msg| custom(Code::BadDuration, span, msg, DURATION_HELP).into()),
-            ValueInner::Integer(n) => Err(custom(
+impl<'de> FromToml<'de> for Dur {
+    fn from_toml(ctx: &mut Context<'de>, item: &Item<'de>) -> Result<Self, Failed> {
+        let span = item.span().into();
+        let error = match item.value() {
+            Value::String(s) => match Dur::parse(s) {
+                Ok(d) => return Ok(d),
+                Err(msg) => custom(Code::BadDuration, span, msg, DURATION_HELP),
+            },
+            Value::Integer(n) => {
+                let n = n.as_i128();
+                custom(
+                    Code::BadDuration,
+                    span,
+                    format!("a bare number ({n}) is not a duration: the unit is missing"),
+                    format!("write \"{n}s\" for seconds or \"{n}m\" for minutes"),
+                )
+            }
+            _ => custom(
                 Code::BadDuration,
                 span,
-                format!("a bare number ({n}) is not a duration: the unit is missing"),
-                format!("write \"{n}s\" for seconds or \"{n}m\" for minutes"),
-            )
-            .into()),
-            other => Err(custom(
-                Code::BadDuration,
-                span,
-                format!("expected a duration string, found {}", other.type_str()),
+                format!("expected a duration string, found {}", item.type_str()),
                 DURATION_HELP,
-            )
-            .into()),
-        }
+            ),
+        };
+        Err(ctx.push_error(error))
     }
 }
 
@@ -165,21 +232,24 @@ impl Deref for Scalar {
     }
 }
 
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
-        let span = value.span;
-        let text = match value.take() {
-            ValueInner::String(s) => s.into_owned(),
-            ValueInner::Integer(n) => n.to_string(),
-            ValueInner::Float(f) => f.to_string(),
-            ValueInner::Boolean(b) => b.to_string(),
-            other => {
-                return Err(toml_span::de_helpers::expected(
-                    "a string, number or boolean",
-                    other,
-                    span,
-                )
-                .into());
+impl<'de> FromToml<'de> for Scalar {
+    fn from_toml(ctx: &mut Context<'de>, item: &Item<'de>) -> Result<Self, Failed> {
+        let span: Span = item.span().into();
+        let text = match item.value() {
+            Value::String(s) => (*s).to_owned(),
+            Value::Integer(n) => n.as_i128().to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::Boolean(b) => b.to_string(),
+            // A TOML date-time is kept exactly as written.
+            Value::DateTime(_) => ctx
+                .source()
+                .get(span.start..span.end)
+                .unwrap_or_default()
+                .to_owned(),
+            Value::Array(_) | Value::Table(_) => {
+                return Err(
+                    ctx.report_expected_but_found(&"a string, number, boolean or date-time", item)
+                );
             }
         };
         Ok(Scalar(Spanned { value: text, span }))
@@ -200,32 +270,28 @@ impl JsonSchema for Scalar {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TextMap(pub Vec<(Spanned<String>, Text)>);
 
-impl<'de> Deserialize<'de> for TextMap {
-    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
-        let span = value.span;
-        let table = match value.take() {
-            ValueInner::Table(t) => t,
-            other => return Err(toml_span::de_helpers::expected("a table", other, span).into()),
-        };
+impl<'de> FromToml<'de> for TextMap {
+    fn from_toml(ctx: &mut Context<'de>, item: &Item<'de>) -> Result<Self, Failed> {
+        let table = item.require_table(ctx)?;
         let mut entries = Vec::with_capacity(table.len());
-        let mut errors = Vec::new();
-        for (key, mut v) in table {
-            match Text::deserialize(&mut v) {
+        let mut failed = false;
+        for (key, value) in table {
+            match Text::from_toml(ctx, value) {
                 Ok(text) => entries.push((
                     Spanned {
-                        value: key.name.into_owned(),
-                        span: key.span,
+                        value: key.name.to_owned(),
+                        span: key.span.into(),
                     },
                     text,
                 )),
-                Err(e) => errors.extend(e.errors),
+                Err(Failed) => failed = true,
             }
         }
-        if !errors.is_empty() {
-            return Err(DeserError { errors });
+        if failed {
+            Err(Failed)
+        } else {
+            Ok(TextMap(entries))
         }
-        entries.sort_by_key(|(k, _)| k.span.start);
-        Ok(TextMap(entries))
     }
 }
 
@@ -256,16 +322,11 @@ macro_rules! string_enum {
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
-                let span = value.span;
-                let s = value.take_string(None)?;
-                match s.as_ref() {
+        impl<'de> FromToml<'de> for $name {
+            fn from_toml(ctx: &mut Context<'de>, item: &Item<'de>) -> Result<Self, Failed> {
+                match item.require_string(ctx)? {
                     $( $text => Ok($name::$variant), )+
-                    other => Err(Error::from((
-                        ErrorKind::UnexpectedValue { expected: Self::ALL, value: Some(other.to_owned()) },
-                        span,
-                    )).into()),
+                    other => Err(ctx.push_error(not_one_of(other, Self::ALL, item.span().into()))),
                 }
             }
         }
@@ -274,7 +335,7 @@ macro_rules! string_enum {
 
 /// Declares a struct read from a TOML table: the struct, a reader that takes
 /// its fields from a shared [`TableHelper`] (so a step's common fields and
-/// its kind's fields come from one table), and its own `Deserialize`.
+/// its kind's fields come from one table), and its own `FromToml`.
 ///
 /// Each field is `req` (required), `opt` (an `Option`) or `def` (defaulted;
 /// mark it `#[serde(default)]` so the schema knows).
@@ -290,20 +351,25 @@ macro_rules! fields {
             #[allow(dead_code)]
             pub const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
 
-            /// Reads the fields from `th`; errors are left in `th.errors`.
+            /// Reads the fields from `th`; errors go to its context.
             #[allow(unused_variables)]
-            pub(crate) fn read(th: &mut ::toml_span::de_helpers::TableHelper<'_>) -> Option<Self> {
+            pub(crate) fn read(th: &mut ::toml_spanner::TableHelper<'_, '_, '_>) -> Option<Self> {
                 $( let $field = fields!(@read th, $how, $field); )*
                 Some(Self { $( $field: fields!(@done $how, $field) ),* })
             }
         }
 
-        impl<'de> ::toml_span::Deserialize<'de> for $name {
-            fn deserialize(value: &mut ::toml_span::value::Value<'de>) -> Result<Self, ::toml_span::DeserError> {
-                let mut th = ::toml_span::de_helpers::TableHelper::new(value)?;
+        impl<'de> ::toml_spanner::FromToml<'de> for $name {
+            fn from_toml(
+                ctx: &mut ::toml_spanner::Context<'de>,
+                item: &::toml_spanner::Item<'de>,
+            ) -> Result<Self, ::toml_spanner::Failed> {
+                let table = item.require_table(ctx)?;
+                let mut th = ::toml_spanner::TableHelper::new(ctx, table);
                 let read = Self::read(&mut th);
-                th.finalize(None)?;
-                read.ok_or_else(|| ::toml_span::DeserError { errors: Vec::new() })
+                let rest = th.into_remaining();
+                $crate::runbook::model::reject_unknown(ctx, rest, Self::FIELDS)?;
+                read.ok_or(::toml_spanner::Failed)
             }
         }
     };
@@ -415,7 +481,10 @@ pub struct Param {
 }
 
 impl Param {
-    fn read(name: Spanned<String>, th: &mut TableHelper<'_>) -> Self {
+    const FIELDS: &'static [&'static str] =
+        &["default", "required", "description", "secret", "choices"];
+
+    fn read(name: Spanned<String>, th: &mut TableHelper<'_, '_, '_>) -> Self {
         Self {
             name,
             default: th.optional("default"),
@@ -550,13 +619,14 @@ const STEP_FIELDS: &[&str] = &[
     "cleanup",
 ];
 
-impl<'de> Deserialize<'de> for Step {
-    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
-        let span = value.span;
+impl<'de> FromToml<'de> for Step {
+    fn from_toml(ctx: &mut Context<'de>, item: &Item<'de>) -> Result<Self, Failed> {
+        let span: Span = item.span().into();
         let mut templated = Vec::new();
-        collect_templates(value, &mut templated);
-        let mut th = TableHelper::new(value)?;
-        let id = th.required_s::<String>("id");
+        collect_templates(item, &mut templated);
+        let table = item.require_table(ctx)?;
+        let mut th = TableHelper::new(ctx, table);
+        let id = th.required::<Spanned<String>>("id");
         let title = th.optional("title");
         let description = th.optional("description");
         let phase = th.optional("phase");
@@ -569,39 +639,36 @@ impl<'de> Deserialize<'de> for Step {
         let on_failure = th.optional("on_failure").unwrap_or_default();
         let only_in = th.optional("only_in");
         let cleanup = th.optional("cleanup").unwrap_or_default();
-        let kind = th.required_s::<String>("kind").map(|k| Spanned {
-            value: k.value,
-            span: k.span,
-        });
-        let action = match &kind {
-            Ok(kind) => super::kinds::Action::read(kind, &mut th),
-            Err(_) => None,
-        };
+        let kind = th.required::<Spanned<String>>("kind").ok();
+        let errors_before_kind = th.ctx.errors.len();
+        let action = kind
+            .as_ref()
+            .and_then(|kind| super::kinds::Action::read(kind, &mut th));
         if let Some(action) = &action {
-            th.errors.extend(action.cross_field_errors(span));
+            th.ctx.errors.extend(action.cross_field_errors(span));
         }
+        let id_text = id.as_ref().ok().map(|i| i.value.clone());
         name_the_step(
-            &mut th.errors,
+            &mut th.ctx.errors[errors_before_kind..],
             span,
-            id.as_ref().ok().map(|i| i.value.as_str()),
-            kind.as_ref().ok(),
+            id_text.as_deref(),
+            kind.as_ref(),
         );
-        if action.is_none() && !th.errors.is_empty() {
-            // The kind is missing or unknown: its own fields cannot be
-            // judged, so do not also report each of them as unknown.
-            let mut rest = Value::with_span(ValueInner::Table(Default::default()), span);
-            th.finalize(Some(&mut rest))?;
-        } else {
-            th.finalize(None)?;
+        // Without a known kind its own fields cannot be judged, so they are
+        // not also reported as unknown.
+        if let Some(kind_fields) = kind
+            .as_ref()
+            .and_then(|k| super::kinds::Action::fields_of(&k.value))
+        {
+            let fields: Vec<&str> = STEP_FIELDS.iter().chain(kind_fields).copied().collect();
+            let rest = th.into_remaining();
+            reject_unknown(ctx, rest, &fields)?;
         }
         let (Ok(id), Some(action)) = (id, action) else {
-            return Err(DeserError { errors: Vec::new() });
+            return Err(Failed);
         };
         Ok(Step {
-            id: Spanned {
-                value: id.value,
-                span: id.span,
-            },
+            id,
             title,
             description,
             phase,
@@ -630,28 +697,23 @@ fn name_the_step(
     kind: Option<&Spanned<String>>,
 ) {
     for e in errors.iter_mut() {
-        let ErrorKind::MissingField(field) = e.kind else {
+        let toml_spanner::ErrorKind::MissingField(field) = e.kind() else {
             continue;
         };
-        if e.span != span {
+        if Span::from(e.span()) != span {
             continue;
         }
         let step = id.map_or_else(|| "this step".to_string(), |id| format!("step `{id}`"));
-        let (message, help) = match (field, kind) {
-            ("id" | "kind", _) => continue,
-            (field, Some(kind)) => (
-                format!("{step} (kind `{}`) is missing `{field}`", kind.value),
-                format!(
-                    "add `{field} = ...`; docs/runbook-format.md lists the fields of `{}`",
-                    kind.value
-                ),
+        let Some(kind) = kind else { continue };
+        *e = custom(
+            Code::MissingField,
+            span,
+            format!("{step} (kind `{}`) is missing `{field}`", kind.value),
+            format!(
+                "add `{field} = ...`; docs/runbook-format.md lists the fields of `{}`",
+                kind.value
             ),
-            (field, None) => (
-                format!("{step} is missing `{field}`"),
-                format!("add `{field} = ...`"),
-            ),
-        };
-        *e = custom(Code::MissingField, span, message, help);
+        );
     }
 }
 
@@ -660,14 +722,14 @@ pub fn step_fields() -> &'static [&'static str] {
     STEP_FIELDS
 }
 
-fn collect_templates(value: &Value<'_>, out: &mut Vec<Text>) {
-    match value.as_ref() {
-        ValueInner::String(s) if s.contains("{{") => out.push(Spanned {
-            value: s.to_string(),
-            span: value.span,
+fn collect_templates(item: &Item<'_>, out: &mut Vec<Text>) {
+    match item.value() {
+        Value::String(s) if s.contains("{{") => out.push(Spanned {
+            value: (*s).to_owned(),
+            span: item.span().into(),
         }),
-        ValueInner::Array(items) => items.iter().for_each(|v| collect_templates(v, out)),
-        ValueInner::Table(table) => table.values().for_each(|v| collect_templates(v, out)),
+        Value::Array(items) => items.iter().for_each(|v| collect_templates(v, out)),
+        Value::Table(table) => table.iter().for_each(|(_, v)| collect_templates(v, out)),
         _ => {}
     }
 }
@@ -706,68 +768,62 @@ impl Runbook {
     }
 }
 
-impl<'de> Deserialize<'de> for Runbook {
-    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
-        let mut th = TableHelper::new(value)?;
+impl Runbook {
+    const FIELDS: &'static [&'static str] = &["runbook", "params", "phase", "step"];
+
+    /// Reads a runbook from a parsed document; errors go to its context.
+    pub(crate) fn read(doc: &mut toml_spanner::Document<'_>) -> Option<Runbook> {
+        let (ctx, table) = doc.split();
+        let mut th = TableHelper::new(ctx, table);
         let header = th.required::<Header>("runbook").ok();
-        let params = match th.take("params") {
-            Some((_, mut v)) => read_params(&mut v, &mut th.errors),
-            None => Vec::new(),
-        };
+        let params = th
+            .optional_item("params")
+            .map(|item| read_params(th.ctx, item))
+            .unwrap_or_default();
         let phases = th.optional::<Vec<Phase>>("phase").unwrap_or_default();
         let steps = th.required::<Vec<Step>>("step").ok();
-        th.finalize(None)?;
-        match (header, steps) {
-            (Some(runbook), Some(steps)) => Ok(Runbook {
+        let rest = th.into_remaining();
+        let known = reject_unknown(ctx, rest, Self::FIELDS).is_ok();
+        match (header, steps, known) {
+            (Some(runbook), Some(steps), true) => Some(Runbook {
                 runbook,
                 params,
                 phases,
                 steps,
             }),
-            _ => Err(DeserError { errors: Vec::new() }),
+            _ => None,
         }
     }
 }
 
-fn read_params(value: &mut Value<'_>, errors: &mut Vec<Error>) -> Vec<Param> {
-    let span = value.span;
-    let table = match value.take() {
-        ValueInner::Table(t) => t,
-        other => {
-            errors.push(toml_span::de_helpers::expected(
-                "a table of parameters",
-                other,
-                span,
-            ));
-            return Vec::new();
-        }
+fn read_params<'de>(ctx: &mut Context<'de>, item: &Item<'de>) -> Vec<Param> {
+    let Ok(table) = item.require_table(ctx) else {
+        return Vec::new();
     };
     let mut params = Vec::with_capacity(table.len());
-    for (key, mut v) in table {
+    for (key, value) in table {
         let name = Spanned {
-            value: key.name.into_owned(),
-            span: key.span,
+            value: key.name.to_owned(),
+            span: key.span.into(),
         };
-        let mut th = match TableHelper::new(&mut v) {
-            Ok(th) => th,
-            Err(e) => {
-                errors.push(invalid(
-                    e.errors.first().map_or(v.span, |e| e.span),
-                    format!("parameter `{}` must be a table", name.value),
-                    format!(
-                        "write `{} = {{ default = \"...\" }}` or `{} = {{ required = true }}`",
-                        name.value, name.value
-                    ),
-                ));
-                continue;
-            }
+        let Some(param_table) = value.as_table() else {
+            ctx.push_error(invalid(
+                value.span().into(),
+                format!("parameter `{}` must be a table", name.value),
+                format!(
+                    "write `{0} = {{ default = \"...\" }}` or `{0} = {{ required = true }}`",
+                    name.value
+                ),
+            ));
+            continue;
         };
+        let mut th = TableHelper::new(ctx, param_table);
+        let errors_before = th.ctx.errors.len();
         let param = Param::read(name, &mut th);
-        match th.finalize(None) {
-            Ok(()) => params.push(param),
-            Err(e) => errors.extend(e.errors),
+        let rest = th.into_remaining();
+        if reject_unknown(ctx, rest, Param::FIELDS).is_ok() && ctx.errors.len() == errors_before {
+            params.push(param);
         }
     }
-    params.sort_by_key(|p| p.name.span.start);
     params
 }

@@ -17,8 +17,8 @@ pub fn validate(rb: &Runbook, source: &str, out: &mut Vec<Diagnostic>) {
     let phases = v.phases();
     let index = v.step_ids();
     v.step_fields(&phases, &index);
-    v.needs(&index);
-    v.templates(&index);
+    let order = v.needs(&index);
+    v.templates(&index, order.as_deref());
     v.rto();
 }
 
@@ -56,9 +56,10 @@ impl<'a> Validator<'a> {
 
     fn header(&mut self) {
         let h = &self.rb.runbook;
-        if let Some(format) = &h.format {
-            if format.value != FORMAT_VERSION {
-                self.push(
+        if let Some(format) = &h.format
+            && format.value != FORMAT_VERSION
+        {
+            self.push(
                     Diagnostic::error(
                         Code::InvalidValue,
                         format.span,
@@ -66,28 +67,27 @@ impl<'a> Validator<'a> {
                     )
                     .with_help(format!("this build reads format {FORMAT_VERSION}; upgrade dr-drill or rewrite the runbook")),
                 );
-            }
         }
         self.check_id("runbook", &h.id);
     }
 
     fn params(&mut self) {
         for p in &self.rb.params {
-            if let (Some(default), false) = (&p.default, p.choices.is_empty()) {
-                if !p.choices.iter().any(|c| c.value == default.value) {
-                    let choices: Vec<&str> = p.choices.iter().map(|c| c.value.as_str()).collect();
-                    self.push(
-                        Diagnostic::error(
-                            Code::InvalidValue,
-                            default.span,
-                            format!(
-                                "the default of `{}` is not one of its choices",
-                                p.name.value
-                            ),
-                        )
-                        .with_help(format!("use one of: {}", choices.join(", "))),
-                    );
-                }
+            if let (Some(default), false) = (&p.default, p.choices.is_empty())
+                && !p.choices.iter().any(|c| c.value == default.value)
+            {
+                let choices: Vec<&str> = p.choices.iter().map(|c| c.value.as_str()).collect();
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        default.span,
+                        format!(
+                            "the default of `{}` is not one of its choices",
+                            p.name.value
+                        ),
+                    )
+                    .with_help(format!("use one of: {}", choices.join(", "))),
+                );
             }
             if p.required && p.default.is_some() {
                 self.push(
@@ -186,44 +186,43 @@ impl<'a> Validator<'a> {
         let rb = self.rb;
         let mut ends_rto: Option<&Step> = None;
         for step in &rb.steps {
-            if let Some(phase) = &step.phase {
-                if !phases.contains_key(phase.value.as_str()) {
-                    let declared: Vec<&str> =
-                        rb.phases.iter().map(|p| p.id.value.as_str()).collect();
-                    let help = match did_you_mean(&phase.value, declared.iter().copied()) {
-                        Some(close) => format!("did you mean `{close}`?"),
-                        None if declared.is_empty() => {
-                            format!("declare it: [[phase]] id = \"{}\"", phase.value)
-                        }
-                        None => format!(
-                            "declare it with [[phase]], or use one of: {}",
-                            declared.join(", ")
+            if let Some(phase) = &step.phase
+                && !phases.contains_key(phase.value.as_str())
+            {
+                let declared: Vec<&str> = rb.phases.iter().map(|p| p.id.value.as_str()).collect();
+                let help = match did_you_mean(&phase.value, declared.iter().copied()) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None if declared.is_empty() => {
+                        format!("declare it: [[phase]] id = \"{}\"", phase.value)
+                    }
+                    None => format!(
+                        "declare it with [[phase]], or use one of: {}",
+                        declared.join(", ")
+                    ),
+                };
+                self.push(
+                    Diagnostic::error(
+                        Code::UnknownPhase,
+                        phase.span,
+                        format!(
+                            "step `{}` names unknown phase `{}`",
+                            step.id.value, phase.value
                         ),
-                    };
-                    self.push(
-                        Diagnostic::error(
-                            Code::UnknownPhase,
-                            phase.span,
-                            format!(
-                                "step `{}` names unknown phase `{}`",
-                                step.id.value, phase.value
-                            ),
-                        )
-                        .with_help(help),
-                    );
-                }
+                    )
+                    .with_help(help),
+                );
             }
-            if let Some(retry) = &step.retry {
-                if retry.attempts.value == 0 {
-                    self.push(
-                        Diagnostic::error(
-                            Code::InvalidValue,
-                            retry.attempts.span,
-                            "`attempts` counts the first try and must be at least 1",
-                        )
-                        .with_help("write `attempts = 3` for the first try and two retries"),
-                    );
-                }
+            if let Some(retry) = &step.retry
+                && retry.attempts.value == 0
+            {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        retry.attempts.span,
+                        "`attempts` counts the first try and must be at least 1",
+                    )
+                    .with_help("write `attempts = 3` for the first try and two retries"),
+                );
             }
             if step.ends_rto {
                 if step.cleanup {
@@ -242,32 +241,27 @@ impl<'a> Validator<'a> {
                     ends_rto = Some(step);
                 }
             }
-            if let Action::Manual(m) = &step.action {
-                if m.question.is_none() {
-                    if let Some(first) = m.choices.first() {
-                        self.push(
-                            Diagnostic::error(
-                                Code::Conflict,
-                                first.span,
-                                "`choices` without a `question`",
-                            )
-                            .with_help("add `question = \"...\"` that these choices answer"),
-                        );
-                    }
-                }
+            if let Action::Manual(m) = &step.action
+                && m.question.is_none()
+                && let Some(first) = m.choices.first()
+            {
+                self.push(
+                    Diagnostic::error(Code::Conflict, first.span, "`choices` without a `question`")
+                        .with_help("add `question = \"...\"` that these choices answer"),
+                );
             }
-            if let (Action::Wait(w), None) = (&step.action, &step.timeout) {
-                if w.run.is_some() {
-                    self.push(
-                        Diagnostic::warning(
-                            Code::WaitWithoutTimeout,
-                            step.id.span,
-                            format!("wait step `{}` has no timeout", step.id.value),
-                        )
-                        .with_label("this probe may be polled forever")
-                        .with_help("add `timeout = \"30m\"` (or what the wait can take at most)"),
-                    );
-                }
+            if let (Action::Wait(w), None) = (&step.action, &step.timeout)
+                && w.run.is_some()
+            {
+                self.push(
+                    Diagnostic::warning(
+                        Code::WaitWithoutTimeout,
+                        step.id.span,
+                        format!("wait step `{}` has no timeout", step.id.value),
+                    )
+                    .with_label("this probe may be polled forever")
+                    .with_help("add `timeout = \"30m\"` (or what the wait can take at most)"),
+                );
             }
             if step.is_destructive() && step.confirm_text().is_none() {
                 self.push(
@@ -322,8 +316,9 @@ impl<'a> Validator<'a> {
     }
 
     /// Checks `needs` references and, when they all resolve, looks for a
-    /// cycle.
-    fn needs(&mut self, index: &HashMap<&str, usize>) {
+    /// cycle. Returns each step's position in a topological order when the
+    /// graph is a DAG.
+    fn needs(&mut self, index: &HashMap<&str, usize>) -> Option<Vec<usize>> {
         let steps = &self.rb.steps;
         let mut ok = true;
         for step in steps {
@@ -359,10 +354,11 @@ impl<'a> Validator<'a> {
             }
         }
         if !ok {
-            return;
+            return None;
         }
-        if let Some(cycle) = find_cycle(steps, index) {
-            {
+        match topological_positions(steps, index) {
+            Ok(order) => Some(order),
+            Err(cycle) => {
                 let path: Vec<&str> = cycle
                     .iter()
                     .chain(cycle.first())
@@ -387,13 +383,18 @@ impl<'a> Validator<'a> {
                     }
                 }
                 self.push(d);
+                None
             }
         }
     }
 
-    fn templates(&mut self, index: &HashMap<&str, usize>) {
+    fn templates(&mut self, index: &HashMap<&str, usize>, order: Option<&[usize]>) {
         let rb = self.rb;
-        let mut ancestors: HashMap<usize, HashSet<usize>> = HashMap::new();
+        let upstream = Upstream {
+            steps: &rb.steps,
+            index,
+            order,
+        };
         for (si, step) in rb.steps.iter().enumerate() {
             for text in &step.templated {
                 let refs = match template::references(&text.value) {
@@ -408,7 +409,7 @@ impl<'a> Validator<'a> {
                 };
                 for (var, range) in refs {
                     let span = self.locate(text.span, &text.value[range]);
-                    if let Some(d) = self.check_var(si, step, &var, span, index, &mut ancestors) {
+                    if let Some(d) = self.check_var(si, step, &var, span, &upstream) {
                         self.push(d);
                     }
                 }
@@ -422,9 +423,9 @@ impl<'a> Validator<'a> {
         step: &Step,
         var: &Var,
         span: Span,
-        index: &HashMap<&str, usize>,
-        ancestors: &mut HashMap<usize, HashSet<usize>>,
+        upstream: &Upstream<'_>,
     ) -> Option<Diagnostic> {
+        let index = upstream.index;
         let rb = self.rb;
         let error = |message: String, help: String| {
             Some(Diagnostic::error(Code::Template, span, message).with_help(help))
@@ -467,12 +468,7 @@ impl<'a> Validator<'a> {
                         help,
                     );
                 };
-                let upstream = step.needs.iter().any(|n| n.value == *target)
-                    || ancestors
-                        .entry(si)
-                        .or_insert_with(|| ancestors_of(si, &rb.steps, index))
-                        .contains(&ti);
-                if !upstream {
+                if !upstream.reaches(si, ti) {
                     return error(
                         format!(
                             "step `{}` reads `steps.{target}.{output}`, but `{target}` is not upstream of it",
@@ -523,40 +519,69 @@ impl<'a> Validator<'a> {
 
     fn rto(&mut self) {
         let rb = self.rb;
-        if let Some(rto) = &rb.runbook.rto {
-            if !rb.steps.iter().any(|s| s.ends_rto) {
-                self.push(
-                    Diagnostic::warning(
-                        Code::NoRtoEnd,
-                        rto.span,
-                        "an RTO target is set but no step ends the RTO clock",
-                    )
-                    .with_label("the RTO cannot be measured")
-                    .with_help("mark the step that restores service with `ends_rto = true`"),
-                );
-            }
+        if let Some(rto) = &rb.runbook.rto
+            && !rb.steps.iter().any(|s| s.ends_rto)
+        {
+            self.push(
+                Diagnostic::warning(
+                    Code::NoRtoEnd,
+                    rto.span,
+                    "an RTO target is set but no step ends the RTO clock",
+                )
+                .with_label("the RTO cannot be measured")
+                .with_help("mark the step that restores service with `ends_rto = true`"),
+            );
         }
     }
 }
 
-fn ancestors_of(start: usize, steps: &[Step], index: &HashMap<&str, usize>) -> HashSet<usize> {
-    let mut seen = HashSet::new();
-    let mut stack = vec![start];
-    while let Some(i) = stack.pop() {
-        for need in &steps[i].needs {
-            if let Some(&d) = index.get(need.value.as_str()) {
-                if seen.insert(d) {
+/// Answers "is step `t` upstream of step `s`?" by walking `needs` back
+/// from `s`. With a topological order the walk skips every step placed
+/// before `t`, since a path from `s` back to `t` only passes through steps
+/// downstream of `t`; a query about a nearby step stays local however long
+/// the runbook is.
+struct Upstream<'a> {
+    steps: &'a [Step],
+    index: &'a HashMap<&'a str, usize>,
+    order: Option<&'a [usize]>,
+}
+
+impl Upstream<'_> {
+    fn reaches(&self, s: usize, t: usize) -> bool {
+        let needs = |i: usize| {
+            self.steps[i]
+                .needs
+                .iter()
+                .filter_map(|n| self.index.get(n.value.as_str()).copied())
+        };
+        if needs(s).any(|d| d == t) {
+            return true;
+        }
+        let floor = self.order.map_or(0, |o| o[t]);
+        let mut seen = HashSet::from([s]);
+        let mut stack = vec![s];
+        while let Some(i) = stack.pop() {
+            for d in needs(i) {
+                if d == t {
+                    return true;
+                }
+                let below = self.order.is_some_and(|o| o[d] < floor);
+                if !below && seen.insert(d) {
                     stack.push(d);
                 }
             }
         }
+        false
     }
-    seen
 }
 
-/// A cycle in the `needs` graph, as step indexes in dependency order
-/// (each needs the one before it, the first needs the last).
-fn find_cycle(steps: &[Step], index: &HashMap<&str, usize>) -> Option<Vec<usize>> {
+/// Each step's position in a topological order of the `needs` graph, or a
+/// cycle as step indexes in dependency order (each needs the one before
+/// it, the first needs the last).
+fn topological_positions(
+    steps: &[Step],
+    index: &HashMap<&str, usize>,
+) -> Result<Vec<usize>, Vec<usize>> {
     // Kahn's algorithm: what remains after peeling ready steps is cyclic.
     let n = steps.len();
     let mut indegree = vec![0usize; n];
@@ -570,8 +595,10 @@ fn find_cycle(steps: &[Step], index: &HashMap<&str, usize>) -> Option<Vec<usize>
         }
     }
     let mut ready: Vec<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
+    let mut position = vec![0usize; n];
     let mut done = 0;
     while let Some(i) = ready.pop() {
+        position[i] = done;
         done += 1;
         for &j in &dependents[i] {
             indegree[j] -= 1;
@@ -581,26 +608,29 @@ fn find_cycle(steps: &[Step], index: &HashMap<&str, usize>) -> Option<Vec<usize>
         }
     }
     if done == n {
-        return None;
+        return Ok(position);
     }
     // Walk `needs` edges inside the remainder until a step repeats.
-    let start = (0..n).find(|&i| indegree[i] > 0)?;
+    let start = (0..n)
+        .find(|&i| indegree[i] > 0)
+        .expect("Kahn left steps behind, so one has indegree");
     let mut path = vec![start];
-    let mut position = HashMap::from([(start, 0usize)]);
+    let mut on_path = HashMap::from([(start, 0usize)]);
     let mut current = start;
     loop {
         let next = steps[current]
             .needs
             .iter()
             .filter_map(|need| index.get(need.value.as_str()).copied())
-            .find(|&d| indegree[d] > 0)?;
-        if let Some(&at) = position.get(&next) {
+            .find(|&d| indegree[d] > 0)
+            .expect("a step left by Kahn needs another one left");
+        if let Some(&at) = on_path.get(&next) {
             let mut cycle = path[at..].to_vec();
             // `path` follows needs edges; report in dependency order.
             cycle.reverse();
-            return Some(cycle);
+            return Err(cycle);
         }
-        position.insert(next, path.len());
+        on_path.insert(next, path.len());
         path.push(next);
         current = next;
     }
