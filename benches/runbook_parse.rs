@@ -9,7 +9,9 @@ use dr_drill::runbook::check_str;
 
 /// A runbook shaped like real ones, scaled: phases of 100 steps, each step
 /// needing its predecessor and a step further back (a DAG with fan-in),
-/// templates reading params and upstream outputs, a mix of kinds.
+/// templates reading params, nearby upstream outputs and the very first
+/// step's output (as every step of a restore reads the picked point), a mix
+/// of kinds.
 fn generate(steps: usize) -> String {
     let mut t = String::with_capacity(steps * 200);
     t.push_str(
@@ -45,7 +47,7 @@ fn generate(steps: usize) -> String {
             .unwrap(),
             _ => writeln!(
                 t,
-                "kind = \"manual\"\ninstructions = \"Check {{{{ steps.s{}.rows }}}} rows\"\nquestion = \"OK?\"",
+                "kind = \"manual\"\ninstructions = \"Check {{{{ steps.s{}.rows }}}} rows of {{{{ steps.s0.items }}}}\"\nquestion = \"OK?\"",
                 i - 1
             )
             .unwrap(),

@@ -108,11 +108,13 @@ fn usage_errors_exit_two() {
         .arg(empty.path())
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("no runbooks (*.toml) found"));
+        .stderr(predicate::str::contains("no runbooks (*.toml with a [runbook] table) found"));
 }
 
+/// The NO_COLOR rule for terminals is unit-tested in `cli::tests`; here,
+/// the flag and the default for a pipe.
 #[test]
-fn colour_follows_the_flag_and_no_color() {
+fn colour_follows_the_flag() {
     let file = "tests/fixtures/invalid/cycle.toml";
     // Not a terminal: no colour by default.
     dr_drill()
@@ -130,7 +132,7 @@ fn colour_follows_the_flag_and_no_color() {
 }
 
 #[test]
-fn an_unreadable_file_is_an_error_not_a_crash() {
+fn a_file_that_is_not_utf8_is_an_error_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("binary.toml");
     std::fs::write(&path, [0xff, 0xfe, 0x00, 0x01]).unwrap();
@@ -171,4 +173,81 @@ fn schema_command_prints_the_committed_schema() {
     ))
     .unwrap();
     dr_drill().arg("schema").assert().code(0).stdout(committed);
+}
+
+#[test]
+fn a_reader_that_goes_away_does_not_hide_the_verdict() {
+    // Enough findings to fill the pipe, then the reader stops reading.
+    let dir = tempfile::tempdir().unwrap();
+    let broken = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/invalid/cycle.toml"
+    ))
+    .unwrap();
+    for i in 0..300 {
+        std::fs::write(dir.path().join(format!("r{i:03}.toml")), &broken).unwrap();
+    }
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("dr-drill"))
+        .arg("check")
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
+#[test]
+fn directories_skip_toml_files_that_are_not_runbooks_and_files_count_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/runbooks/cabal-addresses-restore.toml"
+        ),
+        dir.path().join("restore.toml"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
+    let restore = dir.path().join("restore.toml");
+    dr_drill()
+        .arg("check")
+        .arg(dir.path())
+        .arg(&restore)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("checked 1 runbook: 0 errors"))
+        .stdout(predicate::str::contains("skipped"))
+        .stdout(predicate::str::contains("Cargo.toml (no [runbook] table)"));
+}
+
+#[test]
+fn json_ok_follows_deny_warnings() {
+    let file = "tests/fixtures/warnings/wait-without-timeout.toml";
+    let ok = |args: &[&str]| {
+        let out = dr_drill().args(args).output().unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["files"][0]["ok"].as_bool().unwrap()
+    };
+    assert!(ok(&["check", "--format", "json", file]));
+    assert!(!ok(&["check", "--format", "json", "--deny-warnings", file]));
+}
+
+#[test]
+fn json_carries_the_notes_human_output_shows() {
+    let out = dr_drill()
+        .args([
+            "check",
+            "--format",
+            "json",
+            "tests/fixtures/invalid/duplicate-id.toml",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let note = &report["files"][0]["diagnostics"][0]["notes"][0];
+    assert_eq!(note["message"], "first declared here");
+    assert_eq!(note["line"], 6);
 }

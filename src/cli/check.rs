@@ -14,7 +14,8 @@ use crate::runbook::{CheckedFile, check_file, diagnostic::LocatedDiagnostic};
 /// Arguments of `dr-drill check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Runbook files, or directories searched for *.toml.
+    /// Runbook files, or directories searched for runbooks (*.toml files
+    /// with a [runbook] table).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Output format.
@@ -35,70 +36,152 @@ pub enum OutputFormat {
 }
 
 pub(super) fn run(args: &CheckArgs, color: bool) -> color_eyre::Result<ExitCode> {
-    let files = match runbook_paths(&args.paths) {
-        Ok(files) => files,
+    let found = match runbook_paths(&args.paths) {
+        Ok(found) => found,
         Err(message) => {
-            eprintln!("error: {message}");
+            // A closed stderr must not turn a usage error into a crash.
+            let _ = writeln!(std::io::stderr(), "error: {message}");
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
-    let checked: Vec<CheckedFile> = files.iter().map(|p| check_file(p)).collect();
+    let checked: Vec<CheckedFile> = found.files.iter().map(|p| check_file(p)).collect();
     let errors: usize = checked.iter().map(|f| f.checked.errors()).sum();
     let warnings: usize = checked.iter().map(|f| f.checked.warnings()).sum();
+    let failed =
+        |errors: usize, warnings: usize| errors > 0 || (args.deny_warnings && warnings > 0);
+    let code = ExitCode::from(if failed(errors, warnings) {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    });
     let mut out = std::io::stdout().lock();
-    match args.format {
-        OutputFormat::Human => write_human(&mut out, &checked, errors, warnings, color)?,
-        OutputFormat::Json => write_json(&mut out, &checked, errors, warnings)?,
+    let written = match args.format {
+        OutputFormat::Human => {
+            write_human(&mut out, &checked, &found.skipped, errors, warnings, color)
+        }
+        OutputFormat::Json => {
+            let report = JsonReport {
+                files: checked
+                    .iter()
+                    .map(|f| JsonFile {
+                        path: f.path.display().to_string(),
+                        ok: !failed(f.checked.errors(), f.checked.warnings()),
+                        steps: f.checked.runbook.as_ref().map(|r| r.steps.len()),
+                        diagnostics: f
+                            .checked
+                            .diagnostics
+                            .iter()
+                            .map(|d| d.locate(&f.name, &f.source))
+                            .collect(),
+                    })
+                    .collect(),
+                skipped: found
+                    .skipped
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect(),
+                errors,
+                warnings,
+            };
+            serde_json::to_writer_pretty(&mut out, &report)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+        }
+    };
+    match written {
+        // A reader that went away (`| head`) still gets the verdict.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(code),
+        Err(e) => Err(e.into()),
+        Ok(()) => Ok(code),
     }
-    let failed = errors > 0 || (args.deny_warnings && warnings > 0);
-    Ok(ExitCode::from(if failed { EXIT_FAILED } else { EXIT_OK }))
+}
+
+/// The files a `check` covers.
+struct Found {
+    /// Runbooks to check, each once, in the order given.
+    files: Vec<PathBuf>,
+    /// TOML files met in directories that are not runbooks.
+    skipped: Vec<PathBuf>,
 }
 
 /// The runbook files named by `paths`: files as given, directories searched
-/// recursively for `*.toml` (hidden directories and `target/` skipped).
-fn runbook_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut files = Vec::new();
+/// recursively for `*.toml` files that have a `[runbook]` table (hidden
+/// directories, `target/` and symbolic links to directories are skipped).
+fn runbook_paths(paths: &[PathBuf]) -> Result<Found, String> {
+    let mut found = Found {
+        files: Vec::new(),
+        skipped: Vec::new(),
+    };
     for path in paths {
         if path.is_dir() {
-            let before = files.len();
-            collect_toml(path, &mut files)
-                .map_err(|e| format!("cannot read directory {}: {e}", path.display()))?;
-            if files.len() == before {
+            let before = found.files.len();
+            collect_runbooks(path, &mut found)?;
+            if found.files.len() == before {
                 return Err(format!(
-                    "no runbooks (*.toml) found under {}",
+                    "no runbooks (*.toml with a [runbook] table) found under {}",
                     path.display()
                 ));
             }
         } else if path.exists() {
-            files.push(path.clone());
+            found.files.push(path.clone());
         } else {
             return Err(format!("no such file or directory: {}", path.display()));
         }
     }
-    Ok(files)
+    let mut seen = std::collections::HashSet::new();
+    found
+        .files
+        .retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+    Ok(found)
 }
 
-fn collect_toml(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+fn collect_runbooks(dir: &Path, found: &mut Found) -> Result<(), String> {
+    let unreadable = |e: std::io::Error| format!("cannot read directory {}: {e}", dir.display());
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(unreadable)?
+        .collect::<Result<_, _>>()
+        .map_err(unreadable)?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let path = entry.path();
         let name = entry.file_name();
-        let hidden = name.to_string_lossy().starts_with('.');
-        if entry.file_type()?.is_dir() {
-            if !hidden && name != "target" {
-                collect_toml(&path, files)?;
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let kind = entry.file_type().map_err(unreadable)?;
+        if kind.is_dir() {
+            if name != "target" {
+                collect_runbooks(&path, found)?;
             }
-        } else if path.extension().is_some_and(|e| e == "toml") && !hidden {
-            files.push(path);
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            if looks_like_runbook(&path) {
+                found.files.push(path);
+            } else {
+                found.skipped.push(path);
+            }
         }
     }
     Ok(())
 }
 
+/// A TOML file met in a directory is a runbook when it has a `[runbook]`
+/// table, or when it does not parse (a broken runbook must be reported,
+/// not skipped). `Cargo.toml` and friends are left alone.
+fn looks_like_runbook(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return true;
+    };
+    let arena = toml_spanner::Arena::new();
+    match toml_spanner::parse(&text, &arena) {
+        Ok(doc) => doc.table().get("runbook").is_some(),
+        Err(_) => true,
+    }
+}
+
 fn write_human(
     out: &mut impl Write,
     files: &[CheckedFile],
+    skipped: &[PathBuf],
     errors: usize,
     warnings: usize,
     color: bool,
@@ -110,12 +193,16 @@ fn write_human(
             text.to_string()
         }
     };
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     for file in files {
         if file.checked.diagnostics.is_empty() {
-            let steps = file.checked.runbook.as_ref().map_or(0, |r| r.steps.len());
+            let steps = plural(
+                file.checked.runbook.as_ref().map_or(0, |r| r.steps.len()),
+                "step",
+            );
             writeln!(
                 out,
-                "{} {} ({steps} steps)",
+                "{} {} ({steps})",
                 paint("32", "ok"),
                 file.path.display()
             )?;
@@ -123,7 +210,9 @@ fn write_human(
             write!(out, "{}", file.render(color))?;
         }
     }
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    for path in skipped {
+        writeln!(out, "skipped {} (no [runbook] table)", path.display())?;
+    }
     let summary = format!(
         "checked {}: {}, {}",
         plural(files.len(), "runbook"),
@@ -143,6 +232,7 @@ fn write_human(
 #[derive(Serialize)]
 struct JsonReport<'a> {
     files: Vec<JsonFile<'a>>,
+    skipped: Vec<String>,
     errors: usize,
     warnings: usize,
 }
@@ -153,34 +243,4 @@ struct JsonFile<'a> {
     ok: bool,
     steps: Option<usize>,
     diagnostics: Vec<LocatedDiagnostic<'a>>,
-}
-
-fn write_json(
-    out: &mut impl Write,
-    files: &[CheckedFile],
-    errors: usize,
-    warnings: usize,
-) -> std::io::Result<()> {
-    let names: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
-    let report = JsonReport {
-        files: files
-            .iter()
-            .zip(&names)
-            .map(|(f, name)| JsonFile {
-                path: name.clone(),
-                ok: f.checked.errors() == 0,
-                steps: f.checked.runbook.as_ref().map(|r| r.steps.len()),
-                diagnostics: f
-                    .checked
-                    .diagnostics
-                    .iter()
-                    .map(|d| d.locate(name, &f.source))
-                    .collect(),
-            })
-            .collect(),
-        errors,
-        warnings,
-    };
-    serde_json::to_writer_pretty(&mut *out, &report)?;
-    writeln!(out)
 }

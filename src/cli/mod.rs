@@ -61,13 +61,19 @@ pub enum ColorMode {
 impl ColorMode {
     /// Whether to colour standard output.
     pub fn for_stdout(self) -> bool {
+        self.colors(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        )
+    }
+
+    /// The rule: `auto` colours a terminal unless `NO_COLOR` is set to
+    /// anything but the empty string (<https://no-color.org>).
+    fn colors(self, is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
         match self {
             ColorMode::Always => true,
             ColorMode::Never => false,
-            ColorMode::Auto => {
-                std::io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            }
+            ColorMode::Auto => is_terminal && no_color.is_none_or(|v| v.is_empty()),
         }
     }
 }
@@ -100,5 +106,25 @@ fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
             std::io::stdout().write_all(&script)?;
             Ok(ExitCode::from(EXIT_OK))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColorMode;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn auto_colours_a_terminal_unless_no_color_is_set() {
+        assert!(ColorMode::Auto.colors(true, None));
+        assert!(ColorMode::Auto.colors(true, Some(OsStr::new(""))));
+        assert!(!ColorMode::Auto.colors(true, Some(OsStr::new("1"))));
+        assert!(!ColorMode::Auto.colors(false, None));
+    }
+
+    #[test]
+    fn always_and_never_ignore_the_terminal_and_no_color() {
+        assert!(ColorMode::Always.colors(false, Some(OsStr::new("1"))));
+        assert!(!ColorMode::Never.colors(true, None));
     }
 }

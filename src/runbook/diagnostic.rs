@@ -25,8 +25,7 @@ pub enum Severity {
 }
 
 /// A stable, machine-readable name for each class of finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     /// The file is not valid TOML.
     Syntax,
@@ -119,6 +118,22 @@ impl Code {
             Code::EmptyPhase => "empty-phase",
             Code::NoRtoEnd => "no-rto-end",
             Code::SecretDefault => "secret-default",
+        }
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl Severity {
+    /// `error` or `warning`, as in the rendered header and the JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
         }
     }
 }
@@ -250,6 +265,21 @@ pub struct LocatedDiagnostic<'a> {
     /// What to do.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<&'a str>,
+    /// Other places that explain the finding (a first declaration, the
+    /// edges of a cycle).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<LocatedNote<'a>>,
+}
+
+/// A secondary place of a located diagnostic.
+#[derive(Debug, Serialize)]
+pub struct LocatedNote<'a> {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column in characters.
+    pub column: usize,
+    /// What is there.
+    pub message: &'a str,
 }
 
 impl Diagnostic {
@@ -271,6 +301,18 @@ impl Diagnostic {
             message: &self.message,
             label: &self.label,
             help: self.help.as_deref(),
+            notes: self
+                .notes
+                .iter()
+                .map(|n| {
+                    let (line, column) = line_col(text, n.span.start);
+                    LocatedNote {
+                        line,
+                        column,
+                        message: &n.message,
+                    }
+                })
+                .collect(),
         }
     }
 
@@ -317,19 +359,12 @@ impl Diagnostic {
             let _ = writeln!(
                 buffer,
                 "{}[{}]: {}",
-                severity_word(self.severity),
+                self.severity.as_str(),
                 self.code,
                 self.message
             );
         }
         String::from_utf8_lossy(buffer.as_slice()).into_owned()
-    }
-}
-
-fn severity_word(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
     }
 }
 

@@ -288,9 +288,10 @@ impl Action {
                 ));
             }
             Action::DynamodbCopyTable(c) => {
-                // Equal text resolves to the same table, templates or not.
-                if c.from.value == c.to.value {
-                    errors.push(invalid(
+                // The same text, or the same templates, name the same table.
+                if super::template::same(&c.from.value, &c.to.value) {
+                    errors.push(custom(
+                        Code::Conflict,
                         c.to.span,
                         format!("`from` and `to` are the same table `{}`", c.to.value),
                         "copy from the restored table into the live one, e.g. from = \"{{ params.restored }}\", to = \"{{ params.table }}\"",
@@ -421,9 +422,8 @@ impl Assertion {
 fields! {
     /// `kind = "check"`.
     pub struct Check {
-        /// The assertions; all must hold.
-        #[serde(default)]
-        assert: Vec<Assertion> = def,
+                /// The assertions; all must hold.
+        assert: Vec<Assertion> = req,
     }
 }
 

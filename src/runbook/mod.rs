@@ -50,13 +50,21 @@ pub fn check_str(source: &str) -> Checked {
         Ok(mut doc) => {
             let runbook = Runbook::read(&mut doc);
             diagnostics.extend(doc.ctx.errors.iter().map(diagnose_toml));
-            if let Some(runbook) = &runbook {
-                validate::validate(runbook, source, &mut diagnostics);
+            // Checks of the whole graph run on a cleanly read runbook only: a
+            // phase or parameter dropped for a typo would otherwise show up
+            // as false "unknown phase" or "unknown parameter" errors.
+            match &runbook {
+                Some(runbook) if diagnostics.is_empty() => {
+                    validate::validate(runbook, source, &mut diagnostics)
+                }
+                _ => {}
             }
             runbook
         }
         Err(e) => {
-            diagnostics.push(diagnose_toml(&e));
+            let mut d = diagnose_toml(&e);
+            d.code = Code::Syntax;
+            diagnostics.push(d);
             None
         }
     };
@@ -91,6 +99,8 @@ fn first_line(source: &str, span: Span) -> Span {
 pub struct CheckedFile {
     /// The path as given.
     pub path: PathBuf,
+    /// The path as shown in messages.
+    pub name: String,
     /// The file's text (empty if it could not be read).
     pub source: String,
     /// The findings.
@@ -100,11 +110,10 @@ pub struct CheckedFile {
 impl CheckedFile {
     /// Every diagnostic rendered for a terminal.
     pub fn render(&self, color: bool) -> String {
-        let name = self.path.display().to_string();
         self.checked
             .diagnostics
             .iter()
-            .map(|d| d.render(&name, &self.source, color))
+            .map(|d| d.render(&self.name, &self.source, color))
             .collect()
     }
 }
@@ -116,12 +125,14 @@ pub fn check_file(path: &Path) -> CheckedFile {
             let checked = check_str(&source);
             CheckedFile {
                 path: path.to_owned(),
+                name: path.display().to_string(),
                 source,
                 checked,
             }
         }
         Err(e) => CheckedFile {
             path: path.to_owned(),
+            name: path.display().to_string(),
             source: String::new(),
             checked: Checked {
                 runbook: None,
@@ -138,25 +149,6 @@ pub fn check_file(path: &Path) -> CheckedFile {
     }
 }
 
-/// Why a runbook could not be loaded for a run.
-#[derive(Debug, thiserror::Error)]
-#[error("{rendered}")]
-pub struct LoadError {
-    /// The diagnostics, rendered without colour.
-    pub rendered: String,
-}
-
-/// Loads a runbook for running: any error makes it unusable.
-pub fn load(path: &Path) -> Result<(Runbook, CheckedFile), LoadError> {
-    let mut file = check_file(path);
-    match file.checked.runbook.take() {
-        Some(runbook) => Ok((runbook, file)),
-        None => Err(LoadError {
-            rendered: file.render(false),
-        }),
-    }
-}
-
 /// Turns a toml-spanner error into a diagnostic with a help text.
 fn diagnose_toml(e: &toml_spanner::Error) -> Diagnostic {
     let span: Span = e.span().into();
@@ -164,18 +156,21 @@ fn diagnose_toml(e: &toml_spanner::Error) -> Diagnostic {
         Diagnostic::error(Code::Syntax, span, message).with_help(help)
     };
     match e.kind() {
-        ErrorKind::Custom(text) => {
-            let mut parts = text.splitn(3, '\u{1f}');
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some(code), Some(message), Some(help)) => Diagnostic::error(
-                    Code::named(code).unwrap_or(Code::InvalidValue),
-                    span,
-                    message,
-                )
-                .with_help(help),
-                _ => Diagnostic::error(Code::InvalidValue, span, text),
-            }
-        }
+        ErrorKind::Custom(text) => match serde_json::from_str::<model::CustomError>(text) {
+            Ok(c) => Diagnostic::error(
+                Code::named(&c.code).unwrap_or(Code::InvalidValue),
+                span,
+                c.message,
+            )
+            .with_help(c.help),
+            Err(_) => Diagnostic::error(Code::InvalidValue, span, text),
+        },
+        ErrorKind::MissingField(field @ ("runbook" | "step")) => Diagnostic::whole_file(
+            Severity::Error,
+            Code::MissingField,
+            format!("the file has no `{field}`"),
+        )
+        .with_help(missing_field_help(field)),
         ErrorKind::MissingField(field) => {
             Diagnostic::error(Code::MissingField, span, format!("missing field `{field}`"))
                 .with_label(format!("this table needs `{field}`"))
@@ -189,6 +184,8 @@ fn diagnose_toml(e: &toml_spanner::Error) -> Diagnostic {
                 && (expected.contains("integer") || expected.contains("number"))
             {
                 "write the number without quotes".to_string()
+            } else if expected.contains("array") && found == "table" {
+                "a list of tables is written with double brackets: [[step]], [[phase]]".to_string()
             } else if expected.contains("array") {
                 "write a list in brackets, e.g. [\"a\", \"b\"]".to_string()
             } else if expected == "a table" {
@@ -203,6 +200,10 @@ fn diagnose_toml(e: &toml_spanner::Error) -> Diagnostic {
             )
             .with_help(help)
         }
+        ErrorKind::OutOfRange { ty, .. } if ty.contains("recursion") => syntax(
+            "values are nested too deeply".into(),
+            "a runbook needs a few levels of tables and lists at most; close the open brackets",
+        ),
         ErrorKind::OutOfRange { ty, range } => Diagnostic::error(
             Code::InvalidValue,
             span,
@@ -273,7 +274,7 @@ const SYNTAX_HELP: &str = "fix the TOML syntax here: strings and times in double
 
 fn missing_field_help(field: &str) -> String {
     match field {
-        "runbook" => "start the file with [runbook] and its id and title".into(),
+        "runbook" => "start the file with a [runbook] table holding its id and title".into(),
         "step" => "add at least one [[step]] with an id and a kind".into(),
         "kind" => format!("add `kind = \"...\"`; the kinds are: {}", KINDS.join(", ")),
         "id" => "add `id = \"...\"` (lowercase letters, digits, `-`, `_`)".into(),

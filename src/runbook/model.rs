@@ -97,22 +97,32 @@ pub(crate) fn invalid(span: Span, message: impl Into<String>, help: impl Into<St
     custom(Code::InvalidValue, span, message, help)
 }
 
+/// A diagnostic's code, message and help, carried through toml-spanner's
+/// string-only custom errors as JSON, so no user text can garble them.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct CustomError {
+    pub code: String,
+    pub message: String,
+    pub help: String,
+}
+
 /// Builds a custom toml-spanner error that carries a diagnostic code and a
-/// help text, separated by unit separators; [`super::diagnose_toml`] splits
-/// them again.
+/// help text; [`super::diagnose_toml`] unpacks it.
 pub(crate) fn custom(
     code: Code,
     span: Span,
     message: impl Into<String>,
     help: impl Into<String>,
 ) -> Error {
-    let text = format!(
-        "{}\u{1f}{}\u{1f}{}",
-        code.as_str(),
-        message.into(),
-        help.into()
-    );
-    Error::custom(text, span.into())
+    let carried = CustomError {
+        code: code.as_str().to_owned(),
+        message: message.into(),
+        help: help.into(),
+    };
+    Error::custom(
+        serde_json::to_string(&carried).unwrap_or(carried.message),
+        span.into(),
+    )
 }
 
 /// The error for a string that is not one of `accepted`.
@@ -160,18 +170,29 @@ pub struct Dur(pub Duration);
 impl Dur {
     /// Parses the friendly forms jiff accepts (`90s`, `15m`, `1h30m`,
     /// `2 hours`) and ISO 8601 (`PT2H`); the result must be positive.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let signed: jiff::SignedDuration = text
-            .trim()
-            .parse()
-            .map_err(|_: jiff::Error| format!("`{text}` is not a duration"))?;
+    pub fn parse(text: &str) -> Result<Self, (String, String)> {
+        let signed: jiff::SignedDuration = text.trim().parse().map_err(|_: jiff::Error| {
+            let lower = text.to_ascii_lowercase();
+            let help = if lower.contains('d') || lower.contains('w') {
+                "days and weeks are not accepted (their length varies): write \"24h\" or \"168h\""
+                    .to_string()
+            } else if lower.trim_end().ends_with(|c: char| c.is_ascii_digit()) {
+                format!("every number needs a unit, e.g. \"{}m\"", text.trim())
+            } else {
+                DURATION_HELP.to_string()
+            };
+            (format!("`{text}` is not a duration"), help)
+        })?;
         if signed.is_negative() || signed.is_zero() {
-            return Err(format!("`{text}` is not a positive duration"));
+            return Err((
+                format!("`{text}` is not a positive duration"),
+                DURATION_HELP.into(),
+            ));
         }
         signed
             .try_into()
             .map(Dur)
-            .map_err(|_| format!("`{text}` is out of range"))
+            .map_err(|_| (format!("`{text}` is out of range"), DURATION_HELP.into()))
     }
 }
 
@@ -184,7 +205,7 @@ impl<'de> FromToml<'de> for Dur {
         let error = match item.value() {
             Value::String(s) => match Dur::parse(s) {
                 Ok(d) => return Ok(d),
-                Err(msg) => custom(Code::BadDuration, span, msg, DURATION_HELP),
+                Err((msg, help)) => custom(Code::BadDuration, span, msg, help),
             },
             Value::Integer(n) => {
                 let n = n.as_i128();
@@ -237,11 +258,9 @@ impl<'de> FromToml<'de> for Scalar {
         let span: Span = item.span().into();
         let text = match item.value() {
             Value::String(s) => (*s).to_owned(),
-            Value::Integer(n) => n.as_i128().to_string(),
-            Value::Float(f) => f.to_string(),
-            Value::Boolean(b) => b.to_string(),
-            // A TOML date-time is kept exactly as written.
-            Value::DateTime(_) => ctx
+            // Numbers, booleans and date-times are kept exactly as written
+            // (`1.50` stays `1.50`, `0x10` stays `0x10`): `equals` compares text.
+            Value::Integer(_) | Value::Float(_) | Value::Boolean(_) | Value::DateTime(_) => ctx
                 .source()
                 .get(span.start..span.end)
                 .unwrap_or_default()
@@ -442,7 +461,7 @@ fields! {
         /// of the same id are compared with each other.
         id: Spanned<String> = req,
         /// One line for humans.
-        title: String = req,
+        title: Spanned<String> = req,
         /// The scenario and the plan this runbook comes from (Markdown).
         description: Option<String> = opt,
         /// Team or person who maintains the runbook.
@@ -481,7 +500,8 @@ pub struct Param {
 }
 
 impl Param {
-    const FIELDS: &'static [&'static str] =
+    /// The TOML field names, for unknown-field hints.
+    pub const FIELDS: &'static [&'static str] =
         &["default", "required", "description", "secret", "choices"];
 
     fn read(name: Spanned<String>, th: &mut TableHelper<'_, '_, '_>) -> Self {
@@ -769,7 +789,8 @@ impl Runbook {
 }
 
 impl Runbook {
-    const FIELDS: &'static [&'static str] = &["runbook", "params", "phase", "step"];
+    /// The top-level keys.
+    pub const FIELDS: &'static [&'static str] = &["runbook", "params", "phase", "step"];
 
     /// Reads a runbook from a parsed document; errors go to its context.
     pub(crate) fn read(doc: &mut toml_spanner::Document<'_>) -> Option<Runbook> {
@@ -782,6 +803,32 @@ impl Runbook {
             .unwrap_or_default();
         let phases = th.optional::<Vec<Phase>>("phase").unwrap_or_default();
         let steps = th.required::<Vec<Step>>("step").ok();
+        if let Some(item) = th
+            .optional_item("step")
+            .filter(|_| steps.as_ref().is_some_and(Vec::is_empty))
+        {
+            th.ctx.push_error(invalid(
+                item.span().into(),
+                "a runbook needs at least one step",
+                "add a [[step]] with an id and a kind",
+            ));
+        }
+        // Templates are resolved in steps only; elsewhere they would be
+        // shown to the operator as written.
+        for key in ["runbook", "params", "phase"] {
+            if let Some(item) = th.optional_item(key) {
+                let mut found = Vec::new();
+                collect_templates(item, &mut found);
+                for text in found {
+                    th.ctx.push_error(custom(
+                        Code::Template,
+                        text.span,
+                        "templates are resolved in steps only",
+                        "write the value itself here, or move the text into a step",
+                    ));
+                }
+            }
+        }
         let rest = th.into_remaining();
         let known = reject_unknown(ctx, rest, Self::FIELDS).is_ok();
         match (header, steps, known) {

@@ -152,6 +152,24 @@ pub fn references(text: &str) -> Result<Vec<(Var, Range<usize>)>, TemplateError>
         .collect())
 }
 
+/// Whether two strings resolve to the same text whatever the values:
+/// equal literals and equal references, however the braces are spaced.
+pub fn same(a: &str, b: &str) -> bool {
+    let strip = |segments: Vec<Segment<'_>>| -> Vec<Result<String, Var>> {
+        segments
+            .into_iter()
+            .map(|s| match s {
+                Segment::Literal(l) => Ok(l.into_owned()),
+                Segment::Var(v, _) => Err(v),
+            })
+            .collect()
+    };
+    match (parse(a), parse(b)) {
+        (Ok(x), Ok(y)) => strip(x) == strip(y),
+        _ => a == b,
+    }
+}
+
 /// Resolves every reference in `text` with `lookup`, passing each value
 /// through `escape` (e.g. shell quoting) before it is inserted.
 pub fn render<E>(

@@ -4,6 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use fixedbitset::FixedBitSet;
+
 use super::diagnostic::{Code, Diagnostic, did_you_mean};
 use super::kinds::Action;
 use super::model::{FORMAT_VERSION, Mode, Runbook, Span, Spanned, Step};
@@ -28,7 +30,7 @@ struct Validator<'a> {
     out: &'a mut Vec<Diagnostic>,
 }
 
-const ID_HELP: &str = "ids use lowercase letters, digits, `-` and `_`, and start with a letter";
+const ID_HELP: &str = "names use lowercase letters, digits, `-` and `_`, and start with a letter";
 
 fn valid_id(id: &str) -> bool {
     let mut chars = id.chars();
@@ -47,7 +49,7 @@ impl<'a> Validator<'a> {
                 Diagnostic::error(
                     Code::InvalidValue,
                     id.span,
-                    format!("{what} id `{}` is not a valid id", id.value),
+                    format!("{what} `{}` is not a valid name", id.value),
                 )
                 .with_help(ID_HELP),
             );
@@ -68,11 +70,19 @@ impl<'a> Validator<'a> {
                     .with_help(format!("this build reads format {FORMAT_VERSION}; upgrade dr-drill or rewrite the runbook")),
                 );
         }
-        self.check_id("runbook", &h.id);
+        self.check_id("runbook id", &h.id);
+        if h.title.value.trim().is_empty() {
+            self.push(
+                Diagnostic::error(Code::InvalidValue, h.title.span, "the title is empty")
+                    .with_help("say in one line what this runbook restores"),
+            );
+        }
     }
 
     fn params(&mut self) {
         for p in &self.rb.params {
+            self.check_id("parameter", &p.name);
+            self.no_repeats("`choices`", &p.choices);
             if let (Some(default), false) = (&p.default, p.choices.is_empty())
                 && !p.choices.iter().any(|c| c.value == default.value)
             {
@@ -116,7 +126,7 @@ impl<'a> Validator<'a> {
         let rb: &'a Runbook = self.rb;
         let mut seen: HashMap<&str, Span> = HashMap::new();
         for phase in &rb.phases {
-            self.check_id("phase", &phase.id);
+            self.check_id("phase id", &phase.id);
             if let Some(first) = seen.insert(&phase.id.value, phase.id.span) {
                 self.push(
                     Diagnostic::error(
@@ -163,7 +173,7 @@ impl<'a> Validator<'a> {
         let rb: &'a Runbook = self.rb;
         let mut index: HashMap<&str, usize> = HashMap::with_capacity(rb.steps.len());
         for (i, step) in rb.steps.iter().enumerate() {
-            self.check_id("step", &step.id);
+            self.check_id("step id", &step.id);
             if let Some(&first) = index.get(step.id.value.as_str()) {
                 self.push(
                     Diagnostic::error(
@@ -274,11 +284,114 @@ impl<'a> Validator<'a> {
                     .with_help("add `confirm = \"...\"` naming what is destroyed, e.g. the table or vault name"),
                 );
             }
+            self.no_repeats("`needs`", &step.needs);
             for need in &step.needs {
                 if let Some(&dep) = index.get(need.value.as_str()) {
                     self.mode_and_cleanup(step, need, &rb.steps[dep]);
                 }
             }
+            self.step_rules(step);
+        }
+    }
+
+    /// Reports the second and later occurrences of a value in a list.
+    fn no_repeats(&mut self, what: &str, items: &[Spanned<String>]) {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for item in items {
+            if let Some(first) = seen.insert(&item.value, item.span) {
+                self.push(
+                    Diagnostic::error(
+                        Code::DuplicateId,
+                        item.span,
+                        format!("`{}` is listed twice in {what}", item.value),
+                    )
+                    .with_note(first, "first listed here")
+                    .with_help("remove the repeat"),
+                );
+            }
+        }
+    }
+
+    /// Rules about one step's own fields that toml reading cannot express.
+    fn step_rules(&mut self, step: &Step) {
+        let conflict = |span: Span, message: String, help: &str| {
+            Diagnostic::error(Code::Conflict, span, message).with_help(help.to_string())
+        };
+        if let Some(retry) = &step.retry
+            && let (Some(backoff), Some(max)) = (retry.backoff, retry.max_backoff)
+            && backoff.0 > max.0
+        {
+            self.push(conflict(
+                retry.attempts.span,
+                "`backoff` is longer than `max_backoff`".into(),
+                "make `max_backoff` at least `backoff`, or drop it",
+            ));
+        }
+        match &step.action {
+            Action::Wait(w) => {
+                if let (Some(duration), Some(timeout)) = (&w.duration, &step.timeout)
+                    && duration.value.0 > timeout.value.0
+                {
+                    self.push(conflict(
+                        duration.span,
+                        "the wait is longer than its timeout".into(),
+                        "a fixed wait needs no timeout; remove `timeout` or shorten `duration`",
+                    ));
+                }
+                if let (Some(_), Some(interval)) = (&w.duration, &w.interval) {
+                    self.push(conflict(
+                        interval.span,
+                        "`interval` applies to a probe (`run`), not to a fixed `duration`".into(),
+                        "remove `interval`",
+                    ));
+                }
+            }
+            Action::Manual(m) => self.no_repeats("`choices`", &m.choices),
+            Action::Shell(sh) => {
+                self.no_repeats("`outputs`", &sh.outputs);
+                for output in &sh.outputs {
+                    if output.value == "exit_code" {
+                        self.push(conflict(
+                            output.span,
+                            "`exit_code` is set by dr-drill for every shell step".into(),
+                            "remove it from `outputs`; read it as {{ steps.ID.exit_code }}",
+                        ));
+                    } else {
+                        self.check_id("output", output);
+                    }
+                }
+            }
+            Action::Check(c) => {
+                for a in &c.assert {
+                    for operand in [&a.at_least, &a.at_most].into_iter().flatten() {
+                        if !operand.value.contains("{{")
+                            && operand.value.trim().parse::<f64>().is_err()
+                        {
+                            self.push(
+                                Diagnostic::error(Code::InvalidValue, operand.span, format!("`{}` is not a number", operand.value))
+                                    .with_help("`at_least` and `at_most` compare numbers: write one, or a template that gives one"),
+                            );
+                        }
+                    }
+                    if let Some(pattern) = a.matches.as_ref().filter(|p| !p.value.contains("{{"))
+                        && let Err(e) = regex::Regex::new(&pattern.value)
+                    {
+                        let reason = e.to_string();
+                        let reason = reason
+                            .lines()
+                            .last()
+                            .unwrap_or_default()
+                            .trim()
+                            .trim_start_matches("error: ")
+                            .to_string();
+                        self.push(
+                            Diagnostic::error(Code::InvalidValue, pattern.span, format!("`matches` is not a valid regular expression: {reason}"))
+                                .with_help("the syntax is Rust's `regex` crate (like RE2); escape special characters with a backslash"),
+                        );
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -316,8 +429,7 @@ impl<'a> Validator<'a> {
     }
 
     /// Checks `needs` references and, when they all resolve, looks for a
-    /// cycle. Returns each step's position in a topological order when the
-    /// graph is a DAG.
+    /// cycle. Returns a topological order when the graph is a DAG.
     fn needs(&mut self, index: &HashMap<&str, usize>) -> Option<Vec<usize>> {
         let steps = &self.rb.steps;
         let mut ok = true;
@@ -356,7 +468,7 @@ impl<'a> Validator<'a> {
         if !ok {
             return None;
         }
-        match topological_positions(steps, index) {
+        match topological_order(steps, index) {
             Ok(order) => Some(order),
             Err(cycle) => {
                 let path: Vec<&str> = cycle
@@ -394,6 +506,7 @@ impl<'a> Validator<'a> {
             steps: &rb.steps,
             index,
             order,
+            ancestors: Default::default(),
         };
         for (si, step) in rb.steps.iter().enumerate() {
             for text in &step.templated {
@@ -468,6 +581,12 @@ impl<'a> Validator<'a> {
                         help,
                     );
                 };
+                if ti == si {
+                    return error(
+                        format!("step `{}` reads its own output `{output}`", step.id.value),
+                        "a step's outputs exist once it has finished; read them in a later step that needs this one".to_string(),
+                    );
+                }
                 if !upstream.reaches(si, ti) {
                     return error(
                         format!(
@@ -519,9 +638,9 @@ impl<'a> Validator<'a> {
 
     fn rto(&mut self) {
         let rb = self.rb;
-        if let Some(rto) = &rb.runbook.rto
-            && !rb.steps.iter().any(|s| s.ends_rto)
-        {
+        let Some(rto) = &rb.runbook.rto else { return };
+        let ends: Vec<&Step> = rb.steps.iter().filter(|s| s.ends_rto).collect();
+        if ends.is_empty() {
             self.push(
                 Diagnostic::warning(
                     Code::NoRtoEnd,
@@ -531,54 +650,74 @@ impl<'a> Validator<'a> {
                 .with_label("the RTO cannot be measured")
                 .with_help("mark the step that restores service with `ends_rto = true`"),
             );
+            return;
+        }
+        for mode in [Mode::Drill, Mode::Incident] {
+            if !ends.iter().any(|s| s.runs_in(mode)) {
+                self.push(
+                    Diagnostic::warning(
+                        Code::NoRtoEnd,
+                        ends[0].id.span,
+                        format!("in {} mode no step ends the RTO clock", mode.as_str()),
+                    )
+                    .with_label(format!(
+                        "this step runs only in {} mode",
+                        ends[0].only_in.as_ref().map_or("", |m| m.value.as_str())
+                    ))
+                    .with_help("end the RTO on a step that runs in both modes"),
+                );
+            }
         }
     }
 }
 
-/// Answers "is step `t` upstream of step `s`?" by walking `needs` back
-/// from `s`. With a topological order the walk skips every step placed
-/// before `t`, since a path from `s` back to `t` only passes through steps
-/// downstream of `t`; a query about a nearby step stays local however long
-/// the runbook is.
+/// Answers "is step `t` upstream of step `s`?". A direct `needs` entry
+/// answers at once; otherwise the sets of ancestors of every step are built
+/// once, in topological order, so each further question costs one bit test
+/// whatever the shape of the graph (many steps reading one early step, or
+/// each reading a distant one). With a cycle there is no order and no
+/// answer: the cycle is reported, and upstream checks are skipped.
 struct Upstream<'a> {
     steps: &'a [Step],
     index: &'a HashMap<&'a str, usize>,
     order: Option<&'a [usize]>,
+    ancestors: std::cell::OnceCell<Vec<FixedBitSet>>,
 }
 
 impl Upstream<'_> {
+    fn needs(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.steps[i]
+            .needs
+            .iter()
+            .filter_map(|n| self.index.get(n.value.as_str()).copied())
+    }
+
     fn reaches(&self, s: usize, t: usize) -> bool {
-        let needs = |i: usize| {
-            self.steps[i]
-                .needs
-                .iter()
-                .filter_map(|n| self.index.get(n.value.as_str()).copied())
-        };
-        if needs(s).any(|d| d == t) {
+        if self.needs(s).any(|d| d == t) {
             return true;
         }
-        let floor = self.order.map_or(0, |o| o[t]);
-        let mut seen = HashSet::from([s]);
-        let mut stack = vec![s];
-        while let Some(i) = stack.pop() {
-            for d in needs(i) {
-                if d == t {
-                    return true;
+        let Some(order) = self.order else { return true };
+        let ancestors = self.ancestors.get_or_init(|| {
+            let n = self.steps.len();
+            let mut sets = vec![FixedBitSet::with_capacity(n); n];
+            for &i in order {
+                let mut set = FixedBitSet::with_capacity(n);
+                for d in self.needs(i) {
+                    set.union_with(&sets[d]);
+                    set.insert(d);
                 }
-                let below = self.order.is_some_and(|o| o[d] < floor);
-                if !below && seen.insert(d) {
-                    stack.push(d);
-                }
+                sets[i] = set;
             }
-        }
-        false
+            sets
+        });
+        ancestors[s].contains(t)
     }
 }
 
-/// Each step's position in a topological order of the `needs` graph, or a
-/// cycle as step indexes in dependency order (each needs the one before
-/// it, the first needs the last).
-fn topological_positions(
+/// The steps in a topological order of the `needs` graph (each after the
+/// steps it needs), or a cycle as step indexes in dependency order (each
+/// needs the one before it, the first needs the last).
+fn topological_order(
     steps: &[Step],
     index: &HashMap<&str, usize>,
 ) -> Result<Vec<usize>, Vec<usize>> {
@@ -595,11 +734,9 @@ fn topological_positions(
         }
     }
     let mut ready: Vec<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
-    let mut position = vec![0usize; n];
-    let mut done = 0;
+    let mut order = Vec::with_capacity(n);
     while let Some(i) = ready.pop() {
-        position[i] = done;
-        done += 1;
+        order.push(i);
         for &j in &dependents[i] {
             indegree[j] -= 1;
             if indegree[j] == 0 {
@@ -607,8 +744,8 @@ fn topological_positions(
             }
         }
     }
-    if done == n {
-        return Ok(position);
+    if order.len() == n {
+        return Ok(order);
     }
     // Walk `needs` edges inside the remainder until a step repeats.
     let start = (0..n)
