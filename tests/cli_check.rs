@@ -108,7 +108,9 @@ fn usage_errors_exit_two() {
         .arg(empty.path())
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("no runbooks (*.toml with a [runbook] table) found"));
+        .stderr(predicate::str::contains(
+            "no runbooks (*.toml with a [runbook] table) found",
+        ));
 }
 
 /// The NO_COLOR rule for terminals is unit-tested in `cli::tests`; here,
