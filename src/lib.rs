@@ -5,4 +5,5 @@
 //! Modules other than the terminal UI never touch the terminal.
 
 pub mod cli;
+pub mod engine;
 pub mod runbook;

@@ -2,6 +2,7 @@
 //! commands that work are listed; each returns the process exit code.
 
 mod check;
+mod run;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -9,13 +10,17 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 pub use check::{CheckArgs, OutputFormat};
+pub use run::RunArgs;
 
 /// Exit code: the command did what was asked and found nothing wrong.
 pub const EXIT_OK: u8 = 0;
 /// Exit code: a runbook has errors (or warnings under `--deny-warnings`).
 pub const EXIT_FAILED: u8 = 1;
-/// Exit code: the command line itself is wrong (clap uses it too).
+/// Exit code: the command line itself is wrong (clap uses it too), or the
+/// runbook is invalid.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code: the run was aborted (Ctrl-C, or an operator's answer).
+pub const EXIT_ABORTED: u8 = 3;
 
 /// dr-drill: disaster-recovery runbooks for AWS, checked, run, timed and
 /// reported.
@@ -38,6 +43,12 @@ pub enum Command {
     /// Exit status: 0 clean, 1 errors (or warnings with --deny-warnings),
     /// 2 usage.
     Check(CheckArgs),
+    /// Run a runbook headless (answers from flags), or show its plan with
+    /// --dry-run.
+    ///
+    /// Exit status: 0 success, 1 a step failed, 2 invalid runbook or
+    /// usage, 3 aborted.
+    Run(RunArgs),
     /// Print the JSON Schema of the runbook format (for editors).
     Schema,
     /// Print a shell completion script, e.g. `dr-drill completions bash`.
@@ -96,6 +107,7 @@ fn is_broken_pipe(e: &color_eyre::Report) -> bool {
 fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(&args, cli.color.for_stdout()),
+        Command::Run(args) => run::run(&args),
         Command::Schema => {
             std::io::stdout().write_all(crate::runbook::schema::json_schema().as_bytes())?;
             Ok(ExitCode::from(EXIT_OK))

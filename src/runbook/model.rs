@@ -328,7 +328,7 @@ impl JsonSchema for TextMap {
 macro_rules! string_enum {
     ($(#[$m:meta])* pub enum $name:ident { $( $(#[$vm:meta])* $variant:ident = $text:literal ),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, JsonSchema, serde::Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize)]
         pub enum $name { $( $(#[$vm])* #[serde(rename = $text)] $variant ),+ }
 
         impl $name {

@@ -1,0 +1,470 @@
+//! `dr-drill run RUNBOOK`: a dry run (the plan, nothing executed) or a
+//! headless run (questions answered from flags, one line per event).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use super::{EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::engine::event::{Answer, EventKind, Outcome, RunEvent, Stream};
+use crate::engine::headless::{self, HeadlessAnswers};
+use crate::engine::plan::Plan;
+use crate::engine::values::Values;
+use crate::engine::{self, DEFAULT_MAX_PARALLEL, RunSetup};
+use crate::runbook::{Effect, Mode, Runbook};
+
+/// Arguments of `dr-drill run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The runbook to run.
+    #[arg(value_name = "RUNBOOK")]
+    pub runbook: PathBuf,
+    /// Answer every question from the command line; print one line per event.
+    #[arg(long)]
+    pub headless: bool,
+    /// Print the plan (order, parallel groups, resolved values, what each
+    /// step changes) and run nothing.
+    #[arg(long, conflicts_with = "headless")]
+    pub dry_run: bool,
+    /// Drill (T0 is now) or incident (give the outage start with --t0).
+    #[arg(long, value_enum, default_value_t = ModeArg::Drill)]
+    pub mode: ModeArg,
+    /// T0, the declared outage start, as RFC 3339 (incident mode).
+    #[arg(long, value_name = "TIME")]
+    pub t0: Option<jiff::Timestamp>,
+    /// A parameter value, NAME=VALUE (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = key_value)]
+    pub params: Vec<(String, String)>,
+    /// Confirm a destructive step by typing its confirm text, STEP=TEXT.
+    #[arg(long = "confirm", value_name = "STEP=TEXT", value_parser = key_value)]
+    pub confirms: Vec<(String, String)>,
+    /// Answer a manual or approve step, STEP=VALUE (`approve` approves).
+    #[arg(long = "answer", value_name = "STEP=VALUE", value_parser = key_value)]
+    pub answers: Vec<(String, String)>,
+    /// Output of a headless or dry run.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Steps run at once, at most.
+    #[arg(long, default_value_t = DEFAULT_MAX_PARALLEL as u16, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_parallel: u16,
+    /// Where runs are kept [default: $DR_DRILL_DATA_DIR, or the user's data directory].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// `--mode`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    /// A planned drill.
+    Drill,
+    /// A real incident.
+    Incident,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(m: ModeArg) -> Mode {
+        match m {
+            ModeArg::Drill => Mode::Drill,
+            ModeArg::Incident => Mode::Incident,
+        }
+    }
+}
+
+/// `--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Lines for people.
+    Text,
+    /// JSON Lines (one event per line), or one JSON document for a dry run.
+    Json,
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
+}
+
+fn usage(message: impl std::fmt::Display) -> color_eyre::Result<ExitCode> {
+    let _ = writeln!(std::io::stderr(), "error: {message}");
+    Ok(ExitCode::from(EXIT_USAGE))
+}
+
+pub(super) fn run(args: &RunArgs) -> color_eyre::Result<ExitCode> {
+    let file = crate::runbook::check_file(&args.runbook);
+    let Some(runbook) = file.checked.runbook.clone() else {
+        let _ = write!(std::io::stderr(), "{}", file.render(false));
+        return usage(format!("{} has errors; nothing was run", file.name));
+    };
+    let mode = Mode::from(args.mode);
+    if mode == Mode::Incident && args.t0.is_none() && !args.dry_run {
+        return usage(
+            "an incident run needs --t0, the declared outage start (RFC 3339, e.g. 2026-11-22T03:10:00Z)",
+        );
+    }
+    let given: BTreeMap<String, String> = args.params.iter().cloned().collect();
+    if args.dry_run {
+        return dry_run(&runbook, mode, &given, args.output);
+    }
+    if !args.headless {
+        return usage(
+            "the interactive console is not built yet: use --headless (answers from flags) or --dry-run",
+        );
+    }
+    let plan = match Plan::new(&runbook, mode) {
+        Ok(plan) => plan,
+        Err(e) => return usage(e),
+    };
+    let operator = engine::operator();
+    let answers = HeadlessAnswers {
+        confirms: args.confirms.iter().cloned().collect(),
+        answers: args.answers.iter().cloned().collect(),
+        interrupted: None,
+        operator: operator.clone(),
+    };
+    let missing = headless::preflight(&runbook, &plan, &answers);
+    if !missing.is_empty() {
+        return usage(format!(
+            "a headless run needs every answer before it starts; nothing was run:\n  - {}",
+            missing.join("\n  - ")
+        ));
+    }
+    let setup = RunSetup {
+        runbook,
+        runbook_text: file.source.clone(),
+        runbook_path: args.runbook.clone(),
+        mode,
+        params: given,
+        t0: args.t0,
+        operator,
+        data_dir: args
+            .data_dir
+            .clone()
+            .unwrap_or_else(engine::default_data_dir),
+        max_parallel: usize::from(args.max_parallel),
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(headless_run(setup, answers, args.output))
+}
+
+async fn headless_run(
+    setup: RunSetup,
+    answers: HeadlessAnswers,
+    output: Output,
+) -> color_eyre::Result<ExitCode> {
+    let started = match engine::start(setup) {
+        Ok(started) => started,
+        Err(e) => return usage(e),
+    };
+    let engine::Started {
+        engine,
+        mut events,
+        questions,
+    } = started;
+    if let Some(path) = engine.journal_path() {
+        let _ = writeln!(std::io::stderr(), "journal: {}", path.display());
+    }
+    let cancel = engine.cancel_token();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\ninterrupted: cancelling running steps (their processes are killed)"
+            );
+            cancel.cancel();
+        }
+    });
+    tokio::spawn(headless::answer(questions, answers));
+    let printer = tokio::spawn(async move {
+        let mut out = std::io::stdout();
+        while let Some(event) = events.recv().await {
+            let line = match output {
+                Output::Json => serde_json::to_string(&event).unwrap_or_default(),
+                Output::Text => text_line(&event),
+            };
+            if writeln!(out, "{line}").is_err() {
+                // The reader went away; the run goes on and is journaled.
+                while events.recv().await.is_some() {}
+                break;
+            }
+        }
+    });
+    let summary = engine.run().await;
+    let _ = printer.await;
+    let summary = summary?;
+    Ok(ExitCode::from(match summary.outcome {
+        Outcome::Succeeded => EXIT_OK,
+        Outcome::Aborted | Outcome::Cancelled => EXIT_ABORTED,
+        _ => EXIT_FAILED,
+    }))
+}
+
+/// One line for people.
+fn text_line(event: &RunEvent) -> String {
+    let secs = event.elapsed.as_secs();
+    let clock = format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    );
+    let what = match &event.kind {
+        EventKind::RunStarted { run_id, mode, t0 } => {
+            format!("run {run_id} started ({} mode, T0 {t0})", mode.as_str())
+        }
+        EventKind::RunResumed { gap } => format!("run resumed after a gap of {}s", gap.as_secs()),
+        EventKind::RtoStopped { step, rto } => {
+            format!("RTO {} (ended by {step})", engine_humanize(*rto))
+        }
+        EventKind::RpoMeasured {
+            rpo, point_time, ..
+        } => format!("RPO {} (restore point {point_time})", engine_humanize(*rpo)),
+        EventKind::PhaseStarted { phase } => format!("phase {phase} started"),
+        EventKind::PhaseFinished { phase } => format!("phase {phase} finished"),
+        EventKind::StepQueued { step } => format!("{step}: ready"),
+        EventKind::StepStarted { step, attempt } if *attempt > 1 => {
+            format!("{step}: started (attempt {attempt})")
+        }
+        EventKind::StepStarted { step, .. } => format!("{step}: started"),
+        EventKind::StepOutput { step, stream, line } => match stream {
+            Stream::Stdout => format!("{step} | {line}"),
+            Stream::Stderr => format!("{step} ! {line}"),
+        },
+        EventKind::StepProgress { step, message } => format!("{step}: {message}"),
+        EventKind::StepRetrying {
+            step,
+            attempt,
+            error,
+            backoff,
+        } => {
+            format!(
+                "{step}: attempt {attempt} failed ({error}); retrying in {}",
+                engine_humanize(*backoff)
+            )
+        }
+        EventKind::StepFinished {
+            step,
+            outcome,
+            outputs,
+            reason,
+        } => {
+            let mut line = format!("{step}: {}", outcome_word(*outcome));
+            if let Some(reason) = reason {
+                line.push_str(&format!(" ({reason})"));
+            }
+            if !outputs.is_empty() {
+                let shown: Vec<String> = outputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                line.push_str(&format!(" [{}]", shown.join(" ")));
+            }
+            line
+        }
+        EventKind::HumanAsked { step, question } => format!(
+            "{step}: asks {}",
+            serde_json::to_string(question).unwrap_or_default()
+        ),
+        EventKind::HumanAnswered {
+            step, by, answer, ..
+        } => format!("{step}: {} by {by}", answer_word(answer)),
+        EventKind::RunFinished { outcome } => format!("run {}", outcome_word(*outcome)),
+    };
+    format!("{clock} {what}")
+}
+
+fn engine_humanize(d: std::time::Duration) -> String {
+    crate::engine::humanize(d)
+}
+
+fn outcome_word(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Succeeded => "succeeded",
+        Outcome::Failed => "FAILED",
+        Outcome::Skipped => "skipped",
+        Outcome::Cancelled => "cancelled",
+        Outcome::Interrupted => "interrupted",
+        Outcome::Aborted => "ABORTED",
+    }
+}
+
+fn answer_word(a: &Answer) -> String {
+    match a {
+        Answer::Confirmed { typed } => format!("confirmed by typing `{typed}`"),
+        Answer::Acknowledged { answer: Some(a) } => format!("answered `{a}`"),
+        Answer::Acknowledged { answer: None } => "acknowledged".into(),
+        other => serde_json::to_value(other)
+            .ok()
+            .and_then(|v| v.get("reply").and_then(|r| r.as_str()).map(str::to_owned))
+            .unwrap_or_default(),
+    }
+}
+
+#[derive(Serialize)]
+struct PlannedStep {
+    step: String,
+    title: String,
+    kind: &'static str,
+    effect: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confirm: Option<String>,
+    cleanup: bool,
+    needs: Vec<String>,
+    resolved: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct DryRun<'a> {
+    runbook: &'a str,
+    mode: &'static str,
+    groups: Vec<Vec<PlannedStep>>,
+    not_in_this_mode: Vec<String>,
+}
+
+fn dry_run(
+    runbook: &Runbook,
+    mode: Mode,
+    given: &BTreeMap<String, String>,
+    output: Output,
+) -> color_eyre::Result<ExitCode> {
+    let params = match engine::resolve_params(runbook, given) {
+        Ok(p) => p,
+        Err(e) => return usage(e),
+    };
+    let plan = match Plan::new(runbook, mode) {
+        Ok(plan) => plan,
+        Err(e) => return usage(e),
+    };
+    let values = Values {
+        params: engine::redacted(runbook, &params),
+        outputs: Default::default(),
+        run: BTreeMap::from([("mode", mode.as_str().to_string())]),
+    };
+    let groups: Vec<Vec<PlannedStep>> = plan
+        .groups
+        .iter()
+        .map(|group| {
+            group
+                .iter()
+                .map(|&i| {
+                    let step = &runbook.steps[i];
+                    let effect = if step.is_destructive() {
+                        "destructive"
+                    } else {
+                        match step.action.effect() {
+                            Effect::ReadOnly => "read-only",
+                            Effect::Writes | Effect::Destructive => "writes",
+                        }
+                    };
+                    PlannedStep {
+                        step: step.id.value.clone(),
+                        title: step.display_title().to_owned(),
+                        kind: step.action.kind(),
+                        effect,
+                        confirm: step.is_destructive().then(|| {
+                            step.confirm_text()
+                                .map_or(step.id.value.clone(), |t| values.preview(&t.value))
+                        }),
+                        cleanup: step.cleanup,
+                        needs: step.needs.iter().map(|n| n.value.clone()).collect(),
+                        resolved: step
+                            .templated
+                            .iter()
+                            .map(|t| (t.value.clone(), values.preview(&t.value)))
+                            .collect(),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let skipped: Vec<String> = runbook
+        .steps
+        .iter()
+        .zip(&plan.included)
+        .filter(|(_, inc)| !**inc)
+        .map(|(s, _)| s.id.value.clone())
+        .collect();
+    let plan_doc = DryRun {
+        runbook: &runbook.runbook.id.value,
+        mode: mode.as_str(),
+        groups,
+        not_in_this_mode: skipped,
+    };
+    let mut out = std::io::stdout().lock();
+    let written = match output {
+        Output::Json => serde_json::to_writer_pretty(&mut out, &plan_doc)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
+        Output::Text => write_plan(&mut out, &plan_doc),
+    };
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::from(EXIT_OK)),
+    }
+}
+
+fn write_plan(out: &mut impl Write, plan: &DryRun<'_>) -> std::io::Result<()> {
+    let steps: usize = plan.groups.iter().map(Vec::len).sum();
+    writeln!(
+        out,
+        "Plan of {} in {} mode: {steps} steps in {} groups. Nothing is run.",
+        plan.runbook,
+        plan.mode,
+        plan.groups.len()
+    )?;
+    writeln!(
+        out,
+        "Steps in one group do not depend on each other and run side by side."
+    )?;
+    for (g, group) in plan.groups.iter().enumerate() {
+        writeln!(
+            out,
+            "\ngroup {}{}",
+            g + 1,
+            if group.iter().all(|s| s.cleanup) {
+                " (cleanup)"
+            } else {
+                ""
+            }
+        )?;
+        for s in group {
+            let confirm = s
+                .confirm
+                .as_ref()
+                .map(|c| format!(", confirm by typing `{c}`"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {} [{}, {}{confirm}] {}",
+                s.step, s.kind, s.effect, s.title
+            )?;
+            if !s.needs.is_empty() {
+                writeln!(out, "      needs: {}", s.needs.join(", "))?;
+            }
+            for (template, value) in &s.resolved {
+                let value = value.replace('\n', " ");
+                let value = if value.chars().count() > 100 {
+                    format!("{}…", value.chars().take(100).collect::<String>())
+                } else {
+                    value
+                };
+                if template.contains('\n') {
+                    writeln!(out, "      = {value}")?;
+                } else {
+                    writeln!(out, "      {template} = {value}")?;
+                }
+            }
+        }
+    }
+    if !plan.not_in_this_mode.is_empty() {
+        writeln!(
+            out,
+            "\nnot run in {} mode: {}",
+            plan.mode,
+            plan.not_in_this_mode.join(", ")
+        )?;
+    }
+    Ok(())
+}

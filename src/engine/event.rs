@@ -1,0 +1,290 @@
+//! The one event stream of a run. The journal, the headless printer, the
+//! console and the report are all consumers of these events.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::runbook::Mode;
+
+/// Something that happened during a run, when it happened on the UTC wall
+/// clock, and how long after the run started by the monotonic clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunEvent {
+    /// UTC wall-clock time (RFC 3339 in JSON).
+    pub at: Timestamp,
+    /// Time since the run started; keeps running across a crash and resume.
+    #[serde(with = "seconds")]
+    pub elapsed: Duration,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// How a step or a run ended, or where it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Did what it should.
+    Succeeded,
+    /// Failed after its retries.
+    Failed,
+    /// Not run (mode, operator's choice, or an upstream failure).
+    Skipped,
+    /// Stopped by the operator or by an abort.
+    Cancelled,
+    /// Was running when the console died.
+    Interrupted,
+    /// The run stopped on purpose before its end.
+    Aborted,
+}
+
+/// Which output stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// What a human was asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "snake_case")]
+pub enum Question {
+    /// Type `text` to let a destructive step run.
+    Confirm {
+        /// What the operator must type.
+        text: String,
+        /// What the step will do, in words.
+        action: String,
+    },
+    /// Do what the instructions say; answer the question if there is one.
+    Acknowledge {
+        /// The instructions, templates resolved.
+        instructions: String,
+        /// The question, if any.
+        question: Option<String>,
+        /// Allowed answers, if restricted.
+        choices: Vec<String>,
+    },
+    /// Approve the run going on.
+    Approve {
+        /// What is being approved.
+        instructions: Option<String>,
+    },
+    /// A step failed: retry, skip or abort.
+    Failure {
+        /// The error.
+        error: String,
+    },
+    /// A step was running when the console died: rerun, mark done, or abort.
+    Interrupted,
+}
+
+/// What a human answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum Answer {
+    /// Typed the confirmation text (kept as evidence).
+    Confirmed {
+        /// Exactly what was typed.
+        typed: String,
+    },
+    /// Did the manual step; the answer to its question, if any.
+    Acknowledged {
+        /// The answer.
+        answer: Option<String>,
+    },
+    /// Approved.
+    Approved,
+    /// Declined a confirmation or an approval.
+    Declined,
+    /// Try the failed step again.
+    Retry,
+    /// Go on without this step; steps that need it still run.
+    Skip,
+    /// Stop the run.
+    Abort,
+    /// Run the interrupted step again.
+    Rerun,
+    /// The interrupted step was finished by hand; go on.
+    MarkDone,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The run started (or resumed, see `RunResumed`).
+    RunStarted {
+        /// The run's id.
+        run_id: String,
+        /// Drill or incident.
+        mode: Mode,
+        /// T0: drill start, or the declared outage start.
+        t0: Timestamp,
+    },
+    /// The console came back after a crash or a deliberate stop.
+    RunResumed {
+        /// Wall-clock time the run was not watched.
+        #[serde(with = "seconds")]
+        gap: Duration,
+    },
+    /// The RTO clock stopped: the `ends_rto` step succeeded.
+    RtoStopped {
+        /// The step.
+        step: String,
+        /// T0 to now.
+        #[serde(with = "seconds")]
+        rto: Duration,
+    },
+    /// The restore point is known: T0 minus its time.
+    RpoMeasured {
+        /// The step that chose it.
+        step: String,
+        /// The restore point's time.
+        point_time: Timestamp,
+        /// T0 minus the point's time.
+        #[serde(with = "seconds")]
+        rpo: Duration,
+    },
+    /// The first step of a phase started.
+    PhaseStarted {
+        /// The phase id.
+        phase: String,
+    },
+    /// Every step of a phase has ended.
+    PhaseFinished {
+        /// The phase id.
+        phase: String,
+    },
+    /// Everything a step needs has succeeded; it waits for a slot.
+    StepQueued {
+        /// The step id.
+        step: String,
+    },
+    /// An attempt of a step started.
+    StepStarted {
+        /// The step id.
+        step: String,
+        /// 1 for the first attempt.
+        attempt: u32,
+    },
+    /// A line of a step's output.
+    StepOutput {
+        /// The step id.
+        step: String,
+        /// Which stream.
+        stream: Stream,
+        /// The line, without its newline.
+        line: String,
+    },
+    /// A step's progress, in words.
+    StepProgress {
+        /// The step id.
+        step: String,
+        /// What is going on.
+        message: String,
+    },
+    /// An attempt failed; the next starts after `backoff`.
+    StepRetrying {
+        /// The step id.
+        step: String,
+        /// The attempt that failed.
+        attempt: u32,
+        /// Why.
+        error: String,
+        /// Wait before the next attempt.
+        #[serde(with = "seconds")]
+        backoff: Duration,
+    },
+    /// A step ended.
+    StepFinished {
+        /// The step id.
+        step: String,
+        /// How.
+        outcome: Outcome,
+        /// Its outputs (succeeded steps).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        outputs: BTreeMap<String, String>,
+        /// Why it failed, was skipped or cancelled.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A human was asked something; the step waits.
+    HumanAsked {
+        /// The step id.
+        step: String,
+        /// The question.
+        #[serde(flatten)]
+        question: Question,
+    },
+    /// A human answered.
+    HumanAnswered {
+        /// The step id.
+        step: String,
+        /// Who answered (user@host, or `headless` with the flag).
+        by: String,
+        /// Free text given with the answer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        /// The answer.
+        #[serde(flatten)]
+        answer: Answer,
+    },
+    /// The run ended.
+    RunFinished {
+        /// How.
+        outcome: Outcome,
+    },
+}
+
+impl EventKind {
+    /// Whether losing this event would lose evidence: it is made durable
+    /// (fsync'd) before the engine acts on it.
+    pub fn is_evidence(&self) -> bool {
+        !matches!(
+            self,
+            EventKind::StepOutput { .. }
+                | EventKind::StepProgress { .. }
+                | EventKind::StepQueued { .. }
+        )
+    }
+
+    /// The step this event is about, if any.
+    pub fn step(&self) -> Option<&str> {
+        match self {
+            EventKind::StepQueued { step }
+            | EventKind::StepStarted { step, .. }
+            | EventKind::StepOutput { step, .. }
+            | EventKind::StepProgress { step, .. }
+            | EventKind::StepRetrying { step, .. }
+            | EventKind::StepFinished { step, .. }
+            | EventKind::HumanAsked { step, .. }
+            | EventKind::HumanAnswered { step, .. }
+            | EventKind::RtoStopped { step, .. }
+            | EventKind::RpoMeasured { step, .. } => Some(step),
+            _ => None,
+        }
+    }
+}
+
+/// Durations as fractional seconds in JSON.
+pub(crate) mod seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let secs = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,90 @@
+//! Headless mode answers the engine's questions from the command line:
+//! `--confirm STEP=TEXT` for destructive steps, `--answer STEP=VALUE` for
+//! manual and approve steps. A question with no answer is declined, and
+//! [`preflight`] refuses to start a run whose answers are missing, so
+//! nothing destructive runs in a headless run that would stop half-way.
+
+use std::collections::BTreeMap;
+
+use tokio::sync::mpsc;
+
+use super::event::{Answer, Question};
+use super::human::{HumanReply, HumanRequest};
+use super::plan::Plan;
+use crate::runbook::{Action, Runbook};
+
+/// The answers given on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct HeadlessAnswers {
+    /// `--confirm STEP=TEXT`.
+    pub confirms: BTreeMap<String, String>,
+    /// `--answer STEP=VALUE`.
+    pub answers: BTreeMap<String, String>,
+    /// What to do with a step interrupted by a crash (`--interrupted`).
+    pub interrupted: Option<Answer>,
+    /// Who answers, for the journal.
+    pub operator: String,
+}
+
+/// Every step of `plan` that would need an answer the command line does
+/// not give, with the flag to add. Empty means the run can go headless.
+pub fn preflight(runbook: &Runbook, plan: &Plan, answers: &HeadlessAnswers) -> Vec<String> {
+    let mut missing = Vec::new();
+    for &i in &plan.order {
+        let step = &runbook.steps[i];
+        let id = &step.id.value;
+        if step.is_destructive() && !answers.confirms.contains_key(id) {
+            let text = step
+                .confirm_text()
+                .map_or(id.as_str(), |t| t.value.as_str());
+            missing.push(format!(
+                "destructive step `{id}` needs --confirm {id}=TEXT, where TEXT is `{text}` resolved"
+            ));
+        }
+        match &step.action {
+            Action::Manual(m) if !answers.answers.contains_key(id) => missing.push(match &m.question {
+                Some(q) => format!("manual step `{id}` needs --answer {id}=VALUE (question: {})", q.value),
+                None => format!("manual step `{id}` needs --answer {id}=done once its instructions are carried out"),
+            }),
+            Action::Approve(_) if !answers.answers.contains_key(id) => {
+                missing.push(format!("approval `{id}` needs --answer {id}=approve"))
+            }
+            _ => {}
+        }
+    }
+    missing
+}
+
+/// Answers questions until the run closes the channel.
+pub async fn answer(mut questions: mpsc::Receiver<HumanRequest>, answers: HeadlessAnswers) {
+    while let Some(request) = questions.recv().await {
+        let by = format!("{} (headless)", answers.operator);
+        let given = answers.answers.get(&request.step);
+        let (answer, note) = match &request.question {
+            Question::Confirm { .. } => match answers.confirms.get(&request.step) {
+                Some(typed) => (Answer::Confirmed { typed: typed.clone() }, Some("--confirm".to_string())),
+                None => (Answer::Declined, Some(format!("no --confirm {}=TEXT was given", request.step))),
+            },
+            Question::Acknowledge { .. } => match given {
+                Some(value) => (Answer::Acknowledged { answer: Some(value.clone()) }, Some("--answer".into())),
+                None => (Answer::Declined, Some(format!("no --answer {}=VALUE was given", request.step))),
+            },
+            Question::Approve { .. } => match given.map(|v| v.to_ascii_lowercase()) {
+                Some(v) if matches!(v.as_str(), "approve" | "approved" | "yes") => (Answer::Approved, Some("--answer".into())),
+                _ => (Answer::Declined, Some(format!("no --answer {}=approve was given", request.step))),
+            },
+            Question::Failure { .. } => (
+                Answer::Abort,
+                Some("a headless run stops when a step with on_failure = \"ask\" fails".into()),
+            ),
+            Question::Interrupted => match &answers.interrupted {
+                Some(a) => (a.clone(), Some("--interrupted".into())),
+                None => (
+                    Answer::Abort,
+                    Some("no --interrupted rerun|done was given for a step that was running when the console died".into()),
+                ),
+            },
+        };
+        let _ = request.reply.send(HumanReply { answer, by, note });
+    }
+}

@@ -1,0 +1,318 @@
+//! The crash-safe journal of a run: append-only JSON Lines, one header
+//! record (the runbook's full text and hash, params with secrets redacted,
+//! mode, operator) and then one line per event.
+//!
+//! Writes happen on a dedicated thread, never on the async runtime. Every
+//! line reaches the operating system before the next event is taken (so a
+//! killed console loses nothing), and evidence events are fsync'd before
+//! the engine acts on them (so a lost machine loses nothing either).
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use tokio::sync::oneshot;
+
+use super::event::RunEvent;
+use crate::runbook::Mode;
+
+/// The journal's format version.
+pub const JOURNAL_FORMAT: u32 = 1;
+
+/// Shown instead of a secret parameter's value.
+pub const REDACTED: &str = "[redacted]";
+
+/// The first line of a journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalHeader {
+    /// Journal format version.
+    pub journal_format: u32,
+    /// The run's id, also its directory name.
+    pub run_id: String,
+    /// Where the runbook was read from.
+    pub runbook_path: PathBuf,
+    /// SHA-256 of the runbook text, hex.
+    pub runbook_sha256: String,
+    /// The runbook's full text, as run.
+    pub runbook_text: String,
+    /// Drill or incident.
+    pub mode: Mode,
+    /// T0 of the run.
+    pub t0: Timestamp,
+    /// When the run started.
+    pub started_at: Timestamp,
+    /// `user@host` of the operator.
+    pub operator: String,
+    /// Parameter values; secret ones are [`REDACTED`].
+    pub params: BTreeMap<String, String>,
+    /// The dr-drill version that started the run.
+    pub dr_drill_version: String,
+}
+
+/// SHA-256 of a runbook's text, hex.
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// A journal's records as read back.
+#[derive(Debug, Clone)]
+pub struct JournalContents {
+    /// The header.
+    pub header: JournalHeader,
+    /// The events, in order.
+    pub events: Vec<RunEvent>,
+    /// Whether the last line was cut short (the console died mid-write);
+    /// it is ignored, and truncated away when the journal is reopened.
+    pub torn_tail: bool,
+}
+
+/// Why a journal could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// Reading or writing failed.
+    #[error("journal {path}: {source}")]
+    Io {
+        /// The journal file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// A line is not a journal record.
+    #[error(
+        "journal {path}, line {line}: {message}; the journal is damaged before its last line, so it cannot be resumed safely"
+    )]
+    Corrupt {
+        /// The journal file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The writer thread is gone (it failed earlier).
+    #[error(
+        "the journal writer stopped after an earlier error; the run cannot record evidence and stops"
+    )]
+    WriterGone,
+}
+
+/// Reads a journal, tolerating a half-written last line.
+pub fn read(path: &Path) -> Result<JournalContents, JournalError> {
+    let io_err = |source| JournalError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let text = std::fs::read_to_string(path).map_err(io_err)?;
+    let corrupt = |line: usize, message: String| JournalError::Corrupt {
+        path: path.to_owned(),
+        line,
+        message,
+    };
+    let complete = text.ends_with('\n');
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(first) = lines.first() else {
+        return Err(corrupt(1, "the journal is empty".into()));
+    };
+    let header: JournalHeader = serde_json::from_str(first)
+        .map_err(|e| corrupt(1, format!("not a journal header ({e})")))?;
+    let mut events = Vec::with_capacity(lines.len());
+    let mut torn_tail = false;
+    for (i, line) in lines.iter().enumerate().skip(1) {
+        match serde_json::from_str::<RunEvent>(line) {
+            Ok(event) => events.push(event),
+            Err(_) if i + 1 == lines.len() && !complete => torn_tail = true,
+            Err(e) => return Err(corrupt(i + 1, format!("not an event ({e})"))),
+        }
+    }
+    Ok(JournalContents {
+        header,
+        events,
+        torn_tail,
+    })
+}
+
+enum Command {
+    Line {
+        text: String,
+        ack: Option<oneshot::Sender<io::Result<()>>>,
+    },
+}
+
+/// Appends to a journal from async code.
+#[derive(Debug)]
+pub struct JournalWriter {
+    path: PathBuf,
+    tx: Option<mpsc::Sender<Command>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Command")
+    }
+}
+
+impl JournalWriter {
+    /// Creates a new journal (the file must not exist) and makes its
+    /// header durable.
+    pub fn create(path: &Path, header: &JournalHeader) -> Result<Self, JournalError> {
+        let io_err = |source| JournalError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io_err)?;
+        }
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(io_err)?;
+        let mut line = serde_json::to_string(header).map_err(|e| io_err(e.into()))?;
+        line.push('\n');
+        file.write_all(line.as_bytes()).map_err(io_err)?;
+        file.sync_all().map_err(io_err)?;
+        sync_dir(path).map_err(io_err)?;
+        Ok(Self::spawn(path, file))
+    }
+
+    /// Reopens a journal to append after a resume, first cutting away a
+    /// half-written last line.
+    pub fn reopen(path: &Path) -> Result<Self, JournalError> {
+        let io_err = |source| JournalError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let text = std::fs::read(path).map_err(io_err)?;
+        let keep = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let file = OpenOptions::new().write(true).open(path).map_err(io_err)?;
+        if keep < text.len() {
+            file.set_len(keep as u64).map_err(io_err)?;
+            file.sync_all().map_err(io_err)?;
+        }
+        let mut file = file;
+        std::io::Seek::seek(&mut file, io::SeekFrom::End(0)).map_err(io_err)?;
+        Ok(Self::spawn(path, file))
+    }
+
+    fn spawn(path: &Path, file: File) -> Self {
+        let (tx, rx) = mpsc::channel::<Command>();
+        let thread = std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || write_loop(file, rx))
+            .ok();
+        Self {
+            path: path.to_owned(),
+            tx: Some(tx),
+            thread,
+        }
+    }
+
+    /// The journal file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Queues `event` behind every line queued before it. For a durable
+    /// line, the returned [`Written`] resolves once it is fsync'd.
+    pub fn queue(&self, event: &RunEvent, durable: bool) -> Result<Written, JournalError> {
+        let mut text = serde_json::to_string(event).map_err(|e| JournalError::Io {
+            path: self.path.clone(),
+            source: e.into(),
+        })?;
+        text.push('\n');
+        let tx = self.tx.as_ref().ok_or(JournalError::WriterGone)?;
+        let (ack, done) = if durable {
+            let (ack, done) = oneshot::channel();
+            (Some(ack), Some(done))
+        } else {
+            (None, None)
+        };
+        tx.send(Command::Line { text, ack })
+            .map_err(|_| JournalError::WriterGone)?;
+        Ok(Written {
+            path: self.path.clone(),
+            done,
+        })
+    }
+}
+
+/// A queued journal line; await [`Written::durable`] for evidence.
+#[derive(Debug)]
+pub struct Written {
+    path: PathBuf,
+    done: Option<oneshot::Receiver<io::Result<()>>>,
+}
+
+impl Written {
+    /// Resolves when the line is fsync'd (at once for non-durable lines).
+    pub async fn durable(self) -> Result<(), JournalError> {
+        let Some(done) = self.done else { return Ok(()) };
+        match done.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(source)) => Err(JournalError::Io {
+                path: self.path,
+                source,
+            }),
+            Err(_) => Err(JournalError::WriterGone),
+        }
+    }
+}
+
+impl Drop for JournalWriter {
+    /// Waits for every queued line to be written and synced.
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Writes what arrives, in batches: every line is handed to the OS before
+/// the next batch; a batch holding evidence is fsync'd before anyone is
+/// told it is written. After a write error every later ack reports it.
+fn write_loop(mut file: File, rx: mpsc::Receiver<Command>) {
+    let mut failed: Option<io::ErrorKind> = None;
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        batch.extend(rx.try_iter());
+        let mut acks = Vec::new();
+        let mut result: io::Result<()> = match failed {
+            Some(kind) => Err(io::Error::new(kind, "an earlier journal write failed")),
+            None => Ok(()),
+        };
+        for Command::Line { text, ack } in batch {
+            if result.is_ok() {
+                result = file.write_all(text.as_bytes());
+            }
+            acks.extend(ack);
+        }
+        if result.is_ok() && !acks.is_empty() {
+            result = file.sync_data();
+        }
+        if let Err(e) = &result {
+            failed = Some(e.kind());
+        }
+        for ack in acks {
+            let _ = ack.send(match &result {
+                Ok(()) => Ok(()),
+                Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+            });
+        }
+    }
+    let _ = file.sync_all();
+}
+
+fn sync_dir(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
+        _ => Ok(()),
+    }
+}

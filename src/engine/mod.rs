@@ -1,0 +1,429 @@
+//! The engine runs a checked runbook: it decides what runs when, measures
+//! it, journals it, and asks humans through requests with reply channels.
+//!
+//! It knows nothing of the terminal: it reports through [`event::RunEvent`]s
+//! that the journal, the headless printer, the console and the report all
+//! consume, and it never blocks the async runtime.
+
+pub mod clock;
+pub mod event;
+pub mod headless;
+pub mod human;
+pub mod journal;
+pub mod plan;
+pub mod recorder;
+mod runner;
+mod scheduler;
+pub mod values;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub use scheduler::{Progress, RunSummary, humanize};
+
+use clock::Clock;
+use event::{EventKind, RunEvent};
+use human::HumanRequest;
+use journal::{JournalError, JournalHeader, JournalWriter};
+use plan::Plan;
+use recorder::Recorder;
+use runner::StepCtx;
+use values::Values;
+
+use crate::runbook::{Mode, Runbook};
+
+/// Steps run at once when nothing else is said.
+pub const DEFAULT_MAX_PARALLEL: usize = 8;
+
+/// What a run needs to start.
+#[derive(Debug, Clone)]
+pub struct RunSetup {
+    /// The checked runbook.
+    pub runbook: Runbook,
+    /// Its text, kept in the journal.
+    pub runbook_text: String,
+    /// Where it was read from.
+    pub runbook_path: PathBuf,
+    /// Drill or incident.
+    pub mode: Mode,
+    /// Parameter values given by the operator.
+    pub params: BTreeMap<String, String>,
+    /// The declared outage start (incident mode); the run's start otherwise.
+    pub t0: Option<Timestamp>,
+    /// `user@host`.
+    pub operator: String,
+    /// Where runs are kept (`<data>/runs/<run-id>/`).
+    pub data_dir: PathBuf,
+    /// Steps at once.
+    pub max_parallel: usize,
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A parameter is missing, unknown or not one of its choices.
+    #[error("{0}")]
+    Params(String),
+    /// The step graph is not runnable.
+    #[error(transparent)]
+    Plan(#[from] plan::PlanError),
+    /// The journal could not be created.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+/// A run that is ready to go: subscribe to its events and answer its
+/// questions, then call [`Engine::run`].
+pub struct Engine {
+    runbook: Arc<Runbook>,
+    plan: Plan,
+    recorder: Recorder,
+    human: mpsc::Sender<HumanRequest>,
+    values: Arc<RwLock<Values>>,
+    cancel: CancellationToken,
+    run_id: String,
+    run_dir: PathBuf,
+    journal_path: Option<PathBuf>,
+    mode: Mode,
+    t0: Timestamp,
+    max_parallel: usize,
+    prior: Progress,
+}
+
+/// The ends a caller holds on a run.
+pub struct Started {
+    /// The engine.
+    pub engine: Engine,
+    /// Every event of the run.
+    pub events: mpsc::UnboundedReceiver<RunEvent>,
+    /// The questions steps ask; answer each on its reply channel.
+    pub questions: mpsc::Receiver<HumanRequest>,
+}
+
+/// The parameter values for a run: given ones, then defaults; an error
+/// names every missing, unknown or invalid one.
+pub fn resolve_params(
+    runbook: &Runbook,
+    given: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, StartError> {
+    let mut values = BTreeMap::new();
+    let mut problems = Vec::new();
+    for name in given.keys() {
+        if runbook.param(name).is_none() {
+            let known: Vec<&str> = runbook
+                .params
+                .iter()
+                .map(|p| p.name.value.as_str())
+                .collect();
+            problems.push(format!(
+                "`{name}` is not a parameter of this runbook (it has: {})",
+                known.join(", ")
+            ));
+        }
+    }
+    for p in &runbook.params {
+        let name = &p.name.value;
+        let value = given
+            .get(name)
+            .cloned()
+            .or_else(|| p.default.as_ref().map(|d| d.value.clone()));
+        match value {
+            Some(v) if !p.choices.is_empty() && !p.choices.iter().any(|c| c.value == v) => {
+                let choices: Vec<&str> = p.choices.iter().map(|c| c.value.as_str()).collect();
+                problems.push(format!(
+                    "`{name}` must be one of {}, not `{v}`",
+                    choices.join(", ")
+                ));
+            }
+            Some(v) => {
+                values.insert(name.clone(), v);
+            }
+            None if p.required => problems.push(format!(
+                "`{name}` is required{}: give it with --param {name}=VALUE",
+                p.description
+                    .as_ref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            )),
+            None => {}
+        }
+    }
+    if problems.is_empty() {
+        Ok(values)
+    } else {
+        Err(StartError::Params(format!(
+            "the parameters are not right:\n  - {}",
+            problems.join("\n  - ")
+        )))
+    }
+}
+
+/// Parameter values as the journal keeps them: secrets redacted.
+pub fn redacted(runbook: &Runbook, params: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    params
+        .iter()
+        .map(|(k, v)| {
+            let secret = runbook.param(k).is_some_and(|p| p.secret);
+            (
+                k.clone(),
+                if secret {
+                    journal::REDACTED.to_string()
+                } else {
+                    v.clone()
+                },
+            )
+        })
+        .collect()
+}
+
+/// `user@host` of whoever runs this process.
+pub fn operator() -> String {
+    let user = std::env::var("USER")
+        .ok()
+        .or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let host = nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "unknown-host".into());
+    format!("{user}@{host}")
+}
+
+/// The directory runs are kept in: `$DR_DRILL_DATA_DIR`, or the user's data
+/// directory (`~/.local/share/dr-drill` on Linux).
+pub fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("DR_DRILL_DATA_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    directories::ProjectDirs::from("", "", "dr-drill")
+        .map(|d| d.data_dir().to_owned())
+        .unwrap_or_else(|| PathBuf::from(".dr-drill"))
+}
+
+/// Starts a new run: resolves parameters, creates the run's directory and
+/// journal (its header durable before anything runs).
+pub fn start(setup: RunSetup) -> Result<Started, StartError> {
+    let params = resolve_params(&setup.runbook, &setup.params)?;
+    let plan = Plan::new(&setup.runbook, setup.mode)?;
+    let clock = Clock::start();
+    let started_at = clock.now().0;
+    let t0 = setup.t0.unwrap_or(started_at);
+    let (run_id, run_dir) =
+        new_run_dir(&setup.data_dir, &setup.runbook.runbook.id.value, started_at);
+    let journal_path = run_dir.join("journal.jsonl");
+    let header = JournalHeader {
+        journal_format: journal::JOURNAL_FORMAT,
+        run_id: run_id.clone(),
+        runbook_path: setup.runbook_path.clone(),
+        runbook_sha256: journal::sha256_hex(&setup.runbook_text),
+        runbook_text: setup.runbook_text.clone(),
+        mode: setup.mode,
+        t0,
+        started_at,
+        operator: setup.operator.clone(),
+        params: redacted(&setup.runbook, &params),
+        dr_drill_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let journal = JournalWriter::create(&journal_path, &header)?;
+    let recorder = Recorder::new(clock, Some(journal));
+    Ok(assemble(
+        setup.runbook,
+        plan,
+        recorder,
+        params,
+        Assembly {
+            run_id,
+            run_dir,
+            journal_path: Some(journal_path),
+            mode: setup.mode,
+            t0,
+            operator: setup.operator,
+            max_parallel: setup.max_parallel,
+            prior: Progress::default(),
+        },
+    ))
+}
+
+struct Assembly {
+    run_id: String,
+    run_dir: PathBuf,
+    journal_path: Option<PathBuf>,
+    mode: Mode,
+    t0: Timestamp,
+    operator: String,
+    max_parallel: usize,
+    prior: Progress,
+}
+
+fn assemble(
+    runbook: Runbook,
+    plan: Plan,
+    recorder: Recorder,
+    params: BTreeMap<String, String>,
+    a: Assembly,
+) -> Started {
+    let events = recorder.subscribe();
+    let (human, questions) = mpsc::channel(16);
+    let run = BTreeMap::from([
+        ("id", a.run_id.clone()),
+        ("mode", a.mode.as_str().to_string()),
+        ("t0", a.t0.to_string()),
+        ("dir", a.run_dir.display().to_string()),
+        ("operator", a.operator),
+    ]);
+    let values = Arc::new(RwLock::new(Values {
+        params,
+        outputs: Default::default(),
+        run,
+    }));
+    Started {
+        engine: Engine {
+            runbook: Arc::new(runbook),
+            plan,
+            recorder,
+            human,
+            values,
+            cancel: CancellationToken::new(),
+            run_id: a.run_id,
+            run_dir: a.run_dir,
+            journal_path: a.journal_path,
+            mode: a.mode,
+            t0: a.t0,
+            max_parallel: a.max_parallel.max(1),
+            prior: a.prior,
+        },
+        events,
+        questions,
+    }
+}
+
+/// `<runbook-id>-<UTC time>` and its directory, unique under `data_dir`.
+fn new_run_dir(data_dir: &Path, runbook_id: &str, at: Timestamp) -> (String, PathBuf) {
+    let stamp = at.strftime("%Y%m%dT%H%M%SZ").to_string();
+    let runs = data_dir.join("runs");
+    let mut run_id = format!("{runbook_id}-{stamp}");
+    let mut n = 2;
+    while runs.join(&run_id).exists() {
+        run_id = format!("{runbook_id}-{stamp}-{n}");
+        n += 1;
+    }
+    let dir = runs.join(&run_id);
+    (run_id, dir)
+}
+
+impl Engine {
+    /// The run's id.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The run's directory.
+    pub fn run_dir(&self) -> &Path {
+        &self.run_dir
+    }
+
+    /// The journal's path.
+    pub fn journal_path(&self) -> Option<&Path> {
+        self.journal_path.as_deref()
+    }
+
+    /// The plan the run follows.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The runbook.
+    pub fn runbook(&self) -> &Runbook {
+        &self.runbook
+    }
+
+    /// A token that cancels the run (Ctrl-C): running steps are cancelled,
+    /// their child processes killed, nothing new starts.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    /// Runs to the end. An error means the journal could not record
+    /// evidence; the run stopped at that point.
+    pub async fn run(self) -> Result<RunSummary, JournalError> {
+        tokio::fs::create_dir_all(&self.run_dir)
+            .await
+            .map_err(|source| JournalError::Io {
+                path: self.run_dir.clone(),
+                source,
+            })?;
+        if self.prior.finished.is_empty() && self.prior.interrupted.is_empty() {
+            self.recorder
+                .record(EventKind::RunStarted {
+                    run_id: self.run_id.clone(),
+                    mode: self.mode,
+                    t0: self.t0,
+                })
+                .await?;
+        }
+        let base = StepCtx {
+            runbook: self.runbook.clone(),
+            index: 0,
+            attempt: 1,
+            recorder: self.recorder.clone(),
+            human: self.human.clone(),
+            values: self.values.clone(),
+            run_dir: self.run_dir.clone(),
+        };
+        // Only step tasks hold the question channel from here, so the
+        // answering side sees it close when the run is over.
+        drop(self.human);
+        let scheduler = scheduler::Scheduler {
+            runbook: self.runbook,
+            plan: self.plan,
+            recorder: self.recorder,
+            base,
+            values: self.values,
+            cancel: self.cancel,
+            max_parallel: self.max_parallel,
+            t0: self.t0,
+        };
+        scheduler.run(self.prior).await
+    }
+}
+
+/// A run with no journal, for tests and benchmarks: `run_dir` must exist.
+pub fn start_unjournaled(
+    runbook: Runbook,
+    mode: Mode,
+    params: BTreeMap<String, String>,
+    run_dir: PathBuf,
+    max_parallel: usize,
+) -> Result<Started, StartError> {
+    let params = resolve_params(&runbook, &params)?;
+    let plan = Plan::new(&runbook, mode)?;
+    let clock = Clock::start();
+    let t0 = clock.now().0;
+    let recorder = Recorder::new(clock, None);
+    Ok(assemble(
+        runbook,
+        plan,
+        recorder,
+        params,
+        Assembly {
+            run_id: "test".into(),
+            run_dir,
+            journal_path: None,
+            mode,
+            t0,
+            operator: "tester@test".into(),
+            max_parallel,
+            prior: Progress::default(),
+        },
+    ))
+}

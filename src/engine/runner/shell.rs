@@ -1,0 +1,146 @@
+//! `shell`: `sh -c` with templates shell-quoted, output streamed line by
+//! line, outputs read from `$DR_DRILL_OUTPUT`, and the whole process group
+//! killed when the step is cancelled or times out.
+
+use std::process::Stdio;
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::Command;
+
+use super::{StepCtx, StepError};
+use crate::engine::event::Stream;
+use crate::engine::values::Outputs;
+use crate::runbook::kinds::Shell;
+
+/// Longest line kept in an output event; the rest is cut.
+const MAX_LINE: usize = 8 * 1024;
+
+pub async fn run(ctx: &StepCtx, shell: &Shell) -> Result<Outputs, StepError> {
+    let command = ctx.resolve_shell(&shell.run.value)?;
+    let mut env = Vec::with_capacity(shell.env.0.len());
+    for (name, value) in &shell.env.0 {
+        env.push((name.value.clone(), ctx.resolve(&value.value)?));
+    }
+    let cwd = match &shell.cwd {
+        Some(cwd) => ctx.run_dir.join(ctx.resolve(&cwd.value)?),
+        None => ctx.run_dir.clone(),
+    };
+    let step_dir = ctx.run_dir.join("steps").join(ctx.id());
+    tokio::fs::create_dir_all(&step_dir)
+        .await
+        .map_err(|e| StepError::Failed(format!("cannot create {}: {e}", step_dir.display())))?;
+    let output_file = step_dir.join(format!("outputs-{}.env", ctx.attempt));
+    let run_id = ctx.values().run.get("id").cloned().unwrap_or_default();
+
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(&command)
+        .current_dir(&cwd)
+        .envs(env)
+        .env("DR_DRILL_OUTPUT", &output_file)
+        .env("DR_DRILL_RUN_ID", run_id)
+        .env("DR_DRILL_STEP", ctx.id())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            StepError::Failed(format!("cannot start `sh -c` in {}: {e}", cwd.display()))
+        })?;
+    // Cancelling or timing out drops this future; the guard then kills the
+    // command and everything it started.
+    let _group = child.id().map(ProcessGroup);
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let (out, err, status) = tokio::join!(
+        pump(ctx, stdout, Stream::Stdout),
+        pump(ctx, stderr, Stream::Stderr),
+        child.wait()
+    );
+    let last_error_line = err?;
+    out?;
+    let status = status.map_err(|e| StepError::Failed(format!("lost the command: {e}")))?;
+    let mut outputs = read_outputs(&output_file).await?;
+    let code = status.code();
+    outputs.insert(
+        "exit_code".into(),
+        code.map_or_else(|| "signal".into(), |c| c.to_string()),
+    );
+    if status.success() {
+        Ok(outputs)
+    } else {
+        let how = match code {
+            Some(c) => format!("the command exited with status {c}"),
+            None => "the command was killed by a signal".to_string(),
+        };
+        Err(StepError::Failed(match last_error_line {
+            Some(line) => format!("{how}: {line}"),
+            None => how,
+        }))
+    }
+}
+
+/// Streams lines as events; returns the last non-empty line.
+async fn pump(
+    ctx: &StepCtx,
+    pipe: Option<impl AsyncRead + Unpin>,
+    stream: Stream,
+) -> Result<Option<String>, StepError> {
+    let Some(pipe) = pipe else { return Ok(None) };
+    let mut reader = BufReader::new(pipe);
+    let mut buf = Vec::new();
+    let mut last = None;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .await
+            .map_err(|e| StepError::Failed(format!("reading the command's output: {e}")))?;
+        if n == 0 {
+            return Ok(last);
+        }
+        let end = buf.len() - usize::from(buf.ends_with(b"\n"));
+        let line = String::from_utf8_lossy(&buf[..end.min(MAX_LINE)])
+            .trim_end_matches('\r')
+            .to_string();
+        if !line.trim().is_empty() {
+            last = Some(line.clone());
+        }
+        ctx.output(stream, line).await?;
+    }
+}
+
+/// `NAME=VALUE` lines the command wrote to `$DR_DRILL_OUTPUT`.
+async fn read_outputs(path: &std::path::Path) -> Result<Outputs, StepError> {
+    let text = match tokio::fs::read_to_string(path).await {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Outputs::new()),
+        Err(e) => {
+            return Err(StepError::Failed(format!(
+                "cannot read the step's outputs {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    Ok(text
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+        .collect())
+}
+
+/// Kills a process group when dropped.
+struct ProcessGroup(u32);
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.0) {
+            // The group may be gone already; that is the normal case.
+            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
+}
