@@ -268,7 +268,7 @@ duration = "1s"
     .await;
     let attempts = events.iter().filter(|e| started("bad")(&e.kind)).count();
     assert_eq!(attempts, 2, "retried once on request");
-    assert_eq!(outcome(&summary, "bad"), Outcome::Skipped);
+    assert_eq!(outcome(&summary, "bad"), Outcome::Waived);
     assert_eq!(
         outcome(&summary, "after"),
         Outcome::Succeeded,

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 pub use check::{CheckArgs, OutputFormat};
-pub use run::RunArgs;
+pub use run::{ResumeArgs, RunArgs};
 
 /// Exit code: the command did what was asked and found nothing wrong.
 pub const EXIT_OK: u8 = 0;
@@ -49,6 +49,11 @@ pub enum Command {
     /// Exit status: 0 success, 1 a step failed, 2 invalid runbook or
     /// usage, 3 aborted.
     Run(RunArgs),
+    /// Resume a run from its journal after a crash or a stop: what
+    /// finished is not run again; the clocks keep running through the gap.
+    ///
+    /// Exit status as for `run`.
+    Resume(ResumeArgs),
     /// Print the JSON Schema of the runbook format (for editors).
     Schema,
     /// Print a shell completion script, e.g. `dr-drill completions bash`.
@@ -108,6 +113,7 @@ fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(&args, cli.color.for_stdout()),
         Command::Run(args) => run::run(&args),
+        Command::Resume(args) => run::resume(&args),
         Command::Schema => {
             std::io::stdout().write_all(crate::runbook::schema::json_schema().as_bytes())?;
             Ok(ExitCode::from(EXIT_OK))

@@ -36,6 +36,14 @@ pub struct RunArgs {
     /// T0, the declared outage start, as RFC 3339 (incident mode).
     #[arg(long, value_name = "TIME")]
     pub t0: Option<jiff::Timestamp>,
+    /// Answers, parameters and output.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Flags shared by `run` and `resume`.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
     /// A parameter value, NAME=VALUE (repeatable).
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = key_value)]
     pub params: Vec<(String, String)>,
@@ -54,6 +62,54 @@ pub struct RunArgs {
     /// Where runs are kept [default: $DR_DRILL_DATA_DIR, or the user's data directory].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+}
+
+impl CommonArgs {
+    fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(engine::default_data_dir)
+    }
+
+    fn answers(&self, interrupted: Option<Answer>) -> HeadlessAnswers {
+        HeadlessAnswers {
+            confirms: self.confirms.iter().cloned().collect(),
+            answers: self.answers.iter().cloned().collect(),
+            interrupted,
+            operator: engine::operator(),
+        }
+    }
+}
+
+/// Arguments of `dr-drill resume`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run: its id, its directory, or its journal file.
+    #[arg(value_name = "RUN-ID|PATH")]
+    pub run: String,
+    /// Answer every question from the command line (the console is not built yet).
+    #[arg(long, required = true)]
+    pub headless: bool,
+    /// Resume although the runbook file changed since the run started.
+    #[arg(long)]
+    pub force: bool,
+    /// What to do with a step that was running when the console died.
+    #[arg(long, value_enum)]
+    pub interrupted: Option<InterruptedArg>,
+    /// Answers, parameters (secret ones again) and output.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `--interrupted`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InterruptedArg {
+    /// Run the step again.
+    Rerun,
+    /// It was finished by hand: go on.
+    Done,
+    /// Stop the run.
+    Abort,
 }
 
 /// `--mode`.
@@ -107,9 +163,9 @@ pub(super) fn run(args: &RunArgs) -> color_eyre::Result<ExitCode> {
             "an incident run needs --t0, the declared outage start (RFC 3339, e.g. 2026-11-22T03:10:00Z)",
         );
     }
-    let given: BTreeMap<String, String> = args.params.iter().cloned().collect();
+    let given: BTreeMap<String, String> = args.common.params.iter().cloned().collect();
     if args.dry_run {
-        return dry_run(&runbook, mode, &given, args.output);
+        return dry_run(&runbook, mode, &given, args.common.output);
     }
     if !args.headless {
         return usage(
@@ -120,14 +176,8 @@ pub(super) fn run(args: &RunArgs) -> color_eyre::Result<ExitCode> {
         Ok(plan) => plan,
         Err(e) => return usage(e),
     };
-    let operator = engine::operator();
-    let answers = HeadlessAnswers {
-        confirms: args.confirms.iter().cloned().collect(),
-        answers: args.answers.iter().cloned().collect(),
-        interrupted: None,
-        operator: operator.clone(),
-    };
-    let missing = headless::preflight(&runbook, &plan, &answers);
+    let answers = args.common.answers(None);
+    let missing = headless::preflight(&runbook, &plan.order, &answers);
     if !missing.is_empty() {
         return usage(format!(
             "a headless run needs every answer before it starts; nothing was run:\n  - {}",
@@ -141,26 +191,57 @@ pub(super) fn run(args: &RunArgs) -> color_eyre::Result<ExitCode> {
         mode,
         params: given,
         t0: args.t0,
-        operator,
-        data_dir: args
-            .data_dir
-            .clone()
-            .unwrap_or_else(engine::default_data_dir),
-        max_parallel: usize::from(args.max_parallel),
+        operator: answers.operator.clone(),
+        data_dir: args.common.data_dir(),
+        max_parallel: usize::from(args.common.max_parallel),
     };
-    let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(headless_run(setup, answers, args.output))
-}
-
-async fn headless_run(
-    setup: RunSetup,
-    answers: HeadlessAnswers,
-    output: Output,
-) -> color_eyre::Result<ExitCode> {
     let started = match engine::start(setup) {
         Ok(started) => started,
         Err(e) => return usage(e),
     };
+    tokio::runtime::Runtime::new()?.block_on(headless_run(started, answers, args.common.output))
+}
+
+pub(super) fn resume(args: &ResumeArgs) -> color_eyre::Result<ExitCode> {
+    let journal = engine::resume::locate(&args.run, &args.common.data_dir());
+    let given = args.common.params.iter().cloned().collect();
+    let started = match engine::resume::resume(
+        &journal,
+        given,
+        args.force,
+        usize::from(args.common.max_parallel),
+    ) {
+        Ok(started) => started,
+        Err(e) => return usage(e),
+    };
+    let interrupted = args.interrupted.map(|i| match i {
+        InterruptedArg::Rerun => Answer::Rerun,
+        InterruptedArg::Done => Answer::MarkDone,
+        InterruptedArg::Abort => Answer::Abort,
+    });
+    let answers = args.common.answers(interrupted);
+    let remaining = started.engine.remaining();
+    let mut missing = headless::preflight(started.engine.runbook(), &remaining, &answers);
+    if answers.interrupted.is_none() {
+        for i in started.engine.interrupted() {
+            let id = &started.engine.runbook().steps[i].id.value;
+            missing.push(format!("step `{id}` was running when the console died: say --interrupted rerun, done or abort"));
+        }
+    }
+    if !missing.is_empty() {
+        return usage(format!(
+            "a headless resume needs every answer before it goes on; nothing was run:\n  - {}",
+            missing.join("\n  - ")
+        ));
+    }
+    tokio::runtime::Runtime::new()?.block_on(headless_run(started, answers, args.common.output))
+}
+
+async fn headless_run(
+    started: engine::Started,
+    answers: HeadlessAnswers,
+    output: Output,
+) -> color_eyre::Result<ExitCode> {
     let engine::Started {
         engine,
         mut events,
@@ -284,6 +365,7 @@ fn outcome_word(o: Outcome) -> &'static str {
         Outcome::Succeeded => "succeeded",
         Outcome::Failed => "FAILED",
         Outcome::Skipped => "skipped",
+        Outcome::Waived => "waived",
         Outcome::Cancelled => "cancelled",
         Outcome::Interrupted => "interrupted",
         Outcome::Aborted => "ABORTED",

@@ -31,8 +31,11 @@ pub enum Outcome {
     Succeeded,
     /// Failed after its retries.
     Failed,
-    /// Not run (mode, operator's choice, or an upstream failure).
+    /// Not run: something it needs did not succeed, or the run stopped.
     Skipped,
+    /// The operator chose to go on without it (skipped after a failure, or
+    /// marked done by hand after a crash); what needs it runs.
+    Waived,
     /// Stopped by the operator or by an abort.
     Cancelled,
     /// Was running when the console died.

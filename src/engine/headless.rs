@@ -10,7 +10,6 @@ use tokio::sync::mpsc;
 
 use super::event::{Answer, Question};
 use super::human::{HumanReply, HumanRequest};
-use super::plan::Plan;
 use crate::runbook::{Action, Runbook};
 
 /// The answers given on the command line.
@@ -26,11 +25,11 @@ pub struct HeadlessAnswers {
     pub operator: String,
 }
 
-/// Every step of `plan` that would need an answer the command line does
+/// Every step of `steps` that would need an answer the command line does
 /// not give, with the flag to add. Empty means the run can go headless.
-pub fn preflight(runbook: &Runbook, plan: &Plan, answers: &HeadlessAnswers) -> Vec<String> {
+pub fn preflight(runbook: &Runbook, steps: &[usize], answers: &HeadlessAnswers) -> Vec<String> {
     let mut missing = Vec::new();
-    for &i in &plan.order {
+    for &i in steps {
         let step = &runbook.steps[i];
         let id = &step.id.value;
         if step.is_destructive() && !answers.confirms.contains_key(id) {

@@ -12,6 +12,7 @@ pub mod human;
 pub mod journal;
 pub mod plan;
 pub mod recorder;
+pub mod resume;
 mod runner;
 mod scheduler;
 pub mod values;
@@ -93,6 +94,8 @@ pub struct Engine {
     t0: Timestamp,
     max_parallel: usize,
     prior: Progress,
+    /// Set when resuming: how long the run was not watched.
+    resume_gap: Option<std::time::Duration>,
 }
 
 /// The ends a caller holds on a run.
@@ -301,6 +304,7 @@ fn assemble(
             t0: a.t0,
             max_parallel: a.max_parallel.max(1),
             prior: a.prior,
+            resume_gap: None,
         },
         events,
         questions,
@@ -347,6 +351,36 @@ impl Engine {
         &self.runbook
     }
 
+    /// Steps of the plan still to run (all of them for a new run).
+    pub fn remaining(&self) -> Vec<usize> {
+        self.plan
+            .order
+            .iter()
+            .copied()
+            .filter(|i| {
+                !matches!(
+                    self.prior.finished.get(i),
+                    Some((event::Outcome::Succeeded | event::Outcome::Waived, _))
+                )
+            })
+            .collect()
+    }
+
+    /// Steps that were running when the console died (resumed runs).
+    pub fn interrupted(&self) -> Vec<usize> {
+        let mut steps: Vec<usize> = self.prior.interrupted.iter().copied().collect();
+        steps.sort_unstable();
+        steps
+    }
+
+    /// The engine of a resumed run, which records the gap when it starts.
+    pub(crate) fn resumed_after(self, gap: std::time::Duration) -> Self {
+        Self {
+            resume_gap: Some(gap),
+            ..self
+        }
+    }
+
     /// A token that cancels the run (Ctrl-C): running steps are cancelled,
     /// their child processes killed, nothing new starts.
     pub fn cancel_token(&self) -> CancellationToken {
@@ -362,14 +396,33 @@ impl Engine {
                 path: self.run_dir.clone(),
                 source,
             })?;
-        if self.prior.finished.is_empty() && self.prior.interrupted.is_empty() {
-            self.recorder
-                .record(EventKind::RunStarted {
-                    run_id: self.run_id.clone(),
-                    mode: self.mode,
-                    t0: self.t0,
-                })
-                .await?;
+        match self.resume_gap {
+            None => {
+                self.recorder
+                    .record(EventKind::RunStarted {
+                        run_id: self.run_id.clone(),
+                        mode: self.mode,
+                        t0: self.t0,
+                    })
+                    .await?;
+            }
+            Some(gap) => {
+                self.recorder.record(EventKind::RunResumed { gap }).await?;
+                // Close the attempts the crash cut short, so the timeline
+                // shows where it happened; the operator decides what next.
+                let mut interrupted: Vec<usize> = self.prior.interrupted.iter().copied().collect();
+                interrupted.sort_unstable();
+                for i in interrupted {
+                    self.recorder
+                        .record(EventKind::StepFinished {
+                            step: self.runbook.steps[i].id.value.clone(),
+                            outcome: event::Outcome::Interrupted,
+                            outputs: Default::default(),
+                            reason: Some("the console stopped while this step was running".into()),
+                        })
+                        .await?;
+                }
+            }
         }
         let base = StepCtx {
             runbook: self.runbook.clone(),

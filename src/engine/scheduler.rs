@@ -26,7 +26,7 @@ enum TaskEnd {
     /// Failed after its retries (and after asking, with `on_failure = ask`).
     Failed(String),
     /// The operator chose to go on without it; steps that need it run.
-    SkippedByOperator(String),
+    Waived(String),
     /// The operator chose to stop the run.
     Abort(String),
     Journal(JournalError),
@@ -36,7 +36,7 @@ enum TaskEnd {
 #[derive(Debug, Default, Clone)]
 pub struct Progress {
     /// Steps that ended before, with their outcome and outputs; succeeded
-    /// (or operator-skipped) ones are not run again.
+    /// and waived ones are not run again.
     pub finished: HashMap<usize, (Outcome, Outputs)>,
     /// Steps that were running when the console died.
     pub interrupted: HashSet<usize>,
@@ -93,7 +93,7 @@ impl Scheduler {
 
         // Carry over what a previous process finished.
         for (&i, (outcome, outputs)) in &prior.finished {
-            if matches!(outcome, Outcome::Succeeded | Outcome::Skipped) && plan.included[i] {
+            if matches!(outcome, Outcome::Succeeded | Outcome::Waived) && plan.included[i] {
                 state[i] = State::Done(*outcome);
                 satisfied[i] = true;
                 self.write_values()
@@ -237,12 +237,12 @@ impl Scheduler {
                     self.measure(i, &outputs, &mut rto_stopped).await?;
                     self.write_values().outputs.insert(id, outputs);
                 }
-                TaskEnd::SkippedByOperator(reason) => {
-                    state[i] = State::Done(Outcome::Skipped);
+                TaskEnd::Waived(reason) => {
+                    state[i] = State::Done(Outcome::Waived);
                     satisfied[i] = true;
                     self.finish(
                         i,
-                        Outcome::Skipped,
+                        Outcome::Waived,
                         Outputs::new(),
                         Some(reason),
                         &mut phase_left,
@@ -455,7 +455,7 @@ async fn run_step_inner(ctx: &mut StepCtx, interrupted: bool) -> Result<TaskEnd,
         match reply.answer {
             Answer::Rerun => {}
             Answer::MarkDone => {
-                return Ok(TaskEnd::SkippedByOperator(format!(
+                return Ok(TaskEnd::Waived(format!(
                     "marked done by {} after the console was interrupted{}",
                     reply.by,
                     reply.note.map(|n| format!(": {n}")).unwrap_or_default()
@@ -550,7 +550,7 @@ async fn run_step_inner(ctx: &mut StepCtx, interrupted: bool) -> Result<TaskEnd,
         match reply.answer {
             Answer::Retry => continue,
             Answer::Skip => {
-                return Ok(TaskEnd::SkippedByOperator(format!(
+                return Ok(TaskEnd::Waived(format!(
                     "skipped by {} after: {error}{note}",
                     reply.by
                 )));
