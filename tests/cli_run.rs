@@ -75,7 +75,7 @@ fn headless_refuses_to_start_without_the_confirmation_and_runs_nothing() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "destructive step `cutover` needs --confirm cutover=TEXT",
+            "destructive step `cutover` needs --confirm cutover='cabal-addresses'",
         ));
     assert!(run_dirs(dir.path()).is_empty(), "no run was started");
 }

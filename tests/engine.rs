@@ -494,3 +494,93 @@ async fn cancelling_a_shell_step_kills_its_whole_process_group() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(count(marker), 0, "no process of the step survives");
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_timeline_splits_human_wait_from_machine_time_and_finds_the_critical_path() {
+    use dr_drill::engine::timeline::Timeline;
+    let steps = r#"
+[[phase]]
+id = "restore"
+budget = "30m"
+
+[[phase]]
+id = "verify"
+
+[[step]]
+id = "restore"
+phase = "restore"
+kind = "wait"
+duration = "10m"
+
+[[step]]
+id = "side"
+phase = "restore"
+kind = "wait"
+duration = "1m"
+
+[[step]]
+id = "smoke"
+phase = "verify"
+needs = ["restore"]
+kind = "manual"
+instructions = "Check mail"
+
+[[step]]
+id = "done"
+phase = "verify"
+needs = ["smoke", "side"]
+kind = "wait"
+duration = "2m"
+ends_rto = true
+"#;
+    let text = format!("{HEADER}{steps}");
+    let runbook = check_str(&text).runbook.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let started = engine::start_unjournaled(
+        runbook.clone(),
+        Mode::Drill,
+        BTreeMap::new(),
+        dir.path().to_owned(),
+        8,
+    )
+    .unwrap();
+    let engine::Started {
+        engine,
+        mut events,
+        mut questions,
+    } = started;
+    tokio::spawn(async move {
+        while let Some(q) = questions.recv().await {
+            // The operator takes 5 minutes to answer.
+            tokio::time::sleep(Duration::from_secs(300)).await;
+            let _ = q.reply.send(HumanReply::new(
+                Answer::Acknowledged { answer: None },
+                "tester@test",
+            ));
+        }
+    });
+    engine.run().await.unwrap();
+    let mut all = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        all.push(e);
+    }
+    let timeline = Timeline::new(&runbook, &all);
+    let smoke = timeline.steps.iter().find(|s| s.step == "smoke").unwrap();
+    assert_eq!(smoke.human_wait, Duration::from_secs(300));
+    assert_eq!(smoke.machine, Some(Duration::ZERO));
+    assert_eq!(timeline.critical_path, ["restore", "smoke", "done"]);
+    assert_eq!(timeline.rto, Some(Duration::from_secs(600 + 300 + 120)));
+    let restore = timeline
+        .phases
+        .iter()
+        .find(|p| p.phase == "restore")
+        .unwrap();
+    assert_eq!(restore.span, Some(Duration::from_secs(600)));
+    assert_eq!(restore.on_critical_path, Duration::from_secs(600));
+    let verify = timeline
+        .phases
+        .iter()
+        .find(|p| p.phase == "verify")
+        .unwrap();
+    assert_eq!(verify.on_critical_path, Duration::from_secs(420));
+}

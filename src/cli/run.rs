@@ -3,16 +3,17 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::{EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use crate::engine::event::{Answer, EventKind, Outcome, RunEvent, Stream};
+use crate::engine::event::{Answer, EventKind, Outcome, Question, RunEvent, Stream};
 use crate::engine::headless::{self, HeadlessAnswers};
 use crate::engine::plan::Plan;
+use crate::engine::timeline::Timeline;
 use crate::engine::values::Values;
 use crate::engine::{self, DEFAULT_MAX_PARALLEL, RunSetup};
 use crate::runbook::{Effect, Mode, Runbook};
@@ -177,7 +178,13 @@ pub(super) fn run(args: &RunArgs) -> color_eyre::Result<ExitCode> {
         Err(e) => return usage(e),
     };
     let answers = args.common.answers(None);
-    let missing = headless::preflight(&runbook, &plan.order, &answers);
+    let preview = Values {
+        params: engine::resolve_params(&runbook, &given)
+            .map(|p| engine::redacted(&runbook, &p))
+            .unwrap_or_default(),
+        ..Values::default()
+    };
+    let missing = headless::preflight(&runbook, &plan.order, &answers, &preview);
     if !missing.is_empty() {
         return usage(format!(
             "a headless run needs every answer before it starts; nothing was run:\n  - {}",
@@ -221,7 +228,9 @@ pub(super) fn resume(args: &ResumeArgs) -> color_eyre::Result<ExitCode> {
     });
     let answers = args.common.answers(interrupted);
     let remaining = started.engine.remaining();
-    let mut missing = headless::preflight(started.engine.runbook(), &remaining, &answers);
+    let mut preview = started.engine.values();
+    preview.params = engine::redacted(started.engine.runbook(), &preview.params);
+    let mut missing = headless::preflight(started.engine.runbook(), &remaining, &answers, &preview);
     if answers.interrupted.is_none() {
         for i in started.engine.interrupted() {
             let id = &started.engine.runbook().steps[i].id.value;
@@ -263,26 +272,90 @@ async fn headless_run(
     tokio::spawn(headless::answer(questions, answers));
     let printer = tokio::spawn(async move {
         let mut out = std::io::stdout();
+        let mut seen = Vec::new();
+        let mut reader_gone = false;
         while let Some(event) = events.recv().await {
-            let line = match output {
-                Output::Json => serde_json::to_string(&event).unwrap_or_default(),
-                Output::Text => text_line(&event),
-            };
-            if writeln!(out, "{line}").is_err() {
-                // The reader went away; the run goes on and is journaled.
-                while events.recv().await.is_some() {}
-                break;
+            if !reader_gone {
+                let line = match output {
+                    Output::Json => serde_json::to_string(&event).unwrap_or_default(),
+                    Output::Text => text_line(&event),
+                };
+                // If the reader went away, the run goes on and is journaled.
+                reader_gone = writeln!(out, "{line}").is_err();
             }
+            seen.push(event);
         }
+        seen
     });
+    let runbook = engine.runbook().clone();
+    let journal = engine.journal_path().map(Path::to_owned);
     let summary = engine.run().await;
-    let _ = printer.await;
+    let events = printer.await.unwrap_or_default();
     let summary = summary?;
+    if output == Output::Text {
+        let timeline = Timeline::new(&runbook, &events);
+        let _ = write!(
+            std::io::stdout(),
+            "{}",
+            closing_summary(&runbook, &timeline, journal.as_deref())
+        );
+    }
     Ok(ExitCode::from(match summary.outcome {
         Outcome::Succeeded => EXIT_OK,
         Outcome::Aborted | Outcome::Cancelled => EXIT_ABORTED,
         _ => EXIT_FAILED,
     }))
+}
+
+/// What a person wants to see at the end: outcome against the targets.
+fn closing_summary(runbook: &Runbook, timeline: &Timeline, journal: Option<&Path>) -> String {
+    let mut out = String::from("\nsummary\n");
+    let target = |actual: Option<std::time::Duration>,
+                  target: Option<std::time::Duration>,
+                  name: &str| match (actual, target) {
+        (Some(a), Some(t)) => format!(
+            "  {name} {} against a target of {}: {}\n",
+            engine_humanize(a),
+            engine_humanize(t),
+            if a <= t { "met" } else { "MISSED" }
+        ),
+        (Some(a), None) => format!("  {name} {} (no target)\n", engine_humanize(a)),
+        (None, Some(t)) => format!("  {name} not measured (target {})\n", engine_humanize(t)),
+        (None, None) => String::new(),
+    };
+    out.push_str(&target(
+        timeline.rto,
+        runbook.runbook.rto.as_ref().map(|r| r.value.0),
+        "RTO",
+    ));
+    out.push_str(&target(
+        timeline.rpo,
+        runbook.runbook.rpo.as_ref().map(|r| r.value.0),
+        "RPO",
+    ));
+    for p in &timeline.phases {
+        let Some(span) = p.span else { continue };
+        let budget = match p.budget {
+            Some(b) if span > b => format!(", OVER its budget of {}", engine_humanize(b)),
+            Some(b) => format!(", within its budget of {}", engine_humanize(b)),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "  phase {}: {}{budget}\n",
+            p.phase,
+            engine_humanize(span)
+        ));
+    }
+    if !timeline.critical_path.is_empty() {
+        out.push_str(&format!(
+            "  critical path: {}\n",
+            timeline.critical_path.join(" -> ")
+        ));
+    }
+    if let Some(journal) = journal {
+        out.push_str(&format!("  journal: {}\n", journal.display()));
+    }
+    out
 }
 
 /// One line for people.
@@ -344,16 +417,31 @@ fn text_line(event: &RunEvent) -> String {
             }
             line
         }
-        EventKind::HumanAsked { step, question } => format!(
-            "{step}: asks {}",
-            serde_json::to_string(question).unwrap_or_default()
-        ),
+        EventKind::HumanAsked { step, question } => format!("{step}: {}", question_words(question)),
         EventKind::HumanAnswered {
             step, by, answer, ..
         } => format!("{step}: {} by {by}", answer_word(answer)),
         EventKind::RunFinished { outcome } => format!("run {}", outcome_word(*outcome)),
     };
     format!("{clock} {what}")
+}
+
+fn question_words(q: &Question) -> String {
+    match q {
+        Question::Confirm { text, .. } => format!("waits for the confirmation `{text}`"),
+        Question::Acknowledge {
+            question: Some(q), ..
+        } => format!("asks: {q}"),
+        Question::Acknowledge { instructions, .. } => {
+            format!(
+                "waits for: {}",
+                instructions.lines().next().unwrap_or_default()
+            )
+        }
+        Question::Approve { .. } => "waits for approval".into(),
+        Question::Failure { error } => format!("failed ({error}); asks: retry, skip or abort?"),
+        Question::Interrupted => "was interrupted; asks: rerun, mark done or abort?".into(),
+    }
 }
 
 fn engine_humanize(d: std::time::Duration) -> String {

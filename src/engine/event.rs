@@ -291,3 +291,33 @@ pub(crate) mod seconds {
         Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
     }
 }
+
+/// Optional durations as fractional seconds (or null) in JSON.
+pub(crate) mod seconds_opt {
+    use std::time::Duration;
+
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_f64(d.as_secs_f64()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// Lists of durations as fractional seconds in JSON.
+pub(crate) mod seconds_vec {
+    use std::time::Duration;
+
+    use serde::Serializer;
+    use serde::ser::SerializeSeq;
+
+    pub fn serialize<S: Serializer>(d: &[Duration], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(d.len()))?;
+        for d in d {
+            seq.serialize_element(&d.as_secs_f64())?;
+        }
+        seq.end()
+    }
+}

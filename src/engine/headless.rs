@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 
 use super::event::{Answer, Question};
 use super::human::{HumanReply, HumanRequest};
+use super::values::Values;
 use crate::runbook::{Action, Runbook};
 
 /// The answers given on the command line.
@@ -27,7 +28,13 @@ pub struct HeadlessAnswers {
 
 /// Every step of `steps` that would need an answer the command line does
 /// not give, with the flag to add. Empty means the run can go headless.
-pub fn preflight(runbook: &Runbook, steps: &[usize], answers: &HeadlessAnswers) -> Vec<String> {
+/// `values` shows confirm texts as resolved as they can be before the run.
+pub fn preflight(
+    runbook: &Runbook,
+    steps: &[usize],
+    answers: &HeadlessAnswers,
+    values: &Values,
+) -> Vec<String> {
     let mut missing = Vec::new();
     for &i in steps {
         let step = &runbook.steps[i];
@@ -35,9 +42,9 @@ pub fn preflight(runbook: &Runbook, steps: &[usize], answers: &HeadlessAnswers) 
         if step.is_destructive() && !answers.confirms.contains_key(id) {
             let text = step
                 .confirm_text()
-                .map_or(id.as_str(), |t| t.value.as_str());
+                .map_or_else(|| id.clone(), |t| values.preview(&t.value));
             missing.push(format!(
-                "destructive step `{id}` needs --confirm {id}=TEXT, where TEXT is `{text}` resolved"
+                "destructive step `{id}` needs --confirm {id}='{text}'"
             ));
         }
         match &step.action {

@@ -15,6 +15,7 @@ pub mod recorder;
 pub mod resume;
 mod runner;
 mod scheduler;
+pub mod timeline;
 pub mod values;
 
 use std::collections::BTreeMap;
@@ -349,6 +350,14 @@ impl Engine {
     /// The runbook.
     pub fn runbook(&self) -> &Runbook {
         &self.runbook
+    }
+
+    /// A copy of the values templates resolve to now.
+    pub fn values(&self) -> Values {
+        self.values
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Steps of the plan still to run (all of them for a new run).
