@@ -47,6 +47,26 @@ async fn run_with(
     (summary, all)
 }
 
+/// A run of `steps` (TOML after the header) with no journal; keep the
+/// directory alive as long as the run.
+fn start(steps: &str) -> (engine::Started, tempfile::TempDir) {
+    let text = format!("{HEADER}{steps}");
+    let checked = check_str(&text);
+    let runbook = checked
+        .runbook
+        .unwrap_or_else(|| panic!("test runbook must be valid: {:?}", checked.diagnostics));
+    let dir = tempfile::tempdir().unwrap();
+    let started = engine::start_unjournaled(
+        runbook,
+        Mode::Drill,
+        BTreeMap::new(),
+        dir.path().to_owned(),
+        8,
+    )
+    .unwrap();
+    (started, dir)
+}
+
 async fn respond(
     mut questions: mpsc::Receiver<HumanRequest>,
     mut answer: impl FnMut(&HumanRequest) -> Answer,
@@ -332,19 +352,9 @@ async fn a_timeout_fails_the_attempt_and_says_so() {
 
 #[tokio::test(start_paused = true)]
 async fn cancelling_marks_running_steps_cancelled_and_the_rest_skipped() {
-    let text = format!(
-        "{HEADER}[[step]]\nid = \"long\"\nkind = \"wait\"\nduration = \"1h\"\n\n[[step]]\nid = \"next\"\nneeds = [\"long\"]\nkind = \"wait\"\nduration = \"1s\"\n"
+    let (started, _dir) = start(
+        "[[step]]\nid = \"long\"\nkind = \"wait\"\nduration = \"1h\"\n\n[[step]]\nid = \"next\"\nneeds = [\"long\"]\nkind = \"wait\"\nduration = \"1s\"\n",
     );
-    let runbook = check_str(&text).runbook.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let started = engine::start_unjournaled(
-        runbook,
-        Mode::Drill,
-        BTreeMap::new(),
-        dir.path().to_owned(),
-        8,
-    )
-    .unwrap();
     let cancel = started.engine.cancel_token();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(60)).await;
@@ -451,17 +461,7 @@ async fn cancelling_a_shell_step_kills_its_whole_process_group() {
     let steps = format!(
         "[[step]]\nid = \"tree\"\nkind = \"shell\"\nrun = \"sleep {marker} & sleep {marker}\"\n"
     );
-    let text = format!("{HEADER}{steps}");
-    let runbook = check_str(&text).runbook.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let started = engine::start_unjournaled(
-        runbook,
-        Mode::Drill,
-        BTreeMap::new(),
-        dir.path().to_owned(),
-        8,
-    )
-    .unwrap();
+    let (started, _dir) = start(&steps);
     let cancel = started.engine.cancel_token();
     let count = |marker: String| {
         let out = std::process::Command::new("pgrep")
@@ -533,17 +533,8 @@ kind = "wait"
 duration = "2m"
 ends_rto = true
 "#;
-    let text = format!("{HEADER}{steps}");
-    let runbook = check_str(&text).runbook.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let started = engine::start_unjournaled(
-        runbook.clone(),
-        Mode::Drill,
-        BTreeMap::new(),
-        dir.path().to_owned(),
-        8,
-    )
-    .unwrap();
+    let (started, _dir) = start(steps);
+    let runbook = started.engine.runbook().clone();
     let engine::Started {
         engine,
         mut events,

@@ -2,8 +2,6 @@
 //! needs and what needs it, an order that respects `needs`, and the groups
 //! of steps that can run side by side.
 
-use std::collections::HashMap;
-
 use crate::runbook::{Mode, Runbook};
 
 /// The graph the scheduler walks; step numbers index `Runbook::steps`.
@@ -35,12 +33,7 @@ impl Plan {
     /// The plan of `runbook` in `mode`.
     pub fn new(runbook: &Runbook, mode: Mode) -> Result<Plan, PlanError> {
         let n = runbook.steps.len();
-        let index: HashMap<&str, usize> = runbook
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.id.value.as_str(), i))
-            .collect();
+        let index = runbook.step_index();
         let included: Vec<bool> = runbook.steps.iter().map(|s| s.runs_in(mode)).collect();
         let mut needs = vec![Vec::new(); n];
         let mut dependents = vec![Vec::new(); n];

@@ -31,12 +31,7 @@ pub fn locate(target: &str, data_dir: &Path) -> PathBuf {
 
 /// What a journal says about progress, by step index of `runbook`.
 pub fn progress(runbook: &Runbook, contents: &JournalContents) -> Progress {
-    let index: HashMap<&str, usize> = runbook
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.id.value.as_str(), i))
-        .collect();
+    let index = runbook.step_index();
     let mut progress = Progress::default();
     let mut running: HashMap<usize, bool> = HashMap::new();
     for event in &contents.events {

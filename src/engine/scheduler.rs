@@ -221,70 +221,37 @@ impl Scheduler {
                     )
                 }
             };
-            let id = rb.steps[i].id.value.clone();
-            match end {
-                TaskEnd::Succeeded(outputs) => {
-                    state[i] = State::Done(Outcome::Succeeded);
-                    satisfied[i] = true;
-                    self.finish(
-                        i,
-                        Outcome::Succeeded,
-                        outputs.clone(),
-                        None,
-                        &mut phase_left,
-                    )
-                    .await?;
-                    self.measure(i, &outputs, &mut rto_stopped).await?;
-                    self.write_values().outputs.insert(id, outputs);
-                }
-                TaskEnd::Waived(reason) => {
-                    state[i] = State::Done(Outcome::Waived);
-                    satisfied[i] = true;
-                    self.finish(
-                        i,
-                        Outcome::Waived,
-                        Outputs::new(),
-                        Some(reason),
-                        &mut phase_left,
-                    )
-                    .await?;
-                }
+            let (outcome, outputs, reason) = match end {
+                TaskEnd::Succeeded(outputs) => (Outcome::Succeeded, outputs, None),
+                TaskEnd::Waived(reason) => (Outcome::Waived, Outputs::new(), Some(reason)),
                 TaskEnd::Failed(reason) => {
-                    state[i] = State::Done(Outcome::Failed);
                     failed = true;
-                    self.finish(
-                        i,
-                        Outcome::Failed,
-                        Outputs::new(),
-                        Some(reason),
-                        &mut phase_left,
-                    )
-                    .await?;
                     if rb.steps[i].on_failure != OnFailure::Continue {
                         stopping = true;
                         ready.retain(|&r| rb.steps[r].cleanup);
                     }
+                    (Outcome::Failed, Outputs::new(), Some(reason))
                 }
                 TaskEnd::Abort(reason) => {
-                    state[i] = State::Done(Outcome::Failed);
-                    failed = true;
-                    aborted = true;
-                    stopping = true;
+                    (failed, aborted, stopping) = (true, true, true);
                     ready.clear();
-                    self.finish(
-                        i,
-                        Outcome::Failed,
-                        Outputs::new(),
-                        Some(reason),
-                        &mut phase_left,
-                    )
-                    .await?;
+                    (Outcome::Failed, Outputs::new(), Some(reason))
                 }
                 TaskEnd::Journal(e) => {
                     journal_error = Some(e);
                     self.cancel.cancel();
                     continue;
                 }
+            };
+            state[i] = State::Done(outcome);
+            satisfied[i] = matches!(outcome, Outcome::Succeeded | Outcome::Waived);
+            self.finish(i, outcome, outputs.clone(), reason, &mut phase_left)
+                .await?;
+            if outcome == Outcome::Succeeded {
+                self.measure(i, &outputs, &mut rto_stopped).await?;
+                self.write_values()
+                    .outputs
+                    .insert(rb.steps[i].id.value.clone(), outputs);
             }
             if satisfied[i] {
                 for &d in &plan.dependents[i] {

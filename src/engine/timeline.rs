@@ -89,12 +89,7 @@ pub struct Timeline {
 impl Timeline {
     /// The timeline of `events` of a run of `runbook`.
     pub fn new(runbook: &Runbook, events: &[RunEvent]) -> Timeline {
-        let index: HashMap<&str, usize> = runbook
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.id.value.as_str(), i))
-            .collect();
+        let index = runbook.step_index();
         let mut steps: Vec<StepTiming> = runbook
             .steps
             .iter()

@@ -786,6 +786,15 @@ impl Runbook {
     pub fn step(&self, id: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.id.value == id)
     }
+
+    /// Step ids to their index in `steps`.
+    pub fn step_index(&self) -> std::collections::HashMap<&str, usize> {
+        self.steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.value.as_str(), i))
+            .collect()
+    }
 }
 
 impl Runbook {
