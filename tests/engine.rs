@@ -575,3 +575,88 @@ ends_rto = true
         .unwrap();
     assert_eq!(verify.on_critical_path, Duration::from_secs(420));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_cleanup_step_does_not_stop_the_other_cleanup() {
+    let steps = format!(
+        r#"
+[[step]]
+id = "restore"
+kind = "wait"
+duration = "1m"
+
+[[step]]
+id = "drop-a"
+needs = ["restore"]
+cleanup = true
+{FAILING_CHECK}
+
+[[step]]
+id = "drop-b"
+needs = ["restore"]
+cleanup = true
+kind = "wait"
+duration = "1s"
+"#
+    );
+    let (summary, _) = run(&steps, 1).await;
+    assert_eq!(outcome(&summary, "drop-a"), Outcome::Failed);
+    assert_eq!(outcome(&summary, "drop-b"), Outcome::Succeeded);
+}
+
+#[tokio::test(start_paused = true)]
+async fn skipped_steps_are_off_the_critical_path_and_unstarted_phases_do_not_finish() {
+    use dr_drill::engine::timeline::Timeline;
+    let steps = format!(
+        r#"
+[[phase]]
+id = "restore"
+
+[[phase]]
+id = "verify"
+
+[[step]]
+id = "a"
+phase = "restore"
+kind = "wait"
+duration = "1m"
+
+[[step]]
+id = "b"
+phase = "restore"
+needs = ["a"]
+{FAILING_CHECK}
+
+[[step]]
+id = "c"
+phase = "verify"
+needs = ["b"]
+kind = "wait"
+duration = "1s"
+ends_rto = true
+"#
+    );
+    let (started, _dir) = start(&steps);
+    let runbook = started.engine.runbook().clone();
+    let engine::Started {
+        engine, mut events, ..
+    } = started;
+    engine.run().await.unwrap();
+    let mut all = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        all.push(e);
+    }
+    assert!(
+        !all.iter()
+            .any(|e| matches!(&e.kind, EventKind::PhaseFinished { phase } if phase == "verify"))
+    );
+    let reason = all
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::StepFinished { step, reason, .. } if step == "c" => reason.clone(),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(reason, "needs `b`, which did not succeed");
+    assert_eq!(Timeline::new(&runbook, &all).critical_path, ["a", "b"]);
+}

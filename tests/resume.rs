@@ -237,3 +237,52 @@ fn a_finished_run_has_nothing_to_resume() {
         .code(2)
         .stderr(predicate::str::contains("already finished successfully"));
 }
+
+#[test]
+fn a_run_that_is_still_going_cannot_be_resumed_by_a_second_process() {
+    let f = Fixture::new(&RUNBOOK.replace("sleep 2", "sleep 5"));
+    let mut child = Std::new(assert_cmd::cargo::cargo_bin("dr-drill"))
+        .args(["run", "--headless"])
+        .arg(&f.runbook)
+        .env("DR_DRILL_DATA_DIR", f.data())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !(f.data().join("runs").exists()
+        && std::fs::read_to_string(f.run_dir().join("journal.jsonl"))
+            .is_ok_and(|j| j.contains("\"step\":\"slow\"")))
+    {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    f.cmd()
+        .args(["resume", "--headless", "--interrupted", "rerun"])
+        .arg(f.run_dir())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "is in use by another dr-drill process",
+        ));
+    assert!(
+        child.wait().unwrap().success(),
+        "the first process finishes undisturbed"
+    );
+}
+
+#[test]
+fn an_unknown_run_id_lists_the_runs_there_are() {
+    let f = Fixture::new(RUNBOOK);
+    f.cmd()
+        .args(["run", "--headless"])
+        .arg(&f.runbook)
+        .assert()
+        .code(0);
+    f.cmd()
+        .args(["resume", "--headless", "no-such-run"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no journal at"))
+        .stderr(predicate::str::contains("crash-test-"));
+}

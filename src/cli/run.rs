@@ -194,7 +194,8 @@ pub(super) fn run(args: &RunArgs) -> color_eyre::Result<ExitCode> {
     let setup = RunSetup {
         runbook,
         runbook_text: file.source.clone(),
-        runbook_path: args.runbook.clone(),
+        // Absolute, so a resume from another directory finds it to compare.
+        runbook_path: std::path::absolute(&args.runbook).unwrap_or_else(|_| args.runbook.clone()),
         mode,
         params: given,
         t0: args.t0,
@@ -210,7 +211,32 @@ pub(super) fn run(args: &RunArgs) -> color_eyre::Result<ExitCode> {
 }
 
 pub(super) fn resume(args: &ResumeArgs) -> color_eyre::Result<ExitCode> {
-    let journal = engine::resume::locate(&args.run, &args.common.data_dir());
+    let data_dir = args.common.data_dir();
+    let journal = engine::resume::locate(&args.run, &data_dir);
+    if !journal.exists() {
+        let runs: Vec<String> = std::fs::read_dir(data_dir.join("runs"))
+            .map(|dir| {
+                dir.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let known = if runs.is_empty() {
+            format!(
+                "there are no runs under {}",
+                data_dir.join("runs").display()
+            )
+        } else {
+            let mut runs = runs;
+            runs.sort();
+            format!(
+                "the runs under {} are:\n  {}",
+                data_dir.join("runs").display(),
+                runs.join("\n  ")
+            )
+        };
+        return usage(format!("no journal at {}; {known}", journal.display()));
+    }
     let given = args.common.params.iter().cloned().collect();
     let started = match engine::resume::resume(
         &journal,
@@ -261,10 +287,10 @@ async fn headless_run(
     }
     let cancel = engine.cancel_token();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if let Some(signal) = stop_signal().await {
             let _ = writeln!(
                 std::io::stderr(),
-                "\ninterrupted: cancelling running steps (their processes are killed)"
+                "\n{signal}: cancelling running steps (their processes are killed); resume later with `dr-drill resume`"
             );
             cancel.cancel();
         }
@@ -291,7 +317,20 @@ async fn headless_run(
     let journal = engine.journal_path().map(Path::to_owned);
     let summary = engine.run().await;
     let events = printer.await.unwrap_or_default();
-    let summary = summary?;
+    let summary = match summary {
+        Ok(summary) => summary,
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {e}\nThe run stopped and its running steps were killed. Fix the cause (free disk space, permissions), then: dr-drill resume {} --headless",
+                journal
+                    .as_deref()
+                    .and_then(Path::parent)
+                    .map_or_else(String::new, |d| d.display().to_string())
+            );
+            return Ok(ExitCode::from(EXIT_ABORTED));
+        }
+    };
     if output == Output::Text {
         let timeline = Timeline::new(&runbook, &events);
         let _ = write!(
@@ -305,6 +344,22 @@ async fn headless_run(
         Outcome::Aborted | Outcome::Cancelled => EXIT_ABORTED,
         _ => EXIT_FAILED,
     }))
+}
+
+/// The first of Ctrl-C, SIGTERM and SIGHUP, by name.
+async fn stop_signal() -> Option<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return tokio::signal::ctrl_c().await.ok().map(|()| "interrupted");
+    };
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.ok().map(|()| "interrupted"),
+        _ = term.recv() => Some("terminated"),
+        _ = hup.recv() => Some("hung up"),
+    }
 }
 
 /// What a person wants to see at the end: outcome against the targets.

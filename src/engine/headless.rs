@@ -39,22 +39,32 @@ pub fn preflight(
     for &i in steps {
         let step = &runbook.steps[i];
         let id = &step.id.value;
-        if step.is_destructive() && !answers.confirms.contains_key(id) {
+        if step.is_destructive() {
             let text = step
                 .confirm_text()
                 .map_or_else(|| id.clone(), |t| values.preview(&t.value));
-            missing.push(format!(
-                "destructive step `{id}` needs --confirm {id}='{text}'"
-            ));
+            // A text that needs no output of an earlier step is known now:
+            // a wrong one is refused before anything runs.
+            let known = !text.contains("<steps.");
+            match answers.confirms.get(id) {
+                None => missing.push(format!("destructive step `{id}` needs --confirm {id}='{text}'")),
+                Some(given) if known && *given != text => {
+                    missing.push(format!("--confirm {id}='{given}' does not match; the step is confirmed by typing '{text}'"))
+                }
+                Some(_) => {}
+            }
         }
-        match &step.action {
-            Action::Manual(m) if !answers.answers.contains_key(id) => missing.push(match &m.question {
+        let given = answers.answers.get(id);
+        match (&step.action, given) {
+            (Action::Manual(m), None) => missing.push(match &m.question {
                 Some(q) => format!("manual step `{id}` needs --answer {id}=VALUE (question: {})", q.value),
                 None => format!("manual step `{id}` needs --answer {id}=done once its instructions are carried out"),
             }),
-            Action::Approve(_) if !answers.answers.contains_key(id) => {
-                missing.push(format!("approval `{id}` needs --answer {id}=approve"))
+            (Action::Manual(m), Some(value)) if !m.choices.is_empty() && !m.choices.iter().any(|c| c.value == *value) => {
+                let choices: Vec<&str> = m.choices.iter().map(|c| c.value.as_str()).collect();
+                missing.push(format!("--answer {id}={value} is not one of: {}", choices.join(", ")));
             }
+            (Action::Approve(_), None) => missing.push(format!("approval `{id}` needs --answer {id}=approve")),
             _ => {}
         }
     }
@@ -77,7 +87,8 @@ pub async fn answer(mut questions: mpsc::Receiver<HumanRequest>, answers: Headle
             },
             Question::Approve { .. } => match given.map(|v| v.to_ascii_lowercase()) {
                 Some(v) if matches!(v.as_str(), "approve" | "approved" | "yes") => (Answer::Approved, Some("--answer".into())),
-                _ => (Answer::Declined, Some(format!("no --answer {}=approve was given", request.step))),
+                Some(v) => (Answer::Declined, Some(format!("--answer {}={v} does not approve", request.step))),
+                None => (Answer::Declined, Some(format!("no --answer {}=approve was given", request.step))),
             },
             Question::Failure { .. } => (
                 Answer::Abort,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, OnceLock, mpsc};
 use std::thread::JoinHandle;
 
 use jiff::Timestamp;
@@ -95,11 +95,66 @@ pub enum JournalError {
         /// What is wrong.
         message: String,
     },
-    /// The writer thread is gone (it failed earlier).
-    #[error(
-        "the journal writer stopped after an earlier error; the run cannot record evidence and stops"
-    )]
+    /// The writer thread is gone.
+    #[error("the journal writer stopped; the run cannot record evidence and stops")]
     WriterGone,
+    /// A write failed earlier; nothing more is recorded.
+    #[error("journal {path}: a write failed ({message}); the run cannot record evidence and stops")]
+    WriteFailed {
+        /// The journal file.
+        path: PathBuf,
+        /// The first error.
+        message: String,
+    },
+    /// Another dr-drill process is running this run.
+    #[error(
+        "run {run_dir} is in use by another dr-drill process (pid {pid}); wait for it to end, or stop it, before resuming"
+    )]
+    InUse {
+        /// The run's directory.
+        run_dir: PathBuf,
+        /// The holder's process id, as it wrote it.
+        pid: String,
+    },
+}
+
+/// An exclusive lock on a run's directory, held while a process runs it:
+/// two consoles never drive one run.
+#[derive(Debug)]
+pub struct RunLock {
+    _lock: nix::fcntl::Flock<File>,
+}
+
+/// Takes the lock of `run_dir` (created if need be), or says who holds it.
+pub fn lock_run(run_dir: &Path) -> Result<RunLock, JournalError> {
+    let path = run_dir.join("run.lock");
+    let io_err = |source| JournalError::Io {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(run_dir).map_err(io_err)?;
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io_err)?;
+    match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
+        Ok(mut lock) => {
+            lock.set_len(0).map_err(io_err)?;
+            write!(lock, "{}", std::process::id()).map_err(io_err)?;
+            Ok(RunLock { _lock: lock })
+        }
+        Err((_, nix::errno::Errno::EWOULDBLOCK)) => Err(JournalError::InUse {
+            run_dir: run_dir.to_owned(),
+            pid: std::fs::read_to_string(&path)
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+        }),
+        Err((_, errno)) => Err(io_err(errno.into())),
+    }
 }
 
 /// Reads a journal, tolerating a half-written last line.
@@ -150,6 +205,8 @@ pub struct JournalWriter {
     path: PathBuf,
     tx: Option<mpsc::Sender<Command>>,
     thread: Option<JoinHandle<()>>,
+    /// The first write error, set by the writer thread.
+    failed: Arc<OnceLock<String>>,
 }
 
 impl std::fmt::Debug for Command {
@@ -203,14 +260,19 @@ impl JournalWriter {
 
     fn spawn(path: &Path, file: File) -> Self {
         let (tx, rx) = mpsc::channel::<Command>();
-        let thread = std::thread::Builder::new()
-            .name("journal".into())
-            .spawn(move || write_loop(file, rx))
-            .ok();
+        let failed = Arc::new(OnceLock::new());
+        let thread = {
+            let failed = failed.clone();
+            std::thread::Builder::new()
+                .name("journal".into())
+                .spawn(move || write_loop(file, rx, &failed))
+                .ok()
+        };
         Self {
             path: path.to_owned(),
             tx: Some(tx),
             thread,
+            failed,
         }
     }
 
@@ -222,6 +284,12 @@ impl JournalWriter {
     /// Queues `event` behind every line queued before it. For a durable
     /// line, the returned [`Written`] resolves once it is fsync'd.
     pub fn queue(&self, event: &RunEvent, durable: bool) -> Result<Written, JournalError> {
+        if let Some(message) = self.failed.get() {
+            return Err(JournalError::WriteFailed {
+                path: self.path.clone(),
+                message: message.clone(),
+            });
+        }
         let mut text = serde_json::to_string(event).map_err(|e| JournalError::Io {
             path: self.path.clone(),
             source: e.into(),
@@ -277,15 +345,15 @@ impl Drop for JournalWriter {
 
 /// Writes what arrives, in batches: every line is handed to the OS before
 /// the next batch; a batch holding evidence is fsync'd before anyone is
-/// told it is written. After a write error every later ack reports it.
-fn write_loop(mut file: File, rx: mpsc::Receiver<Command>) {
-    let mut failed: Option<io::ErrorKind> = None;
+/// told it is written. The first write error is kept in `failed`; nothing
+/// is written after it, and every later ack reports it.
+fn write_loop(mut file: File, rx: mpsc::Receiver<Command>, failed: &OnceLock<String>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         batch.extend(rx.try_iter());
         let mut acks = Vec::new();
-        let mut result: io::Result<()> = match failed {
-            Some(kind) => Err(io::Error::new(kind, "an earlier journal write failed")),
+        let mut result: io::Result<()> = match failed.get() {
+            Some(message) => Err(io::Error::other(message.clone())),
             None => Ok(()),
         };
         for Command::Line { text, ack } in batch {
@@ -298,7 +366,7 @@ fn write_loop(mut file: File, rx: mpsc::Receiver<Command>) {
             result = file.sync_data();
         }
         if let Err(e) = &result {
-            failed = Some(e.kind());
+            let _ = failed.set(e.to_string());
         }
         for ack in acks {
             let _ = ack.send(match &result {

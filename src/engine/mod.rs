@@ -97,6 +97,8 @@ pub struct Engine {
     prior: Progress,
     /// Set when resuming: how long the run was not watched.
     resume_gap: Option<std::time::Duration>,
+    /// Held for the life of the run.
+    _lock: Option<journal::RunLock>,
 }
 
 /// The ends a caller holds on a run.
@@ -185,6 +187,15 @@ pub fn redacted(runbook: &Runbook, params: &BTreeMap<String, String>) -> BTreeMa
         .collect()
 }
 
+/// The values of the secret parameters, to keep out of every event.
+pub fn secret_values(runbook: &Runbook, params: &BTreeMap<String, String>) -> Vec<String> {
+    params
+        .iter()
+        .filter(|(k, _)| runbook.param(k).is_some_and(|p| p.secret))
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
 /// `user@host` of whoever runs this process.
 pub fn operator() -> String {
     let user = std::env::var("USER")
@@ -238,8 +249,9 @@ pub fn start(setup: RunSetup) -> Result<Started, StartError> {
         params: redacted(&setup.runbook, &params),
         dr_drill_version: env!("CARGO_PKG_VERSION").to_string(),
     };
+    let lock = journal::lock_run(&run_dir)?;
     let journal = JournalWriter::create(&journal_path, &header)?;
-    let recorder = Recorder::new(clock, Some(journal));
+    let recorder = Recorder::new(clock, Some(journal), secret_values(&setup.runbook, &params));
     Ok(assemble(
         setup.runbook,
         plan,
@@ -254,6 +266,7 @@ pub fn start(setup: RunSetup) -> Result<Started, StartError> {
             operator: setup.operator,
             max_parallel: setup.max_parallel,
             prior: Progress::default(),
+            lock: Some(lock),
         },
     ))
 }
@@ -267,6 +280,7 @@ struct Assembly {
     operator: String,
     max_parallel: usize,
     prior: Progress,
+    lock: Option<journal::RunLock>,
 }
 
 fn assemble(
@@ -306,6 +320,7 @@ fn assemble(
             max_parallel: a.max_parallel.max(1),
             prior: a.prior,
             resume_gap: None,
+            _lock: a.lock,
         },
         events,
         questions,
@@ -471,7 +486,7 @@ pub fn start_unjournaled(
     let plan = Plan::new(&runbook, mode)?;
     let clock = Clock::start();
     let t0 = clock.now().0;
-    let recorder = Recorder::new(clock, None);
+    let recorder = Recorder::new(clock, None, secret_values(&runbook, &params));
     Ok(assemble(
         runbook,
         plan,
@@ -486,6 +501,7 @@ pub fn start_unjournaled(
             operator: "tester@test".into(),
             max_parallel,
             prior: Progress::default(),
+            lock: None,
         },
     ))
 }

@@ -63,6 +63,15 @@ pub fn progress(runbook: &Runbook, contents: &JournalContents) -> Progress {
         .into_iter()
         .filter_map(|(i, r)| r.then_some(i))
         .collect();
+    // A step closed as interrupted by a resume that crashed again before
+    // the operator answered is still interrupted.
+    progress.interrupted.extend(
+        progress
+            .finished
+            .iter()
+            .filter(|(_, (o, _))| *o == Outcome::Interrupted)
+            .map(|(&i, _)| i),
+    );
     for i in &progress.interrupted {
         progress.finished.remove(i);
     }
@@ -196,11 +205,16 @@ pub fn resume(
     let elapsed = between(header.started_at, now);
     let last = contents.events.last().map_or(header.started_at, |e| e.at);
     let gap = between(last, now);
-    let writer = JournalWriter::reopen(journal_path)?;
-    let recorder = Recorder::new(Clock::at(now, elapsed), Some(writer));
     let run_dir = journal_path
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_owned);
+    let lock = journal::lock_run(&run_dir)?;
+    let writer = JournalWriter::reopen(journal_path)?;
+    let recorder = Recorder::new(
+        Clock::at(now, elapsed),
+        Some(writer),
+        super::secret_values(&runbook, &params),
+    );
     let started = assemble(
         runbook,
         plan,
@@ -215,6 +229,7 @@ pub fn resume(
             operator: super::operator(),
             max_parallel,
             prior,
+            lock: Some(lock),
         },
     );
     Ok(Started {

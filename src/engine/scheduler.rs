@@ -93,7 +93,12 @@ impl Scheduler {
 
         // Carry over what a previous process finished.
         for (&i, (outcome, outputs)) in &prior.finished {
-            if matches!(outcome, Outcome::Succeeded | Outcome::Waived) && plan.included[i] {
+            // Cleanup runs again at the end of a resumed run: the steps
+            // before it may run again and need what it removed.
+            if matches!(outcome, Outcome::Succeeded | Outcome::Waived)
+                && plan.included[i]
+                && !rb.steps[i].cleanup
+            {
                 state[i] = State::Done(*outcome);
                 satisfied[i] = true;
                 self.write_values()
@@ -135,7 +140,10 @@ impl Scheduler {
 
         let mut tasks: JoinSet<(usize, TaskEnd)> = JoinSet::new();
         let mut task_steps: HashMap<tokio::task::Id, usize> = HashMap::new();
+        // `stopping`: start nothing new now; `halted`: a failure or an
+        // abort stopped the main steps (cleanup may still run).
         let mut stopping = false;
+        let mut halted = false;
         let mut aborted = false;
         let mut cancelled = false;
         let mut failed = false;
@@ -211,6 +219,7 @@ impl Scheduler {
                             Outputs::new(),
                             Some("cancelled by the operator".into()),
                             &mut phase_left,
+                            &phases_started,
                         )
                         .await?;
                         continue;
@@ -226,14 +235,15 @@ impl Scheduler {
                 TaskEnd::Waived(reason) => (Outcome::Waived, Outputs::new(), Some(reason)),
                 TaskEnd::Failed(reason) => {
                     failed = true;
-                    if rb.steps[i].on_failure != OnFailure::Continue {
-                        stopping = true;
-                        ready.retain(|&r| rb.steps[r].cleanup);
+                    // A failing cleanup step does not stop the other cleanup.
+                    if rb.steps[i].on_failure != OnFailure::Continue && !cleanup_phase {
+                        (stopping, halted) = (true, true);
+                        ready.clear();
                     }
                     (Outcome::Failed, Outputs::new(), Some(reason))
                 }
                 TaskEnd::Abort(reason) => {
-                    (failed, aborted, stopping) = (true, true, true);
+                    (failed, aborted, stopping, halted) = (true, true, true, true);
                     ready.clear();
                     (Outcome::Failed, Outputs::new(), Some(reason))
                 }
@@ -245,8 +255,15 @@ impl Scheduler {
             };
             state[i] = State::Done(outcome);
             satisfied[i] = matches!(outcome, Outcome::Succeeded | Outcome::Waived);
-            self.finish(i, outcome, outputs.clone(), reason, &mut phase_left)
-                .await?;
+            self.finish(
+                i,
+                outcome,
+                outputs.clone(),
+                reason,
+                &mut phase_left,
+                &phases_started,
+            )
+            .await?;
             if outcome == Outcome::Succeeded {
                 self.measure(i, &outputs, &mut rto_stopped).await?;
                 self.write_values()
@@ -280,7 +297,7 @@ impl Scheduler {
                 let reason = match plan.needs[i].iter().find(|&&d| !satisfied[d]) {
                     _ if cancelled => "the run was cancelled".to_string(),
                     Some(&d) => format!("needs `{}`, which did not succeed", rb.steps[d].id.value),
-                    None if aborted || stopping => "the run stopped before this step".to_string(),
+                    None if halted => "the run stopped before this step".to_string(),
                     None => "not reached".to_string(),
                 };
                 state[i] = State::Done(Outcome::Skipped);
@@ -290,6 +307,7 @@ impl Scheduler {
                     Outputs::new(),
                     Some(reason),
                     &mut phase_left,
+                    &phases_started,
                 )
                 .await?;
             }
@@ -331,6 +349,7 @@ impl Scheduler {
         outputs: Outputs,
         reason: Option<String>,
         phase_left: &mut HashMap<&str, usize>,
+        phases_started: &HashSet<String>,
     ) -> Result<(), JournalError> {
         let step = &self.runbook.steps[i];
         self.recorder
@@ -345,7 +364,7 @@ impl Scheduler {
             && let Some(left) = phase_left.get_mut(p.value.as_str())
         {
             *left -= 1;
-            if *left == 0 {
+            if *left == 0 && phases_started.contains(&p.value) {
                 self.recorder
                     .record(EventKind::PhaseFinished {
                         phase: p.value.clone(),
@@ -461,10 +480,12 @@ async fn run_step_inner(ctx: &mut StepCtx, interrupted: bool) -> Result<TaskEnd,
         .and_then(|r| r.max_backoff)
         .map_or(Duration::MAX, |b| b.0);
     let timeout = step.timeout.as_ref().map(|t| t.value.0);
+    let mut attempt = 0;
     loop {
         let mut backoff = first_backoff;
         let mut error = String::new();
-        for attempt in 1..=attempts {
+        for round in 1..=attempts {
+            attempt += 1;
             ctx.attempt = attempt;
             ctx.record(EventKind::StepStarted {
                 step: id.clone(),
@@ -491,7 +512,7 @@ async fn run_step_inner(ctx: &mut StepCtx, interrupted: bool) -> Result<TaskEnd,
                 }
                 Err(StepError::Failed(message)) => {
                     error = message;
-                    if attempt < attempts {
+                    if round < attempts {
                         ctx.record(EventKind::StepRetrying {
                             step: id.clone(),
                             attempt,

@@ -186,6 +186,11 @@ impl Timeline {
     }
 }
 
+/// Whether a step started and ended (skipped steps never started).
+fn ran(s: &StepTiming) -> bool {
+    s.start_elapsed.is_some() && s.end_elapsed.is_some()
+}
+
 /// From the step that ends the RTO (or the last to finish), back through
 /// the need that finished last, to a step that needs nothing.
 fn critical_path(
@@ -197,10 +202,10 @@ fn critical_path(
         .steps
         .iter()
         .position(|s| s.ends_rto)
-        .filter(|&i| steps[i].end_elapsed.is_some())
+        .filter(|&i| ran(&steps[i]))
         .or_else(|| {
             (0..steps.len())
-                .filter(|&i| steps[i].end_elapsed.is_some() && !runbook.steps[i].cleanup)
+                .filter(|&i| ran(&steps[i]) && !runbook.steps[i].cleanup)
                 .max_by_key(|&i| steps[i].end_elapsed)
         });
     let mut path = Vec::new();
@@ -211,7 +216,7 @@ fn critical_path(
             .needs
             .iter()
             .filter_map(|n| index.get(n.value.as_str()).copied())
-            .filter(|&d| steps[d].end_elapsed.is_some())
+            .filter(|&d| ran(&steps[d]))
             .max_by_key(|&d| steps[d].end_elapsed);
     }
     path.reverse();

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use crate::runbook::template::{self, RenderError, Var};
+use crate::runbook::template::{self, Quoting, RenderError, Var};
 
 /// Outputs of one step.
 pub type Outputs = BTreeMap<String, String>;
@@ -57,15 +57,42 @@ impl Values {
         self.render(text, |v| Cow::Borrowed(v))
     }
 
-    /// `text` for `sh -c`: each value is inserted as one shell-quoted word,
-    /// so `$(...)`, backticks, quotes and newlines arrive verbatim and
-    /// execute nothing.
-    pub fn resolve_shell(&self, text: &str) -> Result<String, ResolveError> {
-        self.render(text, |v| match shlex::try_quote(v) {
-            Ok(quoted) => quoted,
-            // A NUL byte cannot be passed to a command at all.
-            Err(_) => Cow::Borrowed("''"),
-        })
+    /// `text` for `sh -c`, with each value passed in an environment
+    /// variable (`DR_DRILL_V1`, ...) that the command refers to: values are
+    /// never pasted into the command, so `$(...)`, backticks, quotes and
+    /// newlines arrive verbatim and execute nothing, whatever quotes the
+    /// template stands in. Inside single quotes nothing expands: an error.
+    pub fn shell_command(
+        &self,
+        text: &str,
+    ) -> Result<(String, Vec<(String, String)>), ResolveError> {
+        let error = |reason: String| ResolveError {
+            text: text.to_owned(),
+            reason,
+        };
+        let segments = template::shell_segments(text).map_err(|e| error(e.message))?;
+        let mut command = String::with_capacity(text.len());
+        let mut env = Vec::new();
+        for (segment, quoting) in segments {
+            match segment {
+                template::Segment::Literal(l) => command.push_str(&l),
+                template::Segment::Var(var, _) => {
+                    let value = self.lookup(&var).map_err(error)?;
+                    let name = format!("DR_DRILL_V{}", env.len() + 1);
+                    match quoting {
+                        Quoting::Plain => command.push_str(&format!("\"${{{name}}}\"")),
+                        Quoting::Double => command.push_str(&format!("${{{name}}}")),
+                        Quoting::Single => {
+                            return Err(error(format!(
+                                "`{{{{ {var} }}}}` stands inside single quotes, where it cannot expand"
+                            )));
+                        }
+                    }
+                    env.push((name, value));
+                }
+            }
+        }
+        Ok((command, env))
     }
 
     /// `text` for a plan: params and run variables resolved, outputs of
@@ -103,26 +130,65 @@ mod tests {
         }
     }
 
+    /// Every quoting context a runbook author may write, with values that
+    /// try to break out of each.
     #[test]
-    fn shell_values_arrive_as_one_inert_word() {
-        for hostile in [
-            "$(touch /tmp/pwned)",
-            "`id`",
-            "a'b\"c",
-            "x; rm -rf /",
-            "line1\nline2",
-            "",
-        ] {
-            let command = values(hostile)
-                .resolve_shell("printf %s {{ params.table }}")
-                .unwrap();
-            let out = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(&command)
-                .output()
-                .unwrap();
-            assert_eq!(String::from_utf8(out.stdout).unwrap(), hostile, "{command}");
+    fn shell_values_arrive_verbatim_and_execute_nothing_in_any_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let witness = dir.path().join("pwned");
+        let w = witness.display();
+        let hostile = [
+            format!("$(touch {w})"),
+            format!("`touch {w}`"),
+            format!("'; touch {w}; '"),
+            format!("\"; touch {w}; \""),
+            format!("x; touch {w}"),
+            format!("a\nb $(touch {w})"),
+            String::new(),
+        ];
+        let contexts = [
+            ("printf %s {{ params.table }}", ""),
+            ("printf %s \"{{ params.table }}\"", ""),
+            (
+                "printf %s \"before {{ params.table }} after\"",
+                "before {} after",
+            ),
+            ("printf %s x{{ params.table }}y", "x{}y"),
+            ("cat <<EOF\n{{ params.table }}\nEOF", "\"{}\"\n"),
+        ];
+        for value in &hostile {
+            for (command, shape) in contexts {
+                let (script, env) = values(value).shell_command(command).unwrap();
+                let out = std::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(&script)
+                    .envs(env)
+                    .output()
+                    .unwrap();
+                let expected = if shape.is_empty() {
+                    value.clone()
+                } else {
+                    shape.replace("{}", value)
+                };
+                assert_eq!(
+                    String::from_utf8(out.stdout).unwrap(),
+                    expected,
+                    "{command} with {value:?}"
+                );
+                assert!(
+                    !witness.exists(),
+                    "{command} with {value:?} executed the value"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn a_template_inside_single_quotes_is_refused() {
+        let e = values("x")
+            .shell_command("echo 'restoring {{ params.table }}'")
+            .unwrap_err();
+        assert!(e.reason.contains("inside single quotes"), "{e}");
     }
 
     #[test]

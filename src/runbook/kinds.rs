@@ -320,8 +320,9 @@ fn positive(n: Option<&Spanned<u32>>, errors: &mut Vec<Error>) {
 fields! {
     /// `kind = "shell"`.
     pub struct Shell {
-        /// The command, run with `sh -c`. Templates are shell-quoted, so a
-        /// value arrives as one word, verbatim, and executes nothing.
+                /// The command, run with `sh -c`. Template values reach it through
+        /// environment variables: each arrives verbatim, as one word, and
+        /// executes nothing.
         run: Text = req,
         /// Extra environment variables (templates allowed, not quoted).
         #[serde(default)]

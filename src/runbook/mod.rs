@@ -176,6 +176,10 @@ fn diagnose_toml(e: &toml_spanner::Error) -> Diagnostic {
                 .with_label(format!("this table needs `{field}`"))
                 .with_help(missing_field_help(field))
         }
+        ErrorKind::Wanted { expected, .. } if expected.contains("newline") => syntax(
+            "unexpected text after the value on this line".into(),
+            "a string ends at the next unescaped quote: write \\\" for a quote inside \"...\", or use '...' or \"\"\"...\"\"\" around it",
+        ),
         ErrorKind::Wanted { expected, found } => {
             let (expected, found) = (*expected, *found);
             let help = if found == "string" && expected.contains("bool") {

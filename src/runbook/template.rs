@@ -170,6 +170,50 @@ pub fn same(a: &str, b: &str) -> bool {
     }
 }
 
+/// Where a template stands in a shell command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quoting {
+    /// Outside quotes.
+    Plain,
+    /// Inside `"..."`.
+    Double,
+    /// Inside `'...'` or `$'...'`, where nothing expands.
+    Single,
+}
+
+/// The segments of a shell command, each with the quoting in force where
+/// it starts: the engine passes template values as environment variables
+/// and must reference them to suit their place.
+pub fn shell_segments(text: &str) -> Result<Vec<(Segment<'_>, Quoting)>, TemplateError> {
+    let mut quoting = Quoting::Plain;
+    let mut escaped = false;
+    let mut out = Vec::new();
+    for segment in parse(text)? {
+        let at = quoting;
+        if let Segment::Literal(lit) = &segment {
+            for c in lit.chars() {
+                if escaped {
+                    escaped = false;
+                    continue;
+                }
+                quoting = match (quoting, c) {
+                    (Quoting::Plain | Quoting::Double, '\\') => {
+                        escaped = true;
+                        quoting
+                    }
+                    (Quoting::Plain, '\'') => Quoting::Single,
+                    (Quoting::Plain, '"') => Quoting::Double,
+                    (Quoting::Single, '\'') => Quoting::Plain,
+                    (Quoting::Double, '"') => Quoting::Plain,
+                    (q, _) => q,
+                };
+            }
+        }
+        out.push((segment, at));
+    }
+    Ok(out)
+}
+
 /// Resolves every reference in `text` with `lookup`, passing each value
 /// through `escape` (e.g. shell quoting) before it is inserted.
 pub fn render<E>(
@@ -254,6 +298,33 @@ mod tests {
                 .contains("which of its outputs")
         );
         assert!(parse("{{ steps.a b.c }}").is_err());
+    }
+
+    #[test]
+    fn shell_segments_know_their_quoting() {
+        let quoting = |cmd: &str| -> Vec<Quoting> {
+            shell_segments(cmd)
+                .unwrap()
+                .into_iter()
+                .filter(|(s, _)| matches!(s, Segment::Var(..)))
+                .map(|(_, q)| q)
+                .collect()
+        };
+        assert_eq!(quoting("echo {{ params.a }}"), [Quoting::Plain]);
+        assert_eq!(
+            quoting("echo \"x {{ params.a }}\" '{{ params.b }}' {{ params.c }}"),
+            [Quoting::Double, Quoting::Single, Quoting::Plain]
+        );
+        assert_eq!(
+            quoting("echo \\' {{ params.a }}"),
+            [Quoting::Plain],
+            "an escaped quote opens nothing"
+        );
+        assert_eq!(
+            quoting("echo \"it's {{ params.a }}\""),
+            [Quoting::Double],
+            "a single quote inside double quotes is a letter"
+        );
     }
 
     #[test]

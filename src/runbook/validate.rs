@@ -312,6 +312,26 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// A template inside single quotes in a shell command would never
+    /// expand: dr-drill passes values through the environment.
+    fn shell_quoting(&mut self, command: &Spanned<String>) {
+        let Ok(segments) = template::shell_segments(&command.value) else {
+            return;
+        };
+        for (segment, quoting) in segments {
+            if let (template::Segment::Var(var, range), template::Quoting::Single) =
+                (segment, quoting)
+            {
+                let span = self.locate(command.span, &command.value[range]);
+                self.push(
+                    Diagnostic::error(Code::Template, span, format!("`{{{{ {var} }}}}` stands inside single quotes in a shell command"))
+                        .with_label("nothing expands inside '...'")
+                        .with_help("close the quotes around it: 'restoring '{{ params.table }}; dr-drill passes the value safely itself"),
+                );
+            }
+        }
+    }
+
     /// Rules about one step's own fields that toml reading cannot express.
     fn step_rules(&mut self, step: &Step) {
         let conflict = |span: Span, message: String, help: &str| {
@@ -329,6 +349,9 @@ impl<'a> Validator<'a> {
         }
         match &step.action {
             Action::Wait(w) => {
+                if let Some(probe) = &w.run {
+                    self.shell_quoting(probe);
+                }
                 if let (Some(duration), Some(timeout)) = (&w.duration, &step.timeout)
                     && duration.value.0 > timeout.value.0
                 {
@@ -348,6 +371,7 @@ impl<'a> Validator<'a> {
             }
             Action::Manual(m) => self.no_repeats("`choices`", &m.choices),
             Action::Shell(sh) => {
+                self.shell_quoting(&sh.run);
                 self.no_repeats("`outputs`", &sh.outputs);
                 for output in &sh.outputs {
                     if output.value == "exit_code" {

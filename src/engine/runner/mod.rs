@@ -80,9 +80,9 @@ impl StepCtx {
         Ok(self.values().resolve(text)?)
     }
 
-    /// `text` resolved for `sh -c`, every value shell-quoted.
-    pub fn resolve_shell(&self, text: &str) -> Result<String, StepError> {
-        Ok(self.values().resolve_shell(text)?)
+    /// `text` for `sh -c` and the environment carrying its values.
+    pub fn shell_command(&self, text: &str) -> Result<(String, Vec<(String, String)>), StepError> {
+        Ok(self.values().shell_command(text)?)
     }
 
     /// Records an event about this step.

@@ -6,8 +6,10 @@ use std::process::Stdio;
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+use std::path::Path;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::Command;
+
+use tokio::process::{Child, Command};
 
 use super::{StepCtx, StepError};
 use crate::engine::event::Stream;
@@ -18,8 +20,7 @@ use crate::runbook::kinds::Shell;
 const MAX_LINE: usize = 8 * 1024;
 
 pub async fn run(ctx: &StepCtx, shell: &Shell) -> Result<Outputs, StepError> {
-    let command = ctx.resolve_shell(&shell.run.value)?;
-    let mut env = Vec::with_capacity(shell.env.0.len());
+    let (command, mut env) = ctx.shell_command(&shell.run.value)?;
     for (name, value) in &shell.env.0 {
         env.push((name.value.clone(), ctx.resolve(&value.value)?));
     }
@@ -32,38 +33,54 @@ pub async fn run(ctx: &StepCtx, shell: &Shell) -> Result<Outputs, StepError> {
         .await
         .map_err(|e| StepError::Failed(format!("cannot create {}: {e}", step_dir.display())))?;
     let output_file = step_dir.join(format!("outputs-{}.env", ctx.attempt));
+    // A file left by an earlier attempt or run must not pass for this one's.
+    if let Err(e) = tokio::fs::remove_file(&output_file).await
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        return Err(StepError::Failed(format!(
+            "cannot clear {}: {e}",
+            output_file.display()
+        )));
+    }
     let run_id = ctx.values().run.get("id").cloned().unwrap_or_default();
-
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(&command)
-        .current_dir(&cwd)
-        .envs(env)
-        .env("DR_DRILL_OUTPUT", &output_file)
-        .env("DR_DRILL_RUN_ID", run_id)
-        .env("DR_DRILL_STEP", ctx.id())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| {
-            StepError::Failed(format!("cannot start `sh -c` in {}: {e}", cwd.display()))
-        })?;
-    // Cancelling or timing out drops this future; the guard then kills the
-    // command and everything it started.
-    let _group = child.id().map(ProcessGroup);
+    env.push(("DR_DRILL_OUTPUT".into(), output_file.display().to_string()));
+    env.push(("DR_DRILL_RUN_ID".into(), run_id));
+    env.push(("DR_DRILL_STEP".into(), ctx.id().to_owned()));
+    let (mut child, group) = spawn_sh(&command, &cwd, env, Stdio::piped)?;
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
-    let (out, err, status) = tokio::join!(
-        pump(ctx, stdout, Stream::Stdout),
-        pump(ctx, stderr, Stream::Stderr),
-        child.wait()
-    );
-    let last_error_line = err?;
-    out?;
+    let pumps = async {
+        tokio::join!(
+            pump(ctx, stdout, Stream::Stdout),
+            pump(ctx, stderr, Stream::Stderr)
+        )
+    };
+    tokio::pin!(pumps);
+    let mut pumped = None;
+    let status = tokio::select! {
+        status = child.wait() => status,
+        done = &mut pumps => {
+            pumped = Some(done);
+            child.wait().await
+        }
+    };
     let status = status.map_err(|e| StepError::Failed(format!("lost the command: {e}")))?;
+    // `sh` has exited. A background process it left may still hold the
+    // output open: read what is left for a moment, then end the group.
+    // (The group is ended in any case when the step ends: a step's
+    // processes do not outlive it.)
+    let (out, err) = match pumped {
+        Some(done) => done,
+        None => match tokio::time::timeout(OUTPUT_GRACE, &mut pumps).await {
+            Ok(done) => done,
+            Err(_) => {
+                drop(group);
+                pumps.await
+            }
+        },
+    };
+    out?;
+    let last_error_line = err?;
     let mut outputs = read_outputs(&output_file).await?;
     let code = status.code();
     outputs.insert(
@@ -82,6 +99,36 @@ pub async fn run(ctx: &StepCtx, shell: &Shell) -> Result<Outputs, StepError> {
             None => how,
         }))
     }
+}
+
+/// How long output is read after the command exits.
+const OUTPUT_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Starts `sh -c command` in `cwd` with `env`, in a process group of its
+/// own. Dropping the returned guard (the step was cancelled or timed out)
+/// kills the command and everything it started.
+pub(super) fn spawn_sh(
+    command: &str,
+    cwd: &Path,
+    env: Vec<(String, String)>,
+    output: fn() -> Stdio,
+) -> Result<(Child, ProcessGroup), StepError> {
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(cwd)
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(output())
+        .stderr(output())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            StepError::Failed(format!("cannot start `sh -c` in {}: {e}", cwd.display()))
+        })?;
+    let group = ProcessGroup(child.id());
+    Ok((child, group))
 }
 
 /// Streams lines as events; returns the last non-empty line.
@@ -134,11 +181,11 @@ async fn read_outputs(path: &std::path::Path) -> Result<Outputs, StepError> {
 }
 
 /// Kills a process group when dropped.
-struct ProcessGroup(u32);
+pub(super) struct ProcessGroup(Option<u32>);
 
 impl Drop for ProcessGroup {
     fn drop(&mut self) {
-        if let Ok(pid) = i32::try_from(self.0) {
+        if let Some(Ok(pid)) = self.0.map(i32::try_from) {
             // The group may be gone already; that is the normal case.
             let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
         }

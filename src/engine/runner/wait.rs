@@ -5,8 +5,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::process::Command;
-
+use super::shell::spawn_sh;
 use super::{StepCtx, StepError};
 use crate::engine::event::EventKind;
 use crate::engine::values::Outputs;
@@ -25,25 +24,18 @@ pub async fn run(ctx: &StepCtx, wait: &Wait) -> Result<Outputs, StepError> {
             "a wait step needs `run` or `duration`; run `dr-drill check`".into(),
         ));
     };
-    let command = ctx.resolve_shell(&probe.value)?;
+    let (command, env) = ctx.shell_command(&probe.value)?;
     let first = wait
         .interval
         .as_ref()
         .map_or(DEFAULT_INTERVAL, |i| i.value.0);
     let mut interval = first;
     for attempt in 1u64.. {
-        let status = Command::new("sh")
-            .arg("-c")
-            .arg(&command)
-            .current_dir(&ctx.run_dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .kill_on_drop(true)
-            .status()
+        let (mut child, _group) = spawn_sh(&command, &ctx.run_dir, env.clone(), Stdio::null)?;
+        let status = child
+            .wait()
             .await
-            .map_err(|e| StepError::Failed(format!("cannot start the probe: {e}")))?;
+            .map_err(|e| StepError::Failed(format!("lost the probe: {e}")))?;
         if status.success() {
             return Ok(Outputs::from([(
                 "attempts".to_string(),
