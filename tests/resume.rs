@@ -142,7 +142,7 @@ fn a_run_killed_mid_step_resumes_and_runs_finished_steps_exactly_once() {
         .args(["resume", "--headless", "--interrupted", "rerun", &run_id])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("run resumed after a gap"))
+        .stdout(predicate::str::contains("after a gap of"))
         .stdout(predicate::str::contains("run succeeded"));
 
     let events = f.events();
@@ -220,6 +220,16 @@ fn a_changed_runbook_is_refused_unless_forced_and_the_change_is_named() {
         .code(0);
     let log = std::fs::read_to_string(f.run_dir().join("log")).unwrap();
     assert!(log.contains("LAST"), "the new version ran");
+    // The journal says which version ran from the resume on.
+    let events = f.events();
+    let resumed = events.iter().find(|e| e["event"] == "run_resumed").unwrap();
+    assert!(
+        resumed["runbook_text"]
+            .as_str()
+            .unwrap()
+            .contains("echo LAST")
+    );
+    assert_eq!(resumed["runbook_sha256"].as_str().unwrap().len(), 64);
 }
 
 #[test]

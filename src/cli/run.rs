@@ -309,7 +309,10 @@ async fn headless_run(
                 // If the reader went away, the run goes on and is journaled.
                 reader_gone = writeln!(out, "{line}").is_err();
             }
-            seen.push(event);
+            // The closing summary needs every event but output lines.
+            if !matches!(event.kind, EventKind::StepOutput { .. }) {
+                seen.push(event);
+            }
         }
         seen
     });
@@ -426,7 +429,20 @@ fn text_line(event: &RunEvent) -> String {
         EventKind::RunStarted { run_id, mode, t0 } => {
             format!("run {run_id} started ({} mode, T0 {t0})", mode.as_str())
         }
-        EventKind::RunResumed { gap } => format!("run resumed after a gap of {}s", gap.as_secs()),
+        EventKind::RunResumed {
+            gap,
+            operator,
+            runbook_sha256,
+            ..
+        } => format!(
+            "run resumed by {operator} after a gap of {}{}",
+            engine_humanize(*gap),
+            if runbook_sha256.is_some() {
+                " (with the edited runbook, --force)"
+            } else {
+                ""
+            }
+        ),
         EventKind::RtoStopped { step, rto } => {
             format!("RTO {} (ended by {step})", engine_humanize(*rto))
         }

@@ -136,6 +136,19 @@ pub enum EventKind {
         /// Wall-clock time the run was not watched.
         #[serde(with = "seconds")]
         gap: Duration,
+        /// Who resumed.
+        #[serde(default)]
+        operator: String,
+        /// Parameters given again (secrets redacted).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        params: BTreeMap<String, String>,
+        /// With `--force`: the runbook text that runs from here on, and its
+        /// SHA-256.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        runbook_text: Option<String>,
+        /// SHA-256 of `runbook_text`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        runbook_sha256: Option<String>,
     },
     /// The RTO clock stopped: the `ends_rto` step succeeded.
     RtoStopped {

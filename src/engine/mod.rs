@@ -95,8 +95,8 @@ pub struct Engine {
     t0: Timestamp,
     max_parallel: usize,
     prior: Progress,
-    /// Set when resuming: how long the run was not watched.
-    resume_gap: Option<std::time::Duration>,
+    /// Set when resuming: the `RunResumed` event to record first.
+    resumed: Option<EventKind>,
     /// Held for the life of the run.
     _lock: Option<journal::RunLock>,
 }
@@ -319,7 +319,7 @@ fn assemble(
             t0: a.t0,
             max_parallel: a.max_parallel.max(1),
             prior: a.prior,
-            resume_gap: None,
+            resumed: None,
             _lock: a.lock,
         },
         events,
@@ -397,10 +397,11 @@ impl Engine {
         steps
     }
 
-    /// The engine of a resumed run, which records the gap when it starts.
-    pub(crate) fn resumed_after(self, gap: std::time::Duration) -> Self {
+    /// The engine of a resumed run, which records `resumed` (a
+    /// `RunResumed` event) when it starts.
+    pub(crate) fn resumed_with(self, resumed: EventKind) -> Self {
         Self {
-            resume_gap: Some(gap),
+            resumed: Some(resumed),
             ..self
         }
     }
@@ -420,7 +421,7 @@ impl Engine {
                 path: self.run_dir.clone(),
                 source,
             })?;
-        match self.resume_gap {
+        match self.resumed.clone() {
             None => {
                 self.recorder
                     .record(EventKind::RunStarted {
@@ -430,8 +431,8 @@ impl Engine {
                     })
                     .await?;
             }
-            Some(gap) => {
-                self.recorder.record(EventKind::RunResumed { gap }).await?;
+            Some(resumed) => {
+                self.recorder.record(resumed).await?;
                 // Close the attempts the crash cut short, so the timeline
                 // shows where it happened; the operator decides what next.
                 let mut interrupted: Vec<usize> = self.prior.interrupted.iter().copied().collect();

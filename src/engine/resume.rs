@@ -167,18 +167,33 @@ pub fn resume(
     }) {
         return Err(ResumeError::Finished(header.run_id.clone()));
     }
+    // The text that ran last: the header's, or the one a forced resume
+    // recorded.
+    let (ran_text, ran_sha) = contents
+        .events
+        .iter()
+        .rev()
+        .find_map(|e| match &e.kind {
+            EventKind::RunResumed {
+                runbook_text: Some(text),
+                runbook_sha256: Some(sha),
+                ..
+            } => Some((text.clone(), sha.clone())),
+            _ => None,
+        })
+        .unwrap_or_else(|| (header.runbook_text.clone(), header.runbook_sha256.clone()));
     let current = std::fs::read_to_string(&header.runbook_path).ok();
-    let text = match current {
-        Some(now) if journal::sha256_hex(&now) != header.runbook_sha256 => {
+    let (text, forced) = match current {
+        Some(now) if journal::sha256_hex(&now) != ran_sha => {
             if !force {
                 return Err(ResumeError::Changed {
                     path: header.runbook_path.clone(),
-                    changes: changes(&header.runbook_text, &now),
+                    changes: changes(&ran_text, &now),
                 });
             }
-            now
+            (now, true)
         }
-        _ => header.runbook_text.clone(),
+        _ => (ran_text, false),
     };
     let checked = check_str(&text);
     let Some(runbook) = checked.runbook else {
@@ -189,6 +204,7 @@ pub fn resume(
         return Err(ResumeError::Invalid(first));
     };
     // Journaled values, except redacted secrets, which must be given again.
+    let given_again = given.clone();
     let mut params: BTreeMap<String, String> = header
         .params
         .iter()
@@ -232,8 +248,15 @@ pub fn resume(
             lock: Some(lock),
         },
     );
+    let resumed = EventKind::RunResumed {
+        gap,
+        operator: super::operator(),
+        params: super::redacted(started.engine.runbook(), &given_again),
+        runbook_sha256: forced.then(|| journal::sha256_hex(&text)),
+        runbook_text: forced.then_some(text),
+    };
     Ok(Started {
-        engine: started.engine.resumed_after(gap),
+        engine: started.engine.resumed_with(resumed),
         ..started
     })
 }

@@ -114,7 +114,7 @@ impl Timeline {
             let step = e.kind.step().and_then(|s| index.get(s).copied());
             match (&e.kind, step) {
                 (EventKind::RunStarted { t0, .. }, _) => timeline.t0 = Some(*t0),
-                (EventKind::RunResumed { gap }, _) => timeline.gaps.push(*gap),
+                (EventKind::RunResumed { gap, .. }, _) => timeline.gaps.push(*gap),
                 (EventKind::RunFinished { .. }, _) => timeline.finished_at = Some(e.at),
                 (EventKind::RtoStopped { rto, .. }, _) => timeline.rto = Some(*rto),
                 (EventKind::RpoMeasured { rpo, .. }, _) => timeline.rpo = Some(*rpo),
