@@ -298,10 +298,12 @@ duration = "1s"
 }
 
 #[tokio::test(start_paused = true)]
-async fn ask_with_abort_aborts_the_run() {
+async fn ask_with_abort_stops_the_run_as_failed() {
     let steps = format!("[[step]]\nid = \"bad\"\non_failure = \"ask\"\n{FAILING_CHECK}\n");
     let (summary, events) = run_with(&steps, 8, |_| Answer::Abort).await;
-    assert_eq!(summary.outcome, Outcome::Aborted);
+    // A step failed and the operator stopped there: the run failed (exit
+    // status 1), it was not cancelled.
+    assert_eq!(summary.outcome, Outcome::Failed);
     assert!(events.iter().any(|e| matches!(
         &e.kind,
         EventKind::HumanAnswered {

@@ -543,8 +543,10 @@ async fn run_step_inner(ctx: &mut StepCtx, interrupted: bool) -> Result<TaskEnd,
                     reply.by
                 )));
             }
+            // The step failed and the operator chose to stop: the run failed
+            // (as with on_failure = "abort"); it was not cancelled.
             _ => {
-                return Ok(TaskEnd::Abort(format!(
+                return Ok(TaskEnd::Failed(format!(
                     "{error} (the run was stopped by {}{note})",
                     reply.by
                 )));
