@@ -367,11 +367,9 @@ macro_rules! fields {
 
         impl $name {
             /// The TOML field names, in declaration order.
-            #[allow(dead_code)]
             pub const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
 
             /// Reads the fields from `th`; errors go to its context.
-            #[allow(unused_variables)]
             pub(crate) fn read(th: &mut ::toml_spanner::TableHelper<'_, '_, '_>) -> Option<Self> {
                 $( let $field = fields!(@read th, $how, $field); )*
                 Some(Self { $( $field: fields!(@done $how, $field) ),* })
