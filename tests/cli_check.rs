@@ -124,11 +124,11 @@ fn colour_follows_the_flag() {
         .assert()
         .stdout(predicate::str::contains("\x1b[").not());
     dr_drill()
-        .args(["--color", "always", "check", file])
+        .args(["check", "--color", "always", file])
         .assert()
         .stdout(predicate::str::contains("\x1b["));
     dr_drill()
-        .args(["--color", "never", "check", file])
+        .args(["check", "--color", "never", file])
         .assert()
         .stdout(predicate::str::contains("\x1b[").not());
 }

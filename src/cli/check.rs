@@ -24,6 +24,9 @@ pub struct CheckArgs {
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// When to colour output. `auto` colours a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = super::ColorMode::Auto)]
+    pub color: super::ColorMode,
 }
 
 /// How `check` writes its findings.

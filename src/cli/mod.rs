@@ -27,9 +27,6 @@ pub const EXIT_ABORTED: u8 = 3;
 #[derive(Debug, Parser)]
 #[command(name = "dr-drill", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
-    /// When to colour output. `auto` colours a terminal unless NO_COLOR is set.
-    #[arg(long, global = true, value_enum, default_value_t = ColorMode::Auto)]
-    pub color: ColorMode,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -111,7 +108,7 @@ fn is_broken_pipe(e: &color_eyre::Report) -> bool {
 
 fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
-        Command::Check(args) => check::run(&args, cli.color.for_stdout()),
+        Command::Check(args) => check::run(&args, args.color.for_stdout()),
         Command::Run(args) => run::run(&args),
         Command::Resume(args) => run::resume(&args),
         Command::Schema => {

@@ -34,7 +34,8 @@ pub struct RunArgs {
     /// Drill (T0 is now) or incident (give the outage start with --t0).
     #[arg(long, value_enum, default_value_t = ModeArg::Drill)]
     pub mode: ModeArg,
-    /// T0, the declared outage start, as RFC 3339 (incident mode).
+    /// T0 as RFC 3339: the declared outage start, required in incident
+    /// mode; in a drill it defaults to the moment the run starts.
     #[arg(long, value_name = "TIME")]
     pub t0: Option<jiff::Timestamp>,
     /// Answers, parameters and output.
@@ -54,7 +55,7 @@ pub struct CommonArgs {
     /// Answer a manual or approve step, STEP=VALUE (`approve` approves).
     #[arg(long = "answer", value_name = "STEP=VALUE", value_parser = key_value)]
     pub answers: Vec<(String, String)>,
-    /// Output of a headless or dry run.
+    /// Lines for people, or JSON (JSON Lines of events; one document for a dry run).
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
     /// Steps run at once, at most.
@@ -178,13 +179,16 @@ pub(super) fn run(args: &RunArgs) -> color_eyre::Result<ExitCode> {
         Err(e) => return usage(e),
     };
     let answers = args.common.answers(None);
+    let params = match engine::resolve_params(&runbook, &given) {
+        Ok(params) => params,
+        Err(e) => return usage(e),
+    };
+    let secrets = engine::secret_values(&runbook, &params);
     let preview = Values {
-        params: engine::resolve_params(&runbook, &given)
-            .map(|p| engine::redacted(&runbook, &p))
-            .unwrap_or_default(),
+        params,
         ..Values::default()
     };
-    let missing = headless::preflight(&runbook, &plan.order, &answers, &preview);
+    let missing = headless::preflight(&runbook, &plan.order, &answers, &preview, &secrets);
     if !missing.is_empty() {
         return usage(format!(
             "a headless run needs every answer before it starts; nothing was run:\n  - {}",
@@ -254,9 +258,15 @@ pub(super) fn resume(args: &ResumeArgs) -> color_eyre::Result<ExitCode> {
     });
     let answers = args.common.answers(interrupted);
     let remaining = started.engine.remaining();
-    let mut preview = started.engine.values();
-    preview.params = engine::redacted(started.engine.runbook(), &preview.params);
-    let mut missing = headless::preflight(started.engine.runbook(), &remaining, &answers, &preview);
+    let preview = started.engine.values();
+    let secrets = engine::secret_values(started.engine.runbook(), &preview.params);
+    let mut missing = headless::preflight(
+        started.engine.runbook(),
+        &remaining,
+        &answers,
+        &preview,
+        &secrets,
+    );
     if answers.interrupted.is_none() {
         for i in started.engine.interrupted() {
             let id = &started.engine.runbook().steps[i].id.value;
@@ -536,10 +546,13 @@ fn answer_word(a: &Answer) -> String {
         Answer::Confirmed { typed } => format!("confirmed by typing `{typed}`"),
         Answer::Acknowledged { answer: Some(a) } => format!("answered `{a}`"),
         Answer::Acknowledged { answer: None } => "acknowledged".into(),
-        other => serde_json::to_value(other)
-            .ok()
-            .and_then(|v| v.get("reply").and_then(|r| r.as_str()).map(str::to_owned))
-            .unwrap_or_default(),
+        Answer::Approved => "approved".into(),
+        Answer::Declined => "declined".into(),
+        Answer::Retry => "retry chosen".into(),
+        Answer::Skip => "skip chosen".into(),
+        Answer::Abort => "abort chosen".into(),
+        Answer::Rerun => "rerun chosen".into(),
+        Answer::MarkDone => "marked done".into(),
     }
 }
 
@@ -648,12 +661,14 @@ fn dry_run(
 
 fn write_plan(out: &mut impl Write, plan: &DryRun<'_>) -> std::io::Result<()> {
     let steps: usize = plan.groups.iter().map(Vec::len).sum();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     writeln!(
         out,
-        "Plan of {} in {} mode: {steps} steps in {} groups. Nothing is run.",
+        "Plan of {} in {} mode: {} in {}. Nothing is run.",
         plan.runbook,
         plan.mode,
-        plan.groups.len()
+        plural(steps, "step"),
+        plural(plan.groups.len(), "group")
     )?;
     writeln!(
         out,

@@ -10,7 +10,9 @@ use tokio::sync::mpsc;
 
 use super::event::{Answer, Question};
 use super::human::{HumanReply, HumanRequest};
+use super::journal::REDACTED;
 use super::values::Values;
+use crate::runbook::model::PickPolicy;
 use crate::runbook::{Action, Runbook};
 
 /// The answers given on the command line.
@@ -28,13 +30,21 @@ pub struct HeadlessAnswers {
 
 /// Every step of `steps` that would need an answer the command line does
 /// not give, with the flag to add. Empty means the run can go headless.
-/// `values` shows confirm texts as resolved as they can be before the run.
+/// `values` resolves confirm texts as far as they can be before the run;
+/// `secrets` are redacted from the messages.
 pub fn preflight(
     runbook: &Runbook,
     steps: &[usize],
     answers: &HeadlessAnswers,
     values: &Values,
+    secrets: &[String],
 ) -> Vec<String> {
+    let shown = |text: &str| {
+        secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .fold(text.to_owned(), |t, s| t.replace(s.as_str(), REDACTED))
+    };
     let mut missing = Vec::new();
     for &i in steps {
         let step = &runbook.steps[i];
@@ -47,10 +57,15 @@ pub fn preflight(
             // a wrong one is refused before anything runs.
             let known = !text.contains("<steps.");
             match answers.confirms.get(id) {
-                None => missing.push(format!("destructive step `{id}` needs --confirm {id}='{text}'")),
-                Some(given) if known && *given != text => {
-                    missing.push(format!("--confirm {id}='{given}' does not match; the step is confirmed by typing '{text}'"))
-                }
+                None => missing.push(format!(
+                    "destructive step `{id}` needs --confirm {id}='{}'",
+                    shown(&text)
+                )),
+                Some(given) if known && *given != text => missing.push(format!(
+                    "--confirm {id}='{}' does not match; the step is confirmed by typing '{}'",
+                    shown(given),
+                    shown(&text)
+                )),
                 Some(_) => {}
             }
         }
@@ -64,7 +79,10 @@ pub fn preflight(
                 let choices: Vec<&str> = m.choices.iter().map(|c| c.value.as_str()).collect();
                 missing.push(format!("--answer {id}={value} is not one of: {}", choices.join(", ")));
             }
-            (Action::Approve(_), None) => missing.push(format!("approval `{id}` needs --answer {id}=approve")),
+                        (Action::Approve(_), None) => missing.push(format!("approval `{id}` needs --answer {id}=approve")),
+            (Action::PickRecoveryPoint(p), None) if p.policy == PickPolicy::Ask => missing.push(format!(
+                "`{id}` asks which recovery point to use: give --answer {id}=ARN, or set policy = \"latest\" in the runbook"
+            )),
             _ => {}
         }
     }

@@ -150,11 +150,16 @@ pub fn resolve_params(
                 values.insert(name.clone(), v);
             }
             None if p.required => problems.push(format!(
-                "`{name}` is required{}: give it with --param {name}=VALUE",
+                "`{name}` is required{}{}: give it with --param {name}=VALUE",
                 p.description
                     .as_ref()
                     .map(|d| format!(" ({d})"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                if p.secret {
+                    "; it is secret, so no journal keeps it and a resume needs it again"
+                } else {
+                    ""
+                }
             )),
             None => {}
         }

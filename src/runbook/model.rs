@@ -487,7 +487,7 @@ pub struct Param {
     /// The run cannot start without a value.
     #[serde(default)]
     pub required: bool,
-    /// Shown beside the field in the start form.
+    /// Shown beside the field in the console's start form and in errors.
     pub description: Option<String>,
     /// Masked on screen and redacted from the journal and every report.
     #[serde(default)]

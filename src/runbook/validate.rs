@@ -114,9 +114,12 @@ impl<'a> Validator<'a> {
                     Diagnostic::warning(
                         Code::SecretDefault,
                         p.name.span,
-                        format!("secret parameter `{}` has a default written in the runbook", p.name.value),
+                        format!(
+                            "secret parameter `{}` has a default written in the runbook",
+                            p.name.value
+                        ),
                     )
-                    .with_help("give secrets at run time (the start form, or --param / an environment variable), not in the file"),
+                    .with_help("give secrets at run time (--param NAME=VALUE), not in the file"),
                 );
             }
         }
