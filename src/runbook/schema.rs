@@ -13,10 +13,30 @@ pub fn json_schema() -> String {
         .with_transform(NoNull)
         .into_generator();
     let schema = generator.into_root_schema_for::<Runbook>();
+    // Sorted keys: serde_json's map keeps insertion order when any crate
+    // in the build enables `preserve_order` (the AWS SDK's test support
+    // does), so only a sorted form is the same in every build.
+    let sorted: std::collections::BTreeMap<String, Value> = schema
+        .as_object()
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), sort_keys(v))).collect())
+        .unwrap_or_default();
     let mut text =
-        serde_json::to_string_pretty(&schema).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        serde_json::to_string_pretty(&sorted).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
+}
+
+/// `value` with every object's keys in sorted order, whatever the map type.
+fn sort_keys(value: &Value) -> Value {
+    match value {
+        Value::Object(o) => {
+            let mut keys: Vec<&String> = o.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), sort_keys(&o[k]))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sort_keys).collect()),
+        other => other.clone(),
+    }
 }
 
 /// TOML has no null: an absent field is written by leaving it out, so
