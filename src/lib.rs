@@ -5,5 +5,6 @@
 //! Modules other than the terminal UI never touch the terminal.
 
 pub mod cli;
+pub mod cloud;
 pub mod engine;
 pub mod runbook;

@@ -1,0 +1,220 @@
+//! What the engine asks of AWS, as one trait with two implementations:
+//! [`aws`] (the AWS SDK) and [`sim`] (an in-process simulated world for the
+//! demo, training and tests).
+//!
+//! This module owns the resource model, the errors and their retries. It
+//! must not touch the terminal, the journal or the engine's events: it
+//! reports progress through the plain callbacks callers hand it.
+
+pub mod error;
+pub mod model;
+pub mod points;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+pub use error::{CloudError, ErrorKind, RetryPolicy, with_retry};
+pub use model::*;
+
+/// Hears progress and retry notices, in words, while a call runs.
+pub type Notify<'a> = &'a (dyn Fn(String) + Send + Sync);
+
+/// A notifier that drops everything.
+pub fn quiet() -> impl Fn(String) + Send + Sync {
+    |_| {}
+}
+
+/// An S3 object (or one version of it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    /// Bucket.
+    pub bucket: String,
+    /// Key.
+    pub key: String,
+    /// A specific version.
+    pub version_id: Option<String>,
+    /// Region of the bucket.
+    pub region: Option<String>,
+}
+
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)?;
+        if let Some(v) = &self.version_id {
+            write!(f, "?versionId={v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything dr-drill does to AWS. Each call names its region (`None`
+/// for the default one); each error names the action and the resource.
+/// Implementations retry throttling and unavailability themselves and say
+/// so through `notify`.
+#[async_trait]
+pub trait Cloud: Send + Sync {
+    /// Who and where, as known now.
+    fn identity(&self) -> Identity;
+
+    /// Checks that credentials can be had (before a run starts), and
+    /// returns the identity they give.
+    async fn verify_credentials(&self) -> Result<Identity, CloudError>;
+
+    /// Lists `source`'s recovery points page by page into `pages`, as the
+    /// service answers; returns when the last page is sent (or the
+    /// receiver is gone).
+    async fn list_points(
+        &self,
+        source: &PointSource,
+        pages: &mpsc::Sender<Vec<RecoveryPoint>>,
+        notify: Notify<'_>,
+    ) -> Result<(), CloudError>;
+
+    // AWS Backup.
+
+    /// The restore metadata AWS Backup recorded for a recovery point.
+    async fn restore_metadata(
+        &self,
+        vault: &str,
+        point_arn: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<BTreeMap<String, String>, CloudError>;
+    /// Starts a restore job; returns its id.
+    async fn start_restore(
+        &self,
+        request: &RestoreRequest,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<String, CloudError>;
+    /// A restore job's state.
+    async fn restore_job(
+        &self,
+        job_id: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<JobStatus, CloudError>;
+    /// Starts a copy job; returns its id.
+    async fn start_copy(
+        &self,
+        request: &CopyRequest,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<String, CloudError>;
+    /// A copy job's state.
+    async fn copy_job(
+        &self,
+        job_id: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<JobStatus, CloudError>;
+    /// A vault's lock and contents.
+    async fn vault_posture(
+        &self,
+        vault: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<VaultPosture, CloudError>;
+    /// Removes a vault's lock configuration.
+    async fn delete_vault_lock(
+        &self,
+        vault: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<(), CloudError>;
+    /// Deletes one recovery point.
+    async fn delete_recovery_point(
+        &self,
+        vault: &str,
+        point_arn: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<(), CloudError>;
+
+    // DynamoDB.
+
+    /// Restores an on-demand backup into a new table.
+    async fn restore_table_from_backup(
+        &self,
+        backup_arn: &str,
+        target: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<TableState, CloudError>;
+    /// Point-in-time restore into a new table (`None`: the latest restorable time).
+    async fn restore_table_to_point_in_time(
+        &self,
+        source: &str,
+        target: &str,
+        time: Option<Timestamp>,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<TableState, CloudError>;
+    /// A table's state; a missing table is an error of kind `NotFound`.
+    async fn describe_table(
+        &self,
+        table: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<TableState, CloudError>;
+    /// Counts items with a parallel scan of `segments` segments.
+    async fn count_items(
+        &self,
+        table: &str,
+        segments: u32,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<u64, CloudError>;
+    /// A table's point-in-time recovery window.
+    async fn pitr_status(
+        &self,
+        table: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<PitrStatus, CloudError>;
+    /// Copies every item of `from` into `to` (parallel segmented scan
+    /// feeding batch writes, unprocessed items retried).
+    async fn copy_table(
+        &self,
+        from: &str,
+        to: &str,
+        segments: u32,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<CopyCounts, CloudError>;
+
+    // S3.
+
+    /// An object's metadata.
+    async fn head_object(
+        &self,
+        object: &ObjectRef,
+        notify: Notify<'_>,
+    ) -> Result<ObjectHead, CloudError>;
+    /// Requests a restore of an archived object.
+    async fn restore_object(
+        &self,
+        object: &ObjectRef,
+        tier: &str,
+        days: u32,
+        notify: Notify<'_>,
+    ) -> Result<(), CloudError>;
+    /// Streams an object, hashing it with SHA-256, and writes it to `to`
+    /// when given (through a temporary file renamed at the end).
+    async fn fetch_object(
+        &self,
+        object: &ObjectRef,
+        to: Option<&Path>,
+        notify: Notify<'_>,
+    ) -> Result<Fetched, CloudError>;
+    /// A small object's bytes (a manifest).
+    async fn read_object(
+        &self,
+        object: &ObjectRef,
+        notify: Notify<'_>,
+    ) -> Result<Vec<u8>, CloudError>;
+}

@@ -1,0 +1,237 @@
+//! Recovery point listings over several sources at once, the choice of a
+//! point by policy, and the manifests found beside S3 backup objects.
+//! Shared by every [`Cloud`] implementation, the pick step and `points`.
+
+use std::collections::HashMap;
+
+use futures::future::join_all;
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+use super::{Cloud, CloudError, Notify, ObjectRef, PointKind, PointSource, RecoveryPoint};
+
+/// Pages in flight between a listing and its reader.
+const PAGE_BUFFER: usize = 4;
+
+/// A page from one of several sources being listed together.
+#[derive(Debug)]
+pub enum Listing {
+    /// The next page of source number `source`.
+    Page {
+        /// Index into the sources listed.
+        source: usize,
+        /// The points.
+        points: Vec<RecoveryPoint>,
+    },
+    /// Source number `source` is done.
+    Done {
+        /// Index into the sources listed.
+        source: usize,
+        /// How it ended.
+        result: Result<(), CloudError>,
+    },
+    /// A retry or progress notice.
+    Notice(String),
+}
+
+/// Lists every source side by side (primary and DR vault together); pages
+/// arrive on the returned channel as each service answers, so a reader can
+/// show the first page at once. The listing stops when the receiver goes.
+pub fn list_all(
+    cloud: std::sync::Arc<dyn Cloud>,
+    sources: Vec<PointSource>,
+) -> mpsc::Receiver<Listing> {
+    let (tx, rx) = mpsc::channel(PAGE_BUFFER * sources.len().max(1));
+    for (i, source) in sources.into_iter().enumerate() {
+        let cloud = cloud.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let (pages_tx, mut pages_rx) = mpsc::channel(PAGE_BUFFER);
+            let notices = tx.clone();
+            let notify = move |m: String| {
+                let _ = notices.try_send(Listing::Notice(m));
+            };
+            let forward = {
+                let tx = tx.clone();
+                async move {
+                    while let Some(points) = pages_rx.recv().await {
+                        if tx.send(Listing::Page { source: i, points }).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            };
+            let list = async {
+                let result = cloud.list_points(&source, &pages_tx, &notify).await;
+                drop(pages_tx);
+                result
+            };
+            let (result, ()) = tokio::join!(list, forward);
+            let _ = tx.send(Listing::Done { source: i, result }).await;
+        });
+    }
+    rx
+}
+
+/// Every point of every source; the first error ends the listing.
+pub async fn collect(
+    cloud: std::sync::Arc<dyn Cloud>,
+    sources: Vec<PointSource>,
+    notify: Notify<'_>,
+) -> Result<Vec<RecoveryPoint>, CloudError> {
+    let mut rx = list_all(cloud, sources);
+    let mut points = Vec::new();
+    while let Some(listing) = rx.recv().await {
+        match listing {
+            Listing::Page { points: page, .. } => points.extend(page),
+            Listing::Done { result, .. } => result?,
+            Listing::Notice(m) => notify(m),
+        }
+    }
+    Ok(points)
+}
+
+/// The newest restorable point created before `before` (when given).
+pub fn latest(points: &[RecoveryPoint], before: Option<Timestamp>) -> Option<&RecoveryPoint> {
+    points
+        .iter()
+        .filter(|p| p.is_restorable())
+        .filter(|p| before.is_none_or(|b| p.created_at < b))
+        .max_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                // Same time: prefer the primary copy over a DR copy.
+                .then_with(|| b.is_copy().cmp(&a.is_copy()))
+        })
+}
+
+/// Newest first, the order people read a listing in.
+pub fn newest_first(points: &mut [RecoveryPoint]) {
+    points.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+}
+
+/// Reads the `manifest.json` that sits beside S3 backup objects of `page`
+/// (same "directory") and fills in each object's recorded SHA-256 and the
+/// manifest's fields. `manifests` caches what was read, by key; a manifest
+/// that cannot be read or parsed is reported through `notify` and skipped.
+pub async fn attach_manifests(
+    cloud: &dyn Cloud,
+    page: &mut [RecoveryPoint],
+    manifests: &mut HashMap<String, Option<serde_json::Value>>,
+    notify: Notify<'_>,
+) {
+    let wanted: Vec<(String, String)> = page
+        .iter()
+        .filter(|p| p.kind == PointKind::S3Object)
+        .filter_map(|p| Some((p.bucket.clone()?, manifest_key(p.key.as_deref()?)?)))
+        .filter(|(_, key)| !manifests.contains_key(key))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let region = page.first().map(|p| p.region.clone());
+    let reads = wanted.iter().map(|(bucket, key)| {
+        let object = ObjectRef {
+            bucket: bucket.clone(),
+            key: key.clone(),
+            version_id: None,
+            region: region.clone(),
+        };
+        async move {
+            let read = cloud.read_object(&object, notify).await;
+            (object, read)
+        }
+    });
+    for (object, read) in join_all(reads).await {
+        let parsed = match read {
+            Ok(bytes) => match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    notify(format!("{object} is not valid JSON ({e}); ignored"));
+                    None
+                }
+            },
+            Err(e) if e.kind == super::ErrorKind::NotFound => None,
+            Err(e) => {
+                notify(format!("could not read {object}: {e}"));
+                None
+            }
+        };
+        manifests.insert(object.key, parsed);
+    }
+    for point in page.iter_mut() {
+        let Some(key) = point.key.as_deref() else {
+            continue;
+        };
+        let Some(Some(manifest)) = manifest_key(key).and_then(|m| manifests.get(&m)) else {
+            continue;
+        };
+        let file = key.rsplit('/').next().unwrap_or(key);
+        if point.sha256.is_none() {
+            point.sha256 = super::manifest_sha256(manifest, file);
+        }
+        point.manifest = super::manifest_fields(manifest);
+    }
+}
+
+/// The key of the `manifest.json` beside `key`; none for a manifest itself.
+pub fn manifest_key(key: &str) -> Option<String> {
+    let (dir, file) = key.rsplit_once('/').unwrap_or(("", key));
+    if file == "manifest.json" {
+        return None;
+    }
+    Some(if dir.is_empty() {
+        "manifest.json".into()
+    } else {
+        format!("{dir}/manifest.json")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(id: &str, at: &str, status: &str, copy: bool) -> RecoveryPoint {
+        let mut p = RecoveryPoint::new(
+            id.into(),
+            PointKind::Backup,
+            at.parse().unwrap(),
+            "us-east-1".into(),
+        );
+        p.status = status.into();
+        if copy {
+            p.copied_from = Some("arn:vault".into());
+        }
+        p
+    }
+
+    #[test]
+    fn latest_skips_unfinished_points_and_honours_before() {
+        let points = vec![
+            point("a", "2026-11-20T00:00:00Z", "COMPLETED", false),
+            point("b", "2026-11-21T00:00:00Z", "COMPLETED", false),
+            point("c", "2026-11-22T00:00:00Z", "CREATING", false),
+        ];
+        assert_eq!(latest(&points, None).unwrap().id, "b");
+        let before = "2026-11-21T00:00:00Z".parse().unwrap();
+        assert_eq!(latest(&points, Some(before)).unwrap().id, "a");
+    }
+
+    #[test]
+    fn at_the_same_time_the_primary_point_wins_over_its_copy() {
+        let points = vec![
+            point("copy", "2026-11-21T00:00:00Z", "COMPLETED", true),
+            point("primary", "2026-11-21T00:00:00Z", "COMPLETED", false),
+        ];
+        assert_eq!(latest(&points, None).unwrap().id, "primary");
+    }
+
+    #[test]
+    fn manifests_sit_beside_the_objects() {
+        assert_eq!(
+            manifest_key("database/gtin1/monthly/x/backup.dump").as_deref(),
+            Some("database/gtin1/monthly/x/manifest.json")
+        );
+        assert_eq!(manifest_key("a.enc").as_deref(), Some("manifest.json"));
+        assert_eq!(manifest_key("x/manifest.json"), None);
+    }
+}
