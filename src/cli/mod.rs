@@ -2,6 +2,8 @@
 //! commands that work are listed; each returns the process exit code.
 
 mod check;
+mod cloud;
+mod points;
 mod run;
 
 use std::io::{IsTerminal, Write};
@@ -10,6 +12,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 pub use check::{CheckArgs, OutputFormat};
+pub use cloud::CloudArgs;
+pub use points::{PointsArgs, PointsOutput};
 pub use run::{ResumeArgs, RunArgs};
 
 /// Exit code: the command did what was asked and found nothing wrong.
@@ -51,6 +55,11 @@ pub enum Command {
     ///
     /// Exit status as for `run`.
     Resume(ResumeArgs),
+    /// List recovery points of AWS Backup vaults, DynamoDB tables or S3
+    /// backup buckets, newest first.
+    ///
+    /// Exit status: 0 listed, 1 a source could not be listed, 2 usage.
+    Points(PointsArgs),
     /// Print the JSON Schema of the runbook format (for editors).
     Schema,
     /// Print a shell completion script, e.g. `dr-drill completions bash`.
@@ -111,6 +120,7 @@ fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
         Command::Check(args) => check::run(&args, args.color.for_stdout()),
         Command::Run(args) => run::run(&args),
         Command::Resume(args) => run::resume(&args),
+        Command::Points(args) => points::run(&args),
         Command::Schema => {
             std::io::stdout().write_all(crate::runbook::schema::json_schema().as_bytes())?;
             Ok(ExitCode::from(EXIT_OK))

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
+use super::cloud::{CloudArgs, connect_checked};
 use super::{EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::engine::event::{Answer, EventKind, Outcome, Question, RunEvent, Stream};
 use crate::engine::headless::{self, HeadlessAnswers};
@@ -64,6 +65,9 @@ pub struct CommonArgs {
     /// Where runs are kept [default: $DR_DRILL_DATA_DIR, or the user's data directory].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Where AWS actions go.
+    #[command(flatten)]
+    pub cloud: CloudArgs,
 }
 
 impl CommonArgs {
@@ -207,11 +211,19 @@ pub(super) fn run(args: &RunArgs) -> color_eyre::Result<ExitCode> {
         data_dir: args.common.data_dir(),
         max_parallel: usize::from(args.common.max_parallel),
     };
-    let started = match engine::start(setup) {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let cloud = match runtime.block_on(cloud_for(&setup.runbook, &plan.order, &args.common.cloud)) {
+        Ok(cloud) => cloud,
+        Err(e) => return usage(e),
+    };
+    let mut started = match engine::start(setup) {
         Ok(started) => started,
         Err(e) => return usage(e),
     };
-    tokio::runtime::Runtime::new()?.block_on(headless_run(started, answers, args.common.output))
+    if let Some(cloud) = cloud {
+        started.engine = started.engine.with_cloud(cloud);
+    }
+    runtime.block_on(headless_run(started, answers, args.common.output))
 }
 
 pub(super) fn resume(args: &ResumeArgs) -> color_eyre::Result<ExitCode> {
@@ -279,7 +291,35 @@ pub(super) fn resume(args: &ResumeArgs) -> color_eyre::Result<ExitCode> {
             missing.join("\n  - ")
         ));
     }
-    tokio::runtime::Runtime::new()?.block_on(headless_run(started, answers, args.common.output))
+    let runtime = tokio::runtime::Runtime::new()?;
+    let cloud = runtime.block_on(cloud_for(
+        started.engine.runbook(),
+        &remaining,
+        &args.common.cloud,
+    ));
+    let mut started = started;
+    match cloud {
+        Ok(Some(cloud)) => started.engine = started.engine.with_cloud(cloud),
+        Ok(None) => {}
+        Err(e) => return usage(e),
+    }
+    runtime.block_on(headless_run(started, answers, args.common.output))
+}
+
+/// The cloud for a run whose `steps` include AWS steps, with credentials
+/// checked before anything runs; `None` when no step needs one.
+async fn cloud_for(
+    runbook: &Runbook,
+    steps: &[usize],
+    args: &CloudArgs,
+) -> Result<Option<std::sync::Arc<dyn crate::cloud::Cloud>>, String> {
+    if !steps.iter().any(|&i| runbook.steps[i].action.uses_aws()) {
+        return Ok(None);
+    }
+    connect_checked(args)
+        .await
+        .map(Some)
+        .map_err(|e| format!("{e}\nNothing was run."))
 }
 
 async fn headless_run(
@@ -453,6 +493,7 @@ fn text_line(event: &RunEvent) -> String {
                 ""
             }
         ),
+        EventKind::CloudConnected { identity } => format!("acting as {}", identity.describe()),
         EventKind::RtoStopped { step, rto } => {
             format!("RTO {} (ended by {step})", engine_humanize(*rto))
         }
@@ -522,6 +563,12 @@ fn question_words(q: &Question) -> String {
         Question::Approve { .. } => "waits for approval".into(),
         Question::Failure { error } => format!("failed ({error}); asks: retry, skip or abort?"),
         Question::Interrupted => "was interrupted; asks: rerun, mark done or abort?".into(),
+        Question::PickRecoveryPoint {
+            restorable, newest, ..
+        } => format!(
+            "asks which recovery point to restore from ({restorable} restorable; newest {})",
+            newest.as_deref().unwrap_or("none")
+        ),
     }
 }
 
@@ -553,6 +600,7 @@ fn answer_word(a: &Answer) -> String {
         Answer::Abort => "abort chosen".into(),
         Answer::Rerun => "rerun chosen".into(),
         Answer::MarkDone => "marked done".into(),
+        Answer::Picked { point } => format!("chose {point}"),
     }
 }
 

@@ -6,6 +6,7 @@
 //! must not touch the terminal, the journal or the engine's events: it
 //! reports progress through the plain callbacks callers hand it.
 
+pub mod aws;
 pub mod error;
 pub mod model;
 pub mod points;
@@ -59,6 +60,11 @@ impl std::fmt::Display for ObjectRef {
 pub trait Cloud: Send + Sync {
     /// Who and where, as known now.
     fn identity(&self) -> Identity;
+
+    /// How long to wait between polls of a job or a table.
+    fn poll_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(10)
+    }
 
     /// Checks that credentials can be had (before a run starts), and
     /// returns the identity they give.

@@ -86,6 +86,15 @@ pub enum Question {
     },
     /// A step was running when the console died: rerun, mark done, or abort.
     Interrupted,
+    /// Choose the recovery point to restore from.
+    PickRecoveryPoint {
+        /// Where the points were listed from.
+        sources: Vec<crate::cloud::PointSource>,
+        /// How many restorable points were found.
+        restorable: usize,
+        /// The newest restorable one, as a suggestion.
+        newest: Option<String>,
+    },
 }
 
 /// What a human answered.
@@ -116,6 +125,11 @@ pub enum Answer {
     Rerun,
     /// The interrupted step was finished by hand; go on.
     MarkDone,
+    /// The recovery point chosen, by its id (ARN, `s3://...`, `pitr:...`).
+    Picked {
+        /// The point's id.
+        point: String,
+    },
 }
 
 /// What happened.
@@ -149,6 +163,12 @@ pub enum EventKind {
         /// SHA-256 of `runbook_text`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         runbook_sha256: Option<String>,
+    },
+    /// The run acts on this AWS identity (or the simulated world); recorded
+    /// when the run starts and again when it resumes.
+    CloudConnected {
+        /// Account, principal, region, profile, endpoint, or SIMULATED.
+        identity: crate::cloud::Identity,
     },
     /// The RTO clock stopped: the `ends_rto` step succeeded.
     RtoStopped {

@@ -81,7 +81,7 @@ pub fn preflight(
             }
                         (Action::Approve(_), None) => missing.push(format!("approval `{id}` needs --answer {id}=approve")),
             (Action::PickRecoveryPoint(p), None) if p.policy == PickPolicy::Ask => missing.push(format!(
-                "`{id}` asks which recovery point to use: give --answer {id}=ARN, or set policy = \"latest\" in the runbook"
+                "`{id}` asks which recovery point to use: give --answer {id}=ARN (or {id}=latest), or set policy = \"latest\" in the runbook"
             )),
             _ => {}
         }
@@ -112,6 +112,10 @@ pub async fn answer(mut questions: mpsc::Receiver<HumanRequest>, answers: Headle
                 Answer::Abort,
                 Some("a headless run stops when a step with on_failure = \"ask\" fails".into()),
             ),
+            Question::PickRecoveryPoint { .. } => match given {
+                Some(point) => (Answer::Picked { point: point.clone() }, Some("--answer".into())),
+                None => (Answer::Declined, Some(format!("no --answer {}=ARN was given", request.step))),
+            },
             Question::Interrupted => match &answers.interrupted {
                 Some(a) => (a.clone(), Some("--interrupted".into())),
                 None => (

@@ -97,6 +97,8 @@ pub struct Engine {
     prior: Progress,
     /// Set when resuming: the `RunResumed` event to record first.
     resumed: Option<EventKind>,
+    /// AWS or the simulated world, for the steps that need it.
+    cloud: Option<Arc<dyn crate::cloud::Cloud>>,
     /// Held for the life of the run.
     _lock: Option<journal::RunLock>,
 }
@@ -325,6 +327,7 @@ fn assemble(
             max_parallel: a.max_parallel.max(1),
             prior: a.prior,
             resumed: None,
+            cloud: None,
             _lock: a.lock,
         },
         events,
@@ -411,6 +414,15 @@ impl Engine {
         }
     }
 
+    /// The engine acting on `cloud` (AWS or the simulated world): AWS
+    /// steps need one; its identity is journaled when the run starts.
+    pub fn with_cloud(self, cloud: std::sync::Arc<dyn crate::cloud::Cloud>) -> Self {
+        Self {
+            cloud: Some(cloud),
+            ..self
+        }
+    }
+
     /// A token that cancels the run (Ctrl-C): running steps are cancelled,
     /// their child processes killed, nothing new starts.
     pub fn cancel_token(&self) -> CancellationToken {
@@ -454,6 +466,13 @@ impl Engine {
                 }
             }
         }
+        if let Some(cloud) = &self.cloud {
+            self.recorder
+                .record(EventKind::CloudConnected {
+                    identity: cloud.identity(),
+                })
+                .await?;
+        }
         let base = StepCtx {
             runbook: self.runbook.clone(),
             index: 0,
@@ -462,6 +481,7 @@ impl Engine {
             human: self.human.clone(),
             values: self.values.clone(),
             run_dir: self.run_dir.clone(),
+            cloud: self.cloud.clone(),
         };
         // Only step tasks hold the question channel from here, so the
         // answering side sees it close when the run is over.

@@ -77,6 +77,22 @@ impl Recorder {
         Ok(event)
     }
 
+    /// Records an event that is not evidence (progress, output) without
+    /// waiting: for callbacks that cannot await. Evidence goes through
+    /// [`Recorder::record`].
+    pub fn note(&self, kind: EventKind) -> Result<(), JournalError> {
+        debug_assert!(!kind.is_evidence(), "evidence must be awaited");
+        let kind = self.redact(kind);
+        let mut subscribers = self.lock();
+        let (at, elapsed) = self.inner.clock.now();
+        let event = RunEvent { at, elapsed, kind };
+        if let Some(journal) = &self.inner.journal {
+            journal.queue(&event, false)?;
+        }
+        subscribers.retain(|tx| tx.send(event.clone()).is_ok());
+        Ok(())
+    }
+
     fn redact(&self, kind: EventKind) -> EventKind {
         if self.inner.secrets.is_empty() {
             return kind;

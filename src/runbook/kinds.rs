@@ -130,6 +130,18 @@ actions! {
 }
 
 impl Action {
+    /// Whether the kind acts on AWS (or the simulated world).
+    pub fn uses_aws(&self) -> bool {
+        !matches!(
+            self,
+            Action::Shell(_)
+                | Action::Manual(_)
+                | Action::Approve(_)
+                | Action::Wait(_)
+                | Action::Check(_)
+        )
+    }
+
     /// What running this kind can do.
     pub fn effect(&self) -> Effect {
         use Action::*;
@@ -243,13 +255,19 @@ impl Action {
     pub(crate) fn cross_field_errors(&self, step_span: Span) -> Vec<Error> {
         let mut errors = Vec::new();
         match self {
-            Action::Wait(w) if w.run.is_some() == w.duration.is_some() => {
-                errors.push(custom(
-                    Code::Conflict,
-                    w.run.as_ref().map_or(step_span, |r| r.span),
-                    "a wait step needs exactly one of `run` (a probe command) or `duration`",
-                    "write `duration = \"5m\"` to wait a fixed time, or `run = \"...\"` for a command that succeeds when the wait is over",
-                ));
+            Action::Wait(w) => {
+                let given = [w.run.is_some(), w.duration.is_some(), w.until.is_some()];
+                if given.iter().filter(|g| **g).count() != 1 {
+                    errors.push(custom(
+                        Code::Conflict,
+                        w.run.as_ref().map_or(step_span, |r| r.span),
+                        "a wait step needs exactly one of `run` (a probe command), `duration` or `until` (an AWS resource state)",
+                        "write `duration = \"5m\"` to wait a fixed time, `run = \"...\"` for a command that succeeds when the wait is over, or `until = { table = \"...\" }`",
+                    ));
+                }
+                if let Some(u) = &w.until {
+                    u.check(step_span, &mut errors);
+                }
             }
             Action::Check(c) => {
                 if c.assert.is_empty() {
@@ -358,12 +376,74 @@ fields! {
 }
 
 fields! {
+    /// What an AWS wait waits for: exactly one of a table status, a restore
+    /// job, a copy job, or an archived object's restore.
+    pub struct WaitUntil {
+        /// A DynamoDB table, until it has `status`.
+        table: Option<Text> = opt,
+        /// The table status to wait for (default `ACTIVE`).
+        status: Option<Text> = opt,
+        /// An AWS Backup restore job id, until it completes.
+        restore_job: Option<Text> = opt,
+        /// An AWS Backup copy job id, until it completes.
+        copy_job: Option<Text> = opt,
+        /// Bucket of an archived S3 object, until its restore is ready.
+        bucket: Option<Text> = opt,
+        /// Key of that object.
+        key: Option<Text> = opt,
+        /// Region of the resource.
+        region: Option<Text> = opt,
+    }
+}
+
+impl WaitUntil {
+    fn check(&self, step_span: Span, errors: &mut Vec<Error>) {
+        let given = [
+            self.table.is_some(),
+            self.restore_job.is_some(),
+            self.copy_job.is_some(),
+            self.bucket.is_some(),
+        ];
+        if given.iter().filter(|g| **g).count() != 1 {
+            errors.push(custom(
+                Code::Conflict,
+                step_span,
+                "`until` needs exactly one of `table`, `restore_job`, `copy_job` or `bucket`",
+                "e.g. until = { table = \"{{ params.restored }}\", status = \"ACTIVE\" } or until = { restore_job = \"{{ steps.restore.job_id }}\" }",
+            ));
+        }
+        if let (Some(s), None) = (&self.status, &self.table) {
+            errors.push(invalid(
+                s.span,
+                "`status` applies to a `table` wait only",
+                "remove it, or wait for a table",
+            ));
+        }
+        match (&self.bucket, &self.key) {
+            (Some(b), None) => errors.push(invalid(
+                b.span,
+                "an object wait needs `key` beside `bucket`",
+                "add key = \"...\"",
+            )),
+            (None, Some(k)) => errors.push(invalid(
+                k.span,
+                "`key` applies to an object wait only",
+                "add `bucket`, or remove `key`",
+            )),
+            _ => {}
+        }
+    }
+}
+
+fields! {
     /// `kind = "wait"`.
     pub struct Wait {
         /// A probe command; the wait ends when it exits 0.
         run: Option<Text> = opt,
         /// A fixed time to wait instead of a probe.
         duration: Option<Spanned<Dur>> = opt,
+        /// An AWS resource state to wait for instead of a command.
+        until: Option<WaitUntil> = opt,
         /// Time between probes (default 15s); grows by half after each
         /// failed probe up to four times this value.
         interval: Option<Spanned<Dur>> = opt,

@@ -1,8 +1,12 @@
 //! Runs one attempt of one step. Each kind has its runner; they share the
 //! step's context: its resolved values, the recorder and the human channel.
 
+mod backup;
 mod check;
+mod dynamodb;
 mod manual;
+mod pick;
+mod s3;
 mod shell;
 mod wait;
 
@@ -16,6 +20,8 @@ use super::human::{HumanReply, HumanRequest};
 use super::journal::JournalError;
 use super::recorder::Recorder;
 use super::values::{Outputs, ResolveError, Values};
+use crate::cloud::{Cloud, CloudError, ErrorKind};
+use crate::runbook::model::Text;
 use crate::runbook::{Action, Runbook, Step};
 
 /// Why an attempt did not succeed.
@@ -31,6 +37,18 @@ pub enum StepError {
     /// The journal cannot record evidence: the whole run must stop.
     #[error(transparent)]
     Journal(#[from] JournalError),
+}
+
+impl From<CloudError> for StepError {
+    fn from(e: CloudError) -> Self {
+        match e.kind {
+            // Another attempt (the step's `retry`) may get through.
+            ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::Other => {
+                StepError::Failed(e.to_string())
+            }
+            _ => StepError::Fatal(e.to_string()),
+        }
+    }
 }
 
 impl From<ResolveError> for StepError {
@@ -56,6 +74,8 @@ pub struct StepCtx {
     pub values: Arc<RwLock<Values>>,
     /// The run's directory (downloads, step files).
     pub run_dir: PathBuf,
+    /// AWS, or the simulated world; `None` when the run has neither.
+    pub cloud: Option<Arc<dyn Cloud>>,
 }
 
 impl StepCtx {
@@ -83,6 +103,44 @@ impl StepCtx {
     /// `text` for `sh -c` and the environment carrying its values.
     pub fn shell_command(&self, text: &str) -> Result<(String, Vec<(String, String)>), StepError> {
         Ok(self.values().shell_command(text)?)
+    }
+
+    /// An optional field with its templates resolved.
+    pub fn resolve_opt(&self, text: Option<&Text>) -> Result<Option<String>, StepError> {
+        text.map(|t| self.resolve(&t.value)).transpose()
+    }
+
+    /// The cloud the step acts on.
+    pub fn cloud(&self) -> Result<Arc<dyn Cloud>, StepError> {
+        self.cloud.clone().ok_or_else(|| {
+            StepError::Fatal(format!(
+                "`{}` steps need AWS or the simulated world, and this run has neither",
+                self.step().action.kind()
+            ))
+        })
+    }
+
+    /// A callback that records progress notices (retries, counts) as this
+    /// step's progress events, without waiting.
+    pub fn notifier(&self) -> impl Fn(String) + Send + Sync + use<> {
+        let recorder = self.recorder.clone();
+        let step = self.id().to_owned();
+        move |message| {
+            // A journal that fails is reported by the next evidence write.
+            let _ = recorder.note(EventKind::StepProgress {
+                step: step.clone(),
+                message,
+            });
+        }
+    }
+
+    /// Records a progress message.
+    pub async fn progress(&self, message: String) -> Result<(), StepError> {
+        self.record(EventKind::StepProgress {
+            step: self.id().to_owned(),
+            message,
+        })
+        .await
     }
 
     /// Records an event about this step.
@@ -142,12 +200,81 @@ pub async fn run(ctx: &StepCtx) -> Result<Outputs, StepError> {
         Action::Approve(approve) => manual::approve(ctx, approve).await,
         Action::Wait(wait) => wait::run(ctx, wait).await,
         Action::Check(check) => check::run(ctx, check),
-        other => Err(StepError::Fatal(format!(
-            "`{}` steps run through the AWS integration, which this build does not have yet; \
-             `dr-drill run --dry-run` shows what the step would do",
-            other.kind()
-        ))),
+        Action::PickRecoveryPoint(p) => pick::run(ctx, p).await,
+        Action::BackupRestore(a) => backup::restore(ctx, a).await,
+        Action::BackupCopy(a) => backup::copy(ctx, a).await,
+        Action::BackupVaultPosture(a) => backup::posture(ctx, a).await,
+        Action::BackupDeleteVaultLock(a) => backup::delete_lock(ctx, a).await,
+        Action::BackupDeleteRecoveryPoint(a) => backup::delete_points(ctx, a).await,
+        Action::DynamodbRestoreFromBackup(a) => dynamodb::restore_from_backup(ctx, a).await,
+        Action::DynamodbRestoreToPointInTime(a) => dynamodb::restore_to_point_in_time(ctx, a).await,
+        Action::DynamodbWaitActive(a) => dynamodb::wait_active(ctx, a).await,
+        Action::DynamodbCount(a) => dynamodb::count(ctx, a).await,
+        Action::DynamodbPitrStatus(a) => dynamodb::pitr_status(ctx, a).await,
+        Action::DynamodbCopyTable(a) => dynamodb::copy_table(ctx, a).await,
+        Action::S3Head(a) => s3::head(ctx, a).await,
+        Action::S3RestoreObject(a) => s3::restore_object(ctx, a).await,
+        Action::S3Download(a) => s3::download(ctx, a).await,
+        Action::S3VerifyChecksum(a) => s3::verify_checksum(ctx, a).await,
     }
+}
+
+/// Remembers the last status line shown, so a poll records a change only.
+#[derive(Default)]
+pub(crate) struct LastShown(std::sync::Mutex<String>);
+
+impl LastShown {
+    /// Records `line` as this step's progress if it differs from the last.
+    pub async fn show(&self, ctx: &StepCtx, line: String) -> Result<(), StepError> {
+        let changed = {
+            let mut last = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            let changed = *last != line;
+            if changed {
+                last.clone_from(&line);
+            }
+            changed
+        };
+        if changed {
+            ctx.progress(line).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Polls `probe` until it says the wait is over, with an interval that
+/// starts at `first` (else the cloud's poll interval) and grows by half up
+/// to four times it; `probe` returns `Some(outputs)` when done. The step's
+/// `timeout` bounds the whole wait.
+pub(crate) async fn poll_every<T, F, Fut>(
+    ctx: &StepCtx,
+    first: Option<std::time::Duration>,
+    mut probe: F,
+) -> Result<T, StepError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, StepError>>,
+{
+    let first = match first {
+        Some(f) => f,
+        None => ctx.cloud()?.poll_interval(),
+    };
+    let mut interval = first;
+    loop {
+        if let Some(done) = probe().await? {
+            return Ok(done);
+        }
+        tokio::time::sleep(interval).await;
+        interval = (interval + interval / 2).min(first * 4);
+    }
+}
+
+/// [`poll_every`] at the cloud's poll interval.
+pub(crate) async fn poll<T, F, Fut>(ctx: &StepCtx, probe: F) -> Result<T, StepError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, StepError>>,
+{
+    poll_every(ctx, None, probe).await
 }
 
 /// Asks for the typed confirmation of a destructive step; `Ok` only when

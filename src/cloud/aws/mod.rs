@@ -1,0 +1,764 @@
+//! [`Cloud`] on the AWS SDK: AWS Backup, DynamoDB and S3, with the standard
+//! credential chain (environment, profiles, SSO), `--profile`, `--region`,
+//! a region per call for DR-region actions, and `--endpoint-url` /
+//! `AWS_ENDPOINT_URL` (S3 path-style when an endpoint is set).
+//!
+//! The SDK's own retries are off: every call goes through
+//! [`with_retry`], which backs off on throttling and 5xx and says so, so
+//! the operator sees "retrying" instead of a silent pause.
+
+mod error;
+mod s3;
+mod table;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig};
+use aws_sdk_backup::types::RecoveryPointByBackupVault;
+use aws_smithy_types::DateTime;
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+use super::error::retry_message;
+use super::{
+    Cloud, CloudError, CopyCounts, CopyRequest, ErrorKind, Fetched, Identity, JobStatus, Notify,
+    ObjectHead, ObjectRef, PitrStatus, PointKind, PointSource, RecoveryPoint, RestoreRequest,
+    RetryPolicy, TableState, VaultPosture, with_retry,
+};
+pub(crate) use error::classify;
+
+/// How to reach AWS.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    /// A named profile (`--profile`, else `AWS_PROFILE`).
+    pub profile: Option<String>,
+    /// The default region (`--region`, else the profile's or `AWS_REGION`).
+    pub region: Option<String>,
+    /// Another endpoint (`--endpoint-url`, else `AWS_ENDPOINT_URL`).
+    pub endpoint_url: Option<String>,
+    /// Time between polls of a job or a table (default 10 s).
+    pub poll_interval: Option<std::time::Duration>,
+}
+
+/// The three service clients of one region.
+#[derive(Clone)]
+pub(crate) struct Clients {
+    pub backup: aws_sdk_backup::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+/// AWS, through the SDK.
+pub struct AwsCloud {
+    config: SdkConfig,
+    endpoint: Option<String>,
+    clients: Mutex<HashMap<String, Clients>>,
+    identity: Mutex<Identity>,
+    retry: RetryPolicy,
+    poll_interval: std::time::Duration,
+}
+
+/// Time between polls when nothing else is said.
+const DEFAULT_POLL: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl AwsCloud {
+    /// Loads the SDK configuration (nothing is sent yet).
+    pub async fn connect(options: &AwsOptions) -> Self {
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::disabled());
+        if let Some(p) = &options.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &options.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(e) = &options.endpoint_url {
+            loader = loader.endpoint_url(e);
+        }
+        Self::from_config(loader.load().await, options)
+    }
+
+    /// A cloud on a loaded SDK configuration (tests give one with static
+    /// credentials); `options` adds the profile name and poll interval.
+    pub fn from_config(config: SdkConfig, options: &AwsOptions) -> Self {
+        let endpoint = config.endpoint_url().map(str::to_owned);
+        let identity = Identity {
+            region: config
+                .region()
+                .map_or_else(|| "us-east-1".to_string(), |r| r.to_string()),
+            profile: options
+                .profile
+                .clone()
+                .or_else(|| std::env::var("AWS_PROFILE").ok()),
+            endpoint: endpoint.clone(),
+            ..Identity::default()
+        };
+        Self {
+            config,
+            endpoint,
+            clients: Mutex::new(HashMap::new()),
+            identity: Mutex::new(identity),
+            retry: RetryPolicy::default(),
+            poll_interval: options.poll_interval.unwrap_or(DEFAULT_POLL),
+        }
+    }
+
+    /// A cloud on given clients for the default `region` (tests with mocked
+    /// clients).
+    pub fn with_clients(
+        region: &str,
+        backup: aws_sdk_backup::Client,
+        dynamodb: aws_sdk_dynamodb::Client,
+        s3: aws_sdk_s3::Client,
+        retry: RetryPolicy,
+    ) -> Self {
+        let clients = Clients {
+            backup,
+            dynamodb,
+            s3,
+        };
+        Self {
+            config: SdkConfig::builder()
+                .region(Region::new(region.to_string()))
+                .behavior_version(BehaviorVersion::latest())
+                .build(),
+            endpoint: None,
+            clients: Mutex::new(HashMap::from([(region.to_string(), clients)])),
+            identity: Mutex::new(Identity {
+                region: region.to_string(),
+                ..Identity::default()
+            }),
+            retry,
+            poll_interval: DEFAULT_POLL,
+        }
+    }
+
+    fn default_region(&self) -> String {
+        self.lock_identity().region.clone()
+    }
+
+    fn lock_identity(&self) -> std::sync::MutexGuard<'_, Identity> {
+        self.identity.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The clients of `region` (the default one when `None`).
+    pub(crate) fn clients(&self, region: Option<&str>) -> (Clients, String) {
+        let region = region
+            .filter(|r| !r.is_empty())
+            .map_or_else(|| self.default_region(), str::to_owned);
+        let mut cache = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        let clients = cache
+            .entry(region.clone())
+            .or_insert_with(|| {
+                let r = Region::new(region.clone());
+                let s3 = aws_sdk_s3::config::Builder::from(&self.config)
+                    .region(r.clone())
+                    .force_path_style(self.endpoint.is_some())
+                    .build();
+                Clients {
+                    backup: aws_sdk_backup::Client::from_conf(
+                        aws_sdk_backup::config::Builder::from(&self.config)
+                            .region(r.clone())
+                            .build(),
+                    ),
+                    dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                        aws_sdk_dynamodb::config::Builder::from(&self.config)
+                            .region(r)
+                            .build(),
+                    ),
+                    s3: aws_sdk_s3::Client::from_conf(s3),
+                }
+            })
+            .clone();
+        (clients, region)
+    }
+
+    /// Remembers the account an ARN names, if none is known yet.
+    pub(crate) fn saw_arn(&self, arn: &str) {
+        let mut id = self.lock_identity();
+        if id.account.is_none()
+            && let Some(account) = arn.split(':').nth(4).filter(|a| !a.is_empty())
+        {
+            id.account = Some(account.to_string());
+        }
+    }
+
+    /// Runs one SDK call with visible retries.
+    pub(crate) async fn call<T, F, Fut>(&self, notify: Notify<'_>, call: F) -> Result<T, CloudError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, CloudError>>,
+    {
+        with_retry(
+            self.retry,
+            |e, attempt, backoff| notify(retry_message(e, attempt, backoff)),
+            call,
+        )
+        .await
+    }
+
+    async fn list_vault(
+        &self,
+        vault: &str,
+        region: Option<&str>,
+        resource_type: Option<&str>,
+        resource_arn: Option<&str>,
+        pages: &mpsc::Sender<Vec<RecoveryPoint>>,
+        notify: Notify<'_>,
+    ) -> Result<(), CloudError> {
+        let (clients, region) = self.clients(region);
+        let resource = format!("backup vault {vault} in {region}");
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .call(notify, || {
+                    let request = clients
+                        .backup
+                        .list_recovery_points_by_backup_vault()
+                        .backup_vault_name(vault)
+                        .set_by_resource_type(resource_type.map(str::to_owned))
+                        .set_by_resource_arn(resource_arn.map(str::to_owned))
+                        .set_next_token(token.clone());
+                    let resource = &resource;
+                    async move {
+                        request
+                            .send()
+                            .await
+                            .map_err(|e| classify("ListRecoveryPointsByBackupVault", resource, e))
+                    }
+                })
+                .await?;
+            let now = Timestamp::now();
+            let points: Vec<RecoveryPoint> = page
+                .recovery_points()
+                .iter()
+                .filter_map(|p| backup_point(p, &region, now))
+                .collect();
+            if let Some(p) = points.first() {
+                self.saw_arn(&p.id);
+            }
+            if !points.is_empty() && pages.send(points).await.is_err() {
+                return Ok(());
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return Ok(()),
+            }
+        }
+    }
+}
+
+/// An SDK date-time as a timestamp.
+pub(crate) fn ts(t: &DateTime) -> Option<Timestamp> {
+    Timestamp::new(t.secs(), t.subsec_nanos() as i32).ok()
+}
+
+/// A timestamp as an SDK date-time.
+pub(crate) fn sdk_time(t: Timestamp) -> DateTime {
+    DateTime::from_secs_and_nanos(t.as_second(), t.subsec_nanosecond().max(0) as u32)
+}
+
+fn backup_point(
+    p: &RecoveryPointByBackupVault,
+    region: &str,
+    now: Timestamp,
+) -> Option<RecoveryPoint> {
+    let arn = p.recovery_point_arn()?;
+    let created = p.creation_date().and_then(ts)?;
+    let mut point = RecoveryPoint::new(
+        arn.to_owned(),
+        PointKind::Backup,
+        created,
+        region.to_owned(),
+    );
+    point.completed_at = p.completion_date().and_then(ts);
+    point.status = p
+        .status()
+        .map_or_else(|| "UNKNOWN".into(), |s| s.as_str().to_owned());
+    point.size_bytes = p.backup_size_in_bytes().and_then(|s| u64::try_from(s).ok());
+    point.resource_arn = p.resource_arn().map(str::to_owned);
+    point.resource_name = p.resource_name().map(str::to_owned);
+    point.resource_type = p.resource_type().map(str::to_owned);
+    point.vault = p.backup_vault_name().map(str::to_owned);
+    point.copied_from = p.source_backup_vault_arn().map(str::to_owned);
+    point.encryption_key_arn = p.encryption_key_arn().map(str::to_owned);
+    if let Some(l) = p.calculated_lifecycle() {
+        point.move_to_cold_at = l.move_to_cold_storage_at().and_then(ts);
+        point.delete_at = l.delete_at().and_then(ts);
+    }
+    // The listing does not carry the storage class; the lifecycle tells it.
+    point.storage_class = Some(
+        if point.move_to_cold_at.is_some_and(|t| t <= now) {
+            "COLD"
+        } else {
+            "WARM"
+        }
+        .into(),
+    );
+    Some(point)
+}
+
+fn job_status(
+    job_id: &str,
+    status: Option<&str>,
+    percent: Option<&str>,
+    message: Option<&str>,
+    completed: Option<&DateTime>,
+) -> JobStatus {
+    JobStatus {
+        job_id: job_id.to_owned(),
+        status: status.unwrap_or("UNKNOWN").to_owned(),
+        percent_done: percent.map(str::to_owned),
+        message: message.filter(|m| !m.is_empty()).map(str::to_owned),
+        created_resource_arn: None,
+        destination_recovery_point_arn: None,
+        completed_at: completed.and_then(ts),
+    }
+}
+
+#[async_trait]
+impl Cloud for AwsCloud {
+    fn identity(&self) -> Identity {
+        self.lock_identity().clone()
+    }
+
+    fn poll_interval(&self) -> std::time::Duration {
+        self.poll_interval
+    }
+
+    async fn verify_credentials(&self) -> Result<Identity, CloudError> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let Some(provider) = self.config.credentials_provider() else {
+            return Err(CloudError::new(
+                "resolve credentials",
+                "the AWS credential chain",
+                ErrorKind::Credentials,
+                "no credentials provider is configured",
+            ));
+        };
+        let credentials = provider
+            .provide_credentials()
+            .await
+            .map_err(error::credentials)?;
+        if let Some(expiry) = credentials.expiry()
+            && expiry <= std::time::SystemTime::now()
+        {
+            return Err(CloudError::new(
+                "resolve credentials",
+                "the AWS credential chain",
+                ErrorKind::Credentials,
+                "the session credentials have expired",
+            ));
+        }
+        let key = credentials.access_key_id();
+        let masked = if key.len() > 8 {
+            format!("{}…{}", &key[..4], &key[key.len() - 4..])
+        } else {
+            "…".to_string()
+        };
+        let mut id = self.lock_identity();
+        id.principal = Some(masked);
+        if let Some(account) = credentials.account_id() {
+            id.account = Some(account.as_str().to_owned());
+        } else if let Ok(account) = std::env::var("AWS_ACCOUNT_ID") {
+            id.account = Some(account);
+        }
+        Ok(id.clone())
+    }
+
+    async fn list_points(
+        &self,
+        source: &PointSource,
+        pages: &mpsc::Sender<Vec<RecoveryPoint>>,
+        notify: Notify<'_>,
+    ) -> Result<(), CloudError> {
+        match source {
+            PointSource::Vault {
+                vault,
+                region,
+                resource_type,
+                resource_arn,
+            } => {
+                self.list_vault(
+                    vault,
+                    region.as_deref(),
+                    resource_type.as_deref(),
+                    resource_arn.as_deref(),
+                    pages,
+                    notify,
+                )
+                .await
+            }
+            PointSource::Table { table, region } => {
+                table::list_points(self, table, region.as_deref(), pages, notify).await
+            }
+            PointSource::Bucket {
+                bucket,
+                prefix,
+                suffix,
+                versions,
+                region,
+            } => {
+                s3::list_points(
+                    self,
+                    s3::Listing {
+                        bucket,
+                        prefix,
+                        suffix: suffix.as_deref(),
+                        versions: *versions,
+                        region: region.as_deref(),
+                    },
+                    pages,
+                    notify,
+                )
+                .await
+            }
+        }
+    }
+
+    async fn restore_metadata(
+        &self,
+        vault: &str,
+        point_arn: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<BTreeMap<String, String>, CloudError> {
+        let (c, _) = self.clients(region);
+        let out = self
+            .call(notify, || {
+                let r = c
+                    .backup
+                    .get_recovery_point_restore_metadata()
+                    .backup_vault_name(vault)
+                    .recovery_point_arn(point_arn);
+                async move {
+                    r.send()
+                        .await
+                        .map_err(|e| classify("GetRecoveryPointRestoreMetadata", point_arn, e))
+                }
+            })
+            .await?;
+        Ok(out
+            .restore_metadata()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
+    }
+
+    async fn start_restore(
+        &self,
+        request: &RestoreRequest,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<String, CloudError> {
+        let (c, _) = self.clients(region);
+        let metadata: HashMap<String, String> = request.metadata.clone().into_iter().collect();
+        let out = self
+            .call(notify, || {
+                let r = c
+                    .backup
+                    .start_restore_job()
+                    .recovery_point_arn(&request.recovery_point_arn)
+                    .iam_role_arn(&request.iam_role_arn)
+                    .set_metadata(Some(metadata.clone()))
+                    .set_resource_type(request.resource_type.clone());
+                async move {
+                    r.send()
+                        .await
+                        .map_err(|e| classify("StartRestoreJob", &request.recovery_point_arn, e))
+                }
+            })
+            .await?;
+        out.restore_job_id().map(str::to_owned).ok_or_else(|| {
+            CloudError::new(
+                "StartRestoreJob",
+                &request.recovery_point_arn,
+                ErrorKind::Other,
+                "the answer has no restore job id",
+            )
+        })
+    }
+
+    async fn restore_job(
+        &self,
+        job_id: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<JobStatus, CloudError> {
+        let (c, _) = self.clients(region);
+        let resource = format!("restore job {job_id}");
+        let out = self
+            .call(notify, || {
+                let r = c.backup.describe_restore_job().restore_job_id(job_id);
+                let resource = &resource;
+                async move {
+                    r.send()
+                        .await
+                        .map_err(|e| classify("DescribeRestoreJob", resource, e))
+                }
+            })
+            .await?;
+        let mut status = job_status(
+            job_id,
+            out.status().map(|s| s.as_str()),
+            out.percent_done(),
+            out.status_message(),
+            out.completion_date(),
+        );
+        status.created_resource_arn = out.created_resource_arn().map(str::to_owned);
+        if let Some(arn) = &status.created_resource_arn {
+            self.saw_arn(arn);
+        }
+        Ok(status)
+    }
+
+    async fn start_copy(
+        &self,
+        request: &CopyRequest,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<String, CloudError> {
+        let (c, _) = self.clients(region);
+        let out = self
+            .call(notify, || {
+                let r = c
+                    .backup
+                    .start_copy_job()
+                    .recovery_point_arn(&request.recovery_point_arn)
+                    .source_backup_vault_name(&request.source_vault)
+                    .destination_backup_vault_arn(&request.destination_vault_arn)
+                    .iam_role_arn(&request.iam_role_arn);
+                async move {
+                    r.send()
+                        .await
+                        .map_err(|e| classify("StartCopyJob", &request.recovery_point_arn, e))
+                }
+            })
+            .await?;
+        out.copy_job_id().map(str::to_owned).ok_or_else(|| {
+            CloudError::new(
+                "StartCopyJob",
+                &request.recovery_point_arn,
+                ErrorKind::Other,
+                "the answer has no copy job id",
+            )
+        })
+    }
+
+    async fn copy_job(
+        &self,
+        job_id: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<JobStatus, CloudError> {
+        let (c, _) = self.clients(region);
+        let resource = format!("copy job {job_id}");
+        let out = self
+            .call(notify, || {
+                let r = c.backup.describe_copy_job().copy_job_id(job_id);
+                let resource = &resource;
+                async move {
+                    r.send()
+                        .await
+                        .map_err(|e| classify("DescribeCopyJob", resource, e))
+                }
+            })
+            .await?;
+        let Some(job) = out.copy_job() else {
+            return Err(CloudError::new(
+                "DescribeCopyJob",
+                resource,
+                ErrorKind::NotFound,
+                "the answer has no copy job",
+            ));
+        };
+        let mut status = job_status(
+            job_id,
+            job.state().map(|s| s.as_str()),
+            None,
+            job.status_message(),
+            job.completion_date(),
+        );
+        status.destination_recovery_point_arn =
+            job.destination_recovery_point_arn().map(str::to_owned);
+        Ok(status)
+    }
+
+    async fn vault_posture(
+        &self,
+        vault: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<VaultPosture, CloudError> {
+        let (c, region) = self.clients(region);
+        let resource = format!("backup vault {vault} in {region}");
+        let out = self
+            .call(notify, || {
+                let r = c.backup.describe_backup_vault().backup_vault_name(vault);
+                let resource = &resource;
+                async move {
+                    r.send()
+                        .await
+                        .map_err(|e| classify("DescribeBackupVault", resource, e))
+                }
+            })
+            .await?;
+        let arn = out.backup_vault_arn().unwrap_or_default().to_owned();
+        self.saw_arn(&arn);
+        Ok(VaultPosture {
+            name: out.backup_vault_name().unwrap_or(vault).to_owned(),
+            arn,
+            locked: out.locked().unwrap_or(false),
+            min_retention_days: out.min_retention_days(),
+            max_retention_days: out.max_retention_days(),
+            lock_date: out.lock_date().and_then(ts),
+            recovery_points: out.number_of_recovery_points(),
+            encryption_key_arn: out.encryption_key_arn().map(str::to_owned),
+        })
+    }
+
+    async fn delete_vault_lock(
+        &self,
+        vault: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<(), CloudError> {
+        let (c, region) = self.clients(region);
+        let resource = format!("backup vault {vault} in {region}");
+        self.call(notify, || {
+            let r = c
+                .backup
+                .delete_backup_vault_lock_configuration()
+                .backup_vault_name(vault);
+            let resource = &resource;
+            async move {
+                r.send()
+                    .await
+                    .map_err(|e| classify("DeleteBackupVaultLockConfiguration", resource, e))
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_recovery_point(
+        &self,
+        vault: &str,
+        point_arn: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<(), CloudError> {
+        let (c, _) = self.clients(region);
+        self.call(notify, || {
+            let r = c
+                .backup
+                .delete_recovery_point()
+                .backup_vault_name(vault)
+                .recovery_point_arn(point_arn);
+            async move {
+                r.send()
+                    .await
+                    .map_err(|e| classify("DeleteRecoveryPoint", point_arn, e))
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn restore_table_from_backup(
+        &self,
+        backup_arn: &str,
+        target: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<TableState, CloudError> {
+        table::restore_from_backup(self, backup_arn, target, region, notify).await
+    }
+
+    async fn restore_table_to_point_in_time(
+        &self,
+        source: &str,
+        target: &str,
+        time: Option<Timestamp>,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<TableState, CloudError> {
+        table::restore_to_point_in_time(self, source, target, time, region, notify).await
+    }
+
+    async fn describe_table(
+        &self,
+        table: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<TableState, CloudError> {
+        table::describe(self, table, region, notify).await
+    }
+
+    async fn count_items(
+        &self,
+        table: &str,
+        segments: u32,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<u64, CloudError> {
+        table::count(self, table, segments, region, notify).await
+    }
+
+    async fn pitr_status(
+        &self,
+        table: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<PitrStatus, CloudError> {
+        table::pitr(self, table, region, notify).await
+    }
+
+    async fn copy_table(
+        &self,
+        from: &str,
+        to: &str,
+        segments: u32,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<CopyCounts, CloudError> {
+        table::copy(self, from, to, segments, region, notify).await
+    }
+
+    async fn head_object(
+        &self,
+        object: &ObjectRef,
+        notify: Notify<'_>,
+    ) -> Result<ObjectHead, CloudError> {
+        s3::head(self, object, notify).await
+    }
+
+    async fn restore_object(
+        &self,
+        object: &ObjectRef,
+        tier: &str,
+        days: u32,
+        notify: Notify<'_>,
+    ) -> Result<(), CloudError> {
+        s3::restore(self, object, tier, days, notify).await
+    }
+
+    async fn fetch_object(
+        &self,
+        object: &ObjectRef,
+        to: Option<&Path>,
+        notify: Notify<'_>,
+    ) -> Result<Fetched, CloudError> {
+        s3::fetch(self, object, to, notify).await
+    }
+
+    async fn read_object(
+        &self,
+        object: &ObjectRef,
+        notify: Notify<'_>,
+    ) -> Result<Vec<u8>, CloudError> {
+        s3::read(self, object, notify).await
+    }
+}

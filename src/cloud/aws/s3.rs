@@ -1,0 +1,413 @@
+//! S3: backup objects and their versions as recovery points, object
+//! metadata, archive restores, and streamed downloads that hash as they go.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use aws_sdk_s3::types::{ChecksumMode, GlacierJobParameters, RestoreRequest, Tier};
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
+
+use super::{AwsCloud, classify, ts};
+use crate::cloud::points::attach_manifests;
+use crate::cloud::{
+    CloudError, ErrorKind, Fetched, Notify, ObjectHead, ObjectRef, PointKind, RecoveryPoint,
+    archive_state,
+};
+
+/// HEAD requests in flight while a listing page is filled in.
+const HEADS_IN_FLIGHT: usize = 16;
+
+/// What to list.
+pub(super) struct Listing<'a> {
+    pub bucket: &'a str,
+    pub prefix: &'a str,
+    pub suffix: Option<&'a str>,
+    pub versions: bool,
+    pub region: Option<&'a str>,
+}
+
+/// One listed object, before its HEAD.
+struct Listed {
+    key: String,
+    version_id: Option<String>,
+    is_latest: Option<bool>,
+    size: Option<i64>,
+    modified: Option<jiff::Timestamp>,
+}
+
+pub(super) async fn list_points(
+    cloud: &AwsCloud,
+    listing: Listing<'_>,
+    pages: &mpsc::Sender<Vec<RecoveryPoint>>,
+    notify: Notify<'_>,
+) -> Result<(), CloudError> {
+    let (c, region) = cloud.clients(listing.region);
+    let bucket = listing.bucket;
+    let resource = format!("s3://{bucket}/{}", listing.prefix);
+    let mut manifests = HashMap::new();
+    let mut token: Option<String> = None;
+    let mut markers: (Option<String>, Option<String>) = (None, None);
+    loop {
+        let (listed, more) = if listing.versions {
+            let out = cloud
+                .call(notify, || {
+                    let r =
+                        c.s3.list_object_versions()
+                            .bucket(bucket)
+                            .prefix(listing.prefix)
+                            .set_key_marker(markers.0.clone())
+                            .set_version_id_marker(markers.1.clone());
+                    let resource = &resource;
+                    async move {
+                        r.send()
+                            .await
+                            .map_err(|e| classify("ListObjectVersions", resource, e))
+                    }
+                })
+                .await?;
+            let listed: Vec<Listed> = out
+                .versions()
+                .iter()
+                .filter_map(|v| {
+                    Some(Listed {
+                        key: v.key()?.to_owned(),
+                        version_id: v.version_id().map(str::to_owned),
+                        is_latest: v.is_latest(),
+                        size: v.size(),
+                        modified: v.last_modified().and_then(ts),
+                    })
+                })
+                .collect();
+            markers = (
+                out.next_key_marker().map(str::to_owned),
+                out.next_version_id_marker().map(str::to_owned),
+            );
+            (listed, out.is_truncated().unwrap_or(false))
+        } else {
+            let out = cloud
+                .call(notify, || {
+                    let r =
+                        c.s3.list_objects_v2()
+                            .bucket(bucket)
+                            .prefix(listing.prefix)
+                            .set_continuation_token(token.clone());
+                    let resource = &resource;
+                    async move {
+                        r.send()
+                            .await
+                            .map_err(|e| classify("ListObjectsV2", resource, e))
+                    }
+                })
+                .await?;
+            let listed: Vec<Listed> = out
+                .contents()
+                .iter()
+                .filter_map(|o| {
+                    Some(Listed {
+                        key: o.key()?.to_owned(),
+                        version_id: None,
+                        is_latest: None,
+                        size: o.size(),
+                        modified: o.last_modified().and_then(ts),
+                    })
+                })
+                .collect();
+            token = out.next_continuation_token().map(str::to_owned);
+            (
+                listed,
+                out.is_truncated().unwrap_or(false) && token.is_some(),
+            )
+        };
+        let wanted: Vec<Listed> = listed
+            .into_iter()
+            .filter(|l| listing.suffix.is_none_or(|s| l.key.ends_with(s)))
+            .collect();
+        let heads = futures::stream::iter(wanted.into_iter().map(|l| {
+            let object = ObjectRef {
+                bucket: bucket.to_owned(),
+                key: l.key.clone(),
+                version_id: l.version_id.clone(),
+                region: Some(region.clone()),
+            };
+            async move {
+                let head = head(cloud, &object, notify).await;
+                (l, object, head)
+            }
+        }))
+        .buffered(HEADS_IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await;
+        let mut points = Vec::with_capacity(heads.len());
+        for (listed, object, head) in heads {
+            // A delete marker or an object deleted since the listing.
+            let head = match head {
+                Ok(h) => Some(h),
+                Err(e) if e.kind == ErrorKind::NotFound => continue,
+                // Without read permission the listing still shows the object.
+                Err(e) if e.kind == ErrorKind::AccessDenied => {
+                    notify(format!("no metadata for {object}: {e}"));
+                    None
+                }
+                Err(e) => return Err(e),
+            };
+            let created = head
+                .as_ref()
+                .and_then(|h| h.last_modified)
+                .or(listed.modified)
+                .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+            let mut p = RecoveryPoint::new(
+                object.to_string(),
+                PointKind::S3Object,
+                created,
+                region.clone(),
+            );
+            p.completed_at = Some(created);
+            p.status = "AVAILABLE".into();
+            p.bucket = Some(bucket.to_owned());
+            p.key = Some(listed.key.clone());
+            p.version_id = listed.version_id;
+            p.is_latest = listed.is_latest;
+            p.resource_type = Some("S3".into());
+            p.resource_name = Some(listed.key);
+            p.size_bytes = listed.size.and_then(|s| u64::try_from(s).ok());
+            if let Some(h) = head {
+                p.size_bytes = Some(h.size_bytes);
+                p.sha256 = h.recorded_sha256().map(|(s, _)| s);
+                p.storage_class = Some(h.storage_class);
+                p.archive = h.archive;
+                p.object_lock_mode = h.object_lock_mode;
+                p.retain_until = h.retain_until;
+            }
+            points.push(p);
+        }
+        attach_manifests(cloud, &mut points, &mut manifests, notify).await;
+        if !points.is_empty() && pages.send(points).await.is_err() {
+            return Ok(());
+        }
+        if !more {
+            return Ok(());
+        }
+    }
+}
+
+pub(super) async fn head(
+    cloud: &AwsCloud,
+    object: &ObjectRef,
+    notify: Notify<'_>,
+) -> Result<ObjectHead, CloudError> {
+    let (c, _) = cloud.clients(object.region.as_deref());
+    let resource = object.to_string();
+    let out = cloud
+        .call(notify, || {
+            let r =
+                c.s3.head_object()
+                    .bucket(&object.bucket)
+                    .key(&object.key)
+                    .set_version_id(object.version_id.clone())
+                    .checksum_mode(ChecksumMode::Enabled);
+            let resource = &resource;
+            async move {
+                r.send()
+                    .await
+                    .map_err(|e| classify("HeadObject", resource, e))
+            }
+        })
+        .await?;
+    let class = out
+        .storage_class()
+        .map_or_else(|| "STANDARD".to_string(), |s| s.as_str().to_owned());
+    // A composite (multipart) checksum, `...-N`, is not the object's SHA-256.
+    let checksum_sha256 = out
+        .checksum_sha256()
+        .filter(|c| !c.contains('-'))
+        .and_then(|c| aws_smithy_types::base64::decode(c).ok())
+        .filter(|b| b.len() == 32)
+        .map(hex::encode);
+    Ok(ObjectHead {
+        size_bytes: out
+            .content_length()
+            .and_then(|l| u64::try_from(l).ok())
+            .unwrap_or(0),
+        etag: out.e_tag().map(str::to_owned),
+        last_modified: out.last_modified().and_then(ts),
+        archive: archive_state(&class, out.restore()),
+        storage_class: class,
+        metadata: out
+            .metadata()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                    .collect::<BTreeMap<_, _>>()
+            })
+            .unwrap_or_default(),
+        checksum_sha256,
+        version_id: out.version_id().map(str::to_owned),
+        object_lock_mode: out.object_lock_mode().map(|m| m.as_str().to_owned()),
+        retain_until: out.object_lock_retain_until_date().and_then(ts),
+    })
+}
+
+pub(super) async fn restore(
+    cloud: &AwsCloud,
+    object: &ObjectRef,
+    tier: &str,
+    days: u32,
+    notify: Notify<'_>,
+) -> Result<(), CloudError> {
+    let (c, _) = cloud.clients(object.region.as_deref());
+    let resource = object.to_string();
+    let request = RestoreRequest::builder()
+        .days(days as i32)
+        .glacier_job_parameters(
+            GlacierJobParameters::builder()
+                .tier(Tier::from(tier))
+                .build()
+                .map_err(|e| {
+                    CloudError::new(
+                        "RestoreObject",
+                        &resource,
+                        ErrorKind::Invalid,
+                        e.to_string(),
+                    )
+                })?,
+        )
+        .build();
+    let result = cloud
+        .call(notify, || {
+            let r =
+                c.s3.restore_object()
+                    .bucket(&object.bucket)
+                    .key(&object.key)
+                    .set_version_id(object.version_id.clone())
+                    .restore_request(request.clone());
+            let resource = &resource;
+            async move {
+                r.send()
+                    .await
+                    .map_err(|e| classify("RestoreObject", resource, e))
+            }
+        })
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        // Asked before: the restore is under way, which is what we want.
+        Err(e) if e.message.starts_with("RestoreAlreadyInProgress") => {
+            notify(format!("a restore of {object} is already in progress"));
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn get(
+    cloud: &AwsCloud,
+    object: &ObjectRef,
+    notify: Notify<'_>,
+) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, CloudError> {
+    let (c, _) = cloud.clients(object.region.as_deref());
+    let resource = object.to_string();
+    cloud
+        .call(notify, || {
+            let r =
+                c.s3.get_object()
+                    .bucket(&object.bucket)
+                    .key(&object.key)
+                    .set_version_id(object.version_id.clone());
+            let resource = &resource;
+            async move {
+                r.send()
+                    .await
+                    .map_err(|e| classify("GetObject", resource, e))
+            }
+        })
+        .await
+}
+
+pub(super) async fn read(
+    cloud: &AwsCloud,
+    object: &ObjectRef,
+    notify: Notify<'_>,
+) -> Result<Vec<u8>, CloudError> {
+    let out = get(cloud, object, notify).await?;
+    let bytes = out.body.collect().await.map_err(|e| {
+        CloudError::new(
+            "GetObject",
+            object.to_string(),
+            ErrorKind::Unavailable,
+            e.to_string(),
+        )
+    })?;
+    Ok(bytes.into_bytes().to_vec())
+}
+
+pub(super) async fn fetch(
+    cloud: &AwsCloud,
+    object: &ObjectRef,
+    to: Option<&Path>,
+    notify: Notify<'_>,
+) -> Result<Fetched, CloudError> {
+    let resource = object.to_string();
+    let mut out = get(cloud, object, notify).await?;
+    let total = out.content_length().and_then(|l| u64::try_from(l).ok());
+    let io = |path: &Path, e: std::io::Error| {
+        CloudError::new(
+            "GetObject",
+            &resource,
+            ErrorKind::Io,
+            format!("cannot write {}: {e}", path.display()),
+        )
+    };
+    let partial = to.map(|t| {
+        let mut name = t.file_name().unwrap_or_default().to_os_string();
+        name.push(".part");
+        t.with_file_name(name)
+    });
+    let mut file = match &partial {
+        Some(p) => {
+            if let Some(dir) = p.parent() {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| io(dir, e))?;
+            }
+            Some(tokio::fs::File::create(p).await.map_err(|e| io(p, e))?)
+        }
+        None => None,
+    };
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut last_report = tokio::time::Instant::now();
+    while let Some(chunk) = out.body.try_next().await.map_err(|e| {
+        CloudError::new(
+            "GetObject",
+            &resource,
+            ErrorKind::Unavailable,
+            e.to_string(),
+        )
+    })? {
+        hasher.update(&chunk);
+        size += chunk.len() as u64;
+        if let (Some(f), Some(p)) = (file.as_mut(), partial.as_deref()) {
+            f.write_all(&chunk).await.map_err(|e| io(p, e))?;
+        }
+        if last_report.elapsed() >= std::time::Duration::from_secs(2) {
+            last_report = tokio::time::Instant::now();
+            notify(match total {
+                Some(t) => format!("read {size} of {t} bytes of {resource}"),
+                None => format!("read {size} bytes of {resource}"),
+            });
+        }
+    }
+    if let (Some(mut f), Some(p), Some(to)) = (file, partial, to) {
+        f.flush().await.map_err(|e| io(&p, e))?;
+        f.sync_all().await.map_err(|e| io(&p, e))?;
+        drop(f);
+        tokio::fs::rename(&p, to).await.map_err(|e| io(to, e))?;
+    }
+    Ok(Fetched {
+        size_bytes: size,
+        sha256: hex::encode(hasher.finalize()),
+    })
+}

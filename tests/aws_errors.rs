@@ -1,0 +1,214 @@
+//! Error paths an emulator cannot produce, on mocked SDK clients
+//! (aws-smithy-mocks, the SDK's own retries off as `AwsCloud::connect`
+//! sets them): throttling, expired credentials, access denied, and
+//! an endpoint that does not implement an operation. Each error must say
+//! what failed, on which resource, and what to do.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_backup::operation::start_restore_job::StartRestoreJobError;
+use aws_sdk_dynamodb::operation::describe_table::DescribeTableError;
+use aws_sdk_dynamodb::operation::scan::{ScanError, ScanOutput};
+use aws_sdk_dynamodb::types::error::ProvisionedThroughputExceededException;
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_smithy_types::error::ErrorMetadata;
+use aws_smithy_types::retry::RetryConfig;
+use dr_drill::cloud::aws::AwsCloud;
+use dr_drill::cloud::{Cloud, ErrorKind, RestoreRequest, RetryPolicy};
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 4,
+        base: Duration::from_millis(1),
+        max: Duration::from_millis(4),
+    }
+}
+
+fn cloud_with(dynamodb: aws_sdk_dynamodb::Client, backup: aws_sdk_backup::Client) -> AwsCloud {
+    let s3 = mock_client!(aws_sdk_s3, RuleMode::MatchAny, &[], |c| c
+        .retry_config(RetryConfig::disabled()));
+    AwsCloud::with_clients("us-east-1", backup, dynamodb, s3, fast_retries())
+}
+
+fn no_backup() -> aws_sdk_backup::Client {
+    mock_client!(aws_sdk_backup, RuleMode::MatchAny, &[], |c| c
+        .retry_config(RetryConfig::disabled()))
+}
+
+#[tokio::test]
+async fn throttling_is_retried_with_backoff_and_each_retry_is_announced() {
+    let throttled = mock!(aws_sdk_dynamodb::Client::scan)
+        .sequence()
+        .error(|| {
+            ScanError::ProvisionedThroughputExceededException(
+                ProvisionedThroughputExceededException::builder()
+                    .message("Rate of requests exceeds the allowed throughput")
+                    // As the SDK's deserializer sets it from the response.
+                    .meta(
+                        ErrorMetadata::builder()
+                            .code("ProvisionedThroughputExceededException")
+                            .build(),
+                    )
+                    .build(),
+            )
+        })
+        .times(2)
+        .output(|| ScanOutput::builder().count(42).build())
+        .build();
+    let db = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, &[&throttled], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let cloud = cloud_with(db, no_backup());
+    let notices = Arc::new(Mutex::new(Vec::new()));
+    let sink = notices.clone();
+    let notify = move |m: String| sink.lock().unwrap().push(m);
+    let items = cloud
+        .count_items("cabal-addresses", 1, None, &notify)
+        .await
+        .unwrap();
+    assert_eq!(items, 42);
+    let notices = notices.lock().unwrap();
+    assert_eq!(notices.len(), 2, "{notices:?}");
+    assert!(
+        notices[0].contains("Scan on cabal-addresses: throttled")
+            && notices[0].contains("retrying in"),
+        "{}",
+        notices[0]
+    );
+}
+
+#[tokio::test]
+async fn throttling_that_never_ends_fails_with_what_to_do() {
+    let throttled = mock!(aws_sdk_dynamodb::Client::scan)
+        .sequence()
+        .error(|| {
+            ScanError::generic(
+                ErrorMetadata::builder()
+                    .code("ThrottlingException")
+                    .message("slow down")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    let db = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, &[&throttled], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let cloud = cloud_with(db, no_backup());
+    let e = cloud
+        .count_items("cabal-addresses", 1, None, &|_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Throttled);
+    assert_eq!(
+        throttled.num_calls(),
+        4,
+        "one call per attempt of the policy"
+    );
+    assert!(e.to_string().contains("wait a minute and retry"), "{e}");
+}
+
+#[tokio::test]
+async fn expired_credentials_are_explained_with_the_fix() {
+    let expired = mock!(aws_sdk_dynamodb::Client::describe_table).then_error(|| {
+        DescribeTableError::generic(
+            ErrorMetadata::builder()
+                .code("ExpiredTokenException")
+                .message("The security token included in the request is expired")
+                .build(),
+        )
+    });
+    let db = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, &[&expired], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let cloud = cloud_with(db, no_backup());
+    let e = cloud
+        .describe_table("cabal-addresses", None, &|_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Credentials);
+    let text = e.to_string();
+    assert!(
+        text.starts_with("DescribeTable on cabal-addresses failed: ExpiredTokenException"),
+        "{text}"
+    );
+    assert!(
+        text.contains("aws sso login") && text.contains("--profile"),
+        "{text}"
+    );
+    assert_eq!(expired.num_calls(), 1, "credentials errors are not retried");
+}
+
+#[tokio::test]
+async fn access_denied_names_the_action_the_resource_and_the_permission() {
+    let denied = mock!(aws_sdk_backup::Client::start_restore_job).then_error(|| {
+        StartRestoreJobError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("User: arn:aws:sts::123456789012:assumed-role/drill/x is not authorized to perform: backup:StartRestoreJob")
+                .build(),
+        )
+    });
+    let backup = mock_client!(aws_sdk_backup, RuleMode::Sequential, &[&denied], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let db = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let cloud = cloud_with(db, backup);
+    let point = "arn:aws:backup:us-east-1:123456789012:recovery-point:ABC";
+    let e = cloud
+        .start_restore(
+            &RestoreRequest {
+                recovery_point_arn: point.into(),
+                iam_role_arn: "arn:aws:iam::123456789012:role/cabal-backup-role".into(),
+                metadata: Default::default(),
+                resource_type: None,
+            },
+            None,
+            &|_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AccessDenied);
+    let text = e.to_string();
+    assert!(
+        text.starts_with(&format!("StartRestoreJob on {point} failed")),
+        "{text}"
+    );
+    assert!(
+        text.contains("IAM permission `backup:StartRestoreJob`"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_endpoint_answering_404_is_said_not_to_implement_the_operation() {
+    let missing = mock!(aws_sdk_backup::Client::start_restore_job)
+        .sequence()
+        .http_status(
+            404,
+            Some("<!DOCTYPE html><html><body>Not Found</body></html>".into()),
+        )
+        .build();
+    let backup = mock_client!(aws_sdk_backup, RuleMode::Sequential, &[&missing], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let db = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let cloud = cloud_with(db, backup);
+    let e = cloud
+        .start_restore(
+            &RestoreRequest {
+                recovery_point_arn: "arn:aws:backup:us-east-1:1:recovery-point:X".into(),
+                iam_role_arn: "role".into(),
+                metadata: Default::default(),
+                resource_type: None,
+            },
+            None,
+            &|_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotImplemented, "{e}");
+    assert!(
+        e.to_string()
+            .contains("This endpoint does not implement StartRestoreJob"),
+        "{e}"
+    );
+}

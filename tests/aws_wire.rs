@@ -1,0 +1,807 @@
+//! The AWS implementation over the wire, against moto's server with
+//! dr-drill's AWS Backup extension: every recovery point source and every
+//! AWS step kind, run through the engine as a runbook would run them.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    PointInTimeRecoverySpecification, PutRequest, ScalarAttributeType, WriteRequest,
+};
+use dr_drill::cloud::aws::{AwsCloud, AwsOptions};
+use dr_drill::cloud::{ArchiveState, Cloud, PointKind, PointSource, RecoveryPoint, points};
+use dr_drill::engine::event::{Answer, EventKind, Outcome, Question, RunEvent};
+use dr_drill::engine::human::HumanReply;
+use dr_drill::engine::{self, RunSummary};
+use dr_drill::runbook::{Mode, check_str};
+use support::{moto, unique};
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/cabal-backup-role";
+
+fn cloud() -> Arc<dyn Cloud> {
+    let options = AwsOptions {
+        poll_interval: Some(Duration::from_millis(200)),
+        ..AwsOptions::default()
+    };
+    Arc::new(AwsCloud::from_config(
+        moto().sdk_config("us-east-1"),
+        &options,
+    ))
+}
+
+/// Runs a runbook (TOML after a header) against moto, confirming
+/// destructive steps with their text and approving approvals.
+async fn run(steps: &str, params: &[(&str, &str)]) -> (RunSummary, Vec<RunEvent>) {
+    let mut text = String::from("[runbook]\nid = \"wire\"\ntitle = \"Wire test\"\n\n[params]\n");
+    for (name, _) in params {
+        text.push_str(&format!("{name} = {{ required = true }}\n"));
+    }
+    text.push_str(steps);
+    let checked = check_str(&text);
+    let runbook = checked
+        .runbook
+        .unwrap_or_else(|| panic!("test runbook must be valid: {:#?}", checked.diagnostics));
+    let dir = tempfile::tempdir().unwrap();
+    let params: BTreeMap<String, String> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let started =
+        engine::start_unjournaled(runbook, Mode::Drill, params, dir.path().to_owned(), 8).unwrap();
+    let engine::Started {
+        engine,
+        mut events,
+        mut questions,
+    } = started;
+    tokio::spawn(async move {
+        while let Some(q) = questions.recv().await {
+            let answer = match &q.question {
+                Question::Confirm { text, .. } => Answer::Confirmed {
+                    typed: text.clone(),
+                },
+                Question::Approve { .. } => Answer::Approved,
+                Question::PickRecoveryPoint { newest, .. } => Answer::Picked {
+                    point: newest.clone().unwrap_or_default(),
+                },
+                other => panic!("unexpected question {other:?}"),
+            };
+            let _ = q.reply.send(HumanReply::new(answer, "tester@test"));
+        }
+    });
+    let summary = engine.with_cloud(cloud()).run().await.unwrap();
+    let mut all = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        all.push(e);
+    }
+    // Keep downloads readable until the assertions are done.
+    std::mem::forget(dir);
+    (summary, all)
+}
+
+fn outputs(events: &[RunEvent], step: &str) -> BTreeMap<String, String> {
+    events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::StepFinished {
+                step: s, outputs, ..
+            } if s == step => Some(outputs.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("step {step} did not finish"))
+}
+
+fn reason(events: &[RunEvent], step: &str) -> String {
+    events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::StepFinished {
+                step: s, reason, ..
+            } if s == step => reason.clone(),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn assert_succeeded(summary: &RunSummary, events: &[RunEvent]) {
+    for (step, outcome) in &summary.steps {
+        assert_eq!(
+            *outcome,
+            Outcome::Succeeded,
+            "step {step}: {}",
+            reason(events, step)
+        );
+    }
+}
+
+async fn create_table(name: &str, items: usize) -> String {
+    let db = moto().dynamodb("us-east-1");
+    let out = db
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    put_items(name, 0..items).await;
+    out.table_description()
+        .unwrap()
+        .table_arn()
+        .unwrap()
+        .to_owned()
+}
+
+async fn put_items(table: &str, range: std::ops::Range<usize>) {
+    let db = moto().dynamodb("us-east-1");
+    let all: Vec<usize> = range.collect();
+    for chunk in all.chunks(25) {
+        let writes: Vec<WriteRequest> = chunk
+            .iter()
+            .map(|i| {
+                WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .item("pk", AttributeValue::S(format!("user{i}@example.com")))
+                            .item("domain", AttributeValue::S("example.com".into()))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            })
+            .collect();
+        db.batch_write_item()
+            .request_items(table, writes)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+async fn create_vault(name: &str, region: &str) -> String {
+    moto()
+        .backup(region)
+        .create_backup_vault()
+        .backup_vault_name(name)
+        .send()
+        .await
+        .unwrap()
+        .backup_vault_arn()
+        .unwrap()
+        .to_owned()
+}
+
+/// Takes an AWS Backup backup of `resource_arn` into `vault` and waits for it.
+async fn backup_now(vault: &str, resource_arn: &str) -> String {
+    let backup = moto().backup("us-east-1");
+    let job = backup
+        .start_backup_job()
+        .backup_vault_name(vault)
+        .resource_arn(resource_arn)
+        .iam_role_arn(ROLE)
+        .send()
+        .await
+        .unwrap();
+    let id = job.backup_job_id().unwrap().to_owned();
+    support::eventually("the backup job completes", || {
+        let backup = backup.clone();
+        let id = id.clone();
+        async move {
+            let job = backup
+                .describe_backup_job()
+                .backup_job_id(id)
+                .send()
+                .await
+                .unwrap();
+            (job.state().map(|s| s.as_str()) == Some("COMPLETED"))
+                .then(|| job.recovery_point_arn().unwrap().to_owned())
+        }
+    })
+    .await
+}
+
+async fn list(source: PointSource) -> (Vec<RecoveryPoint>, usize) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let cloud = cloud();
+    let lister = tokio::spawn(async move {
+        cloud
+            .list_points(&source, &tx, &|_| {})
+            .await
+            .map_err(|e| e.to_string())
+    });
+    let mut points = Vec::new();
+    let mut pages = 0;
+    while let Some(page) = rx.recv().await {
+        pages += 1;
+        points.extend(page);
+    }
+    lister.await.unwrap().unwrap();
+    (points, pages)
+}
+
+#[tokio::test]
+async fn vault_points_arrive_page_by_page_with_every_field() {
+    let vault = unique("paged-vault");
+    let table = unique("paged");
+    let arn = create_table(&table, 3).await;
+    moto().seed_points("us-east-1", &vault, 2500, &arn);
+    let real = backup_now(&vault, &arn).await;
+    let (points, pages) = list(PointSource::Vault {
+        vault: vault.clone(),
+        region: None,
+        resource_type: Some("DynamoDB".into()),
+        resource_arn: None,
+    })
+    .await;
+    assert_eq!(points.len(), 2501);
+    assert!(pages >= 3, "2,501 points came in {pages} pages");
+    let p = points.iter().find(|p| p.id == real).unwrap();
+    assert_eq!(p.kind, PointKind::Backup);
+    assert_eq!(p.status, "COMPLETED");
+    assert_eq!(p.vault.as_deref(), Some(vault.as_str()));
+    assert_eq!(p.resource_arn.as_deref(), Some(arn.as_str()));
+    assert_eq!(p.resource_type.as_deref(), Some("DynamoDB"));
+    assert_eq!(p.region, "us-east-1");
+    assert!(p.completed_at.is_some());
+    assert_eq!(points::latest(&points, None).unwrap().id, real);
+    let (none, _) = list(PointSource::Vault {
+        vault,
+        region: None,
+        resource_type: Some("EFS".into()),
+        resource_arn: None,
+    })
+    .await;
+    assert!(none.is_empty(), "the resource type filter is sent");
+}
+
+#[tokio::test]
+async fn the_cabal_addresses_drill_restores_verifies_and_cuts_over() {
+    let table = unique("cabal-addresses");
+    let restored = format!("{table}-restored");
+    let vault = unique("cabal-backup");
+    let dr_vault = unique("cabal-backup-dr");
+    let arn = create_table(&table, 30).await;
+    create_vault(&vault, "us-east-1").await;
+    create_vault(&dr_vault, "us-west-2").await;
+    backup_now(&vault, &arn).await;
+    // The incident: items lost after the backup.
+    let db = moto().dynamodb("us-east-1");
+    for i in 0..10 {
+        db.delete_item()
+            .table_name(&table)
+            .key("pk", AttributeValue::S(format!("user{i}@example.com")))
+            .send()
+            .await
+            .unwrap();
+    }
+    let steps = r#"
+[[step]]
+id = "pick"
+kind = "pick-recovery-point"
+source = { backup_vault = "{{ params.vault }}", dr_vault = "{{ params.dr_vault }}", dr_region = "us-west-2", resource_type = "DynamoDB" }
+policy = "latest"
+max_age = "1h"
+
+[[step]]
+id = "restore"
+needs = ["pick"]
+kind = "backup.restore"
+backup_vault = "{{ steps.pick.vault }}"
+recovery_point = "{{ steps.pick.arn }}"
+iam_role_arn = "{{ params.role }}"
+metadata = { targetTableName = "{{ params.restored }}" }
+
+[[step]]
+id = "active"
+needs = ["restore"]
+kind = "dynamodb.wait-active"
+table = "{{ params.restored }}"
+timeout = "1m"
+
+[[step]]
+id = "restored-count"
+needs = ["active"]
+kind = "dynamodb.count"
+table = "{{ params.restored }}"
+segments = 3
+
+[[step]]
+id = "verify"
+needs = ["restored-count"]
+kind = "check"
+assert = [{ value = "{{ steps.restored-count.items }}", equals = "30" }]
+
+[[step]]
+id = "cutover"
+needs = ["verify"]
+kind = "dynamodb.copy-table"
+from = "{{ params.restored }}"
+to = "{{ params.table }}"
+confirm = "{{ params.table }}"
+
+[[step]]
+id = "live-count"
+needs = ["cutover"]
+kind = "dynamodb.count"
+table = "{{ params.table }}"
+"#;
+    let (summary, events) = run(
+        steps,
+        &[
+            ("vault", &vault),
+            ("dr_vault", &dr_vault),
+            ("role", ROLE),
+            ("table", &table),
+            ("restored", &restored),
+        ],
+    )
+    .await;
+    assert_succeeded(&summary, &events);
+    let pick = outputs(&events, "pick");
+    assert_eq!(pick["vault"], vault);
+    assert_eq!(pick["resource_arn"], arn);
+    let restore = outputs(&events, "restore");
+    assert_eq!(restore["status"], "COMPLETED");
+    assert!(restore["created_resource_arn"].ends_with(&format!("table/{restored}")));
+    assert_eq!(outputs(&events, "cutover")["items_written"], "30");
+    assert_eq!(outputs(&events, "live-count")["items"], "30");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::RpoMeasured { step, .. } if step == "pick")),
+        "the pick measures the RPO"
+    );
+}
+
+#[tokio::test]
+async fn copy_back_from_the_dr_vault_then_teardown_under_lock() {
+    let table = unique("cabal-mailstore");
+    let vault = unique("primary");
+    let dr_vault = unique("dr");
+    let arn = create_table(&table, 2).await;
+    create_vault(&vault, "us-east-1").await;
+    let dr_arn = create_vault(&dr_vault, "us-west-2").await;
+    let point = backup_now(&vault, &arn).await;
+    moto()
+        .backup("us-east-1")
+        .put_backup_vault_lock_configuration()
+        .backup_vault_name(&vault)
+        .min_retention_days(30)
+        .send()
+        .await
+        .unwrap();
+    let steps = r#"
+[[step]]
+id = "copy"
+kind = "backup.copy"
+source_vault = "{{ params.vault }}"
+recovery_point = "{{ params.point }}"
+destination_vault_arn = "{{ params.dr_arn }}"
+iam_role_arn = "{{ params.role }}"
+
+[[step]]
+id = "copied"
+needs = ["copy"]
+kind = "wait"
+until = { copy_job = "{{ steps.copy.job_id }}" }
+
+[[step]]
+id = "dr-points"
+needs = ["copied"]
+kind = "pick-recovery-point"
+source = { backup_vault = "{{ params.dr_vault }}", region = "us-west-2" }
+policy = "latest"
+
+[[step]]
+id = "posture"
+kind = "backup.vault-posture"
+backup_vault = "{{ params.vault }}"
+expect = { locked = true, min_retention_days = 30, recovery_points_at_least = 1, newest_younger_than = "1h" }
+
+[[step]]
+id = "unlock"
+needs = ["posture", "copy"]
+kind = "backup.delete-vault-lock"
+backup_vault = "{{ params.vault }}"
+
+[[step]]
+id = "delete-all"
+needs = ["unlock"]
+kind = "backup.delete-recovery-point"
+backup_vault = "{{ params.vault }}"
+all = true
+
+[[step]]
+id = "empty"
+needs = ["delete-all"]
+kind = "backup.vault-posture"
+backup_vault = "{{ params.vault }}"
+expect = { locked = false }
+"#;
+    let (summary, events) = run(
+        steps,
+        &[
+            ("vault", &vault),
+            ("dr_vault", &dr_vault),
+            ("dr_arn", &dr_arn),
+            ("point", &point),
+            ("role", ROLE),
+        ],
+    )
+    .await;
+    assert_succeeded(&summary, &events);
+    let copy = outputs(&events, "copy");
+    assert_eq!(copy["status"], "COMPLETED");
+    assert_eq!(
+        outputs(&events, "dr-points")["arn"],
+        copy["destination_recovery_point_arn"]
+    );
+    assert_eq!(outputs(&events, "dr-points")["region"], "us-west-2");
+    assert_eq!(outputs(&events, "posture")["locked"], "true");
+    assert_eq!(outputs(&events, "delete-all")["deleted"], "1");
+    assert_eq!(outputs(&events, "empty")["recovery_points"], "0");
+}
+
+#[tokio::test]
+async fn a_locked_vault_refuses_deletion_and_the_error_says_what_failed() {
+    let table = unique("locked");
+    let vault = unique("locked-vault");
+    let arn = create_table(&table, 1).await;
+    create_vault(&vault, "us-east-1").await;
+    backup_now(&vault, &arn).await;
+    moto()
+        .backup("us-east-1")
+        .put_backup_vault_lock_configuration()
+        .backup_vault_name(&vault)
+        .min_retention_days(30)
+        .send()
+        .await
+        .unwrap();
+    let (summary, events) = run(
+        r#"
+[[step]]
+id = "delete-all"
+kind = "backup.delete-recovery-point"
+backup_vault = "{{ params.vault }}"
+all = true
+"#,
+        &[("vault", &vault)],
+    )
+    .await;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    let why = reason(&events, "delete-all");
+    assert!(
+        why.contains(
+            "DeleteRecoveryPoint on arn:aws:backup:us-east-1:123456789012:recovery-point:"
+        ),
+        "{why}"
+    );
+}
+
+#[tokio::test]
+async fn dynamodb_backups_and_the_pitr_window_restore_into_new_tables() {
+    let table = unique("cabal-counter");
+    create_table(&table, 5).await;
+    let db = moto().dynamodb("us-east-1");
+    let backup_arn = db
+        .create_backup()
+        .table_name(&table)
+        .backup_name("before-migration")
+        .send()
+        .await
+        .unwrap()
+        .backup_details()
+        .unwrap()
+        .backup_arn()
+        .to_owned();
+    db.update_continuous_backups()
+        .table_name(&table)
+        .point_in_time_recovery_specification(
+            PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(true)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (listed, _) = list(PointSource::Table {
+        table: table.clone(),
+        region: None,
+    })
+    .await;
+    assert!(listed.iter().any(|p| p.kind == PointKind::DynamodbPitr
+        && p.status == "ENABLED"
+        && p.earliest_restorable.is_some()));
+    assert!(
+        listed
+            .iter()
+            .any(|p| p.id == backup_arn && p.kind == PointKind::DynamodbBackup)
+    );
+    let steps = r#"
+[[step]]
+id = "pitr"
+kind = "dynamodb.pitr-status"
+table = "{{ params.table }}"
+expect_enabled = true
+
+[[step]]
+id = "pick"
+kind = "pick-recovery-point"
+source = { table = "{{ params.table }}" }
+
+[[step]]
+id = "from-backup"
+kind = "dynamodb.restore-from-backup"
+backup_arn = "{{ params.backup }}"
+target_table = "{{ params.table }}-from-backup"
+confirm = "{{ params.table }}-from-backup"
+
+[[step]]
+id = "to-time"
+needs = ["pitr"]
+kind = "dynamodb.restore-to-point-in-time"
+source_table = "{{ params.table }}"
+target_table = "{{ params.table }}-pitr"
+confirm = "{{ params.table }}-pitr"
+
+[[step]]
+id = "both-active"
+needs = ["from-backup", "to-time"]
+kind = "dynamodb.wait-active"
+table = "{{ steps.to-time.table_name }}"
+
+[[step]]
+id = "from-backup-active"
+needs = ["from-backup"]
+kind = "wait"
+until = { table = "{{ steps.from-backup.table_name }}", status = "ACTIVE" }
+timeout = "1m"
+
+[[step]]
+id = "count"
+needs = ["from-backup-active"]
+kind = "dynamodb.count"
+table = "{{ steps.from-backup.table_name }}"
+"#;
+    let (summary, events) = run(steps, &[("table", &table), ("backup", &backup_arn)]).await;
+    assert_succeeded(&summary, &events);
+    assert_eq!(outputs(&events, "pitr")["status"], "ENABLED");
+    assert!(outputs(&events, "pick")["arn"].starts_with("pitr:"));
+    assert_eq!(outputs(&events, "count")["items"], "5");
+    assert!(!outputs(&events, "to-time")["restore_time"].is_empty());
+}
+
+async fn put_object(
+    bucket: &str,
+    key: &str,
+    body: &[u8],
+    metadata: &[(&str, &str)],
+    class: Option<&str>,
+) {
+    let mut put = moto()
+        .s3("us-east-1")
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.to_vec().into());
+    for (k, v) in metadata {
+        put = put.metadata(*k, *v);
+    }
+    if let Some(c) = class {
+        put = put.storage_class(c.into());
+    }
+    put.send().await.unwrap();
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[tokio::test]
+async fn s3_backup_objects_are_listed_verified_restored_and_downloaded() {
+    let bucket = unique("penguinmails-vault-backups");
+    let s3 = moto().s3("us-east-1");
+    s3.create_bucket()
+        .bucket(&bucket)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    let snapshot = b"encrypted vault snapshot".repeat(100);
+    let sum = sha256(&snapshot);
+    put_object(
+        &bucket,
+        "daily/2026-11-23/vault-snapshot-1.enc",
+        &snapshot,
+        &[("checksum", &sum)],
+        None,
+    )
+    .await;
+    put_object(
+        &bucket,
+        "daily/2026-11-23/corrupt.enc",
+        b"bits flipped",
+        &[("checksum", &sum)],
+        None,
+    )
+    .await;
+    let dump = b"PGDMP custom format".repeat(50);
+    let manifest = format!(
+        r#"{{"database": "gtin1", "tier": "monthly", "files": {{"backup.dump": {{"sha256": "{}", "size": {}}}}}}}"#,
+        sha256(&dump),
+        dump.len()
+    );
+    put_object(
+        &bucket,
+        "database/gtin1/monthly/x/backup.dump",
+        &dump,
+        &[],
+        None,
+    )
+    .await;
+    put_object(
+        &bucket,
+        "database/gtin1/monthly/x/manifest.json",
+        manifest.as_bytes(),
+        &[],
+        None,
+    )
+    .await;
+    put_object(
+        &bucket,
+        "media/logo.jpg",
+        b"jpeg",
+        &[],
+        Some("DEEP_ARCHIVE"),
+    )
+    .await;
+
+    let (daily, _) = list(PointSource::Bucket {
+        bucket: bucket.clone(),
+        prefix: "daily/".into(),
+        suffix: Some(".enc".into()),
+        versions: false,
+        region: None,
+    })
+    .await;
+    assert_eq!(daily.len(), 2);
+    assert!(
+        daily
+            .iter()
+            .all(|p| p.sha256.as_deref() == Some(sum.as_str()))
+    );
+    let (db, _) = list(PointSource::Bucket {
+        bucket: bucket.clone(),
+        prefix: "database/".into(),
+        suffix: Some("backup.dump".into()),
+        versions: true,
+        region: None,
+    })
+    .await;
+    assert_eq!(db.len(), 1);
+    assert_eq!(db[0].sha256.as_deref(), Some(sha256(&dump).as_str()));
+    assert_eq!(
+        db[0].manifest.get("tier").map(String::as_str),
+        Some("monthly")
+    );
+    assert!(
+        db[0].version_id.is_some(),
+        "Object Lock buckets are versioned"
+    );
+    let (media, _) = list(PointSource::Bucket {
+        bucket: bucket.clone(),
+        prefix: "media/".into(),
+        suffix: None,
+        versions: false,
+        region: None,
+    })
+    .await;
+    assert_eq!(media[0].archive, Some(ArchiveState::Needed));
+    assert!(!media[0].is_restorable());
+
+    let steps = r#"
+[[step]]
+id = "head"
+kind = "s3.head"
+bucket = "{{ params.bucket }}"
+key = "daily/2026-11-23/vault-snapshot-1.enc"
+
+[[step]]
+id = "verify-metadata"
+kind = "s3.verify-checksum"
+bucket = "{{ params.bucket }}"
+key = "daily/2026-11-23/vault-snapshot-1.enc"
+
+[[step]]
+id = "verify-manifest"
+kind = "s3.verify-checksum"
+bucket = "{{ params.bucket }}"
+key = "database/gtin1/monthly/x/backup.dump"
+
+[[step]]
+id = "download"
+needs = ["verify-manifest"]
+kind = "s3.download"
+bucket = "{{ params.bucket }}"
+key = "database/gtin1/monthly/x/backup.dump"
+to = "backup.dump"
+confirm = "backup.dump"
+
+[[step]]
+id = "thaw"
+kind = "s3.restore-object"
+bucket = "{{ params.bucket }}"
+key = "media/logo.jpg"
+tier = "Bulk"
+days = 3
+
+[[step]]
+id = "thawed"
+needs = ["thaw"]
+kind = "wait"
+until = { bucket = "{{ params.bucket }}", key = "media/logo.jpg" }
+
+[[step]]
+id = "media"
+needs = ["thawed"]
+kind = "s3.download"
+bucket = "{{ params.bucket }}"
+key = "media/logo.jpg"
+to = "media/logo.jpg"
+confirm = "media/logo.jpg"
+"#;
+    let (summary, events) = run(steps, &[("bucket", &bucket)]).await;
+    assert_succeeded(&summary, &events);
+    let head = outputs(&events, "head");
+    assert_eq!(head["sha256"], sum);
+    assert_eq!(head["object_lock_mode"], "");
+    assert_eq!(
+        outputs(&events, "verify-metadata")["source"],
+        "object metadata"
+    );
+    assert!(outputs(&events, "verify-manifest")["source"].ends_with("manifest.json"));
+    let download = outputs(&events, "download");
+    assert_eq!(download["sha256"], sha256(&dump));
+    assert_eq!(std::fs::read(&download["path"]).unwrap(), dump);
+    assert_eq!(outputs(&events, "thaw")["status"], "ready");
+    assert_eq!(
+        std::fs::read(&outputs(&events, "media")["path"]).unwrap(),
+        b"jpeg"
+    );
+
+    let (summary, events) = run(
+        r#"
+[[step]]
+id = "verify"
+kind = "s3.verify-checksum"
+bucket = "{{ params.bucket }}"
+key = "daily/2026-11-23/corrupt.enc"
+"#,
+        &[("bucket", &bucket)],
+    )
+    .await;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    let why = reason(&events, "verify");
+    assert!(
+        why.contains("SHA-256 mismatch") && why.contains(&sum),
+        "{why}"
+    );
+}

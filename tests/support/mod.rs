@@ -1,0 +1,188 @@
+//! Test support shared by the wire tests: moto's server (with dr-drill's
+//! AWS Backup extension, `moto_backup.py`) on a loopback port, and SDK
+//! configuration pointing at it.
+//!
+//! The server comes from `.venv`, which `scripts/moto-env` makes (the
+//! README's test command runs it). A missing server fails the test with
+//! what to run; it is never skipped.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+
+/// A running moto server; it exits when the test process does (its stdin
+/// closes).
+pub struct Moto {
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    _child: Child,
+    _stdin: ChildStdin,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The venv's Python.
+pub fn python() -> PathBuf {
+    root().join(".venv/bin/python")
+}
+
+/// The venv's `bin`, for the AWS CLI.
+pub fn venv_bin() -> PathBuf {
+    root().join(".venv/bin")
+}
+
+/// The test binary's one moto server, started on first use.
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(start)
+}
+
+fn start() -> Moto {
+    let python = python();
+    assert!(
+        python.exists(),
+        "moto's server is not installed ({} is missing): run scripts/moto-env, or the whole suite with scripts/test",
+        python.display()
+    );
+    let mut child = Command::new(&python)
+        .arg(root().join("tests/support/moto_server.py"))
+        .args(["--port", "0"])
+        .env("DR_DRILL_MOTO_JOB_SECONDS", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", python.display()));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("moto_server.py printed nothing");
+    let endpoint = line
+        .trim()
+        .strip_prefix("READY ")
+        .unwrap_or_else(|| panic!("moto_server.py said `{line}` instead of READY <url>"))
+        .to_owned();
+    let stdin = child.stdin.take().expect("piped stdin");
+    Moto {
+        endpoint,
+        _child: child,
+        _stdin: stdin,
+    }
+}
+
+impl Moto {
+    /// SDK configuration for `region` against this server, with test credentials.
+    pub fn sdk_config(&self, region: &str) -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                    "AKIATESTTESTTEST1234",
+                    "testing",
+                    None,
+                    None,
+                    "test",
+                )),
+            )
+            .build()
+    }
+
+    /// A DynamoDB client in `region`.
+    pub fn dynamodb(&self, region: &str) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk_config(region))
+    }
+
+    /// An AWS Backup client in `region`.
+    pub fn backup(&self, region: &str) -> aws_sdk_backup::Client {
+        aws_sdk_backup::Client::new(&self.sdk_config(region))
+    }
+
+    /// An S3 client in `region` (path-style).
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.sdk_config(region))
+                .force_path_style(true)
+                .build(),
+        )
+    }
+
+    /// Environment for a `dr-drill` or `aws` process against this server.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "AKIATESTTESTTEST1234".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            // moto's account; the SDK reads it as the credentials' account.
+            ("AWS_ACCOUNT_ID", "123456789012".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_DEFAULT_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("AWS_CONFIG_FILE", "/dev/null".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
+        ]
+    }
+
+    /// Seeds `count` synthetic COMPLETED recovery points into `vault`.
+    pub fn seed_points(&self, region: &str, vault: &str, count: usize, resource_arn: &str) {
+        let body = format!(
+            r#"{{"region":"{region}","vault":"{vault}","count":{count},"resource_arn":"{resource_arn}","create_vault":true}}"#
+        );
+        let out = Command::new(python())
+            .args([
+                "-c",
+                "import sys, urllib.request; r = urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/_dr_drill/seed-recovery-points', data=sys.argv[2].encode(), method='POST')); print(r.read().decode())",
+                &self.endpoint,
+                &body,
+            ])
+            .output()
+            .expect("python runs");
+        assert!(
+            out.status.success(),
+            "seeding failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// A unique resource name for one test: `prefix-<n>`.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Polls `f` every 100 ms for up to 30 s.
+pub async fn eventually<T, F, Fut>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..300 {
+        if let Some(v) = f().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not happen within 30 s");
+}
+
+/// The path of a file in the repository.
+pub fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}

@@ -1,0 +1,408 @@
+#!/usr/bin/env python3
+"""Self-test of moto_server.py + moto_backup.py with boto3 and the AWS CLI.
+
+    .venv/bin/python tests/support/test_moto_backup.py [--url http://127.0.0.1:PORT]
+
+Without --url it starts its own server (DR_DRILL_MOTO_JOB_SECONDS=1) with a
+piped stdin and stops it at the end.  Prints one line per check and closes
+with 'N passed, M failed'; exits 1 if any check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+import urllib.request
+from datetime import datetime, timedelta, timezone
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = os.path.join(HERE, "moto_server.py")
+ACCOUNT = "123456789012"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/backup-role"
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+import boto3  # noqa: E402
+from botocore.config import Config  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+
+PASSED: list[str] = []
+FAILED: list[str] = []
+
+
+def check(name: str):
+    def wrap(fn):
+        def run(*args, **kwargs):
+            try:
+                fn(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001
+                FAILED.append(name)
+                print(f"FAIL - {name}: {type(exc).__name__}: {exc}")
+                traceback.print_exc(limit=3)
+                return
+            PASSED.append(name)
+            print(f"ok   - {name}")
+
+        run.__name__ = fn.__name__
+        return run
+
+    return wrap
+
+
+def start_server(env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    proc = subprocess.Popen(
+        [sys.executable, SERVER, "--port", "0"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
+    )
+    line = proc.stdout.readline().strip()
+    if not line.startswith("READY "):
+        proc.kill()
+        raise RuntimeError(f"server did not start: {line!r}")
+    return proc, line.split(" ", 1)[1]
+
+
+class World:
+    def __init__(self, url: str):
+        self.url = url
+        cfg = Config(retries={"max_attempts": 2}, s3={"addressing_style": "path"})
+        self.b1 = boto3.client("backup", region_name="us-east-1", endpoint_url=url, config=cfg)
+        self.b2 = boto3.client("backup", region_name="us-west-2", endpoint_url=url, config=cfg)
+        self.d1 = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=url, config=cfg)
+        self.d2 = boto3.client("dynamodb", region_name="us-west-2", endpoint_url=url, config=cfg)
+        self.s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=url, config=cfg)
+        self.point = ""
+        self.table_arn = ""
+        self.copy_point = ""
+        self.snapshot: list[str] = []
+
+
+def expect_error(code: str, fn, *args, **kwargs) -> ClientError:
+    try:
+        fn(*args, **kwargs)
+    except ClientError as err:
+        got = err.response["Error"]["Code"]
+        assert got == code, f"expected {code}, got {got}: {err}"
+        return err
+    raise AssertionError(f"expected {code}, got success")
+
+
+def wait_job(describe, key: str, done=("COMPLETED", "FAILED", "ABORTED"), timeout=20.0) -> tuple[dict, list]:
+    seen = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        job = describe()
+        job = job.get("CopyJob", job)
+        state = job.get(key)
+        seen.append((state, job.get("PercentDone")))
+        if state in done:
+            return job, seen
+        time.sleep(0.1)
+    raise AssertionError(f"job not done after {timeout}s: {seen[-3:]}")
+
+
+def items(client, table: str) -> list[str]:
+    out, kwargs = [], {"TableName": table}
+    while True:
+        r = client.scan(**kwargs)
+        out += [i["pk"]["S"] for i in r["Items"]]
+        if "LastEvaluatedKey" not in r:
+            return sorted(out)
+        kwargs["ExclusiveStartKey"] = r["LastEvaluatedKey"]
+
+
+def all_points(client, vault: str, **filters) -> list[dict]:
+    pages = client.get_paginator("list_recovery_points_by_backup_vault").paginate(BackupVaultName=vault, **filters)
+    return [p for page in pages for p in page["RecoveryPoints"]]
+
+
+def run(w: World) -> None:
+    @check("setup: table with items, vaults in us-east-1 and us-west-2")
+    def setup():
+        w.d1.create_table(
+            TableName="orders", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        )
+        for i in range(5):
+            w.d1.put_item(TableName="orders", Item={"pk": {"S": f"order-{i}"}, "n": {"N": str(i)}})
+        w.table_arn = w.d1.describe_table(TableName="orders")["Table"]["TableArn"]
+        w.b1.create_backup_vault(BackupVaultName="primary")
+        w.b2.create_backup_vault(BackupVaultName="primary-dr")
+        names = [v["BackupVaultName"] for v in w.b2.list_backup_vaults()["BackupVaultList"]]
+        assert names == ["primary-dr"], names
+
+    setup()
+
+    @check("StartBackupJob (DynamoDB) goes CREATED -> RUNNING -> COMPLETED, PercentDone rises")
+    def backup():
+        r = w.b1.start_backup_job(BackupVaultName="primary", ResourceArn=w.table_arn, IamRoleArn=ROLE,
+                                  Lifecycle={"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": 365})
+        w.point = r["RecoveryPointArn"]
+        assert w.point.startswith(f"arn:aws:backup:us-east-1:{ACCOUNT}:recovery-point:"), w.point
+        p = w.b1.describe_recovery_point(BackupVaultName="primary", RecoveryPointArn=w.point)
+        assert p["Status"] == "CREATING", p["Status"]
+        w.snapshot = items(w.d1, "orders")
+        job, seen = wait_job(lambda: w.b1.describe_backup_job(BackupJobId=r["BackupJobId"]), "State")
+        states = [s for s, _ in seen]
+        assert job["State"] == "COMPLETED", job
+        assert states[0] == "CREATED" and "RUNNING" in states, states
+        running = [float(p) for s, p in seen if s == "RUNNING"]
+        assert running == sorted(running) and running[-1] > running[0], running
+        assert job["PercentDone"] == "100.0" and job["CompletionDate"] > job["CreationDate"]
+        assert job["RecoveryPointArn"] == w.point and job["ResourceType"] == "DynamoDB"
+        # A real DynamoDB backup exists behind it (type AWS_BACKUP).
+        backups = w.d1.list_backups(TableName="orders")["BackupSummaries"]
+        assert any(b["BackupType"] == "AWS_BACKUP" for b in backups), backups
+        # Change the table after the backup: the restore must not see this.
+        w.d1.put_item(TableName="orders", Item={"pk": {"S": "order-late"}})
+        w.d1.delete_item(TableName="orders", Key={"pk": {"S": "order-0"}})
+
+    backup()
+
+    @check("DescribeRecoveryPoint has the AWS fields, StorageClass WARM, CalculatedLifecycle")
+    def describe_point():
+        p = w.b1.describe_recovery_point(BackupVaultName="primary", RecoveryPointArn=w.point)
+        for key in ("RecoveryPointArn", "BackupVaultName", "BackupVaultArn", "ResourceArn", "ResourceType",
+                    "ResourceName", "CreationDate", "CompletionDate", "Status", "BackupSizeInBytes",
+                    "CalculatedLifecycle", "Lifecycle", "EncryptionKeyArn", "IsEncrypted", "IamRoleArn",
+                    "IsParent", "StorageClass"):
+            assert key in p, key
+        assert p["Status"] == "COMPLETED" and p["StorageClass"] == "WARM" and p["ResourceName"] == "orders"
+        assert p["IsParent"] is False and "SourceBackupVaultArn" not in p
+        cl = p["CalculatedLifecycle"]
+        assert (cl["DeleteAt"] - p["CreationDate"]).days == 365 and (cl["MoveToColdStorageAt"] - p["CreationDate"]).days == 30
+
+    describe_point()
+
+    @check("EFS and S3 backup jobs record points; list filters byResourceType/byResourceArn/byCreated*")
+    def filters():
+        efs = f"arn:aws:elasticfilesystem:us-east-1:{ACCOUNT}:file-system/fs-0123456789abcdef0"
+        s3 = "arn:aws:s3:::cabal-backups"
+        jobs = [w.b1.start_backup_job(BackupVaultName="primary", ResourceArn=a, IamRoleArn=ROLE)["BackupJobId"]
+                for a in (efs, efs, s3)]
+        for j in jobs:
+            wait_job(lambda j=j: w.b1.describe_backup_job(BackupJobId=j), "State")
+        everything = all_points(w.b1, "primary")
+        assert len(everything) == 4, len(everything)
+        assert len(all_points(w.b1, "primary", ByResourceType="EFS")) == 2
+        assert len(all_points(w.b1, "primary", ByResourceType="DynamoDB")) == 1
+        assert len(all_points(w.b1, "primary", ByResourceArn=s3)) == 1
+        first = min(p["CreationDate"] for p in everything)
+        assert len(all_points(w.b1, "primary", ByCreatedAfter=first)) == 3
+        assert len(all_points(w.b1, "primary", ByCreatedBefore=first + timedelta(milliseconds=1))) == 1
+        r = w.b1.list_recovery_points_by_backup_vault(BackupVaultName="primary", MaxResults=3)
+        assert len(r["RecoveryPoints"]) == 3 and "NextToken" in r
+        r2 = w.b1.list_recovery_points_by_backup_vault(BackupVaultName="primary", MaxResults=3, NextToken=r["NextToken"])
+        assert len(r2["RecoveryPoints"]) == 1 and "NextToken" not in r2
+        arns = [p["RecoveryPointArn"] for p in r["RecoveryPoints"] + r2["RecoveryPoints"]]
+        assert arns == [p["RecoveryPointArn"] for p in everything], "pages are not in a stable order"
+        efs_point = all_points(w.b1, "primary", ByResourceType="EFS")[0]
+        meta = w.b1.get_recovery_point_restore_metadata(BackupVaultName="primary", RecoveryPointArn=efs_point["RecoveryPointArn"])
+        m = meta["RestoreMetadata"]
+        assert m["file-system-id"] == "fs-0123456789abcdef0" and m["newFileSystem"] == "true", m
+        assert {"Encrypted", "PerformanceMode", "CreationToken"} <= set(m), m
+        rj = w.b1.start_restore_job(RecoveryPointArn=efs_point["RecoveryPointArn"], Metadata=m, IamRoleArn=ROLE)
+        job, _ = wait_job(lambda: w.b1.describe_restore_job(RestoreJobId=rj["RestoreJobId"]), "Status")
+        assert job["Status"] == "COMPLETED" and job["CreatedResourceArn"].startswith(
+            f"arn:aws:elasticfilesystem:us-east-1:{ACCOUNT}:file-system/fs-"), job
+        expect_error("InvalidParameterValueException", w.b1.list_recovery_points_by_backup_vault,
+                     BackupVaultName="primary", NextToken="garbage")
+
+    filters()
+
+    @check("GetRecoveryPointRestoreMetadata + StartRestoreJob (DynamoDB) restores the items as backed up")
+    def restore():
+        meta = w.b1.get_recovery_point_restore_metadata(BackupVaultName="primary", RecoveryPointArn=w.point)
+        assert meta["ResourceType"] == "DynamoDB"
+        assert meta["RestoreMetadata"]["targetTableName"] == "orders", meta
+        md = dict(meta["RestoreMetadata"], targetTableName="orders-restored")
+        rj = w.b1.start_restore_job(RecoveryPointArn=w.point, Metadata=md, IamRoleArn=ROLE)
+        first = w.b1.describe_restore_job(RestoreJobId=rj["RestoreJobId"])["Status"]
+        assert first in ("PENDING", "RUNNING"), first
+        job, _ = wait_job(lambda: w.b1.describe_restore_job(RestoreJobId=rj["RestoreJobId"]), "Status")
+        assert job["Status"] == "COMPLETED", job
+        arn = w.d1.describe_table(TableName="orders-restored")["Table"]["TableArn"]
+        assert job["CreatedResourceArn"] == arn, (job["CreatedResourceArn"], arn)
+        got = items(w.d1, "orders-restored")
+        assert got == w.snapshot, (got, w.snapshot)
+        assert "order-late" in items(w.d1, "orders")
+
+    restore()
+
+    @check("StartRestoreJob into an existing table ends FAILED with a StatusMessage")
+    def restore_fails():
+        rj = w.b1.start_restore_job(RecoveryPointArn=w.point, Metadata={"targetTableName": "orders"}, IamRoleArn=ROLE)
+        job, _ = wait_job(lambda: w.b1.describe_restore_job(RestoreJobId=rj["RestoreJobId"]), "Status")
+        assert job["Status"] == "FAILED" and "already exists" in job["StatusMessage"], job
+        assert "CreatedResourceArn" not in job
+        listed = w.b1.list_restore_jobs(ByStatus="FAILED")["RestoreJobs"]
+        assert [j["RestoreJobId"] for j in listed] == [rj["RestoreJobId"]], listed
+
+    restore_fails()
+
+    @check("StartCopyJob to us-west-2: a new point there, restorable in us-west-2")
+    def copy():
+        dest = f"arn:aws:backup:us-west-2:{ACCOUNT}:backup-vault:primary-dr"
+        cj = w.b1.start_copy_job(RecoveryPointArn=w.point, SourceBackupVaultName="primary",
+                                 DestinationBackupVaultArn=dest, IamRoleArn=ROLE)
+        job, seen = wait_job(lambda: w.b1.describe_copy_job(CopyJobId=cj["CopyJobId"]), "State")
+        assert job["State"] == "COMPLETED", job
+        assert seen[0][0] == "CREATED", seen
+        w.copy_point = job["DestinationRecoveryPointArn"]
+        assert w.copy_point.startswith(f"arn:aws:backup:us-west-2:{ACCOUNT}:recovery-point:"), w.copy_point
+        pts = all_points(w.b2, "primary-dr")
+        assert [p["RecoveryPointArn"] for p in pts] == [w.copy_point], pts
+        assert pts[0]["SourceBackupVaultArn"] == f"arn:aws:backup:us-east-1:{ACCOUNT}:backup-vault:primary"
+        assert pts[0]["ResourceArn"] == w.table_arn and pts[0]["Status"] == "COMPLETED"
+        assert len(all_points(w.b1, "primary")) == 4  # source untouched
+        assert w.b2.list_copy_jobs()["CopyJobs"] == [] and len(w.b1.list_copy_jobs()["CopyJobs"]) == 1
+        rj = w.b2.start_restore_job(RecoveryPointArn=w.copy_point, Metadata={"targetTableName": "orders"}, IamRoleArn=ROLE)
+        job, _ = wait_job(lambda: w.b2.describe_restore_job(RestoreJobId=rj["RestoreJobId"]), "Status")
+        assert job["Status"] == "COMPLETED", job
+        assert job["CreatedResourceArn"] == f"arn:aws:dynamodb:us-west-2:{ACCOUNT}:table/orders", job
+        assert items(w.d2, "orders") == w.snapshot
+        # A copy to a vault that does not exist fails the job.
+        bad = w.b1.start_copy_job(RecoveryPointArn=w.point, SourceBackupVaultName="primary",
+                                  DestinationBackupVaultArn=f"arn:aws:backup:eu-west-1:{ACCOUNT}:backup-vault:nope",
+                                  IamRoleArn=ROLE)
+        job, _ = wait_job(lambda: w.b1.describe_copy_job(CopyJobId=bad["CopyJobId"]), "State")
+        assert job["State"] == "FAILED" and job["StatusMessage"], job
+
+    copy()
+
+    @check("vault lock: DescribeBackupVault fields; DeleteRecoveryPoint refused while locked")
+    def lock():
+        v = w.b1.describe_backup_vault(BackupVaultName="primary")
+        assert v["Locked"] is False and v["NumberOfRecoveryPoints"] == 4, v
+        w.b1.put_backup_vault_lock_configuration(BackupVaultName="primary", MinRetentionDays=7, MaxRetentionDays=365)
+        v = w.b1.describe_backup_vault(BackupVaultName="primary")
+        assert v["Locked"] is True and v["MinRetentionDays"] == 7 and v["MaxRetentionDays"] == 365, v
+        assert "LockDate" not in v  # governance mode: no ChangeableForDays
+        err = expect_error("InvalidRequestException", w.b1.delete_recovery_point,
+                           BackupVaultName="primary", RecoveryPointArn=w.point)
+        assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert err.response["ResponseMetadata"]["HTTPHeaders"].get("x-amzn-errortype") == "InvalidRequestException"
+        assert "locked" in err.response["Error"]["Message"]
+        w.b1.delete_backup_vault_lock_configuration(BackupVaultName="primary")
+        w.b1.put_backup_vault_lock_configuration(BackupVaultName="primary", MinRetentionDays=7, ChangeableForDays=3)
+        v = w.b1.describe_backup_vault(BackupVaultName="primary")
+        assert v["Locked"] is True and (v["LockDate"] - datetime.now(timezone.utc)).days in (2, 3), v
+        w.b1.delete_backup_vault_lock_configuration(BackupVaultName="primary")
+
+    lock()
+
+    @check("DeleteRecoveryPoint removes the point and its DynamoDB backup; errors for missing ones")
+    def delete():
+        w.b1.delete_recovery_point(BackupVaultName="primary", RecoveryPointArn=w.point)
+        assert w.b1.describe_backup_vault(BackupVaultName="primary")["NumberOfRecoveryPoints"] == 3
+        assert not any(b["BackupType"] == "AWS_BACKUP" for b in w.d1.list_backups(TableName="orders")["BackupSummaries"])
+        err = expect_error("ResourceNotFoundException", w.b1.describe_recovery_point,
+                           BackupVaultName="primary", RecoveryPointArn=w.point)
+        assert err.response["ResponseMetadata"]["HTTPHeaders"].get("x-amzn-errortype") == "ResourceNotFoundException"
+        expect_error("ResourceNotFoundException", w.b1.list_recovery_points_by_backup_vault, BackupVaultName="nope")
+        expect_error("ResourceNotFoundException", w.b1.describe_restore_job, RestoreJobId="nope")
+        expect_error("InvalidRequestException", w.b1.delete_backup_vault, BackupVaultName="primary")
+
+    delete()
+
+    @check("seed 10,000 points and list them all (boto3 paginator, 10 pages)")
+    def seed():
+        w.b1.create_backup_vault(BackupVaultName="bench-vault")
+        body = json.dumps({"region": "us-east-1", "vault": "bench-vault", "count": 10000,
+                           "resource_arn": f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/bench",
+                           "resource_type": "DynamoDB", "start": "2024-01-01T00:00:00Z",
+                           "interval_seconds": 60}).encode()
+        req = urllib.request.Request(w.url + "/_dr_drill/seed-recovery-points", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        t0 = time.time()
+        out = json.load(urllib.request.urlopen(req))
+        seeded = time.time() - t0
+        assert out["Created"] == 10000 and out["NumberOfRecoveryPoints"] == 10000, out
+        t0 = time.time()
+        pages = list(w.b1.get_paginator("list_recovery_points_by_backup_vault").paginate(BackupVaultName="bench-vault"))
+        listed = time.time() - t0
+        pts = [p for page in pages for p in page["RecoveryPoints"]]
+        assert len(pages) == 10 and len(pts) == 10000 and len({p["RecoveryPointArn"] for p in pts}) == 10000
+        assert pts[0]["CreationDate"] == datetime(2024, 1, 1, tzinfo=timezone.utc)
+        assert w.b1.describe_backup_vault(BackupVaultName="bench-vault")["NumberOfRecoveryPoints"] == 10000
+        cut = datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=60 * 100)
+        assert len(all_points(w.b1, "bench-vault", ByCreatedBefore=cut)) == 100
+        print(f"       (seeded in {seeded:.2f}s, listed in {listed:.2f}s)")
+        try:
+            urllib.request.urlopen(urllib.request.Request(
+                w.url + "/_dr_drill/seed-recovery-points", method="POST",
+                data=json.dumps({"vault": "missing", "count": 1}).encode()))
+            raise AssertionError("seeding a missing vault succeeded")
+        except urllib.error.HTTPError as err:
+            assert err.code == 400 and json.load(err)["Code"] == "ResourceNotFoundException"
+
+    seed()
+
+    @check("AWS CLI v1 parses ListRecoveryPointsByBackupVault (10,000 points)")
+    def cli():
+        aws = os.path.join(os.path.dirname(sys.executable), "aws")
+        out = subprocess.run(
+            [aws, "backup", "list-recovery-points-by-backup-vault", "--backup-vault-name", "bench-vault",
+             "--region", "us-east-1", "--endpoint-url", w.url, "--output", "json"],
+            check=True, capture_output=True, text=True, timeout=300,
+        )
+        pts = json.loads(out.stdout)["RecoveryPoints"]
+        assert len(pts) == 10000, len(pts)
+        # CLI v1 prints timestamps as they come over the wire: epoch seconds.
+        assert pts[0]["CreationDate"] == 1704067200, pts[0]["CreationDate"]
+        out = subprocess.run(
+            [aws, "backup", "describe-recovery-point", "--backup-vault-name", "primary-dr",
+             "--recovery-point-arn", w.copy_point, "--region", "us-west-2", "--endpoint-url", w.url],
+            check=True, capture_output=True, text=True, timeout=60,
+        )
+        assert json.loads(out.stdout)["StorageClass"] == "WARM"
+
+    cli()
+
+
+def lifecycle_checks() -> None:
+    @check("server exits when its stdin closes, and on SIGTERM")
+    def lifecycle():
+        proc, url = start_server()
+        urllib.request.urlopen(url + "/_dr_drill/health").read()
+        proc.stdin.close()
+        proc.wait(timeout=5)
+        proc, url = start_server()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=5)
+
+    lifecycle()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", help="use a running server instead of starting one")
+    args = parser.parse_args()
+    proc = None
+    url = args.url
+    if not url:
+        proc, url = start_server({"DR_DRILL_MOTO_JOB_SECONDS": "1"})
+    try:
+        print(f"moto server at {url}")
+        run(World(url))
+        if proc is not None:
+            lifecycle_checks()
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=10)
+    print(f"moto_backup: {len(PASSED)} passed, {len(FAILED)} failed")
+    return 1 if FAILED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
