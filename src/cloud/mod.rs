@@ -9,6 +9,7 @@
 pub mod error;
 pub mod model;
 pub mod points;
+pub mod sim;
 
 use std::collections::BTreeMap;
 use std::path::Path;
