@@ -761,3 +761,33 @@ fn the_identity_is_simulated() {
     assert!(e.to_string().contains("speed"));
 }
 
+#[tokio::test(start_paused = true)]
+async fn the_documented_world_file_loads() {
+    let doc = include_str!("../../../docs/sandbox.md");
+    let start = doc.find("```toml\n").unwrap() + "```toml\n".len();
+    let example = &doc[start..start + doc[start..].find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("example.toml");
+    tokio::fs::write(&path, example).await.unwrap();
+    tokio::fs::write(dir.path().join("gtin1-readme.txt"), "hello")
+        .await
+        .unwrap();
+    let options = SimOptions {
+        now: Some(NOW.parse().unwrap()),
+        ..SimOptions::default()
+    };
+    let cloud = SimCloud::from_files(&[path], options).await.unwrap();
+    let (dumps, _) = list(&cloud, bucket(GTIN1, "database/", Some(".dump")))
+        .await
+        .unwrap();
+    assert_eq!(dumps.len(), 4);
+    assert!(
+        dumps
+            .iter()
+            .all(|d| d.sha256.is_some() && d.manifest["tier"] == "weekly")
+    );
+    let (copies, _) = list(&cloud, vault("cabal-backup-dr", Some("us-west-2"), None))
+        .await
+        .unwrap();
+    assert_eq!(copies.len(), 365);
+}
