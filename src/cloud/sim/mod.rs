@@ -287,13 +287,14 @@ impl SimCloud {
 
     /// The world's time now: its start plus the time since, scaled by speed.
     pub fn now(&self) -> Timestamp {
-        let real = Instant::now().duration_since(self.started);
-        world::after(self.epoch, real.mul_f64(self.speed))
+        let real = Instant::now().duration_since(self.started).as_secs_f64();
+        let scaled = Duration::try_from_secs_f64(real * self.speed).unwrap_or(Duration::MAX);
+        world::after(self.epoch, scaled)
     }
 
     /// How long `nominal` world time takes in real time.
     fn real(&self, nominal: Duration) -> Duration {
-        nominal.div_f64(self.speed)
+        Duration::try_from_secs_f64(nominal.as_secs_f64() / self.speed).unwrap_or(Duration::MAX)
     }
 
     fn world(&self) -> MutexGuard<'_, World> {
