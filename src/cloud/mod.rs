@@ -10,6 +10,7 @@ pub mod aws;
 pub mod error;
 pub mod model;
 pub mod points;
+pub mod sim;
 
 use std::collections::BTreeMap;
 use std::path::Path;
