@@ -1,4 +1,5 @@
-//! The flags that choose where AWS actions go: profile, region, endpoint.
+//! The flags that choose where AWS actions go: real AWS (profile, region,
+//! endpoint) or the simulated world (`--sandbox`), never both.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,6 +7,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::cloud::aws::{AwsCloud, AwsOptions};
+use crate::cloud::sim::{Fault, SimCloud, SimOptions};
 use crate::cloud::{Cloud, CloudError};
 use crate::runbook::model::Dur;
 
@@ -13,14 +15,31 @@ use crate::runbook::model::Dur;
 #[derive(Debug, Clone, Args)]
 pub struct CloudArgs {
     /// The named AWS profile [default: $AWS_PROFILE, else the default chain].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "sandbox")]
     pub profile: Option<String>,
     /// The default region [default: $AWS_REGION or the profile's]; steps may name others.
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// Another endpoint for every service, e.g. an emulator [default: $AWS_ENDPOINT_URL].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "sandbox")]
     pub endpoint_url: Option<String>,
+    /// Act on the simulated world, not AWS: no credentials are read, and
+    /// every output says SIMULATED.
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Simulated time runs this many times faster than real time.
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        default_value_t = 60.0,
+        requires = "sandbox"
+    )]
+    pub speed: f64,
+    /// Inject a fault into the simulated world (repeatable): copy-job-fails,
+    /// restore-job-fails, throttle=N, corrupt-checksum=BUCKET/PREFIX,
+    /// access-denied=ACTION, missing-table=NAME.
+    #[arg(long = "fault", value_name = "FAULT", requires = "sandbox")]
+    pub faults: Vec<Fault>,
     /// Time between polls of AWS jobs and tables [default: 10s].
     #[arg(long, value_name = "DURATION", value_parser = duration, hide = true)]
     pub poll_interval: Option<Duration>,
@@ -35,6 +54,16 @@ fn duration(s: &str) -> Result<Duration, String> {
 impl CloudArgs {
     /// The cloud these flags choose. Nothing is sent to AWS yet.
     pub async fn connect(&self) -> Result<Arc<dyn Cloud>, String> {
+        if self.sandbox {
+            let options = SimOptions {
+                speed: self.speed,
+                faults: self.faults.clone(),
+                now: None,
+            };
+            return SimCloud::builtin(options)
+                .map(|sim| Arc::new(sim) as Arc<dyn Cloud>)
+                .map_err(|e| e.to_string());
+        }
         let options = AwsOptions {
             profile: self.profile.clone(),
             region: self.region.clone(),

@@ -306,14 +306,17 @@ pub(super) fn resume(args: &ResumeArgs) -> color_eyre::Result<ExitCode> {
     runtime.block_on(headless_run(started, answers, args.common.output))
 }
 
-/// The cloud for a run whose `steps` include AWS steps, with credentials
-/// checked before anything runs; `None` when no step needs one.
+/// The cloud for a run whose `steps` include AWS steps (or any run with
+/// `--sandbox`), with credentials checked before anything runs; `None` when
+/// no step needs one.
 async fn cloud_for(
     runbook: &Runbook,
     steps: &[usize],
     args: &CloudArgs,
 ) -> Result<Option<std::sync::Arc<dyn crate::cloud::Cloud>>, String> {
-    if !steps.iter().any(|&i| runbook.steps[i].action.uses_aws()) {
+    // A sandbox run always has its world, so its shell steps are fenced
+    // off from real AWS credentials.
+    if !args.sandbox && !steps.iter().any(|&i| runbook.steps[i].action.uses_aws()) {
         return Ok(None);
     }
     connect_checked(args)

@@ -468,6 +468,11 @@ fn thousands(n: u64) -> String {
 
 #[async_trait]
 impl Cloud for SimCloud {
+    /// AWS's 10 s between polls, in the world's time (at least 100 ms).
+    fn poll_interval(&self) -> Duration {
+        Duration::from_secs_f64((10.0 / self.speed).max(0.1))
+    }
+
     fn identity(&self) -> Identity {
         Identity {
             account: Some(ACCOUNT.into()),

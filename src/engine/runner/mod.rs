@@ -120,6 +120,30 @@ impl StepCtx {
         })
     }
 
+    /// Environment for the commands of a run in the simulated world: no
+    /// AWS credentials, config or profile reach them, and the AWS endpoint
+    /// is a closed local port, so an `aws` command in a shell step fails
+    /// instead of acting on a real account. Empty for real AWS.
+    pub fn sandbox_env(&self) -> Vec<(String, String)> {
+        if !self.cloud.as_ref().is_some_and(|c| c.identity().simulated) {
+            return Vec::new();
+        }
+        [
+            ("DR_DRILL_SANDBOX", "1"),
+            ("AWS_ACCESS_KEY_ID", ""),
+            ("AWS_SECRET_ACCESS_KEY", ""),
+            ("AWS_SESSION_TOKEN", ""),
+            ("AWS_PROFILE", "dr-drill-sandbox"),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
     /// A callback that records progress notices (retries, counts) as this
     /// step's progress events, without waiting.
     pub fn notifier(&self) -> impl Fn(String) + Send + Sync + use<> {

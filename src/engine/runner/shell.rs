@@ -46,6 +46,7 @@ pub async fn run(ctx: &StepCtx, shell: &Shell) -> Result<Outputs, StepError> {
     env.push(("DR_DRILL_OUTPUT".into(), output_file.display().to_string()));
     env.push(("DR_DRILL_RUN_ID".into(), run_id));
     env.push(("DR_DRILL_STEP".into(), ctx.id().to_owned()));
+    env.extend(ctx.sandbox_env());
     let (mut child, group) = spawn_sh(&command, &cwd, env, Stdio::piped)?;
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();

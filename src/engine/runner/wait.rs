@@ -29,7 +29,8 @@ pub async fn run(ctx: &StepCtx, wait: &Wait) -> Result<Outputs, StepError> {
             "a wait step needs `run`, `duration` or `until`; run `dr-drill check`".into(),
         ));
     };
-    let (command, env) = ctx.shell_command(&probe.value)?;
+    let (command, mut env) = ctx.shell_command(&probe.value)?;
+    env.extend(ctx.sandbox_env());
     let first = wait
         .interval
         .as_ref()
