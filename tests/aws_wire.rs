@@ -579,6 +579,13 @@ id = "count"
 needs = ["from-backup-active"]
 kind = "dynamodb.count"
 table = "{{ steps.from-backup.table_name }}"
+
+[[step]]
+id = "drop"
+needs = ["count", "both-active"]
+kind = "dynamodb.delete-table"
+table = "{{ steps.from-backup.table_name }}"
+cleanup = true
 "#;
     let (summary, events) = run(steps, &[("table", &table), ("backup", &backup_arn)]).await;
     assert_succeeded(&summary, &events);
@@ -586,6 +593,14 @@ table = "{{ steps.from-backup.table_name }}"
     assert!(outputs(&events, "pick")["arn"].starts_with("pitr:"));
     assert_eq!(outputs(&events, "count")["items"], "5");
     assert!(!outputs(&events, "to-time")["restore_time"].is_empty());
+    assert!(outputs(&events, "drop")["table_arn"].ends_with("-from-backup"));
+    let gone = moto()
+        .dynamodb("us-east-1")
+        .describe_table()
+        .table_name(format!("{table}-from-backup"))
+        .send()
+        .await;
+    assert!(gone.is_err(), "the cleanup deleted the restored table");
 }
 
 async fn put_object(

@@ -96,3 +96,42 @@ fn a_bad_fault_lists_the_valid_ones() {
         .code(2)
         .stderr(predicate::str::contains("copy-job-fails"));
 }
+
+#[test]
+fn the_shipped_cabal_addresses_drill_runs_end_to_end_in_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/runbooks/cabal-addresses-restore.toml"
+    );
+    dr_drill()
+        .args(["run", runbook, "--headless", "--sandbox", "--speed", "3600"])
+        .args([
+            "--param",
+            "role_arn=arn:aws:iam::111122223333:role/cabal-backup-role",
+            "--param",
+            "reconfigure_cmd=true",
+            "--answer",
+            "approve-cutover=approve",
+            "--answer",
+            "smoke=yes",
+            "--confirm",
+            "cutover=cabal-addresses",
+            "--confirm",
+            "drop-restored=cabal-addresses-restored",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "pick: chose arn:aws:backup:us-east-1:111122223333:recovery-point:",
+        ))
+        .stdout(predicate::str::contains("restore: restore job"))
+        .stdout(predicate::str::contains("cutover: succeeded [items_read="))
+        .stdout(predicate::str::contains(
+            "drop-restored: succeeded [status=DELETING",
+        ))
+        .stdout(predicate::str::contains("RTO"))
+        .stdout(predicate::str::contains("run succeeded"));
+}

@@ -94,7 +94,8 @@ pub fn iam_permission(action: &str) -> String {
         | "RestoreTableFromBackup"
         | "RestoreTableToPointInTime"
         | "DescribeContinuousBackups"
-        | "DescribeBackup" => "dynamodb",
+        | "DescribeBackup"
+        | "DeleteTable" => "dynamodb",
         "HeadObject" | "GetObject" | "RestoreObject" | "ListObjectsV2" | "ListObjectVersions" => {
             "s3"
         }

@@ -168,6 +168,13 @@ pub trait Cloud: Send + Sync {
         region: Option<&str>,
         notify: Notify<'_>,
     ) -> Result<TableState, CloudError>;
+    /// Deletes a table; returns its state as DynamoDB answers (`DELETING`).
+    async fn delete_table(
+        &self,
+        table: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<TableState, CloudError>;
     /// Counts items with a parallel scan of `segments` segments.
     async fn count_items(
         &self,

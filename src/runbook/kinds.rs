@@ -119,6 +119,8 @@ actions! {
     "dynamodb.pitr-status" => DynamodbPitrStatus(DynamodbPitrStatus),
     /// DynamoDB: copy every item of one table into another (the cutover).
     "dynamodb.copy-table" => DynamodbCopyTable(DynamodbCopyTable),
+    /// DynamoDB: delete a table, e.g. the restored one after a drill (destructive).
+    "dynamodb.delete-table" => DynamodbDeleteTable(DynamodbDeleteTable),
     /// S3: read an object's metadata, storage class and restore state.
     "s3.head" => S3Head(S3Head),
     /// S3: restore an archived object (Glacier, Deep Archive) and wait for it.
@@ -164,9 +166,10 @@ impl Action {
             | DynamodbRestoreToPointInTime(_)
             | S3RestoreObject(_)
             | S3Download(_) => Effect::Writes,
-            BackupDeleteVaultLock(_) | BackupDeleteRecoveryPoint(_) | DynamodbCopyTable(_) => {
-                Effect::Destructive
-            }
+            BackupDeleteVaultLock(_)
+            | BackupDeleteRecoveryPoint(_)
+            | DynamodbCopyTable(_)
+            | DynamodbDeleteTable(_) => Effect::Destructive,
         }
     }
 
@@ -216,6 +219,7 @@ impl Action {
             DynamodbCount(_) => &["items"],
             DynamodbPitrStatus(_) => &["status", "earliest_restorable", "latest_restorable"],
             DynamodbCopyTable(_) => &["items_read", "items_written"],
+            DynamodbDeleteTable(_) => &["table_arn", "status"],
             S3Head(_) => &[
                 "size_bytes",
                 "etag",
@@ -243,6 +247,7 @@ impl Action {
                 Some(a.recovery_point.as_ref().unwrap_or(&a.backup_vault))
             }
             Action::DynamodbCopyTable(a) => Some(&a.to),
+            Action::DynamodbDeleteTable(a) => Some(&a.table),
             Action::DynamodbRestoreFromBackup(a) => Some(&a.target_table),
             Action::DynamodbRestoreToPointInTime(a) => Some(&a.target_table),
             Action::S3Download(a) => Some(&a.to),
@@ -758,6 +763,16 @@ fields! {
         to: Text = req,
         /// Parallel scan segments (default 4).
         segments: Option<Spanned<u32>> = opt,
+        /// Region.
+        region: Option<Text> = opt,
+    }
+}
+
+fields! {
+    /// `kind = "dynamodb.delete-table"`.
+    pub struct DynamodbDeleteTable {
+        /// Table to delete.
+        table: Text = req,
         /// Region.
         region: Option<Text> = opt,
     }

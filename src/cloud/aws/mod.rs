@@ -697,6 +697,15 @@ impl Cloud for AwsCloud {
         table::describe(self, table, region, notify).await
     }
 
+    async fn delete_table(
+        &self,
+        table: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<TableState, CloudError> {
+        table::delete(self, table, region, notify).await
+    }
+
     async fn count_items(
         &self,
         table: &str,

@@ -210,6 +210,26 @@ pub(super) async fn describe(
     Ok(state)
 }
 
+pub(super) async fn delete(
+    cloud: &AwsCloud,
+    table: &str,
+    region: Option<&str>,
+    notify: Notify<'_>,
+) -> Result<TableState, CloudError> {
+    let (c, _) = cloud.clients(region);
+    let out = cloud
+        .call(notify, || {
+            let r = c.dynamodb.delete_table().table_name(table);
+            async move {
+                r.send()
+                    .await
+                    .map_err(|e| classify("DeleteTable", table, e))
+            }
+        })
+        .await?;
+    described(out.table_description(), table, "DeleteTable")
+}
+
 pub(super) async fn pitr(
     cloud: &AwsCloud,
     table: &str,

@@ -724,6 +724,19 @@ impl Cloud for SimCloud {
         .await
     }
 
+    async fn delete_table(
+        &self,
+        table: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<TableState, CloudError> {
+        let region = Self::region(region);
+        self.call("DeleteTable", table, notify, |w, now| {
+            w.delete_table(region, table, now)
+        })
+        .await
+    }
+
     async fn count_items(
         &self,
         table: &str,

@@ -52,6 +52,9 @@ fn invalid(code: &'static str, message: impl Into<String>) -> Refusal {
 }
 
 /// The resource does not exist (here, now).
+/// Seconds a deleted table answers DELETING before it is gone.
+const TABLE_DELETE_SECS: i64 = 20;
+
 fn not_found(code: &'static str, message: impl Into<String>) -> Refusal {
     let (kind, message) = (ErrorKind::NotFound, message.into());
     Refusal {
@@ -845,6 +848,29 @@ impl World {
 
     pub fn describe_table(&self, region: &str, name: &str, now: Timestamp) -> Outcome<TableState> {
         self.table(region, name, now).map(|t| t.state(now))
+    }
+
+    /// Deletes a table: it answers DELETING now and is gone a moment later.
+    pub fn delete_table(
+        &mut self,
+        region: &str,
+        name: &str,
+        now: Timestamp,
+    ) -> Outcome<TableState> {
+        let mut state = self.table(region, name, now)?.state(now);
+        if state.status == "CREATING" {
+            return Err(invalid(
+                "ResourceInUseException",
+                format!(
+                    "Attempt to change a resource which is still in use: Table {name} is being created"
+                ),
+            ));
+        }
+        if let Some(t) = self.tables.get_mut(&(region.to_owned(), name.to_owned())) {
+            t.gone_at = Some(now + jiff::SignedDuration::from_secs(TABLE_DELETE_SECS));
+        }
+        state.status = "DELETING".into();
+        Ok(state)
     }
 
     pub fn pitr_status(&self, region: &str, name: &str, now: Timestamp) -> Outcome<PitrStatus> {

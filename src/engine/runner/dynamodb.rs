@@ -6,8 +6,8 @@ use super::{LastShown, StepCtx, StepError, poll};
 use crate::cloud::{ErrorKind, TableState};
 use crate::engine::values::Outputs;
 use crate::runbook::kinds::{
-    DynamodbCopyTable, DynamodbCount, DynamodbPitrStatus, DynamodbRestoreFromBackup,
-    DynamodbRestoreToPointInTime, DynamodbWaitActive,
+    DynamodbCopyTable, DynamodbCount, DynamodbDeleteTable, DynamodbPitrStatus,
+    DynamodbRestoreFromBackup, DynamodbRestoreToPointInTime, DynamodbWaitActive,
 };
 
 /// Scan segments when the step sets none.
@@ -191,5 +191,23 @@ pub async fn copy_table(ctx: &StepCtx, a: &DynamodbCopyTable) -> Result<Outputs,
     Ok(Outputs::from([
         ("items_read".to_string(), counts.read.to_string()),
         ("items_written".to_string(), counts.written.to_string()),
+    ]))
+}
+
+pub async fn delete_table(ctx: &StepCtx, a: &DynamodbDeleteTable) -> Result<Outputs, StepError> {
+    let cloud = ctx.cloud()?;
+    let table = ctx.resolve(&a.table.value)?;
+    let region = ctx.resolve_opt(a.region.as_ref())?;
+    let state = cloud
+        .delete_table(&table, region.as_deref(), &ctx.notifier())
+        .await?;
+    ctx.progress(format!(
+        "deleting table {table} ({}): {}",
+        state.arn, state.status
+    ))
+    .await?;
+    Ok(Outputs::from([
+        ("table_arn".to_string(), state.arn),
+        ("status".to_string(), state.status),
     ]))
 }

@@ -236,6 +236,7 @@ pub async fn run(ctx: &StepCtx) -> Result<Outputs, StepError> {
         Action::DynamodbCount(a) => dynamodb::count(ctx, a).await,
         Action::DynamodbPitrStatus(a) => dynamodb::pitr_status(ctx, a).await,
         Action::DynamodbCopyTable(a) => dynamodb::copy_table(ctx, a).await,
+        Action::DynamodbDeleteTable(a) => dynamodb::delete_table(ctx, a).await,
         Action::S3Head(a) => s3::head(ctx, a).await,
         Action::S3RestoreObject(a) => s3::restore_object(ctx, a).await,
         Action::S3Download(a) => s3::download(ctx, a).await,
