@@ -7,6 +7,23 @@
 //! [`with_retry`], which backs off on throttling and 5xx and says so, so
 //! the operator sees "retrying" instead of a silent pause.
 
+/// One SDK call with visible retries: builds `$request` for each attempt,
+/// sends it, and classifies an error as `$action` on `$resource`.
+macro_rules! send {
+    ($cloud:expr, $notify:expr, $action:literal, $resource:expr, $request:expr) => {
+        $cloud.call($notify, || {
+            let request = $request;
+            let resource: &str = &$resource;
+            async move {
+                request
+                    .send()
+                    .await
+                    .map_err(|e| $crate::cloud::aws::classify($action, resource, e))
+            }
+        })
+    };
+}
+
 mod error;
 mod s3;
 mod table;
@@ -213,24 +230,20 @@ impl AwsCloud {
         let resource = format!("backup vault {vault} in {region}");
         let mut token: Option<String> = None;
         loop {
-            let page = self
-                .call(notify, || {
-                    let request = clients
-                        .backup
-                        .list_recovery_points_by_backup_vault()
-                        .backup_vault_name(vault)
-                        .set_by_resource_type(resource_type.map(str::to_owned))
-                        .set_by_resource_arn(resource_arn.map(str::to_owned))
-                        .set_next_token(token.clone());
-                    let resource = &resource;
-                    async move {
-                        request
-                            .send()
-                            .await
-                            .map_err(|e| classify("ListRecoveryPointsByBackupVault", resource, e))
-                    }
-                })
-                .await?;
+            let page = send!(
+                self,
+                notify,
+                "ListRecoveryPointsByBackupVault",
+                resource,
+                clients
+                    .backup
+                    .list_recovery_points_by_backup_vault()
+                    .backup_vault_name(vault)
+                    .set_by_resource_type(resource_type.map(str::to_owned))
+                    .set_by_resource_arn(resource_arn.map(str::to_owned))
+                    .set_next_token(token.clone())
+            )
+            .await?;
             let now = Timestamp::now();
             let points: Vec<RecoveryPoint> = page
                 .recovery_points()
@@ -427,20 +440,17 @@ impl Cloud for AwsCloud {
         notify: Notify<'_>,
     ) -> Result<BTreeMap<String, String>, CloudError> {
         let (c, _) = self.clients(region);
-        let out = self
-            .call(notify, || {
-                let r = c
-                    .backup
-                    .get_recovery_point_restore_metadata()
-                    .backup_vault_name(vault)
-                    .recovery_point_arn(point_arn);
-                async move {
-                    r.send()
-                        .await
-                        .map_err(|e| classify("GetRecoveryPointRestoreMetadata", point_arn, e))
-                }
-            })
-            .await?;
+        let out = send!(
+            self,
+            notify,
+            "GetRecoveryPointRestoreMetadata",
+            point_arn,
+            c.backup
+                .get_recovery_point_restore_metadata()
+                .backup_vault_name(vault)
+                .recovery_point_arn(point_arn)
+        )
+        .await?;
         Ok(out
             .restore_metadata()
             .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -455,22 +465,19 @@ impl Cloud for AwsCloud {
     ) -> Result<String, CloudError> {
         let (c, _) = self.clients(region);
         let metadata: HashMap<String, String> = request.metadata.clone().into_iter().collect();
-        let out = self
-            .call(notify, || {
-                let r = c
-                    .backup
-                    .start_restore_job()
-                    .recovery_point_arn(&request.recovery_point_arn)
-                    .iam_role_arn(&request.iam_role_arn)
-                    .set_metadata(Some(metadata.clone()))
-                    .set_resource_type(request.resource_type.clone());
-                async move {
-                    r.send()
-                        .await
-                        .map_err(|e| classify("StartRestoreJob", &request.recovery_point_arn, e))
-                }
-            })
-            .await?;
+        let out = send!(
+            self,
+            notify,
+            "StartRestoreJob",
+            &request.recovery_point_arn,
+            c.backup
+                .start_restore_job()
+                .recovery_point_arn(&request.recovery_point_arn)
+                .iam_role_arn(&request.iam_role_arn)
+                .set_metadata(Some(metadata.clone()))
+                .set_resource_type(request.resource_type.clone())
+        )
+        .await?;
         out.restore_job_id().map(str::to_owned).ok_or_else(|| {
             CloudError::new(
                 "StartRestoreJob",
@@ -489,17 +496,14 @@ impl Cloud for AwsCloud {
     ) -> Result<JobStatus, CloudError> {
         let (c, _) = self.clients(region);
         let resource = format!("restore job {job_id}");
-        let out = self
-            .call(notify, || {
-                let r = c.backup.describe_restore_job().restore_job_id(job_id);
-                let resource = &resource;
-                async move {
-                    r.send()
-                        .await
-                        .map_err(|e| classify("DescribeRestoreJob", resource, e))
-                }
-            })
-            .await?;
+        let out = send!(
+            self,
+            notify,
+            "DescribeRestoreJob",
+            resource,
+            c.backup.describe_restore_job().restore_job_id(job_id)
+        )
+        .await?;
         let mut status = job_status(
             job_id,
             out.status().map(|s| s.as_str()),
@@ -521,22 +525,19 @@ impl Cloud for AwsCloud {
         notify: Notify<'_>,
     ) -> Result<String, CloudError> {
         let (c, _) = self.clients(region);
-        let out = self
-            .call(notify, || {
-                let r = c
-                    .backup
-                    .start_copy_job()
-                    .recovery_point_arn(&request.recovery_point_arn)
-                    .source_backup_vault_name(&request.source_vault)
-                    .destination_backup_vault_arn(&request.destination_vault_arn)
-                    .iam_role_arn(&request.iam_role_arn);
-                async move {
-                    r.send()
-                        .await
-                        .map_err(|e| classify("StartCopyJob", &request.recovery_point_arn, e))
-                }
-            })
-            .await?;
+        let out = send!(
+            self,
+            notify,
+            "StartCopyJob",
+            &request.recovery_point_arn,
+            c.backup
+                .start_copy_job()
+                .recovery_point_arn(&request.recovery_point_arn)
+                .source_backup_vault_name(&request.source_vault)
+                .destination_backup_vault_arn(&request.destination_vault_arn)
+                .iam_role_arn(&request.iam_role_arn)
+        )
+        .await?;
         out.copy_job_id().map(str::to_owned).ok_or_else(|| {
             CloudError::new(
                 "StartCopyJob",
@@ -555,17 +556,14 @@ impl Cloud for AwsCloud {
     ) -> Result<JobStatus, CloudError> {
         let (c, _) = self.clients(region);
         let resource = format!("copy job {job_id}");
-        let out = self
-            .call(notify, || {
-                let r = c.backup.describe_copy_job().copy_job_id(job_id);
-                let resource = &resource;
-                async move {
-                    r.send()
-                        .await
-                        .map_err(|e| classify("DescribeCopyJob", resource, e))
-                }
-            })
-            .await?;
+        let out = send!(
+            self,
+            notify,
+            "DescribeCopyJob",
+            resource,
+            c.backup.describe_copy_job().copy_job_id(job_id)
+        )
+        .await?;
         let Some(job) = out.copy_job() else {
             return Err(CloudError::new(
                 "DescribeCopyJob",
@@ -594,17 +592,14 @@ impl Cloud for AwsCloud {
     ) -> Result<VaultPosture, CloudError> {
         let (c, region) = self.clients(region);
         let resource = format!("backup vault {vault} in {region}");
-        let out = self
-            .call(notify, || {
-                let r = c.backup.describe_backup_vault().backup_vault_name(vault);
-                let resource = &resource;
-                async move {
-                    r.send()
-                        .await
-                        .map_err(|e| classify("DescribeBackupVault", resource, e))
-                }
-            })
-            .await?;
+        let out = send!(
+            self,
+            notify,
+            "DescribeBackupVault",
+            resource,
+            c.backup.describe_backup_vault().backup_vault_name(vault)
+        )
+        .await?;
         let arn = out.backup_vault_arn().unwrap_or_default().to_owned();
         self.saw_arn(&arn);
         Ok(VaultPosture {
@@ -627,18 +622,15 @@ impl Cloud for AwsCloud {
     ) -> Result<(), CloudError> {
         let (c, region) = self.clients(region);
         let resource = format!("backup vault {vault} in {region}");
-        self.call(notify, || {
-            let r = c
-                .backup
+        send!(
+            self,
+            notify,
+            "DeleteBackupVaultLockConfiguration",
+            resource,
+            c.backup
                 .delete_backup_vault_lock_configuration()
-                .backup_vault_name(vault);
-            let resource = &resource;
-            async move {
-                r.send()
-                    .await
-                    .map_err(|e| classify("DeleteBackupVaultLockConfiguration", resource, e))
-            }
-        })
+                .backup_vault_name(vault)
+        )
         .await?;
         Ok(())
     }
@@ -651,18 +643,16 @@ impl Cloud for AwsCloud {
         notify: Notify<'_>,
     ) -> Result<(), CloudError> {
         let (c, _) = self.clients(region);
-        self.call(notify, || {
-            let r = c
-                .backup
+        send!(
+            self,
+            notify,
+            "DeleteRecoveryPoint",
+            point_arn,
+            c.backup
                 .delete_recovery_point()
                 .backup_vault_name(vault)
-                .recovery_point_arn(point_arn);
-            async move {
-                r.send()
-                    .await
-                    .map_err(|e| classify("DeleteRecoveryPoint", point_arn, e))
-            }
-        })
+                .recovery_point_arn(point_arn)
+        )
         .await?;
         Ok(())
     }

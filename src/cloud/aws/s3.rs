@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
-use super::{AwsCloud, classify, ts};
+use super::{AwsCloud, ts};
 use crate::cloud::points::attach_manifests;
 use crate::cloud::{
     CloudError, ErrorKind, Fetched, Notify, ObjectHead, ObjectRef, PointKind, RecoveryPoint,
@@ -52,22 +52,18 @@ pub(super) async fn list_points(
     let mut markers: (Option<String>, Option<String>) = (None, None);
     loop {
         let (listed, more) = if listing.versions {
-            let out = cloud
-                .call(notify, || {
-                    let r =
-                        c.s3.list_object_versions()
-                            .bucket(bucket)
-                            .prefix(listing.prefix)
-                            .set_key_marker(markers.0.clone())
-                            .set_version_id_marker(markers.1.clone());
-                    let resource = &resource;
-                    async move {
-                        r.send()
-                            .await
-                            .map_err(|e| classify("ListObjectVersions", resource, e))
-                    }
-                })
-                .await?;
+            let out = send!(
+                cloud,
+                notify,
+                "ListObjectVersions",
+                resource,
+                c.s3.list_object_versions()
+                    .bucket(bucket)
+                    .prefix(listing.prefix)
+                    .set_key_marker(markers.0.clone())
+                    .set_version_id_marker(markers.1.clone())
+            )
+            .await?;
             let listed: Vec<Listed> = out
                 .versions()
                 .iter()
@@ -87,21 +83,17 @@ pub(super) async fn list_points(
             );
             (listed, out.is_truncated().unwrap_or(false))
         } else {
-            let out = cloud
-                .call(notify, || {
-                    let r =
-                        c.s3.list_objects_v2()
-                            .bucket(bucket)
-                            .prefix(listing.prefix)
-                            .set_continuation_token(token.clone());
-                    let resource = &resource;
-                    async move {
-                        r.send()
-                            .await
-                            .map_err(|e| classify("ListObjectsV2", resource, e))
-                    }
-                })
-                .await?;
+            let out = send!(
+                cloud,
+                notify,
+                "ListObjectsV2",
+                resource,
+                c.s3.list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(listing.prefix)
+                    .set_continuation_token(token.clone())
+            )
+            .await?;
             let listed: Vec<Listed> = out
                 .contents()
                 .iter()
@@ -200,22 +192,18 @@ pub(super) async fn head(
 ) -> Result<ObjectHead, CloudError> {
     let (c, _) = cloud.clients(object.region.as_deref());
     let resource = object.to_string();
-    let out = cloud
-        .call(notify, || {
-            let r =
-                c.s3.head_object()
-                    .bucket(&object.bucket)
-                    .key(&object.key)
-                    .set_version_id(object.version_id.clone())
-                    .checksum_mode(ChecksumMode::Enabled);
-            let resource = &resource;
-            async move {
-                r.send()
-                    .await
-                    .map_err(|e| classify("HeadObject", resource, e))
-            }
-        })
-        .await?;
+    let out = send!(
+        cloud,
+        notify,
+        "HeadObject",
+        resource,
+        c.s3.head_object()
+            .bucket(&object.bucket)
+            .key(&object.key)
+            .set_version_id(object.version_id.clone())
+            .checksum_mode(ChecksumMode::Enabled)
+    )
+    .await?;
     let class = out
         .storage_class()
         .map_or_else(|| "STANDARD".to_string(), |s| s.as_str().to_owned());
@@ -275,22 +263,18 @@ pub(super) async fn restore(
                 })?,
         )
         .build();
-    let result = cloud
-        .call(notify, || {
-            let r =
-                c.s3.restore_object()
-                    .bucket(&object.bucket)
-                    .key(&object.key)
-                    .set_version_id(object.version_id.clone())
-                    .restore_request(request.clone());
-            let resource = &resource;
-            async move {
-                r.send()
-                    .await
-                    .map_err(|e| classify("RestoreObject", resource, e))
-            }
-        })
-        .await;
+    let result = send!(
+        cloud,
+        notify,
+        "RestoreObject",
+        resource,
+        c.s3.restore_object()
+            .bucket(&object.bucket)
+            .key(&object.key)
+            .set_version_id(object.version_id.clone())
+            .restore_request(request.clone())
+    )
+    .await;
     match result {
         Ok(_) => Ok(()),
         // Asked before: the restore is under way, which is what we want.
@@ -309,21 +293,17 @@ async fn get(
 ) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, CloudError> {
     let (c, _) = cloud.clients(object.region.as_deref());
     let resource = object.to_string();
-    cloud
-        .call(notify, || {
-            let r =
-                c.s3.get_object()
-                    .bucket(&object.bucket)
-                    .key(&object.key)
-                    .set_version_id(object.version_id.clone());
-            let resource = &resource;
-            async move {
-                r.send()
-                    .await
-                    .map_err(|e| classify("GetObject", resource, e))
-            }
-        })
-        .await
+    send!(
+        cloud,
+        notify,
+        "GetObject",
+        resource,
+        c.s3.get_object()
+            .bucket(&object.bucket)
+            .key(&object.key)
+            .set_version_id(object.version_id.clone())
+    )
+    .await
 }
 
 pub(super) async fn read(

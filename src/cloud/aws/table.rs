@@ -11,7 +11,7 @@ use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
-use super::{AwsCloud, classify, sdk_time, ts};
+use super::{AwsCloud, sdk_time, ts};
 use crate::cloud::{
     CloudError, CopyCounts, ErrorKind, Notify, PitrStatus, PointKind, RecoveryPoint, TableState,
 };
@@ -57,20 +57,17 @@ pub(super) async fn list_points(
     }
     let mut start: Option<String> = None;
     loop {
-        let out = cloud
-            .call(notify, || {
-                let r = c
-                    .dynamodb
-                    .list_backups()
-                    .table_name(table)
-                    .set_exclusive_start_backup_arn(start.clone());
-                async move {
-                    r.send()
-                        .await
-                        .map_err(|e| classify("ListBackups", table, e))
-                }
-            })
-            .await?;
+        let out = send!(
+            cloud,
+            notify,
+            "ListBackups",
+            table,
+            c.dynamodb
+                .list_backups()
+                .table_name(table)
+                .set_exclusive_start_backup_arn(start.clone())
+        )
+        .await?;
         let points: Vec<RecoveryPoint> = out
             .backup_summaries()
             .iter()
@@ -126,20 +123,17 @@ pub(super) async fn restore_from_backup(
     notify: Notify<'_>,
 ) -> Result<TableState, CloudError> {
     let (c, _) = cloud.clients(region);
-    let out = cloud
-        .call(notify, || {
-            let r = c
-                .dynamodb
-                .restore_table_from_backup()
-                .backup_arn(backup_arn)
-                .target_table_name(target);
-            async move {
-                r.send()
-                    .await
-                    .map_err(|e| classify("RestoreTableFromBackup", backup_arn, e))
-            }
-        })
-        .await?;
+    let out = send!(
+        cloud,
+        notify,
+        "RestoreTableFromBackup",
+        backup_arn,
+        c.dynamodb
+            .restore_table_from_backup()
+            .backup_arn(backup_arn)
+            .target_table_name(target)
+    )
+    .await?;
     described(out.table_description(), target, "RestoreTableFromBackup")
 }
 
@@ -152,24 +146,18 @@ pub(super) async fn restore_to_point_in_time(
     notify: Notify<'_>,
 ) -> Result<TableState, CloudError> {
     let (c, _) = cloud.clients(region);
-    let out = cloud
-        .call(notify, || {
-            let r = c
-                .dynamodb
-                .restore_table_to_point_in_time()
-                .source_table_name(source)
-                .target_table_name(target);
-            let r = match time {
-                Some(t) => r.restore_date_time(sdk_time(t)),
-                None => r.use_latest_restorable_time(true),
-            };
-            async move {
-                r.send()
-                    .await
-                    .map_err(|e| classify("RestoreTableToPointInTime", source, e))
-            }
-        })
-        .await?;
+    let out = send!(cloud, notify, "RestoreTableToPointInTime", source, {
+        let r = c
+            .dynamodb
+            .restore_table_to_point_in_time()
+            .source_table_name(source)
+            .target_table_name(target);
+        match time {
+            Some(t) => r.restore_date_time(sdk_time(t)),
+            None => r.use_latest_restorable_time(true),
+        }
+    })
+    .await?;
     described(out.table_description(), target, "RestoreTableToPointInTime")
 }
 
@@ -195,16 +183,14 @@ pub(super) async fn describe(
     notify: Notify<'_>,
 ) -> Result<TableState, CloudError> {
     let (c, _) = cloud.clients(region);
-    let out = cloud
-        .call(notify, || {
-            let r = c.dynamodb.describe_table().table_name(table);
-            async move {
-                r.send()
-                    .await
-                    .map_err(|e| classify("DescribeTable", table, e))
-            }
-        })
-        .await?;
+    let out = send!(
+        cloud,
+        notify,
+        "DescribeTable",
+        table,
+        c.dynamodb.describe_table().table_name(table)
+    )
+    .await?;
     let state = described(out.table(), table, "DescribeTable")?;
     cloud.saw_arn(&state.arn);
     Ok(state)
@@ -217,16 +203,14 @@ pub(super) async fn delete(
     notify: Notify<'_>,
 ) -> Result<TableState, CloudError> {
     let (c, _) = cloud.clients(region);
-    let out = cloud
-        .call(notify, || {
-            let r = c.dynamodb.delete_table().table_name(table);
-            async move {
-                r.send()
-                    .await
-                    .map_err(|e| classify("DeleteTable", table, e))
-            }
-        })
-        .await?;
+    let out = send!(
+        cloud,
+        notify,
+        "DeleteTable",
+        table,
+        c.dynamodb.delete_table().table_name(table)
+    )
+    .await?;
     described(out.table_description(), table, "DeleteTable")
 }
 
@@ -237,16 +221,14 @@ pub(super) async fn pitr(
     notify: Notify<'_>,
 ) -> Result<PitrStatus, CloudError> {
     let (c, _) = cloud.clients(region);
-    let out = cloud
-        .call(notify, || {
-            let r = c.dynamodb.describe_continuous_backups().table_name(table);
-            async move {
-                r.send()
-                    .await
-                    .map_err(|e| classify("DescribeContinuousBackups", table, e))
-            }
-        })
-        .await?;
+    let out = send!(
+        cloud,
+        notify,
+        "DescribeContinuousBackups",
+        table,
+        c.dynamodb.describe_continuous_backups().table_name(table)
+    )
+    .await?;
     let pitr = out
         .continuous_backups_description()
         .and_then(|d| d.point_in_time_recovery_description());
@@ -282,19 +264,20 @@ async fn scan_page(
     notify: Notify<'_>,
 ) -> Result<(Vec<Item>, i32, Option<Item>), CloudError> {
     let table = s.table;
-    let out = cloud
-        .call(notify, || {
-            let r = c
-                .dynamodb
-                .scan()
-                .table_name(table)
-                .segment(s.segment as i32)
-                .total_segments(s.of as i32)
-                .set_select(s.count_only.then_some(Select::Count))
-                .set_exclusive_start_key(start.clone());
-            async move { r.send().await.map_err(|e| classify("Scan", table, e)) }
-        })
-        .await?;
+    let out = send!(
+        cloud,
+        notify,
+        "Scan",
+        table,
+        c.dynamodb
+            .scan()
+            .table_name(table)
+            .segment(s.segment as i32)
+            .total_segments(s.of as i32)
+            .set_select(s.count_only.then_some(Select::Count))
+            .set_exclusive_start_key(start.clone())
+    )
+    .await?;
     let next = out.last_evaluated_key().filter(|k| !k.is_empty()).cloned();
     let count = out.count();
     Ok((out.items.unwrap_or_default(), count, next))
@@ -457,19 +440,16 @@ async fn write_batch(
     let mut backoff = cloud.retry.base;
     let mut rounds = 0;
     while !pending.is_empty() {
-        let out = cloud
-            .call(notify, || {
-                let r = c
-                    .dynamodb
-                    .batch_write_item()
-                    .request_items(table, pending.clone());
-                async move {
-                    r.send()
-                        .await
-                        .map_err(|e| classify("BatchWriteItem", table, e))
-                }
-            })
-            .await?;
+        let out = send!(
+            cloud,
+            notify,
+            "BatchWriteItem",
+            table,
+            c.dynamodb
+                .batch_write_item()
+                .request_items(table, pending.clone())
+        )
+        .await?;
         pending = out
             .unprocessed_items
             .and_then(|mut u| u.remove(table))
