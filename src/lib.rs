@@ -8,3 +8,4 @@ pub mod cli;
 pub mod cloud;
 pub mod engine;
 pub mod runbook;
+pub mod tui;

@@ -12,7 +12,7 @@ use crate::cloud::{Cloud, CloudError};
 use crate::runbook::model::Dur;
 
 /// Where AWS actions go.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct CloudArgs {
     /// The named AWS profile [default: $AWS_PROFILE, else the default chain].
     #[arg(long, value_name = "NAME", conflicts_with = "sandbox")]

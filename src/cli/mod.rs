@@ -3,6 +3,7 @@
 
 mod check;
 mod cloud;
+mod demo;
 mod points;
 mod run;
 
@@ -39,13 +40,16 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Try dr-drill: a shipped runbook in the console, on a simulated AWS
+    /// world (no account needed).
+    Demo(demo::DemoArgs),
     /// Check runbooks (files or directories of *.toml) before a drill.
     ///
     /// Exit status: 0 clean, 1 errors (or warnings with --deny-warnings),
     /// 2 usage.
     Check(CheckArgs),
-    /// Run a runbook headless (answers from flags), or show its plan with
-    /// --dry-run.
+    /// Run a runbook in the console, headless (answers from flags), or
+    /// show its plan with --dry-run.
     ///
     /// Exit status: 0 success, 1 a step failed, 2 invalid runbook or
     /// usage, 3 aborted.
@@ -118,6 +122,7 @@ fn is_broken_pipe(e: &color_eyre::Report) -> bool {
 fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(&args, args.color.for_stdout()),
+        Command::Demo(args) => demo::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Resume(args) => run::resume(&args),
         Command::Points(args) => points::run(&args),

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::cloud::CloudArgs;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::cloud::points::{Listing, list_all, newest_first};
-use crate::cloud::{Identity, PointSource, RecoveryPoint};
+use crate::cloud::{Identity, PointSource, RecoveryPoint, human_size};
 use crate::engine::humanize;
 
 /// Arguments of `dr-drill points`.
@@ -174,22 +174,6 @@ pub(super) fn run(args: &PointsArgs) -> color_eyre::Result<ExitCode> {
             EXIT_FAILED
         }))
     })
-}
-
-/// Bytes as people read them.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 fn write_table(

@@ -25,7 +25,8 @@ pub struct RunArgs {
     /// The runbook to run.
     #[arg(value_name = "RUNBOOK")]
     pub runbook: PathBuf,
-    /// Answer every question from the command line; print one line per event.
+    /// Answer every question from the command line and print one line per
+    /// event, instead of opening the console.
     #[arg(long)]
     pub headless: bool,
     /// Print the plan (order, parallel groups, resolved values, what each
@@ -174,8 +175,13 @@ pub(super) fn run(args: &RunArgs) -> color_eyre::Result<ExitCode> {
         return dry_run(&runbook, mode, &given, args.common.output);
     }
     if !args.headless {
-        return usage(
-            "the interactive console is not built yet: use --headless (answers from flags) or --dry-run",
+        return interactive(
+            runbook,
+            file.source.clone(),
+            &args.runbook,
+            mode,
+            given,
+            &args.common,
         );
     }
     let plan = match Plan::new(&runbook, mode) {
@@ -304,6 +310,47 @@ pub(super) fn resume(args: &ResumeArgs) -> color_eyre::Result<ExitCode> {
         Err(e) => return usage(e),
     }
     runtime.block_on(headless_run(started, answers, args.common.output))
+}
+
+/// Opens the console on `runbook` (stdout must be a terminal).
+pub(super) fn interactive(
+    runbook: Runbook,
+    text: String,
+    path: &Path,
+    mode: Mode,
+    params: BTreeMap<String, String>,
+    common: &CommonArgs,
+) -> color_eyre::Result<ExitCode> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return usage(
+            "the console needs a terminal: run it in one, or use --headless (answers from flags) or --dry-run",
+        );
+    }
+    let runtime = tokio::runtime::Runtime::new()?;
+    let uses_aws = runbook.steps.iter().any(|s| s.action.uses_aws());
+    let cloud = runtime.block_on(async {
+        if uses_aws {
+            super::cloud::connect_checked(&common.cloud).await
+        } else {
+            common.cloud.connect().await
+        }
+    });
+    let cloud = match cloud {
+        Ok(cloud) => cloud,
+        Err(e) => return usage(format!("{e}\nNothing was run.")),
+    };
+    drop(runtime);
+    crate::tui::run(crate::tui::Session {
+        runbook,
+        runbook_text: text,
+        runbook_path: std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
+        cloud,
+        params,
+        mode,
+        data_dir: common.data_dir(),
+        max_parallel: usize::from(common.max_parallel),
+    })
 }
 
 /// The cloud for a run whose `steps` include AWS steps (or any run with

@@ -1,0 +1,269 @@
+//! The interactive console: the only module (with `main` and `cli`) that
+//! touches the terminal. One loop selects over terminal input, engine
+//! events, questions, recovery point pages and a clock tick; it redraws
+//! only when something changed, at most once a frame. The terminal is
+//! restored on every way out, panics included.
+
+pub mod app;
+pub mod keymap;
+mod markdown;
+pub mod picker;
+pub mod theme;
+pub mod view;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::cloud::Cloud;
+use crate::cloud::points::list_all;
+use crate::engine::event::Outcome;
+use crate::engine::plan::Plan;
+use crate::engine::{self, RunSetup};
+use crate::runbook::{Mode, Runbook};
+use app::{App, Effect, Msg};
+
+/// What the console needs to run a runbook.
+pub struct Session {
+    /// The checked runbook.
+    pub runbook: Runbook,
+    /// Its text, for the journal.
+    pub runbook_text: String,
+    /// Where it was read from.
+    pub runbook_path: PathBuf,
+    /// AWS or the simulated world.
+    pub cloud: Arc<dyn Cloud>,
+    /// Parameter values given on the command line (the form starts with them).
+    pub params: BTreeMap<String, String>,
+    /// The mode the form starts in.
+    pub mode: Mode,
+    /// Where runs are kept.
+    pub data_dir: PathBuf,
+    /// Steps at once.
+    pub max_parallel: usize,
+}
+
+/// Frames at most this often.
+const FRAME: Duration = Duration::from_millis(16);
+/// The clock tick (RTO clock, toasts, auto-refresh).
+const TICK: Duration = Duration::from_millis(250);
+
+/// Runs the console in this terminal until the operator leaves. The exit
+/// code follows `run --headless`: 0 success, 1 a step failed, 3 stopped
+/// before the end (the run can be resumed).
+pub fn run(session: Session) -> color_eyre::Result<ExitCode> {
+    let log = start_log();
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut terminal = ratatui::init();
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+    let result = runtime.block_on(async {
+        let mut app = App::new(
+            Arc::new(session.runbook.clone()),
+            session.cloud.identity(),
+            &session.params,
+            session.mode,
+        );
+        app.log_path = log.as_ref().map(|(p, _)| p.display().to_string());
+        let input = EventStream::new().filter_map(|e| async move {
+            match e {
+                Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),
+                Ok(Event::Mouse(m)) => Some(Msg::Mouse(m)),
+                Ok(Event::Resize(..)) => Some(Msg::Resize),
+                _ => None,
+            }
+        });
+        run_app(&mut terminal, &mut app, &session, Box::pin(input)).await
+    });
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    ratatui::restore();
+    let outcome = result?;
+    Ok(ExitCode::from(match outcome {
+        Some(Outcome::Succeeded) => crate::cli::EXIT_OK,
+        Some(Outcome::Failed) => crate::cli::EXIT_FAILED,
+        _ => crate::cli::EXIT_ABORTED,
+    }))
+}
+
+/// Logs go to `<state dir>/dr-drill.log`, never to the terminal.
+fn start_log() -> Option<(PathBuf, tracing_appender::non_blocking::WorkerGuard)> {
+    let dirs = directories::ProjectDirs::from("", "", "dr-drill")?;
+    let dir = dirs.state_dir().unwrap_or(dirs.data_dir()).to_owned();
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::never(&dir, "dr-drill.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init()
+        .ok()?;
+    Some((dir.join("dr-drill.log"), guard))
+}
+
+/// The console's loop on any backend, with `input` as the terminal's
+/// events (scripted in tests). Returns how the run ended, if it started.
+pub async fn run_app<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    session: &Session,
+    mut input: impl Stream<Item = Msg> + Unpin,
+) -> color_eyre::Result<Option<Outcome>>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut cancel: Option<CancellationToken> = None;
+    let mut outcome = None;
+    let mut running = false;
+    let mut quitting = false;
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let mut last_draw = tokio::time::Instant::now() - FRAME;
+    loop {
+        if dirty {
+            let wait = FRAME.saturating_sub(last_draw.elapsed());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            terminal
+                .draw(|f| view::draw(f, app))
+                .map_err(|e| color_eyre::eyre::eyre!("cannot draw: {e}"))?;
+            last_draw = tokio::time::Instant::now();
+            dirty = false;
+        }
+        let mut msgs = Vec::new();
+        tokio::select! {
+            m = input.next() => match m {
+                Some(m) => msgs.push(m),
+                // The terminal is gone: stop the run, keep the journal.
+                None => msgs.push(Msg::Key(crossterm::event::KeyEvent::new(
+                    crossterm::event::KeyCode::Char('c'),
+                    crossterm::event::KeyModifiers::CONTROL,
+                ))),
+            },
+            Some(m) = rx.recv() => msgs.push(m),
+            _ = tick.tick() => msgs.push(Msg::Tick),
+        }
+        // Take everything already waiting before the next frame.
+        while msgs.len() < 4096 {
+            match rx.try_recv() {
+                Ok(m) => msgs.push(m),
+                Err(_) => break,
+            }
+        }
+        for msg in msgs {
+            if let Msg::RunEnded(r) = &msg {
+                running = false;
+                outcome = r.as_ref().ok().copied();
+            }
+            let effects = app.update(msg);
+            dirty = true;
+            for effect in effects {
+                match effect {
+                    Effect::StartRun { params, mode, t0 } => {
+                        match start(session, app, params, mode, t0, &tx) {
+                            Ok(token) => {
+                                cancel = Some(token);
+                                running = true;
+                            }
+                            Err(e) => app.start_failed(e),
+                        }
+                    }
+                    Effect::ListPoints(generation, sources) => {
+                        let mut pages = list_all(session.cloud.clone(), sources);
+                        let tx = tx.clone();
+                        tokio::spawn(async move {
+                            while let Some(l) = pages.recv().await {
+                                if tx.send(Msg::Listing(generation, l)).is_err() {
+                                    break;
+                                }
+                            }
+                        });
+                    }
+                    Effect::CancelRun => {
+                        if let Some(c) = &cancel {
+                            c.cancel();
+                        }
+                    }
+                    Effect::Quit => quitting = true,
+                }
+            }
+        }
+        if quitting && !running {
+            return Ok(outcome);
+        }
+    }
+}
+
+/// Starts the run: journal first, then the engine on its own task, its
+/// events and questions forwarded to the loop.
+fn start(
+    session: &Session,
+    app: &mut App,
+    params: BTreeMap<String, String>,
+    mode: Mode,
+    t0: Option<jiff::Timestamp>,
+    tx: &mpsc::UnboundedSender<Msg>,
+) -> Result<CancellationToken, String> {
+    let plan = Plan::new(&session.runbook, mode).map_err(|e| e.to_string())?;
+    let setup = RunSetup {
+        runbook: session.runbook.clone(),
+        runbook_text: session.runbook_text.clone(),
+        runbook_path: session.runbook_path.clone(),
+        mode,
+        params,
+        t0,
+        operator: engine::operator(),
+        data_dir: session.data_dir.clone(),
+        max_parallel: session.max_parallel,
+    };
+    let started = engine::start(setup).map_err(|e| e.to_string())?;
+    let engine::Started {
+        engine,
+        mut events,
+        mut questions,
+    } = started;
+    let engine = engine.with_cloud(session.cloud.clone());
+    let token = engine.cancel_token();
+    app.started(
+        &plan,
+        mode,
+        t0,
+        engine.journal_path().map(|p| p.display().to_string()),
+    );
+    let forward = tx.clone();
+    tokio::spawn(async move {
+        while let Some(e) = events.recv().await {
+            if forward.send(Msg::Engine(e)).is_err() {
+                break;
+            }
+        }
+    });
+    let forward = tx.clone();
+    tokio::spawn(async move {
+        while let Some(q) = questions.recv().await {
+            if forward.send(Msg::Question(q)).is_err() {
+                break;
+            }
+        }
+    });
+    let forward = tx.clone();
+    tokio::spawn(async move {
+        let result = engine
+            .run()
+            .await
+            .map(|s| s.outcome)
+            .map_err(|e| e.to_string());
+        let _ = forward.send(Msg::RunEnded(result));
+    });
+    Ok(token)
+}
