@@ -600,6 +600,9 @@ fn text_line(event: &RunEvent) -> String {
 
 fn question_words(q: &Question) -> String {
     match q {
+        Question::Confirm { text, change, .. } if !change.is_empty() => {
+            format!("waits for the confirmation `{text}` ({change})")
+        }
         Question::Confirm { text, .. } => format!("waits for the confirmation `{text}`"),
         Question::Acknowledge {
             question: Some(q), ..

@@ -64,6 +64,9 @@ pub enum Question {
         text: String,
         /// What the step will do, in words.
         action: String,
+        /// What will change, with the resources named (templates resolved).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        change: String,
     },
     /// Do what the instructions say; answer the question if there is one.
     Acknowledge {

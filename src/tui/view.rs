@@ -579,7 +579,11 @@ fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
     let request = &prompt.request;
     let mut lines: Vec<Line> = Vec::new();
     let (title, border) = match &request.question {
-        Question::Confirm { text, action } => {
+        Question::Confirm {
+            text,
+            action,
+            change,
+        } => {
             lines.push(Line::from(Span::styled(
                 "This step destroys or overwrites data.",
                 theme.bad,
@@ -596,6 +600,12 @@ fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
                 Span::styled("resource ", theme.dim),
                 Span::styled(text.clone(), theme.title),
             ]));
+            if !change.is_empty() {
+                lines.push(Line::from(vec![
+                    Span::styled("change   ", theme.dim),
+                    Span::styled(change.clone(), theme.warn),
+                ]));
+            }
             lines.push(Line::from(vec![
                 Span::styled("as       ", theme.dim),
                 identity_span(app),
@@ -710,8 +720,12 @@ fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
     if let Some(e) = &prompt.error {
         lines.push(Line::from(Span::styled(e.clone(), theme.bad)));
     }
-    let height = (lines.len() as u16 + 4).min(area.height);
-    let rect = centered(area, 80.min(area.width.saturating_sub(4)).max(40), height);
+    let width = 80.min(area.width.saturating_sub(4)).max(40);
+    // Rows after wrapping, so the input line is never cut off.
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let height = (rows as u16 + 3).min(area.height);
+    let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
@@ -727,12 +741,8 @@ fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
 
 fn draw_picker(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt, picker: &Picker) {
     let theme = &app.theme;
-    let rect = Rect::new(
-        area.x + 1,
-        area.y + 1,
-        area.width.saturating_sub(2),
-        area.height.saturating_sub(2),
-    );
+    // Everything but the key hints: the picker has the operator's attention.
+    let rect = Rect::new(area.x, area.y, area.width, area.height.saturating_sub(1));
     frame.render_widget(Clear, rect);
     let [status, table_area] =
         Layout::vertical([Constraint::Length(2), Constraint::Min(3)]).areas(rect);

@@ -302,6 +302,63 @@ where
     poll_every(ctx, None, probe).await
 }
 
+/// What a destructive step will change, in words, with its resources
+/// resolved as far as they can be (unresolvable ones stay as templates).
+fn change(ctx: &StepCtx) -> String {
+    let show = |t: &Text| ctx.resolve(&t.value).unwrap_or_else(|_| t.value.clone());
+    let region = |r: &Option<Text>| {
+        r.as_ref()
+            .map(|r| format!(" in {}", show(r)))
+            .unwrap_or_default()
+    };
+    match &ctx.step().action {
+        Action::DynamodbCopyTable(a) => format!(
+            "every item of table {} is written into table {}{}; items of {} with the same key are overwritten, others are kept",
+            show(&a.from),
+            show(&a.to),
+            region(&a.region),
+            show(&a.to)
+        ),
+        Action::DynamodbDeleteTable(a) => format!(
+            "table {}{} and all its items are deleted",
+            show(&a.table),
+            region(&a.region)
+        ),
+        Action::BackupDeleteVaultLock(a) => format!(
+            "the vault lock of {}{} is removed: its recovery points can then be deleted before their retention ends",
+            show(&a.backup_vault),
+            region(&a.region)
+        ),
+        Action::BackupDeleteRecoveryPoint(a) => match &a.recovery_point {
+            Some(p) => format!(
+                "recovery point {} in vault {}{} is deleted for good",
+                show(p),
+                show(&a.backup_vault),
+                region(&a.region)
+            ),
+            None => format!(
+                "EVERY recovery point in vault {}{} is deleted for good",
+                show(&a.backup_vault),
+                region(&a.region)
+            ),
+        },
+        Action::Shell(s) => format!("the command runs: {}", show(&s.run)),
+        Action::S3Download(a) => format!(
+            "s3://{}/{} is written to {}, replacing the file if it exists",
+            show(&a.bucket),
+            show(&a.key),
+            show(&a.to)
+        ),
+        Action::DynamodbRestoreFromBackup(a) => {
+            format!("a new table {} is created", show(&a.target_table))
+        }
+        Action::DynamodbRestoreToPointInTime(a) => {
+            format!("a new table {} is created", show(&a.target_table))
+        }
+        other => format!("the `{}` step runs", other.kind()),
+    }
+}
+
 /// Asks for the typed confirmation of a destructive step; `Ok` only when
 /// the operator typed exactly `text`.
 pub async fn confirm(ctx: &StepCtx, text: &str, action: String) -> Result<(), StepError> {
@@ -309,6 +366,7 @@ pub async fn confirm(ctx: &StepCtx, text: &str, action: String) -> Result<(), St
         .ask(Question::Confirm {
             text: text.to_owned(),
             action,
+            change: change(ctx),
         })
         .await?;
     match reply.answer {

@@ -1,0 +1,141 @@
+//! The whole console driven by scripted keys on a TestBackend: the shipped
+//! cabal-addresses drill in the simulated world, from the start screen to
+//! the finished run, answering each question as the journal shows it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use dr_drill::cloud::sim::{SimCloud, SimOptions};
+use dr_drill::engine::event::Outcome;
+use dr_drill::runbook::{Mode, check_str};
+use dr_drill::tui::app::{App, Msg};
+use dr_drill::tui::{Session, run_app};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::mpsc;
+
+const RUNBOOK: &str = include_str!("../runbooks/cabal-addresses-restore.toml");
+
+fn journal(data: &Path) -> String {
+    let Ok(runs) = std::fs::read_dir(data.join("runs")) else {
+        return String::new();
+    };
+    runs.filter_map(|r| r.ok())
+        .filter_map(|r| std::fs::read_to_string(r.path().join("journal.jsonl")).ok())
+        .collect()
+}
+
+/// Waits until the journal holds `needle` (at most 30 s).
+async fn journal_shows(data: &Path, needle: &str) {
+    for _ in 0..600 {
+        if journal(data).contains(needle) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the journal never showed {needle}:\n{}", journal(data));
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn send_text(tx: &mpsc::UnboundedSender<Msg>, text: &str) {
+    for c in text.chars() {
+        tx.send(key(KeyCode::Char(c))).unwrap();
+    }
+    tx.send(key(KeyCode::Enter)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_drill_from_the_start_screen_to_the_end() {
+    let data = tempfile::tempdir().unwrap();
+    let runbook = check_str(RUNBOOK).runbook.unwrap();
+    let cloud = Arc::new(
+        SimCloud::builtin(SimOptions {
+            speed: 3600.0,
+            ..SimOptions::default()
+        })
+        .unwrap(),
+    );
+    let params = BTreeMap::from([
+        (
+            "role_arn".to_string(),
+            "arn:aws:iam::111122223333:role/cabal-backup-role".to_string(),
+        ),
+        (
+            "reconfigure_cmd".to_string(),
+            "echo reconfigured".to_string(),
+        ),
+    ]);
+    let session = Session {
+        runbook: runbook.clone(),
+        runbook_text: RUNBOOK.to_string(),
+        runbook_path: "runbooks/cabal-addresses-restore.toml".into(),
+        cloud: cloud.clone(),
+        params: params.clone(),
+        mode: Mode::Drill,
+        data_dir: data.path().to_owned(),
+        max_parallel: 8,
+    };
+    let mut app = App::new(
+        Arc::new(runbook),
+        dr_drill::cloud::Cloud::identity(cloud.as_ref()),
+        &params,
+        Mode::Drill,
+    );
+    let (tx, rx) = mpsc::unbounded_channel();
+    let input = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|m| (m, rx))
+    }));
+    let dir = data.path().to_owned();
+    let driver = tokio::spawn(async move {
+        tx.send(Msg::Key(KeyEvent::new(
+            KeyCode::Char('s'),
+            KeyModifiers::CONTROL,
+        )))
+        .unwrap();
+        journal_shows(&dir, r#""step":"approve-cutover","request":"approve""#).await;
+        tx.send(key(KeyCode::Enter)).unwrap();
+        journal_shows(&dir, r#""step":"cutover","request":"confirm""#).await;
+        // Enter alone does nothing: the step must still be waiting after it.
+        tx.send(key(KeyCode::Enter)).unwrap();
+        send_text(&tx, "cabal-addresses");
+        journal_shows(&dir, r#""step":"smoke","request":"acknowledge""#).await;
+        tx.send(key(KeyCode::Enter)).unwrap();
+        journal_shows(&dir, r#""step":"drop-restored","request":"confirm""#).await;
+        send_text(&tx, "cabal-addresses-restored");
+        journal_shows(&dir, r#""event":"run_finished""#).await;
+        tx.send(key(KeyCode::Char('q'))).unwrap();
+        tx.send(key(KeyCode::Enter)).unwrap();
+        // Keep the input open until the console has left.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    let mut terminal = Terminal::new(TestBackend::new(140, 40)).unwrap();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        run_app(&mut terminal, &mut app, &session, input),
+    )
+    .await
+    .expect("the console finished within a minute")
+    .unwrap();
+    driver.abort();
+    assert_eq!(outcome, Some(Outcome::Succeeded));
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("SUCCEEDED"), "{screen}");
+    assert!(screen.contains("RTO"), "{screen}");
+    let journal = journal(data.path());
+    assert!(journal.contains(r#""reply":"confirmed","typed":"cabal-addresses""#));
+    assert!(journal.contains(r#""step":"smoke","by":"#));
+    assert!(journal.contains(r#""outcome":"succeeded""#));
+    // One confirmation each: the bare Enter was not taken as one.
+    assert_eq!(
+        journal
+            .matches(r#""step":"cutover","request":"confirm""#)
+            .count(),
+        1
+    );
+}

@@ -1,0 +1,394 @@
+//! The console's screens drawn on ratatui's TestBackend: a snapshot per
+//! screen and dialog, and asserts on the styles that carry meaning (the
+//! destructive confirmation in red, the RTO clock's colours).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use dr_drill::cloud::{Identity, PointKind, PointSource, RecoveryPoint, points::Listing};
+use dr_drill::engine::event::{EventKind, Question, RunEvent};
+use dr_drill::engine::human::HumanRequest;
+use dr_drill::engine::plan::Plan;
+use dr_drill::runbook::{Mode, check_str};
+use dr_drill::tui::app::{App, Msg};
+use dr_drill::tui::theme::Theme;
+use dr_drill::tui::view::{draw, rto_style};
+use jiff::Timestamp;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+const T0: &str = "2026-11-24T03:00:00Z";
+
+fn at(secs: u64) -> Timestamp {
+    T0.parse::<Timestamp>().unwrap() + Duration::from_secs(secs)
+}
+
+fn app() -> App {
+    let text = include_str!("../runbooks/cabal-addresses-restore.toml");
+    let runbook = check_str(text).runbook.unwrap();
+    let identity = Identity {
+        account: Some("111122223333".into()),
+        principal: Some("sim-operator".into()),
+        region: "us-east-1".into(),
+        simulated: true,
+        ..Identity::default()
+    };
+    let params = BTreeMap::from([(
+        "role_arn".to_string(),
+        "arn:aws:iam::111122223333:role/cabal-backup-role".to_string(),
+    )]);
+    let mut app = App::new(Arc::new(runbook), identity, &params, Mode::Drill);
+    app.now = at(0);
+    app
+}
+
+fn render(app: &App) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(120, 32)).unwrap();
+    terminal.draw(|f| draw(f, app)).unwrap();
+    terminal
+}
+
+fn screen(app: &App) -> String {
+    render(app).backend().to_string()
+}
+
+fn event(secs: u64, kind: EventKind) -> Msg {
+    Msg::Engine(RunEvent {
+        at: at(secs),
+        elapsed: Duration::from_secs(secs),
+        kind,
+    })
+}
+
+fn running_app() -> App {
+    let mut app = app();
+    let plan = Plan::new(&app.runbook, Mode::Drill).unwrap();
+    app.started(
+        &plan,
+        Mode::Drill,
+        Some(at(0)),
+        Some("/data/runs/r1/journal.jsonl".into()),
+    );
+    let step = |s: &str| s.to_string();
+    for msg in [
+        event(
+            0,
+            EventKind::RunStarted {
+                run_id: "cabal-addresses-restore-20261124T030000Z".into(),
+                mode: Mode::Drill,
+                t0: at(0),
+            },
+        ),
+        event(
+            0,
+            EventKind::PhaseStarted {
+                phase: "assess".into(),
+            },
+        ),
+        event(
+            0,
+            EventKind::StepStarted {
+                step: step("pick"),
+                attempt: 1,
+            },
+        ),
+        event(
+            0,
+            EventKind::StepStarted {
+                step: step("live-count"),
+                attempt: 1,
+            },
+        ),
+        event(
+            2,
+            EventKind::StepFinished {
+                step: step("pick"),
+                outcome: dr_drill::engine::event::Outcome::Succeeded,
+                outputs: BTreeMap::from([("vault".to_string(), "cabal-backup".to_string())]),
+                reason: None,
+            },
+        ),
+        event(
+            2,
+            EventKind::RpoMeasured {
+                step: step("pick"),
+                point_time: at(0) - Duration::from_secs(3 * 3600),
+                rpo: Duration::from_secs(3 * 3600),
+            },
+        ),
+        event(
+            3,
+            EventKind::StepProgress {
+                step: step("live-count"),
+                message: "counted 2,048 items of cabal-addresses so far".into(),
+            },
+        ),
+        event(
+            4,
+            EventKind::StepStarted {
+                step: step("restore"),
+                attempt: 1,
+            },
+        ),
+        event(
+            5,
+            EventKind::StepProgress {
+                step: step("restore"),
+                message: "restore job 9F2C: RUNNING (40%)".into(),
+            },
+        ),
+    ] {
+        app.update(msg);
+    }
+    app.now = at(6);
+    app
+}
+
+fn question(
+    app: &mut App,
+    step: &str,
+    question: Question,
+) -> tokio::sync::oneshot::Receiver<dr_drill::engine::human::HumanReply> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    app.update(Msg::Question(HumanRequest {
+        step: step.into(),
+        title: app
+            .runbook
+            .steps
+            .iter()
+            .find(|s| s.id.value == step)
+            .unwrap()
+            .display_title()
+            .into(),
+        question,
+        reply,
+    }));
+    answer
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+}
+
+#[test]
+fn start_screen() {
+    insta::assert_snapshot!(screen(&app()));
+}
+
+#[test]
+fn run_screen_with_steps_running_side_by_side() {
+    insta::assert_snapshot!(screen(&running_app()));
+}
+
+#[test]
+fn timeline_tab() {
+    let mut app = running_app();
+    app.update(key(KeyCode::Tab));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = running_app();
+    app.update(key(KeyCode::Char('?')));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn confirmation_dialog_is_red_and_only_the_exact_text_confirms() {
+    let mut app = running_app();
+    let mut answer = question(
+        &mut app,
+        "cutover",
+        Question::Confirm {
+            text: "cabal-addresses".into(),
+            action: "Scan-copy the restored items into the live table (dynamodb.copy-table)".into(),
+            change: "every item of table cabal-addresses-restored is written into table cabal-addresses; items of cabal-addresses with the same key are overwritten, others are kept".into(),
+        },
+    );
+    insta::assert_snapshot!("confirmation_dialog", screen(&app));
+    let terminal = render(&app);
+    let buffer = terminal.backend().buffer();
+    let title = (0..buffer.area.height)
+        .flat_map(|y| (0..buffer.area.width).map(move |x| (x, y)))
+        .find(|&(x, y)| {
+            buffer[(x, y)].symbol() == "C"
+                && buffer[(x + 1, y)].symbol() == "o"
+                && buffer[(x + 8, y)].symbol() == "a"
+        })
+        .expect("the dialog title is on screen");
+    assert_eq!(
+        buffer[title].fg,
+        Color::Red,
+        "a destructive confirmation is drawn in red"
+    );
+
+    // Enter on empty text does nothing; nor does a wrong text.
+    app.update(key(KeyCode::Enter));
+    assert!(answer.try_recv().is_err());
+    type_text(&mut app, "cabal-addresse");
+    app.update(key(KeyCode::Enter));
+    assert!(answer.try_recv().is_err());
+    assert!(screen(&app).contains("`cabal-addresse` is not `cabal-addresses`"));
+    // Esc leaves the step waiting; Enter on the run screen brings it back.
+    app.update(key(KeyCode::Esc));
+    assert!(!screen(&app).contains("Confirm a destructive step"));
+    assert!(answer.try_recv().is_err());
+    app.update(key(KeyCode::Enter));
+    assert!(screen(&app).contains("Confirm a destructive step"));
+    type_text(&mut app, "s");
+    app.update(key(KeyCode::Enter));
+    let reply = answer.try_recv().expect("the exact text confirms");
+    assert_eq!(
+        reply.answer,
+        dr_drill::engine::event::Answer::Confirmed {
+            typed: "cabal-addresses".into()
+        }
+    );
+}
+
+#[test]
+fn manual_step_with_choices() {
+    let mut app = running_app();
+    let mut answer = question(
+        &mut app,
+        "smoke",
+        Question::Acknowledge {
+            instructions:
+                "Send a message to an address that existed before the incident.\n\n- one\n- two"
+                    .into(),
+            question: Some("Were both messages delivered?".into()),
+            choices: vec!["yes".into(), "no".into()],
+        },
+    );
+    insta::assert_snapshot!(screen(&app));
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(
+        answer.try_recv().unwrap().answer,
+        dr_drill::engine::event::Answer::Acknowledged {
+            answer: Some("no".into())
+        }
+    );
+}
+
+fn point(n: i64, vault: &str, region: &str) -> RecoveryPoint {
+    let mut p = RecoveryPoint::new(
+        format!("arn:aws:backup:{region}:111122223333:recovery-point:{n:04}"),
+        PointKind::Backup,
+        at(0) - Duration::from_secs(3 * 3600 + n as u64 * 86_400),
+        region.into(),
+    );
+    p.vault = Some(vault.into());
+    p.resource_name = Some("cabal-addresses".into());
+    p.resource_type = Some("DynamoDB".into());
+    p.size_bytes = Some(1_153_434);
+    p.storage_class = Some("WARM".into());
+    if region != "us-east-1" {
+        p.copied_from =
+            Some("arn:aws:backup:us-east-1:111122223333:backup-vault:cabal-backup".into());
+    }
+    p
+}
+
+#[test]
+fn recovery_point_picker_fills_page_by_page_and_explains_the_choice() {
+    let mut app = running_app();
+    let sources = vec![
+        PointSource::Vault {
+            vault: "cabal-backup".into(),
+            region: None,
+            resource_type: Some("DynamoDB".into()),
+            resource_arn: None,
+        },
+        PointSource::Vault {
+            vault: "cabal-backup-dr".into(),
+            region: Some("us-west-2".into()),
+            resource_type: Some("DynamoDB".into()),
+            resource_arn: None,
+        },
+    ];
+    let mut answer = question(
+        &mut app,
+        "pick",
+        Question::PickRecoveryPoint {
+            sources,
+            restorable: 0,
+            newest: None,
+        },
+    );
+    let generation = 1;
+    app.update(Msg::Listing(
+        generation,
+        Listing::Page {
+            source: 0,
+            points: (0..5)
+                .map(|n| point(n, "cabal-backup", "us-east-1"))
+                .collect(),
+        },
+    ));
+    insta::assert_snapshot!("picker_loading", screen(&app));
+    app.update(Msg::Listing(
+        generation,
+        Listing::Page {
+            source: 1,
+            points: (0..5)
+                .map(|n| point(n, "cabal-backup-dr", "us-west-2"))
+                .collect(),
+        },
+    ));
+    for source in 0..2 {
+        app.update(Msg::Listing(
+            generation,
+            Listing::Done {
+                source,
+                result: Ok(()),
+            },
+        ));
+    }
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Enter));
+    insta::assert_snapshot!("picker_choice", screen(&app));
+    app.update(key(KeyCode::Enter));
+    let reply = answer.try_recv().unwrap();
+    assert_eq!(
+        reply.answer,
+        dr_drill::engine::event::Answer::Picked {
+            point: "arn:aws:backup:us-west-2:111122223333:recovery-point:0001".into()
+        }
+    );
+}
+
+#[test]
+fn the_rto_clock_changes_colour_as_it_nears_and_passes_the_target() {
+    let theme = Theme::default();
+    let target = Some(Duration::from_secs(2 * 3600));
+    let minutes = |m: u64| Duration::from_secs(m * 60);
+    assert_eq!(
+        rto_style(&theme, minutes(30), target).fg,
+        Some(Color::Green)
+    );
+    assert_eq!(
+        rto_style(&theme, minutes(95), target).fg,
+        Some(Color::Yellow)
+    );
+    assert_eq!(rto_style(&theme, minutes(121), target).fg, Some(Color::Red));
+    // And on screen: 1h 40m into a 2h target the header turns yellow.
+    let mut app = running_app();
+    app.now = at(100 * 60);
+    let terminal = render(&app);
+    let buffer = terminal.backend().buffer();
+    let rto = (0..buffer.area.width)
+        .find(|&x| buffer[(x, 1)].symbol() == "R" && buffer[(x + 1, 1)].symbol() == "T")
+        .unwrap();
+    assert_eq!(buffer[(rto, 1)].fg, Color::Yellow);
+}
