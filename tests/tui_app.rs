@@ -28,10 +28,13 @@ fn journal(data: &Path) -> String {
         .collect()
 }
 
-/// Waits until the journal holds `needle` (at most 30 s).
+/// Waits until the journal holds `needle` (at most 30 s). A question is
+/// journaled just before it reaches the console, so give the console a
+/// moment to open it before keys are sent.
 async fn journal_shows(data: &Path, needle: &str) {
     for _ in 0..600 {
         if journal(data).contains(needle) {
+            tokio::time::sleep(Duration::from_millis(300)).await;
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -117,7 +120,7 @@ async fn a_whole_drill_from_the_start_screen_to_the_end() {
     let mut terminal = Terminal::new(TestBackend::new(140, 40)).unwrap();
     let outcome = tokio::time::timeout(
         Duration::from_secs(60),
-        run_app(&mut terminal, &mut app, &session, input),
+        run_app(&mut terminal, &mut app, &session, None, input),
     )
     .await
     .expect("the console finished within a minute")

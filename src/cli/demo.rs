@@ -85,5 +85,6 @@ pub(super) fn run(args: &DemoArgs) -> color_eyre::Result<ExitCode> {
         Mode::Drill,
         params,
         &common,
+        None,
     )
 }

@@ -94,8 +94,8 @@ pub struct ResumeArgs {
     /// The run: its id, its directory, or its journal file.
     #[arg(value_name = "RUN-ID|PATH")]
     pub run: String,
-    /// Answer every question from the command line (the console is not built yet).
-    #[arg(long, required = true)]
+    /// Answer every question from the command line instead of the console.
+    #[arg(long)]
     pub headless: bool,
     /// Resume although the runbook file changed since the run started.
     #[arg(long)]
@@ -182,6 +182,7 @@ pub(super) fn run(args: &RunArgs) -> color_eyre::Result<ExitCode> {
             mode,
             given,
             &args.common,
+            None,
         );
     }
     let plan = match Plan::new(&runbook, mode) {
@@ -269,6 +270,23 @@ pub(super) fn resume(args: &ResumeArgs) -> color_eyre::Result<ExitCode> {
         Ok(started) => started,
         Err(e) => return usage(e),
     };
+    if !args.headless {
+        let runbook = started.engine.runbook().clone();
+        let past = match engine::journal::read(&journal) {
+            Ok(contents) => contents.events,
+            Err(e) => return usage(e),
+        };
+        let mode = started.engine.plan().mode;
+        return interactive(
+            runbook,
+            String::new(),
+            &journal,
+            mode,
+            BTreeMap::new(),
+            &args.common,
+            Some(crate::tui::Resumed { started, past }),
+        );
+    }
     let interrupted = args.interrupted.map(|i| match i {
         InterruptedArg::Rerun => Answer::Rerun,
         InterruptedArg::Done => Answer::MarkDone,
@@ -320,6 +338,7 @@ pub(super) fn interactive(
     mode: Mode,
     params: BTreeMap<String, String>,
     common: &CommonArgs,
+    resumed: Option<crate::tui::Resumed>,
 ) -> color_eyre::Result<ExitCode> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
@@ -341,16 +360,19 @@ pub(super) fn interactive(
         Err(e) => return usage(format!("{e}\nNothing was run.")),
     };
     drop(runtime);
-    crate::tui::run(crate::tui::Session {
-        runbook,
-        runbook_text: text,
-        runbook_path: std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
-        cloud,
-        params,
-        mode,
-        data_dir: common.data_dir(),
-        max_parallel: usize::from(common.max_parallel),
-    })
+    crate::tui::run(
+        crate::tui::Session {
+            runbook,
+            runbook_text: text,
+            runbook_path: std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
+            cloud,
+            params,
+            mode,
+            data_dir: common.data_dir(),
+            max_parallel: usize::from(common.max_parallel),
+        },
+        resumed,
+    )
 }
 
 /// The cloud for a run whose `steps` include AWS steps (or any run with

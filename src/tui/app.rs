@@ -499,7 +499,9 @@ impl RunView {
                 }
             }
             EventKind::RunFinished { outcome } => self.outcome = Some(*outcome),
-            EventKind::RunResumed { .. } | EventKind::CloudConnected { .. } => {}
+            // The run goes on: an earlier stop no longer ends it.
+            EventKind::RunResumed { .. } => self.outcome = None,
+            EventKind::CloudConnected { .. } => {}
         }
     }
 
@@ -595,6 +597,8 @@ pub struct App {
     pub now: Timestamp,
     /// Where the log file is.
     pub log_path: Option<String>,
+    /// Where the config file is read from.
+    pub config_path: Option<String>,
     /// The listing generation a picker waits for.
     listing: u64,
     /// The plan for the mode chosen.
@@ -624,6 +628,7 @@ impl App {
             interrupt_armed: None,
             now: Timestamp::now(),
             log_path: None,
+            config_path: None,
             listing: 0,
             plan_for: None,
         }

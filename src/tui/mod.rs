@@ -5,6 +5,7 @@
 //! restored on every way out, panics included.
 
 pub mod app;
+pub mod config;
 pub mod keymap;
 mod markdown;
 pub mod picker;
@@ -52,6 +53,14 @@ pub struct Session {
     pub max_parallel: usize,
 }
 
+/// A run reopened from its journal, to go on in the console.
+pub struct Resumed {
+    /// The engine and its channels, from `engine::resume::resume`.
+    pub started: engine::Started,
+    /// What the journal recorded before, to show the run as it was.
+    pub past: Vec<crate::engine::event::RunEvent>,
+}
+
 /// Frames at most this often.
 const FRAME: Duration = Duration::from_millis(16);
 /// The clock tick (RTO clock, toasts, auto-refresh).
@@ -60,7 +69,16 @@ const TICK: Duration = Duration::from_millis(250);
 /// Runs the console in this terminal until the operator leaves. The exit
 /// code follows `run --headless`: 0 success, 1 a step failed, 3 stopped
 /// before the end (the run can be resumed).
-pub fn run(session: Session) -> color_eyre::Result<ExitCode> {
+pub fn run(session: Session, resumed: Option<Resumed>) -> color_eyre::Result<ExitCode> {
+    let config = match config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "error: the console's config file cannot be used: {e}\nFix it, or move it away to start with the defaults."
+            );
+            return Ok(ExitCode::from(crate::cli::EXIT_USAGE));
+        }
+    };
     let log = start_log();
     let runtime = tokio::runtime::Runtime::new()?;
     let mut terminal = ratatui::init();
@@ -73,6 +91,15 @@ pub fn run(session: Session) -> color_eyre::Result<ExitCode> {
             session.mode,
         );
         app.log_path = log.as_ref().map(|(p, _)| p.display().to_string());
+        app.config_path = config::path().map(|p| p.display().to_string());
+        app.keymap = config.keymap;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        app.theme = theme::Theme::new(if no_color {
+            theme::ThemeName::Mono
+        } else {
+            config.theme
+        });
+        tracing::info!(runbook = %session.runbook.runbook.id.value, identity = %session.cloud.identity().describe(), "console opened");
         let input = EventStream::new().filter_map(|e| async move {
             match e {
                 Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),
@@ -81,7 +108,7 @@ pub fn run(session: Session) -> color_eyre::Result<ExitCode> {
                 _ => None,
             }
         });
-        run_app(&mut terminal, &mut app, &session, Box::pin(input)).await
+        run_app(&mut terminal, &mut app, &session, resumed, Box::pin(input)).await
     });
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
@@ -114,6 +141,7 @@ pub async fn run_app<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     session: &Session,
+    resumed: Option<Resumed>,
     mut input: impl Stream<Item = Msg> + Unpin,
 ) -> color_eyre::Result<Option<Outcome>>
 where
@@ -124,8 +152,13 @@ where
     let mut outcome = None;
     let mut running = false;
     let mut quitting = false;
+    let mut input_closed = false;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    if let Some(resumed) = resumed {
+        cancel = Some(resume(session, app, resumed, &tx).map_err(|e| color_eyre::eyre::eyre!(e))?);
+        running = true;
+    }
     let mut dirty = true;
     let mut last_draw = tokio::time::Instant::now() - FRAME;
     loop {
@@ -142,13 +175,16 @@ where
         }
         let mut msgs = Vec::new();
         tokio::select! {
-            m = input.next() => match m {
+            m = input.next(), if !input_closed => match m {
                 Some(m) => msgs.push(m),
                 // The terminal is gone: stop the run, keep the journal.
-                None => msgs.push(Msg::Key(crossterm::event::KeyEvent::new(
-                    crossterm::event::KeyCode::Char('c'),
-                    crossterm::event::KeyModifiers::CONTROL,
-                ))),
+                None => {
+                    input_closed = true;
+                    quitting = true;
+                    if let Some(c) = &cancel {
+                        c.cancel();
+                    }
+                }
             },
             Some(m) = rx.recv() => msgs.push(m),
             _ = tick.tick() => msgs.push(Msg::Tick),
@@ -204,8 +240,7 @@ where
     }
 }
 
-/// Starts the run: journal first, then the engine on its own task, its
-/// events and questions forwarded to the loop.
+/// Starts the run: journal first, then the engine on its own task.
 fn start(
     session: &Session,
     app: &mut App,
@@ -227,6 +262,49 @@ fn start(
         max_parallel: session.max_parallel,
     };
     let started = engine::start(setup).map_err(|e| e.to_string())?;
+    tracing::info!(run = %started.engine.run_id(), ?mode, "run started");
+    app.started(
+        &plan,
+        mode,
+        t0,
+        started
+            .engine
+            .journal_path()
+            .map(|p| p.display().to_string()),
+    );
+    Ok(launch(session, started, tx))
+}
+
+/// Goes on with a run reopened from its journal: the screen shows what the
+/// journal recorded, then the engine carries on.
+fn resume(
+    session: &Session,
+    app: &mut App,
+    resumed: Resumed,
+    tx: &mpsc::UnboundedSender<Msg>,
+) -> Result<CancellationToken, String> {
+    let engine = &resumed.started.engine;
+    let mode = engine.plan().mode;
+    tracing::info!(run = %engine.run_id(), "run resumed");
+    app.started(
+        engine.plan(),
+        mode,
+        None,
+        engine.journal_path().map(|p| p.display().to_string()),
+    );
+    for event in resumed.past {
+        app.update(Msg::Engine(event));
+    }
+    Ok(launch(session, resumed.started, tx))
+}
+
+/// Runs the engine on its own task, its events and questions forwarded to
+/// the loop.
+fn launch(
+    session: &Session,
+    started: engine::Started,
+    tx: &mpsc::UnboundedSender<Msg>,
+) -> CancellationToken {
     let engine::Started {
         engine,
         mut events,
@@ -234,12 +312,6 @@ fn start(
     } = started;
     let engine = engine.with_cloud(session.cloud.clone());
     let token = engine.cancel_token();
-    app.started(
-        &plan,
-        mode,
-        t0,
-        engine.journal_path().map(|p| p.display().to_string()),
-    );
     let forward = tx.clone();
     tokio::spawn(async move {
         while let Some(e) = events.recv().await {
@@ -265,5 +337,5 @@ fn start(
             .map_err(|e| e.to_string());
         let _ = forward.send(Msg::RunEnded(result));
     });
-    Ok(token)
+    token
 }

@@ -922,6 +922,9 @@ fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(log) = &app.log_path {
         lines.push(Line::raw(format!("Log file: {log}")));
     }
+    if let Some(config) = &app.config_path {
+        lines.push(Line::raw(format!("Config (keys, theme): {config}")));
+    }
     let rect = centered(area, 86, area.height.saturating_sub(2));
     frame.render_widget(Clear, rect);
     frame.render_widget(
