@@ -226,6 +226,14 @@ impl StartForm {
     }
 }
 
+/// Whether `key` types a character (so it is text where text is typed).
+fn is_text(key: &KeyEvent) -> bool {
+    matches!(key.code, KeyCode::Char(_))
+        && !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+}
+
 /// Applies a key to a line of text being typed.
 pub fn edit_text(text: &mut String, key: &KeyEvent) {
     match key.code {
@@ -824,7 +832,9 @@ impl App {
             }
             return Vec::new();
         }
-        if action == Some(Action::Help) && !self.typing(context) {
+        // Where keys are text, a character (`?`) is typed; a key that
+        // cannot be text (F1) still opens the help.
+        if action == Some(Action::Help) && (!self.typing(context) || !is_text(&key)) {
             self.help = true;
             return Vec::new();
         }
@@ -1165,5 +1175,53 @@ impl App {
                 view.scroll.saturating_add(3)
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app() -> App {
+        let text = r#"
+[runbook]
+format = 1
+id = "t"
+title = "T"
+
+[params]
+name = { default = "x" }
+
+[[step]]
+id = "s"
+kind = "manual"
+instructions = "do it"
+"#;
+        let runbook = crate::runbook::check_str(text).runbook.unwrap();
+        App::new(
+            Arc::new(runbook),
+            Identity::default(),
+            &BTreeMap::new(),
+            Mode::Drill,
+        )
+    }
+
+    fn press(app: &mut App, code: KeyCode) {
+        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+
+    #[test]
+    fn on_the_start_form_question_mark_is_text_and_f1_opens_the_help() {
+        let mut app = app();
+        press(&mut app, KeyCode::Char('?'));
+        assert!(!app.help);
+        let Screen::Start(form) = &app.screen else {
+            panic!("not on the start screen")
+        };
+        assert_eq!(form.fields[0].value, "x?");
+        press(&mut app, KeyCode::F(1));
+        assert!(app.help);
+        press(&mut app, KeyCode::Esc);
+        assert!(!app.help);
     }
 }

@@ -478,7 +478,13 @@ fn hints(app: &App, context: Context, actions: &[Action]) -> Vec<Span<'static>> 
         } else {
             keys
         };
-        if let Some(k) = keys.first() {
+        // On the start form a character is text: hint a key that is not.
+        let key = if context == Context::Start {
+            keys.iter().find(|k| k.chars().count() > 1).or(keys.first())
+        } else {
+            keys.first()
+        };
+        if let Some(k) = key {
             spans.push(Span::styled(format!(" {k} "), app.theme.selected));
             spans.push(Span::raw(format!(" {}  ", short(a))));
         }
