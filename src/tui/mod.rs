@@ -67,8 +67,8 @@ const FRAME: Duration = Duration::from_millis(16);
 const TICK: Duration = Duration::from_millis(250);
 
 /// Runs the console in this terminal until the operator leaves. The exit
-/// code follows `run --headless`: 0 success, 1 a step failed, 3 stopped
-/// before the end (the run can be resumed).
+/// code follows `run --headless`: 0 success (or left before starting), 1 a
+/// step failed, 3 stopped before the end (the run can be resumed).
 pub fn run(session: Session, resumed: Option<Resumed>) -> color_eyre::Result<ExitCode> {
     let config = match config::load() {
         Ok(c) => c,
@@ -108,14 +108,18 @@ pub fn run(session: Session, resumed: Option<Resumed>) -> color_eyre::Result<Exi
                 _ => None,
             }
         });
-        run_app(&mut terminal, &mut app, &session, resumed, Box::pin(input)).await
+        let outcome = run_app(&mut terminal, &mut app, &session, resumed, Box::pin(input)).await?;
+        let started = matches!(app.screen, app::Screen::Run(_));
+        Ok::<_, color_eyre::Report>((started, outcome))
     });
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
-    let outcome = result?;
+    let (started, outcome) = result?;
     Ok(ExitCode::from(match outcome {
         Some(Outcome::Succeeded) => crate::cli::EXIT_OK,
         Some(Outcome::Failed) => crate::cli::EXIT_FAILED,
+        // Left from the start screen: nothing ran, nothing to resume.
+        None if !started => crate::cli::EXIT_OK,
         _ => crate::cli::EXIT_ABORTED,
     }))
 }
