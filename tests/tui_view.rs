@@ -66,11 +66,23 @@ fn event(secs: u64, kind: EventKind) -> Msg {
 fn running_app() -> App {
     let mut app = app();
     let plan = Plan::new(&app.runbook, Mode::Drill).unwrap();
+    let values = dr_drill::engine::values::Values {
+        params: BTreeMap::from([
+            ("table".to_string(), "cabal-addresses".to_string()),
+            (
+                "restored".to_string(),
+                "cabal-addresses-restored".to_string(),
+            ),
+            ("vault".to_string(), "cabal-backup".to_string()),
+        ]),
+        ..Default::default()
+    };
     app.started(
         &plan,
         Mode::Drill,
         Some(at(0)),
         Some("/data/runs/r1/journal.jsonl".into()),
+        values,
     );
     let step = |s: &str| s.to_string();
     for msg in [

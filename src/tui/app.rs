@@ -18,6 +18,7 @@ use crate::cloud::{Identity, PointSource, RecoveryPoint};
 use crate::engine::event::{Answer, EventKind, Outcome, Question, RunEvent, Stream};
 use crate::engine::human::{HumanReply, HumanRequest};
 use crate::engine::plan::Plan;
+use crate::engine::values::Values;
 use crate::runbook::{Mode, Runbook};
 
 /// Output lines kept per step; older ones are dropped (the journal has all).
@@ -344,6 +345,9 @@ pub struct RunView {
     pub outcome: Option<Outcome>,
     /// Phase spans (start, end) by phase id.
     pub phases: BTreeMap<String, (Duration, Option<Duration>)>,
+    /// Parameters (secrets redacted) and run variables, to show a step's
+    /// fields resolved; outputs are taken from the steps as they finish.
+    pub values: Values,
 }
 
 impl RunView {
@@ -394,7 +398,17 @@ impl RunView {
             rpo: None,
             outcome: None,
             phases: BTreeMap::new(),
+            values: Values::default(),
         }
+    }
+
+    /// `text` with what is known now filled in; the rest stays `<steps.ID.NAME>`.
+    pub fn preview(&self, text: &str) -> String {
+        let mut values = self.values.clone();
+        for s in self.steps.iter().filter(|s| !s.outputs.is_empty()) {
+            values.outputs.insert(s.id.clone(), s.outputs.clone());
+        }
+        values.preview(text)
     }
 
     fn step_mut(&mut self, id: &str) -> Option<&mut StepRow> {
@@ -649,9 +663,14 @@ impl App {
         mode: Mode,
         t0: Option<Timestamp>,
         journal: Option<String>,
+        values: Values,
     ) {
         let mut view = RunView::new(&self.runbook, plan, mode, t0);
         view.journal = journal;
+        view.values = Values {
+            params: crate::engine::redacted(&self.runbook, &values.params),
+            ..values
+        };
         self.screen = Screen::Run(view);
         self.plan_for = Some(mode);
     }

@@ -275,6 +275,7 @@ fn start(
             .engine
             .journal_path()
             .map(|p| p.display().to_string()),
+        started.engine.values(),
     );
     Ok(launch(session, started, tx))
 }
@@ -295,6 +296,7 @@ fn resume(
         mode,
         None,
         engine.journal_path().map(|p| p.display().to_string()),
+        engine.values(),
     );
     for event in resumed.past {
         app.update(Msg::Engine(event));

@@ -373,10 +373,16 @@ fn draw_steps(frame: &mut Frame, area: Rect, app: &App, view: &RunView) {
         ])),
         _ => {}
     }
-    for t in &runbook_step.templated {
+    // Multi-line templates (instructions) are shown above, resolved by the
+    // step when it asks; one-line fields show what they resolve to now.
+    for t in runbook_step
+        .templated
+        .iter()
+        .filter(|t| !t.value.contains('\n'))
+    {
         lines.push(Line::from(vec![
-            Span::styled("uses ", theme.dim),
-            Span::raw(t.value.replace('\n', " ")),
+            Span::styled(format!("{} → ", t.value), theme.dim),
+            Span::raw(view.preview(&t.value)),
         ]));
     }
     for (k, v) in step.outputs.iter().filter(|(_, v)| !v.is_empty()) {
