@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, Select, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, BackupTypeFilter, PutRequest, Select, WriteRequest};
 use futures::future::try_join_all;
 use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
@@ -57,6 +57,8 @@ pub(super) async fn list_points(
     }
     let mut start: Option<String> = None;
     loop {
+        // ListBackups lists only USER backups unless told otherwise; the
+        // ones AWS Backup made (AWS_BACKUP) and SYSTEM ones are points too.
         let out = send!(
             cloud,
             notify,
@@ -65,6 +67,7 @@ pub(super) async fn list_points(
             c.dynamodb
                 .list_backups()
                 .table_name(table)
+                .backup_type(BackupTypeFilter::All)
                 .set_exclusive_start_backup_arn(start.clone())
         )
         .await?;
