@@ -842,4 +842,21 @@ key = "daily/2026-11-23/corrupt.enc"
         why.contains("SHA-256 mismatch") && why.contains(&sum),
         "{why}"
     );
+
+    // A download that cannot be put in place leaves no `.part` behind.
+    let dir = tempfile::tempdir().unwrap();
+    let blocked = dir.path().join("backup.dump");
+    std::fs::create_dir_all(blocked.join("inside")).unwrap();
+    let dump_object = dr_drill::cloud::ObjectRef {
+        bucket: bucket.clone(),
+        key: "database/gtin1/monthly/x/backup.dump".into(),
+        version_id: None,
+        region: None,
+    };
+    let e = cloud()
+        .fetch_object(&dump_object, Some(&blocked), &|_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, dr_drill::cloud::ErrorKind::Io, "{e}");
+    assert!(!dir.path().join("backup.dump.part").exists(), "{e}");
 }

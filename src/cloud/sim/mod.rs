@@ -25,7 +25,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -34,6 +33,7 @@ pub use fault::{ACTIONS, FAULT_SYNTAX, Fault};
 use self::fault::Faults;
 use self::spec::Source;
 use self::world::{ACCOUNT, JobKind, Refusal, World};
+use super::download::PartFile;
 use super::error::{iam_permission, retry_message};
 use super::{
     Cloud, CloudError, CopyCounts, CopyRequest, ErrorKind, Fetched, Identity, JobStatus, Notify,
@@ -419,24 +419,6 @@ impl SimCloud {
 
 fn s3_uri(object: &ObjectRef) -> String {
     object.to_string()
-}
-
-fn io_error(action: &str, path: &Path, e: std::io::Error) -> CloudError {
-    CloudError::new(
-        action,
-        path.display().to_string(),
-        ErrorKind::Io,
-        e.to_string(),
-    )
-}
-
-/// `.NAME.dr-drill-part` beside `to`.
-fn temp_path(to: &Path) -> PathBuf {
-    let name = to
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    to.with_file_name(format!(".{name}.dr-drill-part"))
 }
 
 fn human_bytes(n: u64) -> String {
@@ -883,26 +865,18 @@ impl Cloud for SimCloud {
     ) -> Result<Fetched, CloudError> {
         let bytes = self.read_object(object, notify).await?;
         let size = bytes.len() as u64;
-        let mut file = None;
-        if let Some(path) = to {
-            let tmp = temp_path(path);
-            let f = tokio::fs::File::create(&tmp)
-                .await
-                .map_err(|e| io_error("GetObject", &tmp, e))?;
-            file = Some((f, tmp, path));
-        }
+        let mut file = match to {
+            Some(path) => Some(PartFile::create(path, "GetObject", &s3_uri(object)).await?),
+            None => None,
+        };
         let mut hasher = Sha256::new();
         let chunks = bytes.chunks(CHUNK).count().max(1) as u64;
         let per_chunk = self.real(Duration::from_secs_f64(CHUNK as f64 / BYTES_PER_SECOND));
         let mut written = 0u64;
         for chunk in bytes.chunks(CHUNK) {
             hasher.update(chunk);
-            if let Some((f, tmp, _)) = file.as_mut()
-                && let Err(e) = f.write_all(chunk).await
-            {
-                let e = io_error("GetObject", tmp, e);
-                let _ = tokio::fs::remove_file(&tmp).await;
-                return Err(e);
+            if let Some(f) = file.as_mut() {
+                f.write(chunk).await?;
             }
             written += chunk.len() as u64;
             tokio::time::sleep(per_chunk).await;
@@ -914,17 +888,8 @@ impl Cloud for SimCloud {
                 ));
             }
         }
-        if let Some((mut f, tmp, path)) = file {
-            let done = async {
-                f.flush().await?;
-                f.sync_all().await?;
-                drop(f);
-                tokio::fs::rename(&tmp, path).await
-            };
-            if let Err(e) = done.await {
-                let _ = tokio::fs::remove_file(&tmp).await;
-                return Err(io_error("GetObject", path, e));
-            }
+        if let Some(f) = file {
+            f.finish().await?;
         }
         Ok(Fetched {
             size_bytes: size,

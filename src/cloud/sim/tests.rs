@@ -791,3 +791,40 @@ async fn the_documented_world_file_loads() {
         .unwrap();
     assert_eq!(copies.len(), 365);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_download_that_fails_leaves_no_part_file() {
+    let cloud = sim(&[]);
+    let (dumps, _) = list(
+        &cloud,
+        bucket(GTIN1, "database/gtin1/", Some("backup.dump")),
+    )
+    .await
+    .unwrap();
+    let key = dumps[0].key.clone().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("restore/backup.dump");
+    let fetched = cloud
+        .fetch_object(&object(GTIN1, &key), Some(&good), &quiet())
+        .await
+        .unwrap();
+    assert_eq!(std::fs::metadata(&good).unwrap().len(), fetched.size_bytes);
+    // A directory stands where the file should go: the rename fails.
+    let blocked = dir.path().join("blocked.dump");
+    std::fs::create_dir_all(blocked.join("inside")).unwrap();
+    let e = cloud
+        .fetch_object(&object(GTIN1, &key), Some(&blocked), &quiet())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Io);
+    assert!(
+        e.to_string()
+            .starts_with(&format!("GetObject on s3://{GTIN1}/{key}")),
+        "{e}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!left.iter().any(|n| n.contains("part")), "{left:?}");
+}
