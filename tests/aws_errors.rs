@@ -212,3 +212,36 @@ async fn an_endpoint_answering_404_is_said_not_to_implement_the_operation() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn a_truncated_version_listing_without_a_next_marker_ends() {
+    // A listing that says "truncated" but names no marker to go on from
+    // would start again from the first page, forever.
+    use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
+    let truncated = mock!(aws_sdk_s3::Client::list_object_versions)
+        .sequence()
+        .output(|| {
+            ListObjectVersionsOutput::builder()
+                .is_truncated(true)
+                .build()
+        })
+        .times(3)
+        .build();
+    let s3 = mock_client!(aws_sdk_s3, RuleMode::MatchAny, &[&truncated], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let db = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let cloud = AwsCloud::with_clients("us-east-1", no_backup(), db, s3, fast_retries());
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let source = dr_drill::cloud::PointSource::Bucket {
+        bucket: "backups".into(),
+        prefix: "daily/".into(),
+        suffix: None,
+        versions: true,
+        region: None,
+    };
+    cloud.list_points(&source, &tx, &|_| {}).await.unwrap();
+    drop(tx);
+    assert!(rx.recv().await.is_none(), "no objects, no pages");
+    assert_eq!(truncated.num_calls(), 1);
+}

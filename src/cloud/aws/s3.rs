@@ -81,7 +81,12 @@ pub(super) async fn list_points(
                 out.next_key_marker().map(str::to_owned),
                 out.next_version_id_marker().map(str::to_owned),
             );
-            (listed, out.is_truncated().unwrap_or(false))
+            // Truncated without a marker to go on from would list the
+            // first page again, forever.
+            (
+                listed,
+                out.is_truncated().unwrap_or(false) && markers.0.is_some(),
+            )
         } else {
             let out = send!(
                 cloud,
