@@ -828,3 +828,45 @@ async fn a_download_that_fails_leaves_no_part_file() {
         .collect();
     assert!(!left.iter().any(|n| n.contains("part")), "{left:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_table_deleted_at_the_end_of_time_answers_instead_of_panicking() {
+    // An extreme --speed saturates the world's clock at its last instant.
+    let cloud = SimCloud::builtin(SimOptions {
+        now: Some(NOW.parse().unwrap()),
+        speed: 1e300,
+        ..SimOptions::default()
+    })
+    .unwrap();
+    pass(1).await;
+    assert_eq!(cloud.now(), jiff::Timestamp::MAX);
+    let state = cloud
+        .delete_table("cabal-counter", None, &quiet())
+        .await
+        .unwrap();
+    assert_eq!(state.status, "DELETING");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lock_with_a_huge_minimum_retention_refuses_deletes_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("forever.toml");
+    let text = "[[vault]]\nname = \"forever\"\nlock = { min_retention_days = 9223372036854775807 }\n\n[[plan]]\nname = \"p\"\nvault = \"forever\"\ndays = 2\n[[plan.resource]]\ntype = \"DynamoDB\"\nname = \"t\"\nsize_bytes = 1\n";
+    tokio::fs::write(&path, text).await.unwrap();
+    let cloud = SimCloud::from_files(
+        &[path],
+        SimOptions {
+            now: Some(NOW.parse().unwrap()),
+            ..SimOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (points, _) = list(&cloud, vault("forever", None, None)).await.unwrap();
+    let e = cloud
+        .delete_recovery_point("forever", &points[0].id, None, &quiet())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert!(e.message.contains("minimum retention"), "{e}");
+}

@@ -51,10 +51,10 @@ fn invalid(code: &'static str, message: impl Into<String>) -> Refusal {
     }
 }
 
-/// The resource does not exist (here, now).
-/// Seconds a deleted table answers DELETING before it is gone.
-const TABLE_DELETE_SECS: i64 = 20;
+/// How long a deleted table answers DELETING before it is gone.
+const TABLE_DELETE: Duration = Duration::from_secs(20);
 
+/// The resource does not exist (here, now).
 fn not_found(code: &'static str, message: impl Into<String>) -> Refusal {
     let (kind, message) = (ErrorKind::NotFound, message.into());
     Refusal {
@@ -381,7 +381,7 @@ pub(super) fn before(t: Timestamp, d: Duration) -> Timestamp {
 }
 
 pub(super) fn days_long(days: i64) -> Duration {
-    Duration::from_secs(u64::try_from(days).unwrap_or(0) * 86_400)
+    Duration::from_secs(u64::try_from(days).unwrap_or(0).saturating_mul(86_400))
 }
 
 pub(super) fn minutes(low: u64, high: u64) -> Range<Duration> {
@@ -798,9 +798,10 @@ impl World {
         let (vi, pi) = self.point(region, Some(vault), arn, now)?;
         let v = &mut self.vaults[vi];
         if let Some(lock) = v.lock {
-            let age = now.duration_since(v.points[pi].rp.created_at);
+            let age = Duration::try_from(now.duration_since(v.points[pi].rp.created_at))
+                .unwrap_or(Duration::ZERO);
             let age_days = age.as_secs() / 86_400;
-            if age < jiff::SignedDuration::from_hours(24 * lock.min_retention_days) {
+            if age < days_long(lock.min_retention_days) {
                 return Err(invalid(
                     "InvalidRequestException",
                     format!(
@@ -867,7 +868,7 @@ impl World {
             ));
         }
         if let Some(t) = self.tables.get_mut(&(region.to_owned(), name.to_owned())) {
-            t.gone_at = Some(now + jiff::SignedDuration::from_secs(TABLE_DELETE_SECS));
+            t.gone_at = Some(after(now, TABLE_DELETE));
         }
         state.status = "DELETING".into();
         Ok(state)
