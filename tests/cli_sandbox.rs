@@ -128,6 +128,8 @@ fn the_shipped_cabal_addresses_drill_runs_end_to_end_in_the_sandbox() {
             "pick: chose arn:aws:backup:us-east-1:111122223333:recovery-point:",
         ))
         .stdout(predicate::str::contains("restore: restore job"))
+        .stdout(predicate::str::contains("% done").or(predicate::str::contains("%)")))
+        .stdout(predicate::str::contains("%%").not())
         .stdout(predicate::str::contains("cutover: succeeded [items_read="))
         .stdout(predicate::str::contains(
             "drop-restored: succeeded [status=DELETING",

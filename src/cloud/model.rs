@@ -315,7 +315,7 @@ pub struct JobStatus {
     pub job_id: String,
     /// `CREATED`, `PENDING`, `RUNNING`, `COMPLETED`, `ABORTED`, `FAILED`, ...
     pub status: String,
-    /// Percent done, when the service says.
+    /// Percent done, when the service says: a number such as `42.5`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percent_done: Option<String>,
     /// The service's message (why it failed).

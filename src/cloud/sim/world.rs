@@ -287,16 +287,16 @@ impl Job {
             status.completed_at = Some(*at);
         } else if done >= 1.0 {
             status.status = "COMPLETED".into();
-            status.percent_done = Some("100.0%".into());
+            status.percent_done = Some("100.0".into());
             status.completed_at = Some(self.ends_at);
             status.created_resource_arn = self.created_resource_arn.clone();
             status.destination_recovery_point_arn = self.destination_point.clone();
         } else if done < 0.05 {
             status.status = "CREATED".into();
-            status.percent_done = Some("0.0%".into());
+            status.percent_done = Some("0.0".into());
         } else {
             status.status = "RUNNING".into();
-            status.percent_done = Some(format!("{:.1}%", done * 100.0));
+            status.percent_done = Some(format!("{:.1}", done * 100.0));
         }
         status
     }

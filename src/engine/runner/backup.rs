@@ -32,7 +32,7 @@ where
                 job.status,
                 job.percent_done
                     .as_deref()
-                    .map(|p| format!(" ({p}%)"))
+                    .map(|p| format!(" ({}%)", p.trim_end_matches('%')))
                     .unwrap_or_default()
             );
             last.show(ctx, now).await?;
