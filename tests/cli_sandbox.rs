@@ -9,7 +9,15 @@ fn dr_drill() -> Command {
     // Real-looking credentials that the sandbox must not pass on.
     cmd.env("AWS_ACCESS_KEY_ID", "AKIAREALREALREAL0000")
         .env("AWS_SECRET_ACCESS_KEY", "real-secret")
-        .env("AWS_PROFILE", "production");
+        .env("AWS_PROFILE", "production")
+        // Where a pod (EKS) or a task (ECS) gets its credentials from.
+        .env("AWS_ROLE_ARN", "arn:aws:iam::999999999999:role/prod-admin")
+        .env("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/secrets/token")
+        .env(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://169.254.170.23/v1/credentials",
+        )
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", "real-token");
     cmd
 }
 
@@ -66,6 +74,11 @@ title = "What a shell step sees in the sandbox"
 id = "env"
 kind = "shell"
 run = "echo key=[$AWS_ACCESS_KEY_ID] profile=$AWS_PROFILE endpoint=$AWS_ENDPOINT_URL sandbox=$DR_DRILL_SANDBOX"
+
+[[step]]
+id = "roles"
+kind = "shell"
+run = "echo role=${AWS_ROLE_ARN-unset} token=${AWS_WEB_IDENTITY_TOKEN_FILE-unset} container=${AWS_CONTAINER_CREDENTIALS_FULL_URI-unset}${AWS_CONTAINER_AUTHORIZATION_TOKEN-unset}"
 "#,
     )
     .unwrap();
@@ -78,6 +91,9 @@ run = "echo key=[$AWS_ACCESS_KEY_ID] profile=$AWS_PROFILE endpoint=$AWS_ENDPOINT
         .stdout(predicate::str::contains("acting as SIMULATED world"))
         .stdout(predicate::str::contains(
             "env | key=[] profile=dr-drill-sandbox endpoint=http://127.0.0.1:9 sandbox=1",
+        ))
+        .stdout(predicate::str::contains(
+            "roles | role=unset token=unset container=unsetunset",
         ));
 }
 
