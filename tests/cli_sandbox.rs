@@ -153,3 +153,48 @@ fn the_shipped_cabal_addresses_drill_runs_end_to_end_in_the_sandbox() {
         .stdout(predicate::str::contains("RTO"))
         .stdout(predicate::str::contains("run succeeded"));
 }
+
+#[test]
+fn waiting_for_an_archived_object_nobody_restores_fails_at_once() {
+    let out = dr_drill()
+        .args(["points", "--sandbox", "--output", "json", "--limit", "1"])
+        .args([
+            "--bucket",
+            "closient-disaster-recovery-backup",
+            "--prefix",
+            "media/",
+        ])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let key = doc["points"][0]["key"].as_str().unwrap().to_owned();
+    assert_eq!(doc["points"][0]["archive"]["state"], "needed");
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = dir.path().join("thawed.toml");
+    std::fs::write(
+        &runbook,
+        format!(
+            r#"
+[runbook]
+id = "thawed"
+title = "Wait for a restore no one asked for"
+
+[[step]]
+id = "thawed"
+kind = "wait"
+until = {{ bucket = "closient-disaster-recovery-backup", key = "{key}" }}
+timeout = "12h"
+"#
+        ),
+    )
+    .unwrap();
+    dr_drill()
+        .args(["run", runbook.to_str().unwrap(), "--headless", "--sandbox"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("no restore was requested"))
+        .stdout(predicate::str::contains("s3.restore-object"));
+}
