@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::cloud::CloudArgs;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::cloud::points::{Listing, list_all, newest_first};
-use crate::cloud::{Identity, PointSource, RecoveryPoint};
+use crate::cloud::{Identity, PointSource, RecoveryPoint, human_bytes};
 use crate::engine::humanize;
 
 /// Arguments of `dr-drill points`.
@@ -176,22 +176,6 @@ pub(super) fn run(args: &PointsArgs) -> color_eyre::Result<ExitCode> {
     })
 }
 
-/// Bytes as people read them.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 fn write_table(
     out: &mut impl Write,
     identity: &Identity,
@@ -241,7 +225,7 @@ fn write_table(
                 p.created_at.strftime("%Y-%m-%d %H:%M").to_string(),
                 humanize(p.age(now)),
                 status,
-                p.size_bytes.map(human_size).unwrap_or_default(),
+                p.size_bytes.map(human_bytes).unwrap_or_default(),
                 p.storage_class.clone().unwrap_or_default(),
                 p.resource_type.clone().unwrap_or_default(),
                 p.resource_name.clone().unwrap_or_default(),

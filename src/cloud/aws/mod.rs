@@ -203,6 +203,20 @@ impl AwsCloud {
         }
     }
 
+    /// Sends a non-empty page to the reader, remembering the account its
+    /// ARNs name; false when the reader is gone (the listing stops).
+    pub(crate) async fn send_page(
+        &self,
+        pages: &mpsc::Sender<Vec<RecoveryPoint>>,
+        points: Vec<RecoveryPoint>,
+    ) -> bool {
+        let Some(first) = points.first() else {
+            return true;
+        };
+        self.saw_arn(&first.id);
+        pages.send(points).await.is_ok()
+    }
+
     /// Runs one SDK call with visible retries.
     pub(crate) async fn call<T, F, Fut>(&self, notify: Notify<'_>, call: F) -> Result<T, CloudError>
     where
@@ -250,10 +264,7 @@ impl AwsCloud {
                 .iter()
                 .filter_map(|p| backup_point(p, &region, now))
                 .collect();
-            if let Some(p) = points.first() {
-                self.saw_arn(&p.id);
-            }
-            if !points.is_empty() && pages.send(points).await.is_err() {
+            if !self.send_page(pages, points).await {
                 return Ok(());
             }
             match page.next_token() {

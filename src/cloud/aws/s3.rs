@@ -181,7 +181,7 @@ pub(super) async fn list_points(
             points.push(p);
         }
         attach_manifests(cloud, &mut points, &mut manifests, notify).await;
-        if !points.is_empty() && pages.send(points).await.is_err() {
+        if !cloud.send_page(pages, points).await {
             return Ok(());
         }
         if !more {

@@ -12,6 +12,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use super::{AwsCloud, sdk_time, ts};
+use crate::cloud::points::pitr_point;
 use crate::cloud::{
     CloudError, CopyCounts, ErrorKind, Notify, PitrStatus, PointKind, RecoveryPoint, TableState,
 };
@@ -40,18 +41,8 @@ pub(super) async fn list_points(
             .await
             .map(|t| t.arn)
             .unwrap_or_else(|_| table.to_owned());
-        let mut p = RecoveryPoint::new(
-            format!("pitr:{arn}"),
-            PointKind::DynamodbPitr,
-            latest,
-            region.clone(),
-        );
-        p.status = "ENABLED".into();
-        p.earliest_restorable = pitr.earliest;
-        p.resource_arn = Some(arn);
-        p.resource_name = Some(table.to_owned());
-        p.resource_type = Some("DynamoDB".into());
-        if pages.send(vec![p]).await.is_err() {
+        let p = pitr_point(table, &arn, &region, pitr.earliest, latest);
+        if !cloud.send_page(pages, vec![p]).await {
             return Ok(());
         }
     }
@@ -94,10 +85,7 @@ pub(super) async fn list_points(
                 Some(p)
             })
             .collect();
-        if let Some(p) = points.first() {
-            cloud.saw_arn(&p.id);
-        }
-        if !points.is_empty() && pages.send(points).await.is_err() {
+        if !cloud.send_page(pages, points).await {
             return Ok(());
         }
         match out.last_evaluated_backup_arn() {

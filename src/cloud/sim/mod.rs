@@ -38,7 +38,7 @@ use super::error::{iam_permission, retry_message};
 use super::{
     Cloud, CloudError, CopyCounts, CopyRequest, ErrorKind, Fetched, Identity, JobStatus, Notify,
     ObjectHead, ObjectRef, PitrStatus, PointSource, RecoveryPoint, RestoreRequest, RetryPolicy,
-    TableState, VaultPosture, with_retry,
+    TableState, VaultPosture, human_bytes, with_retry,
 };
 
 /// The built-in world files.
@@ -353,14 +353,7 @@ impl SimCloud {
             || {
                 let result = self.gate(action, resource).and_then(|()| {
                     let now = self.now();
-                    op(&mut self.world(), now).map_err(|r| {
-                        CloudError::new(
-                            action,
-                            resource,
-                            r.kind,
-                            format!("SIMULATED {}: {}", r.code, r.message),
-                        )
-                    })
+                    op(&mut self.world(), now).map_err(|r| refused(action, resource, r))
                 });
                 std::future::ready(result)
             },
@@ -417,23 +410,18 @@ impl SimCloud {
     }
 }
 
-fn s3_uri(object: &ObjectRef) -> String {
-    object.to_string()
+/// The error a refused call gives: `action` on `resource`, marked SIMULATED.
+fn refused(action: &str, resource: &str, r: Refusal) -> CloudError {
+    CloudError::new(
+        action,
+        resource,
+        r.kind,
+        format!("SIMULATED {}: {}", r.code, r.message),
+    )
 }
 
-fn human_bytes(n: u64) -> String {
-    const UNITS: &[&str] = &["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+fn s3_uri(object: &ObjectRef) -> String {
+    object.to_string()
 }
 
 fn thousands(n: u64) -> String {
@@ -780,15 +768,15 @@ impl Cloud for SimCloud {
                 "SIMULATED: a table cannot be copied onto itself (from and to are the same)",
             ));
         }
+        // As on AWS: both tables must exist before the scan starts.
+        for table in [from, to] {
+            self.describe_table(table, Some(region), notify).await?;
+        }
         let items = self
             .call("Scan", from, notify, |w, now| {
                 w.active_table(region, from, now).map(|t| t.items.clone())
             })
             .await?;
-        self.call("BatchWriteItem", to, notify, |w, now| {
-            w.active_table(region, to, now).map(|_| ())
-        })
-        .await?;
         let total = world::count(&items);
         let rate = ITEMS_PER_SECOND * f64::from(segments.max(1));
         self.progress(
@@ -807,14 +795,7 @@ impl Cloud for SimCloud {
         let now = self.now();
         self.world()
             .write_items(region, to, &items, now)
-            .map_err(|r| {
-                CloudError::new(
-                    "BatchWriteItem",
-                    to,
-                    r.kind,
-                    format!("SIMULATED {}: {}", r.code, r.message),
-                )
-            })?;
+            .map_err(|r| refused("BatchWriteItem", to, r))?;
         Ok(CopyCounts {
             read: total,
             written: total,

@@ -866,3 +866,26 @@ async fn a_lock_with_a_huge_minimum_retention_refuses_deletes_without_panicking(
     assert_eq!(e.kind, ErrorKind::Invalid);
     assert!(e.message.contains("minimum retention"), "{e}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_listed_objects_checksum_is_read_as_its_head_reads_it() {
+    // As the AWS listing does (from HEAD): hex is lower-cased, and metadata
+    // that is not a SHA-256 is passed over for the next name.
+    let sum = "AB".repeat(32);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sums.toml");
+    let text = format!(
+        "[[bucket]]\nname = \"b\"\n[[bucket.object]]\nkey = \"x.enc\"\nmetadata = {{ sha256 = \"pending\", checksum = \"{sum}\" }}\n"
+    );
+    tokio::fs::write(&path, text).await.unwrap();
+    let cloud = SimCloud::from_files(&[path], SimOptions::default())
+        .await
+        .unwrap();
+    let (points, _) = list(&cloud, bucket("b", "", None)).await.unwrap();
+    let head = cloud
+        .head_object(&object("b", "x.enc"), &quiet())
+        .await
+        .unwrap();
+    assert_eq!(points[0].sha256, Some(sum.to_ascii_lowercase()));
+    assert_eq!(points[0].sha256, head.recorded_sha256().map(|(s, _)| s));
+}

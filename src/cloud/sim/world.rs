@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::fault::Faults;
 use super::spec::Range;
+use crate::cloud::points::pitr_point;
 use crate::cloud::{
     ArchiveState, ErrorKind, JobStatus, ObjectHead, PitrStatus, PointKind, RecoveryPoint,
     RestoreRequest, TableState, VaultPosture, archive_state, is_archive_class,
@@ -240,6 +241,22 @@ impl Object {
 
     fn archive(&self, now: Timestamp) -> Option<ArchiveState> {
         archive_state(self.class, self.restore_header(now).as_deref())
+    }
+
+    /// What a HEAD of it answers at `now`.
+    fn head(&self, now: Timestamp) -> ObjectHead {
+        ObjectHead {
+            size_bytes: self.size,
+            etag: Some(self.etag.clone()),
+            last_modified: Some(self.last_modified),
+            storage_class: self.class.into(),
+            archive: self.archive(now),
+            metadata: self.metadata.clone(),
+            checksum_sha256: None,
+            version_id: self.version_id.clone(),
+            object_lock_mode: self.lock.map(|(m, _)| m.to_owned()),
+            retain_until: self.lock.map(|(_, t)| t),
+        }
     }
 }
 
@@ -519,12 +536,7 @@ impl World {
         now: Timestamp,
         faults: &Faults,
     ) -> Outcome<String> {
-        if !req.iam_role_arn.starts_with("arn:aws:iam::") {
-            return Err(invalid(
-                "InvalidParameterValueException",
-                format!("Invalid IAM role ARN `{}`", req.iam_role_arn),
-            ));
-        }
+        check_role(&req.iam_role_arn)?;
         let (vi, pi) = self.point(region, None, &req.recovery_point_arn, now)?;
         let point = self.vaults[vi].points[pi].clone();
         let rp = point.view(now).unwrap_or_else(|| point.rp.clone());
@@ -665,12 +677,7 @@ impl World {
         now: Timestamp,
         faults: &Faults,
     ) -> Outcome<String> {
-        if !req.iam_role_arn.starts_with("arn:aws:iam::") {
-            return Err(invalid(
-                "InvalidParameterValueException",
-                format!("Invalid IAM role ARN `{}`", req.iam_role_arn),
-            ));
-        }
+        check_role(&req.iam_role_arn)?;
         let source = self.vault(region, &req.source_vault)?.arn.clone();
         let (dest_region, dest_name) = parse_vault_arn(&req.destination_vault_arn).ok_or_else(|| {
             invalid("InvalidParameterValueException", format!("`{}` is not a backup vault ARN (arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME)", req.destination_vault_arn))
@@ -903,18 +910,7 @@ impl World {
         let arn = table_arn(region, name);
         let mut points = Vec::new();
         if let (Some(earliest), Some(latest)) = (pitr.earliest, pitr.latest) {
-            let mut p = RecoveryPoint::new(
-                format!("pitr:{arn}"),
-                PointKind::DynamodbPitr,
-                latest,
-                region.to_owned(),
-            );
-            p.status = "ENABLED".into();
-            p.earliest_restorable = Some(earliest);
-            p.resource_arn = Some(arn.clone());
-            p.resource_name = Some(name.to_owned());
-            p.resource_type = Some("DynamoDB".into());
-            points.push(p);
+            points.push(pitr_point(name, &arn, region, Some(earliest), latest));
         }
         let mut backups: Vec<RecoveryPoint> = self
             .backups
@@ -1084,18 +1080,7 @@ impl World {
         now: Timestamp,
     ) -> Outcome<ObjectHead> {
         let o = self.object(bucket, key, version, "NotFound")?;
-        Ok(ObjectHead {
-            size_bytes: o.size,
-            etag: Some(o.etag.clone()),
-            last_modified: Some(o.last_modified),
-            storage_class: o.class.into(),
-            archive: o.archive(now),
-            metadata: o.metadata.clone(),
-            checksum_sha256: None,
-            version_id: o.version_id.clone(),
-            object_lock_mode: o.lock.map(|(m, _)| m.to_owned()),
-            retain_until: o.lock.map(|(_, t)| t),
-        })
+        Ok(o.head(now))
     }
 
     /// An object's bytes as a GET returns them (corrupted where a fault says).
@@ -1232,26 +1217,24 @@ impl World {
                     Some(v) => format!("s3://{bucket}/{k}?versionId={v}"),
                     None => format!("s3://{bucket}/{k}"),
                 };
+                // As the AWS listing fills a point in: from the object's HEAD.
+                let head = o.head(now);
                 let mut p =
                     RecoveryPoint::new(id, PointKind::S3Object, o.last_modified, b.region.clone());
                 p.status = "AVAILABLE".into();
                 p.completed_at = Some(o.last_modified);
-                p.size_bytes = Some(o.size);
-                p.storage_class = Some(o.class.into());
+                p.size_bytes = Some(head.size_bytes);
+                p.sha256 = head.recorded_sha256().map(|(s, _)| s);
+                p.storage_class = Some(head.storage_class);
                 p.resource_type = Some("S3".into());
                 p.resource_name = Some(k.clone());
                 p.bucket = Some(bucket.to_owned());
                 p.key = Some(k.clone());
                 p.is_latest = versions.then_some(true);
                 p.version_id = version;
-                p.sha256 = ["sha256", "checksum-sha256", "checksum"]
-                    .iter()
-                    .find_map(|m| o.metadata.get(*m))
-                    .filter(|s| crate::cloud::is_sha256_hex(s))
-                    .cloned();
-                p.archive = o.archive(now);
-                p.object_lock_mode = o.lock.map(|(m, _)| m.to_owned());
-                p.retain_until = o.lock.map(|(_, t)| t);
+                p.archive = head.archive;
+                p.object_lock_mode = head.object_lock_mode;
+                p.retain_until = head.retain_until;
                 p
             })
             .collect())
@@ -1285,6 +1268,18 @@ pub(super) fn copy_of(
     copy.copied_from = Some(from_vault.to_owned());
     copy.encryption_key_arn = dest.kms_key.clone();
     copy
+}
+
+/// The role a job runs as must be an IAM role ARN, as AWS Backup checks.
+fn check_role(arn: &str) -> Outcome<()> {
+    if arn.starts_with("arn:aws:iam::") {
+        Ok(())
+    } else {
+        Err(invalid(
+            "InvalidParameterValueException",
+            format!("Invalid IAM role ARN `{arn}`"),
+        ))
+    }
 }
 
 /// When `fraction` of a job's time has passed.
