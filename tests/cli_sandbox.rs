@@ -198,3 +198,45 @@ timeout = "12h"
         .stdout(predicate::str::contains("no restore was requested"))
         .stdout(predicate::str::contains("s3.restore-object"));
 }
+
+#[test]
+fn a_manifest_that_cannot_be_read_is_not_reported_as_missing() {
+    let bucket = "closient-disaster-recovery-backup";
+    let out = dr_drill()
+        .args(["points", "--sandbox", "--output", "json", "--limit", "1"])
+        .args(["--bucket", bucket, "--prefix", "database/"])
+        .args(["--suffix", "backup.dump"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let key = doc["points"][0]["key"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = dir.path().join("verify.toml");
+    std::fs::write(
+        &runbook,
+        format!(
+            r#"
+[runbook]
+id = "verify"
+title = "Verify a dump whose checksum is in its manifest"
+
+[[step]]
+id = "verify"
+kind = "s3.verify-checksum"
+bucket = "{bucket}"
+key = "{key}"
+"#
+        ),
+    )
+    .unwrap();
+    dr_drill()
+        .args(["run", runbook.to_str().unwrap(), "--headless", "--sandbox"])
+        .args(["--fault", "access-denied=GetObject"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("manifest.json failed"))
+        .stdout(predicate::str::contains("s3:GetObject"))
+        .stdout(predicate::str::contains("records no SHA-256").not());
+}
