@@ -275,6 +275,19 @@ impl AwsCloud {
     }
 }
 
+/// An access key id as shown and journaled: `AKIA…WXYZ`; never more
+/// than its first and last four characters.
+fn mask_key(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() > 8 {
+        let head: String = chars[..4].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}…{tail}")
+    } else {
+        "…".to_string()
+    }
+}
+
 /// An SDK date-time as a timestamp.
 pub(crate) fn ts(t: &DateTime) -> Option<Timestamp> {
     Timestamp::new(t.secs(), t.subsec_nanos() as i32).ok()
@@ -377,12 +390,7 @@ impl Cloud for AwsCloud {
                 "the session credentials have expired",
             ));
         }
-        let key = credentials.access_key_id();
-        let masked = if key.len() > 8 {
-            format!("{}…{}", &key[..4], &key[key.len() - 4..])
-        } else {
-            "…".to_string()
-        };
+        let masked = mask_key(credentials.access_key_id());
         let mut id = self.lock_identity();
         id.principal = Some(masked);
         if let Some(account) = credentials.account_id() {
@@ -770,5 +778,18 @@ impl Cloud for AwsCloud {
         notify: Notify<'_>,
     ) -> Result<Vec<u8>, CloudError> {
         s3::read(self, object, notify).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_access_key_is_masked_without_panicking_on_any_text() {
+        assert_eq!(mask_key("AKIAIOSFODNN7EXAMPLE"), "AKIA…MPLE");
+        assert_eq!(mask_key("short"), "…");
+        // A mistyped key with non-ASCII text must not panic the run.
+        assert_eq!(mask_key("AK€IOSFODNN7EXAMPLE"), "AK€I…MPLE");
     }
 }
