@@ -98,6 +98,20 @@ run = "echo role=${AWS_ROLE_ARN-unset} token=${AWS_WEB_IDENTITY_TOKEN_FILE-unset
 }
 
 #[test]
+fn a_missing_vault_is_named_as_on_aws() {
+    // The same words as tests/cli_aws.rs expects from the AWS implementation.
+    dr_drill()
+        .args(["points", "--sandbox", "--vault", "cabal-backup@eu-west-1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "ListRecoveryPointsByBackupVault on backup vault cabal-backup in eu-west-1 failed",
+        ))
+        .stderr(predicate::str::contains("has it in us-east-1"))
+        .stderr(predicate::str::contains("Check the name and the region"));
+}
+
+#[test]
 fn a_bad_fault_lists_the_valid_ones() {
     dr_drill()
         .args([

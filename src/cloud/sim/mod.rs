@@ -420,6 +420,11 @@ fn refused(action: &str, resource: &str, r: Refusal) -> CloudError {
     )
 }
 
+/// A vault as errors name it, the same words as the AWS implementation's.
+fn vault_resource(vault: &str, region: &str) -> String {
+    format!("backup vault {vault} in {region}")
+}
+
 fn s3_uri(object: &ObjectRef) -> String {
     object.to_string()
 }
@@ -482,7 +487,7 @@ impl Cloud for SimCloud {
                 let region = Self::region(region.as_deref());
                 let action = "ListRecoveryPointsByBackupVault";
                 let points = self
-                    .call(action, vault, notify, |w, now| {
+                    .call(action, &vault_resource(vault, region), notify, |w, now| {
                         w.list_vault(
                             region,
                             vault,
@@ -492,7 +497,8 @@ impl Cloud for SimCloud {
                         )
                     })
                     .await?;
-                self.send_pages(action, vault, points, 100, pages, notify, None)
+                let resource = vault_resource(vault, region);
+                self.send_pages(action, &resource, points, 100, pages, notify, None)
                     .await
             }
             PointSource::Table { table, region } => {
@@ -574,7 +580,8 @@ impl Cloud for SimCloud {
         notify: Notify<'_>,
     ) -> Result<JobStatus, CloudError> {
         let region = Self::region(region);
-        self.call("DescribeRestoreJob", job_id, notify, |w, now| {
+        let resource = format!("restore job {job_id}");
+        self.call("DescribeRestoreJob", &resource, notify, |w, now| {
             w.job(job_id, JobKind::Restore, region, now)
         })
         .await
@@ -603,7 +610,8 @@ impl Cloud for SimCloud {
         notify: Notify<'_>,
     ) -> Result<JobStatus, CloudError> {
         let region = Self::region(region);
-        self.call("DescribeCopyJob", job_id, notify, |w, now| {
+        let resource = format!("copy job {job_id}");
+        self.call("DescribeCopyJob", &resource, notify, |w, now| {
             w.job(job_id, JobKind::Copy, region, now)
         })
         .await
@@ -616,7 +624,8 @@ impl Cloud for SimCloud {
         notify: Notify<'_>,
     ) -> Result<VaultPosture, CloudError> {
         let region = Self::region(region);
-        self.call("DescribeBackupVault", vault, notify, |w, now| {
+        let resource = vault_resource(vault, region);
+        self.call("DescribeBackupVault", &resource, notify, |w, now| {
             w.posture(region, vault, now)
         })
         .await
@@ -631,7 +640,7 @@ impl Cloud for SimCloud {
         let region = Self::region(region);
         self.call(
             "DeleteBackupVaultLockConfiguration",
-            vault,
+            &vault_resource(vault, region),
             notify,
             |w, now| w.delete_lock(region, vault, now),
         )

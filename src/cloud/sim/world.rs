@@ -412,25 +412,28 @@ impl World {
     // AWS Backup.
 
     pub fn vault(&self, region: &str, name: &str) -> Outcome<&Vault> {
-        self.vault_index(region, name)
-            .map(|i| &self.vaults[i])
-            .ok_or_else(|| {
-                let elsewhere: Vec<&str> = self
-                    .vaults
-                    .iter()
-                    .filter(|v| v.name == name)
-                    .map(|v| v.region.as_str())
-                    .collect();
-                let hint = if elsewhere.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (the simulated world has it in {})", elsewhere.join(", "))
-                };
-                not_found(
-                    "ResourceNotFoundException",
-                    format!("Backup vault {name} does not exist in {region}{hint}"),
-                )
-            })
+        self.vault_at(region, name).map(|i| &self.vaults[i])
+    }
+
+    /// The index of a vault that exists, or the error AWS Backup gives.
+    fn vault_at(&self, region: &str, name: &str) -> Outcome<usize> {
+        self.vault_index(region, name).ok_or_else(|| {
+            let elsewhere: Vec<&str> = self
+                .vaults
+                .iter()
+                .filter(|v| v.name == name)
+                .map(|v| v.region.as_str())
+                .collect();
+            let hint = if elsewhere.is_empty() {
+                String::new()
+            } else {
+                format!(" (the simulated world has it in {})", elsewhere.join(", "))
+            };
+            not_found(
+                "ResourceNotFoundException",
+                format!("Backup vault {name} does not exist in {region}{hint}"),
+            )
+        })
     }
 
     /// A vault's points at `now`, newest first, filtered.
@@ -682,16 +685,13 @@ impl World {
         let (dest_region, dest_name) = parse_vault_arn(&req.destination_vault_arn).ok_or_else(|| {
             invalid("InvalidParameterValueException", format!("`{}` is not a backup vault ARN (arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME)", req.destination_vault_arn))
         })?;
-        let dest = self.vault(&dest_region, &dest_name)?;
-        if dest.arn == source {
+        let dest = self.vault_at(&dest_region, &dest_name)?;
+        if self.vaults[dest].arn == source {
             return Err(invalid(
                 "InvalidParameterValueException",
                 "The source and destination backup vaults are the same",
             ));
         }
-        let dest = self
-            .vault_index(&dest_region, &dest_name)
-            .unwrap_or_default();
         let (vi, pi) = self.point(
             region,
             Some(&req.source_vault),
@@ -779,8 +779,7 @@ impl World {
     }
 
     pub fn delete_lock(&mut self, region: &str, name: &str, now: Timestamp) -> Outcome<()> {
-        self.vault(region, name)?;
-        let i = self.vault_index(region, name).unwrap_or_default();
+        let i = self.vault_at(region, name)?;
         let vault = &mut self.vaults[i];
         if let Some(date) = vault.lock.and_then(|l| l.lock_date).filter(|d| *d <= now) {
             return Err(invalid(
