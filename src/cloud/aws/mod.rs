@@ -275,6 +275,25 @@ impl AwsCloud {
     }
 }
 
+/// A fresh idempotency token for one job start, sent with every retry of
+/// it: when an answer is lost and the call is retried, AWS Backup answers
+/// with the job the first call started instead of starting a second one.
+/// (The SDK would draw a new token for each attempt.)
+fn idempotency_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let n = CALLS.fetch_add(1, Ordering::Relaxed);
+    let half = |salt: u64| {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(n);
+        h.write_u64(salt);
+        h.write_u32(std::process::id());
+        h.finish()
+    };
+    format!("dr-drill-{:016x}{:016x}", half(1), half(2))
+}
+
 /// An access key id as shown and journaled: `AKIA…WXYZ`; never more
 /// than its first and last four characters.
 fn mask_key(key: &str) -> String {
@@ -484,6 +503,7 @@ impl Cloud for AwsCloud {
     ) -> Result<String, CloudError> {
         let (c, _) = self.clients(region);
         let metadata: HashMap<String, String> = request.metadata.clone().into_iter().collect();
+        let token = idempotency_token();
         let out = send!(
             self,
             notify,
@@ -491,6 +511,7 @@ impl Cloud for AwsCloud {
             &request.recovery_point_arn,
             c.backup
                 .start_restore_job()
+                .idempotency_token(&token)
                 .recovery_point_arn(&request.recovery_point_arn)
                 .iam_role_arn(&request.iam_role_arn)
                 .set_metadata(Some(metadata.clone()))
@@ -544,6 +565,7 @@ impl Cloud for AwsCloud {
         notify: Notify<'_>,
     ) -> Result<String, CloudError> {
         let (c, _) = self.clients(region);
+        let token = idempotency_token();
         let out = send!(
             self,
             notify,
@@ -551,6 +573,7 @@ impl Cloud for AwsCloud {
             &request.recovery_point_arn,
             c.backup
                 .start_copy_job()
+                .idempotency_token(&token)
                 .recovery_point_arn(&request.recovery_point_arn)
                 .source_backup_vault_name(&request.source_vault)
                 .destination_backup_vault_arn(&request.destination_vault_arn)
