@@ -212,3 +212,134 @@ async fn an_endpoint_answering_404_is_said_not_to_implement_the_operation() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn a_truncated_version_listing_without_a_next_marker_ends() {
+    // A listing that says "truncated" but names no marker to go on from
+    // would start again from the first page, forever.
+    use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
+    let truncated = mock!(aws_sdk_s3::Client::list_object_versions)
+        .sequence()
+        .output(|| {
+            ListObjectVersionsOutput::builder()
+                .is_truncated(true)
+                .build()
+        })
+        .times(3)
+        .build();
+    let s3 = mock_client!(aws_sdk_s3, RuleMode::MatchAny, &[&truncated], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let db = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let cloud = AwsCloud::with_clients("us-east-1", no_backup(), db, s3, fast_retries());
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let source = dr_drill::cloud::PointSource::Bucket {
+        bucket: "backups".into(),
+        prefix: "daily/".into(),
+        suffix: None,
+        versions: true,
+        region: None,
+    };
+    cloud.list_points(&source, &tx, &|_| {}).await.unwrap();
+    drop(tx);
+    assert!(rx.recv().await.is_none(), "no objects, no pages");
+    assert_eq!(truncated.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_restore_retried_after_a_lost_answer_cannot_start_a_second_job() {
+    // The first StartRestoreJob may have started a job whose answer was
+    // lost: the retry must carry the same idempotency token, so AWS Backup
+    // answers with that job instead of starting another.
+    use aws_sdk_backup::operation::start_copy_job::{StartCopyJobError, StartCopyJobOutput};
+    use aws_sdk_backup::operation::start_restore_job::StartRestoreJobOutput;
+    let unavailable = || {
+        ErrorMetadata::builder()
+            .code("ServiceUnavailableException")
+            .message("try again")
+            .build()
+    };
+    let tokens = Arc::new(Mutex::new(Vec::new()));
+    let seen = tokens.clone();
+    let restore = mock!(aws_sdk_backup::Client::start_restore_job)
+        .match_requests(move |r| {
+            seen.lock()
+                .unwrap()
+                .push(r.idempotency_token().map(str::to_owned));
+            true
+        })
+        .sequence()
+        .error(move || StartRestoreJobError::generic(unavailable()))
+        .output(|| {
+            StartRestoreJobOutput::builder()
+                .restore_job_id("job-1")
+                .build()
+        })
+        .build();
+    let copy_tokens = Arc::new(Mutex::new(Vec::new()));
+    let seen = copy_tokens.clone();
+    let copy = mock!(aws_sdk_backup::Client::start_copy_job)
+        .match_requests(move |r| {
+            seen.lock()
+                .unwrap()
+                .push(r.idempotency_token().map(str::to_owned));
+            true
+        })
+        .sequence()
+        .error(move || StartCopyJobError::generic(unavailable()))
+        .output(|| StartCopyJobOutput::builder().copy_job_id("copy-1").build())
+        .build();
+    let backup = mock_client!(
+        aws_sdk_backup,
+        RuleMode::MatchAny,
+        &[&restore, &copy],
+        |c| c.retry_config(RetryConfig::disabled())
+    );
+    let db = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let cloud = cloud_with(db, backup);
+    let point = "arn:aws:backup:us-east-1:123456789012:recovery-point:ABC";
+    let role = "arn:aws:iam::123456789012:role/cabal-backup-role";
+    let job = cloud
+        .start_restore(
+            &RestoreRequest {
+                recovery_point_arn: point.into(),
+                iam_role_arn: role.into(),
+                metadata: Default::default(),
+                resource_type: None,
+            },
+            None,
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(job, "job-1");
+    let copied = cloud
+        .start_copy(
+            &dr_drill::cloud::CopyRequest {
+                source_vault: "cabal-backup-dr".into(),
+                recovery_point_arn: point.into(),
+                destination_vault_arn:
+                    "arn:aws:backup:us-east-1:123456789012:backup-vault:cabal-backup".into(),
+                iam_role_arn: role.into(),
+            },
+            None,
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(copied, "copy-1");
+    for tokens in [tokens, copy_tokens] {
+        let tokens = tokens.lock().unwrap();
+        assert_eq!(tokens.len(), 2, "{tokens:?}");
+        // dr-drill chooses the token: the SDK would draw a new one for each
+        // attempt (these mocked clients use a fixed test token instead).
+        assert!(
+            tokens[0]
+                .as_deref()
+                .is_some_and(|t| t.starts_with("dr-drill-")),
+            "{tokens:?}"
+        );
+        assert_eq!(tokens[0], tokens[1]);
+    }
+}

@@ -495,6 +495,29 @@ all = true
 }
 
 #[tokio::test]
+async fn a_tables_points_include_the_backups_aws_backup_made() {
+    // DynamoDB's ListBackups lists only USER backups unless asked for ALL;
+    // a table protected by AWS Backup has mostly AWS_BACKUP ones.
+    let table = unique("backed-up-by-plan");
+    let arn = create_table(&table, 2).await;
+    let vault = unique("plan-vault");
+    create_vault(&vault, "us-east-1").await;
+    backup_now(&vault, &arn).await;
+    let (listed, _) = list(PointSource::Table {
+        table: table.clone(),
+        region: None,
+    })
+    .await;
+    let backups: Vec<_> = listed
+        .iter()
+        .filter(|p| p.kind == PointKind::DynamodbBackup)
+        .collect();
+    assert_eq!(backups.len(), 1, "{listed:#?}");
+    assert_eq!(backups[0].storage_class.as_deref(), Some("AWS_BACKUP"));
+    assert_eq!(backups[0].resource_name.as_deref(), Some(table.as_str()));
+}
+
+#[tokio::test]
 async fn dynamodb_backups_and_the_pitr_window_restore_into_new_tables() {
     let table = unique("cabal-counter");
     create_table(&table, 5).await;
@@ -819,4 +842,21 @@ key = "daily/2026-11-23/corrupt.enc"
         why.contains("SHA-256 mismatch") && why.contains(&sum),
         "{why}"
     );
+
+    // A download that cannot be put in place leaves no `.part` behind.
+    let dir = tempfile::tempdir().unwrap();
+    let blocked = dir.path().join("backup.dump");
+    std::fs::create_dir_all(blocked.join("inside")).unwrap();
+    let dump_object = dr_drill::cloud::ObjectRef {
+        bucket: bucket.clone(),
+        key: "database/gtin1/monthly/x/backup.dump".into(),
+        version_id: None,
+        region: None,
+    };
+    let e = cloud()
+        .fetch_object(&dump_object, Some(&blocked), &|_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, dr_drill::cloud::ErrorKind::Io, "{e}");
+    assert!(!dir.path().join("backup.dump.part").exists(), "{e}");
 }

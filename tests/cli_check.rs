@@ -253,3 +253,54 @@ fn json_carries_the_notes_human_output_shows() {
     assert_eq!(note["message"], "first declared here");
     assert_eq!(note["line"], 6);
 }
+
+#[test]
+fn steps_that_poll_aws_without_a_timeout_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("polls.toml");
+    std::fs::write(
+        &file,
+        r#"
+[runbook]
+id = "polls"
+title = "Polls"
+
+[[step]]
+id = "active"
+kind = "dynamodb.wait-active"
+table = "cabal-addresses-restored"
+
+[[step]]
+id = "thawed"
+kind = "wait"
+until = { bucket = "b", key = "k" }
+
+[[step]]
+id = "bounded"
+kind = "dynamodb.wait-active"
+table = "t"
+timeout = "30m"
+"#,
+    )
+    .unwrap();
+    let out = dr_drill()
+        .args(["check", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warned: Vec<String> = doc["files"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "wait-without-timeout")
+        .map(|d| d["message"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            "dynamodb.wait-active step `active` has no timeout",
+            "wait step `thawed` has no timeout"
+        ]
+    );
+}

@@ -9,7 +9,15 @@ fn dr_drill() -> Command {
     // Real-looking credentials that the sandbox must not pass on.
     cmd.env("AWS_ACCESS_KEY_ID", "AKIAREALREALREAL0000")
         .env("AWS_SECRET_ACCESS_KEY", "real-secret")
-        .env("AWS_PROFILE", "production");
+        .env("AWS_PROFILE", "production")
+        // Where a pod (EKS) or a task (ECS) gets its credentials from.
+        .env("AWS_ROLE_ARN", "arn:aws:iam::999999999999:role/prod-admin")
+        .env("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/secrets/token")
+        .env(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://169.254.170.23/v1/credentials",
+        )
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", "real-token");
     cmd
 }
 
@@ -66,6 +74,11 @@ title = "What a shell step sees in the sandbox"
 id = "env"
 kind = "shell"
 run = "echo key=[$AWS_ACCESS_KEY_ID] profile=$AWS_PROFILE endpoint=$AWS_ENDPOINT_URL sandbox=$DR_DRILL_SANDBOX"
+
+[[step]]
+id = "roles"
+kind = "shell"
+run = "echo role=${AWS_ROLE_ARN-unset} token=${AWS_WEB_IDENTITY_TOKEN_FILE-unset} container=${AWS_CONTAINER_CREDENTIALS_FULL_URI-unset}${AWS_CONTAINER_AUTHORIZATION_TOKEN-unset}"
 "#,
     )
     .unwrap();
@@ -78,7 +91,24 @@ run = "echo key=[$AWS_ACCESS_KEY_ID] profile=$AWS_PROFILE endpoint=$AWS_ENDPOINT
         .stdout(predicate::str::contains("acting as SIMULATED world"))
         .stdout(predicate::str::contains(
             "env | key=[] profile=dr-drill-sandbox endpoint=http://127.0.0.1:9 sandbox=1",
+        ))
+        .stdout(predicate::str::contains(
+            "roles | role=unset token=unset container=unsetunset",
         ));
+}
+
+#[test]
+fn a_missing_vault_is_named_as_on_aws() {
+    // The same words as tests/cli_aws.rs expects from the AWS implementation.
+    dr_drill()
+        .args(["points", "--sandbox", "--vault", "cabal-backup@eu-west-1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "ListRecoveryPointsByBackupVault on backup vault cabal-backup in eu-west-1 failed",
+        ))
+        .stderr(predicate::str::contains("has it in us-east-1"))
+        .stderr(predicate::str::contains("Check the name and the region"));
 }
 
 #[test]
@@ -128,10 +158,99 @@ fn the_shipped_cabal_addresses_drill_runs_end_to_end_in_the_sandbox() {
             "pick: chose arn:aws:backup:us-east-1:111122223333:recovery-point:",
         ))
         .stdout(predicate::str::contains("restore: restore job"))
+        .stdout(predicate::str::contains("% done").or(predicate::str::contains("%)")))
+        .stdout(predicate::str::contains("%%").not())
         .stdout(predicate::str::contains("cutover: succeeded [items_read="))
         .stdout(predicate::str::contains(
             "drop-restored: succeeded [status=DELETING",
         ))
         .stdout(predicate::str::contains("RTO"))
         .stdout(predicate::str::contains("run succeeded"));
+}
+
+#[test]
+fn waiting_for_an_archived_object_nobody_restores_fails_at_once() {
+    let out = dr_drill()
+        .args(["points", "--sandbox", "--output", "json", "--limit", "1"])
+        .args([
+            "--bucket",
+            "closient-disaster-recovery-backup",
+            "--prefix",
+            "media/",
+        ])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let key = doc["points"][0]["key"].as_str().unwrap().to_owned();
+    assert_eq!(doc["points"][0]["archive"]["state"], "needed");
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = dir.path().join("thawed.toml");
+    std::fs::write(
+        &runbook,
+        format!(
+            r#"
+[runbook]
+id = "thawed"
+title = "Wait for a restore no one asked for"
+
+[[step]]
+id = "thawed"
+kind = "wait"
+until = {{ bucket = "closient-disaster-recovery-backup", key = "{key}" }}
+timeout = "12h"
+"#
+        ),
+    )
+    .unwrap();
+    dr_drill()
+        .args(["run", runbook.to_str().unwrap(), "--headless", "--sandbox"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("no restore was requested"))
+        .stdout(predicate::str::contains("s3.restore-object"));
+}
+
+#[test]
+fn a_manifest_that_cannot_be_read_is_not_reported_as_missing() {
+    let bucket = "closient-disaster-recovery-backup";
+    let out = dr_drill()
+        .args(["points", "--sandbox", "--output", "json", "--limit", "1"])
+        .args(["--bucket", bucket, "--prefix", "database/"])
+        .args(["--suffix", "backup.dump"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let key = doc["points"][0]["key"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = dir.path().join("verify.toml");
+    std::fs::write(
+        &runbook,
+        format!(
+            r#"
+[runbook]
+id = "verify"
+title = "Verify a dump whose checksum is in its manifest"
+
+[[step]]
+id = "verify"
+kind = "s3.verify-checksum"
+bucket = "{bucket}"
+key = "{key}"
+"#
+        ),
+    )
+    .unwrap();
+    dr_drill()
+        .args(["run", runbook.to_str().unwrap(), "--headless", "--sandbox"])
+        .args(["--fault", "access-denied=GetObject"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("manifest.json failed"))
+        .stdout(predicate::str::contains("s3:GetObject"))
+        .stdout(predicate::str::contains("records no SHA-256").not());
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::cloud::CloudArgs;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::cloud::points::{Listing, list_all, newest_first};
-use crate::cloud::{Identity, PointSource, RecoveryPoint, human_size};
+use crate::cloud::{Identity, PointSource, RecoveryPoint, human_bytes};
 use crate::engine::humanize;
 
 /// Arguments of `dr-drill points`.
@@ -225,7 +225,7 @@ fn write_table(
                 p.created_at.strftime("%Y-%m-%d %H:%M").to_string(),
                 humanize(p.age(now)),
                 status,
-                p.size_bytes.map(human_size).unwrap_or_default(),
+                p.size_bytes.map(human_bytes).unwrap_or_default(),
                 p.storage_class.clone().unwrap_or_default(),
                 p.resource_type.clone().unwrap_or_default(),
                 p.resource_name.clone().unwrap_or_default(),

@@ -7,6 +7,7 @@
 //! reports progress through the plain callbacks callers hand it.
 
 pub mod aws;
+pub(crate) mod download;
 pub mod error;
 pub mod model;
 pub mod points;

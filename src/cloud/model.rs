@@ -315,7 +315,7 @@ pub struct JobStatus {
     pub job_id: String,
     /// `CREATED`, `PENDING`, `RUNNING`, `COMPLETED`, `ABORTED`, `FAILED`, ...
     pub status: String,
-    /// Percent done, when the service says.
+    /// Percent done, when the service says: a number such as `42.5`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percent_done: Option<String>,
     /// The service's message (why it failed).
@@ -470,17 +470,17 @@ impl ObjectHead {
     }
 }
 
-/// Bytes as people read them: `512 B`, `1.1 MiB`, `39.0 GiB`.
-pub fn human_size(bytes: u64) -> String {
+/// Bytes as people read them: `512 B`, `1.5 KiB`, `41.9 GiB`.
+pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
+    let mut value = n as f64;
     let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
         value /= 1024.0;
         unit += 1;
     }
     if unit == 0 {
-        format!("{bytes} B")
+        format!("{n} B")
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }

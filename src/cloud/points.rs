@@ -105,6 +105,29 @@ pub fn latest(points: &[RecoveryPoint], before: Option<Timestamp>) -> Option<&Re
         })
 }
 
+/// A table's point-in-time recovery window as one point: its latest
+/// restorable time (what a restore to "latest" gives), the earliest beside it.
+pub(crate) fn pitr_point(
+    table: &str,
+    table_arn: &str,
+    region: &str,
+    earliest: Option<Timestamp>,
+    latest: Timestamp,
+) -> RecoveryPoint {
+    let mut p = RecoveryPoint::new(
+        format!("pitr:{table_arn}"),
+        PointKind::DynamodbPitr,
+        latest,
+        region.to_owned(),
+    );
+    p.status = "ENABLED".into();
+    p.earliest_restorable = earliest;
+    p.resource_arn = Some(table_arn.to_owned());
+    p.resource_name = Some(table.to_owned());
+    p.resource_type = Some("DynamoDB".into());
+    p
+}
+
 /// Newest first, the order people read a listing in.
 pub fn newest_first(points: &mut [RecoveryPoint]) {
     points.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));

@@ -32,6 +32,21 @@ struct Validator<'a> {
 
 const ID_HELP: &str = "names use lowercase letters, digits, `-` and `_`, and start with a letter";
 
+/// What a step polls until it is done, for the kinds whose polling only
+/// the step's `timeout` ends (a job that never finishes, a table name with
+/// a typo); `None` for the others.
+fn polled_until_done(action: &Action) -> Option<&'static str> {
+    Some(match action {
+        Action::Wait(w) if w.run.is_some() => "this probe",
+        Action::Wait(w) if w.until.is_some() => "this AWS resource",
+        Action::BackupRestore(_) => "the restore job",
+        Action::BackupCopy(_) => "the copy job",
+        Action::DynamodbWaitActive(_) => "the table",
+        Action::S3RestoreObject(_) => "the archive restore",
+        _ => return None,
+    })
+}
+
 fn valid_id(id: &str) -> bool {
     let mut chars = id.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
@@ -263,16 +278,20 @@ impl<'a> Validator<'a> {
                         .with_help("add `question = \"...\"` that these choices answer"),
                 );
             }
-            if let (Action::Wait(w), None) = (&step.action, &step.timeout)
-                && w.run.is_some()
+            if step.timeout.is_none()
+                && let Some(polled) = polled_until_done(&step.action)
             {
                 self.push(
                     Diagnostic::warning(
                         Code::WaitWithoutTimeout,
                         step.id.span,
-                        format!("wait step `{}` has no timeout", step.id.value),
+                        format!(
+                            "{} step `{}` has no timeout",
+                            step.action.kind(),
+                            step.id.value
+                        ),
                     )
-                    .with_label("this probe may be polled forever")
+                    .with_label(format!("{polled} may be polled forever"))
                     .with_help("add `timeout = \"30m\"` (or what the wait can take at most)"),
                 );
             }

@@ -558,7 +558,7 @@ pub enum Screen {
     /// Parameters and mode, before anything runs.
     Start(StartForm),
     /// The run.
-    Run(RunView),
+    Run(Box<RunView>),
 }
 
 /// The choices of a failed or interrupted step.
@@ -671,7 +671,7 @@ impl App {
             params: crate::engine::redacted(&self.runbook, &values.params),
             ..values
         };
-        self.screen = Screen::Run(view);
+        self.screen = Screen::Run(Box::new(view));
         self.plan_for = Some(mode);
     }
 

@@ -17,7 +17,7 @@ use super::keymap::{Action, Context};
 use super::markdown;
 use super::picker::{Picker, location};
 use super::theme::Theme;
-use crate::cloud::human_size;
+use crate::cloud::human_bytes;
 use crate::engine::event::{Outcome, Question, Stream};
 use crate::engine::humanize;
 use crate::runbook::Action as StepAction;
@@ -826,7 +826,7 @@ fn draw_picker(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt, picker
                 Cell::from(p.resource_name.clone().unwrap_or_default()),
                 Cell::from(p.resource_type.clone().unwrap_or_default()),
                 Cell::from(status).style(status_style),
-                Cell::from(p.size_bytes.map(human_size).unwrap_or_default()),
+                Cell::from(p.size_bytes.map(human_bytes).unwrap_or_default()),
                 Cell::from(p.storage_class.clone().unwrap_or_default()),
                 Cell::from(format!(
                     "{}{}",

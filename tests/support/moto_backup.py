@@ -24,6 +24,8 @@ Replaced: DescribeBackupVault (adds VaultType, VaultState, NumberOfRecoveryPoint
 and the lock fields), CreateBackupVault (a default EncryptionKeyArn, as AWS
 gives one), DeleteBackupVault (refuses a vault that holds recovery points).
 moto's Put/DeleteBackupVaultLockConfiguration are used as they are.
+DynamoDB's ListBackups honours ``BackupType`` as DynamoDB does (USER when
+absent; ALL for every type): moto 5.2.5 ignores it and lists every type.
 
 Recovery point ARNs: always ``arn:aws:backup:<region>:<account>:recovery-point:<UUID>``
 (upper-case UUID), for every resource type, as AWS does for DynamoDB tables
@@ -93,6 +95,7 @@ from moto.backup import urls as backup_urls
 from moto.backup.models import BackupBackend, Vault, backup_backends
 from moto.backup.responses import BackupResponse
 from moto.core.exceptions import JsonRESTError
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_MAX_RESULTS = 1000
@@ -1203,6 +1206,16 @@ EXTRA_PATHS = [
 _installed = False
 
 
+def list_backups_by_type(self: DynamoHandler) -> DynamoResult:
+    """DynamoDB's ListBackups with its BackupType filter (default USER)."""
+    body = self.body
+    wanted = body.get("BackupType") or "USER"
+    backups = self.dynamodb_backend.list_backups(body.get("TableName"))
+    if wanted != "ALL":
+        backups = [b for b in backups if b.type == wanted]
+    return DynamoResult({"BackupSummaries": [b.summary for b in backups]})
+
+
 def install(ticker: bool = True) -> None:
     """Extend moto's backup service; idempotent.  Call before serving."""
     global _installed
@@ -1215,6 +1228,7 @@ def install(ticker: bool = True) -> None:
     for key in EXTRA_PATHS:
         paths[key] = DrDrillBackupResponse.dispatch
     backup_urls.response = DrDrillBackupResponse()
+    DynamoHandler.list_backups = list_backups_by_type
     # New account/region backends are made from this class from now on.
     backup_backends.backend = DrDrillBackupBackend
     for account_backend in backup_backends.values():

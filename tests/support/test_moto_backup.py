@@ -160,8 +160,11 @@ def run(w: World) -> None:
         assert job["PercentDone"] == "100.0" and job["CompletionDate"] > job["CreationDate"]
         assert job["RecoveryPointArn"] == w.point and job["ResourceType"] == "DynamoDB"
         # A real DynamoDB backup exists behind it (type AWS_BACKUP).
-        backups = w.d1.list_backups(TableName="orders")["BackupSummaries"]
+        backups = w.d1.list_backups(TableName="orders", BackupType="ALL")["BackupSummaries"]
         assert any(b["BackupType"] == "AWS_BACKUP" for b in backups), backups
+        # As DynamoDB: without BackupType, only USER backups are listed.
+        users = w.d1.list_backups(TableName="orders")["BackupSummaries"]
+        assert not any(b["BackupType"] == "AWS_BACKUP" for b in users), users
         # Change the table after the backup: the restore must not see this.
         w.d1.put_item(TableName="orders", Item={"pk": {"S": "order-late"}})
         w.d1.delete_item(TableName="orders", Key={"pk": {"S": "order-0"}})
@@ -304,7 +307,8 @@ def run(w: World) -> None:
     def delete():
         w.b1.delete_recovery_point(BackupVaultName="primary", RecoveryPointArn=w.point)
         assert w.b1.describe_backup_vault(BackupVaultName="primary")["NumberOfRecoveryPoints"] == 3
-        assert not any(b["BackupType"] == "AWS_BACKUP" for b in w.d1.list_backups(TableName="orders")["BackupSummaries"])
+        assert not any(b["BackupType"] == "AWS_BACKUP"
+                       for b in w.d1.list_backups(TableName="orders", BackupType="ALL")["BackupSummaries"])
         err = expect_error("ResourceNotFoundException", w.b1.describe_recovery_point,
                            BackupVaultName="primary", RecoveryPointArn=w.point)
         assert err.response["ResponseMetadata"]["HTTPHeaders"].get("x-amzn-errortype") == "ResourceNotFoundException"

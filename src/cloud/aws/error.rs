@@ -71,7 +71,11 @@ fn by_code(code: &str, status: Option<u16>) -> ErrorKind {
         | "InvalidAccessKeyId"
         | "RequestExpired"
         | "MissingAuthenticationToken"
-        | "InvalidToken" => ErrorKind::Credentials,
+        | "InvalidToken"
+        // A wrong secret key: the request's signature does not check out.
+        | "SignatureDoesNotMatch"
+        | "InvalidSignatureException"
+        | "IncompleteSignature" => ErrorKind::Credentials,
         "ResourceNotFoundException"
         | "NoSuchKey"
         | "NoSuchBucket"
@@ -85,7 +89,11 @@ fn by_code(code: &str, status: Option<u16>) -> ErrorKind {
         | "InternalFailure"
         | "InternalError"
         | "ServiceUnavailable"
-        | "ServiceUnavailableException" => ErrorKind::Unavailable,
+        | "ServiceUnavailableException"
+        // S3 (400) and others: the connection was too slow; another try may do.
+        | "RequestTimeout"
+        | "RequestTimeoutException"
+        | "PriorRequestNotComplete" => ErrorKind::Unavailable,
         _ => match status {
             Some(s) if s >= 500 => ErrorKind::Unavailable,
             Some(403) => ErrorKind::AccessDenied,
@@ -107,4 +115,33 @@ pub fn credentials(e: impl std::error::Error) -> CloudError {
         ErrorKind::Credentials,
         DisplayErrorContext(&e).to_string(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_classified_by_what_can_be_done_about_them() {
+        assert_eq!(
+            by_code("SignatureDoesNotMatch", Some(403)),
+            ErrorKind::Credentials
+        );
+        assert_eq!(
+            by_code("InvalidSignatureException", Some(400)),
+            ErrorKind::Credentials
+        );
+        assert_eq!(by_code("RequestTimeout", Some(400)), ErrorKind::Unavailable);
+        assert_eq!(
+            by_code("ThrottlingException", Some(400)),
+            ErrorKind::Throttled
+        );
+        assert_eq!(
+            by_code("ValidationException", Some(400)),
+            ErrorKind::Invalid
+        );
+        assert_eq!(by_code("InvalidObjectState", Some(403)), ErrorKind::Invalid);
+        assert_eq!(by_code("SomethingNew", Some(403)), ErrorKind::AccessDenied);
+        assert_eq!(by_code("SomethingNew", Some(502)), ErrorKind::Unavailable);
+    }
 }

@@ -203,6 +203,20 @@ impl AwsCloud {
         }
     }
 
+    /// Sends a non-empty page to the reader, remembering the account its
+    /// ARNs name; false when the reader is gone (the listing stops).
+    pub(crate) async fn send_page(
+        &self,
+        pages: &mpsc::Sender<Vec<RecoveryPoint>>,
+        points: Vec<RecoveryPoint>,
+    ) -> bool {
+        let Some(first) = points.first() else {
+            return true;
+        };
+        self.saw_arn(&first.id);
+        pages.send(points).await.is_ok()
+    }
+
     /// Runs one SDK call with visible retries.
     pub(crate) async fn call<T, F, Fut>(&self, notify: Notify<'_>, call: F) -> Result<T, CloudError>
     where
@@ -250,10 +264,7 @@ impl AwsCloud {
                 .iter()
                 .filter_map(|p| backup_point(p, &region, now))
                 .collect();
-            if let Some(p) = points.first() {
-                self.saw_arn(&p.id);
-            }
-            if !points.is_empty() && pages.send(points).await.is_err() {
+            if !self.send_page(pages, points).await {
                 return Ok(());
             }
             match page.next_token() {
@@ -261,6 +272,38 @@ impl AwsCloud {
                 _ => return Ok(()),
             }
         }
+    }
+}
+
+/// A fresh idempotency token for one job start, sent with every retry of
+/// it: when an answer is lost and the call is retried, AWS Backup answers
+/// with the job the first call started instead of starting a second one.
+/// (The SDK would draw a new token for each attempt.)
+fn idempotency_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let n = CALLS.fetch_add(1, Ordering::Relaxed);
+    let half = |salt: u64| {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(n);
+        h.write_u64(salt);
+        h.write_u32(std::process::id());
+        h.finish()
+    };
+    format!("dr-drill-{:016x}{:016x}", half(1), half(2))
+}
+
+/// An access key id as shown and journaled: `AKIA…WXYZ`; never more
+/// than its first and last four characters.
+fn mask_key(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() > 8 {
+        let head: String = chars[..4].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}…{tail}")
+    } else {
+        "…".to_string()
     }
 }
 
@@ -366,12 +409,7 @@ impl Cloud for AwsCloud {
                 "the session credentials have expired",
             ));
         }
-        let key = credentials.access_key_id();
-        let masked = if key.len() > 8 {
-            format!("{}…{}", &key[..4], &key[key.len() - 4..])
-        } else {
-            "…".to_string()
-        };
+        let masked = mask_key(credentials.access_key_id());
         let mut id = self.lock_identity();
         id.principal = Some(masked);
         if let Some(account) = credentials.account_id() {
@@ -465,6 +503,7 @@ impl Cloud for AwsCloud {
     ) -> Result<String, CloudError> {
         let (c, _) = self.clients(region);
         let metadata: HashMap<String, String> = request.metadata.clone().into_iter().collect();
+        let token = idempotency_token();
         let out = send!(
             self,
             notify,
@@ -472,6 +511,7 @@ impl Cloud for AwsCloud {
             &request.recovery_point_arn,
             c.backup
                 .start_restore_job()
+                .idempotency_token(&token)
                 .recovery_point_arn(&request.recovery_point_arn)
                 .iam_role_arn(&request.iam_role_arn)
                 .set_metadata(Some(metadata.clone()))
@@ -525,6 +565,7 @@ impl Cloud for AwsCloud {
         notify: Notify<'_>,
     ) -> Result<String, CloudError> {
         let (c, _) = self.clients(region);
+        let token = idempotency_token();
         let out = send!(
             self,
             notify,
@@ -532,6 +573,7 @@ impl Cloud for AwsCloud {
             &request.recovery_point_arn,
             c.backup
                 .start_copy_job()
+                .idempotency_token(&token)
                 .recovery_point_arn(&request.recovery_point_arn)
                 .source_backup_vault_name(&request.source_vault)
                 .destination_backup_vault_arn(&request.destination_vault_arn)
@@ -759,5 +801,18 @@ impl Cloud for AwsCloud {
         notify: Notify<'_>,
     ) -> Result<Vec<u8>, CloudError> {
         s3::read(self, object, notify).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_access_key_is_masked_without_panicking_on_any_text() {
+        assert_eq!(mask_key("AKIAIOSFODNN7EXAMPLE"), "AKIA…MPLE");
+        assert_eq!(mask_key("short"), "…");
+        // A mistyped key with non-ASCII text must not panic the run.
+        assert_eq!(mask_key("AK€IOSFODNN7EXAMPLE"), "AK€I…MPLE");
     }
 }

@@ -7,10 +7,10 @@ use std::path::Path;
 use aws_sdk_s3::types::{ChecksumMode, GlacierJobParameters, RestoreRequest, Tier};
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
 use super::{AwsCloud, ts};
+use crate::cloud::download::PartFile;
 use crate::cloud::points::attach_manifests;
 use crate::cloud::{
     CloudError, ErrorKind, Fetched, Notify, ObjectHead, ObjectRef, PointKind, RecoveryPoint,
@@ -81,7 +81,12 @@ pub(super) async fn list_points(
                 out.next_key_marker().map(str::to_owned),
                 out.next_version_id_marker().map(str::to_owned),
             );
-            (listed, out.is_truncated().unwrap_or(false))
+            // Truncated without a marker to go on from would list the
+            // first page again, forever.
+            (
+                listed,
+                out.is_truncated().unwrap_or(false) && markers.0.is_some(),
+            )
         } else {
             let out = send!(
                 cloud,
@@ -176,7 +181,7 @@ pub(super) async fn list_points(
             points.push(p);
         }
         attach_manifests(cloud, &mut points, &mut manifests, notify).await;
-        if !points.is_empty() && pages.send(points).await.is_err() {
+        if !cloud.send_page(pages, points).await {
             return Ok(());
         }
         if !more {
@@ -332,45 +337,33 @@ pub(super) async fn fetch(
     let resource = object.to_string();
     let mut out = get(cloud, object, notify).await?;
     let total = out.content_length().and_then(|l| u64::try_from(l).ok());
-    let io = |path: &Path, e: std::io::Error| {
-        CloudError::new(
-            "GetObject",
-            &resource,
-            ErrorKind::Io,
-            format!("cannot write {}: {e}", path.display()),
-        )
-    };
-    let partial = to.map(|t| {
-        let mut name = t.file_name().unwrap_or_default().to_os_string();
-        name.push(".part");
-        t.with_file_name(name)
-    });
-    let mut file = match &partial {
-        Some(p) => {
-            if let Some(dir) = p.parent() {
-                tokio::fs::create_dir_all(dir)
-                    .await
-                    .map_err(|e| io(dir, e))?;
-            }
-            Some(tokio::fs::File::create(p).await.map_err(|e| io(p, e))?)
-        }
+    let mut file = match to {
+        Some(to) => Some(PartFile::create(to, "GetObject", &resource).await?),
         None => None,
     };
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut last_report = tokio::time::Instant::now();
-    while let Some(chunk) = out.body.try_next().await.map_err(|e| {
-        CloudError::new(
-            "GetObject",
-            &resource,
-            ErrorKind::Unavailable,
-            e.to_string(),
-        )
-    })? {
+    loop {
+        let chunk = match out.body.try_next().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => {
+                if let Some(f) = file.as_mut() {
+                    f.discard().await;
+                }
+                return Err(CloudError::new(
+                    "GetObject",
+                    &resource,
+                    ErrorKind::Unavailable,
+                    format!("the download broke off after {size} bytes: {e}"),
+                ));
+            }
+        };
         hasher.update(&chunk);
         size += chunk.len() as u64;
-        if let (Some(f), Some(p)) = (file.as_mut(), partial.as_deref()) {
-            f.write_all(&chunk).await.map_err(|e| io(p, e))?;
+        if let Some(f) = file.as_mut() {
+            f.write(&chunk).await?;
         }
         if last_report.elapsed() >= std::time::Duration::from_secs(2) {
             last_report = tokio::time::Instant::now();
@@ -380,11 +373,8 @@ pub(super) async fn fetch(
             });
         }
     }
-    if let (Some(mut f), Some(p), Some(to)) = (file, partial, to) {
-        f.flush().await.map_err(|e| io(&p, e))?;
-        f.sync_all().await.map_err(|e| io(&p, e))?;
-        drop(f);
-        tokio::fs::rename(&p, to).await.map_err(|e| io(to, e))?;
+    if let Some(f) = file {
+        f.finish().await?;
     }
     Ok(Fetched {
         size_bytes: size,

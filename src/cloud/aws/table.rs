@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, Select, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, BackupTypeFilter, PutRequest, Select, WriteRequest};
 use futures::future::try_join_all;
 use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use super::{AwsCloud, sdk_time, ts};
+use crate::cloud::points::pitr_point;
 use crate::cloud::{
     CloudError, CopyCounts, ErrorKind, Notify, PitrStatus, PointKind, RecoveryPoint, TableState,
 };
@@ -40,23 +41,15 @@ pub(super) async fn list_points(
             .await
             .map(|t| t.arn)
             .unwrap_or_else(|_| table.to_owned());
-        let mut p = RecoveryPoint::new(
-            format!("pitr:{arn}"),
-            PointKind::DynamodbPitr,
-            latest,
-            region.clone(),
-        );
-        p.status = "ENABLED".into();
-        p.earliest_restorable = pitr.earliest;
-        p.resource_arn = Some(arn);
-        p.resource_name = Some(table.to_owned());
-        p.resource_type = Some("DynamoDB".into());
-        if pages.send(vec![p]).await.is_err() {
+        let p = pitr_point(table, &arn, &region, pitr.earliest, latest);
+        if !cloud.send_page(pages, vec![p]).await {
             return Ok(());
         }
     }
     let mut start: Option<String> = None;
     loop {
+        // ListBackups lists only USER backups unless told otherwise; the
+        // ones AWS Backup made (AWS_BACKUP) and SYSTEM ones are points too.
         let out = send!(
             cloud,
             notify,
@@ -65,6 +58,7 @@ pub(super) async fn list_points(
             c.dynamodb
                 .list_backups()
                 .table_name(table)
+                .backup_type(BackupTypeFilter::All)
                 .set_exclusive_start_backup_arn(start.clone())
         )
         .await?;
@@ -91,10 +85,7 @@ pub(super) async fn list_points(
                 Some(p)
             })
             .collect();
-        if let Some(p) = points.first() {
-            cloud.saw_arn(&p.id);
-        }
-        if !points.is_empty() && pages.send(points).await.is_err() {
+        if !cloud.send_page(pages, points).await {
             return Ok(());
         }
         match out.last_evaluated_backup_arn() {

@@ -25,7 +25,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -34,11 +33,12 @@ pub use fault::{ACTIONS, FAULT_SYNTAX, Fault};
 use self::fault::Faults;
 use self::spec::Source;
 use self::world::{ACCOUNT, JobKind, Refusal, World};
+use super::download::PartFile;
 use super::error::{iam_permission, retry_message};
 use super::{
     Cloud, CloudError, CopyCounts, CopyRequest, ErrorKind, Fetched, Identity, JobStatus, Notify,
     ObjectHead, ObjectRef, PitrStatus, PointSource, RecoveryPoint, RestoreRequest, RetryPolicy,
-    TableState, VaultPosture, with_retry,
+    TableState, VaultPosture, human_bytes, with_retry,
 };
 
 /// The built-in world files.
@@ -353,14 +353,7 @@ impl SimCloud {
             || {
                 let result = self.gate(action, resource).and_then(|()| {
                     let now = self.now();
-                    op(&mut self.world(), now).map_err(|r| {
-                        CloudError::new(
-                            action,
-                            resource,
-                            r.kind,
-                            format!("SIMULATED {}: {}", r.code, r.message),
-                        )
-                    })
+                    op(&mut self.world(), now).map_err(|r| refused(action, resource, r))
                 });
                 std::future::ready(result)
             },
@@ -417,41 +410,23 @@ impl SimCloud {
     }
 }
 
-fn s3_uri(object: &ObjectRef) -> String {
-    object.to_string()
-}
-
-fn io_error(action: &str, path: &Path, e: std::io::Error) -> CloudError {
+/// The error a refused call gives: `action` on `resource`, marked SIMULATED.
+fn refused(action: &str, resource: &str, r: Refusal) -> CloudError {
     CloudError::new(
         action,
-        path.display().to_string(),
-        ErrorKind::Io,
-        e.to_string(),
+        resource,
+        r.kind,
+        format!("SIMULATED {}: {}", r.code, r.message),
     )
 }
 
-/// `.NAME.dr-drill-part` beside `to`.
-fn temp_path(to: &Path) -> PathBuf {
-    let name = to
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    to.with_file_name(format!(".{name}.dr-drill-part"))
+/// A vault as errors name it, the same words as the AWS implementation's.
+fn vault_resource(vault: &str, region: &str) -> String {
+    format!("backup vault {vault} in {region}")
 }
 
-fn human_bytes(n: u64) -> String {
-    const UNITS: &[&str] = &["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+fn s3_uri(object: &ObjectRef) -> String {
+    object.to_string()
 }
 
 fn thousands(n: u64) -> String {
@@ -512,7 +487,7 @@ impl Cloud for SimCloud {
                 let region = Self::region(region.as_deref());
                 let action = "ListRecoveryPointsByBackupVault";
                 let points = self
-                    .call(action, vault, notify, |w, now| {
+                    .call(action, &vault_resource(vault, region), notify, |w, now| {
                         w.list_vault(
                             region,
                             vault,
@@ -522,7 +497,8 @@ impl Cloud for SimCloud {
                         )
                     })
                     .await?;
-                self.send_pages(action, vault, points, 100, pages, notify, None)
+                let resource = vault_resource(vault, region);
+                self.send_pages(action, &resource, points, 100, pages, notify, None)
                     .await
             }
             PointSource::Table { table, region } => {
@@ -604,7 +580,8 @@ impl Cloud for SimCloud {
         notify: Notify<'_>,
     ) -> Result<JobStatus, CloudError> {
         let region = Self::region(region);
-        self.call("DescribeRestoreJob", job_id, notify, |w, now| {
+        let resource = format!("restore job {job_id}");
+        self.call("DescribeRestoreJob", &resource, notify, |w, now| {
             w.job(job_id, JobKind::Restore, region, now)
         })
         .await
@@ -633,7 +610,8 @@ impl Cloud for SimCloud {
         notify: Notify<'_>,
     ) -> Result<JobStatus, CloudError> {
         let region = Self::region(region);
-        self.call("DescribeCopyJob", job_id, notify, |w, now| {
+        let resource = format!("copy job {job_id}");
+        self.call("DescribeCopyJob", &resource, notify, |w, now| {
             w.job(job_id, JobKind::Copy, region, now)
         })
         .await
@@ -646,7 +624,8 @@ impl Cloud for SimCloud {
         notify: Notify<'_>,
     ) -> Result<VaultPosture, CloudError> {
         let region = Self::region(region);
-        self.call("DescribeBackupVault", vault, notify, |w, now| {
+        let resource = vault_resource(vault, region);
+        self.call("DescribeBackupVault", &resource, notify, |w, now| {
             w.posture(region, vault, now)
         })
         .await
@@ -661,7 +640,7 @@ impl Cloud for SimCloud {
         let region = Self::region(region);
         self.call(
             "DeleteBackupVaultLockConfiguration",
-            vault,
+            &vault_resource(vault, region),
             notify,
             |w, now| w.delete_lock(region, vault, now),
         )
@@ -798,15 +777,15 @@ impl Cloud for SimCloud {
                 "SIMULATED: a table cannot be copied onto itself (from and to are the same)",
             ));
         }
+        // As on AWS: both tables must exist before the scan starts.
+        for table in [from, to] {
+            self.describe_table(table, Some(region), notify).await?;
+        }
         let items = self
             .call("Scan", from, notify, |w, now| {
                 w.active_table(region, from, now).map(|t| t.items.clone())
             })
             .await?;
-        self.call("BatchWriteItem", to, notify, |w, now| {
-            w.active_table(region, to, now).map(|_| ())
-        })
-        .await?;
         let total = world::count(&items);
         let rate = ITEMS_PER_SECOND * f64::from(segments.max(1));
         self.progress(
@@ -825,14 +804,7 @@ impl Cloud for SimCloud {
         let now = self.now();
         self.world()
             .write_items(region, to, &items, now)
-            .map_err(|r| {
-                CloudError::new(
-                    "BatchWriteItem",
-                    to,
-                    r.kind,
-                    format!("SIMULATED {}: {}", r.code, r.message),
-                )
-            })?;
+            .map_err(|r| refused("BatchWriteItem", to, r))?;
         Ok(CopyCounts {
             read: total,
             written: total,
@@ -883,26 +855,18 @@ impl Cloud for SimCloud {
     ) -> Result<Fetched, CloudError> {
         let bytes = self.read_object(object, notify).await?;
         let size = bytes.len() as u64;
-        let mut file = None;
-        if let Some(path) = to {
-            let tmp = temp_path(path);
-            let f = tokio::fs::File::create(&tmp)
-                .await
-                .map_err(|e| io_error("GetObject", &tmp, e))?;
-            file = Some((f, tmp, path));
-        }
+        let mut file = match to {
+            Some(path) => Some(PartFile::create(path, "GetObject", &s3_uri(object)).await?),
+            None => None,
+        };
         let mut hasher = Sha256::new();
         let chunks = bytes.chunks(CHUNK).count().max(1) as u64;
         let per_chunk = self.real(Duration::from_secs_f64(CHUNK as f64 / BYTES_PER_SECOND));
         let mut written = 0u64;
         for chunk in bytes.chunks(CHUNK) {
             hasher.update(chunk);
-            if let Some((f, tmp, _)) = file.as_mut()
-                && let Err(e) = f.write_all(chunk).await
-            {
-                let e = io_error("GetObject", tmp, e);
-                let _ = tokio::fs::remove_file(&tmp).await;
-                return Err(e);
+            if let Some(f) = file.as_mut() {
+                f.write(chunk).await?;
             }
             written += chunk.len() as u64;
             tokio::time::sleep(per_chunk).await;
@@ -914,17 +878,8 @@ impl Cloud for SimCloud {
                 ));
             }
         }
-        if let Some((mut f, tmp, path)) = file {
-            let done = async {
-                f.flush().await?;
-                f.sync_all().await?;
-                drop(f);
-                tokio::fs::rename(&tmp, path).await
-            };
-            if let Err(e) = done.await {
-                let _ = tokio::fs::remove_file(&tmp).await;
-                return Err(io_error("GetObject", path, e));
-            }
+        if let Some(f) = file {
+            f.finish().await?;
         }
         Ok(Fetched {
             size_bytes: size,

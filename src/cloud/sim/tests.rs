@@ -201,12 +201,8 @@ async fn a_dynamodb_restore_job_creates_the_table() {
     pass(8).await;
     let status = cloud.restore_job(&job, None, &quiet()).await.unwrap();
     assert_eq!(status.status, "RUNNING");
-    let percent: f64 = status
-        .percent_done
-        .unwrap()
-        .trim_end_matches('%')
-        .parse()
-        .unwrap();
+    // As AWS Backup (and moto) send it: a number, no `%`.
+    let percent: f64 = status.percent_done.unwrap().parse().unwrap();
     assert!(percent > 20.0 && percent < 60.0, "{percent}");
     pass(20).await;
     let status = cloud.restore_job(&job, None, &quiet()).await.unwrap();
@@ -790,4 +786,106 @@ async fn the_documented_world_file_loads() {
         .await
         .unwrap();
     assert_eq!(copies.len(), 365);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_download_that_fails_leaves_no_part_file() {
+    let cloud = sim(&[]);
+    let (dumps, _) = list(
+        &cloud,
+        bucket(GTIN1, "database/gtin1/", Some("backup.dump")),
+    )
+    .await
+    .unwrap();
+    let key = dumps[0].key.clone().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("restore/backup.dump");
+    let fetched = cloud
+        .fetch_object(&object(GTIN1, &key), Some(&good), &quiet())
+        .await
+        .unwrap();
+    assert_eq!(std::fs::metadata(&good).unwrap().len(), fetched.size_bytes);
+    // A directory stands where the file should go: the rename fails.
+    let blocked = dir.path().join("blocked.dump");
+    std::fs::create_dir_all(blocked.join("inside")).unwrap();
+    let e = cloud
+        .fetch_object(&object(GTIN1, &key), Some(&blocked), &quiet())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Io);
+    assert!(
+        e.to_string()
+            .starts_with(&format!("GetObject on s3://{GTIN1}/{key}")),
+        "{e}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!left.iter().any(|n| n.contains("part")), "{left:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_table_deleted_at_the_end_of_time_answers_instead_of_panicking() {
+    // An extreme --speed saturates the world's clock at its last instant.
+    let cloud = SimCloud::builtin(SimOptions {
+        now: Some(NOW.parse().unwrap()),
+        speed: 1e300,
+        ..SimOptions::default()
+    })
+    .unwrap();
+    pass(1).await;
+    assert_eq!(cloud.now(), jiff::Timestamp::MAX);
+    let state = cloud
+        .delete_table("cabal-counter", None, &quiet())
+        .await
+        .unwrap();
+    assert_eq!(state.status, "DELETING");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lock_with_a_huge_minimum_retention_refuses_deletes_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("forever.toml");
+    let text = "[[vault]]\nname = \"forever\"\nlock = { min_retention_days = 9223372036854775807 }\n\n[[plan]]\nname = \"p\"\nvault = \"forever\"\ndays = 2\n[[plan.resource]]\ntype = \"DynamoDB\"\nname = \"t\"\nsize_bytes = 1\n";
+    tokio::fs::write(&path, text).await.unwrap();
+    let cloud = SimCloud::from_files(
+        &[path],
+        SimOptions {
+            now: Some(NOW.parse().unwrap()),
+            ..SimOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (points, _) = list(&cloud, vault("forever", None, None)).await.unwrap();
+    let e = cloud
+        .delete_recovery_point("forever", &points[0].id, None, &quiet())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert!(e.message.contains("minimum retention"), "{e}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_listed_objects_checksum_is_read_as_its_head_reads_it() {
+    // As the AWS listing does (from HEAD): hex is lower-cased, and metadata
+    // that is not a SHA-256 is passed over for the next name.
+    let sum = "AB".repeat(32);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sums.toml");
+    let text = format!(
+        "[[bucket]]\nname = \"b\"\n[[bucket.object]]\nkey = \"x.enc\"\nmetadata = {{ sha256 = \"pending\", checksum = \"{sum}\" }}\n"
+    );
+    tokio::fs::write(&path, text).await.unwrap();
+    let cloud = SimCloud::from_files(&[path], SimOptions::default())
+        .await
+        .unwrap();
+    let (points, _) = list(&cloud, bucket("b", "", None)).await.unwrap();
+    let head = cloud
+        .head_object(&object("b", "x.enc"), &quiet())
+        .await
+        .unwrap();
+    assert_eq!(points[0].sha256, Some(sum.to_ascii_lowercase()));
+    assert_eq!(points[0].sha256, head.recorded_sha256().map(|(s, _)| s));
 }

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::fault::Faults;
 use super::spec::Range;
+use crate::cloud::points::pitr_point;
 use crate::cloud::{
     ArchiveState, ErrorKind, JobStatus, ObjectHead, PitrStatus, PointKind, RecoveryPoint,
     RestoreRequest, TableState, VaultPosture, archive_state, is_archive_class,
@@ -51,10 +52,10 @@ fn invalid(code: &'static str, message: impl Into<String>) -> Refusal {
     }
 }
 
-/// The resource does not exist (here, now).
-/// Seconds a deleted table answers DELETING before it is gone.
-const TABLE_DELETE_SECS: i64 = 20;
+/// How long a deleted table answers DELETING before it is gone.
+const TABLE_DELETE: Duration = Duration::from_secs(20);
 
+/// The resource does not exist (here, now).
 fn not_found(code: &'static str, message: impl Into<String>) -> Refusal {
     let (kind, message) = (ErrorKind::NotFound, message.into());
     Refusal {
@@ -241,6 +242,22 @@ impl Object {
     fn archive(&self, now: Timestamp) -> Option<ArchiveState> {
         archive_state(self.class, self.restore_header(now).as_deref())
     }
+
+    /// What a HEAD of it answers at `now`.
+    fn head(&self, now: Timestamp) -> ObjectHead {
+        ObjectHead {
+            size_bytes: self.size,
+            etag: Some(self.etag.clone()),
+            last_modified: Some(self.last_modified),
+            storage_class: self.class.into(),
+            archive: self.archive(now),
+            metadata: self.metadata.clone(),
+            checksum_sha256: None,
+            version_id: self.version_id.clone(),
+            object_lock_mode: self.lock.map(|(m, _)| m.to_owned()),
+            retain_until: self.lock.map(|(_, t)| t),
+        }
+    }
 }
 
 /// What a job does.
@@ -287,16 +304,16 @@ impl Job {
             status.completed_at = Some(*at);
         } else if done >= 1.0 {
             status.status = "COMPLETED".into();
-            status.percent_done = Some("100.0%".into());
+            status.percent_done = Some("100.0".into());
             status.completed_at = Some(self.ends_at);
             status.created_resource_arn = self.created_resource_arn.clone();
             status.destination_recovery_point_arn = self.destination_point.clone();
         } else if done < 0.05 {
             status.status = "CREATED".into();
-            status.percent_done = Some("0.0%".into());
+            status.percent_done = Some("0.0".into());
         } else {
             status.status = "RUNNING".into();
-            status.percent_done = Some(format!("{:.1}%", done * 100.0));
+            status.percent_done = Some(format!("{:.1}", done * 100.0));
         }
         status
     }
@@ -381,7 +398,7 @@ pub(super) fn before(t: Timestamp, d: Duration) -> Timestamp {
 }
 
 pub(super) fn days_long(days: i64) -> Duration {
-    Duration::from_secs(u64::try_from(days).unwrap_or(0) * 86_400)
+    Duration::from_secs(u64::try_from(days).unwrap_or(0).saturating_mul(86_400))
 }
 
 pub(super) fn minutes(low: u64, high: u64) -> Range<Duration> {
@@ -395,25 +412,28 @@ impl World {
     // AWS Backup.
 
     pub fn vault(&self, region: &str, name: &str) -> Outcome<&Vault> {
-        self.vault_index(region, name)
-            .map(|i| &self.vaults[i])
-            .ok_or_else(|| {
-                let elsewhere: Vec<&str> = self
-                    .vaults
-                    .iter()
-                    .filter(|v| v.name == name)
-                    .map(|v| v.region.as_str())
-                    .collect();
-                let hint = if elsewhere.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (the simulated world has it in {})", elsewhere.join(", "))
-                };
-                not_found(
-                    "ResourceNotFoundException",
-                    format!("Backup vault {name} does not exist in {region}{hint}"),
-                )
-            })
+        self.vault_at(region, name).map(|i| &self.vaults[i])
+    }
+
+    /// The index of a vault that exists, or the error AWS Backup gives.
+    fn vault_at(&self, region: &str, name: &str) -> Outcome<usize> {
+        self.vault_index(region, name).ok_or_else(|| {
+            let elsewhere: Vec<&str> = self
+                .vaults
+                .iter()
+                .filter(|v| v.name == name)
+                .map(|v| v.region.as_str())
+                .collect();
+            let hint = if elsewhere.is_empty() {
+                String::new()
+            } else {
+                format!(" (the simulated world has it in {})", elsewhere.join(", "))
+            };
+            not_found(
+                "ResourceNotFoundException",
+                format!("Backup vault {name} does not exist in {region}{hint}"),
+            )
+        })
     }
 
     /// A vault's points at `now`, newest first, filtered.
@@ -519,12 +539,7 @@ impl World {
         now: Timestamp,
         faults: &Faults,
     ) -> Outcome<String> {
-        if !req.iam_role_arn.starts_with("arn:aws:iam::") {
-            return Err(invalid(
-                "InvalidParameterValueException",
-                format!("Invalid IAM role ARN `{}`", req.iam_role_arn),
-            ));
-        }
+        check_role(&req.iam_role_arn)?;
         let (vi, pi) = self.point(region, None, &req.recovery_point_arn, now)?;
         let point = self.vaults[vi].points[pi].clone();
         let rp = point.view(now).unwrap_or_else(|| point.rp.clone());
@@ -665,26 +680,18 @@ impl World {
         now: Timestamp,
         faults: &Faults,
     ) -> Outcome<String> {
-        if !req.iam_role_arn.starts_with("arn:aws:iam::") {
-            return Err(invalid(
-                "InvalidParameterValueException",
-                format!("Invalid IAM role ARN `{}`", req.iam_role_arn),
-            ));
-        }
+        check_role(&req.iam_role_arn)?;
         let source = self.vault(region, &req.source_vault)?.arn.clone();
         let (dest_region, dest_name) = parse_vault_arn(&req.destination_vault_arn).ok_or_else(|| {
             invalid("InvalidParameterValueException", format!("`{}` is not a backup vault ARN (arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME)", req.destination_vault_arn))
         })?;
-        let dest = self.vault(&dest_region, &dest_name)?;
-        if dest.arn == source {
+        let dest = self.vault_at(&dest_region, &dest_name)?;
+        if self.vaults[dest].arn == source {
             return Err(invalid(
                 "InvalidParameterValueException",
                 "The source and destination backup vaults are the same",
             ));
         }
-        let dest = self
-            .vault_index(&dest_region, &dest_name)
-            .unwrap_or_default();
         let (vi, pi) = self.point(
             region,
             Some(&req.source_vault),
@@ -772,8 +779,7 @@ impl World {
     }
 
     pub fn delete_lock(&mut self, region: &str, name: &str, now: Timestamp) -> Outcome<()> {
-        self.vault(region, name)?;
-        let i = self.vault_index(region, name).unwrap_or_default();
+        let i = self.vault_at(region, name)?;
         let vault = &mut self.vaults[i];
         if let Some(date) = vault.lock.and_then(|l| l.lock_date).filter(|d| *d <= now) {
             return Err(invalid(
@@ -798,9 +804,10 @@ impl World {
         let (vi, pi) = self.point(region, Some(vault), arn, now)?;
         let v = &mut self.vaults[vi];
         if let Some(lock) = v.lock {
-            let age = now.duration_since(v.points[pi].rp.created_at);
+            let age = Duration::try_from(now.duration_since(v.points[pi].rp.created_at))
+                .unwrap_or(Duration::ZERO);
             let age_days = age.as_secs() / 86_400;
-            if age < jiff::SignedDuration::from_hours(24 * lock.min_retention_days) {
+            if age < days_long(lock.min_retention_days) {
                 return Err(invalid(
                     "InvalidRequestException",
                     format!(
@@ -867,7 +874,7 @@ impl World {
             ));
         }
         if let Some(t) = self.tables.get_mut(&(region.to_owned(), name.to_owned())) {
-            t.gone_at = Some(now + jiff::SignedDuration::from_secs(TABLE_DELETE_SECS));
+            t.gone_at = Some(after(now, TABLE_DELETE));
         }
         state.status = "DELETING".into();
         Ok(state)
@@ -902,18 +909,7 @@ impl World {
         let arn = table_arn(region, name);
         let mut points = Vec::new();
         if let (Some(earliest), Some(latest)) = (pitr.earliest, pitr.latest) {
-            let mut p = RecoveryPoint::new(
-                format!("pitr:{arn}"),
-                PointKind::DynamodbPitr,
-                latest,
-                region.to_owned(),
-            );
-            p.status = "ENABLED".into();
-            p.earliest_restorable = Some(earliest);
-            p.resource_arn = Some(arn.clone());
-            p.resource_name = Some(name.to_owned());
-            p.resource_type = Some("DynamoDB".into());
-            points.push(p);
+            points.push(pitr_point(name, &arn, region, Some(earliest), latest));
         }
         let mut backups: Vec<RecoveryPoint> = self
             .backups
@@ -1083,18 +1079,7 @@ impl World {
         now: Timestamp,
     ) -> Outcome<ObjectHead> {
         let o = self.object(bucket, key, version, "NotFound")?;
-        Ok(ObjectHead {
-            size_bytes: o.size,
-            etag: Some(o.etag.clone()),
-            last_modified: Some(o.last_modified),
-            storage_class: o.class.into(),
-            archive: o.archive(now),
-            metadata: o.metadata.clone(),
-            checksum_sha256: None,
-            version_id: o.version_id.clone(),
-            object_lock_mode: o.lock.map(|(m, _)| m.to_owned()),
-            retain_until: o.lock.map(|(_, t)| t),
-        })
+        Ok(o.head(now))
     }
 
     /// An object's bytes as a GET returns them (corrupted where a fault says).
@@ -1231,26 +1216,24 @@ impl World {
                     Some(v) => format!("s3://{bucket}/{k}?versionId={v}"),
                     None => format!("s3://{bucket}/{k}"),
                 };
+                // As the AWS listing fills a point in: from the object's HEAD.
+                let head = o.head(now);
                 let mut p =
                     RecoveryPoint::new(id, PointKind::S3Object, o.last_modified, b.region.clone());
                 p.status = "AVAILABLE".into();
                 p.completed_at = Some(o.last_modified);
-                p.size_bytes = Some(o.size);
-                p.storage_class = Some(o.class.into());
+                p.size_bytes = Some(head.size_bytes);
+                p.sha256 = head.recorded_sha256().map(|(s, _)| s);
+                p.storage_class = Some(head.storage_class);
                 p.resource_type = Some("S3".into());
                 p.resource_name = Some(k.clone());
                 p.bucket = Some(bucket.to_owned());
                 p.key = Some(k.clone());
                 p.is_latest = versions.then_some(true);
                 p.version_id = version;
-                p.sha256 = ["sha256", "checksum-sha256", "checksum"]
-                    .iter()
-                    .find_map(|m| o.metadata.get(*m))
-                    .filter(|s| crate::cloud::is_sha256_hex(s))
-                    .cloned();
-                p.archive = o.archive(now);
-                p.object_lock_mode = o.lock.map(|(m, _)| m.to_owned());
-                p.retain_until = o.lock.map(|(_, t)| t);
+                p.archive = head.archive;
+                p.object_lock_mode = head.object_lock_mode;
+                p.retain_until = head.retain_until;
                 p
             })
             .collect())
@@ -1284,6 +1267,18 @@ pub(super) fn copy_of(
     copy.copied_from = Some(from_vault.to_owned());
     copy.encryption_key_arn = dest.kms_key.clone();
     copy
+}
+
+/// The role a job runs as must be an IAM role ARN, as AWS Backup checks.
+fn check_role(arn: &str) -> Outcome<()> {
+    if arn.starts_with("arn:aws:iam::") {
+        Ok(())
+    } else {
+        Err(invalid(
+            "InvalidParameterValueException",
+            format!("Invalid IAM role ARN `{arn}`"),
+        ))
+    }
 }
 
 /// When `fraction` of a job's time has passed.

@@ -3,11 +3,15 @@
 //! deletions of a teardown.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
 use super::{LastShown, StepCtx, StepError, poll};
-use crate::cloud::{CopyRequest, JobStatus, PointSource, RestoreRequest, points};
+use crate::cloud::{
+    Cloud, CloudError, CopyRequest, JobStatus, Notify, PointSource, RecoveryPoint, RestoreRequest,
+    points,
+};
 use crate::engine::humanize;
 use crate::engine::values::Outputs;
 use crate::runbook::kinds::{
@@ -32,7 +36,7 @@ where
                 job.status,
                 job.percent_done
                     .as_deref()
-                    .map(|p| format!(" ({p}%)"))
+                    .map(|p| format!(" ({}%)", p.trim_end_matches('%')))
                     .unwrap_or_default()
             );
             last.show(ctx, now).await?;
@@ -177,17 +181,7 @@ pub async fn posture(ctx: &StepCtx, a: &BackupVaultPosture) -> Result<Outputs, S
             ));
         }
         if let Some(max_age) = &expect.newest_younger_than {
-            let listed = points::collect(
-                cloud.clone(),
-                vec![PointSource::Vault {
-                    vault: vault.clone(),
-                    region: region.clone(),
-                    resource_type: None,
-                    resource_arn: None,
-                }],
-                &notify,
-            )
-            .await?;
+            let listed = vault_points(&cloud, &vault, region.as_deref(), &notify).await?;
             match points::latest(&listed, None) {
                 Some(p) => {
                     let age = p.age(Timestamp::now());
@@ -251,6 +245,22 @@ pub async fn posture(ctx: &StepCtx, a: &BackupVaultPosture) -> Result<Outputs, S
     ]))
 }
 
+/// Every recovery point in `vault`.
+async fn vault_points(
+    cloud: &Arc<dyn Cloud>,
+    vault: &str,
+    region: Option<&str>,
+    notify: Notify<'_>,
+) -> Result<Vec<RecoveryPoint>, CloudError> {
+    let source = PointSource::Vault {
+        vault: vault.to_owned(),
+        region: region.map(str::to_owned),
+        resource_type: None,
+        resource_arn: None,
+    };
+    points::collect(cloud.clone(), vec![source], notify).await
+}
+
 fn on_off(b: bool) -> &'static str {
     if b { "on" } else { "off" }
 }
@@ -277,20 +287,11 @@ pub async fn delete_points(
     let region = ctx.resolve_opt(a.region.as_ref())?;
     let targets: Vec<String> = match ctx.resolve_opt(a.recovery_point.as_ref())? {
         Some(one) => vec![one],
-        None => points::collect(
-            cloud.clone(),
-            vec![PointSource::Vault {
-                vault: vault.clone(),
-                region: region.clone(),
-                resource_type: None,
-                resource_arn: None,
-            }],
-            &notify,
-        )
-        .await?
-        .into_iter()
-        .map(|p| p.id)
-        .collect(),
+        None => vault_points(&cloud, &vault, region.as_deref(), &notify)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect(),
     };
     let mut deleted = 0usize;
     let mut failures = Vec::new();

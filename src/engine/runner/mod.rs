@@ -121,15 +121,16 @@ impl StepCtx {
     }
 
     /// Environment for the commands of a run in the simulated world: no
-    /// AWS credentials, config or profile reach them, and the AWS endpoint
-    /// is a closed local port, so an `aws` command in a shell step fails
-    /// instead of acting on a real account. Empty for real AWS.
+    /// AWS credentials, config or profile reach them (the operator's other
+    /// `AWS_*` variables are removed when the command starts), and the AWS
+    /// endpoint is a closed local port, so an `aws` command in a shell step
+    /// fails instead of acting on a real account. Empty for real AWS.
     pub fn sandbox_env(&self) -> Vec<(String, String)> {
         if !self.cloud.as_ref().is_some_and(|c| c.identity().simulated) {
             return Vec::new();
         }
         [
-            ("DR_DRILL_SANDBOX", "1"),
+            (shell::SANDBOX_VAR, "1"),
             ("AWS_ACCESS_KEY_ID", ""),
             ("AWS_SECRET_ACCESS_KEY", ""),
             ("AWS_SESSION_TOKEN", ""),

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use super::{StepCtx, StepError, poll};
-use crate::cloud::{ArchiveState, ObjectHead, ObjectRef, manifest_sha256, points::manifest_key};
+use crate::cloud::{
+    ArchiveState, ErrorKind, ObjectHead, ObjectRef, manifest_sha256, points::manifest_key,
+};
 use crate::engine::values::Outputs;
 use crate::runbook::kinds::{S3Download, S3Head, S3RestoreObject, S3VerifyChecksum};
 use crate::runbook::model::Text;
@@ -181,13 +183,21 @@ pub async fn verify_checksum(ctx: &StepCtx, a: &S3VerifyChecksum) -> Result<Outp
         match head.recorded_sha256() {
             Some((sum, source)) => (sum, source.to_string()),
             None => {
-                // A manifest beside the object is the last place to look.
-                let beside = manifest_key(&object.key).unwrap_or_default();
-                manifest_entry(ctx, &object, beside).await.map_err(|_| {
+                // A manifest beside the object is the last place to look;
+                // only its absence means there is no record. Other errors
+                // (access denied, throttling) are reported as they are.
+                let none = || {
                     StepError::Fatal(format!(
                         "{object} records no SHA-256 (no ChecksumSHA256, no `sha256` or `checksum` metadata, no manifest.json beside it): give `expected` or `manifest`"
                     ))
-                })?
+                };
+                let beside = manifest_key(&object.key).ok_or_else(none)?;
+                let manifest = manifest_ref(&object, beside);
+                match cloud.read_object(&manifest, &notify).await {
+                    Ok(bytes) => manifest_sum(&object, &manifest, &bytes)?,
+                    Err(e) if e.kind == ErrorKind::NotFound => return Err(none()),
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
     };
@@ -216,13 +226,28 @@ async fn manifest_entry(
     object: &ObjectRef,
     key: String,
 ) -> Result<(String, String), StepError> {
-    let manifest = ObjectRef {
+    let manifest = manifest_ref(object, key);
+    let bytes = ctx.cloud()?.read_object(&manifest, &ctx.notifier()).await?;
+    manifest_sum(object, &manifest, &bytes)
+}
+
+/// The manifest at `key`, in `object`'s bucket and region.
+fn manifest_ref(object: &ObjectRef, key: String) -> ObjectRef {
+    ObjectRef {
         key,
         version_id: None,
         ..object.clone()
-    };
-    let bytes = ctx.cloud()?.read_object(&manifest, &ctx.notifier()).await?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes)
+    }
+}
+
+/// The SHA-256 that `manifest` (its `bytes`) records for `object`, and
+/// where it was found.
+fn manifest_sum(
+    object: &ObjectRef,
+    manifest: &ObjectRef,
+    bytes: &[u8],
+) -> Result<(String, String), StepError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| StepError::Fatal(format!("{manifest} is not valid JSON: {e}")))?;
     let file = object.key.rsplit('/').next().unwrap_or(&object.key);
     let sum = manifest_sha256(&value, file).ok_or_else(|| {

@@ -105,6 +105,9 @@ pub async fn run(ctx: &StepCtx, shell: &Shell) -> Result<Outputs, StepError> {
 /// How long output is read after the command exits.
 const OUTPUT_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// Set in the environment of a sandbox run's commands.
+pub(super) const SANDBOX_VAR: &str = "DR_DRILL_SANDBOX";
+
 /// Starts `sh -c command` in `cwd` with `env`, in a process group of its
 /// own. Dropping the returned guard (the step was cancelled or timed out)
 /// kills the command and everything it started.
@@ -114,7 +117,18 @@ pub(super) fn spawn_sh(
     env: Vec<(String, String)>,
     output: fn() -> Stdio,
 ) -> Result<(Child, ProcessGroup), StepError> {
-    let child = Command::new("sh")
+    let mut sh = Command::new("sh");
+    if env.iter().any(|(k, v)| k == SANDBOX_VAR && v == "1") {
+        // In the simulated world no AWS setting of the operator's reaches
+        // the command: not only keys and profiles, but also the web
+        // identity (EKS) and container (ECS) credentials an SDK would find.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("AWS_") {
+                sh.env_remove(name);
+            }
+        }
+    }
+    let child = sh
         .arg("-c")
         .arg(command)
         .current_dir(cwd)

@@ -132,6 +132,13 @@ async fn aws(
                 )
             } else if let Some(object) = object {
                 let head = cloud.head_object(object, notify).await?;
+                if head.archive == Some(ArchiveState::Needed) {
+                    // Nothing will change until someone asks S3 for a restore.
+                    return Err(StepError::Fatal(format!(
+                        "{object} is archived in {} and no restore was requested, so waiting cannot end; request one first with an `s3.restore-object` step (it waits for the restore itself)",
+                        head.storage_class
+                    )));
+                }
                 let done = matches!(head.archive, None | Some(ArchiveState::Ready { .. }));
                 (
                     format!(
