@@ -721,6 +721,36 @@ fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
                             .unwrap_or_default(),
                     ),
                 ]));
+                // Where it goes: the steps that take the pick's outputs.
+                let uses = format!("steps.{}.", request.step);
+                for step in app.runbook.steps.iter().filter(|s| {
+                    s.templated
+                        .iter()
+                        .any(|t| t.value.replace(' ', "").contains(&uses))
+                }) {
+                    let fields: Vec<String> = step
+                        .templated
+                        .iter()
+                        .filter(|t| !t.value.contains('\n') && !t.value.contains(&uses))
+                        .map(|t| match &app.screen {
+                            Screen::Run(v) => v.preview(&t.value),
+                            Screen::Start(_) => t.value.clone(),
+                        })
+                        .collect();
+                    lines.push(Line::from(vec![
+                        Span::styled("then     ", theme.dim),
+                        Span::raw(format!(
+                            "{} ({}){}",
+                            step.display_title(),
+                            step.action.kind(),
+                            if fields.is_empty() {
+                                String::new()
+                            } else {
+                                format!(": {}", fields.join(", "))
+                            }
+                        )),
+                    ]));
+                }
                 lines.push(Line::default());
                 lines.push(Line::raw(
                     "Enter restores from this point; Esc goes back to the list.",
