@@ -156,6 +156,7 @@ fn run_app(runbook: Runbook) -> App {
         Mode::Drill,
         None,
         Some("/var/lib/dr-drill/runs/20260912T104800Z-bench/journal.jsonl".into()),
+        Default::default(),
     );
     app.now = now();
     app.update(Msg::Engine(event(
