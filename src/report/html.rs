@@ -73,7 +73,7 @@ pub fn render(r: &DrillReport) -> String {
     let mut o = String::new();
     let _ = write!(
         o,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>DR {} report: {}</title><style>{STYLE}</style></head><body>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>DR {} report: {}</title><style>{STYLE}</style></head><body>\n",
         esc(&r.mode_label()),
         esc(&r.runbook.title)
     );
@@ -224,7 +224,7 @@ pub fn render(r: &DrillReport) -> String {
                         esc(&s.status),
                         s.reason
                             .as_deref()
-                            .map(|r| format!("<br><span class=\"muted\">{}</span>", esc(r)))
+                            .map(|r| format!("<br/><span class=\"muted\">{}</span>", esc(r)))
                             .unwrap_or_default()
                     ),
                 ]
@@ -305,7 +305,7 @@ pub fn render(r: &DrillReport) -> String {
                             .iter()
                             .map(|(k, v)| format!("{} = <code>{}</code>", esc(k), esc(v)))
                             .collect::<Vec<_>>()
-                            .join("<br>"),
+                            .join("<br/>"),
                     ]
                 })
                 .collect(),

@@ -413,7 +413,7 @@ fn status(s: &str) -> String {
 pub(crate) fn delta_words(d: Option<f64>) -> String {
     match d {
         None => "not comparable".into(),
-        Some(0.0) => "unchanged".into(),
+        Some(d) if d.abs() < super::SAME_WITHIN => "unchanged".into(),
         Some(d) => format!(
             "{} {}",
             humanize(Duration::from_secs_f64(d.abs())),

@@ -24,6 +24,9 @@ use crate::engine::journal::{self, JournalContents, JournalError};
 use crate::engine::timeline::Timeline;
 use crate::runbook::{Action, Runbook, check_str};
 
+/// Differences under this many seconds count as no change.
+pub(crate) const SAME_WITHIN: f64 = 0.05;
+
 /// The version of the report's JSON schema (`docs/report-format.md`).
 pub const REPORT_FORMAT: u32 = 1;
 
@@ -356,9 +359,11 @@ pub struct Failure {
     pub at: Timestamp,
     /// The error.
     pub error: String,
-    /// What happened next: `retried`, `failed`, `interrupted`, or the
-    /// operator's answer (`retry`, `skip`, `abort`, ...).
+    /// What happened next: `retried after ...`, `failed`, `interrupted`,
+    /// or the operator's answer (`retry`, `skip`, `abort`, `rerun`, ...).
     pub then: String,
+    /// The attempt did not fail: the console stopped while it ran.
+    pub interrupted: bool,
 }
 
 /// A cleanup step's fate.
@@ -636,6 +641,7 @@ pub fn build(
                         at: e.at,
                         error: reason.clone().unwrap_or_default(),
                         then: outcome_name(Some(*o)).into(),
+                        interrupted: *o == Outcome::Interrupted,
                     });
                 }
             }
@@ -650,6 +656,7 @@ pub fn build(
                 at: e.at,
                 error: error.clone(),
                 then: format!("retried after {}", crate::engine::humanize(*backoff)),
+                interrupted: false,
             }),
             EventKind::HumanAsked { step, question } => {
                 asked.insert(step.clone(), question.clone());
@@ -757,7 +764,7 @@ pub fn build(
         })
         .filter(|(s, r)| {
             outputs.contains_key(&s.id.value)
-                || (matches!(s.action, Action::Check(_)) && r.status != "not_run")
+                || (matches!(s.action, Action::Check(_)) && r.attempts > 0)
         })
         .map(|(s, r)| Evidence {
             step: s.id.value.clone(),
@@ -919,9 +926,9 @@ fn compare(this: &Timeline, history: &[JournalContents]) -> Option<Comparison> {
                 delta_seconds: d,
                 trend: match d {
                     None => "not_comparable",
+                    Some(d) if d.abs() < SAME_WITHIN => "same",
                     Some(d) if d < 0.0 => "faster",
-                    Some(d) if d > 0.0 => "slower",
-                    Some(_) => "same",
+                    Some(_) => "slower",
                 }
                 .into(),
             }

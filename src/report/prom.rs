@@ -15,9 +15,10 @@ fn label(s: &str) -> String {
 /// Renders `r` as Prometheus text.
 pub fn render(r: &DrillReport) -> String {
     let base = format!(
-        "runbook=\"{}\",mode=\"{}\"",
+        "runbook=\"{}\",mode=\"{}\",simulated=\"{}\"",
         label(&r.runbook.id),
-        label(&r.mode_label())
+        label(&r.mode),
+        r.simulated
     );
     let mut o = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, samples: Vec<(String, f64)>| {
