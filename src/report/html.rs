@@ -465,15 +465,19 @@ fn timeline_svg(o: &mut String, r: &DrillReport) {
     const WIDTH: f64 = 1100.0;
     const LABEL: f64 = 230.0;
     const ROW: f64 = 22.0;
-    const TOP: f64 = 28.0;
+    const TOP: f64 = 44.0;
     let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
-    let ends = r
+    let run_end = r
         .steps
         .iter()
         .filter_map(|s| secs(s.end_offset_seconds))
-        .chain(secs(r.rto.target_seconds))
-        .chain(secs(r.rto.achieved_seconds));
-    let span = ends.fold(1.0_f64, f64::max) * 1.05;
+        .chain(secs(r.rto.achieved_seconds))
+        .fold(1.0_f64, f64::max);
+    // A target far beyond the run would squash its bars into a sliver: it
+    // is then marked at the right edge instead of drawn to scale.
+    let target = secs(r.rto.target_seconds);
+    let target_on_scale = target.filter(|&t| t <= run_end * 3.0);
+    let span = target_on_scale.unwrap_or(0.0).max(run_end) * 1.05;
     let plot = WIDTH - LABEL - 20.0;
     let x = |t: f64| LABEL + t / span * plot;
     // Rows: each phase, then its steps; steps without a phase last.
@@ -529,6 +533,22 @@ fn timeline_svg(o: &mut String, r: &DrillReport) {
         );
         t += step;
     }
+    for g in &r.resumes {
+        let end = g.offset_seconds.as_secs_f64();
+        let start = (end - g.gap_seconds.as_secs_f64()).max(0.0);
+        let _ = writeln!(
+            o,
+            "<rect x=\"{:.1}\" y=\"{}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#8c959f\" fill-opacity=\"0.25\"><title>console down {}</title></rect><text x=\"{:.1}\" y=\"{:.1}\" fill=\"#57606a\" text-anchor=\"middle\">console down {}</text>",
+            x(start),
+            TOP - 4.0,
+            (x(end) - x(start)).max(2.0),
+            height - 22.0 - (TOP - 4.0),
+            esc(&humanize(g.gap_seconds)),
+            (x(start) + x(end)) / 2.0,
+            TOP - 26.0,
+            esc(&humanize(g.gap_seconds))
+        );
+    }
     for (i, (label, bar, colour, title)) in rows.iter().enumerate() {
         let y = TOP + i as f64 * ROW;
         let is_phase = !label.starts_with("  ");
@@ -561,7 +581,15 @@ fn timeline_svg(o: &mut String, r: &DrillReport) {
             );
         }
     }
-    if let Some(target) = secs(r.rto.target_seconds) {
+    if let (Some(target), None) = (target, target_on_scale) {
+        let _ = writeln!(
+            o,
+            "<text x=\"{:.1}\" y=\"14\" fill=\"#cf222e\" text-anchor=\"end\">RTO target {} (off this scale) →</text>",
+            WIDTH - 4.0,
+            esc(&humanize(Duration::from_secs_f64(target)))
+        );
+    }
+    if let Some(target) = target_on_scale {
         let _ = writeln!(
             o,
             "<line x1=\"{0:.1}\" y1=\"{1}\" x2=\"{0:.1}\" y2=\"{2:.1}\" stroke=\"#cf222e\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/><text x=\"{0:.1}\" y=\"{3:.1}\" fill=\"#cf222e\" text-anchor=\"middle\">RTO target {4}</text>",

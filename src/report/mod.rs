@@ -412,6 +412,9 @@ pub struct ResumeGap {
     pub operator: String,
     /// Resumed with `--force` on a changed runbook.
     pub forced: bool,
+    /// When it was resumed, seconds after T0 (the gap ends here).
+    #[serde(serialize_with = "secs")]
+    pub offset_seconds: Duration,
 }
 
 /// This run against earlier runs of the same runbook.
@@ -618,6 +621,7 @@ pub fn build(
                 gap_seconds: *gap,
                 operator: operator.clone(),
                 forced: runbook_text.is_some(),
+                offset_seconds: e.elapsed + lead,
             }),
             EventKind::StepFinished {
                 step,
