@@ -295,3 +295,39 @@ fn a_secret_param_and_an_aws_session_token_appear_in_no_report_nor_the_journal()
     let md = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
     assert!(md.contains("[redacted]"), "the redaction shows:\n{md}");
 }
+
+#[test]
+fn every_json_field_is_documented() {
+    fn keys(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    // Evidence outputs are named by the runbook, not the schema.
+                    if k != "outputs" {
+                        out.insert(k.clone());
+                        keys(v, out);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
+            _ => {}
+        }
+    }
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/report-format.md"
+    ))
+    .unwrap();
+    let mut all = std::collections::BTreeSet::new();
+    for fixture in [CLEAN, FAILED, RESUMED] {
+        let v: serde_json::Value =
+            serde_json::from_str(&report_of(fixture).render(Format::Json)).unwrap();
+        keys(&v, &mut all);
+    }
+    for key in all {
+        assert!(
+            doc.contains(&format!("`{key}`")),
+            "docs/report-format.md does not mention `{key}`"
+        );
+    }
+}
