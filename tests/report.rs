@@ -331,3 +331,73 @@ fn every_json_field_is_documented() {
         );
     }
 }
+
+#[test]
+fn hostile_text_is_escaped_in_every_format() {
+    let mut r = report_of(FAILED);
+    let hostile = "a <b> & \"c\" 'd' \\ | e\nf\u{1}]]>";
+    r.runbook.id = format!("rb\"{hostile}");
+    r.runbook.title = hostile.into();
+    r.operator = hostile.into();
+    for s in &mut r.steps {
+        s.reason = Some(hostile.into());
+    }
+    for f in &mut r.failures {
+        f.error = hostile.into();
+    }
+    assert_well_formed(&r.render(Format::Junit));
+    assert_well_formed(&r.render(Format::Html));
+    let prom = r.render(Format::Prometheus);
+    let scrape =
+        prometheus_parse::Scrape::parse(prom.lines().map(|l| Ok(l.to_owned()))).expect("parses");
+    assert!(
+        scrape
+            .samples
+            .iter()
+            .all(|s| s.labels.get("runbook").is_some())
+    );
+    let md = r.render(Format::Markdown);
+    for line in md.lines().filter(|l| l.starts_with("| `reconfigure`")) {
+        // The pipe in the text does not open a column.
+        assert_eq!(line.matches(" | ").count(), 4, "{line}");
+    }
+}
+
+#[test]
+fn a_forced_resume_reports_the_runbook_it_switched_to() {
+    let (set, run) = RESUMED;
+    let path = journal(set, run);
+    let mut contents = dr_drill::engine::journal::read(&path).unwrap();
+    let edited = contents.header.runbook_text.replace(
+        "Ledger restore from the nightly dump",
+        "Ledger restore, edited",
+    );
+    for e in &mut contents.events {
+        if let dr_drill::engine::event::EventKind::RunResumed {
+            runbook_text,
+            runbook_sha256,
+            ..
+        } = &mut e.kind
+        {
+            *runbook_text = Some(edited.clone());
+            *runbook_sha256 = Some(dr_drill::engine::journal::sha256_hex(&edited));
+        }
+    }
+    let r = report::build(&path, &contents, &[]).unwrap();
+    assert_eq!(r.runbook.title, "Ledger restore, edited");
+    assert_eq!(r.runbook.sha256, contents.header.runbook_sha256);
+    assert_eq!(
+        r.runbook.resumed_with_sha256.as_deref(),
+        Some(dr_drill::engine::journal::sha256_hex(&edited).as_str())
+    );
+    assert!(r.resumes[0].forced);
+}
+
+#[test]
+fn a_report_that_cannot_be_written_names_the_file() {
+    let r = report_of(RESUMED);
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no/such/dir");
+    let err = r.write(&missing, &[Format::Markdown]).unwrap_err();
+    assert!(err.to_string().contains("no/such/dir/report.md"), "{err}");
+}
