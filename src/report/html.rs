@@ -42,7 +42,7 @@ fn card(o: &mut String, name: &str, obj: &Objective) {
     let class = match obj.verdict {
         Verdict::Pass => "pass",
         Verdict::Fail | Verdict::NotMeasured => "fail",
-        Verdict::NoTarget => "muted",
+        Verdict::NoTarget | Verdict::NotTracked => "muted",
     };
     let _ = write!(
         o,

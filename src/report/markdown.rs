@@ -30,6 +30,7 @@ fn verdict(v: Verdict) -> &'static str {
         Verdict::Fail => "❌ FAIL",
         Verdict::NotMeasured => "❌ NOT MEASURED",
         Verdict::NoTarget => "— no target",
+        Verdict::NotTracked => "— not tracked",
     }
 }
 

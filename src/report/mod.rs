@@ -198,7 +198,7 @@ pub struct Objective {
     /// Target, in seconds (absent when the runbook sets none).
     #[serde(serialize_with = "secs_opt")]
     pub target_seconds: Option<Duration>,
-    /// `pass`, `fail`, `not_measured` or `no_target`.
+    /// `pass`, `fail`, `not_measured`, `no_target` or `not_tracked`.
     pub verdict: Verdict,
 }
 
@@ -214,6 +214,8 @@ pub enum Verdict {
     NotMeasured,
     /// Measured, but the runbook sets no target.
     NoTarget,
+    /// Neither measured nor targeted: the runbook does not track it.
+    NotTracked,
 }
 
 impl Objective {
@@ -221,7 +223,8 @@ impl Objective {
         let verdict = match (achieved, target) {
             (Some(a), Some(t)) if a <= t => Verdict::Pass,
             (Some(_), Some(_)) => Verdict::Fail,
-            (None, _) => Verdict::NotMeasured,
+            (None, Some(_)) => Verdict::NotMeasured,
+            (None, None) => Verdict::NotTracked,
             (Some(_), None) => Verdict::NoTarget,
         };
         Objective {
@@ -1020,7 +1023,7 @@ pub(crate) fn objective_words(o: &Objective) -> String {
         ),
         (Some(a), None) => format!("{} (no target)", h(a)),
         (None, Some(t)) => format!("not measured (target {}): FAIL", h(t)),
-        (None, None) => "not measured".into(),
+        (None, None) => "not tracked".into(),
     }
 }
 
