@@ -13,7 +13,7 @@ use crate::engine::humanize;
 const STYLE: &str = "body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:24px;color:#1f2328;max-width:1150px}\
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}\
 table{border-collapse:collapse;font-size:13px;margin:4px 0}th,td{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}\
-th{background:#f6f8fa}code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}\
+th{background:#f6f8fa}code{white-space:nowrap}.wrap{min-width:220px}code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}\
 .cards{display:flex;gap:12px;margin:12px 0}.card{border:1px solid #d0d7de;border-radius:6px;padding:8px 14px;min-width:180px}\
 .card b{display:block;font-size:20px}.pass{color:#1a7f37}.fail{color:#cf222e}.muted{color:#656d76}\
 .outcome{font-weight:bold;padding:2px 8px;border-radius:4px;color:#fff}.ok{background:#1a7f37}.bad{background:#cf222e}\
@@ -24,6 +24,18 @@ fn time(t: Option<jiff::Timestamp>) -> String {
         || "—".into(),
         |t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
     )
+}
+
+/// A time within the run's day as `HH:MM:SS` (UTC), with the date when it
+/// is another day.
+fn clock(t: Option<jiff::Timestamp>, day_of: jiff::Timestamp) -> String {
+    match t {
+        None => "—".into(),
+        Some(t) if t.strftime("%F").to_string() == day_of.strftime("%F").to_string() => {
+            t.strftime("%H:%M:%S").to_string()
+        }
+        Some(t) => t.strftime("%m-%d %H:%M:%S").to_string(),
+    }
 }
 
 fn dur(d: Option<Duration>) -> String {
@@ -156,8 +168,8 @@ pub fn render(r: &DrillReport) -> String {
             &mut o,
             &[
                 "Phase",
-                "Start",
-                "End",
+                "Start (UTC)",
+                "End (UTC)",
                 "Duration",
                 "Budget",
                 "On critical path",
@@ -167,8 +179,8 @@ pub fn render(r: &DrillReport) -> String {
                 .map(|p| {
                     vec![
                         esc(p.title.as_deref().unwrap_or(&p.id)),
-                        time(p.started_at),
-                        time(p.finished_at),
+                        clock(p.started_at, r.started_at),
+                        clock(p.finished_at, r.started_at),
                         dur(p.duration_seconds),
                         format!(
                             "{}{}",
@@ -193,8 +205,8 @@ pub fn render(r: &DrillReport) -> String {
             "Step",
             "Phase",
             "Kind",
-            "Start",
-            "End",
+            "Start (UTC)",
+            "End (UTC)",
             "Duration",
             "Human wait",
             "Machine",
@@ -206,20 +218,20 @@ pub fn render(r: &DrillReport) -> String {
             .map(|s| {
                 vec![
                     format!(
-                        "{}<code>{}</code>",
+                        "<code>{}{}</code>",
                         if s.critical { "★ " } else { "" },
                         esc(&s.id)
                     ),
                     esc(s.phase.as_deref().unwrap_or("")),
                     esc(&s.kind),
-                    time(s.started_at),
-                    time(s.finished_at),
+                    clock(s.started_at, r.started_at),
+                    clock(s.finished_at, r.started_at),
                     dur(s.duration_seconds),
                     humanize(s.human_wait_seconds),
                     dur(s.machine_seconds),
                     s.attempts.to_string(),
                     format!(
-                        "<span class=\"{}\">{}</span>{}",
+                        "<div class=\"wrap\"><span class=\"{}\">{}</span>{}</div>",
                         status_class(&s.status),
                         esc(&s.status),
                         s.reason
@@ -326,7 +338,7 @@ pub fn render(r: &DrillReport) -> String {
                         format!("<code>{}</code>", esc(&f.step)),
                         f.attempt.to_string(),
                         time(Some(f.at)),
-                        esc(&f.error),
+                        format!("<div class=\"wrap\">{}</div>", esc(&f.error)),
                         esc(&f.then),
                     ]
                 })
