@@ -539,7 +539,7 @@ pub fn data_dir_of(journal: &Path) -> Option<PathBuf> {
     (runs.file_name()? == "runs").then(|| runs.parent().map(Path::to_owned))?
 }
 
-/// Earlier runs of `runbook_id` under `<data>/runs/*/journal.jsonl`,
+/// Earlier runs of `runbook_id` under `<data>/runs/<runbook_id>-*/journal.jsonl`,
 /// started before `before`, oldest first. Unreadable journals are skipped.
 pub fn earlier_runs(
     data_dir: &Path,
@@ -550,8 +550,11 @@ pub fn earlier_runs(
     let Ok(entries) = std::fs::read_dir(data_dir.join("runs")) else {
         return Vec::new();
     };
+    // Run directories are named `<runbook id>-<start>`: only those are read.
+    let prefix = format!("{runbook_id}-");
     let mut runs: Vec<JournalContents> = entries
         .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
         .map(|e| e.path().join("journal.jsonl"))
         .filter(|p| p.is_file())
         .filter_map(|p| journal::read(&p).ok())
