@@ -7,5 +7,6 @@
 pub mod cli;
 pub mod cloud;
 pub mod engine;
+pub mod report;
 pub mod runbook;
 pub mod tui;

@@ -130,6 +130,13 @@ async fn a_whole_drill_from_the_start_screen_to_the_end() {
     let screen = terminal.backend().to_string();
     assert!(screen.contains("SUCCEEDED"), "{screen}");
     assert!(screen.contains("RTO"), "{screen}");
+    // The run's end wrote the report next to the journal before the
+    // console let the operator leave.
+    let report = app.report.clone().expect("the report was written").unwrap();
+    assert!(report.ends_with("report.md"), "{report}");
+    let md = std::fs::read_to_string(&report).unwrap();
+    assert!(md.contains("**Outcome: SUCCEEDED**"), "{md}");
+    assert!(Path::new(&report).with_file_name("report.html").is_file());
     let journal = journal(data.path());
     assert!(journal.contains(r#""reply":"confirmed","typed":"cabal-addresses""#));
     assert!(journal.contains(r#""step":"smoke","by":"#));

@@ -5,6 +5,7 @@ mod check;
 mod cloud;
 mod demo;
 mod points;
+mod report;
 mod run;
 
 use std::io::{IsTerminal, Write};
@@ -15,6 +16,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 pub use check::{CheckArgs, OutputFormat};
 pub use cloud::CloudArgs;
 pub use points::{PointsArgs, PointsOutput};
+pub use report::ReportArgs;
 pub use run::{ResumeArgs, RunArgs};
 
 /// Exit code: the command did what was asked and found nothing wrong.
@@ -64,6 +66,12 @@ pub enum Command {
     ///
     /// Exit status: 0 listed, 1 a source could not be listed, 2 usage.
     Points(PointsArgs),
+    /// Write the drill report of a run (Markdown, JSON, HTML, JUnit XML,
+    /// Prometheus text), rebuilt from its journal, next to the journal.
+    ///
+    /// Exit status: 0 written, 2 the journal is missing or unreadable, or
+    /// usage.
+    Report(ReportArgs),
     /// Print the JSON Schema of the runbook format (for editors).
     Schema,
     /// Print a shell completion script, e.g. `dr-drill completions bash`.
@@ -126,6 +134,7 @@ fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
         Command::Run(args) => run::run(&args),
         Command::Resume(args) => run::resume(&args),
         Command::Points(args) => points::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Schema => {
             std::io::stdout().write_all(crate::runbook::schema::json_schema().as_bytes())?;
             Ok(ExitCode::from(EXIT_OK))

@@ -464,6 +464,25 @@ async fn headless_run(
             closing_summary(&runbook, &timeline, journal.as_deref())
         );
     }
+    // The report is evidence, but failing to write it does not change how
+    // the run went: it is said, and can be rebuilt with `dr-drill report`.
+    if let Some(journal) = &journal {
+        match crate::report::write_next_to(journal) {
+            Ok(path) if output == Output::Text => {
+                let _ = writeln!(std::io::stdout(), "  report: {}", path.display());
+            }
+            Ok(path) => {
+                let _ = writeln!(std::io::stderr(), "report: {}", path.display());
+            }
+            Err(e) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warning: the report was not written: {e}\nRebuild it with: dr-drill report {}",
+                    journal.display()
+                );
+            }
+        }
+    }
     Ok(ExitCode::from(match summary.outcome {
         Outcome::Succeeded => EXIT_OK,
         Outcome::Aborted | Outcome::Cancelled => EXIT_ABORTED,

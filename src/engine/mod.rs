@@ -194,12 +194,25 @@ pub fn redacted(runbook: &Runbook, params: &BTreeMap<String, String>) -> BTreeMa
         .collect()
 }
 
-/// The values of the secret parameters, to keep out of every event.
+/// The values of the secret parameters and of this process's AWS secret
+/// variables, to keep out of every event.
 pub fn secret_values(runbook: &Runbook, params: &BTreeMap<String, String>) -> Vec<String> {
     params
         .iter()
         .filter(|(k, _)| runbook.param(k).is_some_and(|p| p.secret))
         .map(|(_, v)| v.clone())
+        // A shell step outside the sandbox sees this process's AWS
+        // credentials; if it prints them, the journal must not keep them.
+        .chain(
+            [
+                "AWS_SESSION_TOKEN",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SECURITY_TOKEN",
+            ]
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .filter(|v| v.len() >= 8),
+        )
         .collect()
 }
 

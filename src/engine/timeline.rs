@@ -60,6 +60,16 @@ pub struct PhaseTiming {
     /// The phase's budget, if the runbook sets one.
     #[serde(with = "super::event::seconds_opt")]
     pub budget: Option<Duration>,
+    /// When its first step started (wall clock).
+    pub started_at: Option<Timestamp>,
+    /// When its last step ended (wall clock).
+    pub finished_at: Option<Timestamp>,
+    /// Run time (monotonic `elapsed`) of its first step's start.
+    #[serde(skip)]
+    pub start_elapsed: Option<Duration>,
+    /// Run time (monotonic `elapsed`) of its last step's end.
+    #[serde(skip)]
+    pub end_elapsed: Option<Duration>,
 }
 
 /// The timing of a whole run.
@@ -166,6 +176,8 @@ impl Timeline {
                 };
                 let start = of_phase().filter_map(|s| s.start_elapsed).min();
                 let end = of_phase().filter_map(|s| s.end_elapsed).max();
+                let started_at = of_phase().filter_map(|s| s.started_at).min();
+                let finished_at = of_phase().filter_map(|s| s.finished_at).max();
                 let on_critical_path = timeline
                     .critical_path
                     .iter()
@@ -178,11 +190,28 @@ impl Timeline {
                     span: start.zip(end).map(|(a, b)| b.saturating_sub(a)),
                     on_critical_path,
                     budget: p.budget.as_ref().map(|b| b.value.0),
+                    started_at,
+                    finished_at,
+                    start_elapsed: start,
+                    end_elapsed: end,
                 }
             })
             .collect();
         timeline.steps = steps;
         timeline
+    }
+}
+
+impl StepTiming {
+    /// Run time (monotonic `elapsed`) of its first activity: a question or
+    /// its first attempt.
+    pub fn start_elapsed(&self) -> Option<Duration> {
+        self.start_elapsed
+    }
+
+    /// Run time (monotonic `elapsed`) of its last end.
+    pub fn end_elapsed(&self) -> Option<Duration> {
+        self.end_elapsed
     }
 }
 

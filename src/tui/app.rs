@@ -43,6 +43,8 @@ pub enum Msg {
     Tick,
     /// The run is over (or could not go on).
     RunEnded(Result<Outcome, String>),
+    /// The drill report was written (its Markdown file), or why not.
+    ReportWritten(Result<String, String>),
 }
 
 /// What the loop must do for the state.
@@ -621,6 +623,8 @@ pub struct App {
     pub log_path: Option<String>,
     /// Where the config file is read from.
     pub config_path: Option<String>,
+    /// The drill report written at the run's end (its path), or why not.
+    pub report: Option<Result<String, String>>,
     /// The listing generation a picker waits for.
     listing: u64,
     /// The plan for the mode chosen.
@@ -651,6 +655,7 @@ impl App {
             now: Timestamp::now(),
             log_path: None,
             config_path: None,
+            report: None,
             listing: 0,
             plan_for: None,
         }
@@ -733,10 +738,19 @@ impl App {
                 Vec::new()
             }
             Msg::Tick => self.on_tick(),
+            Msg::ReportWritten(report) => {
+                self.report = Some(report);
+                Vec::new()
+            }
             Msg::RunEnded(result) => {
+                let report = match &self.report {
+                    Some(Ok(path)) => format!("; report: {path}"),
+                    Some(Err(_)) => "; the report was NOT written (see it on leaving)".into(),
+                    None => String::new(),
+                };
                 match result {
                     Ok(outcome) => self.toast(format!(
-                        "the run {}; press q to leave",
+                        "the run {}{report}; press q to leave",
                         match outcome {
                             Outcome::Succeeded => "succeeded",
                             Outcome::Failed => "FAILED",

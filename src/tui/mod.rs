@@ -110,11 +110,16 @@ pub fn run(session: Session, resumed: Option<Resumed>) -> color_eyre::Result<Exi
         });
         let outcome = run_app(&mut terminal, &mut app, &session, resumed, Box::pin(input)).await?;
         let started = matches!(app.screen, app::Screen::Run(_));
-        Ok::<_, color_eyre::Report>((started, outcome))
+        Ok::<_, color_eyre::Report>((started, outcome, app.report.clone()))
     });
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
-    let (started, outcome) = result?;
+    let (started, outcome, report) = result?;
+    match report {
+        Some(Ok(path)) => println!("report: {path}"),
+        Some(Err(e)) => eprintln!("warning: the report was not written: {e}"),
+        None => {}
+    }
     Ok(ExitCode::from(match outcome {
         Some(Outcome::Succeeded) => crate::cli::EXIT_OK,
         Some(Outcome::Failed) => crate::cli::EXIT_FAILED,
@@ -335,12 +340,30 @@ fn launch(
         }
     });
     let forward = tx.clone();
+    let journal = engine.journal_path().map(std::path::Path::to_owned);
     tokio::spawn(async move {
         let result = engine
             .run()
             .await
             .map(|s| s.outcome)
             .map_err(|e| e.to_string());
+        // The report is written before the run counts as ended, so leaving
+        // at once does not lose it; failing to write it is said, nothing more.
+        if let (Some(journal), Ok(_)) = (journal, &result) {
+            let report = tokio::task::spawn_blocking(move || {
+                crate::report::write_next_to(&journal)
+                    .map(|p| p.display().to_string())
+                    .map_err(|e| {
+                        format!(
+                            "{e}; rebuild it with `dr-drill report {}`",
+                            journal.display()
+                        )
+                    })
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("the report writer failed: {e}")));
+            let _ = forward.send(Msg::ReportWritten(report));
+        }
         let _ = forward.send(Msg::RunEnded(result));
     });
     token

@@ -1,0 +1,94 @@
+//! `dr-drill report`: the drill report of a run, rebuilt from its journal.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{EXIT_OK, EXIT_USAGE};
+use crate::engine;
+use crate::report::{self, Format};
+
+/// Arguments of `dr-drill report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run: its id (under the data dir), its directory, or its journal file.
+    #[arg(value_name = "RUN-ID|RUN-DIR|JOURNAL")]
+    pub run: String,
+    /// Formats, comma-separated: md, json, html, junit, prom [default: all].
+    #[arg(long, value_name = "FORMATS", value_delimiter = ',', value_parser = parse_format)]
+    pub format: Vec<Format>,
+    /// Where to write the files [default: next to the journal].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Where runs are kept, for the run id and the comparison with earlier
+    /// runs [default: $DR_DRILL_DATA_DIR, or the user's data directory].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    Format::parse(s)
+        .ok_or_else(|| format!("unknown format `{s}`; the formats are md, json, html, junit, prom"))
+}
+
+pub(super) fn run(args: &ReportArgs) -> color_eyre::Result<ExitCode> {
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(engine::default_data_dir);
+    let journal = engine::resume::locate(&args.run, &data_dir);
+    if !journal.is_file() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: no journal at {}; give a run id under {}, a run directory, or a journal.jsonl file",
+            journal.display(),
+            data_dir.join("runs").display()
+        );
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    // The comparison looks in the data dir given, else the one the
+    // journal lives in.
+    let report = match report::from_journal(&journal, args.data_dir.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| journal.parent().map(PathBuf::from).unwrap_or_default());
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: cannot create {}: {e}",
+            dir.display()
+        );
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    let formats: Vec<Format> = if args.format.is_empty() {
+        Format::ALL.to_vec()
+    } else {
+        let mut f = args.format.clone();
+        f.sort();
+        f.dedup();
+        f
+    };
+    match report.write(&dir, &formats) {
+        Ok(paths) => {
+            let mut out = std::io::stdout();
+            writeln!(out, "{}", report.headline())?;
+            for p in paths {
+                writeln!(out, "report: {}", p.display())?;
+            }
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e}");
+            Ok(ExitCode::from(EXIT_USAGE))
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! The report as Markdown that reads well pasted into a ticket or a wiki.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use super::{DrillReport, Verdict, objective_words};
+use crate::engine::humanize;
+
+/// A table cell: pipes escaped, on one line.
+fn cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+fn dur(d: Option<Duration>) -> String {
+    d.map_or_else(|| "—".into(), humanize)
+}
+
+fn time(t: Option<jiff::Timestamp>) -> String {
+    t.map_or_else(
+        || "—".into(),
+        |t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    )
+}
+
+fn verdict(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "✅ PASS",
+        Verdict::Fail => "❌ FAIL",
+        Verdict::NotMeasured => "❌ NOT MEASURED",
+        Verdict::NoTarget => "— no target",
+        Verdict::NotTracked => "— not tracked",
+    }
+}
+
+/// Renders `r` as Markdown.
+pub fn render(r: &DrillReport) -> String {
+    let mut o = String::new();
+    let _ = write_report(&mut o, r);
+    o
+}
+
+fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
+    writeln!(
+        o,
+        "# DR {} report: {}",
+        r.mode_label(),
+        cell(&r.runbook.title)
+    )?;
+    writeln!(o)?;
+    writeln!(
+        o,
+        "**Outcome: {}** · RTO {} · RPO {}",
+        r.outcome.to_uppercase(),
+        objective_words(&r.rto),
+        objective_words(&r.rpo)
+    )?;
+    writeln!(o)?;
+    writeln!(o, "| | |")?;
+    writeln!(o, "| --- | --- |")?;
+    writeln!(
+        o,
+        "| Runbook | `{}` — {} |",
+        cell(&r.runbook.id),
+        cell(&r.runbook.title)
+    )?;
+    writeln!(o, "| Runbook SHA-256 | `{}` |", r.runbook.sha256)?;
+    if let Some(sha) = &r.runbook.resumed_with_sha256 {
+        writeln!(o, "| Runbook after forced resume | `{sha}` |")?;
+    }
+    writeln!(o, "| Run | `{}` |", cell(&r.run_id))?;
+    writeln!(o, "| Mode | {} |", r.mode_label())?;
+    writeln!(o, "| Operator | {} |", cell(&r.operator))?;
+    match &r.aws {
+        Some(a) => {
+            writeln!(
+                o,
+                "| AWS | {}account {}, region {}{} |",
+                if r.simulated { "SIMULATED, " } else { "" },
+                a.account.as_deref().unwrap_or("unknown"),
+                cell(&a.region),
+                a.endpoint
+                    .as_ref()
+                    .map(|e| format!(", endpoint {}", cell(e)))
+                    .unwrap_or_default()
+            )?;
+        }
+        None => writeln!(o, "| AWS | not used |")?,
+    }
+    writeln!(o, "| T0 | {} |", time(Some(r.t0)))?;
+    writeln!(o, "| Started | {} |", time(Some(r.started_at)))?;
+    writeln!(o, "| Ended | {} |", time(r.finished_at))?;
+    writeln!(o)?;
+
+    writeln!(o, "## Objectives")?;
+    writeln!(o)?;
+    writeln!(o, "| Objective | Achieved | Target | Verdict |")?;
+    writeln!(o, "| --- | --- | --- | --- |")?;
+    for (name, obj) in [("RTO", &r.rto), ("RPO", &r.rpo)] {
+        writeln!(
+            o,
+            "| {name} | {} | {} | {} |",
+            dur(obj.achieved_seconds),
+            dur(obj.target_seconds),
+            verdict(obj.verdict)
+        )?;
+    }
+    writeln!(o)?;
+
+    if !r.phases.is_empty() {
+        writeln!(o, "## Phases")?;
+        writeln!(o)?;
+        writeln!(
+            o,
+            "| Phase | Start | End | Duration | Budget | On critical path |"
+        )?;
+        writeln!(o, "| --- | --- | --- | --- | --- | --- |")?;
+        for p in &r.phases {
+            writeln!(
+                o,
+                "| {} | {} | {} | {} | {}{} | {} |",
+                cell(p.title.as_deref().unwrap_or(&p.id)),
+                time(p.started_at),
+                time(p.finished_at),
+                dur(p.duration_seconds),
+                dur(p.budget_seconds),
+                if p.over_budget { " ❌ over" } else { "" },
+                humanize(p.critical_path_seconds)
+            )?;
+        }
+        writeln!(o)?;
+    }
+
+    writeln!(o, "## Steps")?;
+    writeln!(o)?;
+    writeln!(
+        o,
+        "| Step | Phase | Kind | Start | End | Duration | Human wait | Machine | Attempts | Status |"
+    )?;
+    writeln!(
+        o,
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    )?;
+    for s in &r.steps {
+        writeln!(
+            o,
+            "| {}`{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            if s.critical { "★ " } else { "" },
+            cell(&s.id),
+            cell(s.phase.as_deref().unwrap_or("")),
+            s.kind,
+            time(s.started_at),
+            time(s.finished_at),
+            dur(s.duration_seconds),
+            humanize(s.human_wait_seconds),
+            dur(s.machine_seconds),
+            s.attempts,
+            status(&s.status)
+        )?;
+    }
+    writeln!(o)?;
+    if !r.critical_path.is_empty() {
+        writeln!(
+            o,
+            "**Critical path** (★): {}",
+            r.critical_path
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(" → ")
+        )?;
+        writeln!(o)?;
+    }
+
+    writeln!(o, "## Confirmations")?;
+    writeln!(o)?;
+    if r.confirmations.is_empty() {
+        writeln!(o, "None: no destructive step was confirmed.")?;
+    } else {
+        writeln!(o, "| Step | Action | Typed | By | When |")?;
+        writeln!(o, "| --- | --- | --- | --- | --- |")?;
+        for c in &r.confirmations {
+            writeln!(
+                o,
+                "| `{}` | {} | `{}` | {} | {} |",
+                cell(&c.step),
+                cell(c.action.as_deref().unwrap_or("")),
+                cell(&c.typed),
+                cell(&c.by),
+                time(Some(c.at))
+            )?;
+        }
+    }
+    writeln!(o)?;
+
+    if let Some(p) = &r.recovery_point {
+        writeln!(o, "## Recovery point used")?;
+        writeln!(o)?;
+        writeln!(
+            o,
+            "- ARN: `{}`",
+            cell(p.arn.as_deref().unwrap_or("unknown"))
+        )?;
+        writeln!(
+            o,
+            "- Created: {}",
+            p.created_at.as_deref().unwrap_or("unknown")
+        )?;
+        writeln!(o, "- Vault: {}", p.vault.as_deref().unwrap_or("—"))?;
+        writeln!(o, "- Region: {}", p.region.as_deref().unwrap_or("—"))?;
+        writeln!(o, "- Chosen by step `{}`", p.step)?;
+        writeln!(o)?;
+    }
+
+    writeln!(o, "## Evidence")?;
+    writeln!(o)?;
+    if r.evidence.is_empty() {
+        writeln!(o, "No step produced outputs.")?;
+    } else {
+        writeln!(o, "| Step | Kind | Status | Output | Value |")?;
+        writeln!(o, "| --- | --- | --- | --- | --- |")?;
+        for e in &r.evidence {
+            if e.outputs.is_empty() {
+                writeln!(
+                    o,
+                    "| `{}` | {} | {} | | |",
+                    cell(&e.step),
+                    e.kind,
+                    status(&e.status)
+                )?;
+            }
+            for (k, v) in &e.outputs {
+                writeln!(
+                    o,
+                    "| `{}` | {} | {} | {} | `{}` |",
+                    cell(&e.step),
+                    e.kind,
+                    status(&e.status),
+                    cell(k),
+                    cell(v)
+                )?;
+            }
+        }
+    }
+    writeln!(o)?;
+
+    writeln!(o, "## Failures and retries")?;
+    writeln!(o)?;
+    if r.failures.is_empty() {
+        writeln!(o, "None.")?;
+    } else {
+        writeln!(o, "| Step | Attempt | When | Error | Then |")?;
+        writeln!(o, "| --- | --- | --- | --- | --- |")?;
+        for f in &r.failures {
+            writeln!(
+                o,
+                "| `{}` | {} | {} | {} | {} |",
+                cell(&f.step),
+                f.attempt,
+                time(Some(f.at)),
+                cell(&f.error),
+                cell(&f.then)
+            )?;
+        }
+    }
+    writeln!(o)?;
+
+    writeln!(o, "## Cleanup")?;
+    writeln!(o)?;
+    if r.cleanup.is_empty() {
+        writeln!(o, "The runbook has no cleanup steps.")?;
+    } else {
+        for c in &r.cleanup {
+            writeln!(
+                o,
+                "- [{}] `{}`{}: {}{}",
+                if c.done { "x" } else { " " },
+                c.step,
+                c.title
+                    .as_deref()
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default(),
+                if c.done { "done" } else { "LEFT BEHIND" },
+                c.reason
+                    .as_deref()
+                    .filter(|_| !c.done)
+                    .map(|r| format!(" — {}", cell(r)))
+                    .unwrap_or_else(|| if c.done {
+                        String::new()
+                    } else {
+                        format!(" — {}", c.status)
+                    })
+            )?;
+        }
+    }
+    writeln!(o)?;
+
+    writeln!(o, "## Manual checklist")?;
+    writeln!(o)?;
+    if r.checklist.is_empty() {
+        writeln!(o, "The runbook has no manual or approval steps.")?;
+    } else {
+        for c in &r.checklist {
+            writeln!(
+                o,
+                "- [{}] `{}`{}{}: **{}**{}{}",
+                if c.answer.is_some() { "x" } else { " " },
+                c.step,
+                c.title
+                    .as_deref()
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default(),
+                c.question
+                    .as_deref()
+                    .map(|q| format!(" — {q}"))
+                    .unwrap_or_default(),
+                c.answer.as_deref().unwrap_or("not answered"),
+                c.by.as_deref()
+                    .map(|b| format!(" by {b} at {}", time(c.at)))
+                    .unwrap_or_default(),
+                c.note
+                    .as_deref()
+                    .map(|n| format!(" (note: {n})"))
+                    .unwrap_or_default()
+            )?;
+        }
+    }
+    writeln!(o)?;
+
+    if !r.resumes.is_empty() {
+        writeln!(o, "## Crash and resume")?;
+        writeln!(o)?;
+        for g in &r.resumes {
+            writeln!(
+                o,
+                "- Resumed at {} by {} after a gap of {}{}",
+                time(Some(g.at)),
+                g.operator,
+                humanize(g.gap_seconds),
+                if g.forced {
+                    " (forced: the runbook had changed)"
+                } else {
+                    ""
+                }
+            )?;
+        }
+        writeln!(o)?;
+    }
+
+    writeln!(o, "## Compared with earlier runs")?;
+    writeln!(o)?;
+    match &r.comparison {
+        None => {
+            writeln!(o, "No earlier run of `{}` was found.", r.runbook.id)?;
+            writeln!(o)?;
+        }
+        Some(c) => {
+            writeln!(
+                o,
+                "Against `{}` (started {}): RTO {}.",
+                c.previous_run_id,
+                time(Some(c.previous_started_at)),
+                delta_words(c.rto_delta_seconds)
+            )?;
+            writeln!(o)?;
+            if !c.phases.is_empty() {
+                writeln!(o, "| Phase | This run | Previous | Change |")?;
+                writeln!(o, "| --- | --- | --- | --- |")?;
+                for p in &c.phases {
+                    writeln!(
+                        o,
+                        "| {} | {} | {} | {} |",
+                        cell(&p.phase),
+                        dur(p.this_seconds),
+                        dur(p.previous_seconds),
+                        delta_words(p.delta_seconds)
+                    )?;
+                }
+                writeln!(o)?;
+            }
+            writeln!(o, "| Run | Started | Outcome | RTO |")?;
+            writeln!(o, "| --- | --- | --- | --- |")?;
+            for h in &c.history {
+                writeln!(
+                    o,
+                    "| `{}` | {} | {} | {} |",
+                    h.run_id,
+                    time(Some(h.started_at)),
+                    h.outcome,
+                    dur(h.rto_seconds)
+                )?;
+            }
+            writeln!(o)?;
+        }
+    }
+    writeln!(
+        o,
+        "_Built from the run's journal by dr-drill; report format {}._",
+        r.report_format
+    )
+}
+
+fn status(s: &str) -> String {
+    match s {
+        "succeeded" => "✅ succeeded".into(),
+        "failed" | "aborted" | "interrupted" | "cancelled" => format!("❌ {s}"),
+        "not_run" => "not run".into(),
+        other => other.into(),
+    }
+}
+
+/// `2m 3s faster`, `12s slower`, `unchanged`, `not comparable`.
+pub(crate) fn delta_words(d: Option<f64>) -> String {
+    match d {
+        None => "not comparable".into(),
+        Some(d) if d.abs() < super::SAME_WITHIN => "unchanged".into(),
+        Some(d) => format!(
+            "{} {}",
+            humanize(Duration::from_secs_f64(d.abs())),
+            if d < 0.0 { "faster" } else { "slower" }
+        ),
+    }
+}

@@ -1,0 +1,1041 @@
+//! The drill report: built from a run's journal alone, so it can be rebuilt
+//! at any time, and written as Markdown, JSON, HTML, JUnit XML and
+//! Prometheus text.
+//!
+//! This module owns the report's model ([`DrillReport`]) and its renderers.
+//! It reads journals and never touches the terminal (no ratatui, no
+//! crossterm) nor the cloud.
+
+mod html;
+mod junit;
+mod markdown;
+mod prom;
+mod scrub;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::engine::event::{Answer, EventKind, Outcome, Question};
+use crate::engine::journal::{self, JournalContents, JournalError};
+use crate::engine::timeline::Timeline;
+use crate::runbook::{Action, Runbook, check_str};
+
+/// Differences under this many seconds count as no change.
+pub(crate) const SAME_WITHIN: f64 = 0.05;
+
+/// The version of the report's JSON schema (`docs/report-format.md`).
+pub const REPORT_FORMAT: u32 = 1;
+
+/// A format the report is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    /// Markdown, for a ticket or a wiki.
+    Markdown,
+    /// JSON, versioned by [`REPORT_FORMAT`].
+    Json,
+    /// One self-contained HTML page with an SVG timeline.
+    Html,
+    /// JUnit XML, one test case per step.
+    Junit,
+    /// Prometheus text format, for node_exporter's textfile collector.
+    Prometheus,
+}
+
+impl Format {
+    /// Every format, in the order they are written.
+    pub const ALL: [Format; 5] = [
+        Format::Markdown,
+        Format::Json,
+        Format::Html,
+        Format::Junit,
+        Format::Prometheus,
+    ];
+
+    /// The file name written next to the journal.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Markdown => "report.md",
+            Format::Json => "report.json",
+            Format::Html => "report.html",
+            Format::Junit => "report.junit.xml",
+            Format::Prometheus => "report.prom",
+        }
+    }
+
+    /// Parses `md`, `json`, `html`, `junit` or `prom`.
+    pub fn parse(name: &str) -> Option<Format> {
+        Some(match name.trim() {
+            "md" | "markdown" => Format::Markdown,
+            "json" => Format::Json,
+            "html" => Format::Html,
+            "junit" | "xml" => Format::Junit,
+            "prom" | "prometheus" => Format::Prometheus,
+            _ => return None,
+        })
+    }
+}
+
+/// Why a report could not be built or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The journal cannot be read.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The runbook recorded in the journal no longer parses.
+    #[error(
+        "journal {path}: the runbook recorded in it cannot be read ({message}); the report needs it to name steps and phases"
+    )]
+    Runbook {
+        /// The journal.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Writing a report file failed.
+    #[error("cannot write the report {path}: {source}; check the directory exists and is writable")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Everything a drill report says about one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrillReport {
+    /// Always [`REPORT_FORMAT`].
+    pub report_format: u32,
+    /// The run's id.
+    pub run_id: String,
+    /// The runbook run.
+    pub runbook: RunbookInfo,
+    /// `drill` or `incident`.
+    pub mode: String,
+    /// The run acted on the simulated world, not AWS.
+    pub simulated: bool,
+    /// `user@host` of whoever started the run.
+    pub operator: String,
+    /// The AWS identity the run acted on, if it used AWS.
+    pub aws: Option<AwsTarget>,
+    /// T0: drill start, or the declared outage start.
+    pub t0: Timestamp,
+    /// When the run started.
+    pub started_at: Timestamp,
+    /// When the run ended (absent if it never did: a crash not resumed).
+    pub finished_at: Option<Timestamp>,
+    /// How the run ended: `succeeded`, `failed`, `aborted`, ... or
+    /// `unfinished`.
+    pub outcome: String,
+    /// RTO achieved against its target.
+    pub rto: Objective,
+    /// RPO achieved against its target.
+    pub rpo: Objective,
+    /// Phases in runbook order.
+    pub phases: Vec<PhaseReport>,
+    /// Steps in runbook order.
+    pub steps: Vec<StepReport>,
+    /// The chain of steps that set the RTO (or the run's end), first to last.
+    pub critical_path: Vec<String>,
+    /// Every confirmation typed for a destructive step.
+    pub confirmations: Vec<Confirmation>,
+    /// The recovery point restored from, if a step chose one.
+    pub recovery_point: Option<RecoveryPointUsed>,
+    /// Outputs of steps, as evidence (counts, checksums, job ids).
+    pub evidence: Vec<Evidence>,
+    /// Failed attempts, with their errors and what happened next.
+    pub failures: Vec<Failure>,
+    /// Cleanup steps: done, or left behind.
+    pub cleanup: Vec<CleanupItem>,
+    /// Manual and approval steps with their answers.
+    pub checklist: Vec<ChecklistItem>,
+    /// Crashes or stops and the resumes after them.
+    pub resumes: Vec<ResumeGap>,
+    /// Against the latest earlier run of the same runbook, if any.
+    pub comparison: Option<Comparison>,
+}
+
+/// Which runbook, exactly.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunbookInfo {
+    /// Its stable id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// SHA-256 of the text the run started with.
+    pub sha256: String,
+    /// SHA-256 of the text a forced resume switched to, if any.
+    pub resumed_with_sha256: Option<String>,
+    /// Where it was read from.
+    pub path: String,
+}
+
+/// The AWS identity a run acted on.
+#[derive(Debug, Clone, Serialize)]
+pub struct AwsTarget {
+    /// The account, when known.
+    pub account: Option<String>,
+    /// The default region.
+    pub region: String,
+    /// The endpoint, when not AWS's own.
+    pub endpoint: Option<String>,
+    /// The named profile, if any.
+    pub profile: Option<String>,
+    /// The masked access key id or simulated principal.
+    pub principal: Option<String>,
+}
+
+/// A recovery objective: achieved against target.
+#[derive(Debug, Clone, Serialize)]
+pub struct Objective {
+    /// Achieved, in seconds (absent when not measured).
+    #[serde(serialize_with = "secs_opt")]
+    pub achieved_seconds: Option<Duration>,
+    /// Target, in seconds (absent when the runbook sets none).
+    #[serde(serialize_with = "secs_opt")]
+    pub target_seconds: Option<Duration>,
+    /// `pass`, `fail`, `not_measured`, `no_target` or `not_tracked`.
+    pub verdict: Verdict,
+}
+
+/// Whether an objective was met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Achieved within target.
+    Pass,
+    /// Achieved over target.
+    Fail,
+    /// Has a target but was not measured (the run did not get there).
+    NotMeasured,
+    /// Measured, but the runbook sets no target.
+    NoTarget,
+    /// Neither measured nor targeted: the runbook does not track it.
+    NotTracked,
+}
+
+impl Objective {
+    fn new(achieved: Option<Duration>, target: Option<Duration>) -> Objective {
+        let verdict = match (achieved, target) {
+            (Some(a), Some(t)) if a <= t => Verdict::Pass,
+            (Some(_), Some(_)) => Verdict::Fail,
+            (None, Some(_)) => Verdict::NotMeasured,
+            (None, None) => Verdict::NotTracked,
+            (Some(_), None) => Verdict::NoTarget,
+        };
+        Objective {
+            achieved_seconds: achieved,
+            target_seconds: target,
+            verdict,
+        }
+    }
+}
+
+/// One phase's timing.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseReport {
+    /// The phase id.
+    pub id: String,
+    /// Its title.
+    pub title: Option<String>,
+    /// When its first step started.
+    pub started_at: Option<Timestamp>,
+    /// When its last step ended.
+    pub finished_at: Option<Timestamp>,
+    /// First step start to last step end.
+    #[serde(serialize_with = "secs_opt")]
+    pub duration_seconds: Option<Duration>,
+    /// Its budget, if any.
+    #[serde(serialize_with = "secs_opt")]
+    pub budget_seconds: Option<Duration>,
+    /// Over its budget.
+    pub over_budget: bool,
+    /// Time of its steps on the critical path.
+    #[serde(serialize_with = "secs")]
+    pub critical_path_seconds: Duration,
+    /// Start, seconds after T0 (for timelines).
+    #[serde(serialize_with = "secs_opt")]
+    pub start_offset_seconds: Option<Duration>,
+    /// End, seconds after T0.
+    #[serde(serialize_with = "secs_opt")]
+    pub end_offset_seconds: Option<Duration>,
+}
+
+/// One step's timing and status.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    /// The step id.
+    pub id: String,
+    /// Its title.
+    pub title: Option<String>,
+    /// Its phase.
+    pub phase: Option<String>,
+    /// Its kind (`shell`, `backup.restore`, ...).
+    pub kind: String,
+    /// When its first attempt started.
+    pub started_at: Option<Timestamp>,
+    /// When it last ended.
+    pub finished_at: Option<Timestamp>,
+    /// First activity to last end.
+    #[serde(serialize_with = "secs_opt")]
+    pub duration_seconds: Option<Duration>,
+    /// Waiting for a person.
+    #[serde(serialize_with = "secs")]
+    pub human_wait_seconds: Duration,
+    /// Duration minus human wait.
+    #[serde(serialize_with = "secs_opt")]
+    pub machine_seconds: Option<Duration>,
+    /// Attempts started.
+    pub attempts: u32,
+    /// `succeeded`, `failed`, `skipped`, `waived`, `cancelled`,
+    /// `interrupted`, `aborted`, or `not_run`.
+    pub status: String,
+    /// Why it failed, was skipped or cancelled.
+    pub reason: Option<String>,
+    /// On the critical path.
+    pub critical: bool,
+    /// A cleanup step.
+    pub cleanup: bool,
+    /// Start, seconds after T0 (for timelines).
+    #[serde(serialize_with = "secs_opt")]
+    pub start_offset_seconds: Option<Duration>,
+    /// End, seconds after T0.
+    #[serde(serialize_with = "secs_opt")]
+    pub end_offset_seconds: Option<Duration>,
+}
+
+/// A confirmation typed for a destructive step.
+#[derive(Debug, Clone, Serialize)]
+pub struct Confirmation {
+    /// The step.
+    pub step: String,
+    /// What the step was about to do.
+    pub action: Option<String>,
+    /// Exactly what was typed.
+    pub typed: String,
+    /// Who typed it.
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// The recovery point a run restored from.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecoveryPointUsed {
+    /// The step that chose it.
+    pub step: String,
+    /// Its ARN or id.
+    pub arn: Option<String>,
+    /// When it was taken.
+    pub created_at: Option<String>,
+    /// Its vault.
+    pub vault: Option<String>,
+    /// Its region.
+    pub region: Option<String>,
+}
+
+/// What a step produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    /// The step.
+    pub step: String,
+    /// Its kind.
+    pub kind: String,
+    /// Its status.
+    pub status: String,
+    /// Its outputs.
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// A failed attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    /// The step.
+    pub step: String,
+    /// The attempt (1-based; 0 when unknown).
+    pub attempt: u32,
+    /// When.
+    pub at: Timestamp,
+    /// The error.
+    pub error: String,
+    /// What happened next: `retried after ...`, `failed`, `interrupted`,
+    /// or the operator's answer (`retry`, `skip`, `abort`, `rerun`, ...).
+    pub then: String,
+    /// The attempt did not fail: the console stopped while it ran.
+    pub interrupted: bool,
+}
+
+/// A cleanup step's fate.
+#[derive(Debug, Clone, Serialize)]
+pub struct CleanupItem {
+    /// The step.
+    pub step: String,
+    /// Its title.
+    pub title: Option<String>,
+    /// It succeeded.
+    pub done: bool,
+    /// Its status.
+    pub status: String,
+    /// Why not, if it did not.
+    pub reason: Option<String>,
+}
+
+/// A manual or approval step and its answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChecklistItem {
+    /// The step.
+    pub step: String,
+    /// Its title.
+    pub title: Option<String>,
+    /// The question asked, if any.
+    pub question: Option<String>,
+    /// The answer (`approved`, `declined`, `done`, or the answer typed).
+    pub answer: Option<String>,
+    /// Who answered.
+    pub by: Option<String>,
+    /// When.
+    pub at: Option<Timestamp>,
+    /// A note given with the answer.
+    pub note: Option<String>,
+}
+
+/// A resume after a crash or a stop.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResumeGap {
+    /// When the run was resumed.
+    pub at: Timestamp,
+    /// How long it was not watched.
+    #[serde(serialize_with = "secs")]
+    pub gap_seconds: Duration,
+    /// Who resumed.
+    pub operator: String,
+    /// Resumed with `--force` on a changed runbook.
+    pub forced: bool,
+    /// When it was resumed, seconds after T0 (the gap ends here).
+    #[serde(serialize_with = "secs")]
+    pub offset_seconds: Duration,
+}
+
+/// This run against earlier runs of the same runbook.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// The run compared with (the latest earlier one).
+    pub previous_run_id: String,
+    /// When it started.
+    pub previous_started_at: Timestamp,
+    /// This RTO minus the previous one, seconds (negative: faster).
+    pub rto_delta_seconds: Option<f64>,
+    /// Phase by phase.
+    pub phases: Vec<PhaseDelta>,
+    /// Every earlier run found, oldest first.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// One phase against the previous run.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseDelta {
+    /// The phase id.
+    pub phase: String,
+    /// This run, seconds.
+    #[serde(serialize_with = "secs_opt")]
+    pub this_seconds: Option<Duration>,
+    /// The previous run, seconds.
+    #[serde(serialize_with = "secs_opt")]
+    pub previous_seconds: Option<Duration>,
+    /// This minus previous, seconds (negative: faster).
+    pub delta_seconds: Option<f64>,
+    /// `faster`, `slower`, `same` or `not_comparable`.
+    pub trend: String,
+}
+
+/// An earlier run of the same runbook.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    /// Its id.
+    pub run_id: String,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// How it ended.
+    pub outcome: String,
+    /// When it ended.
+    pub finished_at: Option<Timestamp>,
+    /// Its RTO, seconds.
+    #[serde(serialize_with = "secs_opt")]
+    pub rto_seconds: Option<Duration>,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(round3(d.as_secs_f64()))
+}
+
+fn secs_opt<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => secs(d, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// Seconds to the millisecond, so reports do not show float noise.
+pub(crate) fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Outcome words as the report writes them.
+pub fn outcome_name(o: Option<Outcome>) -> &'static str {
+    match o {
+        Some(Outcome::Succeeded) => "succeeded",
+        Some(Outcome::Failed) => "failed",
+        Some(Outcome::Skipped) => "skipped",
+        Some(Outcome::Waived) => "waived",
+        Some(Outcome::Cancelled) => "cancelled",
+        Some(Outcome::Interrupted) => "interrupted",
+        Some(Outcome::Aborted) => "aborted",
+        None => "not_run",
+    }
+}
+
+/// The runbook a journal ran: the header's text, or the text of the last
+/// forced resume.
+fn runbook_of(
+    path: &Path,
+    contents: &JournalContents,
+) -> Result<(Runbook, Option<String>), ReportError> {
+    let forced = contents.events.iter().rev().find_map(|e| match &e.kind {
+        EventKind::RunResumed {
+            runbook_text: Some(text),
+            runbook_sha256,
+            ..
+        } => Some((text.clone(), runbook_sha256.clone())),
+        _ => None,
+    });
+    let (text, sha) = match forced {
+        Some((text, sha)) => {
+            let sha = sha.unwrap_or_else(|| journal::sha256_hex(&text));
+            (text, Some(sha))
+        }
+        None => (contents.header.runbook_text.clone(), None),
+    };
+    let checked = check_str(&text);
+    match checked.runbook {
+        Some(rb) => Ok((rb, sha)),
+        None => Err(ReportError::Runbook {
+            path: path.to_owned(),
+            message: checked
+                .diagnostics
+                .first()
+                .map(|d| d.message.clone())
+                .unwrap_or_else(|| "it does not parse".into()),
+        }),
+    }
+}
+
+/// The data directory a journal at `<data>/runs/<id>/journal.jsonl` lives in.
+pub fn data_dir_of(journal: &Path) -> Option<PathBuf> {
+    let runs = journal.parent()?.parent()?;
+    (runs.file_name()? == "runs").then(|| runs.parent().map(Path::to_owned))?
+}
+
+/// Earlier runs of `runbook_id` under `<data>/runs/<runbook_id>-*/journal.jsonl`,
+/// started before `before`, oldest first. Unreadable journals are skipped.
+pub fn earlier_runs(
+    data_dir: &Path,
+    runbook_id: &str,
+    this_run: &str,
+    before: Timestamp,
+) -> Vec<JournalContents> {
+    let Ok(entries) = std::fs::read_dir(data_dir.join("runs")) else {
+        return Vec::new();
+    };
+    // Run directories are named `<runbook id>-<start>`: only those are read.
+    let prefix = format!("{runbook_id}-");
+    let mut runs: Vec<JournalContents> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path().join("journal.jsonl"))
+        .filter(|p| p.is_file())
+        .filter_map(|p| journal::read(&p).ok())
+        .filter(|c| c.header.run_id != this_run && c.header.started_at < before)
+        .filter(|c| {
+            runbook_of(Path::new(""), c).is_ok_and(|(rb, _)| rb.runbook.id.value == runbook_id)
+        })
+        .collect();
+    runs.sort_by_key(|c| (c.header.started_at, c.header.run_id.clone()));
+    runs
+}
+
+/// Reads the journal at `path` and builds its report, comparing with
+/// earlier runs under `data_dir` (by default the data directory the
+/// journal lives in).
+pub fn from_journal(path: &Path, data_dir: Option<&Path>) -> Result<DrillReport, ReportError> {
+    let contents = journal::read(path)?;
+    let (runbook, _) = runbook_of(path, &contents)?;
+    let data_dir = data_dir.map(Path::to_owned).or_else(|| data_dir_of(path));
+    let history = data_dir
+        .map(|d| {
+            earlier_runs(
+                &d,
+                &runbook.runbook.id.value,
+                &contents.header.run_id,
+                contents.header.started_at,
+            )
+        })
+        .unwrap_or_default();
+    build(path, &contents, &history)
+}
+
+/// Builds the report of a journal's `contents`, comparing with `history`
+/// (earlier runs of the same runbook, oldest first).
+pub fn build(
+    path: &Path,
+    contents: &JournalContents,
+    history: &[JournalContents],
+) -> Result<DrillReport, ReportError> {
+    let (runbook, resumed_sha) = runbook_of(path, contents)?;
+    let header = &contents.header;
+    let events = &contents.events;
+    let timeline = Timeline::new(&runbook, events);
+    let t0 = timeline.t0.unwrap_or(header.t0);
+    // Elapsed counts from the run's start; offsets count from T0.
+    let lead = Duration::try_from(header.started_at.duration_since(t0)).unwrap_or_default();
+    let offset = |d: Option<Duration>| d.map(|d| d + lead);
+
+    let mut identity = None;
+    let mut outcome = None;
+    let mut reasons: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut confirmations = Vec::new();
+    let mut asked: BTreeMap<String, Question> = BTreeMap::new();
+    let mut checklist_answers: BTreeMap<String, (Answer, String, Timestamp, Option<String>)> =
+        BTreeMap::new();
+    let mut failures: Vec<Failure> = Vec::new();
+    let mut resumes = Vec::new();
+    for e in events {
+        match &e.kind {
+            EventKind::CloudConnected { identity: id } => identity = Some(id.clone()),
+            EventKind::RunFinished { outcome: o } => outcome = Some(*o),
+            EventKind::RunResumed {
+                gap,
+                operator,
+                runbook_text,
+                ..
+            } => resumes.push(ResumeGap {
+                at: e.at,
+                gap_seconds: *gap,
+                operator: operator.clone(),
+                forced: runbook_text.is_some(),
+                offset_seconds: e.elapsed + lead,
+            }),
+            EventKind::StepFinished {
+                step,
+                outcome: o,
+                outputs: out,
+                reason,
+            } => {
+                reasons.insert(step.clone(), reason.clone());
+                if !out.is_empty() {
+                    outputs.insert(step.clone(), out.clone());
+                }
+                if matches!(o, Outcome::Failed | Outcome::Interrupted) {
+                    let attempt = timeline
+                        .steps
+                        .iter()
+                        .find(|s| &s.step == step)
+                        .map_or(0, |s| s.attempts);
+                    failures.push(Failure {
+                        step: step.clone(),
+                        attempt,
+                        at: e.at,
+                        error: reason.clone().unwrap_or_default(),
+                        then: outcome_name(Some(*o)).into(),
+                        interrupted: *o == Outcome::Interrupted,
+                    });
+                }
+            }
+            EventKind::StepRetrying {
+                step,
+                attempt,
+                error,
+                backoff,
+            } => failures.push(Failure {
+                step: step.clone(),
+                attempt: *attempt,
+                at: e.at,
+                error: error.clone(),
+                then: format!("retried after {}", crate::engine::humanize(*backoff)),
+                interrupted: false,
+            }),
+            EventKind::HumanAsked { step, question } => {
+                asked.insert(step.clone(), question.clone());
+            }
+            EventKind::HumanAnswered {
+                step,
+                by,
+                note,
+                answer,
+            } => match (asked.get(step), answer) {
+                (Some(Question::Confirm { action, .. }), Answer::Confirmed { typed }) => {
+                    confirmations.push(Confirmation {
+                        step: step.clone(),
+                        action: Some(action.clone()).filter(|a| !a.is_empty()),
+                        typed: typed.clone(),
+                        by: by.clone(),
+                        at: e.at,
+                    })
+                }
+                (Some(Question::Failure { .. }) | Some(Question::Interrupted), answer) => {
+                    if let Some(f) = failures.iter_mut().rev().find(|f| &f.step == step) {
+                        f.then = format!("{} ({by})", answer_name(answer));
+                    }
+                }
+                (_, answer) => {
+                    checklist_answers.insert(
+                        step.clone(),
+                        (answer.clone(), by.clone(), e.at, note.clone()),
+                    );
+                }
+            },
+            _ => {}
+        }
+    }
+
+    let critical: std::collections::HashSet<&str> =
+        timeline.critical_path.iter().map(String::as_str).collect();
+    let steps: Vec<StepReport> = runbook
+        .steps
+        .iter()
+        .zip(&timeline.steps)
+        .map(|(s, t)| StepReport {
+            id: s.id.value.clone(),
+            title: s.title.clone(),
+            phase: t.phase.clone(),
+            kind: s.action.kind().into(),
+            started_at: t.started_at,
+            finished_at: t.finished_at,
+            duration_seconds: t.duration,
+            human_wait_seconds: t.human_wait,
+            machine_seconds: t.machine,
+            attempts: t.attempts,
+            status: outcome_name(t.outcome).into(),
+            reason: reasons.get(&s.id.value).cloned().flatten(),
+            critical: critical.contains(s.id.value.as_str()),
+            cleanup: s.cleanup,
+            start_offset_seconds: offset(t.start_elapsed()),
+            end_offset_seconds: offset(t.end_elapsed()),
+        })
+        .collect();
+
+    let phases: Vec<PhaseReport> = runbook
+        .phases
+        .iter()
+        .zip(&timeline.phases)
+        .map(|(p, t)| PhaseReport {
+            id: t.phase.clone(),
+            title: p.title.clone(),
+            started_at: t.started_at,
+            finished_at: t.finished_at,
+            duration_seconds: t.span,
+            budget_seconds: t.budget,
+            over_budget: t.span.zip(t.budget).is_some_and(|(s, b)| s > b),
+            critical_path_seconds: t.on_critical_path,
+            start_offset_seconds: offset(t.start_elapsed),
+            end_offset_seconds: offset(t.end_elapsed),
+        })
+        .collect();
+
+    let recovery_point = runbook
+        .steps
+        .iter()
+        .filter(|s| matches!(s.action, Action::PickRecoveryPoint(_)))
+        .find_map(|s| {
+            let out = outputs.get(&s.id.value)?;
+            let get = |k: &str| out.get(k).filter(|v| !v.is_empty()).cloned();
+            Some(RecoveryPointUsed {
+                step: s.id.value.clone(),
+                arn: get("arn"),
+                created_at: get("created_at"),
+                vault: get("vault"),
+                region: get("region"),
+            })
+        });
+
+    let evidence = runbook
+        .steps
+        .iter()
+        .zip(&steps)
+        .filter(|(s, _)| {
+            !matches!(
+                s.action,
+                Action::Manual(_) | Action::Approve(_) | Action::PickRecoveryPoint(_)
+            )
+        })
+        .filter(|(s, r)| {
+            outputs.contains_key(&s.id.value)
+                || (matches!(s.action, Action::Check(_)) && r.attempts > 0)
+        })
+        .map(|(s, r)| Evidence {
+            step: s.id.value.clone(),
+            kind: r.kind.clone(),
+            status: r.status.clone(),
+            outputs: outputs.get(&s.id.value).cloned().unwrap_or_default(),
+        })
+        .collect();
+
+    let cleanup = steps
+        .iter()
+        .filter(|s| s.cleanup)
+        .map(|s| CleanupItem {
+            step: s.id.clone(),
+            title: s.title.clone(),
+            done: s.status == "succeeded",
+            status: s.status.clone(),
+            reason: s.reason.clone(),
+        })
+        .collect();
+
+    let checklist = runbook
+        .steps
+        .iter()
+        .filter(|s| matches!(s.action, Action::Manual(_) | Action::Approve(_)))
+        .map(|s| {
+            let id = &s.id.value;
+            let question = match asked.get(id) {
+                Some(Question::Acknowledge { question, .. }) => question.clone(),
+                _ => match &s.action {
+                    Action::Manual(m) => m.question.as_ref().map(|q| q.value.clone()),
+                    _ => None,
+                },
+            };
+            let answered = checklist_answers.get(id);
+            ChecklistItem {
+                step: id.clone(),
+                title: s.title.clone(),
+                question,
+                answer: answered.map(|(a, ..)| answer_name(a)),
+                by: answered.map(|(_, by, ..)| by.clone()),
+                at: answered.map(|(_, _, at, _)| *at),
+                note: answered.and_then(|(.., note)| note.clone()),
+            }
+        })
+        .collect();
+
+    let simulated = identity.as_ref().is_some_and(|i| i.simulated);
+    let aws = identity.map(|i| AwsTarget {
+        account: i.account,
+        region: i.region,
+        endpoint: i.endpoint,
+        profile: i.profile,
+        principal: i.principal,
+    });
+
+    let comparison = compare(&timeline, history);
+
+    Ok(DrillReport {
+        report_format: REPORT_FORMAT,
+        run_id: header.run_id.clone(),
+        runbook: RunbookInfo {
+            id: runbook.runbook.id.value.clone(),
+            title: runbook.runbook.title.value.clone(),
+            sha256: header.runbook_sha256.clone(),
+            resumed_with_sha256: resumed_sha,
+            path: header.runbook_path.display().to_string(),
+        },
+        mode: header.mode.as_str().into(),
+        simulated,
+        operator: header.operator.clone(),
+        aws,
+        t0,
+        started_at: header.started_at,
+        finished_at: timeline.finished_at,
+        outcome: outcome
+            .map_or("unfinished", |o| outcome_name(Some(o)))
+            .into(),
+        rto: Objective::new(
+            timeline.rto,
+            runbook.runbook.rto.as_ref().map(|r| r.value.0),
+        ),
+        rpo: Objective::new(
+            timeline.rpo,
+            runbook.runbook.rpo.as_ref().map(|r| r.value.0),
+        ),
+        phases,
+        steps,
+        critical_path: timeline.critical_path.clone(),
+        confirmations,
+        recovery_point,
+        evidence,
+        failures,
+        cleanup,
+        checklist,
+        resumes,
+        comparison,
+    })
+}
+
+fn answer_name(a: &Answer) -> String {
+    match a {
+        Answer::Confirmed { typed } => format!("confirmed ({typed})"),
+        Answer::Acknowledged { answer: Some(a) } => a.clone(),
+        Answer::Acknowledged { answer: None } => "done".into(),
+        Answer::Approved => "approved".into(),
+        Answer::Declined => "declined".into(),
+        Answer::Retry => "retry".into(),
+        Answer::Skip => "skip".into(),
+        Answer::Abort => "abort".into(),
+        Answer::Rerun => "rerun".into(),
+        Answer::MarkDone => "marked done".into(),
+        Answer::Picked { point } => format!("picked {point}"),
+    }
+}
+
+fn compare(this: &Timeline, history: &[JournalContents]) -> Option<Comparison> {
+    let mut entries = Vec::new();
+    let mut last: Option<(&JournalContents, Timeline)> = None;
+    for c in history {
+        let Ok((rb, _)) = runbook_of(Path::new(""), c) else {
+            continue;
+        };
+        let t = Timeline::new(&rb, &c.events);
+        let outcome = c.events.iter().rev().find_map(|e| match e.kind {
+            EventKind::RunFinished { outcome } => Some(outcome),
+            _ => None,
+        });
+        entries.push(HistoryEntry {
+            run_id: c.header.run_id.clone(),
+            started_at: c.header.started_at,
+            outcome: outcome
+                .map_or("unfinished", |o| outcome_name(Some(o)))
+                .into(),
+            finished_at: t.finished_at,
+            rto_seconds: t.rto,
+        });
+        last = Some((c, t));
+    }
+    let (prev, prev_t) = last?;
+    let delta = |a: Option<Duration>, b: Option<Duration>| {
+        a.zip(b)
+            .map(|(a, b)| round3(a.as_secs_f64() - b.as_secs_f64()))
+    };
+    let phases = this
+        .phases
+        .iter()
+        .map(|p| {
+            let previous = prev_t
+                .phases
+                .iter()
+                .find(|q| q.phase == p.phase)
+                .and_then(|q| q.span);
+            let d = delta(p.span, previous);
+            PhaseDelta {
+                phase: p.phase.clone(),
+                this_seconds: p.span,
+                previous_seconds: previous,
+                delta_seconds: d,
+                trend: match d {
+                    None => "not_comparable",
+                    Some(d) if d.abs() < SAME_WITHIN => "same",
+                    Some(d) if d < 0.0 => "faster",
+                    Some(_) => "slower",
+                }
+                .into(),
+            }
+        })
+        .collect();
+    Some(Comparison {
+        previous_run_id: prev.header.run_id.clone(),
+        previous_started_at: prev.header.started_at,
+        rto_delta_seconds: delta(this.rto, prev_t.rto),
+        phases,
+        history: entries,
+    })
+}
+
+impl DrillReport {
+    /// The report in `format`, with anything that looks like a credential
+    /// removed.
+    pub fn render(&self, format: Format) -> String {
+        let text = match format {
+            Format::Markdown => markdown::render(self),
+            Format::Json => {
+                let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+                s.push('\n');
+                s
+            }
+            Format::Html => html::render(self),
+            Format::Junit => junit::render(self),
+            Format::Prometheus => prom::render(self),
+        };
+        scrub::scrub(&text)
+    }
+
+    /// Writes `formats` into `dir`; returns the files written.
+    pub fn write(&self, dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, ReportError> {
+        let mut written = Vec::new();
+        for &f in formats {
+            let path = dir.join(f.file_name());
+            let tmp = dir.join(format!(".{}.tmp", f.file_name()));
+            std::fs::write(&tmp, self.render(f))
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .map_err(|source| ReportError::Write {
+                    path: path.clone(),
+                    source,
+                })?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+
+    /// One line: outcome, RTO and RPO verdicts.
+    pub fn headline(&self) -> String {
+        format!(
+            "{} {}: {}; RTO {}; RPO {}",
+            self.mode_label(),
+            self.runbook.id,
+            self.outcome,
+            objective_words(&self.rto),
+            objective_words(&self.rpo)
+        )
+    }
+
+    /// `drill`, `incident`, or `SIMULATED drill`.
+    pub fn mode_label(&self) -> String {
+        if self.simulated {
+            format!("SIMULATED {}", self.mode)
+        } else {
+            self.mode.clone()
+        }
+    }
+}
+
+/// `12m 3s against 15m: PASS`, for people.
+pub(crate) fn objective_words(o: &Objective) -> String {
+    let h = crate::engine::humanize;
+    match (o.achieved_seconds, o.target_seconds) {
+        (Some(a), Some(t)) => format!(
+            "{} against {}: {}",
+            h(a),
+            h(t),
+            if o.verdict == Verdict::Pass {
+                "PASS"
+            } else {
+                "FAIL"
+            }
+        ),
+        (Some(a), None) => format!("{} (no target)", h(a)),
+        (None, Some(t)) => format!("not measured (target {}): FAIL", h(t)),
+        (None, None) => "not tracked".into(),
+    }
+}
+
+/// Builds the report of the journal at `journal` and writes every format
+/// next to it, as a run does when it ends. Returns the Markdown report's
+/// path.
+pub fn write_next_to(journal: &Path) -> Result<PathBuf, ReportError> {
+    let report = from_journal(journal, None)?;
+    let dir = journal.parent().unwrap_or(Path::new("."));
+    report.write(dir, &Format::ALL)?;
+    Ok(dir.join(Format::Markdown.file_name()))
+}

@@ -1,0 +1,403 @@
+//! The drill report: golden files of every format from frozen journals
+//! (a clean run compared with an earlier one, a failed run, a crashed and
+//! resumed run), well-formed XML, Prometheus text a parser accepts, the
+//! `report` command, and secrets kept out of every output.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use dr_drill::report::{self, DrillReport, Format};
+use predicates::prelude::*;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journals")
+}
+
+/// The journal of `run` in the fixture data dir `set`.
+fn journal(set: &str, run: &str) -> PathBuf {
+    fixtures()
+        .join(set)
+        .join("runs")
+        .join(run)
+        .join("journal.jsonl")
+}
+
+const CLEAN: (&str, &str) = ("clean", "cabal-addresses-restore-20261117T090000Z");
+const FAILED: (&str, &str) = ("failed", "cabal-addresses-restore-20261119T100000Z");
+const RESUMED: (&str, &str) = ("resumed", "ledger-restore-20261118T140000Z");
+
+fn report_of((set, run): (&str, &str)) -> DrillReport {
+    report::from_journal(&journal(set, run), Some(&fixtures().join(set))).unwrap()
+}
+
+fn golden(name: &str, fixture: (&str, &str)) {
+    let r = report_of(fixture);
+    for (f, ext) in [
+        (Format::Markdown, "md"),
+        (Format::Json, "json"),
+        (Format::Junit, "junit.xml"),
+        (Format::Prometheus, "prom"),
+        (Format::Html, "html"),
+    ] {
+        insta::assert_snapshot!(format!("{name}.{ext}"), r.render(f));
+    }
+}
+
+#[test]
+fn a_clean_run_compared_with_the_quarter_before() {
+    golden("clean", CLEAN);
+    let r = report_of(CLEAN);
+    let c = r.comparison.expect("the earlier run is found");
+    assert_eq!(
+        c.previous_run_id,
+        "cabal-addresses-restore-20260812T090000Z"
+    );
+    assert!(c.rto_delta_seconds.unwrap() < 0.0, "this run was faster");
+    assert!(r.simulated);
+    assert!(r.recovery_point.is_some());
+}
+
+#[test]
+fn a_failed_run_with_retries() {
+    golden("failed", FAILED);
+    let r = report_of(FAILED);
+    assert_eq!(r.outcome, "failed");
+    assert!(r.failures.iter().any(|f| f.then.starts_with("retried")));
+}
+
+#[test]
+fn a_crashed_and_resumed_run() {
+    golden("resumed", RESUMED);
+    let r = report_of(RESUMED);
+    assert_eq!(r.resumes.len(), 1);
+    assert!(r.resumes[0].gap_seconds.as_secs() > 0);
+}
+
+/// Every start tag closed, in order, and the document parses as XML.
+fn assert_well_formed(xml: &str) {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut open: Vec<String> = Vec::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                open.push(e.name().0.to_owned());
+                for a in e.attributes() {
+                    a.expect("a well-formed attribute");
+                }
+            }
+            Ok(Event::End(e)) => {
+                let name = e.name().0.to_owned();
+                assert_eq!(
+                    open.pop().as_deref(),
+                    Some(name.as_str()),
+                    "mismatched </{name}>"
+                );
+            }
+            Ok(Event::GeneralRef(r)) => {
+                let name = r.into_inner();
+                assert!(
+                    ["amp", "lt", "gt", "quot", "apos"].contains(&name.as_ref())
+                        || name.starts_with('#'),
+                    "an entity XML does not know: &{name};"
+                );
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed at {}: {e}", reader.buffer_position()),
+        }
+    }
+    assert!(open.is_empty(), "unclosed: {open:?}");
+}
+
+#[test]
+fn junit_and_html_are_well_formed_xml() {
+    for fixture in [CLEAN, FAILED, RESUMED] {
+        let r = report_of(fixture);
+        assert_well_formed(&r.render(Format::Junit));
+        assert_well_formed(&r.render(Format::Html));
+    }
+}
+
+#[test]
+fn junit_has_one_test_case_per_step_and_fails_the_failed_ones() {
+    let r = report_of(FAILED);
+    let xml = r.render(Format::Junit);
+    assert_eq!(xml.matches("<testcase ").count(), r.steps.len());
+    let failed = r.steps.iter().filter(|s| s.status == "failed").count();
+    assert!(failed > 0);
+    assert_eq!(xml.matches("<failure ").count(), failed);
+}
+
+#[test]
+fn html_is_self_contained() {
+    let html = report_of(CLEAN).render(Format::Html);
+    assert!(html.contains("<svg"));
+    assert!(html.contains("RTO target"));
+    for external in ["<script", "<link", "src=\"http", "href=\"http", "url("] {
+        assert!(!html.contains(external), "HTML refers to {external}");
+    }
+}
+
+#[test]
+fn prometheus_text_is_accepted_by_a_parser() {
+    for fixture in [CLEAN, FAILED, RESUMED] {
+        let r = report_of(fixture);
+        let text = r.render(Format::Prometheus);
+        let lines = text.lines().map(|l| Ok(l.to_owned()));
+        let scrape = prometheus_parse::Scrape::parse(lines).expect("parses");
+        let names: Vec<&str> = scrape.samples.iter().map(|s| s.metric.as_str()).collect();
+        for metric in [
+            "dr_drill_phase_duration_seconds",
+            "dr_drill_step_failures_total",
+        ] {
+            assert!(names.contains(&metric), "{metric} missing in {names:?}");
+        }
+        for s in &scrape.samples {
+            assert_eq!(s.labels.get("runbook"), Some(r.runbook.id.as_str()));
+            assert!(s.labels.get("mode").is_some());
+        }
+        for metric in [
+            "dr_drill_rto_seconds",
+            "dr_drill_rpo_seconds",
+            "dr_drill_last_success_timestamp_seconds",
+        ] {
+            assert!(text.contains(&format!("# TYPE {metric} gauge")));
+        }
+    }
+}
+
+#[test]
+fn json_carries_its_format_version() {
+    let v: serde_json::Value =
+        serde_json::from_str(&report_of(CLEAN).render(Format::Json)).unwrap();
+    assert_eq!(v["report_format"], 1);
+    assert_eq!(v["runbook"]["id"], "cabal-addresses-restore");
+}
+
+fn dr_drill(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("dr-drill").unwrap();
+    cmd.current_dir(dir)
+        .env("DR_DRILL_DATA_DIR", dir.join("data"))
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+    cmd
+}
+
+#[test]
+fn the_report_command_writes_the_formats_asked_for_where_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (set, run) = RESUMED;
+    dr_drill(dir.path())
+        .args(["report", &journal(set, run).display().to_string()])
+        .args(["--format", "md,prom", "--out", "out"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("report.md").and(predicate::str::contains("report.prom")));
+    assert!(dir.path().join("out/report.md").is_file());
+    assert!(dir.path().join("out/report.prom").is_file());
+    assert!(!dir.path().join("out/report.json").exists());
+}
+
+#[test]
+fn the_report_command_names_a_missing_journal_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    dr_drill(dir.path())
+        .args(["report", "no-such-run"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no-such-run/journal.jsonl"));
+    std::fs::write(dir.path().join("broken.jsonl"), "not json\n").unwrap();
+    dr_drill(dir.path())
+        .args(["report", "broken.jsonl"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("broken.jsonl"));
+}
+
+const LEAKY: &str = r#"
+[runbook]
+id = "leaky"
+title = "A runbook whose steps print secrets"
+rto = "5m"
+
+[params]
+db_password = { secret = true }
+
+[[step]]
+id = "print"
+kind = "shell"
+run = "echo pw={{ params.db_password }}; echo token=$AWS_SESSION_TOKEN; echo token=$AWS_SESSION_TOKEN >> \"$DR_DRILL_OUTPUT\"; echo pw={{ params.db_password }} >> \"$DR_DRILL_OUTPUT\""
+outputs = ["token", "pw"]
+
+[[step]]
+id = "fail"
+needs = ["print"]
+kind = "shell"
+run = "echo failing with $AWS_SESSION_TOKEN {{ params.db_password }} >&2; exit 1"
+ends_rto = true
+"#;
+
+#[test]
+fn a_secret_param_and_an_aws_session_token_appear_in_no_report_nor_the_journal() {
+    const PASSWORD: &str = "hunter2-correct-horse";
+    const TOKEN: &str = "FwoGZXIvYXdzEBYaDFakeSessionTokenValue0123456789abcdefGHIJKLmnop/+Q==";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("leaky.toml"), LEAKY).unwrap();
+    let data = dir.path().join("data");
+    dr_drill(dir.path())
+        .args(["run", "leaky.toml", "--headless"])
+        .args(["--data-dir", &data.display().to_string()])
+        .args(["--param", &format!("db_password={PASSWORD}")])
+        .env("AWS_SESSION_TOKEN", TOKEN)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("report: "));
+    let run_dir = std::fs::read_dir(data.join("runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    // Rebuilt on demand, without the token in the environment.
+    dr_drill(dir.path())
+        .args(["report", &run_dir.display().to_string(), "--out", "again"])
+        .assert()
+        .success();
+    let mut files: Vec<PathBuf> = Format::ALL
+        .iter()
+        .flat_map(|f| {
+            [
+                run_dir.join(f.file_name()),
+                dir.path().join("again").join(f.file_name()),
+            ]
+        })
+        .collect();
+    files.push(run_dir.join("journal.jsonl"));
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            !text.contains(PASSWORD),
+            "{} holds the password",
+            file.display()
+        );
+        assert!(
+            !text.contains(TOKEN),
+            "{} holds the session token",
+            file.display()
+        );
+        assert!(
+            !text.contains("FwoGZXIvYXdz"),
+            "{} holds part of the token",
+            file.display()
+        );
+    }
+    let md = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
+    assert!(md.contains("[redacted]"), "the redaction shows:\n{md}");
+}
+
+#[test]
+fn every_json_field_is_documented() {
+    fn keys(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    // Evidence outputs are named by the runbook, not the schema.
+                    if k != "outputs" {
+                        out.insert(k.clone());
+                        keys(v, out);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
+            _ => {}
+        }
+    }
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/report-format.md"
+    ))
+    .unwrap();
+    let mut all = std::collections::BTreeSet::new();
+    for fixture in [CLEAN, FAILED, RESUMED] {
+        let v: serde_json::Value =
+            serde_json::from_str(&report_of(fixture).render(Format::Json)).unwrap();
+        keys(&v, &mut all);
+    }
+    for key in all {
+        assert!(
+            doc.contains(&format!("`{key}`")),
+            "docs/report-format.md does not mention `{key}`"
+        );
+    }
+}
+
+#[test]
+fn hostile_text_is_escaped_in_every_format() {
+    let mut r = report_of(FAILED);
+    let hostile = "a <b> & \"c\" 'd' \\ | e\nf\u{1}]]>";
+    r.runbook.id = format!("rb\"{hostile}");
+    r.runbook.title = hostile.into();
+    r.operator = hostile.into();
+    for s in &mut r.steps {
+        s.reason = Some(hostile.into());
+    }
+    for f in &mut r.failures {
+        f.error = hostile.into();
+    }
+    assert_well_formed(&r.render(Format::Junit));
+    assert_well_formed(&r.render(Format::Html));
+    let prom = r.render(Format::Prometheus);
+    let scrape =
+        prometheus_parse::Scrape::parse(prom.lines().map(|l| Ok(l.to_owned()))).expect("parses");
+    assert!(
+        scrape
+            .samples
+            .iter()
+            .all(|s| s.labels.get("runbook").is_some())
+    );
+    let md = r.render(Format::Markdown);
+    for line in md.lines().filter(|l| l.starts_with("| `reconfigure`")) {
+        // The pipe in the text does not open a column.
+        assert_eq!(line.matches(" | ").count(), 4, "{line}");
+    }
+}
+
+#[test]
+fn a_forced_resume_reports_the_runbook_it_switched_to() {
+    let (set, run) = RESUMED;
+    let path = journal(set, run);
+    let mut contents = dr_drill::engine::journal::read(&path).unwrap();
+    let edited = contents.header.runbook_text.replace(
+        "Ledger restore from the nightly dump",
+        "Ledger restore, edited",
+    );
+    for e in &mut contents.events {
+        if let dr_drill::engine::event::EventKind::RunResumed {
+            runbook_text,
+            runbook_sha256,
+            ..
+        } = &mut e.kind
+        {
+            *runbook_text = Some(edited.clone());
+            *runbook_sha256 = Some(dr_drill::engine::journal::sha256_hex(&edited));
+        }
+    }
+    let r = report::build(&path, &contents, &[]).unwrap();
+    assert_eq!(r.runbook.title, "Ledger restore, edited");
+    assert_eq!(r.runbook.sha256, contents.header.runbook_sha256);
+    assert_eq!(
+        r.runbook.resumed_with_sha256.as_deref(),
+        Some(dr_drill::engine::journal::sha256_hex(&edited).as_str())
+    );
+    assert!(r.resumes[0].forced);
+}
+
+#[test]
+fn a_report_that_cannot_be_written_names_the_file() {
+    let r = report_of(RESUMED);
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no/such/dir");
+    let err = r.write(&missing, &[Format::Markdown]).unwrap_err();
+    assert!(err.to_string().contains("no/such/dir/report.md"), "{err}");
+}
