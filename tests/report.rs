@@ -401,3 +401,55 @@ fn a_report_that_cannot_be_written_names_the_file() {
     let err = r.write(&missing, &[Format::Markdown]).unwrap_err();
     assert!(err.to_string().contains("no/such/dir/report.md"), "{err}");
 }
+
+#[test]
+fn an_incident_counts_from_the_declared_outage_start() {
+    let (set, run) = RESUMED;
+    let path = journal(set, run);
+    let mut contents = dr_drill::engine::journal::read(&path).unwrap();
+    let outage = contents.header.started_at - jiff::SignedDuration::from_mins(30);
+    contents.header.mode = dr_drill::runbook::Mode::Incident;
+    contents.header.t0 = outage;
+    for e in &mut contents.events {
+        if let dr_drill::engine::event::EventKind::RunStarted { mode, t0, .. } = &mut e.kind {
+            *mode = dr_drill::runbook::Mode::Incident;
+            *t0 = outage;
+        }
+    }
+    let r = report::build(&path, &contents, &[]).unwrap();
+    assert_eq!(r.mode, "incident");
+    assert_eq!(r.t0, outage);
+    // Bars on the timeline start 30 minutes after T0, where the run began.
+    let first = r.steps[0].start_offset_seconds.unwrap().as_secs();
+    assert!((1800..1801).contains(&first), "{first}");
+}
+
+#[test]
+fn a_run_that_crashed_and_was_never_resumed_is_unfinished() {
+    let (set, run) = RESUMED;
+    let path = journal(set, run);
+    let mut contents = dr_drill::engine::journal::read(&path).unwrap();
+    let crash = contents
+        .events
+        .iter()
+        .position(|e| {
+            matches!(
+                e.kind,
+                dr_drill::engine::event::EventKind::RunResumed { .. }
+            )
+        })
+        .unwrap();
+    contents.events.truncate(crash);
+    let r = report::build(&path, &contents, &[]).unwrap();
+    assert_eq!(r.outcome, "unfinished");
+    assert!(r.finished_at.is_none());
+    let load = r.steps.iter().find(|s| s.id == "load-dump").unwrap();
+    assert_eq!(load.status, "interrupted");
+    let md = r.render(Format::Markdown);
+    assert!(md.contains("**Outcome: UNFINISHED**"), "{md}");
+    assert_well_formed(&r.render(Format::Html));
+    assert!(
+        r.render(Format::Prometheus)
+            .contains("dr_drill_run_success")
+    );
+}

@@ -719,7 +719,11 @@ pub fn build(
             human_wait_seconds: t.human_wait,
             machine_seconds: t.machine,
             attempts: t.attempts,
-            status: outcome_name(t.outcome).into(),
+            // Started and never ended: the console died while it ran.
+            status: match t.outcome {
+                None if t.attempts > 0 => "interrupted".into(),
+                o => outcome_name(o).into(),
+            },
             reason: reasons.get(&s.id.value).cloned().flatten(),
             critical: critical.contains(s.id.value.as_str()),
             cleanup: s.cleanup,
