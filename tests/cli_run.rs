@@ -295,3 +295,32 @@ fn an_invalid_runbook_exits_two_and_shows_why() {
         .stderr(predicate::str::contains("unknown step kind `shel`"))
         .stderr(predicate::str::contains("nothing was run"));
 }
+
+#[test]
+fn a_relative_data_dir_still_reaches_shell_steps_that_change_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("elsewhere")).unwrap();
+    std::fs::write(
+        dir.path().join("out.toml"),
+        r#"
+[runbook]
+id = "relative"
+title = "Outputs from a step in another directory"
+
+[[step]]
+id = "out"
+kind = "shell"
+cwd = "/"
+run = "echo answer=42 >> \"$DR_DRILL_OUTPUT\""
+outputs = ["answer"]
+"#,
+    )
+    .unwrap();
+    Command::cargo_bin("dr-drill")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["run", "out.toml", "--headless", "--data-dir", "data"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("answer=42"));
+}

@@ -72,10 +72,14 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
+    /// Absolute, so paths handed to shell steps (`DR_DRILL_OUTPUT`) hold
+    /// whatever directory the step runs in.
     fn data_dir(&self) -> PathBuf {
-        self.data_dir
+        let dir = self
+            .data_dir
             .clone()
-            .unwrap_or_else(engine::default_data_dir)
+            .unwrap_or_else(engine::default_data_dir);
+        std::path::absolute(&dir).unwrap_or(dir)
     }
 
     fn answers(&self, interrupted: Option<Answer>) -> HeadlessAnswers {
