@@ -1,7 +1,10 @@
 //! The recovery point picker's state: points arriving page by page, a
-//! filter, a sort, and the selection. Kept cheap at 100,000 points: a page
-//! is sorted into place by merging, and a filter matches precomputed
-//! lowercase text.
+//! filter, a sort, and the selection. Kept cheap at 100,000 points: every
+//! point stays in sort order as pages arrive (a page is sorted, then each
+//! of its points is placed by binary search), so a filter only scans
+//! precomputed lowercase text in that order and never sorts; a longer
+//! needle scans only what the shorter one kept. The selection is found
+//! again by binary search, not by comparing ids.
 
 use jiff::Timestamp;
 
@@ -56,6 +59,8 @@ pub struct Picker {
     pub points: Vec<RecoveryPoint>,
     /// Lowercase text of each point, for the filter.
     haystacks: Vec<String>,
+    /// Indices into `points` of every point, in sort order.
+    order: Vec<usize>,
     /// Indices into `points` that pass the filter, in sort order.
     pub view: Vec<usize>,
     /// The filter text.
@@ -91,6 +96,7 @@ impl Picker {
             t0,
             points: Vec::new(),
             haystacks: Vec::new(),
+            order: Vec::new(),
             view: Vec::new(),
             filter: String::new(),
             filtering: false,
@@ -110,6 +116,7 @@ impl Picker {
         let keep = self.current().map(|p| p.id.clone());
         self.points.clear();
         self.haystacks.clear();
+        self.order.clear();
         self.view.clear();
         self.errors.clear();
         self.loading = self.sources.len();
@@ -151,42 +158,66 @@ impl Picker {
             self.haystacks.push(haystack(&p));
             self.points.push(p);
         }
-        let selected_id = self.current().map(|p| p.id.clone());
-        let needle = self.filter.to_lowercase();
-        let mut added: Vec<usize> = (first..self.points.len())
-            .filter(|&i| needle.is_empty() || self.haystacks[i].contains(&needle))
-            .collect();
+        let selected = self.view.get(self.selected).copied();
+        let mut added: Vec<usize> = (first..self.points.len()).collect();
         added.sort_by(|&a, &b| self.compare(a, b));
-        // Merge the sorted page into the sorted view: O(n) a page.
-        let old = std::mem::take(&mut self.view);
-        let mut merged = Vec::with_capacity(old.len() + added.len());
-        let (mut i, mut j) = (0, 0);
-        while i < old.len() && j < added.len() {
-            if self.compare(old[i], added[j]) != std::cmp::Ordering::Greater {
-                merged.push(old[i]);
-                i += 1;
-            } else {
-                merged.push(added[j]);
-                j += 1;
-            }
+        let order = std::mem::take(&mut self.order);
+        self.order = self.merge(&order, &added);
+        let needle = self.filter.to_lowercase();
+        if needle.is_empty() {
+            self.view.clone_from(&self.order);
+        } else {
+            added.retain(|&i| self.haystacks[i].contains(&needle));
+            let view = std::mem::take(&mut self.view);
+            self.view = self.merge(&view, &added);
         }
-        merged.extend_from_slice(&old[i..]);
-        merged.extend_from_slice(&added[j..]);
-        self.view = merged;
-        let keep = self.keep_id.clone().or(selected_id);
-        self.select_id(keep.as_deref());
-    }
-
-    fn select_id(&mut self, id: Option<&str>) {
-        if let Some(id) = id
-            && let Some(pos) = self.view.iter().position(|&i| self.points[i].id == id)
-        {
-            self.selected = pos;
-            if self.keep_id.as_deref() == Some(id) {
-                self.keep_id = None;
+        // The point kept over a reload is selected when it arrives; until
+        // then the selected row stays. Otherwise the selected point stays
+        // selected wherever the page put it.
+        let target = match self.keep_id.as_deref() {
+            Some(id) => {
+                let found = added.iter().copied().find(|&i| self.points[i].id == id);
+                if found.is_some() {
+                    self.keep_id = None;
+                }
+                found
             }
+            None => selected,
+        };
+        if let Some(pos) = target.and_then(|i| self.position(i)) {
+            self.selected = pos;
         }
         self.selected = self.selected.min(self.view.len().saturating_sub(1));
+    }
+
+    /// `old` and `added`, both in sort order, merged: each added point is
+    /// placed by a binary search in what is left of `old` (on a tie the
+    /// point already there stays first), then the runs are copied. A page
+    /// of k points costs O(k log n) comparisons, not O(n).
+    fn merge(&self, old: &[usize], added: &[usize]) -> Vec<usize> {
+        let mut merged = Vec::with_capacity(old.len() + added.len());
+        let mut rest = old;
+        for &a in added {
+            let n = rest.partition_point(|&o| self.compare(o, a) != std::cmp::Ordering::Greater);
+            merged.extend_from_slice(&rest[..n]);
+            merged.push(a);
+            rest = &rest[n..];
+        }
+        merged.extend_from_slice(rest);
+        merged
+    }
+
+    /// Where point `i` is in the view, by binary search (the view is in
+    /// sort order), if it passes the filter.
+    fn position(&self, i: usize) -> Option<usize> {
+        let pos = self.view.partition_point(|&v| self.compare(v, i).is_lt());
+        // Only a point equal in every sort key to another (the same id
+        // listed twice) needs a look beyond the first match.
+        self.view[pos..]
+            .iter()
+            .take_while(|&&v| self.compare(v, i).is_eq())
+            .position(|&v| v == i)
+            .map(|k| pos + k)
     }
 
     fn compare(&self, a: usize, b: usize) -> std::cmp::Ordering {
@@ -202,34 +233,52 @@ impl Picker {
         if self.descending { ord.reverse() } else { ord }
     }
 
-    fn rebuild(&mut self) {
-        let id = self.current().map(|p| p.id.clone());
+    /// Sorts every point again (the sort changed), then filters.
+    fn resort(&mut self) {
+        let selected = self.view.get(self.selected).copied();
+        let mut order: Vec<usize> = (0..self.points.len()).collect();
+        order.sort_by(|&a, &b| self.compare(a, b));
+        self.order = order;
+        self.refilter(false, selected);
+    }
+
+    /// The view again from the points in sort order: from all of them, or,
+    /// when `narrowing` (the needle grew and still holds the old one), from
+    /// those the old needle kept. `selected` stays selected if it passes.
+    fn refilter(&mut self, narrowing: bool, selected: Option<usize>) {
         let needle = self.filter.to_lowercase();
-        let mut view: Vec<usize> = (0..self.points.len())
-            .filter(|&i| needle.is_empty() || self.haystacks[i].contains(&needle))
-            .collect();
-        view.sort_by(|&a, &b| self.compare(a, b));
-        self.view = view;
-        self.selected = 0;
-        self.select_id(id.as_deref());
+        if needle.is_empty() {
+            self.view.clone_from(&self.order);
+        } else {
+            let from = if narrowing { &self.view } else { &self.order };
+            self.view = from
+                .iter()
+                .copied()
+                .filter(|&i| self.haystacks[i].contains(&needle))
+                .collect();
+        }
+        self.selected = selected.and_then(|i| self.position(i)).unwrap_or(0);
     }
 
     /// Sets the filter (case-insensitive text anywhere in the row).
     pub fn set_filter(&mut self, filter: String) {
+        let old = self.filter.to_lowercase();
         self.filter = filter;
-        self.rebuild();
+        let narrowing = !old.is_empty() && self.filter.to_lowercase().contains(&old);
+        let selected = self.view.get(self.selected).copied();
+        self.refilter(narrowing, selected);
     }
 
     /// Sorts by the next column.
     pub fn next_sort(&mut self) {
         self.sort = self.sort.next();
-        self.rebuild();
+        self.resort();
     }
 
     /// Reverses the sort.
     pub fn reverse(&mut self) {
         self.descending = !self.descending;
-        self.rebuild();
+        self.resort();
     }
 
     /// Moves the selection by `delta` rows.
@@ -330,5 +379,82 @@ mod tests {
         p.reverse();
         let sizes: Vec<_> = p.view.iter().map(|&i| p.points[i].size_bytes).collect();
         assert!(sizes.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    /// The view as a plain filter-then-sort of every point would give it.
+    fn naive(p: &Picker) -> Vec<usize> {
+        let needle = p.filter.to_lowercase();
+        let mut v: Vec<usize> = (0..p.points.len())
+            .filter(|&i| p.haystacks[i].contains(&needle))
+            .collect();
+        v.sort_by(|&a, &b| p.compare(a, b));
+        v
+    }
+
+    #[test]
+    fn pages_filters_and_sorts_agree_with_sorting_everything() {
+        let mut p = picker();
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as i64
+        };
+        let mut n = 0;
+        for page in 0..12 {
+            let points = (0..40)
+                .map(|_| {
+                    n += 1;
+                    // Many points share a time, a size and a vault: ties.
+                    let mut q = point(next() % 30, if next() % 3 == 0 { "dr" } else { "primary" });
+                    q.id = format!("arn:{n}");
+                    q.size_bytes = Some((next() % 5) as u64);
+                    q
+                })
+                .collect();
+            p.add(points);
+            assert_eq!(p.view, naive(&p), "page {page}");
+            p.move_by(next() as isize % 7);
+            match page % 4 {
+                0 => p.set_filter("pri".into()),
+                1 => p.set_filter("primary".into()),
+                2 => p.next_sort(),
+                _ => {
+                    p.set_filter(String::new());
+                    p.reverse();
+                }
+            }
+            assert_eq!(p.view, naive(&p), "after page {page}");
+            // Widening the filter by a key and narrowing it back keeps
+            // the view and the selected point.
+            let chosen = p.current().map(|c| c.id.clone());
+            let filter = p.filter.clone();
+            if let Some(shorter) = filter.get(..filter.len().saturating_sub(1)) {
+                p.set_filter(shorter.to_owned());
+                assert_eq!(p.view, naive(&p));
+                p.set_filter(filter);
+                assert_eq!(p.view, naive(&p));
+                assert_eq!(
+                    p.current().map(|c| c.id.clone()),
+                    chosen,
+                    "the selection stays"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_reload_selects_the_same_point_when_it_comes_back() {
+        let mut p = picker();
+        p.add((0..50).map(|n| point(n, "primary")).collect());
+        p.move_by(10);
+        let chosen = p.current().unwrap().id.clone();
+        p.reload(Timestamp::UNIX_EPOCH);
+        p.add((45..50).map(|n| point(n, "primary")).collect());
+        p.move_by(2);
+        assert_eq!(p.current().unwrap().id, "arn:primary:47", "the row stays");
+        p.add((0..45).map(|n| point(n, "primary")).collect());
+        assert_eq!(p.current().unwrap().id, chosen);
     }
 }
