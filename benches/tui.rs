@@ -595,6 +595,18 @@ fn picker_updates(c: &mut Criterion) {
     group.finish();
 }
 
+/// The process's resident set, from /proc/self/status (0 elsewhere).
+fn vm_rss() -> isize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<isize>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
 fn mib(bytes: isize) -> String {
     format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
 }
@@ -602,6 +614,7 @@ fn mib(bytes: isize) -> String {
 /// The heap a picker holds with 100,000 points, and the most a page adds
 /// for a moment while it is merged. Not timed; printed.
 fn memory(_: &mut Criterion) {
+    let rss_before = vm_rss();
     COUNTING.store(true, Ordering::SeqCst);
     let base = live();
     let pages = listing_pages();
@@ -620,13 +633,15 @@ fn memory(_: &mut Criterion) {
     println!(
         "picker memory, {POINTS} points: as listed (the pages) {}; \
          held by the picker {} ({} bytes a point; size_of::<RecoveryPoint>() {}); \
-         the most one page's merge adds for a moment {}; peak {}",
+         the most one page's merge adds for a moment {}; peak {}; \
+         process RSS grew by {} (malloc's own overhead and freed pages included)",
         mib(listed),
         mib(held),
         held / POINTS as isize,
         std::mem::size_of::<RecoveryPoint>(),
         mib(transient),
         mib(held + transient),
+        mib(vm_rss() - rss_before),
     );
     black_box(picker);
 }

@@ -246,16 +246,21 @@ impl Picker {
     /// when `narrowing` (the needle grew and still holds the old one), from
     /// those the old needle kept. `selected` stays selected if it passes.
     fn refilter(&mut self, narrowing: bool, selected: Option<usize>) {
+        // The view's buffer is reused: a key typed allocates nothing.
         let needle = self.filter.to_lowercase();
+        let haystacks = &self.haystacks;
         if needle.is_empty() {
             self.view.clone_from(&self.order);
+        } else if narrowing {
+            self.view.retain(|&i| haystacks[i].contains(&needle));
         } else {
-            let from = if narrowing { &self.view } else { &self.order };
-            self.view = from
-                .iter()
-                .copied()
-                .filter(|&i| self.haystacks[i].contains(&needle))
-                .collect();
+            self.view.clear();
+            self.view.extend(
+                self.order
+                    .iter()
+                    .copied()
+                    .filter(|&i| haystacks[i].contains(&needle)),
+            );
         }
         self.selected = selected.and_then(|i| self.position(i)).unwrap_or(0);
     }
