@@ -884,8 +884,8 @@ fn draw_picker(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt, picker
             rows,
             [
                 Constraint::Length(16),
-                Constraint::Length(8),
-                Constraint::Length(8),
+                Constraint::Length(10),
+                Constraint::Length(10),
                 Constraint::Fill(2),
                 Constraint::Length(9),
                 Constraint::Length(18),
