@@ -1,16 +1,96 @@
-//! The PostgreSQL runbooks end to end: headless against moto with a real
-//! PostgreSQL server (tests/support/postgres.rs), and headless in the
-//! simulated world with the same server.
+//! The PostgreSQL runbooks end to end through the binary: headless against
+//! moto with a real PostgreSQL server (tests/support/postgres.rs), and
+//! headless in the simulated world (`--sandbox`) with the same server.
 
 mod support;
 
-use support::postgres::postgres;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use sha2::{Digest, Sha256};
+use support::postgres::{Pg, postgres};
+use support::{moto, unique};
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Runtime::new().unwrap().block_on(f)
+}
+
+/// The binary against moto, with `pg`'s client environment.
+fn dr_drill_moto(pg: &Pg) -> Command {
+    let mut cmd = Command::cargo_bin("dr-drill").unwrap();
+    cmd.env_remove("AWS_PROFILE")
+        .envs(moto().env())
+        .envs(pg.env());
+    cmd
+}
+
+/// The binary for a sandbox run, with `pg`'s client environment.
+fn dr_drill_sandbox(pg: &Pg) -> Command {
+    let mut cmd = Command::cargo_bin("dr-drill").unwrap();
+    cmd.env_remove("AWS_PROFILE").envs(pg.env());
+    cmd
+}
+
+fn runbook(name: &str) -> String {
+    support::repo_file(&format!("runbooks/{name}"))
+        .display()
+        .to_string()
+}
+
+/// The one run's report.json under `data_dir`.
+fn report(data_dir: &Path) -> serde_json::Value {
+    let runs: Vec<_> = std::fs::read_dir(data_dir.join("runs"))
+        .expect("a runs directory")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let text = std::fs::read_to_string(runs[0].join("report.json")).expect("report.json");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Output `name` of `step` in the report's evidence.
+fn output(report: &serde_json::Value, step: &str, name: &str) -> String {
+    let evidence = report["evidence"].as_array().expect("evidence");
+    let step_evidence = evidence
+        .iter()
+        .find(|e| e["step"] == step)
+        .unwrap_or_else(|| panic!("no evidence of step {step}: {evidence:?}"));
+    match &step_evidence["outputs"][name] {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn step_status(report: &serde_json::Value, step: &str) -> String {
+    report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == step)
+        .unwrap_or_else(|| panic!("no step {step}"))["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn database_exists(pg: &Pg, name: &str) -> bool {
+    pg.psql(
+        "postgres",
+        &format!("select count(*) from pg_database where datname = '{name}'"),
+    ) == "1"
+}
+
+fn db_name(prefix: &str) -> String {
+    unique(prefix).replace('-', "_")
+}
 
 #[test]
 fn the_test_postgres_server_answers_and_dumps_restore() {
     let pg = postgres();
     assert_eq!(pg.psql("postgres", "select 40 + 2"), "42");
-    let db = support::unique("launcher").replace('-', "_");
+    let db = db_name("launcher");
     pg.createdb(&db);
     pg.psql(
         &db,
@@ -35,4 +115,195 @@ fn the_test_postgres_server_answers_and_dumps_restore() {
     // The server programs are on the clients' PATH.
     let path = pg.env().into_iter().find(|(k, _)| *k == "PATH").unwrap().1;
     assert!(path.starts_with(&pg.bin.display().to_string()), "{path}");
+}
+
+// ---------------------------------------------------------------- GTIN1
+
+/// A GTIN1 database in the test server: the sandbox's schema, its newest
+/// change moved to 90 minutes ago. Returns its `pg_dump -Fc`.
+fn gtin1_dump(pg: &Pg) -> Vec<u8> {
+    let db = db_name("gtin1_src");
+    pg.createdb(&db);
+    let schema = std::fs::read_to_string(support::repo_file("assets/sandbox/gtin1-schema.sql"))
+        .expect("the GTIN1 schema");
+    pg.psql(&db, &schema);
+    pg.psql(
+        &db,
+        "update products set updated_at = updated_at + (now() - interval '90 minutes' - timestamptz '2026-11-22 01:45+00')",
+    );
+    let file = pg.dir.join(format!("{db}.dump"));
+    pg.dump(&db, &file);
+    std::fs::read(&file).unwrap()
+}
+
+/// Uploads `dump` and a GTIN1 manifest for it (recording `manifest_sha`)
+/// under `database/gtin1/TIER/ID/`; returns the dump's key.
+fn upload_gtin1(bucket: &str, tier: &str, id: &str, dump: &[u8], manifest_sha: &str) -> String {
+    let s3 = moto().s3("us-east-1");
+    let dir = format!("database/gtin1/{tier}/{id}");
+    let manifest = serde_json::json!({
+        "backup_id": id,
+        "database": "gtin1",
+        "tier": tier,
+        "created_at": jiff::Timestamp::now().to_string(),
+        "file": "backup.dump",
+        "size_bytes": dump.len(),
+        "sha256": manifest_sha,
+        "format": "pg_dump custom (-Fc)",
+    });
+    block_on(async {
+        s3.put_object()
+            .bucket(bucket)
+            .key(format!("{dir}/backup.dump"))
+            .body(dump.to_vec().into())
+            .send()
+            .await
+            .unwrap();
+        s3.put_object()
+            .bucket(bucket)
+            .key(format!("{dir}/manifest.json"))
+            .body(serde_json::to_vec_pretty(&manifest).unwrap().into())
+            .send()
+            .await
+            .unwrap();
+    });
+    format!("{dir}/backup.dump")
+}
+
+fn new_bucket(prefix: &str) -> String {
+    let bucket = unique(prefix);
+    block_on(
+        moto()
+            .s3("us-east-1")
+            .create_bucket()
+            .bucket(&bucket)
+            .send(),
+    )
+    .unwrap();
+    bucket
+}
+
+#[test]
+fn the_gtin1_verification_restores_a_real_dump_from_s3_and_drops_it() {
+    let pg = postgres();
+    let dump = gtin1_dump(pg);
+    let sha = hex::encode(Sha256::digest(&dump));
+    let bucket = new_bucket("gtin1-dr");
+    upload_gtin1(
+        &bucket,
+        "weekly",
+        "gtin1-dr-20261122-020000-1111111",
+        &dump,
+        &sha,
+    );
+    let monthly = upload_gtin1(
+        &bucket,
+        "monthly",
+        "gtin1-dr-20261101-020000-abc1234",
+        &dump,
+        &sha,
+    );
+    let temp_db = db_name("gtin1_verify");
+    let data = tempfile::tempdir().unwrap();
+
+    dr_drill_moto(pg)
+        .args(["run", &runbook("gtin1-database-restore.toml"), "--headless"])
+        .args(["--param", &format!("bucket={bucket}")])
+        .args(["--param", &format!("temp_db={temp_db}")])
+        .args(["--answer", &format!("pick=s3://{bucket}/{monthly}")])
+        .args(["--answer", "record=GTIN-123"])
+        .args(["--confirm", &format!("drop-temp-db={temp_db}")])
+        .arg("--data-dir")
+        .arg(data.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("verify-dump: succeeded"))
+        .stdout(predicate::str::contains("run succeeded"));
+
+    let report = report(data.path());
+    assert_eq!(
+        output(&report, "manifest-key", "key"),
+        monthly.replace("backup.dump", "manifest.json")
+    );
+    assert_eq!(output(&report, "manifest", "tier"), "monthly");
+    assert_eq!(output(&report, "verify-dump", "sha256"), sha);
+    assert_eq!(output(&report, "download", "sha256"), sha);
+    assert_eq!(output(&report, "counts", "tables"), "3");
+    assert_eq!(output(&report, "counts", "rows"), "2000");
+    let lag: i64 = output(&report, "counts", "lag_hours").parse().unwrap();
+    assert!((0..=2).contains(&lag), "lag {lag}");
+    for step in ["integrity", "record", "drop-temp-db"] {
+        assert_eq!(step_status(&report, step), "succeeded", "{step}");
+    }
+    // The temporary database existed (rows were counted in it) and is gone.
+    assert!(!database_exists(pg, &temp_db));
+}
+
+#[test]
+fn a_gtin1_dump_that_differs_from_its_manifest_is_never_restored() {
+    let pg = postgres();
+    let dump = gtin1_dump(pg);
+    let bucket = new_bucket("gtin1-bad");
+    let wrong = hex::encode(Sha256::digest(b"another dump"));
+    let key = upload_gtin1(
+        &bucket,
+        "monthly",
+        "gtin1-dr-20261101-020000-bad0bad",
+        &dump,
+        &wrong,
+    );
+    let temp_db = db_name("gtin1_never");
+    let data = tempfile::tempdir().unwrap();
+
+    dr_drill_moto(pg)
+        .args(["run", &runbook("gtin1-database-restore.toml"), "--headless"])
+        .args(["--param", &format!("bucket={bucket}")])
+        .args(["--param", &format!("temp_db={temp_db}")])
+        .args(["--answer", "pick=latest"])
+        .args(["--answer", "record=GTIN-124"])
+        .args(["--confirm", &format!("drop-temp-db={temp_db}")])
+        .arg("--data-dir")
+        .arg(data.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("SHA-256 mismatch"))
+        .stdout(predicate::str::contains(key.as_str()));
+    let report = report(data.path());
+    assert_eq!(step_status(&report, "verify-dump"), "failed");
+    assert_ne!(step_status(&report, "createdb"), "succeeded");
+    assert!(!database_exists(pg, &temp_db));
+}
+
+#[test]
+fn the_gtin1_verification_restores_the_sandbox_dump_into_real_postgres() {
+    let pg = postgres();
+    let temp_db = db_name("gtin1_sandbox");
+    let data = tempfile::tempdir().unwrap();
+    dr_drill_sandbox(pg)
+        .args(["run", &runbook("gtin1-database-restore.toml"), "--headless"])
+        .args(["--sandbox", "--speed", "3600"])
+        .args(["--param", &format!("temp_db={temp_db}")])
+        // Every sandbox dump holds the same committed content (newest change
+        // 2026-11-22 01:45 UTC), however recent the dump.
+        .args(["--param", "max_data_lag_hours=1000000"])
+        .args(["--answer", "pick=latest"])
+        .args(["--answer", "record=GTIN-125"])
+        .args(["--confirm", &format!("drop-temp-db={temp_db}")])
+        .arg("--data-dir")
+        .arg(data.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("SIMULATED"))
+        .stdout(predicate::str::contains("run succeeded"));
+    let report = report(data.path());
+    assert!(
+        output(&report, "manifest-key", "key").starts_with("database/gtin1/weekly/gtin1-dr-"),
+        "{report}"
+    );
+    assert_eq!(output(&report, "manifest", "database"), "gtin1");
+    assert_eq!(output(&report, "counts", "tables"), "3");
+    assert_eq!(output(&report, "counts", "rows"), "2000");
+    assert_eq!(output(&report, "counts", "newest"), "2026-11-22T01:45:00Z");
+    assert_eq!(step_status(&report, "drop-temp-db"), "succeeded");
+    assert!(!database_exists(pg, &temp_db));
 }

@@ -231,7 +231,9 @@ impl Action {
                 "object_lock_mode",
                 "retain_until",
             ],
+            S3RestoreObject(r) if r.prefix.is_some() => &["status", "expires_at", "objects"],
             S3RestoreObject(_) => &["status", "expires_at"],
+            S3Download(d) if d.prefix.is_some() => &["path", "objects", "size_bytes", "verified"],
             S3Download(_) => &["path", "size_bytes", "sha256"],
             S3VerifyChecksum(_) => &["sha256", "expected", "source"],
         };
@@ -323,10 +325,49 @@ impl Action {
                 positive(c.segments.as_ref(), &mut errors);
             }
             Action::DynamodbCount(c) => positive(c.segments.as_ref(), &mut errors),
-            Action::S3RestoreObject(r) => positive(r.days.as_ref(), &mut errors),
+            Action::S3RestoreObject(r) => {
+                positive(r.days.as_ref(), &mut errors);
+                key_or_prefix(&r.key, &r.prefix, &r.version_id, step_span, &mut errors);
+            }
+            Action::S3Download(d) => {
+                key_or_prefix(&d.key, &d.prefix, &d.version_id, step_span, &mut errors);
+            }
             _ => {}
         }
         errors
+    }
+}
+
+/// An S3 step on one object (`key`) or on every object under `prefix`:
+/// exactly one of them, and `version_id` with `key` only.
+fn key_or_prefix(
+    key: &Option<Text>,
+    prefix: &Option<Text>,
+    version_id: &Option<Text>,
+    step_span: Span,
+    errors: &mut Vec<Error>,
+) {
+    match (key, prefix) {
+        (Some(_), Some(p)) => errors.push(custom(
+            Code::Conflict,
+            p.span,
+            "give exactly one of `key` (one object) or `prefix` (every object under it), not both",
+            "remove `prefix` to act on the one object, or `key` to act on everything under the prefix",
+        )),
+        (None, None) => errors.push(custom(
+            Code::Conflict,
+            step_span,
+            "this step needs exactly one of `key` (one object) or `prefix` (every object under it)",
+            "e.g. key = \"{{ steps.pick.key }}\" or prefix = \"media/\"",
+        )),
+        _ => {}
+    }
+    if let (Some(v), Some(_)) = (version_id, prefix) {
+        errors.push(invalid(
+            v.span,
+            "`version_id` applies to one object (`key`), not to a `prefix`",
+            "remove `version_id`; a prefix acts on the current version of each object",
+        ));
     }
 }
 
@@ -797,9 +838,11 @@ fields! {
     pub struct S3RestoreObject {
         /// Bucket.
         bucket: Text = req,
-        /// Object key.
-        key: Text = req,
-        /// A specific version.
+        /// Object key (exactly one of `key` and `prefix`).
+        key: Option<Text> = opt,
+        /// Restore every archived object whose key starts with this.
+        prefix: Option<Text> = opt,
+        /// A specific version (with `key` only).
         version_id: Option<Text> = opt,
         /// Retrieval tier.
         #[serde(default)]
@@ -816,11 +859,15 @@ fields! {
     pub struct S3Download {
         /// Bucket.
         bucket: Text = req,
-        /// Object key.
-        key: Text = req,
-        /// Local file to write; relative paths are under the run directory.
+        /// Object key (exactly one of `key` and `prefix`).
+        key: Option<Text> = opt,
+        /// Download every object whose key starts with this into the
+        /// directory `to`, keeping the keys' paths below the prefix.
+        prefix: Option<Text> = opt,
+        /// Local file (with `key`) or directory (with `prefix`) to write;
+        /// relative paths are under the run directory.
         to: Text = req,
-        /// A specific version.
+        /// A specific version (with `key` only).
         version_id: Option<Text> = opt,
         /// Region.
         region: Option<Text> = opt,

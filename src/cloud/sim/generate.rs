@@ -382,13 +382,29 @@ impl World {
         }
         for (s, series) in spec.series.iter().enumerate() {
             let field = format!("bucket[{i}].series[{s}].key");
+            let file_bytes = match &series.content_file {
+                Some(file) => Some(content(&file.value).ok_or_else(|| {
+                    src.error(
+                        file.span,
+                        &format!("bucket[{i}].series[{s}].content_file"),
+                        format!(
+                            "content file `{}` not found beside the world file",
+                            file.value
+                        ),
+                    )
+                })?),
+                None => None,
+            };
             let times = occurrences(series.every, series.weekday, series.at, series.count, now)?;
             for (n, when) in times.iter().enumerate() {
                 let h = hash(&[&name, &series.common.key.value, &when.to_string()]);
                 let key = expand(&series.common.key.value, |p| {
                     placeholder(p, *when, h, n + 1)
                 });
-                let content = generated(&series.common, &name, key.as_deref().unwrap_or_default());
+                let content = match &file_bytes {
+                    Some(bytes) => Content::Bytes(bytes.clone()),
+                    None => generated(&series.common, &name, key.as_deref().unwrap_or_default()),
+                };
                 let object = put(&series.common, field.clone(), key, *when, content)?;
                 if let Some(fields) = &series.manifest {
                     let manifest = manifest_json(&object, fields);

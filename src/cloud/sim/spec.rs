@@ -251,6 +251,11 @@ impl FileSpec {
                     out.push((format!("bucket[{i}].object[{j}].content_file"), file));
                 }
             }
+            for (j, series) in bucket.series.iter().enumerate() {
+                if let Some(file) = &series.content_file {
+                    out.push((format!("bucket[{i}].series[{j}].content_file"), file));
+                }
+            }
         }
         out
     }
@@ -637,6 +642,9 @@ pub(super) struct SeriesSpec {
     pub at: TimeOfDay,
     pub count: u32,
     pub manifest: Option<BTreeMap<String, String>>,
+    /// Every object of the series holds this file's bytes (e.g. a real
+    /// `pg_dump`) instead of generated ones.
+    pub content_file: Option<At<String>>,
 }
 
 impl<'de> FromToml<'de> for SeriesSpec {
@@ -674,6 +682,7 @@ impl<'de> FromToml<'de> for SeriesSpec {
         let at = th.optional("at").unwrap_or_default();
         let count = th.required("count");
         let manifest = th.optional("manifest");
+        let content_file = th.optional("content_file");
         th.require_empty()?;
         Ok(SeriesSpec {
             common: common?,
@@ -682,6 +691,7 @@ impl<'de> FromToml<'de> for SeriesSpec {
             at,
             count: count?,
             manifest,
+            content_file,
         })
     }
 }

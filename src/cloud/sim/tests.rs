@@ -524,7 +524,15 @@ async fn gtin1_dumps_have_manifests_and_media_needs_an_archive_restore() {
         .fetch_object(&object(GTIN1, key), None, &quiet())
         .await
         .unwrap();
-    assert_eq!(Some(fetched.sha256), weekly.sha256);
+    assert_eq!(Some(fetched.sha256.clone()), weekly.sha256);
+    // The dumps are the committed real pg_dump.
+    let asset = include_bytes!("../../../assets/sandbox/gtin1-backup.dump");
+    assert!(asset.starts_with(b"PGDMP"));
+    assert_eq!(fetched.size_bytes, asset.len() as u64);
+    assert_eq!(
+        fetched.sha256,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(asset))
+    );
     assert_eq!(
         weekly.manifest["size_bytes"],
         fetched.size_bytes.to_string()

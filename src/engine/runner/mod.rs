@@ -344,12 +344,20 @@ fn change(ctx: &StepCtx) -> String {
             ),
         },
         Action::Shell(s) => format!("the command runs: {}", show(&s.run)),
-        Action::S3Download(a) => format!(
-            "s3://{}/{} is written to {}, replacing the file if it exists",
-            show(&a.bucket),
-            show(&a.key),
-            show(&a.to)
-        ),
+        Action::S3Download(a) => match (&a.key, &a.prefix) {
+            (Some(key), _) => format!(
+                "s3://{}/{} is written to {}, replacing the file if it exists",
+                show(&a.bucket),
+                show(key),
+                show(&a.to)
+            ),
+            (None, prefix) => format!(
+                "every object under s3://{}/{} is written below {}, replacing files that exist",
+                show(&a.bucket),
+                prefix.as_ref().map(show).unwrap_or_default(),
+                show(&a.to)
+            ),
+        },
         Action::DynamodbRestoreFromBackup(a) => {
             format!("a new table {} is created", show(&a.target_table))
         }

@@ -1,11 +1,14 @@
 //! S3 steps: object metadata, archive restores waited for, streamed
 //! downloads, and SHA-256 verification against what the backup recorded.
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
-use super::{StepCtx, StepError, poll};
+use futures::{FutureExt, StreamExt};
+
+use super::{LastShown, StepCtx, StepError, poll};
 use crate::cloud::{
-    ArchiveState, ErrorKind, ObjectHead, ObjectRef, manifest_sha256, points::manifest_key,
+    ArchiveState, ErrorKind, ObjectHead, ObjectRef, PointSource, RecoveryPoint, human_bytes,
+    manifest_sha256, points, points::manifest_key,
 };
 use crate::engine::values::Outputs;
 use crate::runbook::kinds::{S3Download, S3Head, S3RestoreObject, S3VerifyChecksum};
@@ -74,13 +77,24 @@ pub async fn head(ctx: &StepCtx, a: &S3Head) -> Result<Outputs, StepError> {
     ]))
 }
 
+/// The step's one object (`key`); the rules guarantee `key` when there
+/// is no `prefix`.
+fn the_key(key: Option<&Text>) -> Result<&Text, StepError> {
+    key.ok_or_else(|| {
+        StepError::Fatal("the step has neither `key` nor `prefix`; give one of them".into())
+    })
+}
+
 pub async fn restore_object(ctx: &StepCtx, a: &S3RestoreObject) -> Result<Outputs, StepError> {
+    if let Some(prefix) = &a.prefix {
+        return restore_prefix(ctx, a, prefix).await;
+    }
     let cloud = ctx.cloud()?;
     let notify = ctx.notifier();
     let object = object(
         ctx,
         &a.bucket,
-        &a.key,
+        the_key(a.key.as_ref())?,
         a.version_id.as_ref(),
         a.region.as_ref(),
     )?;
@@ -130,19 +144,22 @@ fn restored(state: &Option<ArchiveState>) -> Outputs {
 }
 
 pub async fn download(ctx: &StepCtx, a: &S3Download) -> Result<Outputs, StepError> {
-    let object = object(
-        ctx,
-        &a.bucket,
-        &a.key,
-        a.version_id.as_ref(),
-        a.region.as_ref(),
-    )?;
     let to = PathBuf::from(ctx.resolve(&a.to.value)?);
     let to = if to.is_relative() {
         ctx.run_dir.join(to)
     } else {
         to
     };
+    if let Some(prefix) = &a.prefix {
+        return download_prefix(ctx, a, prefix, to).await;
+    }
+    let object = object(
+        ctx,
+        &a.bucket,
+        the_key(a.key.as_ref())?,
+        a.version_id.as_ref(),
+        a.region.as_ref(),
+    )?;
     let fetched = ctx
         .cloud()?
         .fetch_object(&object, Some(&to), &ctx.notifier())
@@ -256,4 +273,305 @@ fn manifest_sum(
         ))
     })?;
     Ok((sum, manifest.to_string()))
+}
+
+/// Objects downloaded at once under a prefix.
+const DOWNLOADS_IN_FLIGHT: usize = 4;
+
+/// An object listed under a prefix.
+struct Listed {
+    object: ObjectRef,
+    size_bytes: u64,
+    archive: Option<ArchiveState>,
+    storage_class: String,
+    sha256: Option<String>,
+}
+
+/// Every object under `prefix` (current versions, by key), without the
+/// zero-byte "folder" markers some tools create. None is a failure: a
+/// restore from an empty prefix restores nothing.
+async fn list_prefix(
+    ctx: &StepCtx,
+    bucket: &str,
+    prefix: &str,
+    region: Option<String>,
+) -> Result<Vec<Listed>, StepError> {
+    let source = PointSource::Bucket {
+        bucket: bucket.to_owned(),
+        prefix: prefix.to_owned(),
+        suffix: None,
+        versions: false,
+        region: region.clone(),
+    };
+    let notify = ctx.notifier();
+    let listed = points::collect(ctx.cloud()?, vec![source], &notify).await?;
+    let mut objects: Vec<Listed> = listed
+        .into_iter()
+        .filter_map(|p: RecoveryPoint| {
+            let key = p.key?;
+            if key.ends_with('/') && p.size_bytes.unwrap_or(0) == 0 {
+                return None;
+            }
+            Some(Listed {
+                object: ObjectRef {
+                    bucket: bucket.to_owned(),
+                    key,
+                    version_id: None,
+                    region: region.clone(),
+                },
+                size_bytes: p.size_bytes.unwrap_or(0),
+                archive: p.archive,
+                storage_class: p.storage_class.unwrap_or_else(|| "STANDARD".into()),
+                sha256: p.sha256,
+            })
+        })
+        .collect();
+    objects.sort_by(|a, b| a.object.key.cmp(&b.object.key));
+    if objects.is_empty() {
+        return Err(StepError::Failed(format!(
+            "no objects under s3://{bucket}/{prefix}: check the bucket, the prefix (keys start with it, e.g. `media/`) and the region"
+        )));
+    }
+    Ok(objects)
+}
+
+fn prefix_of(ctx: &StepCtx, bucket: &Text, prefix: &Text) -> Result<(String, String), StepError> {
+    Ok((ctx.resolve(&bucket.value)?, ctx.resolve(&prefix.value)?))
+}
+
+async fn restore_prefix(
+    ctx: &StepCtx,
+    a: &S3RestoreObject,
+    prefix: &Text,
+) -> Result<Outputs, StepError> {
+    let cloud = ctx.cloud()?;
+    let notify = ctx.notifier();
+    let (bucket, prefix) = prefix_of(ctx, &a.bucket, prefix)?;
+    let region = ctx.resolve_opt(a.region.as_ref())?;
+    let where_ = format!("s3://{bucket}/{prefix}");
+    let tier = a.tier.as_str();
+    let days = a.days.as_ref().map_or(DEFAULT_RESTORE_DAYS, |d| d.value);
+    let objects = list_prefix(ctx, &bucket, &prefix, region).await?;
+    let total = objects.len();
+    let mut waiting: Vec<ObjectRef> = Vec::new();
+    let (mut requested, mut ongoing) = (0usize, 0usize);
+    let mut expires: Option<jiff::Timestamp> = None;
+    for o in &objects {
+        match &o.archive {
+            None => {}
+            Some(ArchiveState::Ready { until }) => {
+                expires = earliest(expires, *until);
+            }
+            Some(ArchiveState::Needed) => {
+                cloud.restore_object(&o.object, tier, days, &notify).await?;
+                requested += 1;
+                waiting.push(o.object.clone());
+            }
+            Some(ArchiveState::Ongoing) => {
+                ongoing += 1;
+                waiting.push(o.object.clone());
+            }
+        }
+    }
+    let archived = objects.iter().filter(|o| o.archive.is_some()).count();
+    ctx.progress(format!(
+        "{total} objects under {where_}: {} readable without a restore, {requested} {tier} restores requested for {days} days, {ongoing} already under way, {} already restored",
+        total - archived,
+        archived - requested - ongoing
+    ))
+    .await?;
+    let shown = LastShown::default();
+    let already = total - waiting.len();
+    shown
+        .show(ctx, format!("{already} of {total} ready"))
+        .await?;
+    if !waiting.is_empty() {
+        // The objects not readable yet, and the earliest expiry seen.
+        let state = std::sync::Mutex::new((waiting, expires));
+        poll(ctx, || {
+            let (cloud, notify, state, shown) = (&cloud, &notify, &state, &shown);
+            async move {
+                let pending = state.lock().unwrap_or_else(|p| p.into_inner()).0.clone();
+                let mut left = Vec::new();
+                let mut until_min = None;
+                for object in pending {
+                    let head: ObjectHead = cloud.head_object(&object, notify).await?;
+                    match head.archive {
+                        Some(ArchiveState::Ready { until }) => {
+                            until_min = earliest(until_min, until);
+                        }
+                        Some(ArchiveState::Needed) => {
+                            // The restored copy expired before the others
+                            // were ready (too few `days`): ask again.
+                            cloud.restore_object(&object, tier, days, notify).await?;
+                            left.push(object);
+                        }
+                        _ => left.push(object),
+                    }
+                }
+                let ready = total - left.len();
+                let over = left.is_empty();
+                {
+                    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+                    s.0 = left;
+                    s.1 = earliest(s.1, until_min);
+                }
+                shown.show(ctx, format!("{ready} of {total} ready")).await?;
+                Ok(over.then_some(()))
+            }
+        })
+        .await?;
+        expires = state.into_inner().unwrap_or_else(|p| p.into_inner()).1;
+    }
+    Ok(Outputs::from([
+        (
+            "status".to_string(),
+            if archived == 0 {
+                "not-archived"
+            } else {
+                "ready"
+            }
+            .to_string(),
+        ),
+        (
+            "expires_at".to_string(),
+            expires.map(|u| u.to_string()).unwrap_or_default(),
+        ),
+        ("objects".to_string(), total.to_string()),
+    ]))
+}
+
+fn earliest(a: Option<jiff::Timestamp>, b: Option<jiff::Timestamp>) -> Option<jiff::Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Where `key` goes under `dir`: its path below the prefix's last `/`
+/// (prefix `media/` or `media/2024`: `media/2024-01/a.jpg` becomes
+/// `2024-01/a.jpg`). A key that would leave `dir` (`..`, an absolute
+/// path) is refused.
+fn local_path(dir: &Path, prefix: &str, key: &str) -> Result<PathBuf, StepError> {
+    let base = prefix.rfind('/').map_or(0, |i| i + 1);
+    let relative = key.get(base..).unwrap_or(key);
+    let path = Path::new(relative);
+    let safe = !relative.is_empty()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if !safe {
+        return Err(StepError::Fatal(format!(
+            "the key `{key}` cannot be written below {}: its path below the prefix (`{relative}`) is empty, absolute or climbs out with `..`; download it alone with `key` and a `to` of your choice",
+            dir.display()
+        )));
+    }
+    Ok(dir.join(path))
+}
+
+async fn download_prefix(
+    ctx: &StepCtx,
+    a: &S3Download,
+    prefix: &Text,
+    dir: PathBuf,
+) -> Result<Outputs, StepError> {
+    let cloud = ctx.cloud()?;
+    let (bucket, prefix) = prefix_of(ctx, &a.bucket, prefix)?;
+    let region = ctx.resolve_opt(a.region.as_ref())?;
+    let where_ = format!("s3://{bucket}/{prefix}");
+    let objects = list_prefix(ctx, &bucket, &prefix, region).await?;
+    let frozen: Vec<&Listed> = objects
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.archive,
+                Some(ArchiveState::Needed | ArchiveState::Ongoing)
+            )
+        })
+        .collect();
+    if !frozen.is_empty() {
+        let some: Vec<String> = frozen
+            .iter()
+            .take(3)
+            .map(|o| format!("{} ({})", o.object.key, o.storage_class))
+            .collect();
+        return Err(StepError::Fatal(format!(
+            "{} of the {} objects under {where_} are archived and not restored yet, e.g. {}{}: restore them first with an `s3.restore-object` step with prefix = \"{prefix}\" (it waits until all are readable); nothing was downloaded",
+            frozen.len(),
+            objects.len(),
+            some.join(", "),
+            if frozen.len() > 3 { ", ..." } else { "" }
+        )));
+    }
+    let mut targets = Vec::with_capacity(objects.len());
+    for o in &objects {
+        targets.push(local_path(&dir, &prefix, &o.object.key)?);
+    }
+    let total = objects.len();
+    let total_bytes: u64 = objects.iter().map(|o| o.size_bytes).sum();
+    ctx.progress(format!(
+        "downloading {total} objects ({}) from {where_} into {}",
+        human_bytes(total_bytes),
+        dir.display()
+    ))
+    .await?;
+    tokio::fs::create_dir_all(&dir).await.map_err(|e| {
+        StepError::Fatal(format!(
+            "cannot create the directory {}: {e}; check the permissions there or give the step another `to`",
+            dir.display()
+        ))
+    })?;
+    let notify = ctx.notifier();
+    // Each download owns what it uses, so the stream is `Send` for any
+    // lifetime the scheduler's task asks of it.
+    let jobs: Vec<_> = objects
+        .into_iter()
+        .zip(targets)
+        .map(|(o, to)| {
+            let cloud = cloud.clone();
+            let notify = ctx.notifier();
+            async move {
+                let fetched = cloud.fetch_object(&o.object, Some(&to), &notify).await;
+                (o, to, fetched)
+            }
+            .boxed()
+        })
+        .collect();
+    let mut fetches = futures::stream::iter(jobs).buffer_unordered(DOWNLOADS_IN_FLIGHT);
+    let (mut done, mut bytes, mut verified) = (0usize, 0u64, 0usize);
+    let mut last_report = tokio::time::Instant::now();
+    while let Some((o, to, fetched)) = fetches.next().await {
+        let fetched = fetched?;
+        if let Some(recorded) = &o.sha256 {
+            if *recorded != fetched.sha256 {
+                let _ = tokio::fs::remove_file(&to).await;
+                return Err(StepError::Failed(format!(
+                    "SHA-256 mismatch for {}: the object records {recorded}, the download computed {} over {} bytes; the copy was removed — the backup is corrupt or its record is wrong",
+                    o.object, fetched.sha256, fetched.size_bytes
+                )));
+            }
+            verified += 1;
+        }
+        done += 1;
+        bytes += fetched.size_bytes;
+        if last_report.elapsed() >= std::time::Duration::from_secs(2) {
+            last_report = tokio::time::Instant::now();
+            notify(format!(
+                "downloaded {done} of {total} objects ({} of {})",
+                human_bytes(bytes),
+                human_bytes(total_bytes)
+            ));
+        }
+    }
+    ctx.progress(format!(
+        "downloaded {done} objects ({bytes} bytes) from {where_} into {}; {verified} matched the SHA-256 they record",
+        dir.display()
+    ))
+    .await?;
+    Ok(Outputs::from([
+        ("path".to_string(), dir.display().to_string()),
+        ("objects".to_string(), done.to_string()),
+        ("size_bytes".to_string(), bytes.to_string()),
+        ("verified".to_string(), verified.to_string()),
+    ]))
 }
