@@ -1,0 +1,441 @@
+//! The shipped Cabalmail runbooks, headless end to end: against moto (with
+//! dr-drill's AWS Backup extension) through the binary, and in the
+//! simulated world (`--sandbox`). Commands we cannot run here (ECS,
+//! terraform) are parameters whose test values are local stand-ins.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    PointInTimeRecoverySpecification, ScalarAttributeType,
+};
+use support::{moto, unique};
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/cabal-backup-role";
+
+fn runbook(name: &str) -> String {
+    format!("{}/runbooks/{name}.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Runtime::new().unwrap().block_on(f)
+}
+
+/// `dr-drill` against moto.
+fn on_moto() -> Command {
+    let mut cmd = Command::cargo_bin("dr-drill").unwrap();
+    cmd.env_remove("AWS_PROFILE").envs(moto().env());
+    cmd
+}
+
+/// `dr-drill` for a sandbox run (no credentials at all).
+fn in_sandbox() -> Command {
+    let mut cmd = Command::cargo_bin("dr-drill").unwrap();
+    for var in [
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_ENDPOINT_URL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Runs `dr-drill run FILE --headless ARGS --data-dir DIR`.
+fn run(mut cmd: Command, file: &str, args: &[String], data: &Path) -> Output {
+    cmd.args(["run", file, "--headless"])
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[track_caller]
+fn succeeded(out: &Output) -> String {
+    let all = text(out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("run succeeded"), "{all}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[track_caller]
+fn failed(out: &Output) -> String {
+    let all = text(out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `--flag k=v` pairs as arguments.
+fn flags(flag: &str, pairs: &[(&str, &str)]) -> Vec<String> {
+    pairs
+        .iter()
+        .flat_map(|(k, v)| [flag.to_owned(), format!("{k}={v}")])
+        .collect()
+}
+
+fn args(
+    params: &[(&str, &str)],
+    confirms: &[(&str, &str)],
+    answers: &[(&str, &str)],
+) -> Vec<String> {
+    let mut all = flags("--param", params);
+    all.extend(flags("--confirm", confirms));
+    all.extend(flags("--answer", answers));
+    all
+}
+
+/// The run's report.json (the only run under `data`).
+fn report(data: &Path) -> serde_json::Value {
+    let runs: Vec<PathBuf> = std::fs::read_dir(data.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    serde_json::from_str(&std::fs::read_to_string(runs[0].join("report.json")).unwrap()).unwrap()
+}
+
+// ------------------------------------------------------------ moto helpers
+
+/// A table keyed by `pk` holding `items` items, optionally with PITR.
+fn table(region: &str, name: &str, items: usize, pitr: bool) {
+    block_on(async {
+        let db = moto().dynamodb(region);
+        db.create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        for i in 0..items {
+            db.put_item()
+                .table_name(name)
+                .item("pk", AttributeValue::S(format!("k{i}")))
+                .item("v", AttributeValue::S(format!("good-{i}")))
+                .send()
+                .await
+                .unwrap();
+        }
+        if pitr {
+            db.update_continuous_backups()
+                .table_name(name)
+                .point_in_time_recovery_specification(
+                    PointInTimeRecoverySpecification::builder()
+                        .point_in_time_recovery_enabled(true)
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+}
+
+fn table_exists(region: &str, name: &str) -> bool {
+    block_on(
+        moto()
+            .dynamodb(region)
+            .describe_table()
+            .table_name(name)
+            .send(),
+    )
+    .is_ok()
+}
+
+fn count(region: &str, name: &str) -> usize {
+    block_on(moto().dynamodb(region).scan().table_name(name).send())
+        .unwrap()
+        .items()
+        .len()
+}
+
+fn item(region: &str, table: &str, pk: &str) -> Option<String> {
+    let out = block_on(
+        moto()
+            .dynamodb(region)
+            .get_item()
+            .table_name(table)
+            .key("pk", AttributeValue::S(pk.into()))
+            .send(),
+    )
+    .unwrap();
+    out.item()
+        .and_then(|i| i.get("v"))
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+}
+
+fn put(region: &str, table: &str, pk: &str, v: &str) {
+    block_on(
+        moto()
+            .dynamodb(region)
+            .put_item()
+            .table_name(table)
+            .item("pk", AttributeValue::S(pk.into()))
+            .item("v", AttributeValue::S(v.into()))
+            .send(),
+    )
+    .unwrap();
+}
+
+/// Creates the vault (a vault that already exists is fine).
+fn vault(region: &str, name: &str) {
+    let _ = block_on(
+        moto()
+            .backup(region)
+            .create_backup_vault()
+            .backup_vault_name(name)
+            .send(),
+    );
+}
+
+/// Starts an AWS Backup job of `table` into `vault` and waits until the
+/// recovery point is COMPLETED; returns its ARN.
+fn backup_now(region: &str, vault_name: &str, table: &str) -> String {
+    vault(region, vault_name);
+    block_on(async {
+        let backup = moto().backup(region);
+        let job = backup
+            .start_backup_job()
+            .backup_vault_name(vault_name)
+            .resource_arn(format!(
+                "arn:aws:dynamodb:{region}:123456789012:table/{table}"
+            ))
+            .iam_role_arn(ROLE)
+            .send()
+            .await
+            .unwrap();
+        let id = job.backup_job_id().unwrap().to_owned();
+        support::eventually("the backup job completes", || {
+            let (backup, id) = (&backup, &id);
+            async move {
+                let j = backup
+                    .describe_backup_job()
+                    .backup_job_id(id)
+                    .send()
+                    .await
+                    .ok()?;
+                (j.state().map(|s| s.as_str()) == Some("COMPLETED")).then_some(())
+            }
+        })
+        .await;
+        job.recovery_point_arn().unwrap().to_owned()
+    })
+}
+
+fn step<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no step {id} in the report"))
+}
+
+// ------------------------------------------------- cabal-addresses-restore
+
+#[test]
+fn cabal_addresses_restore_runs_end_to_end_against_moto() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault_name, live) = (unique("cabal-backup"), unique("cabal-addresses"));
+    let restored = format!("{live}-restored");
+    table("us-east-1", &live, 40, false);
+    vault("us-west-2", "cabal-backup-dr");
+    backup_now("us-east-1", &vault_name, &live);
+    // The incident: an address overwritten, another deleted.
+    put("us-east-1", &live, "k0", "bad");
+    block_on(
+        moto()
+            .dynamodb("us-east-1")
+            .delete_item()
+            .table_name(&live)
+            .key("pk", AttributeValue::S("k1".into()))
+            .send(),
+    )
+    .unwrap();
+    let marker = dir.path().join("reconfigured");
+    let reconfigure = format!("touch {}", marker.display());
+    let out = run(
+        on_moto(),
+        &runbook("cabal-addresses-restore"),
+        &args(
+            &[
+                ("vault", &vault_name),
+                ("table", &live),
+                ("restored", &restored),
+                ("role_arn", ROLE),
+                ("reconfigure_cmd", &reconfigure),
+            ],
+            &[("cutover", &live), ("drop-restored", &restored)],
+            &[("approve-cutover", "approve"), ("smoke", "yes")],
+        ),
+        &dir.path().join("data"),
+    );
+    let stdout = succeeded(&out);
+    assert!(
+        stdout.contains("restored-count: succeeded [items=40]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("cutover: succeeded [items_read=40"),
+        "{stdout}"
+    );
+    assert_eq!(item("us-east-1", &live, "k0").as_deref(), Some("good-0"));
+    assert_eq!(item("us-east-1", &live, "k1").as_deref(), Some("good-1"));
+    assert!(marker.exists(), "the mail tier was reconfigured");
+    assert!(
+        !table_exists("us-east-1", &restored),
+        "the drill dropped it"
+    );
+    let report = report(&dir.path().join("data"));
+    assert_eq!(report["outcome"], "succeeded");
+    assert!(
+        report["recovery_point"]["arn"]
+            .as_str()
+            .unwrap()
+            .contains(":recovery-point:")
+    );
+}
+
+// ------------------------------------------------ cabal-pitr-table-restore
+
+#[test]
+fn cabal_pitr_table_restore_runs_end_to_end_against_moto() {
+    let dir = tempfile::tempdir().unwrap();
+    // The runbook offers the four PITR-only tables by name; this test binary
+    // is the only user of cabal-counter on its moto server.
+    table("us-east-1", "cabal-counter", 30, true);
+    let marker = dir.path().join("reconfigured");
+    let reconfigure = format!("touch {}", marker.display());
+    let out = run(
+        on_moto(),
+        &runbook("cabal-pitr-table-restore"),
+        &args(
+            &[
+                ("table", "cabal-counter"),
+                ("reconfigure_cmd", &reconfigure),
+            ],
+            &[
+                ("cutover", "cabal-counter"),
+                ("drop-restored", "cabal-counter-restored"),
+            ],
+            &[("approve-cutover", "approve"), ("smoke", "yes")],
+        ),
+        &dir.path().join("data"),
+    );
+    let stdout = succeeded(&out);
+    // moto restores the table as it is now (it ignores the time), so the
+    // counts are what this run can check; the sandbox checks the window.
+    assert!(
+        stdout.contains("pitr: succeeded [earliest_restorable="),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("restored-count: succeeded [items=30]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("cutover: succeeded [items_read=30"),
+        "{stdout}"
+    );
+    assert!(marker.exists());
+    assert_eq!(count("us-east-1", "cabal-counter"), 30);
+    assert!(!table_exists("us-east-1", "cabal-counter-restored"));
+}
+
+#[test]
+fn cabal_pitr_table_restore_stops_when_pitr_is_off() {
+    let dir = tempfile::tempdir().unwrap();
+    table("us-east-1", "cabal-dmarc-reports", 3, false);
+    let out = run(
+        on_moto(),
+        &runbook("cabal-pitr-table-restore"),
+        &args(
+            &[
+                ("table", "cabal-dmarc-reports"),
+                ("reconfigure_cmd", "true"),
+            ],
+            &[
+                ("cutover", "cabal-dmarc-reports"),
+                ("drop-restored", "cabal-dmarc-reports-restored"),
+            ],
+            &[("approve-cutover", "approve"), ("smoke", "yes")],
+        ),
+        &dir.path().join("data"),
+    );
+    let stdout = failed(&out);
+    assert!(
+        stdout.contains("point-in-time recovery is DISABLED on cabal-dmarc-reports"),
+        "{stdout}"
+    );
+    assert!(!table_exists("us-east-1", "cabal-dmarc-reports-restored"));
+}
+
+#[test]
+fn cabal_pitr_table_restore_runs_end_to_end_in_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        in_sandbox(),
+        &runbook("cabal-pitr-table-restore"),
+        &[
+            vec!["--sandbox".into(), "--speed".into(), "3600".into()],
+            args(
+                &[
+                    ("table", "cabal-user-preferences"),
+                    ("restore_to", "latest"),
+                    ("reconfigure_cmd", "true"),
+                ],
+                &[
+                    ("cutover", "cabal-user-preferences"),
+                    ("drop-restored", "cabal-user-preferences-restored"),
+                ],
+                &[("approve-cutover", "approve"), ("smoke", "yes")],
+            ),
+        ]
+        .concat(),
+        &dir.path().join("data"),
+    );
+    let stdout = succeeded(&out);
+    assert!(stdout.contains("acting as SIMULATED world"), "{stdout}");
+    assert!(stdout.contains("its latest restorable time"), "{stdout}");
+    assert!(
+        stdout.contains("restored-count: succeeded [items=1274]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("drop-restored: succeeded [status=DELETING"),
+        "{stdout}"
+    );
+    let report = report(&dir.path().join("data"));
+    assert_eq!(step(&report, "smoke-passed")["status"], "succeeded");
+}
