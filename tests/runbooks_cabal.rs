@@ -439,3 +439,149 @@ fn cabal_pitr_table_restore_runs_end_to_end_in_the_sandbox() {
     let report = report(&dir.path().join("data"));
     assert_eq!(step(&report, "smoke-passed")["status"], "succeeded");
 }
+
+// ------------------------------------------------------- cabal-dr-copyback
+
+/// Copies `point` from `from` (us-east-1) to `to` (us-west-2) and waits.
+fn copy_to_dr(from: &str, point: &str, to: &str) {
+    vault("us-west-2", to);
+    block_on(async {
+        let backup = moto().backup("us-east-1");
+        let job = backup
+            .start_copy_job()
+            .source_backup_vault_name(from)
+            .recovery_point_arn(point)
+            .destination_backup_vault_arn(format!(
+                "arn:aws:backup:us-west-2:123456789012:backup-vault:{to}"
+            ))
+            .iam_role_arn(ROLE)
+            .send()
+            .await
+            .unwrap();
+        let id = job.copy_job_id().unwrap().to_owned();
+        support::eventually("the copy job completes", || {
+            let (backup, id) = (&backup, &id);
+            async move {
+                let j = backup
+                    .describe_copy_job()
+                    .copy_job_id(id)
+                    .send()
+                    .await
+                    .ok()?;
+                let state = j.copy_job()?.state()?.as_str().to_owned();
+                (state == "COMPLETED").then_some(())
+            }
+        })
+        .await;
+    });
+}
+
+/// Locks `vault` in governance mode with a 30-day minimum retention.
+fn lock(region: &str, vault_name: &str) {
+    block_on(
+        moto()
+            .backup(region)
+            .put_backup_vault_lock_configuration()
+            .backup_vault_name(vault_name)
+            .min_retention_days(30)
+            .max_retention_days(400)
+            .send(),
+    )
+    .unwrap();
+}
+
+fn points_in(region: &str, vault_name: &str) -> Vec<String> {
+    block_on(
+        moto()
+            .backup(region)
+            .list_recovery_points_by_backup_vault()
+            .backup_vault_name(vault_name)
+            .send(),
+    )
+    .unwrap()
+    .recovery_points()
+    .iter()
+    .filter_map(|p| p.recovery_point_arn().map(str::to_owned))
+    .collect()
+}
+
+#[test]
+fn cabal_dr_copyback_runs_end_to_end_against_moto() {
+    let dir = tempfile::tempdir().unwrap();
+    let (primary, dr) = (unique("cabal-backup"), unique("cabal-backup-dr"));
+    let (source, target) = (
+        unique("cabal-addresses"),
+        unique("cabal-addresses-copyback"),
+    );
+    table("us-east-1", &source, 25, false);
+    let point = backup_now("us-east-1", &primary, &source);
+    copy_to_dr(&primary, &point, &dr);
+    lock("us-east-1", &primary);
+    let out = run(
+        on_moto(),
+        &runbook("cabal-dr-copyback"),
+        &args(
+            &[
+                ("account_id", "123456789012"),
+                ("vault", &primary),
+                ("dr_vault", &dr),
+                ("role_arn", ROLE),
+                ("target_table", &target),
+            ],
+            &[("drop-restored", &target)],
+            &[("keep-copy", "ok")],
+        ),
+        &dir.path().join("data"),
+    );
+    let stdout = succeeded(&out);
+    assert!(
+        stdout.contains("pick: chose arn:aws:backup:us-west-2:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("copy-back: succeeded"), "{stdout}");
+    assert!(
+        stdout.contains("restored-count: succeeded [items=25]"),
+        "{stdout}"
+    );
+    assert!(!table_exists("us-east-1", &target), "the drill dropped it");
+    // The copied-back point stays in the locked primary vault.
+    assert_eq!(points_in("us-east-1", &primary).len(), 2);
+}
+
+#[test]
+fn cabal_dr_copyback_runs_end_to_end_in_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        in_sandbox(),
+        &runbook("cabal-dr-copyback"),
+        &[
+            vec!["--sandbox".into(), "--speed".into(), "3600".into()],
+            args(
+                &[
+                    ("account_id", "111122223333"),
+                    (
+                        "role_arn",
+                        "arn:aws:iam::111122223333:role/cabal-backup-role",
+                    ),
+                ],
+                &[("drop-restored", "cabal-addresses-copyback")],
+                &[("keep-copy", "ok")],
+            ),
+        ]
+        .concat(),
+        &dir.path().join("data"),
+    );
+    let stdout = succeeded(&out);
+    assert!(
+        stdout.contains("pick: chose arn:aws:backup:us-west-2:111122223333:recovery-point:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("restored-count: succeeded [items="),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("drop-restored: succeeded [status=DELETING"),
+        "{stdout}"
+    );
+}
