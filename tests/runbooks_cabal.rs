@@ -585,3 +585,149 @@ fn cabal_dr_copyback_runs_end_to_end_in_the_sandbox() {
         "{stdout}"
     );
 }
+
+// ---------------------------------------------------------- cabal-teardown
+
+fn teardown_confirms<'a>(primary: &'a str, dr: &'a str, env: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("unlock-primary", primary),
+        ("unlock-dr", dr),
+        ("purge-primary", primary),
+        ("purge-dr", dr),
+        ("destroy", env),
+    ]
+}
+
+#[test]
+fn cabal_teardown_runs_end_to_end_against_moto() {
+    let dir = tempfile::tempdir().unwrap();
+    let (primary, dr) = (unique("cabal-backup"), unique("cabal-backup-dr"));
+    let source = unique("cabal-addresses");
+    table("us-east-1", &source, 5, false);
+    let point = backup_now("us-east-1", &primary, &source);
+    copy_to_dr(&primary, &point, &dr);
+    let arn = "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-0c4b7e2d91a35f862";
+    moto().seed_points("us-east-1", &primary, 6, arn);
+    moto().seed_points("us-west-2", &dr, 4, arn);
+    lock("us-east-1", &primary);
+    lock("us-west-2", &dr);
+    let marker = dir.path().join("destroyed");
+    let destroy = format!("touch {}", marker.display());
+    let out = run(
+        on_moto(),
+        &runbook("cabal-teardown"),
+        &args(
+            &[
+                ("environment", "development"),
+                ("vault", &primary),
+                ("dr_vault", &dr),
+                ("destroy_cmd", &destroy),
+            ],
+            &teardown_confirms(&primary, &dr, "development"),
+            &[("approve-teardown", "approve")],
+        ),
+        &dir.path().join("data"),
+    );
+    let stdout = succeeded(&out);
+    assert!(
+        stdout.contains("purge-primary: succeeded [deleted=7]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("purge-dr: succeeded [deleted=5]"),
+        "{stdout}"
+    );
+    assert!(marker.exists(), "the destroy command ran");
+    assert!(points_in("us-east-1", &primary).is_empty());
+    assert!(points_in("us-west-2", &dr).is_empty());
+    let report = report(&dir.path().join("data"));
+    assert_eq!(report["confirmations"].as_array().unwrap().len(), 5);
+}
+
+/// Deleting every point of a vault without removing its lock first.
+const PURGE_LOCKED: &str = r#"
+[runbook]
+id = "purge-locked"
+title = "Delete the points of a locked vault"
+
+[params]
+vault = { required = true }
+
+[[step]]
+id = "purge"
+kind = "backup.delete-recovery-point"
+backup_vault = "{{ params.vault }}"
+all = true
+"#;
+
+#[test]
+fn without_removing_the_lock_the_deletions_are_refused_on_moto() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("purge.toml");
+    std::fs::write(&file, PURGE_LOCKED).unwrap();
+    let primary = unique("cabal-backup");
+    moto().seed_points(
+        "us-east-1",
+        &primary,
+        3,
+        "arn:aws:dynamodb:us-east-1:123456789012:table/cabal-addresses",
+    );
+    lock("us-east-1", &primary);
+    let out = run(
+        on_moto(),
+        file.to_str().unwrap(),
+        &args(&[("vault", &primary)], &[("purge", &primary)], &[]),
+        &dir.path().join("data"),
+    );
+    let stdout = failed(&out);
+    assert!(stdout.contains("3 of 3 deletions failed"), "{stdout}");
+    assert!(stdout.contains("is locked"), "{stdout}");
+    assert_eq!(points_in("us-east-1", &primary).len(), 3);
+}
+
+#[test]
+fn cabal_teardown_runs_end_to_end_in_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        in_sandbox(),
+        &runbook("cabal-teardown"),
+        &[
+            vec!["--sandbox".into(), "--speed".into(), "3600".into()],
+            args(
+                &[("environment", "development"), ("destroy_cmd", "true")],
+                &teardown_confirms("cabal-backup", "cabal-backup-dr", "development"),
+                &[("approve-teardown", "approve")],
+            ),
+        ]
+        .concat(),
+        &dir.path().join("data"),
+    );
+    let stdout = succeeded(&out);
+    assert!(stdout.contains("unlock-primary: succeeded"), "{stdout}");
+    assert!(stdout.contains("vaults-empty: succeeded"), "{stdout}");
+    assert!(stdout.contains("destroy: succeeded"), "{stdout}");
+}
+
+#[test]
+fn without_removing_the_lock_the_deletions_are_refused_in_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("purge.toml");
+    std::fs::write(&file, PURGE_LOCKED).unwrap();
+    let out = run(
+        in_sandbox(),
+        file.to_str().unwrap(),
+        &[
+            vec!["--sandbox".into(), "--speed".into(), "3600".into()],
+            args(
+                &[("vault", "cabal-backup")],
+                &[("purge", "cabal-backup")],
+                &[],
+            ),
+        ]
+        .concat(),
+        &dir.path().join("data"),
+    );
+    let stdout = failed(&out);
+    assert!(stdout.contains("deletions failed"), "{stdout}");
+    assert!(stdout.contains("locked"), "{stdout}");
+}
