@@ -219,3 +219,60 @@ fn a_dump_that_is_not_a_dump_stops_the_drill_before_the_database_is_touched() {
     assert!(!stdout.contains("recreate-db: succeeded"), "{stdout}");
     assert_eq!(pg.psql(&database, "select count(*) from precious"), "1");
 }
+
+/// The `--param` arguments `dr-drill demo` gives the runbook.
+fn demo_params(runbook: &str) -> Vec<String> {
+    let out = Command::cargo_bin("dr-drill")
+        .unwrap()
+        .args(["demo", "--runbook", runbook, "--print-params"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .flat_map(|line| ["--param".to_owned(), line.to_owned()])
+        .collect()
+}
+
+/// In the simulated world, with the demo's stand-ins, the newest of the
+/// world's daily dumps (a real one) is restored into the real server.
+#[test]
+fn the_quarterly_drill_runs_in_the_sandbox_as_the_demo_offers_it() {
+    let pg = postgres();
+    let dir = tempfile::tempdir().unwrap();
+    let database = unique("leapmailr_sandbox").replace('-', "_");
+    let out = Command::cargo_bin("dr-drill")
+        .unwrap()
+        .envs(pg.env())
+        .args(["run", RUNBOOK, "--headless", "--sandbox", "--speed", "3600"])
+        .args(demo_params("leapmailr-quarterly-drill"))
+        .args(["--param", &format!("database={database}")])
+        .args(["--answer", "window=approve"])
+        .args(["--confirm", &format!("recreate-db={database}")])
+        .args(["--answer", "test-suite=yes"])
+        .args(["--answer", "issues=none"])
+        .args(["--answer", "lessons=none"])
+        .args(["--answer", "share=done"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("acting as SIMULATED world"), "{stdout}");
+    assert!(
+        stdout.contains("scaled to 0 replicas (simulated)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("tables=4"), "{stdout}");
+    assert!(stdout.contains("rows=6740"), "{stdout}");
+    assert_eq!(
+        pg.psql(&database, "select count(*) from email_logs"),
+        "5000"
+    );
+}

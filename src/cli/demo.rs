@@ -43,6 +43,45 @@ const RUNBOOKS: &[Shipped] = &[
         needs_why: "",
     },
     Shipped {
+        name: "cabal-pitr-table-restore",
+        text: include_str!("../../runbooks/cabal-pitr-table-restore.toml"),
+        params: &[(
+            "reconfigure_cmd",
+            "echo 'mail tier: picking up the restored table (simulated)'",
+        )],
+        needs: &[],
+        needs_why: "",
+    },
+    Shipped {
+        name: "cabal-dr-copyback",
+        text: include_str!("../../runbooks/cabal-dr-copyback.toml"),
+        params: &[("account_id", "111122223333"), ("role_arn", SIM_ROLE)],
+        needs: &[],
+        needs_why: "",
+    },
+    Shipped {
+        name: "cabal-teardown",
+        text: include_str!("../../runbooks/cabal-teardown.toml"),
+        params: &[
+            ("environment", "development"),
+            (
+                "destroy_cmd",
+                "echo 'destroy workflow: 143 resources destroyed (simulated)'",
+            ),
+        ],
+        needs: &[],
+        needs_why: "",
+    },
+    Shipped {
+        name: "gtin1-database-restore",
+        text: include_str!("../../runbooks/gtin1-database-restore.toml"),
+        // Every dump of the simulated world holds the same rows, whose
+        // newest change is fixed (2026-11-22 01:45 UTC).
+        params: &[("max_data_lag_hours", "1000000")],
+        needs: &["jq", "createdb", "dropdb", "pg_restore", "psql"],
+        needs_why: PG_WHY,
+    },
+    Shipped {
         name: "leapmailr-quarterly-drill",
         text: include_str!("../../runbooks/leapmailr-quarterly-drill.toml"),
         params: &[

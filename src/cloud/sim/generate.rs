@@ -82,7 +82,7 @@ fn expand(template: &str, value: impl Fn(&str) -> Option<String>) -> Result<Stri
         };
         let name = &rest[open + 1..open + close];
         out.push_str(&value(name).ok_or_else(|| {
-            format!("unknown placeholder `{{{name}}}`: use {{date}}, {{month}}, {{stamp}}, {{hex7}}, {{hex8}} or {{n}}")
+            format!("unknown placeholder `{{{name}}}`: use {{date}}, {{month}}, {{stamp}}, {{ymd}}, {{hms}}, {{hex7}}, {{hex8}} or {{n}}")
         })?);
         rest = &rest[open + close + 1..];
     }
@@ -475,6 +475,8 @@ fn placeholder(name: &str, when: Timestamp, h: u64, n: usize) -> Option<String> 
         "date" => when.strftime("%Y-%m-%d").to_string(),
         "month" => when.strftime("%Y-%m").to_string(),
         "stamp" => when.strftime("%Y%m%d-%H%M%S").to_string(),
+        "ymd" => when.strftime("%Y%m%d").to_string(),
+        "hms" => when.strftime("%H%M%S").to_string(),
         "hex7" => hex(h, 7),
         "hex8" => hex(h, 8),
         "n" => n.to_string(),

@@ -55,6 +55,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "assets/sandbox/gtin1.toml",
         include_str!("../../../assets/sandbox/gtin1.toml"),
     ),
+    (
+        "assets/sandbox/leapmailr.toml",
+        include_str!("../../../assets/sandbox/leapmailr.toml"),
+    ),
 ];
 
 /// Content files the built-in world files name (`content_file`).
@@ -66,6 +70,10 @@ const BUILTIN_CONTENT: &[(&str, &[u8])] = &[
     (
         "gtin1-backup.dump",
         include_bytes!("../../../assets/sandbox/gtin1-backup.dump"),
+    ),
+    (
+        "leapmailr-backup.sql.gz",
+        include_bytes!("../../../assets/sandbox/leapmailr-backup.sql.gz"),
     ),
 ];
 
