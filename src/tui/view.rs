@@ -360,6 +360,9 @@ fn draw_steps(frame: &mut Frame, area: Rect, app: &App, view: &RunView) {
         lines.push(Line::from(Span::styled(reason.clone(), theme.bad)));
     }
     let runbook_step = &app.runbook.steps[step.index];
+    if let Some(d) = &runbook_step.description {
+        lines.extend(markdown::to_lines(d));
+    }
     match &runbook_step.action {
         StepAction::Manual(m) => lines.extend(markdown::to_lines(&m.instructions.value)),
         StepAction::Approve(a) => {
@@ -367,10 +370,14 @@ fn draw_steps(frame: &mut Frame, area: Rect, app: &App, view: &RunView) {
                 lines.extend(markdown::to_lines(&i.value));
             }
         }
-        StepAction::Shell(s) => lines.push(Line::from(vec![
-            Span::styled("$ ", theme.dim),
-            Span::raw(s.run.value.clone()),
-        ])),
+        StepAction::Shell(s) => {
+            lines.extend(s.run.value.trim_end().lines().enumerate().map(|(i, line)| {
+                Line::from(vec![
+                    Span::styled(if i == 0 { "$ " } else { "  " }, theme.dim),
+                    Span::raw(line.to_owned()),
+                ])
+            }))
+        }
         _ => {}
     }
     // Multi-line templates (instructions) are shown above, resolved by the
@@ -612,10 +619,11 @@ fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
                 Span::styled("resource ", theme.dim),
                 Span::styled(text.clone(), theme.title),
             ]));
-            if !change.is_empty() {
+            // A shell step's change holds its command, often several lines.
+            for (i, line) in change.trim_end().lines().enumerate() {
                 lines.push(Line::from(vec![
-                    Span::styled("change   ", theme.dim),
-                    Span::styled(change.clone(), theme.warn),
+                    Span::styled(if i == 0 { "change   " } else { "         " }, theme.dim),
+                    Span::styled(line.to_owned(), theme.warn),
                 ]));
             }
             lines.push(Line::from(vec![
