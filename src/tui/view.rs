@@ -789,6 +789,28 @@ fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
     );
 }
 
+/// The point's resource as the picker shows it: an S3 object's key without
+/// the prefix its source lists (the title names it), so that what tells
+/// the points apart (tier, date) stays on screen.
+fn short_resource(
+    p: &crate::cloud::RecoveryPoint,
+    sources: &[crate::cloud::PointSource],
+) -> String {
+    let name = p.resource_name.as_deref().unwrap_or_default();
+    let prefix = sources.iter().find_map(|s| match s {
+        crate::cloud::PointSource::Bucket { bucket, prefix, .. }
+            if p.bucket.as_deref() == Some(bucket.as_str()) && !prefix.is_empty() =>
+        {
+            Some(prefix.as_str())
+        }
+        _ => None,
+    });
+    match prefix.and_then(|prefix| name.strip_prefix(prefix)) {
+        Some(rest) if !rest.is_empty() => format!("…{rest}"),
+        _ => name.to_owned(),
+    }
+}
+
 fn draw_picker(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt, picker: &Picker) {
     let theme = &app.theme;
     // Everything but the key hints: the picker has the operator's attention.
@@ -861,7 +883,7 @@ fn draw_picker(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt, picker
                 Cell::from(p.created_at.strftime("%Y-%m-%d %H:%M").to_string()),
                 Cell::from(humanize(p.age(app.now))),
                 Cell::from(humanize(p.rpo(picker.t0))),
-                Cell::from(p.resource_name.clone().unwrap_or_default()),
+                Cell::from(short_resource(p, &picker.sources)),
                 Cell::from(p.resource_type.clone().unwrap_or_default()),
                 Cell::from(status).style(status_style),
                 Cell::from(p.size_bytes.map(human_bytes).unwrap_or_default()),
@@ -894,7 +916,7 @@ fn draw_picker(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt, picker
                 Constraint::Length(16),
                 Constraint::Length(10),
                 Constraint::Length(10),
-                Constraint::Fill(2),
+                Constraint::Fill(3),
                 Constraint::Length(9),
                 Constraint::Length(18),
                 Constraint::Length(10),
