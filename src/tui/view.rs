@@ -360,14 +360,17 @@ fn draw_steps(frame: &mut Frame, area: Rect, app: &App, view: &RunView) {
         lines.push(Line::from(Span::styled(reason.clone(), theme.bad)));
     }
     let runbook_step = &app.runbook.steps[step.index];
+    // Text is resolved as far as the run knows so far.
     if let Some(d) = &runbook_step.description {
-        lines.extend(markdown::to_lines(d));
+        lines.extend(markdown::to_lines(&view.preview(d)));
     }
     match &runbook_step.action {
-        StepAction::Manual(m) => lines.extend(markdown::to_lines(&m.instructions.value)),
+        StepAction::Manual(m) => {
+            lines.extend(markdown::to_lines(&view.preview(&m.instructions.value)))
+        }
         StepAction::Approve(a) => {
             if let Some(i) = &a.instructions {
-                lines.extend(markdown::to_lines(&i.value));
+                lines.extend(markdown::to_lines(&view.preview(&i.value)));
             }
         }
         StepAction::Shell(s) => {
@@ -380,8 +383,8 @@ fn draw_steps(frame: &mut Frame, area: Rect, app: &App, view: &RunView) {
         }
         _ => {}
     }
-    // Multi-line templates (instructions) are shown above, resolved by the
-    // step when it asks; one-line fields show what they resolve to now.
+    // Multi-line templates (instructions) are shown above; one-line fields
+    // show what they resolve to now.
     for t in runbook_step
         .templated
         .iter()
