@@ -525,3 +525,69 @@ fn the_cpam_pitr_drill_recovers_exactly_to_the_target_time_from_s3() {
         .collect();
     assert!(!runs[0].path().join("pitr-data").exists());
 }
+
+#[test]
+fn the_cpam_pitr_drill_recovers_the_sandbox_backup_into_real_postgres() {
+    use support::postgres::free_port;
+    let pg = postgres();
+    let target = std::fs::read_to_string(support::repo_file("assets/sandbox/cpam/target.txt"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let data = open_data_dir();
+    let outbox = data.path().join("outbox");
+    std::fs::create_dir(&outbox).unwrap();
+    let port = free_port();
+    dr_drill_sandbox(pg)
+        .args(["run", &runbook("cpam-pitr-drill.toml"), "--headless"])
+        .args(["--sandbox", "--speed", "3600"])
+        .args(["--param", &format!("target_time={target}")])
+        .args(["--param", &format!("restore_port={port}")])
+        .args(["--param", "min_rows=600"])
+        .args(["--param", "app_check_cmd=psql -X -At -c 'select 1'"])
+        .args([
+            "--param",
+            &format!(
+                "metrics_cmd=cp \"$METRICS_FILE\" {}/pushed.prom",
+                outbox.display()
+            ),
+        ])
+        .args([
+            "--param",
+            &format!(
+                "notify_cmd=printf '%s\\n' \"$DRILL_SUMMARY\" > {}/notified.txt",
+                outbox.display()
+            ),
+        ])
+        .args(["--answer", "pick-base=latest"])
+        .args(["--answer", "smoke=yes"])
+        .args(["--confirm", "remove-restored=pitr-data"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .timeout(std::time::Duration::from_secs(300))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("SIMULATED"))
+        .stdout(predicate::str::contains("run succeeded"));
+    let report = report(data.path());
+    assert!(
+        output(&report, "base-folder", "prefix").starts_with("base/cpam_backup_"),
+        "{report}"
+    );
+    assert_eq!(output(&report, "download-base", "objects"), "3");
+    assert_eq!(output(&report, "download-base", "verified"), "3");
+    assert_eq!(output(&report, "download-wal", "verified"), "2");
+    // The asset's PITR lands on 620 rows: none of the bad batch, none of
+    // the deleted rows missing.
+    assert_eq!(output(&report, "integrity", "rows"), "620");
+    assert_eq!(output(&report, "integrity", "after_target"), "0");
+    // The newest WAL segment is 4 minutes old in the sandbox.
+    let rpo: i64 = output(&report, "rpo", "rpo_seconds").parse().unwrap();
+    assert!((240..900).contains(&rpo), "rpo {rpo}");
+    assert!(
+        std::fs::read_to_string(outbox.join("notified.txt"))
+            .unwrap()
+            .contains("620 rows")
+    );
+    assert!(!port_open(port));
+}
