@@ -307,3 +307,287 @@ fn the_gtin1_verification_restores_the_sandbox_dump_into_real_postgres() {
     assert_eq!(step_status(&report, "drop-temp-db"), "succeeded");
     assert!(!database_exists(pg, &temp_db));
 }
+
+// ---------------------------------------------------------------- CPAM
+
+/// The CPAM asset's SQL (`assets/sandbox/cpam/NAME.sql`).
+fn cpam_sql(name: &str) -> String {
+    std::fs::read_to_string(support::repo_file(&format!(
+        "assets/sandbox/cpam/{name}.sql"
+    )))
+    .unwrap()
+}
+
+/// gzip -9 of a file.
+fn gzip(file: &Path) -> Vec<u8> {
+    let out = std::process::Command::new("gzip")
+        .args(["-9", "-n", "-c"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+fn put(bucket: &str, key: &str, body: Vec<u8>) {
+    let sha = hex::encode(Sha256::digest(&body));
+    block_on(
+        moto()
+            .s3("us-east-1")
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .metadata("sha256", sha)
+            .body(body.into())
+            .send(),
+    )
+    .unwrap();
+}
+
+/// A data dir the `postgres` user can traverse (the restored server reads
+/// the downloaded WAL from the run's directory).
+fn open_data_dir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    data
+}
+
+fn port_open(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+#[test]
+fn the_cpam_pitr_drill_recovers_exactly_to_the_target_time_from_s3() {
+    use support::postgres::{PgOptions, free_port};
+    let pg = Pg::start(PgOptions {
+        wal_segsize_mb: Some(1),
+        archive: true,
+    });
+    pg.createdb("cpam");
+    pg.psql("cpam", &cpam_sql("schema"));
+    let backup = pg.dir.join("backup");
+    let out = pg
+        .as_server_user("pg_basebackup")
+        .arg("-h")
+        .arg(&pg.dir)
+        .args(["-p", &pg.port.to_string(), "-U", "postgres", "-D"])
+        .arg(&backup)
+        .args(["-Ft", "-z", "-X", "stream", "--checkpoint=fast"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pg.psql("cpam", &cpam_sql("before"));
+    let target = pg.psql(
+        "cpam",
+        r#"select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"#,
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    pg.psql("cpam", &cpam_sql("after"));
+    let last = pg.psql("cpam", "select pg_walfile_name(pg_current_wal_lsn())");
+    pg.psql("cpam", "select pg_switch_wal()");
+    let archive = pg.dir.join("wal-archive");
+    for _ in 0..200 {
+        if archive.join(&last).exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        archive.join(&last).exists(),
+        "{last} not archived:\n{}",
+        pg.log()
+    );
+    assert_eq!(pg.psql("cpam", "select count(*) from calculations"), "550");
+
+    let bucket = new_bucket("cpam-backups");
+    for file in ["base.tar.gz", "pg_wal.tar.gz", "backup_manifest"] {
+        put(
+            &bucket,
+            &format!("base/cpam_backup_20261124_020000/{file}"),
+            std::fs::read(backup.join(file)).unwrap(),
+        );
+    }
+    let mut segments = 0;
+    for entry in std::fs::read_dir(&archive).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.len() == 24 && name.chars().all(|c| c.is_ascii_hexdigit()) {
+            put(&bucket, &format!("wal/{name}.gz"), gzip(&entry.path()));
+            segments += 1;
+        }
+    }
+    assert!(segments >= 2, "{segments} segments");
+
+    let data = open_data_dir();
+    let outbox = data.path().join("outbox");
+    std::fs::create_dir(&outbox).unwrap();
+    let port = free_port();
+    dr_drill_moto(&pg)
+        .args(["run", &runbook("cpam-pitr-drill.toml"), "--headless"])
+        .args(["--param", &format!("bucket={bucket}")])
+        .args(["--param", &format!("target_time={target}")])
+        .args(["--param", &format!("restore_port={port}")])
+        .args(["--param", "min_rows=600"])
+        .args([
+            "--param",
+            &format!(
+                "app_check_cmd=psql -X -At -c 'select count(*) from calculations' > {}/app.txt",
+                outbox.display()
+            ),
+        ])
+        .args([
+            "--param",
+            &format!(
+                "metrics_cmd=cp \"$METRICS_FILE\" {}/pushed.prom",
+                outbox.display()
+            ),
+        ])
+        .args([
+            "--param",
+            &format!(
+                "notify_cmd=printf '%s\\n' \"$DRILL_SUMMARY\" > {}/notified.txt",
+                outbox.display()
+            ),
+        ])
+        .args(["--answer", "pick-base=latest"])
+        .args(["--answer", "smoke=yes"])
+        .args(["--confirm", "remove-restored=pitr-data"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .timeout(std::time::Duration::from_secs(300))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("run succeeded"));
+
+    let report = report(data.path());
+    // Exactly at the target: the 620 rows before it, none of the bad batch,
+    // none of the deleted rows missing.
+    assert_eq!(output(&report, "integrity", "rows"), "620");
+    assert_eq!(output(&report, "integrity", "after_target"), "0");
+    let newest = output(&report, "integrity", "newest");
+    let replayed = output(&report, "integrity", "last_replayed");
+    assert!(newest.as_str() <= target.as_str(), "{newest} > {target}");
+    assert!(
+        replayed.as_str() <= target.as_str(),
+        "{replayed} > {target}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(outbox.join("app.txt"))
+            .unwrap()
+            .trim(),
+        "620"
+    );
+    let rpo: i64 = output(&report, "rpo", "rpo_seconds").parse().unwrap();
+    assert!((0..120).contains(&rpo), "rpo {rpo}");
+    assert_eq!(
+        output(&report, "download-wal", "objects"),
+        segments.to_string()
+    );
+    assert_eq!(
+        output(&report, "download-wal", "verified"),
+        segments.to_string()
+    );
+
+    let pushed = std::fs::read_to_string(outbox.join("pushed.prom")).unwrap();
+    let metrics =
+        prometheus_parse::Scrape::parse(pushed.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    let value = |name: &str| {
+        metrics
+            .samples
+            .iter()
+            .find(|s| s.metric == name)
+            .map(|s| match s.value {
+                prometheus_parse::Value::Gauge(v) => v,
+                ref other => panic!("{name}: {other:?}"),
+            })
+            .unwrap_or_else(|| panic!("no {name} in {pushed}"))
+    };
+    assert_eq!(value("restore_drill_restored_rows"), 620.0);
+    assert_eq!(value("restore_drill_rpo_seconds"), rpo as f64);
+    assert!(value("restore_drill_duration_seconds") >= 0.0);
+    assert!(value("restore_drill_last_timestamp") > 1.7e9);
+    let notified = std::fs::read_to_string(outbox.join("notified.txt")).unwrap();
+    assert!(notified.contains(&target), "{notified}");
+    assert!(notified.contains("620 rows"), "{notified}");
+
+    // Cleaned up: the restored server is stopped and its directory gone.
+    assert!(!port_open(port));
+    for step in ["stop-restored", "remove-restored"] {
+        assert_eq!(step_status(&report, step), "succeeded", "{step}");
+    }
+    let runs: Vec<_> = std::fs::read_dir(data.path().join("runs"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(!runs[0].path().join("pitr-data").exists());
+}
+
+#[test]
+fn the_cpam_pitr_drill_recovers_the_sandbox_backup_into_real_postgres() {
+    use support::postgres::free_port;
+    let pg = postgres();
+    let target = std::fs::read_to_string(support::repo_file("assets/sandbox/cpam/target.txt"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let data = open_data_dir();
+    let outbox = data.path().join("outbox");
+    std::fs::create_dir(&outbox).unwrap();
+    let port = free_port();
+    dr_drill_sandbox(pg)
+        .args(["run", &runbook("cpam-pitr-drill.toml"), "--headless"])
+        .args(["--sandbox", "--speed", "3600"])
+        .args(["--param", &format!("target_time={target}")])
+        .args(["--param", &format!("restore_port={port}")])
+        .args(["--param", "min_rows=600"])
+        .args(["--param", "app_check_cmd=psql -X -At -c 'select 1'"])
+        .args([
+            "--param",
+            &format!(
+                "metrics_cmd=cp \"$METRICS_FILE\" {}/pushed.prom",
+                outbox.display()
+            ),
+        ])
+        .args([
+            "--param",
+            &format!(
+                "notify_cmd=printf '%s\\n' \"$DRILL_SUMMARY\" > {}/notified.txt",
+                outbox.display()
+            ),
+        ])
+        .args(["--answer", "pick-base=latest"])
+        .args(["--answer", "smoke=yes"])
+        .args(["--confirm", "remove-restored=pitr-data"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .timeout(std::time::Duration::from_secs(300))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("SIMULATED"))
+        .stdout(predicate::str::contains("run succeeded"));
+    let report = report(data.path());
+    assert!(
+        output(&report, "base-folder", "prefix").starts_with("base/cpam_backup_"),
+        "{report}"
+    );
+    assert_eq!(output(&report, "download-base", "objects"), "3");
+    assert_eq!(output(&report, "download-base", "verified"), "3");
+    assert_eq!(output(&report, "download-wal", "verified"), "2");
+    // The asset's PITR lands on 620 rows: none of the bad batch, none of
+    // the deleted rows missing.
+    assert_eq!(output(&report, "integrity", "rows"), "620");
+    assert_eq!(output(&report, "integrity", "after_target"), "0");
+    // The newest WAL segment is 4 minutes old in the sandbox.
+    let rpo: i64 = output(&report, "rpo", "rpo_seconds").parse().unwrap();
+    assert!((240..900).contains(&rpo), "rpo {rpo}");
+    assert!(
+        std::fs::read_to_string(outbox.join("notified.txt"))
+            .unwrap()
+            .contains("620 rows")
+    );
+    assert!(!port_open(port));
+}

@@ -363,8 +363,12 @@ impl World {
         };
         for (o, spec) in spec.objects.iter().enumerate() {
             let field = format!("bucket[{i}].object[{o}]");
-            let key = expand(&spec.common.key.value, |_| None);
-            let when = before(now, days_long(i64::from(spec.days_ago)));
+            let when = match spec.age {
+                Some(age) => before(now, age),
+                None => before(now, days_long(i64::from(spec.days_ago))),
+            };
+            let h = hash(&[&name, &spec.common.key.value]);
+            let key = expand(&spec.common.key.value, |p| placeholder(p, when, h, o + 1));
             let bytes = match &spec.content_file {
                 Some(file) => Content::Bytes(content(&file.value).ok_or_else(|| {
                     src.error(

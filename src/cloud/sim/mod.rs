@@ -59,6 +59,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "assets/sandbox/leapmailr.toml",
         include_str!("../../../assets/sandbox/leapmailr.toml"),
     ),
+    (
+        "assets/sandbox/cpam.toml",
+        include_str!("../../../assets/sandbox/cpam.toml"),
+    ),
 ];
 
 /// Content files the built-in world files name (`content_file`).
@@ -74,6 +78,26 @@ const BUILTIN_CONTENT: &[(&str, &[u8])] = &[
     (
         "leapmailr-backup.sql.gz",
         include_bytes!("../../../assets/sandbox/leapmailr-backup.sql.gz"),
+    ),
+    (
+        "cpam/base/base.tar.gz",
+        include_bytes!("../../../assets/sandbox/cpam/base/base.tar.gz"),
+    ),
+    (
+        "cpam/base/pg_wal.tar.gz",
+        include_bytes!("../../../assets/sandbox/cpam/base/pg_wal.tar.gz"),
+    ),
+    (
+        "cpam/base/backup_manifest",
+        include_bytes!("../../../assets/sandbox/cpam/base/backup_manifest"),
+    ),
+    (
+        "cpam/wal/000000010000000000000007.gz",
+        include_bytes!("../../../assets/sandbox/cpam/wal/000000010000000000000007.gz"),
+    ),
+    (
+        "cpam/wal/000000010000000000000008.gz",
+        include_bytes!("../../../assets/sandbox/cpam/wal/000000010000000000000008.gz"),
     ),
 ];
 
@@ -188,7 +212,7 @@ impl std::fmt::Debug for SimCloud {
 }
 
 impl SimCloud {
-    /// The built-in world (Cabalmail, PenguinMails, GTIN1).
+    /// The built-in world (Cabalmail, PenguinMails, GTIN1, CPAM).
     pub fn builtin(options: SimOptions) -> Result<SimCloud, SimError> {
         let content = |name: &str| {
             BUILTIN_CONTENT

@@ -124,6 +124,7 @@ const ALL_FIELDS: &[&str] = &[
     "count",
     "manifest",
     "spread_days",
+    "age",
 ];
 
 /// Reads one of several accepted strings (case-insensitively).
@@ -607,6 +608,8 @@ pub(super) struct ObjectSpec {
     pub common: ObjectCommon,
     pub content_file: Option<At<String>>,
     pub days_ago: u32,
+    /// Written this long before now (instead of `days_ago`), e.g. `"4m"`.
+    pub age: Option<Duration>,
 }
 
 impl<'de> FromToml<'de> for ObjectSpec {
@@ -615,11 +618,13 @@ impl<'de> FromToml<'de> for ObjectSpec {
         let common = read_common(&mut th);
         let content_file = th.optional("content_file");
         let days_ago = th.optional("days_ago").unwrap_or(0);
+        let age = th.optional_item("age").map(|a| duration(th.ctx, a));
         th.require_empty()?;
         Ok(ObjectSpec {
             common: common?,
             content_file,
             days_ago,
+            age: age.transpose()?,
         })
     }
 }

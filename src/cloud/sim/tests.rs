@@ -897,3 +897,64 @@ async fn a_listed_objects_checksum_is_read_as_its_head_reads_it() {
     assert_eq!(points[0].sha256, Some(sum.to_ascii_lowercase()));
     assert_eq!(points[0].sha256, head.recorded_sha256().map(|(s, _)| s));
 }
+
+#[tokio::test(start_paused = true)]
+async fn cpam_has_last_nights_base_backup_and_wal_up_to_four_minutes_ago() {
+    let cloud = sim(&[]);
+    let (base, _) = list(&cloud, bucket("prod-cpam-backups", "base/", None))
+        .await
+        .unwrap();
+    let keys: Vec<_> = base.iter().filter_map(|p| p.key.as_deref()).collect();
+    for file in ["base.tar.gz", "pg_wal.tar.gz", "backup_manifest"] {
+        assert!(
+            keys.contains(&format!("base/cpam_backup_20261124-020000/{file}").as_str()),
+            "{keys:?}"
+        );
+    }
+    let (wal, _) = list(&cloud, bucket("prod-cpam-backups", "wal/", Some(".gz")))
+        .await
+        .unwrap();
+    assert_eq!(wal.len(), 2);
+    let newest = points::latest(&wal, None).unwrap();
+    assert_eq!(
+        newest.key.as_deref(),
+        Some("wal/000000010000000000000008.gz")
+    );
+    let now: jiff::Timestamp = NOW.parse().unwrap();
+    assert_eq!(
+        now.duration_since(newest.created_at),
+        jiff::SignedDuration::from_mins(4)
+    );
+    // The content is the committed real backup, its SHA-256 recorded.
+    let tar = include_bytes!("../../../assets/sandbox/cpam/base/base.tar.gz");
+    let fetched = cloud
+        .fetch_object(
+            &object(
+                "prod-cpam-backups",
+                "base/cpam_backup_20261124-020000/base.tar.gz",
+            ),
+            None,
+            &quiet(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fetched.size_bytes, tar.len() as u64);
+    assert_eq!(
+        fetched.sha256,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(tar))
+    );
+}
+
+#[test]
+fn an_object_age_must_be_a_duration() {
+    let text =
+        "[[bucket]]\nname = \"b\"\n[[bucket.object]]\nkey = \"w/{stamp}.gz\"\nage = \"soon\"\n";
+    let err = SimCloud::build(
+        std::iter::once(("w.toml".to_owned(), text.to_owned())),
+        &|_: &str, _: &str| None,
+        SimOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("`soon` is not a duration"), "{err}");
+}
