@@ -58,10 +58,16 @@ const BUILTIN: &[(&str, &str)] = &[
 ];
 
 /// Content files the built-in world files name (`content_file`).
-const BUILTIN_CONTENT: &[(&str, &[u8])] = &[(
-    "gtin1-readme.txt",
-    include_bytes!("../../../assets/sandbox/gtin1-readme.txt"),
-)];
+const BUILTIN_CONTENT: &[(&str, &[u8])] = &[
+    (
+        "gtin1-readme.txt",
+        include_bytes!("../../../assets/sandbox/gtin1-readme.txt"),
+    ),
+    (
+        "penguinmails-vault-snapshot.tar.gz",
+        include_bytes!("../../../assets/sandbox/penguinmails-vault-snapshot.tar.gz"),
+    ),
+];
 
 /// Finds the bytes of a content file: (world file, name) to bytes.
 type ContentOf<'a> = dyn Fn(&str, &str) -> Option<Arc<[u8]>> + 'a;

@@ -124,6 +124,7 @@ const ALL_FIELDS: &[&str] = &[
     "count",
     "manifest",
     "spread_days",
+    "encrypt",
 ];
 
 /// Reads one of several accepted strings (case-insensitively).
@@ -249,6 +250,14 @@ impl FileSpec {
             for (j, object) in bucket.objects.iter().enumerate() {
                 if let Some(file) = &object.content_file {
                     out.push((format!("bucket[{i}].object[{j}].content_file"), file));
+                }
+            }
+            for (j, series) in bucket.series.iter().enumerate() {
+                if let Some(e) = &series.encrypt {
+                    out.push((
+                        format!("bucket[{i}].series[{j}].encrypt.content_file"),
+                        &e.content_file,
+                    ));
                 }
             }
         }
@@ -637,6 +646,31 @@ pub(super) struct SeriesSpec {
     pub at: TimeOfDay,
     pub count: u32,
     pub manifest: Option<BTreeMap<String, String>>,
+    pub encrypt: Option<EncryptSpec>,
+}
+
+/// Objects that are one plaintext file encrypted as a backup encrypts it:
+/// AES-256-GCM, framed IV (16 bytes) + tag (16 bytes) + ciphertext, with a
+/// fresh IV per object.
+#[derive(Debug)]
+pub(super) struct EncryptSpec {
+    /// The 32-byte key as 64 hex digits.
+    pub key: At<String>,
+    /// The plaintext, beside the world file.
+    pub content_file: At<String>,
+}
+
+impl<'de> FromToml<'de> for EncryptSpec {
+    fn from_toml(ctx: &mut Context<'de>, item: &Item<'de>) -> Result<Self, Failed> {
+        let mut th = item.table_helper(ctx)?;
+        let key = th.required("key");
+        let content_file = th.required("content_file");
+        th.require_empty()?;
+        Ok(EncryptSpec {
+            key: key?,
+            content_file: content_file?,
+        })
+    }
 }
 
 impl<'de> FromToml<'de> for SeriesSpec {
@@ -674,8 +708,10 @@ impl<'de> FromToml<'de> for SeriesSpec {
         let at = th.optional("at").unwrap_or_default();
         let count = th.required("count");
         let manifest = th.optional("manifest");
+        let encrypt = th.optional("encrypt");
         th.require_empty()?;
         Ok(SeriesSpec {
+            encrypt,
             common: common?,
             every: every?,
             weekday: weekday.transpose()?,

@@ -768,6 +768,12 @@ async fn the_documented_world_file_loads() {
     tokio::fs::write(dir.path().join("gtin1-readme.txt"), "hello")
         .await
         .unwrap();
+    tokio::fs::write(
+        dir.path().join("penguinmails-vault-snapshot.tar.gz"),
+        "snap",
+    )
+    .await
+    .unwrap();
     let options = SimOptions {
         now: Some(NOW.parse().unwrap()),
         ..SimOptions::default()

@@ -77,6 +77,20 @@ pub async fn head(ctx: &StepCtx, a: &S3Head) -> Result<Outputs, StepError> {
     ]))
 }
 
+/// The step's `days`, resolved: a whole number, at least 1.
+fn restore_days(ctx: &StepCtx, a: &S3RestoreObject) -> Result<u32, StepError> {
+    let Some(days) = &a.days else {
+        return Ok(DEFAULT_RESTORE_DAYS);
+    };
+    let text = ctx.resolve(&days.value)?;
+    match text.trim().parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(StepError::Fatal(format!(
+            "`days` is `{text}`, not a whole number of days of at least 1; give the parameter it reads a value such as 7"
+        ))),
+    }
+}
+
 /// The step's one object (`key`); the rules guarantee `key` when there
 /// is no `prefix`.
 fn the_key(key: Option<&Text>) -> Result<&Text, StepError> {
@@ -100,7 +114,7 @@ pub async fn restore_object(ctx: &StepCtx, a: &S3RestoreObject) -> Result<Output
     )?;
     let head = cloud.head_object(&object, &notify).await?;
     let tier = a.tier.as_str();
-    let days = a.days.as_ref().map_or(DEFAULT_RESTORE_DAYS, |d| d.value);
+    let days = restore_days(ctx, a)?;
     match head.archive {
         None => {
             ctx.progress(format!(
@@ -350,7 +364,7 @@ async fn restore_prefix(
     let region = ctx.resolve_opt(a.region.as_ref())?;
     let where_ = format!("s3://{bucket}/{prefix}");
     let tier = a.tier.as_str();
-    let days = a.days.as_ref().map_or(DEFAULT_RESTORE_DAYS, |d| d.value);
+    let days = restore_days(ctx, a)?;
     let objects = list_prefix(ctx, &bucket, &prefix, region).await?;
     let total = objects.len();
     let mut waiting: Vec<ObjectRef> = Vec::new();
@@ -530,8 +544,15 @@ async fn download_prefix(
         .map(|(o, to)| {
             let cloud = cloud.clone();
             let notify = ctx.notifier();
+            // Retries are worth a line; each object's byte counts are not
+            // (the step reports the objects done every 2 s instead).
+            let retries = move |m: String| {
+                if m.contains("; retrying in ") {
+                    notify(m);
+                }
+            };
             async move {
-                let fetched = cloud.fetch_object(&o.object, Some(&to), &notify).await;
+                let fetched = cloud.fetch_object(&o.object, Some(&to), &retries).await;
                 (o, to, fetched)
             }
             .boxed()
