@@ -417,3 +417,177 @@ fn a_decryption_key_must_come_from_one_secret_parameter() {
     let checked = check_str(&good);
     assert!(checked.runbook.is_some(), "{:#?}", checked.diagnostics);
 }
+
+const MEDIA_RUNBOOK: &str = "runbooks/gtin1-media-restore.toml";
+
+/// A DR bucket whose `media/products/` holds Deep Archive objects (one with
+/// its SHA-256 in metadata) and one in STANDARD, beside other keys.
+fn media_bucket() -> (String, Vec<(&'static str, Vec<u8>)>) {
+    let bucket = unique("closient-disaster-recovery-backup");
+    let objects: Vec<(&'static str, Vec<u8>)> = vec![
+        (
+            "media/products/0a1b2c3d/1.jpg",
+            b"\xff\xd8jpeg one".repeat(300),
+        ),
+        (
+            "media/products/0a1b2c3d/2.jpg",
+            b"\xff\xd8jpeg two".repeat(200),
+        ),
+        (
+            "media/products/9f8e7d6c/3.jpg",
+            b"\xff\xd8jpeg three".to_vec(),
+        ),
+        ("media/products/logo.png", b"\x89PNG logo".to_vec()),
+    ];
+    block_on(async {
+        let s3 = moto().s3("us-east-1");
+        s3.create_bucket().bucket(&bucket).send().await.unwrap();
+        for (i, (key, body)) in objects.iter().enumerate() {
+            let mut put = s3
+                .put_object()
+                .bucket(&bucket)
+                .key(*key)
+                .body(body.clone().into());
+            if i < 3 {
+                put = put.storage_class("DEEP_ARCHIVE".into());
+            }
+            if i == 0 {
+                put = put.metadata("sha256", sha256(body));
+            }
+            put.send().await.unwrap();
+        }
+        for key in ["media/other/x.jpg", "database/gtin1/weekly/x/backup.dump"] {
+            s3.put_object()
+                .bucket(&bucket)
+                .key(key)
+                .body(b"not restored".to_vec().into())
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    (bucket, objects)
+}
+
+#[test]
+fn the_media_restore_thaws_downloads_and_checks_a_prefix_against_moto() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bucket, objects) = media_bucket();
+    let data = dir.path().join("data");
+    // In incident mode the local copy is kept (the cleanup is drill-only).
+    let out = dr_drill()
+        .envs(moto().env())
+        .args([
+            "run",
+            repo_file(MEDIA_RUNBOOK).to_str().unwrap(),
+            "--headless",
+        ])
+        .args(["--mode", "incident", "--t0", "2026-11-24T06:00:00Z"])
+        .args(["--param", &format!("bucket={bucket}")])
+        .args(["--param", "prefix=media/products/"])
+        .args(["--param", "days=3"])
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("3 Bulk restores requested for 3 days") && stdout.contains("4 of 4 ready"),
+        "{stdout}"
+    );
+    let report = report(&data);
+    assert_eq!(report["outcome"], "succeeded");
+    assert_eq!(outputs(&report, "thaw")["objects"], "4");
+    let download = outputs(&report, "download");
+    assert_eq!(download["objects"], "4");
+    assert_eq!(download["verified"], "1");
+    let total: usize = objects.iter().map(|(_, b)| b.len()).sum();
+    assert_eq!(download["size_bytes"], total.to_string());
+    assert_eq!(outputs(&report, "local-copy")["files"], "4");
+    assert_eq!(status(&report, "copy-complete"), "succeeded");
+    assert_eq!(status(&report, "remove-copy"), "not_run");
+    let media = run_dir(&data).join("restored-media");
+    for (key, body) in &objects {
+        let local = media.join(key.strip_prefix("media/products/").unwrap());
+        assert_eq!(&std::fs::read(&local).unwrap(), body, "{}", local.display());
+    }
+    assert!(!media.join("x.jpg").exists());
+
+    // Days that are not a number stop the run before anything is asked of S3.
+    let data = dir.path().join("data-days");
+    let out = dr_drill()
+        .envs(moto().env())
+        .args([
+            "run",
+            repo_file(MEDIA_RUNBOOK).to_str().unwrap(),
+            "--headless",
+        ])
+        .args(["--param", &format!("bucket={bucket}")])
+        .args(["--param", "prefix=media/products/", "--param", "days=0"])
+        .args(["--confirm", "remove-copy=restored-media"])
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("`days` is `0`, not a whole number"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_media_restore_runs_end_to_end_in_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dr_drill()
+        .args([
+            "run",
+            repo_file(MEDIA_RUNBOOK).to_str().unwrap(),
+            "--headless",
+        ])
+        .args(["--sandbox", "--speed", "3600"])
+        .args(["--param", "prefix=media/products/a1"])
+        .args(["--confirm", "remove-copy=restored-media"])
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("acting as SIMULATED world"), "{stdout}");
+    assert!(
+        stdout.contains("7 Bulk restores requested for 7 days"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("7 of 7 ready"), "{stdout}");
+    let report = report(&data);
+    assert_eq!(report["outcome"], "succeeded");
+    assert_eq!(outputs(&report, "download")["objects"], "7");
+    assert_eq!(
+        outputs(&report, "local-copy")["bytes"],
+        outputs(&report, "download")["size_bytes"]
+    );
+    // The drill's cleanup removed the local copy.
+    assert_eq!(status(&report, "remove-copy"), "succeeded");
+    assert!(!run_dir(&data).join("restored-media").exists());
+    // Deep Archive's Bulk tier took its 12 to 14 hours of world time.
+    let thaw = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "thaw")
+        .unwrap();
+    let real = thaw["duration_seconds"].as_f64().unwrap();
+    assert!((12.0 * 3600.0 / 3600.0..20.0).contains(&real), "{real}");
+}
