@@ -3,12 +3,12 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use futures::{FutureExt, StreamExt};
+use futures::{FutureExt, StreamExt, TryStreamExt};
 
 use super::{LastShown, StepCtx, StepError, poll};
 use crate::cloud::{
-    ArchiveState, ErrorKind, ObjectHead, ObjectRef, PointSource, RecoveryPoint, human_bytes,
-    manifest_sha256, points, points::manifest_key,
+    ArchiveState, CloudError, ErrorKind, ObjectHead, ObjectRef, PointSource, RecoveryPoint,
+    human_bytes, manifest_sha256, points, points::manifest_key,
 };
 use crate::engine::values::Outputs;
 use crate::runbook::kinds::{S3Download, S3Head, S3RestoreObject, S3VerifyChecksum};
@@ -291,6 +291,8 @@ fn manifest_sum(
 
 /// Objects downloaded at once under a prefix.
 const DOWNLOADS_IN_FLIGHT: usize = 4;
+/// Restore requests and HEADs in flight at once under a prefix.
+const CALLS_IN_FLIGHT: usize = 16;
 
 /// An object listed under a prefix.
 struct Listed {
@@ -359,7 +361,6 @@ async fn restore_prefix(
     prefix: &Text,
 ) -> Result<Outputs, StepError> {
     let cloud = ctx.cloud()?;
-    let notify = ctx.notifier();
     let (bucket, prefix) = prefix_of(ctx, &a.bucket, prefix)?;
     let region = ctx.resolve_opt(a.region.as_ref())?;
     let where_ = format!("s3://{bucket}/{prefix}");
@@ -368,7 +369,8 @@ async fn restore_prefix(
     let objects = list_prefix(ctx, &bucket, &prefix, region).await?;
     let total = objects.len();
     let mut waiting: Vec<ObjectRef> = Vec::new();
-    let (mut requested, mut ongoing) = (0usize, 0usize);
+    let mut needed: Vec<ObjectRef> = Vec::new();
+    let mut ongoing = 0usize;
     let mut expires: Option<jiff::Timestamp> = None;
     for o in &objects {
         match &o.archive {
@@ -376,17 +378,23 @@ async fn restore_prefix(
             Some(ArchiveState::Ready { until }) => {
                 expires = earliest(expires, *until);
             }
-            Some(ArchiveState::Needed) => {
-                cloud.restore_object(&o.object, tier, days, &notify).await?;
-                requested += 1;
-                waiting.push(o.object.clone());
-            }
+            Some(ArchiveState::Needed) => needed.push(o.object.clone()),
             Some(ArchiveState::Ongoing) => {
                 ongoing += 1;
                 waiting.push(o.object.clone());
             }
         }
     }
+    let requested = needed.len();
+    let requests = needed.into_iter().map(|object| {
+        let (cloud, notify) = (cloud.clone(), ctx.notifier());
+        async move {
+            cloud.restore_object(&object, tier, days, &notify).await?;
+            Ok(object)
+        }
+        .boxed()
+    });
+    waiting.extend(in_flight(requests).await?);
     let archived = objects.iter().filter(|o| o.archive.is_some()).count();
     ctx.progress(format!(
         "{total} objects under {where_}: {} readable without a restore, {requested} {tier} restores requested for {days} days, {ongoing} already under way, {} already restored",
@@ -403,24 +411,32 @@ async fn restore_prefix(
         // The objects not readable yet, and the earliest expiry seen.
         let state = std::sync::Mutex::new((waiting, expires));
         poll(ctx, || {
-            let (cloud, notify, state, shown) = (&cloud, &notify, &state, &shown);
+            let (cloud, state, shown) = (&cloud, &state, &shown);
             async move {
                 let pending = state.lock().unwrap_or_else(|p| p.into_inner()).0.clone();
+                let probes = pending.into_iter().map(|object| {
+                    let (cloud, notify) = (cloud.clone(), ctx.notifier());
+                    async move {
+                        let head: ObjectHead = cloud.head_object(&object, &notify).await?;
+                        Ok(match head.archive {
+                            Some(ArchiveState::Ready { until }) => (object, Some(until)),
+                            Some(ArchiveState::Needed) => {
+                                // The restored copy expired before the others
+                                // were ready (too few `days`): ask again.
+                                cloud.restore_object(&object, tier, days, &notify).await?;
+                                (object, None)
+                            }
+                            _ => (object, None),
+                        })
+                    }
+                    .boxed()
+                });
                 let mut left = Vec::new();
                 let mut until_min = None;
-                for object in pending {
-                    let head: ObjectHead = cloud.head_object(&object, notify).await?;
-                    match head.archive {
-                        Some(ArchiveState::Ready { until }) => {
-                            until_min = earliest(until_min, until);
-                        }
-                        Some(ArchiveState::Needed) => {
-                            // The restored copy expired before the others
-                            // were ready (too few `days`): ask again.
-                            cloud.restore_object(&object, tier, days, notify).await?;
-                            left.push(object);
-                        }
-                        _ => left.push(object),
+                for (object, ready) in in_flight(probes).await? {
+                    match ready {
+                        Some(until) => until_min = earliest(until_min, until),
+                        None => left.push(object),
                     }
                 }
                 let ready = total - left.len();
@@ -453,6 +469,17 @@ async fn restore_prefix(
         ),
         ("objects".to_string(), total.to_string()),
     ]))
+}
+
+/// Runs `calls` (one S3 call or two per object) [`CALLS_IN_FLIGHT`] at a
+/// time; the first error ends them all.
+async fn in_flight<T: Send>(
+    calls: impl Iterator<Item = futures::future::BoxFuture<'static, Result<T, CloudError>>>,
+) -> Result<Vec<T>, CloudError> {
+    futures::stream::iter(calls)
+        .buffer_unordered(CALLS_IN_FLIGHT)
+        .try_collect()
+        .await
 }
 
 fn earliest(a: Option<jiff::Timestamp>, b: Option<jiff::Timestamp>) -> Option<jiff::Timestamp> {
