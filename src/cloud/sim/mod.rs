@@ -99,6 +99,10 @@ const BUILTIN_CONTENT: &[(&str, &[u8])] = &[
         "cpam/wal/000000010000000000000008.gz",
         include_bytes!("../../../assets/sandbox/cpam/wal/000000010000000000000008.gz"),
     ),
+    (
+        "penguinmails-vault-snapshot.tar.gz",
+        include_bytes!("../../../assets/sandbox/penguinmails-vault-snapshot.tar.gz"),
+    ),
 ];
 
 /// Finds the bytes of a content file: (world file, name) to bytes.
