@@ -142,6 +142,20 @@ pub trait Cloud: Send + Sync {
         region: Option<&str>,
         notify: Notify<'_>,
     ) -> Result<(), CloudError>;
+    /// The region's AWS Backup settings (DescribeRegionSettings).
+    async fn region_settings(
+        &self,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<RegionSettings, CloudError>;
+    /// Copy jobs started in the region within `filter.within` of now
+    /// (ListCopyJobs, every page), newest first.
+    async fn list_copy_jobs(
+        &self,
+        filter: &CopyJobFilter,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<Vec<CopyJobSummary>, CloudError>;
 
     // DynamoDB.
 

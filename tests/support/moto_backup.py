@@ -19,7 +19,8 @@ Operations added (shapes as botocore's ``backup`` 2018-11-15 model):
 StartBackupJob, DescribeBackupJob, ListBackupJobs,
 ListRecoveryPointsByBackupVault, DescribeRecoveryPoint, DeleteRecoveryPoint,
 GetRecoveryPointRestoreMetadata, StartRestoreJob, DescribeRestoreJob,
-ListRestoreJobs, StartCopyJob, DescribeCopyJob, ListCopyJobs.
+ListRestoreJobs, StartCopyJob, DescribeCopyJob, ListCopyJobs,
+DescribeRegionSettings, UpdateRegionSettings.
 Replaced: DescribeBackupVault (adds VaultType, VaultState, NumberOfRecoveryPoints
 and the lock fields), CreateBackupVault (a default EncryptionKeyArn, as AWS
 gives one), DeleteBackupVault (refuses a vault that holds recovery points).
@@ -33,6 +34,13 @@ with advanced backup features (the default since 2021).  A DynamoDB point also
 owns a real backup in moto's dynamodb backend of the vault's region (type
 AWS_BACKUP); restores go through ``restore_table_from_backup``.  A copy to
 another region clones that backup into the destination region's backend.
+
+Region settings: each region starts as an account that opted in after
+November 2021 (advanced DynamoDB backup features on by default):
+ResourceTypeManagementPreference {DynamoDB: true, EFS: true} and every
+ResourceTypeOptInPreference true except S3.  UpdateRegionSettings changes
+them.  With DynamoDB management off in the source region, a cross-region copy
+of a DynamoDB point fails, as AWS's does until the opt-in.
 
 Jobs are time-based: each job takes ``DR_DRILL_MOTO_JOB_SECONDS`` seconds
 (env, float, default 2; 0 = done at once).  Backup and copy jobs go
@@ -304,6 +312,13 @@ def dynamodb_backend(account: str, region: str) -> Any:
 # --------------------------------------------------------------------- models
 
 DAY = 86400.0
+
+# DescribeRegionSettings' ResourceTypeOptInPreference keys.
+OPT_IN_TYPES = [
+    "Aurora", "CloudFormation", "DocumentDB", "DynamoDB", "EBS", "EC2", "EFS",
+    "FSx", "Neptune", "RDS", "Redshift", "S3", "SAP HANA on Amazon EC2",
+    "Storage Gateway", "Timestream", "VirtualMachine",
+]
 
 
 class RecoveryPoint:
@@ -605,6 +620,12 @@ class CopyJob(Job):
         dest_vault = dest_backend.vaults.get(dest_name)
         if dest_vault is None:
             raise JobFailed(f"Backup vault {dest_name} does not exist in {parsed['region']}")
+        if p.resource_type == "DynamoDB" and parsed["region"] != p.region \
+                and not self.backend.management.get("DynamoDB", False):
+            raise JobFailed(
+                "Cross-Region copy of DynamoDB recovery points requires advanced DynamoDB backup "
+                "features; opt in with UpdateRegionSettings ResourceTypeManagementPreference DynamoDB=true"
+            )
         copy = RecoveryPoint(
             dest_backend,
             dest_vault,
@@ -670,6 +691,8 @@ class DrDrillBackupBackend(BackupBackend):
         self.backup_jobs: dict[str, BackupJob] = {}
         self.restore_jobs: dict[str, RestoreJob] = {}
         self.copy_jobs: dict[str, CopyJob] = {}
+        self.opt_in: dict[str, bool] = {t: t != "S3" for t in OPT_IN_TYPES}
+        self.management: dict[str, bool] = {"DynamoDB": True, "EFS": True}
 
     @property
     def _url_module(self) -> Any:  # moto derives urls.py from the class's module
@@ -1098,6 +1121,36 @@ class DrDrillBackupResponse(BackupResponse):
             return self._ok(drop_none({"CopyJobs": [j.to_dict() for j in chunk], "NextToken": nxt}))
 
 
+    # -- region settings
+
+    def describe_region_settings(self) -> str:
+        with LOCK:
+            return self._ok(
+                {
+                    "ResourceTypeOptInPreference": dict(self.b.opt_in),
+                    "ResourceTypeManagementPreference": dict(self.b.management),
+                }
+            )
+
+    def update_region_settings(self) -> str:
+        body = self._json_body()
+        with LOCK:
+            for key, target in (("ResourceTypeOptInPreference", self.b.opt_in),
+                                ("ResourceTypeManagementPreference", self.b.management)):
+                prefs = body.get(key) or {}
+                if not isinstance(prefs, dict):
+                    raise invalid_param(f"{key} must be a map of resource type to boolean")
+                for rtype, value in prefs.items():
+                    if not isinstance(value, bool):
+                        raise invalid_param(f"{key}.{rtype} must be a boolean")
+                    if key == "ResourceTypeManagementPreference" and rtype not in ("DynamoDB", "EFS"):
+                        raise invalid_param(f"Full AWS Backup management is not available for {rtype}")
+                    if key == "ResourceTypeOptInPreference" and rtype not in OPT_IN_TYPES:
+                        raise invalid_param(f"Unknown resource type {rtype}")
+                    target[rtype] = value
+        return 200, {"Content-Type": "application/json"}, ""
+
+
 # ------------------------------------------------------------ test endpoints
 
 
@@ -1201,6 +1254,7 @@ EXTRA_PATHS = [
     "{0}/backup-vaults/(?P<name>[^/]+)/recovery-points$",
     "{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$",
     "{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/(?P<recoveryPointArn>.+)$",
+    "{0}/account-settings$",
 ]
 
 _installed = False

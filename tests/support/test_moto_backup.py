@@ -318,6 +318,43 @@ def run(w: World) -> None:
 
     delete()
 
+    @check("Describe/UpdateRegionSettings; a DynamoDB cross-region copy fails without the opt-in")
+    def region_settings():
+        cfg = Config(retries={"max_attempts": 2})
+        b = boto3.client("backup", region_name="eu-west-1", endpoint_url=w.url, config=cfg)
+        d = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=w.url, config=cfg)
+        got = b.describe_region_settings()
+        assert got["ResourceTypeManagementPreference"] == {"DynamoDB": True, "EFS": True}, got
+        assert got["ResourceTypeOptInPreference"]["DynamoDB"] is True
+        assert got["ResourceTypeOptInPreference"]["S3"] is False
+        d.create_table(TableName="settings", BillingMode="PAY_PER_REQUEST",
+                       AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                       KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        b.create_backup_vault(BackupVaultName="settings")
+        job = b.start_backup_job(BackupVaultName="settings", IamRoleArn=ROLE,
+                                 ResourceArn=f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/settings")
+        wait_job(lambda: b.describe_backup_job(BackupJobId=job["BackupJobId"]), "State")
+        b.update_region_settings(ResourceTypeManagementPreference={"DynamoDB": False})
+        assert b.describe_region_settings()["ResourceTypeManagementPreference"]["DynamoDB"] is False
+        # Other regions keep their own settings.
+        assert w.b1.describe_region_settings()["ResourceTypeManagementPreference"]["DynamoDB"] is True
+        dest = f"arn:aws:backup:us-west-2:{ACCOUNT}:backup-vault:primary-dr"
+        copy = b.start_copy_job(RecoveryPointArn=job["RecoveryPointArn"], SourceBackupVaultName="settings",
+                                DestinationBackupVaultArn=dest, IamRoleArn=ROLE)
+        done, _ = wait_job(lambda: b.describe_copy_job(CopyJobId=copy["CopyJobId"]), "State")
+        assert done["State"] == "FAILED" and "DynamoDB=true" in done["StatusMessage"], done
+        failed = b.list_copy_jobs(ByState="FAILED")["CopyJobs"]
+        assert [j["CopyJobId"] for j in failed] == [copy["CopyJobId"]], failed
+        b.update_region_settings(ResourceTypeManagementPreference={"DynamoDB": True})
+        copy = b.start_copy_job(RecoveryPointArn=job["RecoveryPointArn"], SourceBackupVaultName="settings",
+                                DestinationBackupVaultArn=dest, IamRoleArn=ROLE)
+        done, _ = wait_job(lambda: b.describe_copy_job(CopyJobId=copy["CopyJobId"]), "State")
+        assert done["State"] == "COMPLETED", done
+        expect_error("InvalidParameterValueException", b.update_region_settings,
+                     ResourceTypeManagementPreference={"RDS": True})
+
+    region_settings()
+
     @check("seed 10,000 points and list them all (boto3 paginator, 10 pages)")
     def seed():
         w.b1.create_backup_vault(BackupVaultName="bench-vault")

@@ -36,9 +36,9 @@ use self::world::{ACCOUNT, JobKind, Refusal, World};
 use super::download::PartFile;
 use super::error::{iam_permission, retry_message};
 use super::{
-    Cloud, CloudError, CopyCounts, CopyRequest, ErrorKind, Fetched, Identity, JobStatus, Notify,
-    ObjectHead, ObjectRef, PitrStatus, PointSource, RecoveryPoint, RestoreRequest, RetryPolicy,
-    TableState, VaultPosture, human_bytes, with_retry,
+    Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest, ErrorKind, Fetched,
+    Identity, JobStatus, Notify, ObjectHead, ObjectRef, PitrStatus, PointSource, RecoveryPoint,
+    RegionSettings, RestoreRequest, RetryPolicy, TableState, VaultPosture, human_bytes, with_retry,
 };
 
 /// The built-in world files.
@@ -627,6 +627,33 @@ impl Cloud for SimCloud {
         let resource = vault_resource(vault, region);
         self.call("DescribeBackupVault", &resource, notify, |w, now| {
             w.posture(region, vault, now)
+        })
+        .await
+    }
+
+    async fn region_settings(
+        &self,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<RegionSettings, CloudError> {
+        let region = Self::region(region);
+        let resource = format!("AWS Backup settings of {region}");
+        self.call("DescribeRegionSettings", &resource, notify, |w, _| {
+            Ok(w.region_settings(&self.faults))
+        })
+        .await
+    }
+
+    async fn list_copy_jobs(
+        &self,
+        filter: &CopyJobFilter,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<Vec<CopyJobSummary>, CloudError> {
+        let region = Self::region(region);
+        let resource = format!("copy jobs in {region}");
+        self.call("ListCopyJobs", &resource, notify, |w, now| {
+            Ok(w.copy_jobs(region, filter, now, &self.faults))
         })
         .await
     }

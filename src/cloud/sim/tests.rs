@@ -889,3 +889,53 @@ async fn a_listed_objects_checksum_is_read_as_its_head_reads_it() {
     assert_eq!(points[0].sha256, Some(sum.to_ascii_lowercase()));
     assert_eq!(points[0].sha256, head.recorded_sha256().map(|(s, _)| s));
 }
+
+#[tokio::test(start_paused = true)]
+async fn copy_jobs_and_region_settings_follow_the_plan_and_the_fault() {
+    let cloud = sim(&[]);
+    let day = crate::cloud::CopyJobFilter {
+        within: Duration::from_secs(26 * 3600),
+        resource_type: Some("DynamoDB".into()),
+        destination_vault_arn: None,
+    };
+    // Last night's DynamoDB copy ran from us-east-1 into the DR vault.
+    let jobs = cloud.list_copy_jobs(&day, None, &quiet()).await.unwrap();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0].state, "COMPLETED");
+    assert!(
+        jobs[0]
+            .destination_vault_arn
+            .as_deref()
+            .unwrap()
+            .ends_with(":backup-vault:cabal-backup-dr")
+    );
+    // None ran from the DR region, and a week holds seven.
+    let none = cloud
+        .list_copy_jobs(&day, Some("us-west-2"), &quiet())
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    let week = crate::cloud::CopyJobFilter {
+        within: Duration::from_secs(7 * 86_400),
+        resource_type: None,
+        destination_vault_arn: None,
+    };
+    let jobs = cloud.list_copy_jobs(&week, None, &quiet()).await.unwrap();
+    assert_eq!(jobs.len(), 14, "DynamoDB and EFS, seven nights");
+    assert!(jobs.windows(2).all(|w| w[0].created_at >= w[1].created_at));
+    let settings = cloud.region_settings(None, &quiet()).await.unwrap();
+    assert_eq!(settings.full_management.get("DynamoDB"), Some(&true));
+
+    let broken = sim(&["copy-job-fails"]);
+    let jobs = broken.list_copy_jobs(&day, None, &quiet()).await.unwrap();
+    assert_eq!(jobs[0].state, "FAILED");
+    assert!(
+        jobs[0]
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("DynamoDB=true")
+    );
+    let settings = broken.region_settings(None, &quiet()).await.unwrap();
+    assert_eq!(settings.full_management.get("DynamoDB"), Some(&false));
+}

@@ -16,7 +16,7 @@ use super::spec::Range;
 use crate::cloud::points::pitr_point;
 use crate::cloud::{
     ArchiveState, ErrorKind, JobStatus, ObjectHead, PitrStatus, PointKind, RecoveryPoint,
-    RestoreRequest, TableState, VaultPosture, archive_state, is_archive_class,
+    RegionSettings, RestoreRequest, TableState, VaultPosture, archive_state, is_archive_class,
 };
 
 /// The simulated account.
@@ -279,6 +279,8 @@ pub(super) struct Job {
     pub failure: Option<(Timestamp, String)>,
     pub created_resource_arn: Option<String>,
     pub destination_point: Option<String>,
+    /// A copy job: (source point ARN, its resource type, destination vault ARN).
+    pub copy_of: Option<(String, Option<String>, String)>,
 }
 
 impl Job {
@@ -564,6 +566,7 @@ impl World {
             failure: None,
             created_resource_arn: None,
             destination_point: None,
+            copy_of: None,
         };
         let meta = |k: &str| {
             req.metadata
@@ -729,16 +732,16 @@ impl World {
             failure: None,
             created_resource_arn: None,
             destination_point: None,
+            copy_of: Some((
+                point.rp.id.clone(),
+                point.rp.resource_type.clone(),
+                req.destination_vault_arn.clone(),
+            )),
         };
         if faults.copy_job_fails {
-            let why = if point.rp.resource_type.as_deref() == Some("DynamoDB") {
-                "Copy job failed: cross-Region copy of DynamoDB recovery points needs advanced DynamoDB backup features (aws backup update-region-settings --resource-type-management-preference DynamoDB=true); only points created after the opt-in can be copied"
-            } else {
-                "Copy job failed: Access denied to the destination vault's KMS key"
-            };
             job.failure = Some((
                 job_fraction(&job, 0.6),
-                fault_message("copy-job-fails", why),
+                copy_failure(point.rp.resource_type.as_deref()),
             ));
         } else {
             let took = job.ends_at.duration_since(now).unsigned_abs();
@@ -762,6 +765,131 @@ impl World {
         }
         self.jobs.insert(id.clone(), job);
         Ok(id)
+    }
+
+    /// The region's AWS Backup settings: an account that opted in to
+    /// everything (advanced DynamoDB backup features included) except S3;
+    /// the fault `copy-job-fails` takes the DynamoDB opt-in away.
+    pub fn region_settings(&self, faults: &Faults) -> RegionSettings {
+        let opt_in = [
+            "Aurora",
+            "DocumentDB",
+            "DynamoDB",
+            "EBS",
+            "EC2",
+            "EFS",
+            "FSx",
+            "Neptune",
+            "RDS",
+            "S3",
+            "Storage Gateway",
+            "VirtualMachine",
+        ]
+        .into_iter()
+        .map(|t| (t.to_owned(), t != "S3"))
+        .collect();
+        let full_management = [
+            ("DynamoDB".to_owned(), !faults.copy_job_fails),
+            ("EFS".to_owned(), true),
+        ]
+        .into_iter()
+        .collect();
+        RegionSettings {
+            opt_in,
+            full_management,
+        }
+    }
+
+    /// Copy jobs that ran from `region`: the plans' nightly copies (a copy
+    /// in a vault is the trace of its job) and the jobs started here,
+    /// newest first. With the fault `copy-job-fails`, every copy job
+    /// reports the failure the fault gives a new one.
+    pub fn copy_jobs(
+        &self,
+        region: &str,
+        filter: &crate::cloud::CopyJobFilter,
+        now: Timestamp,
+        faults: &Faults,
+    ) -> Vec<crate::cloud::CopyJobSummary> {
+        use crate::cloud::CopyJobSummary;
+        let since = before(now, filter.within);
+        let started: BTreeMap<&str, &Job> = self
+            .jobs
+            .values()
+            .filter_map(|j| j.destination_point.as_deref().map(|p| (p, j)))
+            .collect();
+        let mut jobs = Vec::new();
+        for vault in &self.vaults {
+            for p in &vault.points {
+                let Some(from) = p.rp.copied_from.as_deref() else {
+                    continue;
+                };
+                if parse_vault_arn(from).is_none_or(|(r, _)| r != region)
+                    || p.visible_at > now
+                    || p.visible_at < since
+                {
+                    continue;
+                }
+                let job_id = started.get(p.rp.id.as_str()).map_or_else(
+                    || format!("sim-copy-{}", hex(hash(&[&p.rp.id]), 16)),
+                    |j| j.id.clone(),
+                );
+                let done = p.rp.completed_at.filter(|c| *c <= now);
+                let (state, message) = match done {
+                    Some(_) if faults.copy_job_fails => {
+                        ("FAILED", Some(copy_failure(p.rp.resource_type.as_deref())))
+                    }
+                    Some(_) => ("COMPLETED", None),
+                    None => ("RUNNING", None),
+                };
+                jobs.push(CopyJobSummary {
+                    job_id,
+                    state: state.into(),
+                    created_at: p.visible_at,
+                    completed_at: done,
+                    resource_type: p.rp.resource_type.clone(),
+                    source_recovery_point_arn: None,
+                    destination_vault_arn: Some(vault.arn.clone()),
+                    message,
+                });
+            }
+        }
+        // Jobs started here that failed left no copy behind.
+        for job in self.jobs.values() {
+            let Some((point, resource_type, dest)) = &job.copy_of else {
+                continue;
+            };
+            if job.region != region
+                || job.destination_point.is_some()
+                || job.created_at > now
+                || job.created_at < since
+            {
+                continue;
+            }
+            let status = job.status(now);
+            jobs.push(CopyJobSummary {
+                job_id: job.id.clone(),
+                state: status.status,
+                created_at: job.created_at,
+                completed_at: status.completed_at,
+                resource_type: resource_type.clone(),
+                source_recovery_point_arn: Some(point.clone()),
+                destination_vault_arn: Some(dest.clone()),
+                message: status.message,
+            });
+        }
+        jobs.retain(|j| {
+            filter.resource_type.as_deref().is_none_or(|t| {
+                j.resource_type
+                    .as_deref()
+                    .is_some_and(|r| r.eq_ignore_ascii_case(t))
+            }) && filter
+                .destination_vault_arn
+                .as_deref()
+                .is_none_or(|d| j.destination_vault_arn.as_deref() == Some(d))
+        });
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at));
+        jobs
     }
 
     pub fn posture(&self, region: &str, name: &str, now: Timestamp) -> Outcome<VaultPosture> {
@@ -1285,6 +1413,16 @@ fn check_role(arn: &str) -> Outcome<()> {
 fn job_fraction(job: &Job, fraction: f64) -> Timestamp {
     let total = job.ends_at.duration_since(job.created_at).as_secs_f64() * fraction;
     after(job.created_at, Duration::from_secs_f64(total.max(0.0)))
+}
+
+/// Why a copy job fails under the fault `copy-job-fails`.
+fn copy_failure(resource_type: Option<&str>) -> String {
+    let why = if resource_type == Some("DynamoDB") {
+        "Copy job failed: cross-Region copy of DynamoDB recovery points needs advanced DynamoDB backup features (aws backup update-region-settings --resource-type-management-preference DynamoDB=true); only points created after the opt-in can be copied"
+    } else {
+        "Copy job failed: Access denied to the destination vault's KMS key"
+    };
+    fault_message("copy-job-fails", why)
 }
 
 fn fault_message(fault: &str, what: &str) -> String {
