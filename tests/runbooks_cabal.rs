@@ -927,3 +927,112 @@ fn cabal_backup_posture_fails_in_the_sandbox_when_copy_jobs_fail() {
         "{stdout}"
     );
 }
+
+// --------------------------------------------------- cabal-mailbox-restore
+
+/// Tells the moto extension that `dir` stands in for the mount of `fs`.
+fn efs_mount(fs: &str, dir: &Path) {
+    let body = serde_json::json!({ "file_system_id": fs, "path": dir }).to_string();
+    let out = std::process::Command::new(support::python())
+        .args([
+            "-c",
+            "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/_dr_drill/efs-mount', data=sys.argv[2].encode(), method='POST')).read()",
+            &moto().endpoint,
+            &body,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn uid_of(path: &Path) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path).unwrap().uid()
+}
+
+#[test]
+fn cabal_mailbox_restore_runs_end_to_end_against_moto() {
+    let dir = tempfile::tempdir().unwrap();
+    let mount = dir.path().join("efs");
+    let fs = format!("fs-0{:016x}", std::process::id());
+    let alice = mount.join("alice/Maildir");
+    write(&alice.join("cur/1700000000.M1P1.mail:2,S"), "kept");
+    write(&alice.join("cur/1700000001.M2P1.mail:2,S"), "deleted later");
+    write(
+        &alice.join(".Archive/cur/1690000000.M3P1.mail:2,S"),
+        "archived",
+    );
+    write(&mount.join("bob/Maildir/cur/1.mail"), "bob's");
+    efs_mount(&fs, &mount);
+    let vault_name = unique("cabal-backup");
+    backup_resource(
+        "us-east-1",
+        &vault_name,
+        &format!("arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/{fs}"),
+    );
+    // The incident: alice deletes a message and a whole folder; bob writes.
+    std::fs::remove_file(alice.join("cur/1700000001.M2P1.mail:2,S")).unwrap();
+    std::fs::remove_dir_all(alice.join(".Archive")).unwrap();
+    write(&mount.join("bob/Maildir/new/2.mail"), "bob's new");
+    let out = run(
+        on_moto(),
+        &runbook("cabal-mailbox-restore"),
+        &args(
+            &[
+                ("user", "alice"),
+                ("uid", "4321"),
+                ("gid", "4321"),
+                ("file_system_id", &fs),
+                ("mount", mount.to_str().unwrap()),
+                ("vault", &vault_name),
+                ("role_arn", ROLE),
+            ],
+            &[("delete-recovery-dir", "alice")],
+            &[("approve-put-back", "approve"), ("smoke", "yes")],
+        ),
+        &dir.path().join("data"),
+    );
+    let stdout = succeeded(&out);
+    assert!(
+        stdout.contains("find: succeeded [exit_code=0 files=3 recovery_dir="),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("move: succeeded [exit_code=0 kept=1 moved=2]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("chown: succeeded [chowned=4 exit_code=0 wrong_owner=0]"),
+        "{stdout}"
+    );
+    let back = alice.join("cur/1700000001.M2P1.mail:2,S");
+    assert_eq!(std::fs::read_to_string(&back).unwrap(), "deleted later");
+    assert_eq!(uid_of(&back), 4321);
+    assert_eq!(
+        uid_of(&alice.join(".Archive")),
+        4321,
+        "a folder made for it"
+    );
+    assert_ne!(
+        uid_of(&alice.join("cur/1700000000.M1P1.mail:2,S")),
+        4321,
+        "untouched"
+    );
+    // The recovery directory is gone; bob's mail was not touched.
+    let mut left: Vec<String> = std::fs::read_dir(&mount)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["alice", "bob"]);
+    assert!(mount.join("bob/Maildir/new/2.mail").exists());
+}

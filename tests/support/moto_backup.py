@@ -82,6 +82,21 @@ Test-only endpoint (not AWS; unsigned, any host):
     The points are COMPLETED, have no side effects (no DynamoDB backup behind
     them: restoring one fails the restore job) and are listed in creation order.
 
+    POST /_dr_drill/efs-mount
+    {"file_system_id": "fs-0c4b7e2d91a35f862",   required
+     "path": "/tmp/.../mount",                   required: a local directory
+     "region": "us-east-1", "account_id": "123456789012"}   defaults as above
+    -> 200 {"ok": true}
+    Stands a local directory in for the filesystem's mount.  From then on a
+    backup job of that filesystem copies the directory (the snapshot, taken
+    when the job starts; copies of the point share it), and a restore job
+    into that filesystem (newFileSystem=false) writes what EFS would when it
+    completes: a recovery directory aws-backup-restore_<UTC time> at its
+    root holding the items of itemsToRestore (a JSON list of absolute paths,
+    1 to 5, hierarchy kept), or the whole snapshot without it.  An item not
+    in the snapshot fails the job.  Restores of unmapped filesystems, or to
+    a new filesystem, write nothing.
+
     GET /_dr_drill/health -> 200 {"ok": true}
 
 moto's own ``POST /moto-api/reset`` also clears everything added here.
@@ -93,6 +108,8 @@ import base64
 import json
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -112,6 +129,21 @@ DEFAULT_IAM_ROLE = "arn:aws:iam::{account}:role/service-role/AWSBackupDefaultSer
 
 # One lock for all state added here (moto's server is threaded).
 LOCK = threading.RLock()
+
+# (account, region, file system id) -> the local directory standing in for
+# its mount; EFS snapshots live under SNAPSHOTS (made on first use).
+EFS_MOUNTS: dict[tuple[str, str, str], str] = {}
+_snapshots: str | None = None
+
+
+def snapshot_dir() -> str:
+    global _snapshots
+    if _snapshots is None:
+        import atexit
+
+        _snapshots = tempfile.mkdtemp(prefix="dr-drill-efs-snapshots-")
+        atexit.register(shutil.rmtree, _snapshots, True)
+    return tempfile.mkdtemp(dir=_snapshots)
 
 
 def job_seconds() -> float:
@@ -359,6 +391,8 @@ class RecoveryPoint:
         # Side-effect data: the moto dynamodb Backup behind a DynamoDB point.
         self.ddb_backup_arn: str | None = None
         self.source_table_name: str | None = None
+        # For an EFS point of a mapped filesystem: its snapshot directory.
+        self.efs_snapshot: str | None = None
 
     def calculated_lifecycle(self) -> dict[str, float] | None:
         if not self.lifecycle:
@@ -564,6 +598,7 @@ class RestoreJob(Job):
         elif p.resource_type == "EFS":
             if self.metadata.get("newFileSystem", "true").lower() == "false" and self.metadata.get("file-system-id"):
                 fs = self.metadata["file-system-id"]
+                self.restore_into_mount(fs)
             else:
                 fs = "fs-" + uuid.uuid4().hex[:17]
             self.created_resource_arn = f"arn:aws:elasticfilesystem:{self.region}:{self.account}:file-system/{fs}"
@@ -573,6 +608,35 @@ class RestoreJob(Job):
         else:
             self.created_resource_arn = p.resource_arn
         p.last_restore_time = self.creation_date + self.duration
+
+    def restore_into_mount(self, fs: str) -> None:
+        """EFS into an existing filesystem: a dated recovery directory at its root."""
+        mount = EFS_MOUNTS.get((self.account, self.region, fs))
+        snap = self.point.efs_snapshot
+        if mount is None or snap is None:
+            return
+        raw = next((v for k, v in self.metadata.items() if k.lower() == "itemstorestore"), None)
+        try:
+            items = json.loads(raw) if raw else []
+        except ValueError:
+            raise JobFailed(f"itemsToRestore is not a JSON list of paths: {raw}")
+        if not isinstance(items, list) or len(items) > 5 or \
+                not all(isinstance(i, str) and i.startswith("/") for i in items):
+            raise JobFailed(f"itemsToRestore must list 1 to 5 absolute paths: {raw}")
+        stamp = datetime.fromtimestamp(self.creation_date + self.duration, timezone.utc)
+        dest = os.path.join(mount, "aws-backup-restore_" + stamp.strftime("%Y-%m-%dT%H-%M-%S-%f")[:-3] + "Z")
+        for item in items:
+            if not os.path.lexists(os.path.join(snap, item.strip("/"))):
+                raise JobFailed(f"The item {item} does not exist in recovery point {self.point.arn}")
+        os.makedirs(dest)
+        for item in items or ["/"]:
+            src = os.path.join(snap, item.strip("/"))
+            target = os.path.join(dest, item.strip("/"))
+            if os.path.isdir(src) and not os.path.islink(src):
+                shutil.copytree(src, target, symlinks=True, dirs_exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copy2(src, target, follow_symlinks=False)
 
     def to_dict(self) -> dict[str, Any]:
         p = self.point
@@ -639,6 +703,7 @@ class CopyJob(Job):
             resource_name=p.resource_name,
         )
         copy.source_table_name = p.source_table_name
+        copy.efs_snapshot = p.efs_snapshot
         if p.resource_type == "DynamoDB" and p.ddb_backup_arn:
             src_ddb = dynamodb_backend(p.account, p.region)
             src_backup = src_ddb.backups.get(p.ddb_backup_arn)
@@ -878,6 +943,15 @@ class DrDrillBackupResponse(BackupResponse):
                         point.size = 0
                 except Exception:
                     job.start_error = f"Resource not found: {resource_arn}"
+            elif point.resource_type == "EFS":
+                mount = EFS_MOUNTS.get((parsed["account"] or self.b.account_id, self.b.region_name,
+                                        resource_name_of(resource_arn)))
+                if mount is not None:
+                    snap = snapshot_dir()
+                    shutil.copytree(mount, snap, symlinks=True, dirs_exist_ok=True,
+                                    ignore=lambda d, names: [n for n in names if d == mount
+                                                             and n.startswith("aws-backup-restore_")])
+                    point.efs_snapshot = snap
             if job.start_error is None:
                 job.point = point
                 job.size = point.size
@@ -1223,6 +1297,22 @@ class DrDrillMiddleware:
                 if not isinstance(req, dict):
                     raise invalid_param("The request body must be a JSON object")
                 body = seed_recovery_points(req)
+            elif path.rstrip("/") == "/_dr_drill/efs-mount" and method == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                raw = environ["wsgi.input"].read(length) if length else b""
+                try:
+                    req = json.loads(raw or b"{}")
+                except ValueError:
+                    raise invalid_param("The request body is not valid JSON")
+                if not isinstance(req, dict) or not req.get("file_system_id") or not req.get("path"):
+                    raise missing_param("file_system_id and path are required")
+                if not os.path.isdir(req["path"]):
+                    raise invalid_param(f"{req['path']} is not a directory")
+                key = (str(req.get("account_id") or DEFAULT_ACCOUNT), req.get("region") or "us-east-1",
+                       req["file_system_id"])
+                with LOCK:
+                    EFS_MOUNTS[key] = os.path.abspath(req["path"])
+                body = {"ok": True}
             else:
                 status, body = 404, {"__type": "NotFound", "Code": "NotFound", "Message": f"No such endpoint: {method} {path}"}
         except BackupApiError as err:
