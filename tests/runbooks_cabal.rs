@@ -1036,3 +1036,104 @@ fn cabal_mailbox_restore_runs_end_to_end_against_moto() {
     assert_eq!(left, ["alice", "bob"]);
     assert!(mount.join("bob/Maildir/new/2.mail").exists());
 }
+
+#[test]
+fn cabal_mailbox_restore_runs_end_to_end_in_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    // chown to another uid needs root: the files are given the tester's own.
+    let me = uid_of(dir.path()).to_string();
+    let data = dir.path().join("data");
+    let out = run(
+        in_sandbox(),
+        &runbook("cabal-mailbox-restore"),
+        &[
+            vec!["--sandbox".into(), "--speed".into(), "3600".into()],
+            args(
+                &[
+                    ("user", "dana"),
+                    ("uid", &me),
+                    ("file_system_id", "fs-0c4b7e2d91a35f862"),
+                    // Relative: shell steps run in the run's directory,
+                    // where the sandbox lays out its mailstore.
+                    ("mount", "sandbox-efs/fs-0c4b7e2d91a35f862"),
+                    (
+                        "role_arn",
+                        "arn:aws:iam::111122223333:role/cabal-backup-role",
+                    ),
+                ],
+                &[("delete-recovery-dir", "dana")],
+                &[("approve-put-back", "approve"), ("smoke", "yes")],
+            ),
+        ]
+        .concat(),
+        &data,
+    );
+    let stdout = succeeded(&out);
+    assert!(
+        stdout.contains("itemsToRestore=[\"/dana\"], newFileSystem=false"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("move: succeeded [exit_code=0 kept="),
+        "{stdout}"
+    );
+    assert!(stdout.contains("moved=3]"), "{stdout}");
+    assert!(stdout.contains("wrong_owner=0]"), "{stdout}");
+    // Everything the run wrote is inside its directory.
+    let runs: Vec<PathBuf> = std::fs::read_dir(data.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let store = runs[0].join("sandbox-efs/fs-0c4b7e2d91a35f862");
+    let mut top: Vec<String> = std::fs::read_dir(&store)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    top.sort();
+    assert_eq!(
+        top,
+        ["chris", "dana", "erin"],
+        "the recovery directory is gone"
+    );
+    let mut top: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    top.sort();
+    assert_eq!(top, ["data"]);
+}
+
+#[test]
+fn a_user_without_a_mailbox_stops_the_run_before_any_restore_in_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = run(
+        in_sandbox(),
+        &runbook("cabal-mailbox-restore"),
+        &[
+            vec!["--sandbox".into(), "--speed".into(), "3600".into()],
+            args(
+                &[
+                    ("user", "zoe"),
+                    ("uid", "0"),
+                    ("file_system_id", "fs-0c4b7e2d91a35f862"),
+                    ("mount", "sandbox-efs/fs-0c4b7e2d91a35f862"),
+                    (
+                        "role_arn",
+                        "arn:aws:iam::111122223333:role/cabal-backup-role",
+                    ),
+                ],
+                &[("delete-recovery-dir", "zoe")],
+                &[("approve-put-back", "approve"), ("smoke", "yes")],
+            ),
+        ]
+        .concat(),
+        &data,
+    );
+    let stdout = failed(&out);
+    assert!(
+        stdout.contains("no directory for the user at the mailstore root"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("restore: started"), "{stdout}");
+}

@@ -939,3 +939,61 @@ async fn copy_jobs_and_region_settings_follow_the_plan_and_the_fault() {
     let settings = broken.region_settings(None, &quiet()).await.unwrap();
     assert_eq!(settings.full_management.get("DynamoDB"), Some(&false));
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_item_level_efs_restore_writes_its_recovery_directory_in_the_run_dir() {
+    let cloud = sim(&[]);
+    let run = tempfile::tempdir().unwrap();
+    cloud.attach_run_dir(run.path());
+    let fs = run.path().join("sandbox-efs/fs-0c4b7e2d91a35f862");
+    let files = |dir: &std::path::Path| std::fs::read_dir(dir).map_or(0, |d| d.count());
+    // 30 days of mail less the 3 the user deleted; a folder too.
+    assert_eq!(files(&fs.join("chris/Maildir/cur")), 27);
+    assert_eq!(files(&fs.join("chris/Maildir/.Archive/cur")), 5);
+    let (points, _) = list(&cloud, vault("cabal-backup", None, Some("EFS")))
+        .await
+        .unwrap();
+    let point = points::latest(&points, None).unwrap().clone();
+    let request = |item: &str| RestoreRequest {
+        recovery_point_arn: point.id.clone(),
+        iam_role_arn: ROLE.into(),
+        metadata: BTreeMap::from([
+            ("newFileSystem".into(), "false".into()),
+            ("file-system-id".into(), "fs-0c4b7e2d91a35f862".into()),
+            ("itemsToRestore".into(), format!("[\"{item}\"]")),
+        ]),
+        resource_type: None,
+    };
+    let job = cloud
+        .start_restore(&request("/chris/Maildir/cur"), None, &quiet())
+        .await
+        .unwrap();
+    let missing = cloud
+        .start_restore(&request("/zoe"), None, &quiet())
+        .await
+        .unwrap();
+    pass(20).await;
+    assert!(
+        cloud
+            .restore_job(&job, None, &quiet())
+            .await
+            .unwrap()
+            .succeeded()
+    );
+    let recovery: Vec<_> = std::fs::read_dir(&fs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("aws-backup-restore_"))
+        .collect();
+    assert_eq!(recovery.len(), 1, "{recovery:?}");
+    let restored = fs.join(&recovery[0]).join("chris/Maildir");
+    // Last night's point: every day's message but this morning's.
+    assert_eq!(files(&restored.join("cur")), 29);
+    assert!(
+        !restored.join(".Archive").exists(),
+        "only the item asked for"
+    );
+    let failed = cloud.restore_job(&missing, None, &quiet()).await.unwrap();
+    assert_eq!(failed.status, "FAILED");
+    assert!(failed.message.unwrap().contains("/zoe"));
+}

@@ -281,6 +281,8 @@ pub(super) struct Job {
     pub destination_point: Option<String>,
     /// A copy job: (source point ARN, its resource type, destination vault ARN).
     pub copy_of: Option<(String, Option<String>, String)>,
+    /// An item-level EFS restore into the source filesystem.
+    pub efs: Option<EfsRestore>,
 }
 
 impl Job {
@@ -331,7 +333,25 @@ pub(super) struct World {
     pub backups: BTreeMap<String, TableBackup>,
     pub buckets: BTreeMap<String, Bucket>,
     pub jobs: BTreeMap<String, Job>,
+    /// EFS filesystems of the plans, by id.
+    pub filesystems: BTreeMap<String, Filesystem>,
     job_counter: u64,
+}
+
+/// An EFS filesystem of a plan: a mailstore with these mailboxes.
+#[derive(Debug, Clone)]
+pub(super) struct Filesystem {
+    pub mailboxes: Vec<String>,
+}
+
+/// An item-level EFS restore into its source filesystem: what its
+/// recovery directory holds when the job completes.
+#[derive(Debug, Clone)]
+pub(super) struct EfsRestore {
+    pub fs_id: String,
+    pub items: Vec<String>,
+    /// The recovery point's creation time: the mail it holds.
+    pub as_of: Timestamp,
 }
 
 // Deterministic randomness: every generated value is a hash of names.
@@ -567,11 +587,15 @@ impl World {
             created_resource_arn: None,
             destination_point: None,
             copy_of: None,
+            efs: None,
         };
+        // Keys as AWS spells them; EFS's are documented in two cases
+        // (`ItemsToRestore`, `itemsToRestore`), so case does not matter.
         let meta = |k: &str| {
             req.metadata
-                .get(k)
-                .map(String::as_str)
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.as_str())
                 .filter(|v| !v.is_empty())
         };
         match kind.as_str() {
@@ -624,7 +648,21 @@ impl World {
                         "Invalid restore metadata: newFileSystem is required for an EFS restore (true: a new file system; false: into the source under aws-backup-restore_<timestamp>)",
                     ));
                 };
-                let item_level = meta("ItemsToRestore").is_some_and(|v| v != "[]");
+                let items: Vec<String> = match meta("ItemsToRestore") {
+                    None => Vec::new(),
+                    Some(raw) => serde_json::from_str(raw)
+                        .ok()
+                        .filter(|items: &Vec<String>| {
+                            items.len() <= 5 && items.iter().all(|i| i.starts_with('/'))
+                        })
+                        .ok_or_else(|| {
+                            invalid(
+                                "InvalidParameterValueException",
+                                format!("Invalid restore metadata: ItemsToRestore must be a JSON list of 1 to 5 absolute paths, e.g. [\"/alice\"], not {raw}"),
+                            )
+                        })?,
+                };
+                let item_level = !items.is_empty();
                 let took = if item_level {
                     minutes(8, 15)
                 } else {
@@ -639,6 +677,40 @@ impl World {
                 } else {
                     rp.resource_arn.clone()
                 };
+                let fs_id = meta("file-system-id")
+                    .map(str::to_owned)
+                    .or_else(|| rp.resource_name.clone().filter(|n| n.starts_with("fs-")))
+                    .or_else(|| {
+                        rp.resource_arn
+                            .as_deref()
+                            .and_then(|a| a.rsplit('/').next())
+                            .map(str::to_owned)
+                    })
+                    .unwrap_or_default();
+                if new_fs.eq_ignore_ascii_case("false")
+                    && item_level
+                    && let Some(fs) = self.filesystems.get(&fs_id)
+                {
+                    let missing = items.iter().find(|i| {
+                        let top = i.trim_start_matches('/').split('/').next().unwrap_or("");
+                        !fs.mailboxes.iter().any(|m| m == top)
+                    });
+                    if let Some(item) = missing {
+                        job.failure = Some((
+                            job_fraction(&job, 0.5),
+                            format!(
+                                "The item {item} does not exist in recovery point {} (SIMULATED; the mailboxes: {})",
+                                rp.id,
+                                fs.mailboxes.join(", ")
+                            ),
+                        ));
+                    }
+                    job.efs = Some(EfsRestore {
+                        fs_id,
+                        items,
+                        as_of: rp.created_at,
+                    });
+                }
                 if faults.restore_job_fails {
                     job.failure = Some((
                         job_fraction(&job, 0.4),
@@ -737,6 +809,7 @@ impl World {
                 point.rp.resource_type.clone(),
                 req.destination_vault_arn.clone(),
             )),
+            efs: None,
         };
         if faults.copy_job_fails {
             job.failure = Some((
