@@ -1137,3 +1137,38 @@ fn a_user_without_a_mailbox_stops_the_run_before_any_restore_in_the_sandbox() {
     );
     assert!(!stdout.contains("restore: started"), "{stdout}");
 }
+
+#[test]
+fn cabal_pitr_table_restore_takes_a_time_in_the_window_in_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let when = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(50))
+        .unwrap()
+        .round(jiff::Unit::Second)
+        .unwrap()
+        .to_string();
+    let out = run(
+        in_sandbox(),
+        &runbook("cabal-pitr-table-restore"),
+        &[
+            vec!["--sandbox".into(), "--speed".into(), "3600".into()],
+            args(
+                &[("restore_to", &when), ("reconfigure_cmd", "true")],
+                &[
+                    ("cutover", "cabal-counter"),
+                    ("drop-restored", "cabal-counter-restored"),
+                ],
+                &[("approve-cutover", "approve"), ("smoke", "yes")],
+            ),
+        ]
+        .concat(),
+        &dir.path().join("data"),
+    );
+    let stdout = succeeded(&out);
+    assert!(
+        stdout.contains(&format!(
+            "restoring cabal-counter as of {when} into cabal-counter-restored"
+        )),
+        "{stdout}"
+    );
+}
