@@ -88,8 +88,9 @@ Test-only endpoint (not AWS; unsigned, any host):
      "region": "us-east-1", "account_id": "123456789012"}   defaults as above
     -> 200 {"ok": true}
     Stands a local directory in for the filesystem's mount.  From then on a
-    backup job of that filesystem copies the directory (the snapshot, taken
-    when the job starts; copies of the point share it), and a restore job
+    backup job of that filesystem reads the directory's files into memory
+    (the snapshot, taken when the job starts; copies of the point share it;
+    symbolic links are left out), and a restore job
     into that filesystem (newFileSystem=false) writes what EFS would when it
     completes: a recovery directory aws-backup-restore_<UTC time> at its
     root holding the items of itemsToRestore (a JSON list of absolute paths,
@@ -108,8 +109,6 @@ import base64
 import json
 import os
 import re
-import shutil
-import tempfile
 import threading
 import time
 import uuid
@@ -131,19 +130,26 @@ DEFAULT_IAM_ROLE = "arn:aws:iam::{account}:role/service-role/AWSBackupDefaultSer
 LOCK = threading.RLock()
 
 # (account, region, file system id) -> the local directory standing in for
-# its mount; EFS snapshots live under SNAPSHOTS (made on first use).
+# its mount.
 EFS_MOUNTS: dict[tuple[str, str, str], str] = {}
-_snapshots: str | None = None
 
 
-def snapshot_dir() -> str:
-    global _snapshots
-    if _snapshots is None:
-        import atexit
-
-        _snapshots = tempfile.mkdtemp(prefix="dr-drill-efs-snapshots-")
-        atexit.register(shutil.rmtree, _snapshots, True)
-    return tempfile.mkdtemp(dir=_snapshots)
+def snapshot(mount: str) -> dict[str, bytes | None]:
+    """The tree under `mount`, in memory: relative path -> bytes (None: a
+    directory). Earlier recovery directories at the root are left out."""
+    tree: dict[str, bytes | None] = {}
+    for top, dirs, files in os.walk(mount):
+        rel = os.path.relpath(top, mount)
+        if rel == ".":
+            dirs[:] = [d for d in dirs if not d.startswith("aws-backup-restore_")]
+        else:
+            tree[rel] = None
+        for f in files:
+            path = os.path.join(top, f)
+            if os.path.isfile(path) and not os.path.islink(path):
+                with open(path, "rb") as fh:
+                    tree[os.path.normpath(os.path.join(rel, f))] = fh.read()
+    return tree
 
 
 def job_seconds() -> float:
@@ -391,8 +397,8 @@ class RecoveryPoint:
         # Side-effect data: the moto dynamodb Backup behind a DynamoDB point.
         self.ddb_backup_arn: str | None = None
         self.source_table_name: str | None = None
-        # For an EFS point of a mapped filesystem: its snapshot directory.
-        self.efs_snapshot: str | None = None
+        # For an EFS point of a mapped filesystem: its files at backup time.
+        self.efs_snapshot: dict[str, bytes | None] | None = None
 
     def calculated_lifecycle(self) -> dict[str, float] | None:
         if not self.lifecycle:
@@ -625,18 +631,21 @@ class RestoreJob(Job):
             raise JobFailed(f"itemsToRestore must list 1 to 5 absolute paths: {raw}")
         stamp = datetime.fromtimestamp(self.creation_date + self.duration, timezone.utc)
         dest = os.path.join(mount, "aws-backup-restore_" + stamp.strftime("%Y-%m-%dT%H-%M-%S-%f")[:-3] + "Z")
-        for item in items:
-            if not os.path.lexists(os.path.join(snap, item.strip("/"))):
+        wanted = [i.strip("/") for i in items]
+        for item, rel in zip(items, wanted):
+            if rel not in snap:
                 raise JobFailed(f"The item {item} does not exist in recovery point {self.point.arn}")
         os.makedirs(dest)
-        for item in items or ["/"]:
-            src = os.path.join(snap, item.strip("/"))
-            target = os.path.join(dest, item.strip("/"))
-            if os.path.isdir(src) and not os.path.islink(src):
-                shutil.copytree(src, target, symlinks=True, dirs_exist_ok=True)
+        for rel, content in sorted(snap.items()):
+            if wanted and not any(rel == w or rel.startswith(w + "/") for w in wanted):
+                continue
+            target = os.path.join(dest, rel)
+            if content is None:
+                os.makedirs(target, exist_ok=True)
             else:
                 os.makedirs(os.path.dirname(target), exist_ok=True)
-                shutil.copy2(src, target, follow_symlinks=False)
+                with open(target, "wb") as fh:
+                    fh.write(content)
 
     def to_dict(self) -> dict[str, Any]:
         p = self.point
@@ -947,11 +956,7 @@ class DrDrillBackupResponse(BackupResponse):
                 mount = EFS_MOUNTS.get((parsed["account"] or self.b.account_id, self.b.region_name,
                                         resource_name_of(resource_arn)))
                 if mount is not None:
-                    snap = snapshot_dir()
-                    shutil.copytree(mount, snap, symlinks=True, dirs_exist_ok=True,
-                                    ignore=lambda d, names: [n for n in names if d == mount
-                                                             and n.startswith("aws-backup-restore_")])
-                    point.efs_snapshot = snap
+                    point.efs_snapshot = snapshot(mount)
             if job.start_error is None:
                 job.point = point
                 job.size = point.size
