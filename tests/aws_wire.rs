@@ -860,3 +860,194 @@ key = "daily/2026-11-23/corrupt.enc"
     assert_eq!(e.kind, dr_drill::cloud::ErrorKind::Io, "{e}");
     assert!(!dir.path().join("backup.dump.part").exists(), "{e}");
 }
+
+/// Starts a copy job in `region` and waits until it ends; returns its state.
+async fn copy_and_wait(region: &str, vault: &str, point: &str, dest_arn: &str) -> String {
+    let backup = moto().backup(region);
+    let id = backup
+        .start_copy_job()
+        .source_backup_vault_name(vault)
+        .recovery_point_arn(point)
+        .destination_backup_vault_arn(dest_arn)
+        .iam_role_arn(ROLE)
+        .send()
+        .await
+        .unwrap()
+        .copy_job_id()
+        .unwrap()
+        .to_owned();
+    support::eventually("the copy job ends", || {
+        let (backup, id) = (backup.clone(), id.clone());
+        async move {
+            let out = backup
+                .describe_copy_job()
+                .copy_job_id(id)
+                .send()
+                .await
+                .ok()?;
+            let state = out.copy_job()?.state()?.as_str().to_owned();
+            matches!(state.as_str(), "COMPLETED" | "FAILED").then_some(state)
+        }
+    })
+    .await
+}
+
+async fn set_dynamodb_management(region: &str, on: bool) {
+    moto()
+        .backup(region)
+        .update_region_settings()
+        .resource_type_management_preference("DynamoDB", on)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn region_settings_and_copy_jobs_show_the_dynamodb_opt_in_and_its_failures() {
+    // A region of its own: the settings are region-wide.
+    let region = "eu-central-1";
+    let table = unique("cabal-addresses");
+    let (vault, dr_vault) = (unique("primary"), unique("dr"));
+    let db = moto().dynamodb(region);
+    db.create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    create_vault(&vault, region).await;
+    let dr_arn = create_vault(&dr_vault, "us-west-2").await;
+    let backup = moto().backup(region);
+    let job = backup
+        .start_backup_job()
+        .backup_vault_name(&vault)
+        .resource_arn(format!(
+            "arn:aws:dynamodb:{region}:123456789012:table/{table}"
+        ))
+        .iam_role_arn(ROLE)
+        .send()
+        .await
+        .unwrap();
+    let point = job.recovery_point_arn().unwrap().to_owned();
+    let id = job.backup_job_id().unwrap().to_owned();
+    support::eventually("the backup job completes", || {
+        let (backup, id) = (backup.clone(), id.clone());
+        async move {
+            let j = backup
+                .describe_backup_job()
+                .backup_job_id(id)
+                .send()
+                .await
+                .ok()?;
+            (j.state().map(|s| s.as_str()) == Some("COMPLETED")).then_some(())
+        }
+    })
+    .await;
+
+    set_dynamodb_management(region, false).await;
+    let settings = cloud()
+        .region_settings(Some(region), &dr_drill::cloud::quiet())
+        .await
+        .unwrap();
+    assert_eq!(settings.full_management.get("DynamoDB"), Some(&false));
+    assert_eq!(settings.opt_in.get("EFS"), Some(&true));
+    assert_eq!(
+        copy_and_wait(region, &vault, &point, &dr_arn).await,
+        "FAILED"
+    );
+    let steps = r#"
+[[step]]
+id = "settings"
+kind = "backup.region-settings"
+region = "eu-central-1"
+expect_opt_in = ["dynamodb", "EFS"]
+expect_full_management = ["DynamoDB"]
+
+[[step]]
+id = "copies"
+kind = "backup.copy-jobs"
+region = "eu-central-1"
+within = "1h"
+resource_type = "DynamoDB"
+destination_vault_arn = "{{ params.dr_arn }}"
+expect = { completed_at_least = 1, failed_at_most = 0 }
+"#;
+    let (summary, events) = run(steps, &[("dr_arn", &dr_arn)]).await;
+    assert_ne!(summary.outcome, Outcome::Succeeded);
+    let why = reason(&events, "settings");
+    assert!(
+        why.contains("ResourceTypeManagementPreference DynamoDB=false")
+            && why.contains(
+                "--resource-type-management-preference DynamoDB=true --region eu-central-1"
+            ),
+        "{why}"
+    );
+    let why = reason(&events, "copies");
+    assert!(
+        why.contains("0 completed, expected at least 1")
+            && why.contains("1 failed, expected at most 0")
+            && why.contains("DynamoDB=true"),
+        "{why}"
+    );
+
+    set_dynamodb_management(region, true).await;
+    assert_eq!(
+        copy_and_wait(region, &vault, &point, &dr_arn).await,
+        "COMPLETED"
+    );
+    let steps = r#"
+[[step]]
+id = "settings"
+kind = "backup.region-settings"
+region = "eu-central-1"
+expect_full_management = ["DynamoDB"]
+
+[[step]]
+id = "copies"
+kind = "backup.copy-jobs"
+region = "eu-central-1"
+destination_vault_arn = "{{ params.dr_arn }}"
+expect = { completed_at_least = 1 }
+"#;
+    let (summary, events) = run(steps, &[("dr_arn", &dr_arn)]).await;
+    assert_succeeded(&summary, &events);
+    assert!(outputs(&events, "settings")["fully_managed"].contains("DynamoDB"));
+    let copies = outputs(&events, "copies");
+    assert_eq!(
+        (
+            copies["total"].as_str(),
+            copies["completed"].as_str(),
+            copies["failed"].as_str()
+        ),
+        ("2", "1", "1")
+    );
+    assert!(copies["newest_failure"].contains("FAILED: "), "{copies:?}");
+    // Outside the window, nothing.
+    let none = cloud()
+        .list_copy_jobs(
+            &dr_drill::cloud::CopyJobFilter {
+                within: Duration::from_secs(1),
+                resource_type: Some("EFS".into()),
+                destination_vault_arn: Some(dr_arn.clone()),
+            },
+            Some(region),
+            &dr_drill::cloud::quiet(),
+        )
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "{none:?}");
+}

@@ -68,6 +68,11 @@ pub trait Cloud: Send + Sync {
         std::time::Duration::from_secs(10)
     }
 
+    /// Where the run that uses this cloud keeps its files, told when the
+    /// run starts. AWS needs nothing; the simulated world lays out its EFS
+    /// mailstores there, and writes nowhere else.
+    fn attach_run_dir(&self, _run_dir: &Path) {}
+
     /// Checks that credentials can be had (before a run starts), and
     /// returns the identity they give.
     async fn verify_credentials(&self) -> Result<Identity, CloudError>;
@@ -142,6 +147,20 @@ pub trait Cloud: Send + Sync {
         region: Option<&str>,
         notify: Notify<'_>,
     ) -> Result<(), CloudError>;
+    /// The region's AWS Backup settings (DescribeRegionSettings).
+    async fn region_settings(
+        &self,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<RegionSettings, CloudError>;
+    /// Copy jobs started in the region within `filter.within` of now
+    /// (ListCopyJobs, every page), newest first.
+    async fn list_copy_jobs(
+        &self,
+        filter: &CopyJobFilter,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<Vec<CopyJobSummary>, CloudError>;
 
     // DynamoDB.
 

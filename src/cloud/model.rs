@@ -394,6 +394,50 @@ pub struct VaultPosture {
     pub encryption_key_arn: Option<String>,
 }
 
+/// A region's AWS Backup settings (DescribeRegionSettings).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegionSettings {
+    /// ResourceTypeOptInPreference: whether AWS Backup protects each
+    /// resource type in the region.
+    pub opt_in: BTreeMap<String, bool>,
+    /// ResourceTypeManagementPreference: whether AWS Backup fully manages
+    /// each resource type's backups (`DynamoDB = true` is the advanced
+    /// DynamoDB backup features, needed for cross-region copies).
+    pub full_management: BTreeMap<String, bool>,
+}
+
+/// Which copy jobs to list (ListCopyJobs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyJobFilter {
+    /// Jobs created within this long before now (the service's now).
+    pub within: Duration,
+    /// Only jobs of this resource type.
+    pub resource_type: Option<String>,
+    /// Only jobs into this vault.
+    pub destination_vault_arn: Option<String>,
+}
+
+/// One copy job, as ListCopyJobs shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyJobSummary {
+    /// Job id.
+    pub job_id: String,
+    /// `CREATED`, `RUNNING`, `COMPLETED`, `FAILED`, `PARTIAL`.
+    pub state: String,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it ended.
+    pub completed_at: Option<Timestamp>,
+    /// Resource type of the copied point.
+    pub resource_type: Option<String>,
+    /// The point copied.
+    pub source_recovery_point_arn: Option<String>,
+    /// The vault copied into.
+    pub destination_vault_arn: Option<String>,
+    /// Why it failed.
+    pub message: Option<String>,
+}
+
 /// A DynamoDB table's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableState {

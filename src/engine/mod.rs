@@ -480,6 +480,7 @@ impl Engine {
             }
         }
         if let Some(cloud) = &self.cloud {
+            cloud.attach_run_dir(&self.run_dir);
             self.recorder
                 .record(EventKind::CloudConnected {
                     identity: cloud.identity(),

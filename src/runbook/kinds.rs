@@ -104,6 +104,10 @@ actions! {
     "backup.copy" => BackupCopy(BackupCopy),
     /// AWS Backup: describe a vault and assert its lock and retention.
     "backup.vault-posture" => BackupVaultPosture(BackupVaultPosture),
+    /// AWS Backup: read the region's settings (service opt-in, full management) and assert them.
+    "backup.region-settings" => BackupRegionSettings(BackupRegionSettings),
+    /// AWS Backup: count the copy jobs of a recent window and assert on them.
+    "backup.copy-jobs" => BackupCopyJobs(BackupCopyJobs),
     /// AWS Backup: remove a vault lock (destructive).
     "backup.delete-vault-lock" => BackupDeleteVaultLock(BackupDeleteVaultLock),
     /// AWS Backup: delete one recovery point, or all of a vault's (destructive).
@@ -158,6 +162,8 @@ impl Action {
             | Check(_)
             | PickRecoveryPoint(_)
             | BackupVaultPosture(_)
+            | BackupRegionSettings(_)
+            | BackupCopyJobs(_)
             | DynamodbWaitActive(_)
             | DynamodbCount(_)
             | DynamodbPitrStatus(_)
@@ -216,6 +222,8 @@ impl Action {
                 "lock_date",
                 "recovery_points",
             ],
+            BackupRegionSettings(_) => &["opted_in", "fully_managed"],
+            BackupCopyJobs(_) => &["total", "completed", "failed", "running", "newest_failure"],
             BackupDeleteVaultLock(_) => &[],
             BackupDeleteRecoveryPoint(_) => &["deleted"],
             DynamodbRestoreFromBackup(_) => &["table_name", "table_arn"],
@@ -731,6 +739,50 @@ fields! {
         region: Option<Text> = opt,
         /// Assertions on the vault.
         expect: Option<VaultExpectation> = opt,
+    }
+}
+
+fields! {
+    /// `kind = "backup.region-settings"`.
+    pub struct BackupRegionSettings {
+        /// Resource types that must be opted in to AWS Backup in the region
+        /// (ResourceTypeOptInPreference), e.g. `["DynamoDB", "EFS"]`.
+        #[serde(default)]
+        expect_opt_in: Vec<Spanned<String>> = def,
+        /// Resource types whose backups AWS Backup must fully manage
+        /// (ResourceTypeManagementPreference); `DynamoDB` is the advanced
+        /// DynamoDB backup features that cross-region copies need.
+        #[serde(default)]
+        expect_full_management: Vec<Spanned<String>> = def,
+        /// Region whose settings are read.
+        region: Option<Text> = opt,
+    }
+}
+
+fields! {
+    /// What `backup.copy-jobs` expects of the window's copy jobs.
+    pub struct CopyJobsExpectation {
+        /// At least this many completed.
+        completed_at_least: Option<u32> = opt,
+        /// At most this many failed (or ended partial, aborted or expired).
+        failed_at_most: Option<u32> = opt,
+    }
+}
+
+fields! {
+    /// `kind = "backup.copy-jobs"`.
+    pub struct BackupCopyJobs {
+        /// How far back to look: jobs created within this long before now
+        /// (default 24 hours).
+        within: Option<Spanned<Dur>> = opt,
+        /// Only jobs copying points of this resource type (`DynamoDB`, `EFS`, ...).
+        resource_type: Option<Text> = opt,
+        /// Only jobs into this vault (its ARN).
+        destination_vault_arn: Option<Text> = opt,
+        /// Region the jobs ran in (the source vault's).
+        region: Option<Text> = opt,
+        /// Assertions on the counts; without it the step only reports.
+        expect: Option<CopyJobsExpectation> = opt,
     }
 }
 

@@ -19,7 +19,8 @@ Operations added (shapes as botocore's ``backup`` 2018-11-15 model):
 StartBackupJob, DescribeBackupJob, ListBackupJobs,
 ListRecoveryPointsByBackupVault, DescribeRecoveryPoint, DeleteRecoveryPoint,
 GetRecoveryPointRestoreMetadata, StartRestoreJob, DescribeRestoreJob,
-ListRestoreJobs, StartCopyJob, DescribeCopyJob, ListCopyJobs.
+ListRestoreJobs, StartCopyJob, DescribeCopyJob, ListCopyJobs,
+DescribeRegionSettings, UpdateRegionSettings.
 Replaced: DescribeBackupVault (adds VaultType, VaultState, NumberOfRecoveryPoints
 and the lock fields), CreateBackupVault (a default EncryptionKeyArn, as AWS
 gives one), DeleteBackupVault (refuses a vault that holds recovery points).
@@ -33,6 +34,13 @@ with advanced backup features (the default since 2021).  A DynamoDB point also
 owns a real backup in moto's dynamodb backend of the vault's region (type
 AWS_BACKUP); restores go through ``restore_table_from_backup``.  A copy to
 another region clones that backup into the destination region's backend.
+
+Region settings: each region starts as an account that opted in after
+November 2021 (advanced DynamoDB backup features on by default):
+ResourceTypeManagementPreference {DynamoDB: true, EFS: true} and every
+ResourceTypeOptInPreference true except S3.  UpdateRegionSettings changes
+them.  With DynamoDB management off in the source region, a cross-region copy
+of a DynamoDB point fails, as AWS's does until the opt-in.
 
 Jobs are time-based: each job takes ``DR_DRILL_MOTO_JOB_SECONDS`` seconds
 (env, float, default 2; 0 = done at once).  Backup and copy jobs go
@@ -74,6 +82,22 @@ Test-only endpoint (not AWS; unsigned, any host):
     The points are COMPLETED, have no side effects (no DynamoDB backup behind
     them: restoring one fails the restore job) and are listed in creation order.
 
+    POST /_dr_drill/efs-mount
+    {"file_system_id": "fs-0c4b7e2d91a35f862",   required
+     "path": "/tmp/.../mount",                   required: a local directory
+     "region": "us-east-1", "account_id": "123456789012"}   defaults as above
+    -> 200 {"ok": true}
+    Stands a local directory in for the filesystem's mount.  From then on a
+    backup job of that filesystem reads the directory's files into memory
+    (the snapshot, taken when the job starts; copies of the point share it;
+    symbolic links are left out), and a restore job
+    into that filesystem (newFileSystem=false) writes what EFS would when it
+    completes: a recovery directory aws-backup-restore_<UTC time> at its
+    root holding the items of itemsToRestore (a JSON list of absolute paths,
+    1 to 5, hierarchy kept), or the whole snapshot without it.  An item not
+    in the snapshot fails the job.  Restores of unmapped filesystems, or to
+    a new filesystem, write nothing.
+
     GET /_dr_drill/health -> 200 {"ok": true}
 
 moto's own ``POST /moto-api/reset`` also clears everything added here.
@@ -104,6 +128,28 @@ DEFAULT_IAM_ROLE = "arn:aws:iam::{account}:role/service-role/AWSBackupDefaultSer
 
 # One lock for all state added here (moto's server is threaded).
 LOCK = threading.RLock()
+
+# (account, region, file system id) -> the local directory standing in for
+# its mount.
+EFS_MOUNTS: dict[tuple[str, str, str], str] = {}
+
+
+def snapshot(mount: str) -> dict[str, bytes | None]:
+    """The tree under `mount`, in memory: relative path -> bytes (None: a
+    directory). Earlier recovery directories at the root are left out."""
+    tree: dict[str, bytes | None] = {}
+    for top, dirs, files in os.walk(mount):
+        rel = os.path.relpath(top, mount)
+        if rel == ".":
+            dirs[:] = [d for d in dirs if not d.startswith("aws-backup-restore_")]
+        else:
+            tree[rel] = None
+        for f in files:
+            path = os.path.join(top, f)
+            if os.path.isfile(path) and not os.path.islink(path):
+                with open(path, "rb") as fh:
+                    tree[os.path.normpath(os.path.join(rel, f))] = fh.read()
+    return tree
 
 
 def job_seconds() -> float:
@@ -305,6 +351,13 @@ def dynamodb_backend(account: str, region: str) -> Any:
 
 DAY = 86400.0
 
+# DescribeRegionSettings' ResourceTypeOptInPreference keys.
+OPT_IN_TYPES = [
+    "Aurora", "CloudFormation", "DocumentDB", "DynamoDB", "EBS", "EC2", "EFS",
+    "FSx", "Neptune", "RDS", "Redshift", "S3", "SAP HANA on Amazon EC2",
+    "Storage Gateway", "Timestream", "VirtualMachine",
+]
+
 
 class RecoveryPoint:
     def __init__(
@@ -344,6 +397,8 @@ class RecoveryPoint:
         # Side-effect data: the moto dynamodb Backup behind a DynamoDB point.
         self.ddb_backup_arn: str | None = None
         self.source_table_name: str | None = None
+        # For an EFS point of a mapped filesystem: its files at backup time.
+        self.efs_snapshot: dict[str, bytes | None] | None = None
 
     def calculated_lifecycle(self) -> dict[str, float] | None:
         if not self.lifecycle:
@@ -549,6 +604,7 @@ class RestoreJob(Job):
         elif p.resource_type == "EFS":
             if self.metadata.get("newFileSystem", "true").lower() == "false" and self.metadata.get("file-system-id"):
                 fs = self.metadata["file-system-id"]
+                self.restore_into_mount(fs)
             else:
                 fs = "fs-" + uuid.uuid4().hex[:17]
             self.created_resource_arn = f"arn:aws:elasticfilesystem:{self.region}:{self.account}:file-system/{fs}"
@@ -558,6 +614,38 @@ class RestoreJob(Job):
         else:
             self.created_resource_arn = p.resource_arn
         p.last_restore_time = self.creation_date + self.duration
+
+    def restore_into_mount(self, fs: str) -> None:
+        """EFS into an existing filesystem: a dated recovery directory at its root."""
+        mount = EFS_MOUNTS.get((self.account, self.region, fs))
+        snap = self.point.efs_snapshot
+        if mount is None or snap is None:
+            return
+        raw = next((v for k, v in self.metadata.items() if k.lower() == "itemstorestore"), None)
+        try:
+            items = json.loads(raw) if raw else []
+        except ValueError:
+            raise JobFailed(f"itemsToRestore is not a JSON list of paths: {raw}")
+        if not isinstance(items, list) or len(items) > 5 or \
+                not all(isinstance(i, str) and i.startswith("/") for i in items):
+            raise JobFailed(f"itemsToRestore must list 1 to 5 absolute paths: {raw}")
+        stamp = datetime.fromtimestamp(self.creation_date + self.duration, timezone.utc)
+        dest = os.path.join(mount, "aws-backup-restore_" + stamp.strftime("%Y-%m-%dT%H-%M-%S-%f")[:-3] + "Z")
+        wanted = [i.strip("/") for i in items]
+        for item, rel in zip(items, wanted):
+            if rel not in snap:
+                raise JobFailed(f"The item {item} does not exist in recovery point {self.point.arn}")
+        os.makedirs(dest)
+        for rel, content in sorted(snap.items()):
+            if wanted and not any(rel == w or rel.startswith(w + "/") for w in wanted):
+                continue
+            target = os.path.join(dest, rel)
+            if content is None:
+                os.makedirs(target, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as fh:
+                    fh.write(content)
 
     def to_dict(self) -> dict[str, Any]:
         p = self.point
@@ -605,6 +693,12 @@ class CopyJob(Job):
         dest_vault = dest_backend.vaults.get(dest_name)
         if dest_vault is None:
             raise JobFailed(f"Backup vault {dest_name} does not exist in {parsed['region']}")
+        if p.resource_type == "DynamoDB" and parsed["region"] != p.region \
+                and not self.backend.management.get("DynamoDB", False):
+            raise JobFailed(
+                "Cross-Region copy of DynamoDB recovery points requires advanced DynamoDB backup "
+                "features; opt in with UpdateRegionSettings ResourceTypeManagementPreference DynamoDB=true"
+            )
         copy = RecoveryPoint(
             dest_backend,
             dest_vault,
@@ -618,6 +712,7 @@ class CopyJob(Job):
             resource_name=p.resource_name,
         )
         copy.source_table_name = p.source_table_name
+        copy.efs_snapshot = p.efs_snapshot
         if p.resource_type == "DynamoDB" and p.ddb_backup_arn:
             src_ddb = dynamodb_backend(p.account, p.region)
             src_backup = src_ddb.backups.get(p.ddb_backup_arn)
@@ -670,6 +765,8 @@ class DrDrillBackupBackend(BackupBackend):
         self.backup_jobs: dict[str, BackupJob] = {}
         self.restore_jobs: dict[str, RestoreJob] = {}
         self.copy_jobs: dict[str, CopyJob] = {}
+        self.opt_in: dict[str, bool] = {t: t != "S3" for t in OPT_IN_TYPES}
+        self.management: dict[str, bool] = {"DynamoDB": True, "EFS": True}
 
     @property
     def _url_module(self) -> Any:  # moto derives urls.py from the class's module
@@ -855,6 +952,11 @@ class DrDrillBackupResponse(BackupResponse):
                         point.size = 0
                 except Exception:
                     job.start_error = f"Resource not found: {resource_arn}"
+            elif point.resource_type == "EFS":
+                mount = EFS_MOUNTS.get((parsed["account"] or self.b.account_id, self.b.region_name,
+                                        resource_name_of(resource_arn)))
+                if mount is not None:
+                    point.efs_snapshot = snapshot(mount)
             if job.start_error is None:
                 job.point = point
                 job.size = point.size
@@ -1098,6 +1200,36 @@ class DrDrillBackupResponse(BackupResponse):
             return self._ok(drop_none({"CopyJobs": [j.to_dict() for j in chunk], "NextToken": nxt}))
 
 
+    # -- region settings
+
+    def describe_region_settings(self) -> str:
+        with LOCK:
+            return self._ok(
+                {
+                    "ResourceTypeOptInPreference": dict(self.b.opt_in),
+                    "ResourceTypeManagementPreference": dict(self.b.management),
+                }
+            )
+
+    def update_region_settings(self) -> str:
+        body = self._json_body()
+        with LOCK:
+            for key, target in (("ResourceTypeOptInPreference", self.b.opt_in),
+                                ("ResourceTypeManagementPreference", self.b.management)):
+                prefs = body.get(key) or {}
+                if not isinstance(prefs, dict):
+                    raise invalid_param(f"{key} must be a map of resource type to boolean")
+                for rtype, value in prefs.items():
+                    if not isinstance(value, bool):
+                        raise invalid_param(f"{key}.{rtype} must be a boolean")
+                    if key == "ResourceTypeManagementPreference" and rtype not in ("DynamoDB", "EFS"):
+                        raise invalid_param(f"Full AWS Backup management is not available for {rtype}")
+                    if key == "ResourceTypeOptInPreference" and rtype not in OPT_IN_TYPES:
+                        raise invalid_param(f"Unknown resource type {rtype}")
+                    target[rtype] = value
+        return 200, {"Content-Type": "application/json"}, ""
+
+
 # ------------------------------------------------------------ test endpoints
 
 
@@ -1170,6 +1302,22 @@ class DrDrillMiddleware:
                 if not isinstance(req, dict):
                     raise invalid_param("The request body must be a JSON object")
                 body = seed_recovery_points(req)
+            elif path.rstrip("/") == "/_dr_drill/efs-mount" and method == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                raw = environ["wsgi.input"].read(length) if length else b""
+                try:
+                    req = json.loads(raw or b"{}")
+                except ValueError:
+                    raise invalid_param("The request body is not valid JSON")
+                if not isinstance(req, dict) or not req.get("file_system_id") or not req.get("path"):
+                    raise missing_param("file_system_id and path are required")
+                if not os.path.isdir(req["path"]):
+                    raise invalid_param(f"{req['path']} is not a directory")
+                key = (str(req.get("account_id") or DEFAULT_ACCOUNT), req.get("region") or "us-east-1",
+                       req["file_system_id"])
+                with LOCK:
+                    EFS_MOUNTS[key] = os.path.abspath(req["path"])
+                body = {"ok": True}
             else:
                 status, body = 404, {"__type": "NotFound", "Code": "NotFound", "Message": f"No such endpoint: {method} {path}"}
         except BackupApiError as err:
@@ -1201,6 +1349,7 @@ EXTRA_PATHS = [
     "{0}/backup-vaults/(?P<name>[^/]+)/recovery-points$",
     "{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$",
     "{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/(?P<recoveryPointArn>.+)$",
+    "{0}/account-settings$",
 ]
 
 _installed = False

@@ -318,6 +318,78 @@ def run(w: World) -> None:
 
     delete()
 
+    @check("Describe/UpdateRegionSettings; a DynamoDB cross-region copy fails without the opt-in")
+    def region_settings():
+        cfg = Config(retries={"max_attempts": 2})
+        b = boto3.client("backup", region_name="eu-west-1", endpoint_url=w.url, config=cfg)
+        d = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=w.url, config=cfg)
+        got = b.describe_region_settings()
+        assert got["ResourceTypeManagementPreference"] == {"DynamoDB": True, "EFS": True}, got
+        assert got["ResourceTypeOptInPreference"]["DynamoDB"] is True
+        assert got["ResourceTypeOptInPreference"]["S3"] is False
+        d.create_table(TableName="settings", BillingMode="PAY_PER_REQUEST",
+                       AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                       KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        b.create_backup_vault(BackupVaultName="settings")
+        job = b.start_backup_job(BackupVaultName="settings", IamRoleArn=ROLE,
+                                 ResourceArn=f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/settings")
+        wait_job(lambda: b.describe_backup_job(BackupJobId=job["BackupJobId"]), "State")
+        b.update_region_settings(ResourceTypeManagementPreference={"DynamoDB": False})
+        assert b.describe_region_settings()["ResourceTypeManagementPreference"]["DynamoDB"] is False
+        # Other regions keep their own settings.
+        assert w.b1.describe_region_settings()["ResourceTypeManagementPreference"]["DynamoDB"] is True
+        dest = f"arn:aws:backup:us-west-2:{ACCOUNT}:backup-vault:primary-dr"
+        copy = b.start_copy_job(RecoveryPointArn=job["RecoveryPointArn"], SourceBackupVaultName="settings",
+                                DestinationBackupVaultArn=dest, IamRoleArn=ROLE)
+        done, _ = wait_job(lambda: b.describe_copy_job(CopyJobId=copy["CopyJobId"]), "State")
+        assert done["State"] == "FAILED" and "DynamoDB=true" in done["StatusMessage"], done
+        failed = b.list_copy_jobs(ByState="FAILED")["CopyJobs"]
+        assert [j["CopyJobId"] for j in failed] == [copy["CopyJobId"]], failed
+        b.update_region_settings(ResourceTypeManagementPreference={"DynamoDB": True})
+        copy = b.start_copy_job(RecoveryPointArn=job["RecoveryPointArn"], SourceBackupVaultName="settings",
+                                DestinationBackupVaultArn=dest, IamRoleArn=ROLE)
+        done, _ = wait_job(lambda: b.describe_copy_job(CopyJobId=copy["CopyJobId"]), "State")
+        assert done["State"] == "COMPLETED", done
+        expect_error("InvalidParameterValueException", b.update_region_settings,
+                     ResourceTypeManagementPreference={"RDS": True})
+
+    region_settings()
+
+    @check("EFS item-level restore into a mapped filesystem writes aws-backup-restore_<time>/<item>")
+    def efs_item_restore():
+        import tempfile
+        mount = tempfile.mkdtemp()
+        os.makedirs(os.path.join(mount, "alice", "Maildir", "cur"))
+        with open(os.path.join(mount, "alice", "Maildir", "cur", "1.eml"), "w") as f:
+            f.write("hello")
+        os.makedirs(os.path.join(mount, "bob"))
+        fs = "fs-0123456789abcdef0"
+        body = json.dumps({"file_system_id": fs, "path": mount}).encode()
+        urllib.request.urlopen(urllib.request.Request(w.url + "/_dr_drill/efs-mount", data=body, method="POST"))
+        job = w.b1.start_backup_job(BackupVaultName="primary", IamRoleArn=ROLE,
+                                    ResourceArn=f"arn:aws:elasticfilesystem:us-east-1:{ACCOUNT}:file-system/{fs}")
+        wait_job(lambda: w.b1.describe_backup_job(BackupJobId=job["BackupJobId"]), "State")
+        os.remove(os.path.join(mount, "alice", "Maildir", "cur", "1.eml"))  # the user deletes mail
+        meta = w.b1.get_recovery_point_restore_metadata(BackupVaultName="primary",
+                                                        RecoveryPointArn=job["RecoveryPointArn"])["RestoreMetadata"]
+        assert meta["file-system-id"] == fs, meta
+        meta.update({"newFileSystem": "false", "itemsToRestore": json.dumps(["/alice"])})
+        r = w.b1.start_restore_job(RecoveryPointArn=job["RecoveryPointArn"], Metadata=meta, IamRoleArn=ROLE)
+        done, _ = wait_job(lambda: w.b1.describe_restore_job(RestoreJobId=r["RestoreJobId"]), "Status")
+        assert done["Status"] == "COMPLETED", done
+        dirs = [d for d in os.listdir(mount) if d.startswith("aws-backup-restore_")]
+        assert len(dirs) == 1 and sorted(os.listdir(mount)) == sorted(["alice", "bob", dirs[0]]), os.listdir(mount)
+        with open(os.path.join(mount, dirs[0], "alice", "Maildir", "cur", "1.eml")) as f:
+            assert f.read() == "hello"
+        assert not os.path.exists(os.path.join(mount, dirs[0], "bob"))
+        meta["itemsToRestore"] = json.dumps(["/carol"])
+        r = w.b1.start_restore_job(RecoveryPointArn=job["RecoveryPointArn"], Metadata=meta, IamRoleArn=ROLE)
+        done, _ = wait_job(lambda: w.b1.describe_restore_job(RestoreJobId=r["RestoreJobId"]), "Status")
+        assert done["Status"] == "FAILED" and "/carol" in done["StatusMessage"], done
+        w.b1.delete_recovery_point(BackupVaultName="primary", RecoveryPointArn=job["RecoveryPointArn"])
+
+    efs_item_restore()
+
     @check("seed 10,000 points and list them all (boto3 paginator, 10 pages)")
     def seed():
         w.b1.create_backup_vault(BackupVaultName="bench-vault")

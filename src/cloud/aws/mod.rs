@@ -41,9 +41,10 @@ use tokio::sync::mpsc;
 
 use super::error::retry_message;
 use super::{
-    Cloud, CloudError, CopyCounts, CopyRequest, ErrorKind, Fetched, Identity, JobStatus, Notify,
-    ObjectHead, ObjectRef, PitrStatus, PointKind, PointSource, RecoveryPoint, RestoreRequest,
-    RetryPolicy, TableState, VaultPosture, with_retry,
+    Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest, ErrorKind, Fetched,
+    Identity, JobStatus, Notify, ObjectHead, ObjectRef, PitrStatus, PointKind, PointSource,
+    RecoveryPoint, RegionSettings, RestoreRequest, RetryPolicy, TableState, VaultPosture,
+    with_retry,
 };
 pub(crate) use error::classify;
 
@@ -654,6 +655,87 @@ impl Cloud for AwsCloud {
             recovery_points: out.number_of_recovery_points(),
             encryption_key_arn: out.encryption_key_arn().map(str::to_owned),
         })
+    }
+
+    async fn region_settings(
+        &self,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<RegionSettings, CloudError> {
+        let (c, region) = self.clients(region);
+        let resource = format!("AWS Backup settings of {region}");
+        let out = send!(
+            self,
+            notify,
+            "DescribeRegionSettings",
+            resource,
+            c.backup.describe_region_settings()
+        )
+        .await?;
+        let map = |m: Option<&HashMap<String, bool>>| -> BTreeMap<String, bool> {
+            m.map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
+                .unwrap_or_default()
+        };
+        Ok(RegionSettings {
+            opt_in: map(out.resource_type_opt_in_preference()),
+            full_management: map(out.resource_type_management_preference()),
+        })
+    }
+
+    async fn list_copy_jobs(
+        &self,
+        filter: &CopyJobFilter,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<Vec<CopyJobSummary>, CloudError> {
+        let (c, region) = self.clients(region);
+        let resource = format!("copy jobs in {region}");
+        let since = Timestamp::now()
+            .checked_sub(
+                jiff::SignedDuration::try_from(filter.within).unwrap_or(jiff::SignedDuration::MAX),
+            )
+            .unwrap_or(Timestamp::MIN);
+        let mut jobs = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = send!(
+                self,
+                notify,
+                "ListCopyJobs",
+                resource,
+                c.backup
+                    .list_copy_jobs()
+                    .by_created_after(sdk_time(since))
+                    .set_by_resource_type(filter.resource_type.clone())
+                    .set_by_destination_vault_arn(filter.destination_vault_arn.clone())
+                    .set_next_token(token.clone())
+            )
+            .await?;
+            for j in out.copy_jobs() {
+                let Some(created_at) = j.creation_date().and_then(ts) else {
+                    continue;
+                };
+                jobs.push(CopyJobSummary {
+                    job_id: j.copy_job_id().unwrap_or_default().to_owned(),
+                    state: j.state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                    created_at,
+                    completed_at: j.completion_date().and_then(ts),
+                    resource_type: j.resource_type().map(str::to_owned),
+                    source_recovery_point_arn: j.source_recovery_point_arn().map(str::to_owned),
+                    destination_vault_arn: j.destination_backup_vault_arn().map(str::to_owned),
+                    message: j.status_message().map(str::to_owned),
+                });
+            }
+            token = out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at));
+        Ok(jobs)
     }
 
     async fn delete_vault_lock(

@@ -196,6 +196,12 @@ impl World {
                 ResourceType::DynamoDb => (table_arn(&region, &res.name), Some(res.name.clone())),
                 ResourceType::Efs => {
                     let id = res.id.as_deref().unwrap_or_default();
+                    self.filesystems.insert(
+                        id.to_owned(),
+                        super::world::Filesystem {
+                            mailboxes: res.mailboxes.clone(),
+                        },
+                    );
                     let arn =
                         format!("arn:aws:elasticfilesystem:{region}:{ACCOUNT}:file-system/{id}");
                     (arn, None)

@@ -11,6 +11,7 @@
 
 mod fault;
 mod generate;
+mod mailstore;
 mod spec;
 mod world;
 
@@ -36,9 +37,9 @@ use self::world::{ACCOUNT, JobKind, Refusal, World};
 use super::download::PartFile;
 use super::error::{iam_permission, retry_message};
 use super::{
-    Cloud, CloudError, CopyCounts, CopyRequest, ErrorKind, Fetched, Identity, JobStatus, Notify,
-    ObjectHead, ObjectRef, PitrStatus, PointSource, RecoveryPoint, RestoreRequest, RetryPolicy,
-    TableState, VaultPosture, human_bytes, with_retry,
+    Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest, ErrorKind, Fetched,
+    Identity, JobStatus, Notify, ObjectHead, ObjectRef, PitrStatus, PointSource, RecoveryPoint,
+    RegionSettings, RestoreRequest, RetryPolicy, TableState, VaultPosture, human_bytes, with_retry,
 };
 
 /// The built-in world files.
@@ -203,6 +204,10 @@ pub struct SimCloud {
     epoch: Timestamp,
     started: Instant,
     retry: RetryPolicy,
+    /// Where the run keeps the world's mailstores (`<run dir>/sandbox-efs`).
+    mailstores: Mutex<Option<PathBuf>>,
+    /// Restore jobs whose recovery directory is written.
+    written: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl std::fmt::Debug for SimCloud {
@@ -324,6 +329,8 @@ impl SimCloud {
             epoch: now,
             started: Instant::now(),
             retry: RetryPolicy::default(),
+            mailstores: Mutex::new(None),
+            written: Mutex::new(Default::default()),
         })
     }
 
@@ -452,6 +459,43 @@ impl SimCloud {
     }
 }
 
+impl SimCloud {
+    /// Writes, once, the recovery directory of a completed item-level EFS
+    /// restore into a mailstore laid out under the run's directory.
+    fn write_recovery_directory(&self, job_id: &str) -> Result<(), String> {
+        let Some(root) = self
+            .mailstores
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        else {
+            return Ok(());
+        };
+        let (restore, completed) = {
+            let world = self.world();
+            match world.jobs.get(job_id) {
+                Some(job) => match &job.efs {
+                    Some(r) => (r.clone(), job.ends_at),
+                    None => return Ok(()),
+                },
+                None => return Ok(()),
+            }
+        };
+        let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        if !written.insert(job_id.to_owned()) {
+            return Ok(());
+        }
+        mailstore::write_recovery(&root, &restore, completed, self.epoch)
+            .map(|_| ())
+            .map_err(|e| {
+                format!(
+                    "SIMULATED: cannot write the recovery directory under {}: {e}",
+                    root.display()
+                )
+            })
+    }
+}
+
 /// The error a refused call gives: `action` on `resource`, marked SIMULATED.
 fn refused(action: &str, resource: &str, r: Refusal) -> CloudError {
     CloudError::new(
@@ -500,6 +544,21 @@ impl Cloud for SimCloud {
             endpoint: None,
             simulated: true,
         }
+    }
+
+    /// Lays out the world's mailstores under the run's directory; item-level
+    /// EFS restores into them write their recovery directories there.
+    fn attach_run_dir(&self, run_dir: &Path) {
+        let root = run_dir.join(mailstore::DIR);
+        let world = self.world();
+        if world.filesystems.values().all(|f| f.mailboxes.is_empty()) {
+            return;
+        }
+        // A mailstore that cannot be laid out shows as a missing mailbox
+        // in the run's own checks.
+        let _ = mailstore::lay_out(&root, world.filesystems.iter(), self.epoch);
+        drop(world);
+        *self.mailstores.lock().unwrap_or_else(|p| p.into_inner()) = Some(root);
     }
 
     async fn verify_credentials(&self) -> Result<Identity, CloudError> {
@@ -623,10 +682,16 @@ impl Cloud for SimCloud {
     ) -> Result<JobStatus, CloudError> {
         let region = Self::region(region);
         let resource = format!("restore job {job_id}");
-        self.call("DescribeRestoreJob", &resource, notify, |w, now| {
-            w.job(job_id, JobKind::Restore, region, now)
-        })
-        .await
+        let status = self
+            .call("DescribeRestoreJob", &resource, notify, |w, now| {
+                w.job(job_id, JobKind::Restore, region, now)
+            })
+            .await?;
+        if status.status == "COMPLETED" {
+            self.write_recovery_directory(job_id)
+                .map_err(|e| CloudError::new("DescribeRestoreJob", &resource, ErrorKind::Io, e))?;
+        }
+        Ok(status)
     }
 
     async fn start_copy(
@@ -669,6 +734,33 @@ impl Cloud for SimCloud {
         let resource = vault_resource(vault, region);
         self.call("DescribeBackupVault", &resource, notify, |w, now| {
             w.posture(region, vault, now)
+        })
+        .await
+    }
+
+    async fn region_settings(
+        &self,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<RegionSettings, CloudError> {
+        let region = Self::region(region);
+        let resource = format!("AWS Backup settings of {region}");
+        self.call("DescribeRegionSettings", &resource, notify, |w, _| {
+            Ok(w.region_settings(&self.faults))
+        })
+        .await
+    }
+
+    async fn list_copy_jobs(
+        &self,
+        filter: &CopyJobFilter,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<Vec<CopyJobSummary>, CloudError> {
+        let region = Self::region(region);
+        let resource = format!("copy jobs in {region}");
+        self.call("ListCopyJobs", &resource, notify, |w, now| {
+            Ok(w.copy_jobs(region, filter, now, &self.faults))
         })
         .await
     }

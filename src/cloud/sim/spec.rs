@@ -126,6 +126,7 @@ const ALL_FIELDS: &[&str] = &[
     "spread_days",
     "age",
     "encrypt",
+    "mailboxes",
 ];
 
 /// Reads one of several accepted strings (case-insensitively).
@@ -415,6 +416,8 @@ pub(super) struct ResourceSpec {
     pub items_per_day: u64,
     pub size_bytes: u64,
     pub size_per_day: u64,
+    /// EFS: the mailboxes (top-level directories) of the mailstore.
+    pub mailboxes: Vec<String>,
 }
 
 impl<'de> FromToml<'de> for ResourceSpec {
@@ -436,8 +439,22 @@ impl<'de> FromToml<'de> for ResourceSpec {
         let items_per_day = th.optional("items_per_day").unwrap_or(0);
         let size_bytes = th.required("size_bytes");
         let size_per_day = th.optional("size_per_day").unwrap_or(0);
+        let mailboxes: Vec<String> = th.optional("mailboxes").unwrap_or_default();
         th.require_empty()?;
         let kind = kind?;
+        if kind != ResourceType::Efs && !mailboxes.is_empty() {
+            let message = "`mailboxes` applies to an EFS resource only";
+            return Err(ctx.push_error(Error::custom_at(message, item)));
+        }
+        if let Some(bad) = mailboxes
+            .iter()
+            .find(|m| m.is_empty() || m.contains('/') || m.starts_with('.'))
+        {
+            let message = format!(
+                "mailbox `{bad}` must be a plain directory name (no `/`, not starting with `.`)"
+            );
+            return Err(ctx.push_error(Error::custom_at(message, item)));
+        }
         if kind == ResourceType::Efs && id.is_none() {
             let message = "an EFS resource needs its file system `id` (fs-...)";
             return Err(ctx.push_error(Error::custom_at(message, item)));
@@ -450,6 +467,7 @@ impl<'de> FromToml<'de> for ResourceSpec {
             items_per_day,
             size_bytes: size_bytes?,
             size_per_day,
+            mailboxes,
         })
     }
 }

@@ -1030,3 +1030,111 @@ async fn an_encrypted_series_needs_a_hex_key_and_its_file() {
         .to_string();
     assert!(e.contains("missing.tar.gz"), "{e}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn copy_jobs_and_region_settings_follow_the_plan_and_the_fault() {
+    let cloud = sim(&[]);
+    let day = crate::cloud::CopyJobFilter {
+        within: Duration::from_secs(26 * 3600),
+        resource_type: Some("DynamoDB".into()),
+        destination_vault_arn: None,
+    };
+    // Last night's DynamoDB copy ran from us-east-1 into the DR vault.
+    let jobs = cloud.list_copy_jobs(&day, None, &quiet()).await.unwrap();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0].state, "COMPLETED");
+    assert!(
+        jobs[0]
+            .destination_vault_arn
+            .as_deref()
+            .unwrap()
+            .ends_with(":backup-vault:cabal-backup-dr")
+    );
+    // None ran from the DR region, and a week holds seven.
+    let none = cloud
+        .list_copy_jobs(&day, Some("us-west-2"), &quiet())
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    let week = crate::cloud::CopyJobFilter {
+        within: Duration::from_secs(7 * 86_400),
+        resource_type: None,
+        destination_vault_arn: None,
+    };
+    let jobs = cloud.list_copy_jobs(&week, None, &quiet()).await.unwrap();
+    assert_eq!(jobs.len(), 14, "DynamoDB and EFS, seven nights");
+    assert!(jobs.windows(2).all(|w| w[0].created_at >= w[1].created_at));
+    let settings = cloud.region_settings(None, &quiet()).await.unwrap();
+    assert_eq!(settings.full_management.get("DynamoDB"), Some(&true));
+
+    let broken = sim(&["copy-job-fails"]);
+    let jobs = broken.list_copy_jobs(&day, None, &quiet()).await.unwrap();
+    assert_eq!(jobs[0].state, "FAILED");
+    assert!(
+        jobs[0]
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("DynamoDB=true")
+    );
+    let settings = broken.region_settings(None, &quiet()).await.unwrap();
+    assert_eq!(settings.full_management.get("DynamoDB"), Some(&false));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_item_level_efs_restore_writes_its_recovery_directory_in_the_run_dir() {
+    let cloud = sim(&[]);
+    let run = tempfile::tempdir().unwrap();
+    cloud.attach_run_dir(run.path());
+    let fs = run.path().join("sandbox-efs/fs-0c4b7e2d91a35f862");
+    let files = |dir: &std::path::Path| std::fs::read_dir(dir).map_or(0, |d| d.count());
+    // 30 days of mail less the 3 the user deleted; a folder too.
+    assert_eq!(files(&fs.join("chris/Maildir/cur")), 27);
+    assert_eq!(files(&fs.join("chris/Maildir/.Archive/cur")), 5);
+    let (points, _) = list(&cloud, vault("cabal-backup", None, Some("EFS")))
+        .await
+        .unwrap();
+    let point = points::latest(&points, None).unwrap().clone();
+    let request = |item: &str| RestoreRequest {
+        recovery_point_arn: point.id.clone(),
+        iam_role_arn: ROLE.into(),
+        metadata: BTreeMap::from([
+            ("newFileSystem".into(), "false".into()),
+            ("file-system-id".into(), "fs-0c4b7e2d91a35f862".into()),
+            ("itemsToRestore".into(), format!("[\"{item}\"]")),
+        ]),
+        resource_type: None,
+    };
+    let job = cloud
+        .start_restore(&request("/chris/Maildir/cur"), None, &quiet())
+        .await
+        .unwrap();
+    let missing = cloud
+        .start_restore(&request("/zoe"), None, &quiet())
+        .await
+        .unwrap();
+    pass(20).await;
+    assert!(
+        cloud
+            .restore_job(&job, None, &quiet())
+            .await
+            .unwrap()
+            .succeeded()
+    );
+    let recovery: Vec<_> = std::fs::read_dir(&fs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("aws-backup-restore_"))
+        .collect();
+    assert_eq!(recovery.len(), 1, "{recovery:?}");
+    let restored = fs.join(&recovery[0]).join("chris/Maildir");
+    // Last night's point: every day's message but this morning's.
+    assert_eq!(files(&restored.join("cur")), 29);
+    assert!(
+        !restored.join(".Archive").exists(),
+        "only the item asked for"
+    );
+    let failed = cloud.restore_job(&missing, None, &quiet()).await.unwrap();
+    assert_eq!(failed.status, "FAILED");
+    assert!(failed.message.unwrap().contains("/zoe"));
+}

@@ -16,7 +16,7 @@ use super::spec::Range;
 use crate::cloud::points::pitr_point;
 use crate::cloud::{
     ArchiveState, ErrorKind, JobStatus, ObjectHead, PitrStatus, PointKind, RecoveryPoint,
-    RestoreRequest, TableState, VaultPosture, archive_state, is_archive_class,
+    RegionSettings, RestoreRequest, TableState, VaultPosture, archive_state, is_archive_class,
 };
 
 /// The simulated account.
@@ -279,6 +279,10 @@ pub(super) struct Job {
     pub failure: Option<(Timestamp, String)>,
     pub created_resource_arn: Option<String>,
     pub destination_point: Option<String>,
+    /// A copy job: (source point ARN, its resource type, destination vault ARN).
+    pub copy_of: Option<(String, Option<String>, String)>,
+    /// An item-level EFS restore into the source filesystem.
+    pub efs: Option<EfsRestore>,
 }
 
 impl Job {
@@ -329,7 +333,25 @@ pub(super) struct World {
     pub backups: BTreeMap<String, TableBackup>,
     pub buckets: BTreeMap<String, Bucket>,
     pub jobs: BTreeMap<String, Job>,
+    /// EFS filesystems of the plans, by id.
+    pub filesystems: BTreeMap<String, Filesystem>,
     job_counter: u64,
+}
+
+/// An EFS filesystem of a plan: a mailstore with these mailboxes.
+#[derive(Debug, Clone)]
+pub(super) struct Filesystem {
+    pub mailboxes: Vec<String>,
+}
+
+/// An item-level EFS restore into its source filesystem: what its
+/// recovery directory holds when the job completes.
+#[derive(Debug, Clone)]
+pub(super) struct EfsRestore {
+    pub fs_id: String,
+    pub items: Vec<String>,
+    /// The recovery point's creation time: the mail it holds.
+    pub as_of: Timestamp,
 }
 
 // Deterministic randomness: every generated value is a hash of names.
@@ -564,11 +586,16 @@ impl World {
             failure: None,
             created_resource_arn: None,
             destination_point: None,
+            copy_of: None,
+            efs: None,
         };
+        // Keys as AWS spells them; EFS's are documented in two cases
+        // (`ItemsToRestore`, `itemsToRestore`), so case does not matter.
         let meta = |k: &str| {
             req.metadata
-                .get(k)
-                .map(String::as_str)
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.as_str())
                 .filter(|v| !v.is_empty())
         };
         match kind.as_str() {
@@ -621,7 +648,21 @@ impl World {
                         "Invalid restore metadata: newFileSystem is required for an EFS restore (true: a new file system; false: into the source under aws-backup-restore_<timestamp>)",
                     ));
                 };
-                let item_level = meta("ItemsToRestore").is_some_and(|v| v != "[]");
+                let items: Vec<String> = match meta("ItemsToRestore") {
+                    None => Vec::new(),
+                    Some(raw) => serde_json::from_str(raw)
+                        .ok()
+                        .filter(|items: &Vec<String>| {
+                            items.len() <= 5 && items.iter().all(|i| i.starts_with('/'))
+                        })
+                        .ok_or_else(|| {
+                            invalid(
+                                "InvalidParameterValueException",
+                                format!("Invalid restore metadata: ItemsToRestore must be a JSON list of 1 to 5 absolute paths, e.g. [\"/alice\"], not {raw}"),
+                            )
+                        })?,
+                };
+                let item_level = !items.is_empty();
                 let took = if item_level {
                     minutes(8, 15)
                 } else {
@@ -636,6 +677,40 @@ impl World {
                 } else {
                     rp.resource_arn.clone()
                 };
+                let fs_id = meta("file-system-id")
+                    .map(str::to_owned)
+                    .or_else(|| rp.resource_name.clone().filter(|n| n.starts_with("fs-")))
+                    .or_else(|| {
+                        rp.resource_arn
+                            .as_deref()
+                            .and_then(|a| a.rsplit('/').next())
+                            .map(str::to_owned)
+                    })
+                    .unwrap_or_default();
+                if new_fs.eq_ignore_ascii_case("false")
+                    && item_level
+                    && let Some(fs) = self.filesystems.get(&fs_id)
+                {
+                    let missing = items.iter().find(|i| {
+                        let top = i.trim_start_matches('/').split('/').next().unwrap_or("");
+                        !fs.mailboxes.iter().any(|m| m == top)
+                    });
+                    if let Some(item) = missing {
+                        job.failure = Some((
+                            job_fraction(&job, 0.5),
+                            format!(
+                                "The item {item} does not exist in recovery point {} (SIMULATED; the mailboxes: {})",
+                                rp.id,
+                                fs.mailboxes.join(", ")
+                            ),
+                        ));
+                    }
+                    job.efs = Some(EfsRestore {
+                        fs_id,
+                        items,
+                        as_of: rp.created_at,
+                    });
+                }
                 if faults.restore_job_fails {
                     job.failure = Some((
                         job_fraction(&job, 0.4),
@@ -729,16 +804,17 @@ impl World {
             failure: None,
             created_resource_arn: None,
             destination_point: None,
+            copy_of: Some((
+                point.rp.id.clone(),
+                point.rp.resource_type.clone(),
+                req.destination_vault_arn.clone(),
+            )),
+            efs: None,
         };
         if faults.copy_job_fails {
-            let why = if point.rp.resource_type.as_deref() == Some("DynamoDB") {
-                "Copy job failed: cross-Region copy of DynamoDB recovery points needs advanced DynamoDB backup features (aws backup update-region-settings --resource-type-management-preference DynamoDB=true); only points created after the opt-in can be copied"
-            } else {
-                "Copy job failed: Access denied to the destination vault's KMS key"
-            };
             job.failure = Some((
                 job_fraction(&job, 0.6),
-                fault_message("copy-job-fails", why),
+                copy_failure(point.rp.resource_type.as_deref()),
             ));
         } else {
             let took = job.ends_at.duration_since(now).unsigned_abs();
@@ -762,6 +838,131 @@ impl World {
         }
         self.jobs.insert(id.clone(), job);
         Ok(id)
+    }
+
+    /// The region's AWS Backup settings: an account that opted in to
+    /// everything (advanced DynamoDB backup features included) except S3;
+    /// the fault `copy-job-fails` takes the DynamoDB opt-in away.
+    pub fn region_settings(&self, faults: &Faults) -> RegionSettings {
+        let opt_in = [
+            "Aurora",
+            "DocumentDB",
+            "DynamoDB",
+            "EBS",
+            "EC2",
+            "EFS",
+            "FSx",
+            "Neptune",
+            "RDS",
+            "S3",
+            "Storage Gateway",
+            "VirtualMachine",
+        ]
+        .into_iter()
+        .map(|t| (t.to_owned(), t != "S3"))
+        .collect();
+        let full_management = [
+            ("DynamoDB".to_owned(), !faults.copy_job_fails),
+            ("EFS".to_owned(), true),
+        ]
+        .into_iter()
+        .collect();
+        RegionSettings {
+            opt_in,
+            full_management,
+        }
+    }
+
+    /// Copy jobs that ran from `region`: the plans' nightly copies (a copy
+    /// in a vault is the trace of its job) and the jobs started here,
+    /// newest first. With the fault `copy-job-fails`, every copy job
+    /// reports the failure the fault gives a new one.
+    pub fn copy_jobs(
+        &self,
+        region: &str,
+        filter: &crate::cloud::CopyJobFilter,
+        now: Timestamp,
+        faults: &Faults,
+    ) -> Vec<crate::cloud::CopyJobSummary> {
+        use crate::cloud::CopyJobSummary;
+        let since = before(now, filter.within);
+        let started: BTreeMap<&str, &Job> = self
+            .jobs
+            .values()
+            .filter_map(|j| j.destination_point.as_deref().map(|p| (p, j)))
+            .collect();
+        let mut jobs = Vec::new();
+        for vault in &self.vaults {
+            for p in &vault.points {
+                let Some(from) = p.rp.copied_from.as_deref() else {
+                    continue;
+                };
+                if parse_vault_arn(from).is_none_or(|(r, _)| r != region)
+                    || p.visible_at > now
+                    || p.visible_at < since
+                {
+                    continue;
+                }
+                let job_id = started.get(p.rp.id.as_str()).map_or_else(
+                    || format!("sim-copy-{}", hex(hash(&[&p.rp.id]), 16)),
+                    |j| j.id.clone(),
+                );
+                let done = p.rp.completed_at.filter(|c| *c <= now);
+                let (state, message) = match done {
+                    Some(_) if faults.copy_job_fails => {
+                        ("FAILED", Some(copy_failure(p.rp.resource_type.as_deref())))
+                    }
+                    Some(_) => ("COMPLETED", None),
+                    None => ("RUNNING", None),
+                };
+                jobs.push(CopyJobSummary {
+                    job_id,
+                    state: state.into(),
+                    created_at: p.visible_at,
+                    completed_at: done,
+                    resource_type: p.rp.resource_type.clone(),
+                    source_recovery_point_arn: None,
+                    destination_vault_arn: Some(vault.arn.clone()),
+                    message,
+                });
+            }
+        }
+        // Jobs started here that failed left no copy behind.
+        for job in self.jobs.values() {
+            let Some((point, resource_type, dest)) = &job.copy_of else {
+                continue;
+            };
+            if job.region != region
+                || job.destination_point.is_some()
+                || job.created_at > now
+                || job.created_at < since
+            {
+                continue;
+            }
+            let status = job.status(now);
+            jobs.push(CopyJobSummary {
+                job_id: job.id.clone(),
+                state: status.status,
+                created_at: job.created_at,
+                completed_at: status.completed_at,
+                resource_type: resource_type.clone(),
+                source_recovery_point_arn: Some(point.clone()),
+                destination_vault_arn: Some(dest.clone()),
+                message: status.message,
+            });
+        }
+        jobs.retain(|j| {
+            filter.resource_type.as_deref().is_none_or(|t| {
+                j.resource_type
+                    .as_deref()
+                    .is_some_and(|r| r.eq_ignore_ascii_case(t))
+            }) && filter
+                .destination_vault_arn
+                .as_deref()
+                .is_none_or(|d| j.destination_vault_arn.as_deref() == Some(d))
+        });
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at));
+        jobs
     }
 
     pub fn posture(&self, region: &str, name: &str, now: Timestamp) -> Outcome<VaultPosture> {
@@ -1285,6 +1486,16 @@ fn check_role(arn: &str) -> Outcome<()> {
 fn job_fraction(job: &Job, fraction: f64) -> Timestamp {
     let total = job.ends_at.duration_since(job.created_at).as_secs_f64() * fraction;
     after(job.created_at, Duration::from_secs_f64(total.max(0.0)))
+}
+
+/// Why a copy job fails under the fault `copy-job-fails`.
+fn copy_failure(resource_type: Option<&str>) -> String {
+    let why = if resource_type == Some("DynamoDB") {
+        "Copy job failed: cross-Region copy of DynamoDB recovery points needs advanced DynamoDB backup features (aws backup update-region-settings --resource-type-management-preference DynamoDB=true); only points created after the opt-in can be copied"
+    } else {
+        "Copy job failed: Access denied to the destination vault's KMS key"
+    };
+    fault_message("copy-job-fails", why)
 }
 
 fn fault_message(fault: &str, what: &str) -> String {

@@ -9,13 +9,14 @@ use jiff::Timestamp;
 
 use super::{LastShown, StepCtx, StepError, poll};
 use crate::cloud::{
-    Cloud, CloudError, CopyRequest, JobStatus, Notify, PointSource, RecoveryPoint, RestoreRequest,
-    points,
+    Cloud, CloudError, CopyJobFilter, CopyRequest, JobStatus, Notify, PointSource, RecoveryPoint,
+    RestoreRequest, points,
 };
 use crate::engine::humanize;
 use crate::engine::values::Outputs;
 use crate::runbook::kinds::{
-    BackupCopy, BackupDeleteRecoveryPoint, BackupDeleteVaultLock, BackupRestore, BackupVaultPosture,
+    BackupCopy, BackupCopyJobs, BackupDeleteRecoveryPoint, BackupDeleteVaultLock,
+    BackupRegionSettings, BackupRestore, BackupVaultPosture,
 };
 
 /// Follows a job until it ends, recording each change of status.
@@ -242,6 +243,174 @@ pub async fn posture(ctx: &StepCtx, a: &BackupVaultPosture) -> Result<Outputs, S
             "recovery_points".to_string(),
             posture.recovery_points.to_string(),
         ),
+    ]))
+}
+
+/// The value of `key` in an AWS map whose keys are resource types, read
+/// without regard to case.
+fn setting(map: &BTreeMap<String, bool>, key: &str) -> Option<bool> {
+    map.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| *v)
+}
+
+fn state_of(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "absent",
+    }
+}
+
+pub async fn region_settings(
+    ctx: &StepCtx,
+    a: &BackupRegionSettings,
+) -> Result<Outputs, StepError> {
+    let cloud = ctx.cloud()?;
+    let notify = ctx.notifier();
+    let region = ctx
+        .resolve_opt(a.region.as_ref())?
+        .filter(|r| !r.is_empty());
+    let settings = cloud.region_settings(region.as_deref(), &notify).await?;
+    let shown = region.clone().unwrap_or_else(|| cloud.identity().region);
+    let on = |m: &BTreeMap<String, bool>| {
+        m.iter()
+            .filter(|(_, v)| **v)
+            .map(|(k, _)| k.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let (opted_in, fully_managed) = (on(&settings.opt_in), on(&settings.full_management));
+    let or_none = |s: &str| {
+        if s.is_empty() {
+            "none".to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    ctx.progress(format!(
+        "AWS Backup in {shown}: opted in for {}; full AWS Backup management for {}",
+        or_none(&opted_in),
+        or_none(&fully_managed)
+    ))
+    .await?;
+    let mut problems = Vec::new();
+    for t in &a.expect_opt_in {
+        let v = setting(&settings.opt_in, &t.value);
+        if v != Some(true) {
+            problems.push(format!(
+                "{t} is not opted in (ResourceTypeOptInPreference {t}={}); turn it on with `aws backup update-region-settings --resource-type-opt-in-preference {t}=true --region {shown}`",
+                state_of(v),
+                t = t.value
+            ));
+        }
+    }
+    for t in &a.expect_full_management {
+        let v = setting(&settings.full_management, &t.value);
+        if v != Some(true) {
+            problems.push(format!(
+                "{t} backups are not fully managed by AWS Backup (ResourceTypeManagementPreference {t}={}); turn it on with `aws backup update-region-settings --resource-type-management-preference {t}=true --region {shown}`",
+                state_of(v),
+                t = t.value
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(StepError::Failed(format!(
+            "the AWS Backup settings of {shown} are not as expected: {}",
+            problems.join("; ")
+        )));
+    }
+    Ok(Outputs::from([
+        ("opted_in".to_string(), opted_in),
+        ("fully_managed".to_string(), fully_managed),
+    ]))
+}
+
+/// A copy job that ended without a complete copy.
+fn ended_badly(state: &str) -> bool {
+    matches!(state, "FAILED" | "ABORTED" | "EXPIRED" | "PARTIAL")
+}
+
+pub async fn copy_jobs(ctx: &StepCtx, a: &BackupCopyJobs) -> Result<Outputs, StepError> {
+    let cloud = ctx.cloud()?;
+    let notify = ctx.notifier();
+    let region = ctx
+        .resolve_opt(a.region.as_ref())?
+        .filter(|r| !r.is_empty());
+    let filter = CopyJobFilter {
+        within: a
+            .within
+            .as_ref()
+            .map_or(std::time::Duration::from_secs(24 * 3600), |w| w.value.0),
+        resource_type: ctx
+            .resolve_opt(a.resource_type.as_ref())?
+            .filter(|t| !t.is_empty()),
+        destination_vault_arn: ctx
+            .resolve_opt(a.destination_vault_arn.as_ref())?
+            .filter(|t| !t.is_empty()),
+    };
+    let jobs = cloud
+        .list_copy_jobs(&filter, region.as_deref(), &notify)
+        .await?;
+    let shown = region.clone().unwrap_or_else(|| cloud.identity().region);
+    let completed = jobs.iter().filter(|j| j.state == "COMPLETED").count();
+    let failed: Vec<_> = jobs.iter().filter(|j| ended_badly(&j.state)).collect();
+    let running = jobs.len() - completed - failed.len();
+    let newest_failure = failed
+        .first()
+        .map(|j| {
+            format!(
+                "{} {}: {}",
+                j.job_id,
+                j.state,
+                j.message.as_deref().unwrap_or("no message")
+            )
+        })
+        .unwrap_or_default();
+    let mut what = format!(
+        "copy jobs in {shown} over the last {}",
+        humanize(filter.within)
+    );
+    if let Some(t) = &filter.resource_type {
+        what.push_str(&format!(" of {t} points"));
+    }
+    if let Some(d) = &filter.destination_vault_arn {
+        what.push_str(&format!(" into {d}"));
+    }
+    ctx.progress(format!(
+        "{what}: {completed} completed, {} failed, {running} still running",
+        failed.len()
+    ))
+    .await?;
+    let mut problems = Vec::new();
+    if let Some(expect) = &a.expect {
+        if let Some(n) = expect.completed_at_least
+            && completed < n as usize
+        {
+            problems.push(format!("{completed} completed, expected at least {n}"));
+        }
+        if let Some(n) = expect.failed_at_most
+            && failed.len() > n as usize
+        {
+            problems.push(format!(
+                "{} failed, expected at most {n} (the newest: {newest_failure})",
+                failed.len()
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(StepError::Failed(format!(
+            "{what} are not as expected: {}",
+            problems.join("; ")
+        )));
+    }
+    Ok(Outputs::from([
+        ("total".to_string(), jobs.len().to_string()),
+        ("completed".to_string(), completed.to_string()),
+        ("failed".to_string(), failed.len().to_string()),
+        ("running".to_string(), running.to_string()),
+        ("newest_failure".to_string(), newest_failure),
     ]))
 }
 

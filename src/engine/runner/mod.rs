@@ -230,6 +230,8 @@ pub async fn run(ctx: &StepCtx) -> Result<Outputs, StepError> {
         Action::BackupRestore(a) => backup::restore(ctx, a).await,
         Action::BackupCopy(a) => backup::copy(ctx, a).await,
         Action::BackupVaultPosture(a) => backup::posture(ctx, a).await,
+        Action::BackupRegionSettings(a) => backup::region_settings(ctx, a).await,
+        Action::BackupCopyJobs(a) => backup::copy_jobs(ctx, a).await,
         Action::BackupDeleteVaultLock(a) => backup::delete_lock(ctx, a).await,
         Action::BackupDeleteRecoveryPoint(a) => backup::delete_points(ctx, a).await,
         Action::DynamodbRestoreFromBackup(a) => dynamodb::restore_from_backup(ctx, a).await,
