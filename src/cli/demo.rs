@@ -30,6 +30,13 @@ const SIM_ROLE: &str = "arn:aws:iam::111122223333:role/cabal-backup-role";
 
 const RUNBOOKS: &[Shipped] = &[
     Shipped {
+        name: "cabal-backup-posture",
+        text: include_str!("../../runbooks/cabal-backup-posture.toml"),
+        params: &[],
+        needs: &[],
+        needs_why: "",
+    },
+    Shipped {
         name: "cabal-addresses-restore",
         text: include_str!("../../runbooks/cabal-addresses-restore.toml"),
         params: &[
@@ -49,6 +56,22 @@ const RUNBOOKS: &[Shipped] = &[
             "reconfigure_cmd",
             "echo 'mail tier: picking up the restored table (simulated)'",
         )],
+        needs: &[],
+        needs_why: "",
+    },
+    Shipped {
+        name: "cabal-mailbox-restore",
+        text: include_str!("../../runbooks/cabal-mailbox-restore.toml"),
+        // The sandbox lays the mailstore out under the run's directory
+        // (sandbox-efs/<fs-id>/); the files are given the operator's own
+        // uid, since giving them another needs root.
+        params: &[
+            ("user", "dana"),
+            ("uid", UID),
+            ("file_system_id", "fs-0c4b7e2d91a35f862"),
+            ("mount", "sandbox-efs/fs-0c4b7e2d91a35f862"),
+            ("role_arn", SIM_ROLE),
+        ],
         needs: &[],
         needs_why: "",
     },
@@ -82,6 +105,34 @@ const RUNBOOKS: &[Shipped] = &[
         needs_why: PG_WHY,
     },
     Shipped {
+        name: "gtin1-media-restore",
+        text: include_str!("../../runbooks/gtin1-media-restore.toml"),
+        params: &[("prefix", "media/products/a1")],
+        needs: &[],
+        needs_why: "",
+    },
+    Shipped {
+        name: "penguinmails-vault-restore-test",
+        text: include_str!("../../runbooks/penguinmails-vault-restore-test.toml"),
+        // The simulated snapshots are encrypted under this documented demo
+        // key (assets/sandbox/penguinmails.toml); the "snapshot" is a
+        // tar.gz of KV paths, which the stand-ins unpack and read.
+        params: &[
+            (
+                "backup_key",
+                "73616e64626f782d64656d6f2d6b65792d70656e6775696e6d61696c732d3332",
+            ),
+            ("vault_token", "sandbox-token"),
+            (
+                "restore_cmd",
+                "mkdir -p staging-vault && tar -C staging-vault -xzf",
+            ),
+            ("read_cmd", "cd staging-vault && cat"),
+        ],
+        needs: &[],
+        needs_why: "",
+    },
+    Shipped {
         name: "leapmailr-quarterly-drill",
         text: include_str!("../../runbooks/leapmailr-quarterly-drill.toml"),
         params: &[
@@ -99,7 +150,39 @@ const RUNBOOKS: &[Shipped] = &[
         needs: PG_CLIENT,
         needs_why: PG_WHY,
     },
+    Shipped {
+        name: "cpam-pitr-drill",
+        text: include_str!("../../runbooks/cpam-pitr-drill.toml"),
+        // The simulated base backup and WAL are real; this is the moment
+        // their recovery is known to land on (620 rows).
+        params: &[
+            ("target_time", CPAM_TARGET),
+            ("min_rows", "600"),
+            (
+                "app_check_cmd",
+                "psql -X -At -c 'select 1' && echo 'cpam-api: connected (simulated)'",
+            ),
+            (
+                "metrics_cmd",
+                "cat \"$METRICS_FILE\" && echo 'pushed to the pushgateway (simulated)'",
+            ),
+            (
+                "notify_cmd",
+                "printf 'to #cpam-dr (simulated): %s\\n' \"$DRILL_SUMMARY\"",
+            ),
+        ],
+        needs: &["pg_ctl", "pg_verifybackup", "psql"],
+        needs_why: "recovers a real PostgreSQL base backup and WAL into a server it starts: \
+install PostgreSQL's server (Debian: apt-get install postgresql) and put its programs on PATH \
+(export PATH=/usr/lib/postgresql/15/bin:$PATH)",
+    },
 ];
+
+/// The moment the simulated CPAM backup is recovered to.
+const CPAM_TARGET: &str = include_str!("../../assets/sandbox/cpam/target.txt").trim_ascii();
+
+/// Stands for the operator's own uid in a demo value.
+const UID: &str = "{uid}";
 
 const PG_CLIENT: &[&str] = &["createdb", "dropdb", "pg_restore", "psql"];
 const PG_WHY: &str = "restores a real dump into PostgreSQL: install PostgreSQL's client tools \
@@ -161,10 +244,11 @@ pub(super) fn run(args: &DemoArgs) -> color_eyre::Result<ExitCode> {
             shipped.name
         ));
     };
+    let uid = nix::unistd::getuid().to_string();
     let params: BTreeMap<String, String> = shipped
         .params
         .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .map(|(k, v)| (k.to_string(), v.replace(UID, &uid)))
         .collect();
     if args.print_params {
         for (k, v) in &params {
