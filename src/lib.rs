@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod cloud;
+pub mod crypt;
 pub mod engine;
 pub mod report;
 pub mod runbook;

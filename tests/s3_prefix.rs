@@ -326,6 +326,14 @@ fn key_and_prefix_exclude_each_other() {
             "kind = \"s3.restore-object\"\nbucket = \"b\"\nprefix = \"p/\"\nversion_id = \"v\"\ntimeout = \"1h\"\n",
             "`version_id` applies to one object",
         ),
+        (
+            "kind = \"s3.restore-object\"\nbucket = \"b\"\nprefix = \"p/\"\ndays = 0\ntimeout = \"1h\"\n",
+            "`days` must be a whole number of days, at least 1, not `0`",
+        ),
+        (
+            "kind = \"s3.restore-object\"\nbucket = \"b\"\nkey = \"k\"\ndays = \"seven\"\ntimeout = \"1h\"\n",
+            "not `seven`",
+        ),
     ];
     for (step, want) in cases {
         let text = format!("{header}[[step]]\nid = \"s\"\n{step}");

@@ -9,7 +9,8 @@ use toml_spanner::{Error, TableHelper};
 
 use super::diagnostic::{Code, did_you_mean};
 use super::model::{
-    Dur, PickPolicy, RestoreTier, Scalar, Span, Spanned, Text, TextMap, custom, fields, invalid,
+    Cipher, CipherLayout, Dur, PickPolicy, RestoreTier, Scalar, Span, Spanned, Text, TextMap,
+    custom, fields, invalid,
 };
 
 /// What running a step can do to the world, for the dry-run plan and the
@@ -129,6 +130,8 @@ actions! {
     "s3.download" => S3Download(S3Download),
     /// S3: verify an object's SHA-256 against its metadata or a manifest.
     "s3.verify-checksum" => S3VerifyChecksum(S3VerifyChecksum),
+    /// Decrypt a local file (AES-256-GCM), checking its authentication tag.
+    "file.decrypt" => FileDecrypt(FileDecrypt),
 }
 
 impl Action {
@@ -141,6 +144,7 @@ impl Action {
                 | Action::Approve(_)
                 | Action::Wait(_)
                 | Action::Check(_)
+                | Action::FileDecrypt(_)
         )
     }
 
@@ -165,7 +169,8 @@ impl Action {
             | DynamodbRestoreFromBackup(_)
             | DynamodbRestoreToPointInTime(_)
             | S3RestoreObject(_)
-            | S3Download(_) => Effect::Writes,
+            | S3Download(_)
+            | FileDecrypt(_) => Effect::Writes,
             BackupDeleteVaultLock(_)
             | BackupDeleteRecoveryPoint(_)
             | DynamodbCopyTable(_)
@@ -236,6 +241,7 @@ impl Action {
             S3Download(d) if d.prefix.is_some() => &["path", "objects", "size_bytes", "verified"],
             S3Download(_) => &["path", "size_bytes", "sha256"],
             S3VerifyChecksum(_) => &["sha256", "expected", "source"],
+            FileDecrypt(_) => &["path", "size_bytes", "sha256"],
         };
         fixed.to_vec()
     }
@@ -253,6 +259,7 @@ impl Action {
             Action::DynamodbRestoreFromBackup(a) => Some(&a.target_table),
             Action::DynamodbRestoreToPointInTime(a) => Some(&a.target_table),
             Action::S3Download(a) => Some(&a.to),
+            Action::FileDecrypt(a) => Some(&a.to),
             _ => None,
         }
     }
@@ -326,11 +333,30 @@ impl Action {
             }
             Action::DynamodbCount(c) => positive(c.segments.as_ref(), &mut errors),
             Action::S3RestoreObject(r) => {
-                positive(r.days.as_ref(), &mut errors);
+                if let Some(days) = r.days.as_ref().filter(|d| !d.value.contains("{{"))
+                    && !matches!(days.value.trim().parse::<u32>(), Ok(n) if n >= 1)
+                {
+                    errors.push(invalid(
+                        days.span,
+                        format!(
+                            "`days` must be a whole number of days, at least 1, not `{}`",
+                            days.value
+                        ),
+                        "write e.g. days = 7, or a template such as days = \"{{ params.days }}\"",
+                    ));
+                }
                 key_or_prefix(&r.key, &r.prefix, &r.version_id, step_span, &mut errors);
             }
             Action::S3Download(d) => {
                 key_or_prefix(&d.key, &d.prefix, &d.version_id, step_span, &mut errors);
+            }
+            Action::FileDecrypt(d) if super::template::same(&d.from.value, &d.to.value) => {
+                errors.push(custom(
+                    Code::Conflict,
+                    d.to.span,
+                    format!("`from` and `to` are the same file `{}`", d.to.value),
+                    "write the plaintext to another file, e.g. to = \"vault.snap\"",
+                ));
             }
             _ => {}
         }
@@ -847,8 +873,9 @@ fields! {
         /// Retrieval tier.
         #[serde(default)]
         tier: RestoreTier = def,
-        /// Days the restored copy stays available (default 7).
-        days: Option<Spanned<u32>> = opt,
+        /// Days the restored copy stays available (default 7): a whole
+        /// number, or a template that gives one.
+        days: Option<Scalar> = opt,
         /// Region.
         region: Option<Text> = opt,
     }
@@ -890,5 +917,24 @@ fields! {
         manifest: Option<Text> = opt,
         /// Region.
         region: Option<Text> = opt,
+    }
+}
+
+fields! {
+    /// `kind = "file.decrypt"`.
+    pub struct FileDecrypt {
+        /// The encrypted file; relative paths are under the run directory.
+        from: Text = req,
+        /// The plaintext file to write; relative paths are under the run
+        /// directory.
+        to: Text = req,
+        /// The cipher.
+        cipher: Cipher = req,
+        /// Where the file keeps the IV and the tag.
+        #[serde(default)]
+        layout: CipherLayout = def,
+        /// The 32-byte key as 64 hex digits or base64: a secret parameter,
+        /// `{{ params.NAME }}`.
+        key: Text = req,
     }
 }

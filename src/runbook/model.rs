@@ -437,6 +437,26 @@ string_enum! {
 }
 
 string_enum! {
+    /// The cipher of an encrypted file.
+    pub enum Cipher {
+        /// AES-256 in Galois/Counter Mode (authenticated).
+        Aes256Gcm = "aes-256-gcm",
+    }
+}
+
+string_enum! {
+    /// Where an encrypted file keeps its IV and tag around the ciphertext.
+    #[derive(Default)]
+    pub enum CipherLayout {
+        /// A 16-byte IV, the 16-byte tag, then the ciphertext.
+        #[default]
+        Iv16Tag16Ciphertext = "iv16-tag16-ciphertext",
+        /// A 12-byte IV, the ciphertext, then the 16-byte tag.
+        Iv12CiphertextTag16 = "iv12-ciphertext-tag16",
+    }
+}
+
+string_enum! {
     /// Retrieval tier of an S3 Glacier restore.
     #[derive(Default)]
     pub enum RestoreTier {

@@ -392,6 +392,7 @@ impl<'a> Validator<'a> {
                 }
             }
             Action::Manual(m) => self.no_repeats("`choices`", &m.choices),
+            Action::FileDecrypt(d) => self.secret_key(&d.key),
             Action::Shell(sh) => {
                 self.shell_quoting(&sh.run);
                 self.no_repeats("`outputs`", &sh.outputs);
@@ -438,6 +439,49 @@ impl<'a> Validator<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A decryption key comes from one secret parameter: written in the
+    /// file or taken from a plain one, it would sit in the runbook or the
+    /// journal.
+    fn secret_key(&mut self, key: &Spanned<String>) {
+        let Ok(segments) = template::parse(&key.value) else {
+            return; // reported by the template checks
+        };
+        let mut params = Vec::new();
+        let mut other = false;
+        for segment in &segments {
+            match segment {
+                template::Segment::Var(Var::Param(p), _) => params.push(p.as_str()),
+                template::Segment::Literal(text) if text.trim().is_empty() => {}
+                _ => other = true,
+            }
+        }
+        let help = "declare the key as `key_param = { required = true, secret = true }` under [params] and write key = \"{{ params.key_param }}\"";
+        if other || params.len() != 1 {
+            self.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    key.span,
+                    "`key` must be exactly one secret parameter, `{{ params.NAME }}`",
+                )
+                .with_help(help),
+            );
+            return;
+        }
+        let name = params[0];
+        if let Some(p) = self.rb.params.iter().find(|p| p.name.value == name)
+            && !p.secret
+        {
+            self.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    key.span,
+                    format!("`key` reads parameter `{name}`, which is not secret: the key would be shown and journaled"),
+                )
+                .with_help(format!("add `secret = true` to parameter `{name}`")),
+            );
         }
     }
 

@@ -14,11 +14,12 @@ use jiff::tz::TimeZone;
 
 use super::SimError;
 use super::spec::{
-    At, BucketSpec, Every, FileSpec, ObjectCommon, PlanSpec, ResourceType, Source, TableSpec,
-    TimeOfDay, VaultSpec,
+    At, BucketSpec, EncryptSpec, Every, FileSpec, ObjectCommon, PlanSpec, ResourceType, Source,
+    TableSpec, TimeOfDay, VaultSpec,
 };
 use super::world::*;
 use crate::cloud::{PointKind, RecoveryPoint};
+use sha2::{Digest, Sha256};
 
 fn at_time(date: Date, at: TimeOfDay) -> Result<Timestamp, SimError> {
     Ok(date
@@ -400,14 +401,37 @@ impl World {
                 None => None,
             };
             let times = occurrences(series.every, series.weekday, series.at, series.count, now)?;
+            let sealed = match &series.encrypt {
+                Some(e) => Some(encryption(
+                    src,
+                    &format!("bucket[{i}].series[{s}]"),
+                    e,
+                    content,
+                )?),
+                None => None,
+            };
             for (n, when) in times.iter().enumerate() {
                 let h = hash(&[&name, &series.common.key.value, &when.to_string()]);
                 let key = expand(&series.common.key.value, |p| {
                     placeholder(p, *when, h, n + 1)
                 });
-                let content = match &file_bytes {
-                    Some(bytes) => Content::Bytes(bytes.clone()),
-                    None => generated(&series.common, &name, key.as_deref().unwrap_or_default()),
+                let key_text = key.as_deref().unwrap_or_default();
+                let content = match (&sealed, &file_bytes) {
+                    // A fresh IV per object, the same on every run.
+                    (Some((secret, plaintext)), _) => {
+                        let iv = Sha256::digest(format!("{name}/{key_text}/iv").as_bytes());
+                        Content::Bytes(
+                            crate::crypt::encrypt(
+                                secret,
+                                crate::crypt::Layout::Iv16Tag16Ciphertext,
+                                &iv[..16],
+                                plaintext,
+                            )
+                            .into(),
+                        )
+                    }
+                    (None, Some(bytes)) => Content::Bytes(bytes.clone()),
+                    (None, None) => generated(&series.common, &name, key_text),
                 };
                 let object = put(&series.common, field.clone(), key, *when, content)?;
                 if let Some(fields) = &series.manifest {
@@ -472,6 +496,35 @@ impl World {
         self.tables.retain(|(_, n), _| n != name);
         self.tables.len() != before
     }
+}
+
+/// The key and plaintext of an `encrypt` table.
+fn encryption(
+    src: &Source<'_>,
+    field: &str,
+    spec: &EncryptSpec,
+    content: &dyn Fn(&str) -> Option<Arc<[u8]>>,
+) -> Result<([u8; 32], Arc<[u8]>), SimError> {
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(spec.key.value.trim(), &mut key).map_err(|_| {
+        src.error(
+            spec.key.span,
+            &format!("{field}.encrypt.key"),
+            "the key must be 64 hex digits (32 bytes, AES-256)".to_string(),
+        )
+    })?;
+    let file = &spec.content_file;
+    let plaintext = content(&file.value).ok_or_else(|| {
+        src.error(
+            file.span,
+            &format!("{field}.encrypt.content_file"),
+            format!(
+                "content file `{}` not found beside the world file",
+                file.value
+            ),
+        )
+    })?;
+    Ok((key, plaintext))
 }
 
 fn placeholder(name: &str, when: Timestamp, h: u64, n: usize) -> Option<String> {

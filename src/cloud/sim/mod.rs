@@ -68,6 +68,10 @@ const BUILTIN_CONTENT: &[(&str, &[u8])] = &[
         include_bytes!("../../../assets/sandbox/gtin1-readme.txt"),
     ),
     (
+        "penguinmails-vault-snapshot.tar.gz",
+        include_bytes!("../../../assets/sandbox/penguinmails-vault-snapshot.tar.gz"),
+    ),
+    (
         "gtin1-backup.dump",
         include_bytes!("../../../assets/sandbox/gtin1-backup.dump"),
     ),

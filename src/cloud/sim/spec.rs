@@ -125,6 +125,7 @@ const ALL_FIELDS: &[&str] = &[
     "manifest",
     "spread_days",
     "age",
+    "encrypt",
 ];
 
 /// Reads one of several accepted strings (case-insensitively).
@@ -255,6 +256,12 @@ impl FileSpec {
             for (j, series) in bucket.series.iter().enumerate() {
                 if let Some(file) = &series.content_file {
                     out.push((format!("bucket[{i}].series[{j}].content_file"), file));
+                }
+                if let Some(e) = &series.encrypt {
+                    out.push((
+                        format!("bucket[{i}].series[{j}].encrypt.content_file"),
+                        &e.content_file,
+                    ));
                 }
             }
         }
@@ -650,6 +657,31 @@ pub(super) struct SeriesSpec {
     /// Every object of the series holds this file's bytes (e.g. a real
     /// `pg_dump`) instead of generated ones.
     pub content_file: Option<At<String>>,
+    pub encrypt: Option<EncryptSpec>,
+}
+
+/// Objects that are one plaintext file encrypted as a backup encrypts it:
+/// AES-256-GCM, framed IV (16 bytes) + tag (16 bytes) + ciphertext, with a
+/// fresh IV per object.
+#[derive(Debug)]
+pub(super) struct EncryptSpec {
+    /// The 32-byte key as 64 hex digits.
+    pub key: At<String>,
+    /// The plaintext, beside the world file.
+    pub content_file: At<String>,
+}
+
+impl<'de> FromToml<'de> for EncryptSpec {
+    fn from_toml(ctx: &mut Context<'de>, item: &Item<'de>) -> Result<Self, Failed> {
+        let mut th = item.table_helper(ctx)?;
+        let key = th.required("key");
+        let content_file = th.required("content_file");
+        th.require_empty()?;
+        Ok(EncryptSpec {
+            key: key?,
+            content_file: content_file?,
+        })
+    }
 }
 
 impl<'de> FromToml<'de> for SeriesSpec {
@@ -688,8 +720,10 @@ impl<'de> FromToml<'de> for SeriesSpec {
         let count = th.required("count");
         let manifest = th.optional("manifest");
         let content_file = th.optional("content_file");
+        let encrypt = th.optional("encrypt");
         th.require_empty()?;
         Ok(SeriesSpec {
+            encrypt,
             common: common?,
             every: every?,
             weekday: weekday.transpose()?,

@@ -776,6 +776,12 @@ async fn the_documented_world_file_loads() {
     tokio::fs::write(dir.path().join("gtin1-readme.txt"), "hello")
         .await
         .unwrap();
+    tokio::fs::write(
+        dir.path().join("penguinmails-vault-snapshot.tar.gz"),
+        "snap",
+    )
+    .await
+    .unwrap();
     let options = SimOptions {
         now: Some(NOW.parse().unwrap()),
         ..SimOptions::default()
@@ -957,4 +963,65 @@ fn an_object_age_must_be_a_duration() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("`soon` is not a duration"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn penguinmails_snapshots_are_real_encryptions_under_the_demo_key() {
+    let cloud = sim(&[]);
+    let (daily, _) = list(&cloud, bucket(PENGUIN, "daily/", Some(".enc")))
+        .await
+        .unwrap();
+    assert_eq!(daily.len(), 7);
+    let key = crate::crypt::parse_key("c2FuZGJveC1kZW1vLWtleS1wZW5ndWlubWFpbHMtMzI=").unwrap();
+    let mut ivs = std::collections::HashSet::new();
+    for p in &daily {
+        let sealed = cloud
+            .read_object(&object(PENGUIN, p.key.as_deref().unwrap()), &quiet())
+            .await
+            .unwrap();
+        assert_eq!(
+            p.sha256.as_deref(),
+            Some(world::sha256_hex(&sealed).as_str())
+        );
+        ivs.insert(sealed[..16].to_vec());
+        let plain =
+            crate::crypt::decrypt(&key, crate::crypt::Layout::Iv16Tag16Ciphertext, sealed).unwrap();
+        assert_eq!(plain.as_slice(), BUILTIN_CONTENT[1].1);
+    }
+    assert_eq!(ivs.len(), 7, "every snapshot has its own IV");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_encrypted_series_needs_a_hex_key_and_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("enc.toml");
+    let series = |key: &str, file: &str| {
+        format!(
+            "[[bucket]]\nname = \"b\"\n[[bucket.series]]\nkey = \"daily/{{date}}/s.enc\"\nevery = \"day\"\ncount = 2\nencrypt = {{ key = \"{key}\", content_file = \"{file}\" }}\n"
+        )
+    };
+    tokio::fs::write(dir.path().join("snap.tar.gz"), b"plain")
+        .await
+        .unwrap();
+    tokio::fs::write(&path, series("zz", "snap.tar.gz"))
+        .await
+        .unwrap();
+    let e = SimCloud::from_files(std::slice::from_ref(&path), SimOptions::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("enc.toml:7:")
+            && e.contains("bucket[0].series[0].encrypt.key")
+            && e.contains("64 hex digits"),
+        "{e}"
+    );
+    tokio::fs::write(&path, series(&"ab".repeat(32), "missing.tar.gz"))
+        .await
+        .unwrap();
+    let e = SimCloud::from_files(std::slice::from_ref(&path), SimOptions::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("missing.tar.gz"), "{e}");
 }

@@ -4,6 +4,7 @@
 mod backup;
 mod check;
 mod dynamodb;
+mod file;
 mod manual;
 mod pick;
 mod s3;
@@ -242,6 +243,7 @@ pub async fn run(ctx: &StepCtx) -> Result<Outputs, StepError> {
         Action::S3RestoreObject(a) => s3::restore_object(ctx, a).await,
         Action::S3Download(a) => s3::download(ctx, a).await,
         Action::S3VerifyChecksum(a) => s3::verify_checksum(ctx, a).await,
+        Action::FileDecrypt(a) => file::decrypt(ctx, a).await,
     }
 }
 
@@ -358,6 +360,11 @@ fn change(ctx: &StepCtx) -> String {
                 show(&a.to)
             ),
         },
+        Action::FileDecrypt(a) => format!(
+            "{} is decrypted into {}, replacing the file if it exists",
+            show(&a.from),
+            show(&a.to)
+        ),
         Action::DynamodbRestoreFromBackup(a) => {
             format!("a new table {} is created", show(&a.target_table))
         }

@@ -3,12 +3,12 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use futures::{FutureExt, StreamExt};
+use futures::{FutureExt, StreamExt, TryStreamExt};
 
 use super::{LastShown, StepCtx, StepError, poll};
 use crate::cloud::{
-    ArchiveState, ErrorKind, ObjectHead, ObjectRef, PointSource, RecoveryPoint, human_bytes,
-    manifest_sha256, points, points::manifest_key,
+    ArchiveState, CloudError, ErrorKind, ObjectHead, ObjectRef, PointSource, RecoveryPoint,
+    human_bytes, manifest_sha256, points, points::manifest_key,
 };
 use crate::engine::values::Outputs;
 use crate::runbook::kinds::{S3Download, S3Head, S3RestoreObject, S3VerifyChecksum};
@@ -77,6 +77,20 @@ pub async fn head(ctx: &StepCtx, a: &S3Head) -> Result<Outputs, StepError> {
     ]))
 }
 
+/// The step's `days`, resolved: a whole number, at least 1.
+fn restore_days(ctx: &StepCtx, a: &S3RestoreObject) -> Result<u32, StepError> {
+    let Some(days) = &a.days else {
+        return Ok(DEFAULT_RESTORE_DAYS);
+    };
+    let text = ctx.resolve(&days.value)?;
+    match text.trim().parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(StepError::Fatal(format!(
+            "`days` is `{text}`, not a whole number of days of at least 1; give the parameter it reads a value such as 7"
+        ))),
+    }
+}
+
 /// The step's one object (`key`); the rules guarantee `key` when there
 /// is no `prefix`.
 fn the_key(key: Option<&Text>) -> Result<&Text, StepError> {
@@ -100,7 +114,7 @@ pub async fn restore_object(ctx: &StepCtx, a: &S3RestoreObject) -> Result<Output
     )?;
     let head = cloud.head_object(&object, &notify).await?;
     let tier = a.tier.as_str();
-    let days = a.days.as_ref().map_or(DEFAULT_RESTORE_DAYS, |d| d.value);
+    let days = restore_days(ctx, a)?;
     match head.archive {
         None => {
             ctx.progress(format!(
@@ -277,6 +291,8 @@ fn manifest_sum(
 
 /// Objects downloaded at once under a prefix.
 const DOWNLOADS_IN_FLIGHT: usize = 4;
+/// Restore requests and HEADs in flight at once under a prefix.
+const CALLS_IN_FLIGHT: usize = 16;
 
 /// An object listed under a prefix.
 struct Listed {
@@ -345,16 +361,16 @@ async fn restore_prefix(
     prefix: &Text,
 ) -> Result<Outputs, StepError> {
     let cloud = ctx.cloud()?;
-    let notify = ctx.notifier();
     let (bucket, prefix) = prefix_of(ctx, &a.bucket, prefix)?;
     let region = ctx.resolve_opt(a.region.as_ref())?;
     let where_ = format!("s3://{bucket}/{prefix}");
     let tier = a.tier.as_str();
-    let days = a.days.as_ref().map_or(DEFAULT_RESTORE_DAYS, |d| d.value);
+    let days = restore_days(ctx, a)?;
     let objects = list_prefix(ctx, &bucket, &prefix, region).await?;
     let total = objects.len();
     let mut waiting: Vec<ObjectRef> = Vec::new();
-    let (mut requested, mut ongoing) = (0usize, 0usize);
+    let mut needed: Vec<ObjectRef> = Vec::new();
+    let mut ongoing = 0usize;
     let mut expires: Option<jiff::Timestamp> = None;
     for o in &objects {
         match &o.archive {
@@ -362,17 +378,23 @@ async fn restore_prefix(
             Some(ArchiveState::Ready { until }) => {
                 expires = earliest(expires, *until);
             }
-            Some(ArchiveState::Needed) => {
-                cloud.restore_object(&o.object, tier, days, &notify).await?;
-                requested += 1;
-                waiting.push(o.object.clone());
-            }
+            Some(ArchiveState::Needed) => needed.push(o.object.clone()),
             Some(ArchiveState::Ongoing) => {
                 ongoing += 1;
                 waiting.push(o.object.clone());
             }
         }
     }
+    let requested = needed.len();
+    let requests = needed.into_iter().map(|object| {
+        let (cloud, notify) = (cloud.clone(), ctx.notifier());
+        async move {
+            cloud.restore_object(&object, tier, days, &notify).await?;
+            Ok(object)
+        }
+        .boxed()
+    });
+    waiting.extend(in_flight(requests).await?);
     let archived = objects.iter().filter(|o| o.archive.is_some()).count();
     ctx.progress(format!(
         "{total} objects under {where_}: {} readable without a restore, {requested} {tier} restores requested for {days} days, {ongoing} already under way, {} already restored",
@@ -389,24 +411,32 @@ async fn restore_prefix(
         // The objects not readable yet, and the earliest expiry seen.
         let state = std::sync::Mutex::new((waiting, expires));
         poll(ctx, || {
-            let (cloud, notify, state, shown) = (&cloud, &notify, &state, &shown);
+            let (cloud, state, shown) = (&cloud, &state, &shown);
             async move {
                 let pending = state.lock().unwrap_or_else(|p| p.into_inner()).0.clone();
+                let probes = pending.into_iter().map(|object| {
+                    let (cloud, notify) = (cloud.clone(), ctx.notifier());
+                    async move {
+                        let head: ObjectHead = cloud.head_object(&object, &notify).await?;
+                        Ok(match head.archive {
+                            Some(ArchiveState::Ready { until }) => (object, Some(until)),
+                            Some(ArchiveState::Needed) => {
+                                // The restored copy expired before the others
+                                // were ready (too few `days`): ask again.
+                                cloud.restore_object(&object, tier, days, &notify).await?;
+                                (object, None)
+                            }
+                            _ => (object, None),
+                        })
+                    }
+                    .boxed()
+                });
                 let mut left = Vec::new();
                 let mut until_min = None;
-                for object in pending {
-                    let head: ObjectHead = cloud.head_object(&object, notify).await?;
-                    match head.archive {
-                        Some(ArchiveState::Ready { until }) => {
-                            until_min = earliest(until_min, until);
-                        }
-                        Some(ArchiveState::Needed) => {
-                            // The restored copy expired before the others
-                            // were ready (too few `days`): ask again.
-                            cloud.restore_object(&object, tier, days, notify).await?;
-                            left.push(object);
-                        }
-                        _ => left.push(object),
+                for (object, ready) in in_flight(probes).await? {
+                    match ready {
+                        Some(until) => until_min = earliest(until_min, until),
+                        None => left.push(object),
                     }
                 }
                 let ready = total - left.len();
@@ -439,6 +469,17 @@ async fn restore_prefix(
         ),
         ("objects".to_string(), total.to_string()),
     ]))
+}
+
+/// Runs `calls` (one S3 call or two per object) [`CALLS_IN_FLIGHT`] at a
+/// time; the first error ends them all.
+async fn in_flight<T: Send>(
+    calls: impl Iterator<Item = futures::future::BoxFuture<'static, Result<T, CloudError>>>,
+) -> Result<Vec<T>, CloudError> {
+    futures::stream::iter(calls)
+        .buffer_unordered(CALLS_IN_FLIGHT)
+        .try_collect()
+        .await
 }
 
 fn earliest(a: Option<jiff::Timestamp>, b: Option<jiff::Timestamp>) -> Option<jiff::Timestamp> {
@@ -530,8 +571,15 @@ async fn download_prefix(
         .map(|(o, to)| {
             let cloud = cloud.clone();
             let notify = ctx.notifier();
+            // Retries are worth a line; each object's byte counts are not
+            // (the step reports the objects done every 2 s instead).
+            let retries = move |m: String| {
+                if m.contains("; retrying in ") {
+                    notify(m);
+                }
+            };
             async move {
-                let fetched = cloud.fetch_object(&o.object, Some(&to), &notify).await;
+                let fetched = cloud.fetch_object(&o.object, Some(&to), &retries).await;
                 (o, to, fetched)
             }
             .boxed()
