@@ -387,6 +387,14 @@ impl World {
         }
         for (s, series) in spec.series.iter().enumerate() {
             let field = format!("bucket[{i}].series[{s}].key");
+            if let (Some(file), Some(_)) = (&series.content_file, &series.encrypt) {
+                return Err(src.error(
+                    file.span,
+                    &format!("bucket[{i}].series[{s}].content_file"),
+                    "`content_file` and `encrypt` both give the objects' content: keep one"
+                        .to_owned(),
+                ));
+            }
             let file_bytes = match &series.content_file {
                 Some(file) => Some(content(&file.value).ok_or_else(|| {
                     src.error(

@@ -1025,3 +1025,19 @@ async fn an_encrypted_series_needs_a_hex_key_and_its_file() {
         .to_string();
     assert!(e.contains("missing.tar.gz"), "{e}");
 }
+
+#[test]
+fn a_series_takes_content_file_or_encrypt_not_both() {
+    let text = "[[bucket]]\nname = \"b\"\n[[bucket.series]]\nkey = \"d/{date}.enc\"\nevery = \"day\"\ncount = 1\ncontent_file = \"x\"\nencrypt = { key = \"00\", content_file = \"x\" }\n";
+    let err = SimCloud::build(
+        std::iter::once(("w.toml".to_owned(), text.to_owned())),
+        &|_: &str, _: &str| Some(Arc::from(&b"x"[..])),
+        SimOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("bucket[0].series[0].content_file") && err.contains("keep one"),
+        "{err}"
+    );
+}
