@@ -297,7 +297,9 @@ fn the_gtin1_verification_restores_the_sandbox_dump_into_real_postgres() {
         .stdout(predicate::str::contains("run succeeded"));
     let report = report(data.path());
     assert!(
-        output(&report, "manifest-key", "key").starts_with("database/gtin1/weekly/gtin1-dr-"),
+        regex::Regex::new(r"^database/gtin1/(weekly|monthly|yearly)/gtin1-dr-\d{8}-020000-[0-9a-f]{7}/manifest.json$")
+            .unwrap()
+            .is_match(&output(&report, "manifest-key", "key")),
         "{report}"
     );
     assert_eq!(output(&report, "manifest", "database"), "gtin1");
@@ -589,5 +591,35 @@ fn the_cpam_pitr_drill_recovers_the_sandbox_backup_into_real_postgres() {
             .unwrap()
             .contains("620 rows")
     );
+    assert!(!port_open(port));
+}
+
+#[test]
+fn a_cpam_target_past_the_newest_wal_fails_the_recovery_and_cleans_up() {
+    use support::postgres::free_port;
+    let pg = postgres();
+    let data = open_data_dir();
+    let port = free_port();
+    dr_drill_sandbox(pg)
+        .args(["run", &runbook("cpam-pitr-drill.toml"), "--headless"])
+        .args(["--sandbox", "--speed", "3600"])
+        .args(["--param", "target_time=2099-01-01T00:00:00Z"])
+        .args(["--param", &format!("restore_port={port}")])
+        .args(["--answer", "pick-base=latest", "--answer", "smoke=yes"])
+        .args(["--confirm", "remove-restored=pitr-data"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "recovery ended before configured recovery target was reached",
+        ))
+        .stdout(predicate::str::contains("run FAILED"));
+    let report = report(data.path());
+    assert_eq!(step_status(&report, "integrity"), "skipped");
+    for step in ["stop-restored", "remove-restored"] {
+        assert_eq!(step_status(&report, step), "succeeded", "{step}");
+    }
     assert!(!port_open(port));
 }
