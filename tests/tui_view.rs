@@ -268,6 +268,33 @@ fn confirmation_dialog_is_red_and_only_the_exact_text_confirms() {
     );
 }
 
+/// A destructive shell step's change is its description and its command,
+/// several lines: each is shown on its own line, none run together.
+#[test]
+fn a_multi_line_change_keeps_its_lines() {
+    let mut app = running_app();
+    let _answer = question(
+        &mut app,
+        "reconfigure",
+        Question::Confirm {
+            text: "leapmailr".into(),
+            action: "Drop and recreate the database (shell)".into(),
+            change: "The database is dropped.\nthe command runs:\nset -eu\ndropdb --if-exists leapmailr\ncreatedb leapmailr".into(),
+        },
+    );
+    let shown = screen(&app);
+    for line in [
+        "change   The database is dropped.",
+        "         the command runs:",
+        "         set -eu",
+        "         dropdb --if-exists leapmailr",
+        "         createdb leapmailr",
+    ] {
+        assert!(shown.contains(line), "{line:?} not on screen:\n{shown}");
+    }
+    assert!(!shown.contains("set -eudropdb"), "{shown}");
+}
+
 #[test]
 fn manual_step_with_choices() {
     let mut app = running_app();

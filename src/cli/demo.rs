@@ -11,31 +11,122 @@ use super::cloud::CloudArgs;
 use super::run::{CommonArgs, interactive};
 use crate::runbook::Mode;
 
-/// The runbooks the demo offers, built into the binary.
-const RUNBOOKS: &[(&str, &str)] = &[(
-    "cabal-addresses-restore",
-    include_str!("../../runbooks/cabal-addresses-restore.toml"),
-)];
+/// A shipped runbook the demo offers, built into the binary, with the
+/// parameter values the simulated world needs: its account's role, and
+/// local stand-ins for commands that would reach real infrastructure
+/// (ECS, kubectl, Vault, terraform).
+struct Shipped {
+    name: &'static str,
+    text: &'static str,
+    params: &'static [(&'static str, &'static str)],
+    /// Programs the runbook runs on this machine for real (PostgreSQL's
+    /// client tools, say): the demo says what to install when one is missing.
+    needs: &'static [&'static str],
+    /// What `needs` asks of the machine, in words.
+    needs_why: &'static str,
+}
 
-/// Parameter values the simulated world needs (its account's role, and a
-/// stand-in for commands that would reach real infrastructure).
-const DEMO_PARAMS: &[(&str, &str)] = &[
-    (
-        "role_arn",
-        "arn:aws:iam::111122223333:role/cabal-backup-role",
-    ),
-    (
-        "reconfigure_cmd",
-        "echo 'mail tier: regenerating sendmail maps (simulated)'",
-    ),
+const SIM_ROLE: &str = "arn:aws:iam::111122223333:role/cabal-backup-role";
+
+const RUNBOOKS: &[Shipped] = &[
+    Shipped {
+        name: "cabal-addresses-restore",
+        text: include_str!("../../runbooks/cabal-addresses-restore.toml"),
+        params: &[
+            ("role_arn", SIM_ROLE),
+            (
+                "reconfigure_cmd",
+                "echo 'mail tier: regenerating sendmail maps (simulated)'",
+            ),
+        ],
+        needs: &[],
+        needs_why: "",
+    },
+    Shipped {
+        name: "cabal-pitr-table-restore",
+        text: include_str!("../../runbooks/cabal-pitr-table-restore.toml"),
+        params: &[(
+            "reconfigure_cmd",
+            "echo 'mail tier: picking up the restored table (simulated)'",
+        )],
+        needs: &[],
+        needs_why: "",
+    },
+    Shipped {
+        name: "cabal-dr-copyback",
+        text: include_str!("../../runbooks/cabal-dr-copyback.toml"),
+        params: &[("account_id", "111122223333"), ("role_arn", SIM_ROLE)],
+        needs: &[],
+        needs_why: "",
+    },
+    Shipped {
+        name: "cabal-teardown",
+        text: include_str!("../../runbooks/cabal-teardown.toml"),
+        params: &[
+            ("environment", "development"),
+            (
+                "destroy_cmd",
+                "echo 'destroy workflow: 143 resources destroyed (simulated)'",
+            ),
+        ],
+        needs: &[],
+        needs_why: "",
+    },
+    Shipped {
+        name: "gtin1-database-restore",
+        text: include_str!("../../runbooks/gtin1-database-restore.toml"),
+        // Every dump of the simulated world holds the same rows, whose
+        // newest change is fixed (2026-11-22 01:45 UTC).
+        params: &[("max_data_lag_hours", "1000000")],
+        needs: &["jq", "createdb", "dropdb", "pg_restore", "psql"],
+        needs_why: PG_WHY,
+    },
+    Shipped {
+        name: "leapmailr-quarterly-drill",
+        text: include_str!("../../runbooks/leapmailr-quarterly-drill.toml"),
+        params: &[
+            ("database", "leapmailr_demo"),
+            (
+                "stop_cmd",
+                "echo 'deployment.apps/backend scaled to 0 replicas (simulated)'",
+            ),
+            (
+                "start_cmd",
+                "echo 'deployment.apps/backend scaled to 3 replicas (simulated)'",
+            ),
+            ("health_cmd", "echo '{\"status\":\"ok\"} (simulated)'"),
+        ],
+        needs: PG_CLIENT,
+        needs_why: PG_WHY,
+    },
 ];
+
+const PG_CLIENT: &[&str] = &["createdb", "dropdb", "pg_restore", "psql"];
+const PG_WHY: &str = "restores a real dump into PostgreSQL: install PostgreSQL's client tools \
+(Debian: apt-get install postgresql-client) and point PGHOST, PGPORT and PGUSER at a server \
+where you may create databases";
+
+fn shipped(name: &str) -> &'static Shipped {
+    RUNBOOKS
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or(&RUNBOOKS[0])
+}
 
 /// Arguments of `dr-drill demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Which shipped runbook.
+    /// Which shipped runbook (`--list` shows them).
     #[arg(long, default_value = "cabal-addresses-restore", value_parser = runbook_names())]
     pub runbook: String,
+    /// List the shipped runbooks the demo offers, and what each needs.
+    #[arg(long)]
+    pub list: bool,
+    /// Print the `--param NAME=VALUE` arguments the demo gives the runbook,
+    /// one per line, and exit (to replay the demo headless with
+    /// `dr-drill run RUNBOOK --sandbox --headless`).
+    #[arg(long, hide = true)]
+    pub print_params: bool,
     /// Simulated time runs this many times faster than real time.
     #[arg(long, value_name = "FACTOR", default_value_t = 60.0)]
     pub speed: f64,
@@ -45,26 +136,56 @@ pub struct DemoArgs {
 }
 
 fn runbook_names() -> clap::builder::PossibleValuesParser {
-    clap::builder::PossibleValuesParser::new(RUNBOOKS.iter().map(|(name, _)| *name))
+    clap::builder::PossibleValuesParser::new(RUNBOOKS.iter().map(|r| r.name))
 }
 
 pub(super) fn run(args: &DemoArgs) -> color_eyre::Result<ExitCode> {
-    let (name, text) = RUNBOOKS
-        .iter()
-        .find(|(name, _)| *name == args.runbook)
-        .copied()
-        .unwrap_or(RUNBOOKS[0]);
-    let checked = crate::runbook::check_str(text);
+    if args.list {
+        for r in RUNBOOKS {
+            let title = crate::runbook::check_str(r.text)
+                .runbook
+                .map(|rb| rb.runbook.title.value)
+                .unwrap_or_default();
+            println!("{:<34} {title}", r.name);
+            if !r.needs.is_empty() {
+                println!("{:<34} needs: {}", "", r.needs.join(", "));
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let shipped = shipped(&args.runbook);
+    let checked = crate::runbook::check_str(shipped.text);
     let Some(runbook) = checked.runbook else {
         return Err(color_eyre::eyre::eyre!(
-            "the built-in runbook {name} does not pass check; this is a bug"
+            "the built-in runbook {} does not pass check; this is a bug",
+            shipped.name
         ));
     };
-    let params: BTreeMap<String, String> = DEMO_PARAMS
+    let params: BTreeMap<String, String> = shipped
+        .params
         .iter()
-        .filter(|(k, _)| runbook.param(k).is_some())
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    if args.print_params {
+        for (k, v) in &params {
+            println!("{k}={v}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let missing: Vec<&str> = shipped
+        .needs
+        .iter()
+        .copied()
+        .filter(|program| !on_path(program))
+        .collect();
+    if !missing.is_empty() {
+        return super::run::usage(format!(
+            "the demo of {} {}; not found on PATH: {}",
+            shipped.name,
+            shipped.needs_why,
+            missing.join(", ")
+        ));
+    }
     let common = CommonArgs {
         params: Vec::new(),
         confirms: Vec::new(),
@@ -80,11 +201,72 @@ pub(super) fn run(args: &DemoArgs) -> color_eyre::Result<ExitCode> {
     };
     interactive(
         runbook,
-        text.to_owned(),
-        &PathBuf::from(format!("runbooks/{name}.toml")),
+        shipped.text.to_owned(),
+        &PathBuf::from(format!("runbooks/{}.toml", shipped.name)),
         Mode::Drill,
         params,
         &common,
         None,
     )
+}
+
+/// Whether `program` is an executable file in a directory of `$PATH`.
+fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join(program))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every shipped runbook passes check, its demo values name real
+    /// parameters, and every required parameter gets one.
+    #[test]
+    fn every_demo_runbook_checks_and_has_its_parameters() {
+        for r in RUNBOOKS {
+            let checked = crate::runbook::check_str(r.text);
+            let runbook = checked
+                .runbook
+                .unwrap_or_else(|| panic!("{} does not pass check", r.name));
+            assert_eq!(
+                runbook.runbook.id.value, r.name,
+                "the demo names it by its id"
+            );
+            for (k, _) in r.params {
+                assert!(runbook.param(k).is_some(), "{}: no parameter {k}", r.name);
+            }
+            for param in &runbook.params {
+                let name = &param.name.value;
+                if param.required {
+                    assert!(
+                        r.params.iter().any(|(k, _)| k == name),
+                        "{}: required parameter {name} has no demo value",
+                        r.name
+                    );
+                }
+            }
+        }
+    }
+
+    /// The demo offers every runbook in runbooks/.
+    #[test]
+    fn the_demo_offers_every_shipped_runbook() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        let mut offered: Vec<String> = RUNBOOKS.iter().map(|r| r.name.to_owned()).collect();
+        offered.sort();
+        assert_eq!(offered, files);
+    }
 }

@@ -157,7 +157,7 @@ fn key_value(s: &str) -> Result<(String, String), String> {
     }
 }
 
-fn usage(message: impl std::fmt::Display) -> color_eyre::Result<ExitCode> {
+pub(super) fn usage(message: impl std::fmt::Display) -> color_eyre::Result<ExitCode> {
     let _ = writeln!(std::io::stderr(), "error: {message}");
     Ok(ExitCode::from(EXIT_USAGE))
 }

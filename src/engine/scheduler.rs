@@ -555,9 +555,16 @@ async fn run_step_inner(ctx: &mut StepCtx, interrupted: bool) -> Result<TaskEnd,
     }
 }
 
-/// `90s` → "1m 30s", for messages.
+/// `90s` → "1m 30s", `26h 5m` as it is, and from three days on in days
+/// and hours (`9d 11h`), for messages.
 pub fn humanize(d: Duration) -> String {
     let secs = d.as_secs();
+    if secs >= 72 * 3600 {
+        return match ((secs / 3600) / 24, (secs / 3600) % 24) {
+            (days, 0) => format!("{days}d"),
+            (days, h) => format!("{days}d {h}h"),
+        };
+    }
     match (secs / 3600, (secs % 3600) / 60, secs % 60) {
         (0, 0, s) if d.subsec_millis() > 0 && s < 10 => format!("{:.1}s", d.as_secs_f64()),
         (0, 0, s) => format!("{s}s"),

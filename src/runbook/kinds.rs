@@ -779,7 +779,7 @@ fields! {
         /// New table to create.
         target_table: Text = req,
         /// Time to restore to: an RFC 3339 date-time (quoted or not) or a
-        /// template; the latest restorable time if absent.
+        /// template; the latest restorable time if absent, empty or `latest`.
         restore_time: Option<Scalar> = opt,
         /// Region.
         region: Option<Text> = opt,

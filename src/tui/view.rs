@@ -360,21 +360,31 @@ fn draw_steps(frame: &mut Frame, area: Rect, app: &App, view: &RunView) {
         lines.push(Line::from(Span::styled(reason.clone(), theme.bad)));
     }
     let runbook_step = &app.runbook.steps[step.index];
+    // Text is resolved as far as the run knows so far.
+    if let Some(d) = &runbook_step.description {
+        lines.extend(markdown::to_lines(&view.preview(d)));
+    }
     match &runbook_step.action {
-        StepAction::Manual(m) => lines.extend(markdown::to_lines(&m.instructions.value)),
+        StepAction::Manual(m) => {
+            lines.extend(markdown::to_lines(&view.preview(&m.instructions.value)))
+        }
         StepAction::Approve(a) => {
             if let Some(i) = &a.instructions {
-                lines.extend(markdown::to_lines(&i.value));
+                lines.extend(markdown::to_lines(&view.preview(&i.value)));
             }
         }
-        StepAction::Shell(s) => lines.push(Line::from(vec![
-            Span::styled("$ ", theme.dim),
-            Span::raw(s.run.value.clone()),
-        ])),
+        StepAction::Shell(s) => {
+            lines.extend(s.run.value.trim_end().lines().enumerate().map(|(i, line)| {
+                Line::from(vec![
+                    Span::styled(if i == 0 { "$ " } else { "  " }, theme.dim),
+                    Span::raw(line.to_owned()),
+                ])
+            }))
+        }
         _ => {}
     }
-    // Multi-line templates (instructions) are shown above, resolved by the
-    // step when it asks; one-line fields show what they resolve to now.
+    // Multi-line templates (instructions) are shown above; one-line fields
+    // show what they resolve to now.
     for t in runbook_step
         .templated
         .iter()
@@ -612,10 +622,11 @@ fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
                 Span::styled("resource ", theme.dim),
                 Span::styled(text.clone(), theme.title),
             ]));
-            if !change.is_empty() {
+            // A shell step's change holds its command, often several lines.
+            for (i, line) in change.trim_end().lines().enumerate() {
                 lines.push(Line::from(vec![
-                    Span::styled("change   ", theme.dim),
-                    Span::styled(change.clone(), theme.warn),
+                    Span::styled(if i == 0 { "change   " } else { "         " }, theme.dim),
+                    Span::styled(line.to_owned(), theme.warn),
                 ]));
             }
             lines.push(Line::from(vec![
@@ -781,6 +792,28 @@ fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
     );
 }
 
+/// The point's resource as the picker shows it: an S3 object's key without
+/// the prefix its source lists (the title names it), so that what tells
+/// the points apart (tier, date) stays on screen.
+fn short_resource(
+    p: &crate::cloud::RecoveryPoint,
+    sources: &[crate::cloud::PointSource],
+) -> String {
+    let name = p.resource_name.as_deref().unwrap_or_default();
+    let prefix = sources.iter().find_map(|s| match s {
+        crate::cloud::PointSource::Bucket { bucket, prefix, .. }
+            if p.bucket.as_deref() == Some(bucket.as_str()) && !prefix.is_empty() =>
+        {
+            Some(prefix.as_str())
+        }
+        _ => None,
+    });
+    match prefix.and_then(|prefix| name.strip_prefix(prefix)) {
+        Some(rest) if !rest.is_empty() => format!("…{rest}"),
+        _ => name.to_owned(),
+    }
+}
+
 fn draw_picker(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt, picker: &Picker) {
     let theme = &app.theme;
     // Everything but the key hints: the picker has the operator's attention.
@@ -853,7 +886,7 @@ fn draw_picker(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt, picker
                 Cell::from(p.created_at.strftime("%Y-%m-%d %H:%M").to_string()),
                 Cell::from(humanize(p.age(app.now))),
                 Cell::from(humanize(p.rpo(picker.t0))),
-                Cell::from(p.resource_name.clone().unwrap_or_default()),
+                Cell::from(short_resource(p, &picker.sources)),
                 Cell::from(p.resource_type.clone().unwrap_or_default()),
                 Cell::from(status).style(status_style),
                 Cell::from(p.size_bytes.map(human_bytes).unwrap_or_default()),
@@ -886,7 +919,7 @@ fn draw_picker(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt, picker
                 Constraint::Length(16),
                 Constraint::Length(10),
                 Constraint::Length(10),
-                Constraint::Fill(2),
+                Constraint::Fill(3),
                 Constraint::Length(9),
                 Constraint::Length(18),
                 Constraint::Length(10),

@@ -83,7 +83,7 @@ fn expand(template: &str, value: impl Fn(&str) -> Option<String>) -> Result<Stri
         };
         let name = &rest[open + 1..open + close];
         out.push_str(&value(name).ok_or_else(|| {
-            format!("unknown placeholder `{{{name}}}`: use {{date}}, {{month}}, {{stamp}}, {{hex7}}, {{hex8}} or {{n}}")
+            format!("unknown placeholder `{{{name}}}`: use {{date}}, {{month}}, {{stamp}}, {{ymd}}, {{hms}}, {{hex7}}, {{hex8}} or {{n}}")
         })?);
         rest = &rest[open + close + 1..];
     }
@@ -364,8 +364,12 @@ impl World {
         };
         for (o, spec) in spec.objects.iter().enumerate() {
             let field = format!("bucket[{i}].object[{o}]");
-            let key = expand(&spec.common.key.value, |_| None);
-            let when = before(now, days_long(i64::from(spec.days_ago)));
+            let when = match spec.age {
+                Some(age) => before(now, age),
+                None => before(now, days_long(i64::from(spec.days_ago))),
+            };
+            let h = hash(&[&name, &spec.common.key.value]);
+            let key = expand(&spec.common.key.value, |p| placeholder(p, when, h, o + 1));
             let bytes = match &spec.content_file {
                 Some(file) => Content::Bytes(content(&file.value).ok_or_else(|| {
                     src.error(
@@ -383,14 +387,22 @@ impl World {
         }
         for (s, series) in spec.series.iter().enumerate() {
             let field = format!("bucket[{i}].series[{s}].key");
+            let file_bytes = match &series.content_file {
+                Some(file) => Some(content(&file.value).ok_or_else(|| {
+                    src.error(
+                        file.span,
+                        &format!("bucket[{i}].series[{s}].content_file"),
+                        format!(
+                            "content file `{}` not found beside the world file",
+                            file.value
+                        ),
+                    )
+                })?),
+                None => None,
+            };
             let times = occurrences(series.every, series.weekday, series.at, series.count, now)?;
             let sealed = match &series.encrypt {
-                Some(e) => Some(encryption(
-                    src,
-                    &format!("bucket[{i}].series[{s}]"),
-                    e,
-                    content,
-                )?),
+                Some(e) => Some(encryption(src, &format!("bucket[{i}].series[{s}]"), e)?),
                 None => None,
             };
             for (n, when) in times.iter().enumerate() {
@@ -399,21 +411,25 @@ impl World {
                     placeholder(p, *when, h, n + 1)
                 });
                 let key_text = key.as_deref().unwrap_or_default();
+                let plain = match &file_bytes {
+                    Some(bytes) => Content::Bytes(bytes.clone()),
+                    None => generated(&series.common, &name, key_text),
+                };
                 let content = match &sealed {
                     // A fresh IV per object, the same on every run.
-                    Some((secret, plaintext)) => {
+                    Some(secret) => {
                         let iv = Sha256::digest(format!("{name}/{key_text}/iv").as_bytes());
                         Content::Bytes(
                             crate::crypt::encrypt(
                                 secret,
                                 crate::crypt::Layout::Iv16Tag16Ciphertext,
                                 &iv[..16],
-                                plaintext,
+                                &plain.bytes(),
                             )
                             .into(),
                         )
                     }
-                    None => generated(&series.common, &name, key_text),
+                    None => plain,
                 };
                 let object = put(&series.common, field.clone(), key, *when, content)?;
                 if let Some(fields) = &series.manifest {
@@ -480,13 +496,8 @@ impl World {
     }
 }
 
-/// The key and plaintext of an `encrypt` table.
-fn encryption(
-    src: &Source<'_>,
-    field: &str,
-    spec: &EncryptSpec,
-    content: &dyn Fn(&str) -> Option<Arc<[u8]>>,
-) -> Result<([u8; 32], Arc<[u8]>), SimError> {
+/// The key of an `encrypt` table.
+fn encryption(src: &Source<'_>, field: &str, spec: &EncryptSpec) -> Result<[u8; 32], SimError> {
     let mut key = [0u8; 32];
     hex::decode_to_slice(spec.key.value.trim(), &mut key).map_err(|_| {
         src.error(
@@ -495,18 +506,7 @@ fn encryption(
             "the key must be 64 hex digits (32 bytes, AES-256)".to_string(),
         )
     })?;
-    let file = &spec.content_file;
-    let plaintext = content(&file.value).ok_or_else(|| {
-        src.error(
-            file.span,
-            &format!("{field}.encrypt.content_file"),
-            format!(
-                "content file `{}` not found beside the world file",
-                file.value
-            ),
-        )
-    })?;
-    Ok((key, plaintext))
+    Ok(key)
 }
 
 fn placeholder(name: &str, when: Timestamp, h: u64, n: usize) -> Option<String> {
@@ -514,6 +514,8 @@ fn placeholder(name: &str, when: Timestamp, h: u64, n: usize) -> Option<String> 
         "date" => when.strftime("%Y-%m-%d").to_string(),
         "month" => when.strftime("%Y-%m").to_string(),
         "stamp" => when.strftime("%Y%m%d-%H%M%S").to_string(),
+        "ymd" => when.strftime("%Y%m%d").to_string(),
+        "hms" => when.strftime("%H%M%S").to_string(),
         "hex7" => hex(h, 7),
         "hex8" => hex(h, 8),
         "n" => n.to_string(),

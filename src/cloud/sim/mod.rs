@@ -55,6 +55,14 @@ const BUILTIN: &[(&str, &str)] = &[
         "assets/sandbox/gtin1.toml",
         include_str!("../../../assets/sandbox/gtin1.toml"),
     ),
+    (
+        "assets/sandbox/leapmailr.toml",
+        include_str!("../../../assets/sandbox/leapmailr.toml"),
+    ),
+    (
+        "assets/sandbox/cpam.toml",
+        include_str!("../../../assets/sandbox/cpam.toml"),
+    ),
 ];
 
 /// Content files the built-in world files name (`content_file`).
@@ -66,6 +74,34 @@ const BUILTIN_CONTENT: &[(&str, &[u8])] = &[
     (
         "penguinmails-vault-snapshot.tar.gz",
         include_bytes!("../../../assets/sandbox/penguinmails-vault-snapshot.tar.gz"),
+    ),
+    (
+        "gtin1-backup.dump",
+        include_bytes!("../../../assets/sandbox/gtin1-backup.dump"),
+    ),
+    (
+        "leapmailr-backup.sql.gz",
+        include_bytes!("../../../assets/sandbox/leapmailr-backup.sql.gz"),
+    ),
+    (
+        "cpam/base/base.tar.gz",
+        include_bytes!("../../../assets/sandbox/cpam/base/base.tar.gz"),
+    ),
+    (
+        "cpam/base/pg_wal.tar.gz",
+        include_bytes!("../../../assets/sandbox/cpam/base/pg_wal.tar.gz"),
+    ),
+    (
+        "cpam/base/backup_manifest",
+        include_bytes!("../../../assets/sandbox/cpam/base/backup_manifest"),
+    ),
+    (
+        "cpam/wal/000000010000000000000007.gz",
+        include_bytes!("../../../assets/sandbox/cpam/wal/000000010000000000000007.gz"),
+    ),
+    (
+        "cpam/wal/000000010000000000000008.gz",
+        include_bytes!("../../../assets/sandbox/cpam/wal/000000010000000000000008.gz"),
     ),
 ];
 
@@ -180,7 +216,7 @@ impl std::fmt::Debug for SimCloud {
 }
 
 impl SimCloud {
-    /// The built-in world (Cabalmail, PenguinMails, GTIN1).
+    /// The built-in world (Cabalmail, PenguinMails, GTIN1, CPAM).
     pub fn builtin(options: SimOptions) -> Result<SimCloud, SimError> {
         let content = |name: &str| {
             BUILTIN_CONTENT

@@ -524,7 +524,15 @@ async fn gtin1_dumps_have_manifests_and_media_needs_an_archive_restore() {
         .fetch_object(&object(GTIN1, key), None, &quiet())
         .await
         .unwrap();
-    assert_eq!(Some(fetched.sha256), weekly.sha256);
+    assert_eq!(Some(fetched.sha256.clone()), weekly.sha256);
+    // The dumps are the committed real pg_dump.
+    let asset = include_bytes!("../../../assets/sandbox/gtin1-backup.dump");
+    assert!(asset.starts_with(b"PGDMP"));
+    assert_eq!(fetched.size_bytes, asset.len() as u64);
+    assert_eq!(
+        fetched.sha256,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(asset))
+    );
     assert_eq!(
         weekly.manifest["size_bytes"],
         fetched.size_bytes.to_string()
@@ -910,22 +918,28 @@ async fn penguinmails_snapshots_are_real_encryptions_under_the_demo_key() {
             .read_object(&object(PENGUIN, p.key.as_deref().unwrap()), &quiet())
             .await
             .unwrap();
-        assert_eq!(p.sha256.as_deref(), Some(world::sha256_hex(&sealed).as_str()));
+        assert_eq!(
+            p.sha256.as_deref(),
+            Some(world::sha256_hex(&sealed).as_str())
+        );
         ivs.insert(sealed[..16].to_vec());
         let plain =
             crate::crypt::decrypt(&key, crate::crypt::Layout::Iv16Tag16Ciphertext, sealed).unwrap();
-        assert_eq!(plain.as_slice(), BUILTIN_CONTENT[1].1);
+        let asset = BUILTIN_CONTENT
+            .iter()
+            .find(|(n, _)| *n == "penguinmails-vault-snapshot.tar.gz");
+        assert_eq!(Some(plain.as_slice()), asset.map(|(_, b)| *b));
     }
     assert_eq!(ivs.len(), 7, "every snapshot has its own IV");
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_encrypted_series_needs_a_hex_key_and_its_file() {
+async fn an_encrypted_series_needs_a_hex_key() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("enc.toml");
     let series = |key: &str, file: &str| {
         format!(
-            "[[bucket]]\nname = \"b\"\n[[bucket.series]]\nkey = \"daily/{{date}}/s.enc\"\nevery = \"day\"\ncount = 2\nencrypt = {{ key = \"{key}\", content_file = \"{file}\" }}\n"
+            "[[bucket]]\nname = \"b\"\n[[bucket.series]]\nkey = \"daily/{{date}}/s.enc\"\nevery = \"day\"\ncount = 2\ncontent_file = \"{file}\"\nencrypt = {{ key = \"{key}\" }}\n"
         )
     };
     tokio::fs::write(dir.path().join("snap.tar.gz"), b"plain")
@@ -939,7 +953,7 @@ async fn an_encrypted_series_needs_a_hex_key_and_its_file() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("enc.toml:7:")
+        e.contains("enc.toml:8:")
             && e.contains("bucket[0].series[0].encrypt.key")
             && e.contains("64 hex digits"),
         "{e}"
@@ -952,4 +966,65 @@ async fn an_encrypted_series_needs_a_hex_key_and_its_file() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("missing.tar.gz"), "{e}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn cpam_has_last_nights_base_backup_and_wal_up_to_four_minutes_ago() {
+    let cloud = sim(&[]);
+    let (base, _) = list(&cloud, bucket("prod-cpam-backups", "base/", None))
+        .await
+        .unwrap();
+    let keys: Vec<_> = base.iter().filter_map(|p| p.key.as_deref()).collect();
+    for file in ["base.tar.gz", "pg_wal.tar.gz", "backup_manifest"] {
+        assert!(
+            keys.contains(&format!("base/cpam_backup_20261124-020000/{file}").as_str()),
+            "{keys:?}"
+        );
+    }
+    let (wal, _) = list(&cloud, bucket("prod-cpam-backups", "wal/", Some(".gz")))
+        .await
+        .unwrap();
+    assert_eq!(wal.len(), 2);
+    let newest = points::latest(&wal, None).unwrap();
+    assert_eq!(
+        newest.key.as_deref(),
+        Some("wal/000000010000000000000008.gz")
+    );
+    let now: jiff::Timestamp = NOW.parse().unwrap();
+    assert_eq!(
+        now.duration_since(newest.created_at),
+        jiff::SignedDuration::from_mins(4)
+    );
+    // The content is the committed real backup, its SHA-256 recorded.
+    let tar = include_bytes!("../../../assets/sandbox/cpam/base/base.tar.gz");
+    let fetched = cloud
+        .fetch_object(
+            &object(
+                "prod-cpam-backups",
+                "base/cpam_backup_20261124-020000/base.tar.gz",
+            ),
+            None,
+            &quiet(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fetched.size_bytes, tar.len() as u64);
+    assert_eq!(
+        fetched.sha256,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(tar))
+    );
+}
+
+#[test]
+fn an_object_age_must_be_a_duration() {
+    let text =
+        "[[bucket]]\nname = \"b\"\n[[bucket.object]]\nkey = \"w/{stamp}.gz\"\nage = \"soon\"\n";
+    let err = SimCloud::build(
+        std::iter::once(("w.toml".to_owned(), text.to_owned())),
+        &|_: &str, _: &str| None,
+        SimOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("`soon` is not a duration"), "{err}");
 }

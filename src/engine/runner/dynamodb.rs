@@ -48,8 +48,12 @@ pub async fn restore_to_point_in_time(
     let source = ctx.resolve(&a.source_table.value)?;
     let target = ctx.resolve(&a.target_table.value)?;
     let region = ctx.resolve_opt(a.region.as_ref())?;
+    // Empty or `latest` (e.g. a parameter's default): the latest restorable time.
     let time = match &a.restore_time {
-        Some(t) => Some(parse_time(&ctx.resolve(&t.value)?, "restore_time")?),
+        Some(t) => match ctx.resolve(&t.value)?.trim() {
+            "" | "latest" => None,
+            text => Some(parse_time(text, "restore_time")?),
+        },
         None => None,
     };
     let pitr = cloud

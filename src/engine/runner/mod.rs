@@ -345,7 +345,16 @@ fn change(ctx: &StepCtx) -> String {
                 region(&a.region)
             ),
         },
-        Action::Shell(s) => format!("the command runs: {}", show(&s.run)),
+        Action::Shell(s) => {
+            let command = format!("the command runs:\n{}", show(&s.run).trim_end());
+            match &ctx.step().description {
+                Some(d) => {
+                    let d = ctx.resolve(d).unwrap_or_else(|_| d.clone());
+                    format!("{}\n{command}", d.trim_end())
+                }
+                None => command,
+            }
+        }
         Action::S3Download(a) => match (&a.key, &a.prefix) {
             (Some(key), _) => format!(
                 "s3://{}/{} is written to {}, replacing the file if it exists",
