@@ -122,7 +122,7 @@ const RUNBOOKS: &[Shipped] = &[
                 "backup_key",
                 "73616e64626f782d64656d6f2d6b65792d70656e6775696e6d61696c732d3332",
             ),
-            ("vault_token", "sandbox-token"),
+            ("vault_token", "sandbox-staging-token"),
             (
                 "restore_cmd",
                 "mkdir -p staging-vault && tar -C staging-vault -xzf",

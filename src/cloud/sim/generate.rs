@@ -407,20 +407,8 @@ impl World {
                 None => None,
             };
             let times = occurrences(series.every, series.weekday, series.at, series.count, now)?;
-            if let (Some(file), Some(_)) = (&series.content_file, &series.encrypt) {
-                return Err(src.error(
-                    file.span,
-                    &format!("bucket[{i}].series[{s}].content_file"),
-                    "give a series `content_file` or `encrypt` (whose plaintext is its own `content_file`), not both",
-                ));
-            }
             let sealed = match &series.encrypt {
-                Some(e) => Some(encryption(
-                    src,
-                    &format!("bucket[{i}].series[{s}]"),
-                    e,
-                    content,
-                )?),
+                Some(e) => Some(encryption(src, &format!("bucket[{i}].series[{s}]"), e)?),
                 None => None,
             };
             for (n, when) in times.iter().enumerate() {
@@ -429,22 +417,25 @@ impl World {
                     placeholder(p, *when, h, n + 1)
                 });
                 let key_text = key.as_deref().unwrap_or_default();
-                let content = match (&file_bytes, &sealed) {
-                    (Some(bytes), _) => Content::Bytes(bytes.clone()),
+                let plain = match &file_bytes {
+                    Some(bytes) => Content::Bytes(bytes.clone()),
+                    None => generated(&series.common, &name, key_text),
+                };
+                let content = match &sealed {
                     // A fresh IV per object, the same on every run.
-                    (None, Some((secret, plaintext))) => {
+                    Some(secret) => {
                         let iv = Sha256::digest(format!("{name}/{key_text}/iv").as_bytes());
                         Content::Bytes(
                             crate::crypt::encrypt(
                                 secret,
                                 crate::crypt::Layout::Iv16Tag16Ciphertext,
                                 &iv[..16],
-                                plaintext,
+                                &plain.bytes(),
                             )
                             .into(),
                         )
                     }
-                    (None, None) => generated(&series.common, &name, key_text),
+                    None => plain,
                 };
                 let object = put(&series.common, field.clone(), key, *when, content)?;
                 if let Some(fields) = &series.manifest {
@@ -511,13 +502,8 @@ impl World {
     }
 }
 
-/// The key and plaintext of an `encrypt` table.
-fn encryption(
-    src: &Source<'_>,
-    field: &str,
-    spec: &EncryptSpec,
-    content: &dyn Fn(&str) -> Option<Arc<[u8]>>,
-) -> Result<([u8; 32], Arc<[u8]>), SimError> {
+/// The key of an `encrypt` table.
+fn encryption(src: &Source<'_>, field: &str, spec: &EncryptSpec) -> Result<[u8; 32], SimError> {
     let mut key = [0u8; 32];
     hex::decode_to_slice(spec.key.value.trim(), &mut key).map_err(|_| {
         src.error(
@@ -526,18 +512,7 @@ fn encryption(
             "the key must be 64 hex digits (32 bytes, AES-256)".to_string(),
         )
     })?;
-    let file = &spec.content_file;
-    let plaintext = content(&file.value).ok_or_else(|| {
-        src.error(
-            file.span,
-            &format!("{field}.encrypt.content_file"),
-            format!(
-                "content file `{}` not found beside the world file",
-                file.value
-            ),
-        )
-    })?;
-    Ok((key, plaintext))
+    Ok(key)
 }
 
 fn placeholder(name: &str, when: Timestamp, h: u64, n: usize) -> Option<String> {

@@ -997,12 +997,12 @@ async fn penguinmails_snapshots_are_real_encryptions_under_the_demo_key() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_encrypted_series_needs_a_hex_key_and_its_file() {
+async fn an_encrypted_series_needs_a_hex_key() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("enc.toml");
     let series = |key: &str, file: &str| {
         format!(
-            "[[bucket]]\nname = \"b\"\n[[bucket.series]]\nkey = \"daily/{{date}}/s.enc\"\nevery = \"day\"\ncount = 2\nencrypt = {{ key = \"{key}\", content_file = \"{file}\" }}\n"
+            "[[bucket]]\nname = \"b\"\n[[bucket.series]]\nkey = \"daily/{{date}}/s.enc\"\nevery = \"day\"\ncount = 2\ncontent_file = \"{file}\"\nencrypt = {{ key = \"{key}\" }}\n"
         )
     };
     tokio::fs::write(dir.path().join("snap.tar.gz"), b"plain")
@@ -1016,7 +1016,7 @@ async fn an_encrypted_series_needs_a_hex_key_and_its_file() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("enc.toml:7:")
+        e.contains("enc.toml:8:")
             && e.contains("bucket[0].series[0].encrypt.key")
             && e.contains("64 hex digits"),
         "{e}"
