@@ -157,7 +157,9 @@ fn drill(d: &Drill, data: &Path) {
         // The recovered server's port: the demo's default may be taken.
         cmd.args(["--param", &format!("restore_port={}", free_port())]);
     }
+    let started = std::time::Instant::now();
     let out = cmd.output().unwrap();
+    let took = started.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.contains("run succeeded"),
@@ -166,6 +168,19 @@ fn drill(d: &Drill, data: &Path) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("acting as SIMULATED world"), "{stdout}");
+    // Shown with --nocapture: figures for docs/performance.md, not tests.
+    let run = std::fs::read_dir(data.join("runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    eprintln!(
+        "{}: {took:.1?} real; RTO {} s, RPO {} s (simulated)",
+        d.runbook, report["rto"]["achieved_seconds"], report["rpo"]["achieved_seconds"]
+    );
 }
 
 #[test]

@@ -586,6 +586,11 @@ fn the_cpam_pitr_drill_recovers_the_sandbox_backup_into_real_postgres() {
     // The newest WAL segment is 4 minutes old in the sandbox.
     let rpo: i64 = output(&report, "rpo", "rpo_seconds").parse().unwrap();
     assert!((240..900).contains(&rpo), "rpo {rpo}");
+    // The report's RPO is the newest point picked (the WAL), not the base
+    // backup of 02:00.
+    let achieved = report["rpo"]["achieved_seconds"].as_f64().unwrap();
+    assert!((240.0..900.0).contains(&achieved), "{:#}", report["rpo"]);
+    assert_eq!(report["rpo"]["verdict"], "pass", "{:#}", report["rpo"]);
     assert!(
         std::fs::read_to_string(outbox.join("notified.txt"))
             .unwrap()

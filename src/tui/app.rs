@@ -448,7 +448,10 @@ impl RunView {
                 self.t0 = Some(*t0);
             }
             EventKind::RtoStopped { rto, .. } => self.rto = Some(*rto),
-            EventKind::RpoMeasured { rpo, .. } => self.rpo = Some(*rpo),
+            // With several picks the newest point chosen bounds the data lost.
+            EventKind::RpoMeasured { rpo, .. } => {
+                self.rpo = Some(self.rpo.map_or(*rpo, |r| r.min(*rpo)))
+            }
             EventKind::PhaseStarted { phase } => {
                 self.phases.insert(phase.clone(), (at, None));
             }
