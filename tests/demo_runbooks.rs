@@ -10,6 +10,7 @@ mod support;
 use std::path::Path;
 
 use assert_cmd::Command;
+use support::drill::{demo_params, flags, report, runbook};
 use support::postgres::{free_port, postgres};
 
 /// What an operator answers in one runbook's drill: `--answer` and
@@ -115,40 +116,15 @@ fn dr_drill() -> Command {
     Command::cargo_bin("dr-drill").unwrap()
 }
 
-/// The `--param NAME=VALUE` arguments `dr-drill demo` gives `runbook`.
-fn demo_params(runbook: &str) -> Vec<String> {
-    let out = dr_drill()
-        .args(["demo", "--runbook", runbook, "--print-params"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{runbook}: demo --print-params failed"
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .flat_map(|line| ["--param".to_owned(), line.to_owned()])
-        .collect()
-}
-
-fn pairs(flag: &str, pairs: &[(&str, &str)]) -> Vec<String> {
-    pairs
-        .iter()
-        .flat_map(|(k, v)| [flag.to_owned(), format!("{k}={v}")])
-        .collect()
-}
-
 fn drill(d: &Drill, data: &Path) {
     let mut cmd = dr_drill();
-    cmd.args(["run", &format!("runbooks/{}.toml", d.runbook), "--headless"])
+    cmd.args(["run", &runbook(d.runbook), "--headless"])
         .args(["--sandbox", "--speed", "3600"])
         .args(demo_params(d.runbook))
-        .args(pairs("--answer", d.answers))
-        .args(pairs("--confirm", d.confirms))
+        .args(flags("--answer", d.answers))
+        .args(flags("--confirm", d.confirms))
         .arg("--data-dir")
         .arg(data)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .timeout(std::time::Duration::from_secs(300));
     if d.postgres {
         cmd.envs(postgres().env());
@@ -169,14 +145,7 @@ fn drill(d: &Drill, data: &Path) {
     );
     assert!(stdout.contains("acting as SIMULATED world"), "{stdout}");
     // Shown with --nocapture: figures for docs/performance.md, not tests.
-    let run = std::fs::read_dir(data.join("runs"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let report = report(data);
     eprintln!(
         "{}: {took:.1?} real; RTO {} s, RPO {} s (simulated)",
         d.runbook, report["rto"]["achieved_seconds"], report["rpo"]["achieved_seconds"]

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use assert_cmd::Command;
@@ -13,17 +13,10 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     PointInTimeRecoverySpecification, ScalarAttributeType,
 };
+use support::drill::{block_on, flags, report, run_dir, runbook, step};
 use support::{moto, unique};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/cabal-backup-role";
-
-fn runbook(name: &str) -> String {
-    format!("{}/runbooks/{name}.toml", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Runtime::new().unwrap().block_on(f)
-}
 
 /// `dr-drill` against moto.
 fn on_moto() -> Command {
@@ -81,14 +74,6 @@ fn failed(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// `--flag k=v` pairs as arguments.
-fn flags(flag: &str, pairs: &[(&str, &str)]) -> Vec<String> {
-    pairs
-        .iter()
-        .flat_map(|(k, v)| [flag.to_owned(), format!("{k}={v}")])
-        .collect()
-}
-
 fn args(
     params: &[(&str, &str)],
     confirms: &[(&str, &str)],
@@ -98,16 +83,6 @@ fn args(
     all.extend(flags("--confirm", confirms));
     all.extend(flags("--answer", answers));
     all
-}
-
-/// The run's report.json (the only run under `data`).
-fn report(data: &Path) -> serde_json::Value {
-    let runs: Vec<PathBuf> = std::fs::read_dir(data.join("runs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    serde_json::from_str(&std::fs::read_to_string(runs[0].join("report.json")).unwrap()).unwrap()
 }
 
 // ------------------------------------------------------------ moto helpers
@@ -259,15 +234,6 @@ fn backup_resource(region: &str, vault_name: &str, resource_arn: &str) -> String
         .await;
         job.recovery_point_arn().unwrap().to_owned()
     })
-}
-
-fn step<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == id)
-        .unwrap_or_else(|| panic!("no step {id} in the report"))
 }
 
 // ------------------------------------------------- cabal-addresses-restore
@@ -1080,11 +1046,7 @@ fn cabal_mailbox_restore_runs_end_to_end_in_the_sandbox() {
     assert!(stdout.contains("moved=3]"), "{stdout}");
     assert!(stdout.contains("wrong_owner=0]"), "{stdout}");
     // Everything the run wrote is inside its directory.
-    let runs: Vec<PathBuf> = std::fs::read_dir(data.join("runs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    let store = runs[0].join("sandbox-efs/fs-0c4b7e2d91a35f862");
+    let store = run_dir(&data).join("sandbox-efs/fs-0c4b7e2d91a35f862");
     let mut top: Vec<String> = std::fs::read_dir(&store)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())

@@ -6,9 +6,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
+use support::drill::{block_on, demo_params, gzip, report};
 use support::postgres::{Pg, postgres};
 use support::{moto, unique};
 
@@ -16,10 +17,6 @@ const RUNBOOK: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/runbooks/leapmailr-quarterly-drill.toml"
 );
-
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Runtime::new().unwrap().block_on(f)
-}
 
 /// A LeapMailR-like database with rows in three tables (one empty), and
 /// its gzipped custom-format dump.
@@ -39,21 +36,6 @@ fn leapmailr_dump(pg: &Pg, dir: &Path) -> Vec<u8> {
     let file = dir.join("dump.custom");
     pg.dump(&db, &file);
     gzip(&std::fs::read(&file).unwrap())
-}
-
-/// `bytes` gzipped, as `gzip` writes them.
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut child = std::process::Command::new("gzip")
-        .arg("-c")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("gzip runs");
-    child.stdin.take().unwrap().write_all(bytes).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    out.stdout
 }
 
 fn upload(bucket: &str, objects: &[(&str, Vec<u8>)]) {
@@ -101,15 +83,6 @@ fn drill(pg: &Pg, data: &Path, marks: &Path, bucket: &str, database: &str) -> Co
         .arg("--data-dir")
         .arg(data);
     cmd
-}
-
-fn run_dir(data: &Path) -> PathBuf {
-    std::fs::read_dir(data.join("runs"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
 }
 
 #[test]
@@ -175,9 +148,7 @@ fn the_quarterly_drill_restores_the_newest_offsite_dump_into_postgresql() {
     );
     // The report records the RTO (ended by the health check), the RPO and
     // the review's answers.
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run_dir(&data).join("report.json")).unwrap())
-            .unwrap();
+    let report = report(&data);
     let text = report.to_string();
     assert!(text.contains("keep the dump listing step"), "{text}");
     assert_eq!(report["rto"]["verdict"], "pass", "{:#}", report["rto"]);
@@ -218,21 +189,6 @@ fn a_dump_that_is_not_a_dump_stops_the_drill_before_the_database_is_touched() {
     assert!(stdout.contains("verify-dump: FAILED"), "{stdout}");
     assert!(!stdout.contains("recreate-db: succeeded"), "{stdout}");
     assert_eq!(pg.psql(&database, "select count(*) from precious"), "1");
-}
-
-/// The `--param` arguments `dr-drill demo` gives the runbook.
-fn demo_params(runbook: &str) -> Vec<String> {
-    let out = Command::cargo_bin("dr-drill")
-        .unwrap()
-        .args(["demo", "--runbook", runbook, "--print-params"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .flat_map(|line| ["--param".to_owned(), line.to_owned()])
-        .collect()
 }
 
 /// In the simulated world, with the demo's stand-ins, the newest of the

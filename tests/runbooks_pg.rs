@@ -4,17 +4,12 @@
 
 mod support;
 
-use std::path::Path;
-
 use assert_cmd::Command;
 use predicates::prelude::*;
 use sha2::{Digest, Sha256};
+use support::drill::{block_on, gzip, output, report, runbook, step_status};
 use support::postgres::{Pg, postgres};
 use support::{moto, unique};
-
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Runtime::new().unwrap().block_on(f)
-}
 
 /// The binary against moto, with `pg`'s client environment.
 fn dr_drill_moto(pg: &Pg) -> Command {
@@ -30,49 +25,6 @@ fn dr_drill_sandbox(pg: &Pg) -> Command {
     let mut cmd = Command::cargo_bin("dr-drill").unwrap();
     cmd.env_remove("AWS_PROFILE").envs(pg.env());
     cmd
-}
-
-fn runbook(name: &str) -> String {
-    support::repo_file(&format!("runbooks/{name}"))
-        .display()
-        .to_string()
-}
-
-/// The one run's report.json under `data_dir`.
-fn report(data_dir: &Path) -> serde_json::Value {
-    let runs: Vec<_> = std::fs::read_dir(data_dir.join("runs"))
-        .expect("a runs directory")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    let text = std::fs::read_to_string(runs[0].join("report.json")).expect("report.json");
-    serde_json::from_str(&text).unwrap()
-}
-
-/// Output `name` of `step` in the report's evidence.
-fn output(report: &serde_json::Value, step: &str, name: &str) -> String {
-    let evidence = report["evidence"].as_array().expect("evidence");
-    let step_evidence = evidence
-        .iter()
-        .find(|e| e["step"] == step)
-        .unwrap_or_else(|| panic!("no evidence of step {step}: {evidence:?}"));
-    match &step_evidence["outputs"][name] {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn step_status(report: &serde_json::Value, step: &str) -> String {
-    report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == step)
-        .unwrap_or_else(|| panic!("no step {step}"))["status"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 fn database_exists(pg: &Pg, name: &str) -> bool {
@@ -207,7 +159,7 @@ fn the_gtin1_verification_restores_a_real_dump_from_s3_and_drops_it() {
     let data = tempfile::tempdir().unwrap();
 
     dr_drill_moto(pg)
-        .args(["run", &runbook("gtin1-database-restore.toml"), "--headless"])
+        .args(["run", &runbook("gtin1-database-restore"), "--headless"])
         .args(["--param", &format!("bucket={bucket}")])
         .args(["--param", &format!("temp_db={temp_db}")])
         .args(["--answer", &format!("pick=s3://{bucket}/{monthly}")])
@@ -256,7 +208,7 @@ fn a_gtin1_dump_that_differs_from_its_manifest_is_never_restored() {
     let data = tempfile::tempdir().unwrap();
 
     dr_drill_moto(pg)
-        .args(["run", &runbook("gtin1-database-restore.toml"), "--headless"])
+        .args(["run", &runbook("gtin1-database-restore"), "--headless"])
         .args(["--param", &format!("bucket={bucket}")])
         .args(["--param", &format!("temp_db={temp_db}")])
         .args(["--answer", "pick=latest"])
@@ -280,7 +232,7 @@ fn the_gtin1_verification_restores_the_sandbox_dump_into_real_postgres() {
     let temp_db = db_name("gtin1_sandbox");
     let data = tempfile::tempdir().unwrap();
     dr_drill_sandbox(pg)
-        .args(["run", &runbook("gtin1-database-restore.toml"), "--headless"])
+        .args(["run", &runbook("gtin1-database-restore"), "--headless"])
         .args(["--sandbox", "--speed", "3600"])
         .args(["--param", &format!("temp_db={temp_db}")])
         // Every sandbox dump holds the same committed content (newest change
@@ -318,17 +270,6 @@ fn cpam_sql(name: &str) -> String {
         "assets/sandbox/cpam/{name}.sql"
     )))
     .unwrap()
-}
-
-/// gzip -9 of a file.
-fn gzip(file: &Path) -> Vec<u8> {
-    let out = std::process::Command::new("gzip")
-        .args(["-9", "-n", "-c"])
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    out.stdout
 }
 
 fn put(bucket: &str, key: &str, body: Vec<u8>) {
@@ -418,7 +359,11 @@ fn the_cpam_pitr_drill_recovers_exactly_to_the_target_time_from_s3() {
     for entry in std::fs::read_dir(&archive).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.len() == 24 && name.chars().all(|c| c.is_ascii_hexdigit()) {
-            put(&bucket, &format!("wal/{name}.gz"), gzip(&entry.path()));
+            put(
+                &bucket,
+                &format!("wal/{name}.gz"),
+                gzip(&std::fs::read(entry.path()).unwrap()),
+            );
             segments += 1;
         }
     }
@@ -429,7 +374,7 @@ fn the_cpam_pitr_drill_recovers_exactly_to_the_target_time_from_s3() {
     std::fs::create_dir(&outbox).unwrap();
     let port = free_port();
     dr_drill_moto(&pg)
-        .args(["run", &runbook("cpam-pitr-drill.toml"), "--headless"])
+        .args(["run", &runbook("cpam-pitr-drill"), "--headless"])
         .args(["--param", &format!("bucket={bucket}")])
         .args(["--param", &format!("target_time={target}")])
         .args(["--param", &format!("restore_port={port}")])
@@ -541,7 +486,7 @@ fn the_cpam_pitr_drill_recovers_the_sandbox_backup_into_real_postgres() {
     std::fs::create_dir(&outbox).unwrap();
     let port = free_port();
     dr_drill_sandbox(pg)
-        .args(["run", &runbook("cpam-pitr-drill.toml"), "--headless"])
+        .args(["run", &runbook("cpam-pitr-drill"), "--headless"])
         .args(["--sandbox", "--speed", "3600"])
         .args(["--param", &format!("target_time={target}")])
         .args(["--param", &format!("restore_port={port}")])
@@ -606,7 +551,7 @@ fn a_cpam_target_past_the_newest_wal_fails_the_recovery_and_cleans_up() {
     let data = open_data_dir();
     let port = free_port();
     dr_drill_sandbox(pg)
-        .args(["run", &runbook("cpam-pitr-drill.toml"), "--headless"])
+        .args(["run", &runbook("cpam-pitr-drill"), "--headless"])
         .args(["--sandbox", "--speed", "3600"])
         .args(["--param", "target_time=2099-01-01T00:00:00Z"])
         .args(["--param", &format!("restore_port={port}")])

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use aes_gcm::AesGcm;
 use aes_gcm::aead::array::Array;
@@ -15,6 +15,7 @@ use aes_gcm::aes::Aes256;
 use assert_cmd::Command;
 use base64::Engine;
 use sha2::{Digest, Sha256};
+use support::drill::{block_on, outputs, report, run_dir, step_status};
 use support::{moto, repo_file, unique};
 
 const VAULT_RUNBOOK: &str = "runbooks/penguinmails-vault-restore-test.toml";
@@ -27,10 +28,6 @@ const RESTORE_STAND_IN: &str = "mkdir -p staging-vault && tar -C staging-vault -
 const READ_STAND_IN: &str = "cd staging-vault && cat";
 /// The sandbox's demo key (assets/sandbox/penguinmails.toml).
 const DEMO_KEY_HEX: &str = "73616e64626f782d64656d6f2d6b65792d70656e6775696e6d61696c732d3332";
-
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Runtime::new().unwrap().block_on(f)
-}
 
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -84,41 +81,6 @@ fn dr_drill() -> Command {
     cmd.env_remove("AWS_PROFILE")
         .timeout(std::time::Duration::from_secs(240));
     cmd
-}
-
-/// The one run under `data`.
-fn run_dir(data: &Path) -> PathBuf {
-    std::fs::read_dir(data.join("runs"))
-        .unwrap()
-        .next()
-        .expect("a run")
-        .unwrap()
-        .path()
-}
-
-fn report(data: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(run_dir(data).join("report.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn status<'a>(report: &'a serde_json::Value, step: &str) -> &'a str {
-    report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == step)
-        .and_then(|s| s["status"].as_str())
-        .unwrap_or_else(|| panic!("no step {step} in the report"))
-}
-
-fn outputs<'a>(report: &'a serde_json::Value, step: &str) -> &'a serde_json::Value {
-    report["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["step"] == step)
-        .map(|e| &e["outputs"])
-        .unwrap_or_else(|| panic!("no evidence of {step}"))
 }
 
 /// Everything the run wrote down, for "never appears" checks.
@@ -226,7 +188,7 @@ fn the_vault_restore_test_restores_the_newest_daily_snapshot_against_moto() {
         outputs(&report, "read-secret")["bytes"],
         secret.len().to_string()
     );
-    assert_eq!(status(&report, "secret-readable"), "succeeded");
+    assert_eq!(step_status(&report, "secret-readable"), "succeeded");
     // The stand-in Vault holds the snapshot's secret; the plaintext
     // snapshot is gone; neither the key nor the secret was written down.
     let run = run_dir(&data);
@@ -234,7 +196,7 @@ fn the_vault_restore_test_restores_the_newest_daily_snapshot_against_moto() {
         std::fs::read_to_string(run.join("staging-vault/smtp/test-tenant-id/admin")).unwrap(),
         secret
     );
-    assert_eq!(status(&report, "remove-plaintext"), "succeeded");
+    assert_eq!(step_status(&report, "remove-plaintext"), "succeeded");
     assert!(!run.join("vault.snap").exists());
     let written = records(&data) + &stdout;
     for never in [
@@ -260,9 +222,9 @@ fn a_tampered_snapshot_fails_its_checksum_and_nothing_is_restored() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("SHA-256 mismatch"), "{stdout}");
     let report = report(&data);
-    assert_eq!(status(&report, "verify-checksum"), "failed");
-    assert_ne!(status(&report, "download"), "succeeded");
-    assert_ne!(status(&report, "restore-staging"), "succeeded");
+    assert_eq!(step_status(&report, "verify-checksum"), "failed");
+    assert_ne!(step_status(&report, "download"), "succeeded");
+    assert_ne!(step_status(&report, "restore-staging"), "succeeded");
     assert!(!run_dir(&data).join("staging-vault").exists());
 }
 
@@ -280,9 +242,9 @@ fn a_wrong_key_fails_authentication_and_nothing_is_restored() {
         "{stdout}"
     );
     let report = report(&data);
-    assert_eq!(status(&report, "verify-checksum"), "succeeded");
-    assert_eq!(status(&report, "decrypt"), "failed");
-    assert_ne!(status(&report, "restore-staging"), "succeeded");
+    assert_eq!(step_status(&report, "verify-checksum"), "succeeded");
+    assert_eq!(step_status(&report, "decrypt"), "failed");
+    assert_ne!(step_status(&report, "restore-staging"), "succeeded");
     let run = run_dir(&data);
     assert!(!run.join("vault.snap").exists() && !run.join("staging-vault").exists());
     assert!(!(records(&data) + &stdout).contains(&wrong));
@@ -347,7 +309,7 @@ fn the_vault_restore_test_runs_end_to_end_in_the_sandbox() {
             .join("staging-vault/smtp/test-tenant-id/admin")
             .exists()
     );
-    assert_eq!(status(&report, "secret-readable"), "succeeded");
+    assert_eq!(step_status(&report, "secret-readable"), "succeeded");
     assert!(!records(&data).contains(DEMO_KEY_HEX));
 }
 
@@ -365,7 +327,7 @@ fn in_the_sandbox_a_corrupt_snapshot_stops_the_restore_test() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("SHA-256 mismatch"), "{stdout}");
-    assert_eq!(status(&report(&data), "restore-staging"), "skipped");
+    assert_eq!(step_status(&report(&data), "restore-staging"), "skipped");
 }
 
 #[test]
@@ -509,8 +471,8 @@ fn the_media_restore_thaws_downloads_and_checks_a_prefix_against_moto() {
     let total: usize = objects.iter().map(|(_, b)| b.len()).sum();
     assert_eq!(download["size_bytes"], total.to_string());
     assert_eq!(outputs(&report, "local-copy")["files"], "4");
-    assert_eq!(status(&report, "copy-complete"), "succeeded");
-    assert_eq!(status(&report, "remove-copy"), "not_run");
+    assert_eq!(step_status(&report, "copy-complete"), "succeeded");
+    assert_eq!(step_status(&report, "remove-copy"), "not_run");
     let media = run_dir(&data).join("restored-media");
     for (key, body) in &objects {
         let local = media.join(key.strip_prefix("media/products/").unwrap());
@@ -579,7 +541,7 @@ fn the_media_restore_runs_end_to_end_in_the_sandbox() {
         outputs(&report, "download")["size_bytes"]
     );
     // The drill's cleanup removed the local copy.
-    assert_eq!(status(&report, "remove-copy"), "succeeded");
+    assert_eq!(step_status(&report, "remove-copy"), "succeeded");
     assert!(!run_dir(&data).join("restored-media").exists());
     // Deep Archive's Bulk tier took its 12 to 14 hours of world time.
     let thaw = report["steps"]

@@ -8,6 +8,7 @@
 
 #![allow(dead_code)]
 
+pub mod drill;
 pub mod postgres;
 
 use std::io::{BufRead, BufReader};
