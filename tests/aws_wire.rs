@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    PointInTimeRecoverySpecification, PutRequest, ScalarAttributeType, WriteRequest,
+    AttributeValue, PointInTimeRecoverySpecification, PutRequest, WriteRequest,
 };
 use dr_drill::cloud::aws::{AwsCloud, AwsOptions};
 use dr_drill::cloud::{ArchiveState, Cloud, PointKind, PointSource, RecoveryPoint, points};
@@ -118,34 +117,9 @@ fn assert_succeeded(summary: &RunSummary, events: &[RunEvent]) {
 }
 
 async fn create_table(name: &str, items: usize) -> String {
-    let db = moto().dynamodb("us-east-1");
-    let out = db
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let arn = moto().create_pk_table("us-east-1", name).await;
     put_items(name, 0..items).await;
-    out.table_description()
-        .unwrap()
-        .table_arn()
-        .unwrap()
-        .to_owned()
+    arn
 }
 
 async fn put_items(table: &str, range: std::ops::Range<usize>) {
@@ -908,27 +882,7 @@ async fn region_settings_and_copy_jobs_show_the_dynamodb_opt_in_and_its_failures
     let region = "eu-central-1";
     let table = unique("cabal-addresses");
     let (vault, dr_vault) = (unique("primary"), unique("dr"));
-    let db = moto().dynamodb(region);
-    db.create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    moto().create_pk_table(region, &table).await;
     create_vault(&vault, region).await;
     let dr_arn = create_vault(&dr_vault, "us-west-2").await;
     let backup = moto().backup(region);

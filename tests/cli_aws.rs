@@ -132,27 +132,8 @@ fn a_headless_run_acts_on_the_endpoint_and_journals_the_identity() {
     let table = unique("cli-count");
     block_on(async {
         use aws_sdk_dynamodb::types::*;
+        moto().create_pk_table("us-east-1", &table).await;
         let db = moto().dynamodb("us-east-1");
-        db.create_table()
-            .table_name(&table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("pk")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("pk")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
         for i in 0..7 {
             db.put_item()
                 .table_name(&table)

@@ -9,10 +9,7 @@ use std::path::Path;
 use std::process::Output;
 
 use assert_cmd::Command;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    PointInTimeRecoverySpecification, ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, PointInTimeRecoverySpecification};
 use support::drill::{block_on, flags, report, run_dir, runbook, step};
 use support::{moto, unique};
 
@@ -90,27 +87,8 @@ fn args(
 /// A table keyed by `pk` holding `items` items, optionally with PITR.
 fn table(region: &str, name: &str, items: usize, pitr: bool) {
     block_on(async {
+        moto().create_pk_table(region, name).await;
         let db = moto().dynamodb(region);
-        db.create_table()
-            .table_name(name)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("pk")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("pk")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
         for i in 0..items {
             db.put_item()
                 .table_name(name)

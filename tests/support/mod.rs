@@ -112,6 +112,40 @@ impl Moto {
         aws_sdk_backup::Client::new(&self.sdk_config(region))
     }
 
+    /// Creates an on-demand DynamoDB table `name` in `region` keyed by the
+    /// string `pk`; returns its ARN.
+    pub async fn create_pk_table(&self, region: &str, name: &str) -> String {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        let out = self
+            .dynamodb(region)
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        out.table_description()
+            .and_then(|t| t.table_arn())
+            .unwrap()
+            .to_owned()
+    }
+
     /// An S3 client in `region` (path-style).
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
         aws_sdk_s3::Client::from_conf(
