@@ -24,6 +24,9 @@ struct Shipped {
     needs: &'static [&'static str],
     /// What `needs` asks of the machine, in words.
     needs_why: &'static str,
+    /// How many times faster than real time the world runs, unless
+    /// `--speed` says otherwise.
+    speed: f64,
 }
 
 const SIM_ROLE: &str = "arn:aws:iam::111122223333:role/cabal-backup-role";
@@ -35,6 +38,7 @@ const RUNBOOKS: &[Shipped] = &[
         params: &[],
         needs: &[],
         needs_why: "",
+        speed: 60.0,
     },
     Shipped {
         name: "cabal-addresses-restore",
@@ -48,6 +52,7 @@ const RUNBOOKS: &[Shipped] = &[
         ],
         needs: &[],
         needs_why: "",
+        speed: 60.0,
     },
     Shipped {
         name: "cabal-pitr-table-restore",
@@ -58,6 +63,7 @@ const RUNBOOKS: &[Shipped] = &[
         )],
         needs: &[],
         needs_why: "",
+        speed: 60.0,
     },
     Shipped {
         name: "cabal-mailbox-restore",
@@ -74,6 +80,7 @@ const RUNBOOKS: &[Shipped] = &[
         ],
         needs: &[],
         needs_why: "",
+        speed: 60.0,
     },
     Shipped {
         name: "cabal-dr-copyback",
@@ -81,6 +88,7 @@ const RUNBOOKS: &[Shipped] = &[
         params: &[("account_id", "111122223333"), ("role_arn", SIM_ROLE)],
         needs: &[],
         needs_why: "",
+        speed: 60.0,
     },
     Shipped {
         name: "cabal-teardown",
@@ -94,6 +102,7 @@ const RUNBOOKS: &[Shipped] = &[
         ],
         needs: &[],
         needs_why: "",
+        speed: 60.0,
     },
     Shipped {
         name: "gtin1-database-restore",
@@ -103,6 +112,7 @@ const RUNBOOKS: &[Shipped] = &[
         params: &[("max_data_lag_hours", "1000000")],
         needs: &["jq", "createdb", "dropdb", "pg_restore", "psql"],
         needs_why: PG_WHY,
+        speed: 60.0,
     },
     Shipped {
         name: "gtin1-media-restore",
@@ -110,6 +120,8 @@ const RUNBOOKS: &[Shipped] = &[
         params: &[("prefix", "media/products/a1")],
         needs: &[],
         needs_why: "",
+        // A Bulk restore from Deep Archive takes 12 to 14 hours: 14 s here.
+        speed: 3600.0,
     },
     Shipped {
         name: "penguinmails-vault-restore-test",
@@ -131,6 +143,7 @@ const RUNBOOKS: &[Shipped] = &[
         ],
         needs: &[],
         needs_why: "",
+        speed: 60.0,
     },
     Shipped {
         name: "leapmailr-quarterly-drill",
@@ -149,6 +162,7 @@ const RUNBOOKS: &[Shipped] = &[
         ],
         needs: PG_CLIENT,
         needs_why: PG_WHY,
+        speed: 60.0,
     },
     Shipped {
         name: "cpam-pitr-drill",
@@ -175,6 +189,7 @@ const RUNBOOKS: &[Shipped] = &[
         needs_why: "recovers a real PostgreSQL base backup and WAL into a server it starts: \
 install PostgreSQL's server (Debian: apt-get install postgresql) and put its programs on PATH \
 (export PATH=/usr/lib/postgresql/15/bin:$PATH)",
+        speed: 60.0,
     },
 ];
 
@@ -210,9 +225,11 @@ pub struct DemoArgs {
     /// `dr-drill run RUNBOOK --sandbox --headless`).
     #[arg(long, hide = true)]
     pub print_params: bool,
-    /// Simulated time runs this many times faster than real time.
-    #[arg(long, value_name = "FACTOR", default_value_t = 60.0)]
-    pub speed: f64,
+    /// Simulated time runs this many times faster than real time [default:
+    /// 60, or 3600 for gtin1-media-restore, whose Deep Archive restore takes
+    /// half a day].
+    #[arg(long, value_name = "FACTOR")]
+    pub speed: Option<f64>,
     /// Where the demo's runs are kept [default: $DR_DRILL_DATA_DIR, or the user's data directory].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
@@ -279,7 +296,7 @@ pub(super) fn run(args: &DemoArgs) -> color_eyre::Result<ExitCode> {
         data_dir: args.data_dir.clone(),
         cloud: CloudArgs {
             sandbox: true,
-            speed: args.speed,
+            speed: args.speed.unwrap_or(shipped.speed),
             ..CloudArgs::default()
         },
     };
