@@ -268,6 +268,52 @@ fn confirmation_dialog_is_red_and_only_the_exact_text_confirms() {
     );
 }
 
+/// Each phase is listed once, even when a step of a later phase runs
+/// between steps of an earlier one (CPAM's pg_verifybackup runs after the
+/// extraction but belongs to the integrity checks).
+#[test]
+fn each_phase_is_listed_once() {
+    let text = include_str!("../runbooks/cpam-pitr-drill.toml");
+    let runbook = check_str(text).runbook.unwrap();
+    let mut app = App::new(
+        Arc::new(runbook),
+        Identity::default(),
+        &BTreeMap::from([(
+            "target_time".to_string(),
+            "2026-11-24T10:00:00Z".to_string(),
+        )]),
+        Mode::Drill,
+    );
+    let plan = Plan::new(&app.runbook, Mode::Drill).unwrap();
+    app.started(&plan, Mode::Drill, Some(at(0)), None, Default::default());
+    let mut terminal = Terminal::new(TestBackend::new(120, 60)).unwrap();
+    terminal.draw(|f| draw(f, &app)).unwrap();
+    let shown = terminal.backend().to_string();
+    for phase in [
+        "DOWNLOAD",
+        "INTEGRITY",
+        "RESTORE",
+        "VERIFY",
+        "REPORT",
+        "CLEANUP",
+    ] {
+        assert_eq!(
+            shown.matches(&format!("│   {phase} ")).count(),
+            1,
+            "{phase} listed once:\n{shown}"
+        );
+    }
+    let (integrity, verify_backup) = (
+        shown.find("│   INTEGRITY").unwrap(),
+        shown.find("verify-backup").unwrap(),
+    );
+    let restore = shown.find("│   RESTORE").unwrap();
+    assert!(
+        integrity < verify_backup && verify_backup < restore,
+        "{shown}"
+    );
+}
+
 /// A destructive shell step's change is its description and its command,
 /// several lines: each is shown on its own line, none run together.
 #[test]

@@ -360,7 +360,16 @@ impl RunView {
                 group_of[i] = g;
             }
         }
-        let steps = plan
+        // Steps in the order they run, grouped by phase in the runbook's
+        // order, so that each phase is shown once (a step that runs early
+        // but belongs to a later phase is listed under that phase).
+        let phase_position = |phase: &Option<String>| {
+            phase
+                .as_deref()
+                .and_then(|p| runbook.phases.iter().position(|f| f.id.value == p))
+                .unwrap_or(usize::MAX)
+        };
+        let mut steps: Vec<StepRow> = plan
             .order
             .iter()
             .map(|&i| {
@@ -384,6 +393,7 @@ impl RunView {
                 }
             })
             .collect();
+        steps.sort_by_key(|s| phase_position(&s.phase));
         Self {
             mode,
             t0,
