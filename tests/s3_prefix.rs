@@ -334,6 +334,10 @@ fn key_and_prefix_exclude_each_other() {
             "kind = \"s3.restore-object\"\nbucket = \"b\"\nkey = \"k\"\ndays = \"seven\"\ntimeout = \"1h\"\n",
             "not `seven`",
         ),
+        (
+            "kind = \"s3.download\"\nbucket = \"b\"\nkey = \"k\"\nfrom_key = \"k\"\nto = \"x\"\n",
+            "`from_key` narrows a `prefix` download",
+        ),
     ];
     for (step, want) in cases {
         let text = format!("{header}[[step]]\nid = \"s\"\n{step}");

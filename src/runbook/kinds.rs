@@ -357,6 +357,14 @@ impl Action {
             }
             Action::S3Download(d) => {
                 key_or_prefix(&d.key, &d.prefix, &d.version_id, step_span, &mut errors);
+                if let (Some(from), None) = (&d.from_key, &d.prefix) {
+                    errors.push(custom(
+                        Code::InvalidValue,
+                        from.span,
+                        "`from_key` narrows a `prefix` download; this step downloads one `key`",
+                        "remove `from_key`, or download a `prefix` from that key on",
+                    ));
+                }
             }
             Action::FileDecrypt(d) if super::template::same(&d.from.value, &d.to.value) => {
                 errors.push(custom(
@@ -943,6 +951,9 @@ fields! {
         /// Download every object whose key starts with this into the
         /// directory `to`, keeping the keys' paths below the prefix.
         prefix: Option<Text> = opt,
+        /// With `prefix`: only the keys at or after this one, in S3's key
+        /// order (e.g. the WAL segment a base backup starts from).
+        from_key: Option<Text> = opt,
         /// Local file (with `key`) or directory (with `prefix`) to write;
         /// relative paths are under the run directory.
         to: Text = req,

@@ -520,7 +520,21 @@ async fn download_prefix(
     let (bucket, prefix) = prefix_of(ctx, &a.bucket, prefix)?;
     let region = ctx.resolve_opt(a.region.as_ref())?;
     let where_ = format!("s3://{bucket}/{prefix}");
-    let objects = list_prefix(ctx, &bucket, &prefix, region).await?;
+    let mut objects = list_prefix(ctx, &bucket, &prefix, region).await?;
+    if let Some(from) = ctx.resolve_opt(a.from_key.as_ref())? {
+        let listed = objects.len();
+        objects.retain(|o| o.object.key >= from);
+        if objects.is_empty() {
+            return Err(StepError::Fatal(format!(
+                "none of the {listed} objects under {where_} has a key at or after `{from}` (from_key): check that it names a key under the prefix, e.g. `{prefix}...`"
+            )));
+        }
+        ctx.progress(format!(
+            "{} of the {listed} objects under {where_} are at or after {from}",
+            objects.len()
+        ))
+        .await?;
+    }
     let frozen: Vec<&Listed> = objects
         .iter()
         .filter(|o| {
