@@ -553,3 +553,42 @@ fn the_media_restore_runs_end_to_end_in_the_sandbox() {
     let real = thaw["duration_seconds"].as_f64().unwrap();
     assert!((12.0 * 3600.0 / 3600.0..20.0).contains(&real), "{real}");
 }
+
+/// The plaintext `file.decrypt` writes holds secrets: only its owner may
+/// read it.
+#[test]
+fn a_decrypted_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let key = [7u8; 32];
+    let sealed = dir.path().join("snapshot.enc");
+    std::fs::write(&sealed, encrypt(&key, &[1u8; 16], b"every secret")).unwrap();
+    let runbook = dir.path().join("decrypt.toml");
+    std::fs::write(
+        &runbook,
+        format!(
+            "[runbook]\nid = \"decrypt\"\ntitle = \"Decrypt\"\n\n[params]\nkey = {{ required = true, secret = true }}\n\n[[step]]\nid = \"decrypt\"\nkind = \"file.decrypt\"\ncipher = \"aes-256-gcm\"\nfrom = \"{}\"\nto = \"plain.bin\"\nkey = \"{{{{ params.key }}}}\"\n",
+            sealed.display()
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let out = dr_drill()
+        .args(["run", runbook.to_str().unwrap(), "--headless"])
+        .args(["--param", &format!("key={}", hex::encode(key))])
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plain = run_dir(&data).join("plain.bin");
+    assert_eq!(std::fs::read(&plain).unwrap(), b"every secret");
+    let mode = std::fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+    assert!(!run_dir(&data).join("plain.bin.part").exists());
+}

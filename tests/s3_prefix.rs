@@ -412,3 +412,40 @@ async fn in_the_sandbox_a_media_prefix_takes_a_deep_archive_bulk_restore_then_do
     // Bulk media records no checksum.
     assert_eq!(download["verified"], "0");
 }
+
+/// Keys that would share a local file (`x` and its `.part`, `a/./b` and
+/// `a/b`) or be a file and a directory (`d` and `d/e`) stop the download
+/// before anything is written; a prefix that resolves to nothing is refused.
+#[tokio::test]
+async fn keys_that_would_share_a_local_file_are_refused_before_downloading() {
+    let bucket = unique("clashing-keys");
+    moto()
+        .s3("us-east-1")
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    for (set, keys) in [
+        ("one", ["one/x", "one/x.part"]),
+        ("two", ["two/a/./b", "two/a/b"]),
+        ("three", ["three/d", "three/d/e"]),
+    ] {
+        for key in keys {
+            put(&bucket, key, key.as_bytes(), &[], None).await;
+        }
+        let steps = format!(
+            "[[step]]\nid = \"download\"\nkind = \"s3.download\"\nbucket = \"{{{{ params.bucket }}}}\"\nprefix = \"{set}/\"\nto = \"out\"\n"
+        );
+        let (summary, events, dir) = run(&steps, &[("bucket", &bucket)]).await;
+        assert_eq!(summary.outcome, Outcome::Failed, "{set}");
+        let why = finished(&events, "download").2;
+        assert!(why.contains("would be downloaded to"), "{set}: {why}");
+        assert!(!dir.path().join("out").exists(), "{set}: nothing written");
+    }
+    let steps = "[[step]]\nid = \"download\"\nkind = \"s3.download\"\nbucket = \"{{ params.bucket }}\"\nprefix = \"{{ params.p }}\"\nto = \"out\"\n";
+    let (summary, events, _) = run(steps, &[("bucket", &bucket), ("p", "")]).await;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    let why = finished(&events, "download").2;
+    assert!(why.contains("`prefix` is empty"), "{why}");
+}

@@ -394,10 +394,16 @@ impl Scheduler {
                 })
                 .await?;
         }
-        if matches!(step.action, Action::PickRecoveryPoint(_))
-            && let Some(point_time) = outputs
-                .get("created_at")
-                .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        // The recovery point's time: the point a pick chose, or the time a
+        // point-in-time restore went back to.
+        let point_field = match &step.action {
+            Action::PickRecoveryPoint(p) if p.measures_rpo != Some(false) => Some("created_at"),
+            Action::DynamodbRestoreToPointInTime(_) => Some("restore_time"),
+            _ => None,
+        };
+        if let Some(point_time) = point_field
+            .and_then(|field| outputs.get(field))
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
         {
             self.recorder
                 .record(EventKind::RpoMeasured {

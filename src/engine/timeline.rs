@@ -127,9 +127,10 @@ impl Timeline {
                 (EventKind::RunResumed { gap, .. }, _) => timeline.gaps.push(*gap),
                 (EventKind::RunFinished { .. }, _) => timeline.finished_at = Some(e.at),
                 (EventKind::RtoStopped { rto, .. }, _) => timeline.rto = Some(*rto),
-                // With several picks the newest point chosen bounds the data lost.
+                // With several picks, the oldest point chosen bounds the
+                // data lost (picks replayed forward do not measure it).
                 (EventKind::RpoMeasured { rpo, .. }, _) => {
-                    timeline.rpo = Some(timeline.rpo.map_or(*rpo, |r| r.min(*rpo)))
+                    timeline.rpo = Some(timeline.rpo.map_or(*rpo, |r| r.max(*rpo)))
                 }
                 (EventKind::StepQueued { .. }, Some(i)) => {
                     steps[i].queued_at.get_or_insert(e.at);

@@ -342,7 +342,7 @@ impl Action {
             Action::DynamodbCount(c) => positive(c.segments.as_ref(), &mut errors),
             Action::S3RestoreObject(r) => {
                 if let Some(days) = r.days.as_ref().filter(|d| !d.value.contains("{{"))
-                    && !matches!(days.value.trim().parse::<u32>(), Ok(n) if n >= 1)
+                    && !matches!(days.value.trim().parse::<i32>(), Ok(n) if n >= 1)
                 {
                     errors.push(invalid(
                         days.span,
@@ -685,6 +685,10 @@ fields! {
         before: Option<Scalar> = opt,
         /// Fail if the chosen point is older than this (an RPO guard).
         max_age: Option<Spanned<Dur>> = opt,
+        /// Whether the chosen point counts in the run's RPO (default
+        /// true). `false` for a point replayed forward by a newer one
+        /// another pick chooses (a base backup before its WAL).
+        measures_rpo: Option<bool> = opt,
     }
 }
 

@@ -458,9 +458,10 @@ impl RunView {
                 self.t0 = Some(*t0);
             }
             EventKind::RtoStopped { rto, .. } => self.rto = Some(*rto),
-            // With several picks the newest point chosen bounds the data lost.
+            // With several picks, the oldest point chosen bounds the data
+            // lost (picks replayed forward do not measure it).
             EventKind::RpoMeasured { rpo, .. } => {
-                self.rpo = Some(self.rpo.map_or(*rpo, |r| r.min(*rpo)))
+                self.rpo = Some(self.rpo.map_or(*rpo, |r| r.max(*rpo)))
             }
             EventKind::PhaseStarted { phase } => {
                 self.phases.insert(phase.clone(), (at, None));

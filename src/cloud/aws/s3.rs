@@ -253,7 +253,7 @@ pub(super) async fn restore(
     let (c, _) = cloud.clients(object.region.as_deref());
     let resource = object.to_string();
     let request = RestoreRequest::builder()
-        .days(days as i32)
+        .days(i32::try_from(days).unwrap_or(i32::MAX))
         .glacier_job_parameters(
             GlacierJobParameters::builder()
                 .tier(Tier::from(tier))

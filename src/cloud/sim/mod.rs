@@ -482,17 +482,19 @@ impl SimCloud {
             }
         };
         let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
-        if !written.insert(job_id.to_owned()) {
+        if written.contains(job_id) {
             return Ok(());
         }
-        mailstore::write_recovery(&root, &restore, completed, self.epoch)
-            .map(|_| ())
-            .map_err(|e| {
-                format!(
-                    "SIMULATED: cannot write the recovery directory under {}: {e}",
-                    root.display()
-                )
-            })
+        // Marked written only once it is: a failed write is tried again at
+        // the next DescribeRestoreJob, not reported COMPLETED without it.
+        mailstore::write_recovery(&root, &restore, completed, self.epoch).map_err(|e| {
+            format!(
+                "SIMULATED: cannot write the recovery directory under {}: {e}",
+                root.display()
+            )
+        })?;
+        written.insert(job_id.to_owned());
+        Ok(())
     }
 }
 

@@ -46,24 +46,30 @@ pub async fn decrypt(ctx: &StepCtx, a: &FileDecrypt) -> Result<Outputs, StepErro
     })?;
     drop(key_text);
     let data = tokio::fs::read(&from).await.map_err(|e| {
-        StepError::Fatal(format!(
-            "cannot read {}: {e}; the step that downloads it must run first (put it in `needs`)",
-            from.display()
-        ))
+        let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            "the step that downloads it must run first (put it in `needs`)"
+        } else {
+            "check that it is a file this user may read"
+        };
+        StepError::Fatal(format!("cannot read {}: {e}; {hint}", from.display()))
     })?;
     let encrypted = data.len();
     let shown = from.display().to_string();
     // Decryption is CPU work on the whole file: off the runtime's threads.
-    let plain = tokio::task::spawn_blocking(move || crypt::decrypt(&key, layout, data))
-        .await
-        .map_err(|e| StepError::Failed(format!("decrypting {shown} stopped: {e}")))?
-        .map_err(|e| {
-            StepError::Fatal(format!(
-                "cannot decrypt {}: {e}; nothing was written",
-                from.display()
-            ))
-        })?;
-    let sha256 = hex::encode(Sha256::digest(plain.as_slice()));
+    let (plain, sha256) = tokio::task::spawn_blocking(move || {
+        crypt::decrypt(&key, layout, data).map(|plain| {
+            let sha256 = hex::encode(Sha256::digest(plain.as_slice()));
+            (plain, sha256)
+        })
+    })
+    .await
+    .map_err(|e| StepError::Failed(format!("decrypting {shown} stopped: {e}")))?
+    .map_err(|e| {
+        StepError::Fatal(format!(
+            "cannot decrypt {}: {e}; nothing was written",
+            from.display()
+        ))
+    })?;
     write_in_place(&to, &plain).await?;
     ctx.progress(format!(
         "decrypted {} ({encrypted} bytes, AES-256-GCM, layout {}, tag verified) into {} ({} bytes, SHA-256 {sha256})",
@@ -80,29 +86,45 @@ pub async fn decrypt(ctx: &StepCtx, a: &FileDecrypt) -> Result<Outputs, StepErro
     ]))
 }
 
-/// Writes `bytes` to `TO.part` (directories created), syncs it and renames
-/// it to `to`; on failure nothing is left behind.
+/// Writes `bytes` to `TO.part` (directories created), readable by this
+/// user only (a plaintext holds secrets), syncs it and renames it to `to`.
+/// On failure, or when the step is cancelled or times out mid-write, the
+/// `.part` file is removed.
 async fn write_in_place(to: &Path, bytes: &[u8]) -> Result<(), StepError> {
+    /// Removes the file when dropped before it was renamed into place.
+    struct Part(Option<PathBuf>);
+    impl Drop for Part {
+        fn drop(&mut self) {
+            if let Some(path) = self.0.take() {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
     let mut name = to.file_name().unwrap_or_default().to_os_string();
     name.push(".part");
-    let part = to.with_file_name(name);
+    let mut part = Part(Some(to.with_file_name(name)));
+    let path = part.0.clone().unwrap_or_default();
     let result = async {
-        if let Some(dir) = part.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(dir).await?;
         }
-        let mut file = tokio::fs::File::create(&part).await?;
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .await?;
         file.write_all(bytes).await?;
         file.flush().await?;
         file.sync_all().await?;
         drop(file);
-        tokio::fs::rename(&part, to).await
+        tokio::fs::rename(&path, to).await?;
+        part.0 = None;
+        Ok::<(), std::io::Error>(())
     }
     .await;
     result.map_err(|e| {
-        let part = part.clone();
-        tokio::spawn(async move {
-            let _ = tokio::fs::remove_file(part).await;
-        });
         StepError::Fatal(format!(
             "cannot write {}: {e}; check the free space and permissions there, or give the step another `to`",
             to.display()

@@ -77,6 +77,9 @@ pub async fn head(ctx: &StepCtx, a: &S3Head) -> Result<Outputs, StepError> {
     ]))
 }
 
+/// The most `days` S3 takes (its `Days` is a 32-bit integer).
+const MAX_RESTORE_DAYS: u32 = i32::MAX as u32;
+
 /// The step's `days`, resolved: a whole number, at least 1.
 fn restore_days(ctx: &StepCtx, a: &S3RestoreObject) -> Result<u32, StepError> {
     let Some(days) = &a.days else {
@@ -84,9 +87,9 @@ fn restore_days(ctx: &StepCtx, a: &S3RestoreObject) -> Result<u32, StepError> {
     };
     let text = ctx.resolve(&days.value)?;
     match text.trim().parse::<u32>() {
-        Ok(n) if n >= 1 => Ok(n),
+        Ok(n) if (1..=MAX_RESTORE_DAYS).contains(&n) => Ok(n),
         _ => Err(StepError::Fatal(format!(
-            "`days` is `{text}`, not a whole number of days of at least 1; give the parameter it reads a value such as 7"
+            "`days` is `{text}`, not a whole number of days from 1 to {MAX_RESTORE_DAYS}; give the parameter it reads a value such as 7"
         ))),
     }
 }
@@ -351,8 +354,17 @@ async fn list_prefix(
     Ok(objects)
 }
 
+/// The bucket and the prefix, resolved. An empty prefix is refused: it
+/// would restore or download the whole bucket.
 fn prefix_of(ctx: &StepCtx, bucket: &Text, prefix: &Text) -> Result<(String, String), StepError> {
-    Ok((ctx.resolve(&bucket.value)?, ctx.resolve(&prefix.value)?))
+    let (bucket, resolved) = (ctx.resolve(&bucket.value)?, ctx.resolve(&prefix.value)?);
+    if resolved.trim().is_empty() {
+        return Err(StepError::Fatal(format!(
+            "`prefix` is empty (`{}` resolved to nothing), which would act on every object in s3://{bucket}: give a key prefix such as `media/`",
+            prefix.value
+        )));
+    }
+    Ok((bucket, resolved))
 }
 
 async fn restore_prefix(
@@ -426,7 +438,10 @@ async fn restore_prefix(
                                 cloud.restore_object(&object, tier, days, &notify).await?;
                                 (object, None)
                             }
-                            _ => (object, None),
+                            Some(ArchiveState::Ongoing) => (object, None),
+                            // No longer archived (a new current version was
+                            // written): readable as it is.
+                            None => (object, Some(None)),
                         })
                     }
                     .boxed()
@@ -510,6 +525,38 @@ fn local_path(dir: &Path, prefix: &str, key: &str) -> Result<PathBuf, StepError>
     Ok(dir.join(path))
 }
 
+/// Every object gets a file of its own: no two keys land on the same path
+/// (`a/./b` and `a/b`), on each other's `.part` file (`x` and `x.part`), or
+/// one inside the other (`a` and `a/b`). Checked before anything is written.
+fn distinct_targets(objects: &[Listed], targets: &[PathBuf]) -> Result<(), StepError> {
+    let mut owner: std::collections::HashMap<&Path, &str> = std::collections::HashMap::new();
+    for (o, t) in objects.iter().zip(targets) {
+        if let Some(other) = owner.insert(t.as_path(), &o.object.key) {
+            return Err(clash(other, &o.object.key, t, "the same file"));
+        }
+    }
+    for (o, t) in objects.iter().zip(targets) {
+        let mut part = t.clone().into_os_string();
+        part.push(".part");
+        if let Some(other) = owner.get(Path::new(&part)) {
+            return Err(clash(&o.object.key, other, t, "a file and its .part file"));
+        }
+        for parent in t.ancestors().skip(1) {
+            if let Some(other) = owner.get(parent) {
+                return Err(clash(other, &o.object.key, t, "a file and a directory"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn clash(a: &str, b: &str, path: &Path, what: &str) -> StepError {
+    StepError::Fatal(format!(
+        "the keys `{a}` and `{b}` would be downloaded to {what} (near {}): download them one at a time with `key` and a `to` each; nothing was downloaded",
+        path.display()
+    ))
+}
+
 async fn download_prefix(
     ctx: &StepCtx,
     a: &S3Download,
@@ -562,6 +609,7 @@ async fn download_prefix(
     for o in &objects {
         targets.push(local_path(&dir, &prefix, &o.object.key)?);
     }
+    distinct_targets(&objects, &targets)?;
     let total = objects.len();
     let total_bytes: u64 = objects.iter().map(|o| o.size_bytes).sum();
     ctx.progress(format!(
