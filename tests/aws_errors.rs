@@ -343,3 +343,62 @@ async fn a_restore_retried_after_a_lost_answer_cannot_start_a_second_job() {
         assert_eq!(tokens[0], tokens[1]);
     }
 }
+
+#[tokio::test]
+async fn an_archived_object_whose_head_is_denied_is_still_known_as_archived() {
+    // A thaw role may list and restore but not read: the listing's storage
+    // class must keep the object archived, or a prefix restore would call
+    // it readable and request nothing.
+    use aws_sdk_s3::operation::head_object::HeadObjectError;
+    use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
+    use aws_sdk_s3::types::{Object, ObjectStorageClass};
+    let listed = mock!(aws_sdk_s3::Client::list_objects_v2).then_output(|| {
+        ListObjectsV2Output::builder()
+            .contents(
+                Object::builder()
+                    .key("media/a.jpg")
+                    .size(10)
+                    .storage_class(ObjectStorageClass::DeepArchive)
+                    .build(),
+            )
+            .is_truncated(false)
+            .build()
+    });
+    let denied = mock!(aws_sdk_s3::Client::head_object).then_error(|| {
+        HeadObjectError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDenied")
+                .message("Access Denied")
+                .build(),
+        )
+    });
+    // No manifest.json beside it.
+    let no_manifest = mock!(aws_sdk_s3::Client::get_object).then_error(|| {
+        aws_sdk_s3::operation::get_object::GetObjectError::NoSuchKey(
+            aws_sdk_s3::types::error::NoSuchKey::builder().build(),
+        )
+    });
+    let s3 = mock_client!(
+        aws_sdk_s3,
+        RuleMode::MatchAny,
+        &[&listed, &denied, &no_manifest],
+        |c| c.retry_config(RetryConfig::disabled())
+    );
+    let db = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let cloud = AwsCloud::with_clients("us-east-1", no_backup(), db, s3, fast_retries());
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let source = dr_drill::cloud::PointSource::Bucket {
+        bucket: "backups".into(),
+        prefix: "media/".into(),
+        suffix: None,
+        versions: false,
+        region: None,
+    };
+    cloud.list_points(&source, &tx, &|_| {}).await.unwrap();
+    drop(tx);
+    let page = rx.recv().await.expect("one page");
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].storage_class.as_deref(), Some("DEEP_ARCHIVE"));
+    assert_eq!(page[0].archive, Some(dr_drill::cloud::ArchiveState::Needed));
+}

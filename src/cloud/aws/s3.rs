@@ -36,6 +36,8 @@ struct Listed {
     is_latest: Option<bool>,
     size: Option<i64>,
     modified: Option<jiff::Timestamp>,
+    /// The storage class the listing gives (used when HEAD is denied).
+    class: Option<String>,
 }
 
 pub(super) async fn list_points(
@@ -74,6 +76,7 @@ pub(super) async fn list_points(
                         is_latest: v.is_latest(),
                         size: v.size(),
                         modified: v.last_modified().and_then(ts),
+                        class: v.storage_class().map(|c| c.as_str().to_owned()),
                     })
                 })
                 .collect();
@@ -109,6 +112,7 @@ pub(super) async fn list_points(
                         is_latest: None,
                         size: o.size(),
                         modified: o.last_modified().and_then(ts),
+                        class: o.storage_class().map(|c| c.as_str().to_owned()),
                     })
                 })
                 .collect();
@@ -170,6 +174,12 @@ pub(super) async fn list_points(
             p.resource_type = Some("S3".into());
             p.resource_name = Some(listed.key);
             p.size_bytes = listed.size.and_then(|s| u64::try_from(s).ok());
+            // Without a HEAD, the listing's class still tells an archived
+            // object (its restore state unknown: taken as not restored).
+            if let Some(class) = listed.class {
+                p.archive = archive_state(&class, None);
+                p.storage_class = Some(class);
+            }
             if let Some(h) = head {
                 p.size_bytes = Some(h.size_bytes);
                 p.sha256 = h.recorded_sha256().map(|(s, _)| s);
