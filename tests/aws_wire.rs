@@ -17,7 +17,7 @@ use dr_drill::engine::event::{Answer, EventKind, Outcome, Question, RunEvent};
 use dr_drill::engine::human::HumanReply;
 use dr_drill::engine::{self, RunSummary};
 use dr_drill::runbook::{Mode, check_str};
-use support::{moto, unique};
+use support::{moto, sha256_hex, unique};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/cabal-backup-role";
 
@@ -600,33 +600,6 @@ cleanup = true
     assert!(gone.is_err(), "the cleanup deleted the restored table");
 }
 
-async fn put_object(
-    bucket: &str,
-    key: &str,
-    body: &[u8],
-    metadata: &[(&str, &str)],
-    class: Option<&str>,
-) {
-    let mut put = moto()
-        .s3("us-east-1")
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(body.to_vec().into());
-    for (k, v) in metadata {
-        put = put.metadata(*k, *v);
-    }
-    if let Some(c) = class {
-        put = put.storage_class(c.into());
-    }
-    put.send().await.unwrap();
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
-}
-
 #[tokio::test]
 async fn s3_backup_objects_are_listed_verified_restored_and_downloaded() {
     let bucket = unique("penguinmails-vault-backups");
@@ -638,53 +611,58 @@ async fn s3_backup_objects_are_listed_verified_restored_and_downloaded() {
         .await
         .unwrap();
     let snapshot = b"encrypted vault snapshot".repeat(100);
-    let sum = sha256(&snapshot);
-    put_object(
-        &bucket,
-        "daily/2026-11-23/vault-snapshot-1.enc",
-        &snapshot,
-        &[("checksum", &sum)],
-        None,
-    )
-    .await;
-    put_object(
-        &bucket,
-        "daily/2026-11-23/corrupt.enc",
-        b"bits flipped",
-        &[("checksum", &sum)],
-        None,
-    )
-    .await;
+    let sum = sha256_hex(&snapshot);
+    moto()
+        .put_object(
+            &bucket,
+            "daily/2026-11-23/vault-snapshot-1.enc",
+            &snapshot,
+            &[("checksum", &sum)],
+            None,
+        )
+        .await;
+    moto()
+        .put_object(
+            &bucket,
+            "daily/2026-11-23/corrupt.enc",
+            b"bits flipped",
+            &[("checksum", &sum)],
+            None,
+        )
+        .await;
     let dump = b"PGDMP custom format".repeat(50);
     let manifest = format!(
         r#"{{"database": "gtin1", "tier": "monthly", "files": {{"backup.dump": {{"sha256": "{}", "size": {}}}}}}}"#,
-        sha256(&dump),
+        sha256_hex(&dump),
         dump.len()
     );
-    put_object(
-        &bucket,
-        "database/gtin1/monthly/x/backup.dump",
-        &dump,
-        &[],
-        None,
-    )
-    .await;
-    put_object(
-        &bucket,
-        "database/gtin1/monthly/x/manifest.json",
-        manifest.as_bytes(),
-        &[],
-        None,
-    )
-    .await;
-    put_object(
-        &bucket,
-        "media/logo.jpg",
-        b"jpeg",
-        &[],
-        Some("DEEP_ARCHIVE"),
-    )
-    .await;
+    moto()
+        .put_object(
+            &bucket,
+            "database/gtin1/monthly/x/backup.dump",
+            &dump,
+            &[],
+            None,
+        )
+        .await;
+    moto()
+        .put_object(
+            &bucket,
+            "database/gtin1/monthly/x/manifest.json",
+            manifest.as_bytes(),
+            &[],
+            None,
+        )
+        .await;
+    moto()
+        .put_object(
+            &bucket,
+            "media/logo.jpg",
+            b"jpeg",
+            &[],
+            Some("DEEP_ARCHIVE"),
+        )
+        .await;
 
     let (daily, _) = list(PointSource::Bucket {
         bucket: bucket.clone(),
@@ -709,7 +687,7 @@ async fn s3_backup_objects_are_listed_verified_restored_and_downloaded() {
     })
     .await;
     assert_eq!(db.len(), 1);
-    assert_eq!(db[0].sha256.as_deref(), Some(sha256(&dump).as_str()));
+    assert_eq!(db[0].sha256.as_deref(), Some(sha256_hex(&dump).as_str()));
     assert_eq!(
         db[0].manifest.get("tier").map(String::as_str),
         Some("monthly")
@@ -791,7 +769,7 @@ confirm = "media/logo.jpg"
     );
     assert!(outputs(&events, "verify-manifest")["source"].ends_with("manifest.json"));
     let download = outputs(&events, "download");
-    assert_eq!(download["sha256"], sha256(&dump));
+    assert_eq!(download["sha256"], sha256_hex(&dump));
     assert_eq!(std::fs::read(&download["path"]).unwrap(), dump);
     assert_eq!(outputs(&events, "thaw")["status"], "ready");
     assert_eq!(
@@ -835,37 +813,6 @@ key = "daily/2026-11-23/corrupt.enc"
     assert!(!dir.path().join("backup.dump.part").exists(), "{e}");
 }
 
-/// Starts a copy job in `region` and waits until it ends; returns its state.
-async fn copy_and_wait(region: &str, vault: &str, point: &str, dest_arn: &str) -> String {
-    let backup = moto().backup(region);
-    let id = backup
-        .start_copy_job()
-        .source_backup_vault_name(vault)
-        .recovery_point_arn(point)
-        .destination_backup_vault_arn(dest_arn)
-        .iam_role_arn(ROLE)
-        .send()
-        .await
-        .unwrap()
-        .copy_job_id()
-        .unwrap()
-        .to_owned();
-    support::eventually("the copy job ends", || {
-        let (backup, id) = (backup.clone(), id.clone());
-        async move {
-            let out = backup
-                .describe_copy_job()
-                .copy_job_id(id)
-                .send()
-                .await
-                .ok()?;
-            let state = out.copy_job()?.state()?.as_str().to_owned();
-            matches!(state.as_str(), "COMPLETED" | "FAILED").then_some(state)
-        }
-    })
-    .await
-}
-
 async fn set_dynamodb_management(region: &str, on: bool) {
     moto()
         .backup(region)
@@ -885,32 +832,14 @@ async fn region_settings_and_copy_jobs_show_the_dynamodb_opt_in_and_its_failures
     moto().create_pk_table(region, &table).await;
     create_vault(&vault, region).await;
     let dr_arn = create_vault(&dr_vault, "us-west-2").await;
-    let backup = moto().backup(region);
-    let job = backup
-        .start_backup_job()
-        .backup_vault_name(&vault)
-        .resource_arn(format!(
-            "arn:aws:dynamodb:{region}:123456789012:table/{table}"
-        ))
-        .iam_role_arn(ROLE)
-        .send()
-        .await
-        .unwrap();
-    let point = job.recovery_point_arn().unwrap().to_owned();
-    let id = job.backup_job_id().unwrap().to_owned();
-    support::eventually("the backup job completes", || {
-        let (backup, id) = (backup.clone(), id.clone());
-        async move {
-            let j = backup
-                .describe_backup_job()
-                .backup_job_id(id)
-                .send()
-                .await
-                .ok()?;
-            (j.state().map(|s| s.as_str()) == Some("COMPLETED")).then_some(())
-        }
-    })
-    .await;
+    let point = moto()
+        .backup_and_wait(
+            region,
+            &vault,
+            &format!("arn:aws:dynamodb:{region}:123456789012:table/{table}"),
+            ROLE,
+        )
+        .await;
 
     set_dynamodb_management(region, false).await;
     let settings = cloud()
@@ -920,7 +849,9 @@ async fn region_settings_and_copy_jobs_show_the_dynamodb_opt_in_and_its_failures
     assert_eq!(settings.full_management.get("DynamoDB"), Some(&false));
     assert_eq!(settings.opt_in.get("EFS"), Some(&true));
     assert_eq!(
-        copy_and_wait(region, &vault, &point, &dr_arn).await,
+        moto()
+            .copy_and_wait(region, &vault, &point, &dr_arn, ROLE)
+            .await,
         "FAILED"
     );
     let steps = r#"
@@ -960,7 +891,9 @@ expect = { completed_at_least = 1, failed_at_most = 0 }
 
     set_dynamodb_management(region, true).await;
     assert_eq!(
-        copy_and_wait(region, &vault, &point, &dr_arn).await,
+        moto()
+            .copy_and_wait(region, &vault, &point, &dr_arn, ROLE)
+            .await,
         "COMPLETED"
     );
     let steps = r#"

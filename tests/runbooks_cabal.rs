@@ -186,32 +186,7 @@ fn backup_now(region: &str, vault_name: &str, table: &str) -> String {
 /// the recovery point is COMPLETED; returns its ARN.
 fn backup_resource(region: &str, vault_name: &str, resource_arn: &str) -> String {
     vault(region, vault_name);
-    block_on(async {
-        let backup = moto().backup(region);
-        let job = backup
-            .start_backup_job()
-            .backup_vault_name(vault_name)
-            .resource_arn(resource_arn)
-            .iam_role_arn(ROLE)
-            .send()
-            .await
-            .unwrap();
-        let id = job.backup_job_id().unwrap().to_owned();
-        support::eventually("the backup job completes", || {
-            let (backup, id) = (&backup, &id);
-            async move {
-                let j = backup
-                    .describe_backup_job()
-                    .backup_job_id(id)
-                    .send()
-                    .await
-                    .ok()?;
-                (j.state().map(|s| s.as_str()) == Some("COMPLETED")).then_some(())
-            }
-        })
-        .await;
-        job.recovery_point_arn().unwrap().to_owned()
-    })
+    block_on(moto().backup_and_wait(region, vault_name, resource_arn, ROLE))
 }
 
 // ------------------------------------------------- cabal-addresses-restore
@@ -403,35 +378,8 @@ fn copy_to_dr(from: &str, point: &str, to: &str) {
 /// the job ends and returns its state.
 fn copy_from(region: &str, from: &str, point: &str, to: &str) -> String {
     vault("us-west-2", to);
-    block_on(async {
-        let backup = moto().backup(region);
-        let job = backup
-            .start_copy_job()
-            .source_backup_vault_name(from)
-            .recovery_point_arn(point)
-            .destination_backup_vault_arn(format!(
-                "arn:aws:backup:us-west-2:123456789012:backup-vault:{to}"
-            ))
-            .iam_role_arn(ROLE)
-            .send()
-            .await
-            .unwrap();
-        let id = job.copy_job_id().unwrap().to_owned();
-        support::eventually("the copy job completes", || {
-            let (backup, id) = (&backup, &id);
-            async move {
-                let j = backup
-                    .describe_copy_job()
-                    .copy_job_id(id)
-                    .send()
-                    .await
-                    .ok()?;
-                let state = j.copy_job()?.state()?.as_str().to_owned();
-                matches!(state.as_str(), "COMPLETED" | "FAILED").then_some(state)
-            }
-        })
-        .await
-    })
+    let dest = format!("arn:aws:backup:us-west-2:123456789012:backup-vault:{to}");
+    block_on(moto().copy_and_wait(region, from, point, &dest, ROLE))
 }
 
 /// Locks `vault` in governance mode with a 30-day minimum retention.

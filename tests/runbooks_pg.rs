@@ -6,10 +6,9 @@ mod support;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use sha2::{Digest, Sha256};
 use support::drill::{block_on, gzip, output, report, runbook, step_status};
 use support::postgres::{Pg, postgres};
-use support::{moto, unique};
+use support::{moto, sha256_hex, unique};
 
 /// The binary against moto, with `pg`'s client environment.
 fn dr_drill_moto(pg: &Pg) -> Command {
@@ -139,7 +138,7 @@ fn new_bucket(prefix: &str) -> String {
 fn the_gtin1_verification_restores_a_real_dump_from_s3_and_drops_it() {
     let pg = postgres();
     let dump = gtin1_dump(pg);
-    let sha = hex::encode(Sha256::digest(&dump));
+    let sha = sha256_hex(&dump);
     let bucket = new_bucket("gtin1-dr");
     upload_gtin1(
         &bucket,
@@ -196,7 +195,7 @@ fn a_gtin1_dump_that_differs_from_its_manifest_is_never_restored() {
     let pg = postgres();
     let dump = gtin1_dump(pg);
     let bucket = new_bucket("gtin1-bad");
-    let wrong = hex::encode(Sha256::digest(b"another dump"));
+    let wrong = sha256_hex(b"another dump");
     let key = upload_gtin1(
         &bucket,
         "monthly",
@@ -273,18 +272,8 @@ fn cpam_sql(name: &str) -> String {
 }
 
 fn put(bucket: &str, key: &str, body: Vec<u8>) {
-    let sha = hex::encode(Sha256::digest(&body));
-    block_on(
-        moto()
-            .s3("us-east-1")
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .metadata("sha256", sha)
-            .body(body.into())
-            .send(),
-    )
-    .unwrap();
+    let sha = sha256_hex(&body);
+    block_on(moto().put_object(bucket, key, &body, &[("sha256", &sha)], None));
 }
 
 /// A data dir the `postgres` user can traverse (the restored server reads

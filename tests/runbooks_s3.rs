@@ -16,7 +16,7 @@ use assert_cmd::Command;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use support::drill::{block_on, outputs, report, run_dir, step_status};
-use support::{moto, repo_file, unique};
+use support::{moto, repo_file, sha256_hex, unique};
 
 const VAULT_RUNBOOK: &str = "runbooks/penguinmails-vault-restore-test.toml";
 /// The default `vault_addr`, which the restore is confirmed with.
@@ -28,10 +28,6 @@ const RESTORE_STAND_IN: &str = "mkdir -p staging-vault && tar -C staging-vault -
 const READ_STAND_IN: &str = "cd staging-vault && cat";
 /// The sandbox's demo key (assets/sandbox/penguinmails.toml).
 const DEMO_KEY_HEX: &str = "73616e64626f782d64656d6f2d6b65792d70656e6775696e6d61696c732d3332";
-
-fn sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
 
 /// AES-256-GCM as the PenguinMails backup service frames it: IV (16) +
 /// tag (16) + ciphertext.
@@ -63,17 +59,11 @@ fn snapshot(dir: &Path, secret: &str) -> Vec<u8> {
 }
 
 async fn put(bucket: &str, key: &str, body: Vec<u8>, checksum: &str) {
-    moto()
-        .s3("us-east-1")
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(body.into())
-        .metadata("checksum", checksum)
-        .metadata("timestamp", "2026-11-24T02-00-00-000Z")
-        .send()
-        .await
-        .unwrap();
+    let metadata = [
+        ("checksum", checksum),
+        ("timestamp", "2026-11-24T02-00-00-000Z"),
+    ];
+    moto().put_object(bucket, key, &body, &metadata, None).await;
 }
 
 fn dr_drill() -> Command {
@@ -113,20 +103,20 @@ fn vault_bucket(dir: &Path, key: &[u8; 32], secret: &str, tamper: bool) -> (Stri
             &bucket,
             "daily/2026-11-23/vault-snapshot-20261123-020000.enc",
             older.clone(),
-            &sha256(&older),
+            &sha256_hex(&older),
         )
         .await;
         put(
             &bucket,
             "monthly/2026-11/vault-snapshot-20261101-020000.enc",
             older.clone(),
-            &sha256(&older),
+            &sha256_hex(&older),
         )
         .await;
         // S3 times have whole seconds: the newest must be a second younger.
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         let sealed = encrypt(key, &[7; 16], &plain);
-        let sum = sha256(&sealed);
+        let sum = sha256_hex(&sealed);
         let mut body = sealed;
         if tamper {
             let middle = body.len() / 2;
@@ -303,7 +293,7 @@ fn the_vault_restore_test_runs_end_to_end_in_the_sandbox() {
         "assets/sandbox/penguinmails-vault-snapshot.tar.gz",
     ))
     .unwrap();
-    assert_eq!(outputs(&report, "decrypt")["sha256"], sha256(&asset));
+    assert_eq!(outputs(&report, "decrypt")["sha256"], sha256_hex(&asset));
     assert!(
         run_dir(&data)
             .join("staging-vault/smtp/test-tenant-id/admin")
@@ -405,27 +395,15 @@ fn media_bucket() -> (String, Vec<(&'static str, Vec<u8>)>) {
         let s3 = moto().s3("us-east-1");
         s3.create_bucket().bucket(&bucket).send().await.unwrap();
         for (i, (key, body)) in objects.iter().enumerate() {
-            let mut put = s3
-                .put_object()
-                .bucket(&bucket)
-                .key(*key)
-                .body(body.clone().into());
-            if i < 3 {
-                put = put.storage_class("DEEP_ARCHIVE".into());
-            }
-            if i == 0 {
-                put = put.metadata("sha256", sha256(body));
-            }
-            put.send().await.unwrap();
+            let sum = sha256_hex(body);
+            let metadata: &[(&str, &str)] = if i == 0 { &[("sha256", &sum)] } else { &[] };
+            let class = (i < 3).then_some("DEEP_ARCHIVE");
+            moto().put_object(&bucket, key, body, metadata, class).await;
         }
         for key in ["media/other/x.jpg", "database/gtin1/weekly/x/backup.dump"] {
-            s3.put_object()
-                .bucket(&bucket)
-                .key(key)
-                .body(b"not restored".to_vec().into())
-                .send()
-                .await
-                .unwrap();
+            moto()
+                .put_object(&bucket, key, b"not restored", &[], None)
+                .await;
         }
     });
     (bucket, objects)

@@ -14,7 +14,7 @@ use dr_drill::engine::event::{Answer, EventKind, Outcome, Question, RunEvent};
 use dr_drill::engine::human::HumanReply;
 use dr_drill::engine::{self, RunSummary};
 use dr_drill::runbook::{Mode, check_str};
-use support::{moto, unique};
+use support::{moto, sha256_hex, unique};
 
 fn cloud() -> Arc<dyn Cloud> {
     let options = AwsOptions {
@@ -110,27 +110,6 @@ fn progress(events: &[RunEvent], step: &str) -> Vec<String> {
         .collect()
 }
 
-async fn put(bucket: &str, key: &str, body: &[u8], metadata: &[(&str, &str)], class: Option<&str>) {
-    let mut put = moto()
-        .s3("us-east-1")
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(body.to_vec().into());
-    for (k, v) in metadata {
-        put = put.metadata(*k, *v);
-    }
-    if let Some(c) = class {
-        put = put.storage_class(c.into());
-    }
-    put.send().await.unwrap();
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
-}
-
 async fn media_bucket() -> String {
     let bucket = unique("closient-disaster-recovery-backup");
     moto()
@@ -141,25 +120,33 @@ async fn media_bucket() -> String {
         .await
         .unwrap();
     let logo = b"jpeg bytes".repeat(50);
-    put(
-        &bucket,
-        "media/products/logo.jpg",
-        &logo,
-        &[("sha256", &sha256(&logo))],
-        Some("DEEP_ARCHIVE"),
-    )
-    .await;
-    put(
-        &bucket,
-        "media/products/2024/shelf.png",
-        b"png bytes",
-        &[],
-        Some("DEEP_ARCHIVE"),
-    )
-    .await;
-    put(&bucket, "media/products/readme.txt", b"hello", &[], None).await;
-    put(&bucket, "media/products/", b"", &[], None).await;
-    put(&bucket, "media/other/skip.jpg", b"not mine", &[], None).await;
+    moto()
+        .put_object(
+            &bucket,
+            "media/products/logo.jpg",
+            &logo,
+            &[("sha256", &sha256_hex(&logo))],
+            Some("DEEP_ARCHIVE"),
+        )
+        .await;
+    moto()
+        .put_object(
+            &bucket,
+            "media/products/2024/shelf.png",
+            b"png bytes",
+            &[],
+            Some("DEEP_ARCHIVE"),
+        )
+        .await;
+    moto()
+        .put_object(&bucket, "media/products/readme.txt", b"hello", &[], None)
+        .await;
+    moto()
+        .put_object(&bucket, "media/products/", b"", &[], None)
+        .await;
+    moto()
+        .put_object(&bucket, "media/other/skip.jpg", b"not mine", &[], None)
+        .await;
     bucket
 }
 
@@ -266,15 +253,18 @@ async fn a_prefix_download_fails_on_a_recorded_sha256_that_does_not_match() {
         .send()
         .await
         .unwrap();
-    put(&bucket, "media/products/a.txt", b"fine", &[], None).await;
-    put(
-        &bucket,
-        "media/products/b.txt",
-        b"bits flipped",
-        &[("checksum", &sha256(b"the original"))],
-        None,
-    )
-    .await;
+    moto()
+        .put_object(&bucket, "media/products/a.txt", b"fine", &[], None)
+        .await;
+    moto()
+        .put_object(
+            &bucket,
+            "media/products/b.txt",
+            b"bits flipped",
+            &[("checksum", &sha256_hex(b"the original"))],
+            None,
+        )
+        .await;
     let (summary, events, dir) = run(DOWNLOAD, &[("bucket", &bucket)]).await;
     assert_eq!(summary.outcome, Outcome::Failed);
     let (_, _, why) = finished(&events, "download");
@@ -432,7 +422,9 @@ async fn keys_that_would_share_a_local_file_are_refused_before_downloading() {
         ("three", ["three/d", "three/d/e"]),
     ] {
         for key in keys {
-            put(&bucket, key, key.as_bytes(), &[], None).await;
+            moto()
+                .put_object(&bucket, key, key.as_bytes(), &[], None)
+                .await;
         }
         let steps = format!(
             "[[step]]\nid = \"download\"\nkind = \"s3.download\"\nbucket = \"{{{{ params.bucket }}}}\"\nprefix = \"{set}/\"\nto = \"out\"\n"

@@ -146,6 +146,106 @@ impl Moto {
             .to_owned()
     }
 
+    /// Puts `body` at `bucket`/`key` in us-east-1, with user `metadata` and
+    /// a storage class (`DEEP_ARCHIVE`, ...; STANDARD when `None`).
+    pub async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &[u8],
+        metadata: &[(&str, &str)],
+        class: Option<&str>,
+    ) {
+        let mut put = self
+            .s3("us-east-1")
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(body.to_vec().into());
+        for (k, v) in metadata {
+            put = put.metadata(*k, *v);
+        }
+        if let Some(c) = class {
+            put = put.storage_class(c.into());
+        }
+        put.send().await.unwrap();
+    }
+
+    /// Starts an AWS Backup job of `resource_arn` into `vault` in `region`
+    /// (as `role`) and waits until it is COMPLETED; returns the recovery
+    /// point's ARN.
+    pub async fn backup_and_wait(
+        &self,
+        region: &str,
+        vault: &str,
+        resource_arn: &str,
+        role: &str,
+    ) -> String {
+        let backup = self.backup(region);
+        let job = backup
+            .start_backup_job()
+            .backup_vault_name(vault)
+            .resource_arn(resource_arn)
+            .iam_role_arn(role)
+            .send()
+            .await
+            .unwrap();
+        let id = job.backup_job_id().unwrap().to_owned();
+        eventually("the backup job completes", || {
+            let (backup, id) = (&backup, &id);
+            async move {
+                let j = backup
+                    .describe_backup_job()
+                    .backup_job_id(id)
+                    .send()
+                    .await
+                    .ok()?;
+                (j.state().map(|s| s.as_str()) == Some("COMPLETED")).then_some(())
+            }
+        })
+        .await;
+        job.recovery_point_arn().unwrap().to_owned()
+    }
+
+    /// Starts an AWS Backup copy job in `region` (as `role`) and waits until
+    /// it ends; returns its final state.
+    pub async fn copy_and_wait(
+        &self,
+        region: &str,
+        vault: &str,
+        point: &str,
+        dest_arn: &str,
+        role: &str,
+    ) -> String {
+        let backup = self.backup(region);
+        let id = backup
+            .start_copy_job()
+            .source_backup_vault_name(vault)
+            .recovery_point_arn(point)
+            .destination_backup_vault_arn(dest_arn)
+            .iam_role_arn(role)
+            .send()
+            .await
+            .unwrap()
+            .copy_job_id()
+            .unwrap()
+            .to_owned();
+        eventually("the copy job ends", || {
+            let (backup, id) = (&backup, &id);
+            async move {
+                let out = backup
+                    .describe_copy_job()
+                    .copy_job_id(id)
+                    .send()
+                    .await
+                    .ok()?;
+                let state = out.copy_job()?.state()?.as_str().to_owned();
+                matches!(state.as_str(), "COMPLETED" | "FAILED").then_some(state)
+            }
+        })
+        .await
+    }
+
     /// An S3 client in `region` (path-style).
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
         aws_sdk_s3::Client::from_conf(
@@ -217,6 +317,12 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("{what} did not happen within 30 s");
+}
+
+/// The SHA-256 of `bytes` in hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// The path of a file in the repository.
