@@ -1,7 +1,7 @@
 //! The format documentation keeps up with the code: every kind has its
 //! section and every field is named.
 
-use dr_drill::runbook::{Action, KINDS, model::step_fields};
+use dr_drill::runbook::{KINDS, StepAction, model::step_fields};
 
 fn format_doc() -> String {
     std::fs::read_to_string(concat!(
@@ -21,7 +21,7 @@ fn every_kind_has_a_section_naming_its_fields() {
             .unwrap_or_else(|| panic!("docs/runbook-format.md lacks the heading {heading}"));
         let section = &doc[start + heading.len()..];
         let section = &section[..section.find("\n### ").unwrap_or(section.len())];
-        for field in Action::fields_of(kind).unwrap() {
+        for field in StepAction::fields_of(kind).unwrap() {
             assert!(
                 section.contains(&format!("`{field}`")),
                 "the section on `{kind}` does not mention `{field}`"

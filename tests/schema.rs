@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use dr_drill::runbook::model::{Param, Runbook, step_fields};
-use dr_drill::runbook::{Action, KINDS};
+use dr_drill::runbook::{KINDS, StepAction};
 use serde_json::Value;
 
 fn schema() -> Value {
@@ -51,7 +51,7 @@ fn readers_and_schema_name_the_same_fields() {
         fields.remove("kind");
         assert_eq!(
             fields,
-            set(Action::fields_of(kind).unwrap()),
+            set(StepAction::fields_of(kind).unwrap()),
             "fields of {kind}"
         );
     }

@@ -13,7 +13,7 @@ use super::human::{HumanReply, HumanRequest};
 use super::journal::REDACTED;
 use super::values::Values;
 use crate::runbook::model::PickPolicy;
-use crate::runbook::{Action, Runbook};
+use crate::runbook::{Runbook, StepAction};
 
 /// The answers given on the command line.
 #[derive(Debug, Clone, Default)]
@@ -71,16 +71,16 @@ pub fn preflight(
         }
         let given = answers.answers.get(id);
         match (&step.action, given) {
-            (Action::Manual(m), None) => missing.push(match &m.question {
+            (StepAction::Manual(m), None) => missing.push(match &m.question {
                 Some(q) => format!("manual step `{id}` needs --answer {id}=VALUE (question: {})", q.value),
                 None => format!("manual step `{id}` needs --answer {id}=done once its instructions are carried out"),
             }),
-            (Action::Manual(m), Some(value)) if !m.choices.is_empty() && !m.choices.iter().any(|c| c.value == *value) => {
+            (StepAction::Manual(m), Some(value)) if !m.choices.is_empty() && !m.choices.iter().any(|c| c.value == *value) => {
                 let choices: Vec<&str> = m.choices.iter().map(|c| c.value.as_str()).collect();
                 missing.push(format!("--answer {id}={value} is not one of: {}", choices.join(", ")));
             }
-                        (Action::Approve(_), None) => missing.push(format!("approval `{id}` needs --answer {id}=approve")),
-            (Action::PickRecoveryPoint(p), None) if p.policy == PickPolicy::Ask => missing.push(format!(
+                        (StepAction::Approve(_), None) => missing.push(format!("approval `{id}` needs --answer {id}=approve")),
+            (StepAction::PickRecoveryPoint(p), None) if p.policy == PickPolicy::Ask => missing.push(format!(
                 "`{id}` asks which recovery point to use: give --answer {id}=ARN (or {id}=latest), or set policy = \"latest\" in the runbook"
             )),
             _ => {}

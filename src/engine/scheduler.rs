@@ -18,7 +18,7 @@ use super::plan::Plan;
 use super::recorder::Recorder;
 use super::runner::{self, StepCtx, StepError};
 use super::values::{Outputs, Values};
-use crate::runbook::{Action, OnFailure, Runbook, model::Retry};
+use crate::runbook::{OnFailure, Runbook, StepAction, model::Retry};
 
 /// How a step's task ended.
 enum TaskEnd {
@@ -397,8 +397,8 @@ impl Scheduler {
         // The recovery point's time: the point a pick chose, or the time a
         // point-in-time restore went back to.
         let point_field = match &step.action {
-            Action::PickRecoveryPoint(p) if p.measures_rpo != Some(false) => Some("created_at"),
-            Action::DynamodbRestoreToPointInTime(_) => Some("restore_time"),
+            StepAction::PickRecoveryPoint(p) if p.measures_rpo != Some(false) => Some("created_at"),
+            StepAction::DynamodbRestoreToPointInTime(_) => Some("restore_time"),
             _ => None,
         };
         if let Some(point_time) = point_field

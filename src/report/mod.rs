@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::engine::event::{Answer, EventKind, Outcome, Question};
 use crate::engine::journal::{self, JournalContents, JournalError};
 use crate::engine::timeline::Timeline;
-use crate::runbook::{Action, Runbook, check_str};
+use crate::runbook::{Runbook, StepAction, check_str};
 
 /// Differences under this many seconds count as no change.
 pub(crate) const SAME_WITHIN: f64 = 0.05;
@@ -753,7 +753,7 @@ pub fn build(
     let recovery_point = runbook
         .steps
         .iter()
-        .filter(|s| matches!(s.action, Action::PickRecoveryPoint(_)))
+        .filter(|s| matches!(s.action, StepAction::PickRecoveryPoint(_)))
         .find_map(|s| {
             let out = outputs.get(&s.id.value)?;
             let get = |k: &str| out.get(k).filter(|v| !v.is_empty()).cloned();
@@ -773,12 +773,12 @@ pub fn build(
         .filter(|(s, _)| {
             !matches!(
                 s.action,
-                Action::Manual(_) | Action::Approve(_) | Action::PickRecoveryPoint(_)
+                StepAction::Manual(_) | StepAction::Approve(_) | StepAction::PickRecoveryPoint(_)
             )
         })
         .filter(|(s, r)| {
             outputs.contains_key(&s.id.value)
-                || (matches!(s.action, Action::Check(_)) && r.attempts > 0)
+                || (matches!(s.action, StepAction::Check(_)) && r.attempts > 0)
         })
         .map(|(s, r)| Evidence {
             step: s.id.value.clone(),
@@ -803,13 +803,13 @@ pub fn build(
     let checklist = runbook
         .steps
         .iter()
-        .filter(|s| matches!(s.action, Action::Manual(_) | Action::Approve(_)))
+        .filter(|s| matches!(s.action, StepAction::Manual(_) | StepAction::Approve(_)))
         .map(|s| {
             let id = &s.id.value;
             let question = match asked.get(id) {
                 Some(Question::Acknowledge { question, .. }) => question.clone(),
                 _ => match &s.action {
-                    Action::Manual(m) => m.question.as_ref().map(|q| q.value.clone()),
+                    StepAction::Manual(m) => m.question.as_ref().map(|q| q.value.clone()),
                     _ => None,
                 },
             };

@@ -26,7 +26,7 @@ pub enum Effect {
     Destructive,
 }
 
-/// Declares the `Action` enum: one variant per kind, its TOML name, and the
+/// Declares the `StepAction` enum: one variant per kind, its TOML name, and the
 /// dispatch that reads a kind's fields from the step table.
 macro_rules! actions {
     ($( $(#[$m:meta])* $name:literal => $variant:ident($ty:ident) ),+ $(,)?) => {
@@ -36,24 +36,24 @@ macro_rules! actions {
         #[allow(clippy::large_enum_variant)]
         #[derive(Debug, Clone, PartialEq, JsonSchema)]
         #[serde(tag = "kind")]
-        pub enum Action {
+        pub enum StepAction {
             $( $(#[$m])* #[serde(rename = $name)] $variant($ty), )+
         }
 
         /// Every kind, as written in `kind = "..."`.
         pub const KINDS: &[&str] = &[$($name),+];
 
-        impl Action {
+        impl StepAction {
             /// The kind as written in the runbook.
             pub fn kind(&self) -> &'static str {
-                match self { $( Action::$variant(_) => $name, )+ }
+                match self { $( StepAction::$variant(_) => $name, )+ }
             }
 
             /// Reads the fields of `kind` from the step table. An unknown
             /// kind is reported in `th.errors` and yields `None`.
             pub(crate) fn read(kind: &Spanned<String>, th: &mut TableHelper<'_, '_, '_>) -> Option<Self> {
                 match kind.value.as_str() {
-                    $( $name => $ty::read(th).map(Action::$variant), )+
+                    $( $name => $ty::read(th).map(StepAction::$variant), )+
                     other => {
                         th.ctx.push_error(unknown_kind(other, kind.span));
                         None
@@ -138,23 +138,23 @@ actions! {
     "file.decrypt" => FileDecrypt(FileDecrypt),
 }
 
-impl Action {
+impl StepAction {
     /// Whether the kind acts on AWS (or the simulated world).
     pub fn uses_aws(&self) -> bool {
         !matches!(
             self,
-            Action::Shell(_)
-                | Action::Manual(_)
-                | Action::Approve(_)
-                | Action::Wait(_)
-                | Action::Check(_)
-                | Action::FileDecrypt(_)
+            StepAction::Shell(_)
+                | StepAction::Manual(_)
+                | StepAction::Approve(_)
+                | StepAction::Wait(_)
+                | StepAction::Check(_)
+                | StepAction::FileDecrypt(_)
         )
     }
 
     /// What running this kind can do.
     pub fn effect(&self) -> Effect {
-        use Action::*;
+        use StepAction::*;
         match self {
             Manual(_)
             | Approve(_)
@@ -186,7 +186,7 @@ impl Action {
 
     /// The outputs later steps can read as `{{ steps.ID.NAME }}`.
     pub fn outputs(&self) -> Vec<&str> {
-        use Action::*;
+        use StepAction::*;
         let fixed: &[&str] = match self {
             Shell(s) => {
                 let mut names: Vec<&str> = s.outputs.iter().map(|o| o.value.as_str()).collect();
@@ -258,16 +258,16 @@ impl Action {
     /// to confirm when the step sets no `confirm`.
     pub fn confirm_target(&self) -> Option<&Text> {
         match self {
-            Action::BackupDeleteVaultLock(a) => Some(&a.backup_vault),
-            Action::BackupDeleteRecoveryPoint(a) => {
+            StepAction::BackupDeleteVaultLock(a) => Some(&a.backup_vault),
+            StepAction::BackupDeleteRecoveryPoint(a) => {
                 Some(a.recovery_point.as_ref().unwrap_or(&a.backup_vault))
             }
-            Action::DynamodbCopyTable(a) => Some(&a.to),
-            Action::DynamodbDeleteTable(a) => Some(&a.table),
-            Action::DynamodbRestoreFromBackup(a) => Some(&a.target_table),
-            Action::DynamodbRestoreToPointInTime(a) => Some(&a.target_table),
-            Action::S3Download(a) => Some(&a.to),
-            Action::FileDecrypt(a) => Some(&a.to),
+            StepAction::DynamodbCopyTable(a) => Some(&a.to),
+            StepAction::DynamodbDeleteTable(a) => Some(&a.table),
+            StepAction::DynamodbRestoreFromBackup(a) => Some(&a.target_table),
+            StepAction::DynamodbRestoreToPointInTime(a) => Some(&a.target_table),
+            StepAction::S3Download(a) => Some(&a.to),
+            StepAction::FileDecrypt(a) => Some(&a.to),
             _ => None,
         }
     }
@@ -277,7 +277,7 @@ impl Action {
     pub(crate) fn cross_field_errors(&self, step_span: Span) -> Vec<Error> {
         let mut errors = Vec::new();
         match self {
-            Action::Wait(w) => {
+            StepAction::Wait(w) => {
                 let given = [w.run.is_some(), w.duration.is_some(), w.until.is_some()];
                 if given.iter().filter(|g| **g).count() != 1 {
                     errors.push(custom(
@@ -291,7 +291,7 @@ impl Action {
                     u.check(step_span, &mut errors);
                 }
             }
-            Action::Check(c) => {
+            StepAction::Check(c) => {
                 if c.assert.is_empty() {
                     errors.push(invalid(
                         step_span,
@@ -318,8 +318,8 @@ impl Action {
                     }
                 }
             }
-            Action::PickRecoveryPoint(p) => p.source.check(step_span, &mut errors),
-            Action::BackupDeleteRecoveryPoint(d) if d.recovery_point.is_some() == d.all => {
+            StepAction::PickRecoveryPoint(p) => p.source.check(step_span, &mut errors),
+            StepAction::BackupDeleteRecoveryPoint(d) if d.recovery_point.is_some() == d.all => {
                 errors.push(custom(
                     Code::Conflict,
                     d.backup_vault.span,
@@ -327,7 +327,7 @@ impl Action {
                     "write `recovery_point = \"{{ steps.pick.arn }}\"` or `all = true`",
                 ));
             }
-            Action::DynamodbCopyTable(c) => {
+            StepAction::DynamodbCopyTable(c) => {
                 // The same text, or the same templates, name the same table.
                 if super::template::same(&c.from.value, &c.to.value) {
                     errors.push(custom(
@@ -339,8 +339,8 @@ impl Action {
                 }
                 positive(c.segments.as_ref(), &mut errors);
             }
-            Action::DynamodbCount(c) => positive(c.segments.as_ref(), &mut errors),
-            Action::S3RestoreObject(r) => {
+            StepAction::DynamodbCount(c) => positive(c.segments.as_ref(), &mut errors),
+            StepAction::S3RestoreObject(r) => {
                 if let Some(days) = r.days.as_ref().filter(|d| !d.value.contains("{{"))
                     && !matches!(days.value.trim().parse::<i32>(), Ok(n) if n >= 1)
                 {
@@ -355,7 +355,7 @@ impl Action {
                 }
                 key_or_prefix(&r.key, &r.prefix, &r.version_id, step_span, &mut errors);
             }
-            Action::S3Download(d) => {
+            StepAction::S3Download(d) => {
                 key_or_prefix(&d.key, &d.prefix, &d.version_id, step_span, &mut errors);
                 if let (Some(from), None) = (&d.from_key, &d.prefix) {
                     errors.push(custom(
@@ -366,7 +366,7 @@ impl Action {
                     ));
                 }
             }
-            Action::FileDecrypt(d) if super::template::same(&d.from.value, &d.to.value) => {
+            StepAction::FileDecrypt(d) if super::template::same(&d.from.value, &d.to.value) => {
                 errors.push(custom(
                     Code::Conflict,
                     d.to.span,

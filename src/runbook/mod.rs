@@ -14,7 +14,7 @@ mod validate;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Code, Diagnostic, Severity, did_you_mean};
-pub use kinds::{Action, Effect, KINDS};
+pub use kinds::{Effect, KINDS, StepAction};
 pub use model::{
     Dur, FORMAT_VERSION, Mode, OnFailure, Param, Phase, Runbook, Span, Spanned, Step, Text,
 };

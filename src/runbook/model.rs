@@ -607,7 +607,7 @@ pub struct Step {
     pub cleanup: bool,
     /// What the step does.
     #[serde(flatten)]
-    pub action: super::kinds::Action,
+    pub action: super::kinds::StepAction,
     /// The whole `[[step]]` table.
     #[serde(skip)]
     pub span: Span,
@@ -681,7 +681,7 @@ impl<'de> FromToml<'de> for Step {
         let errors_before_kind = th.ctx.errors.len();
         let action = kind
             .as_ref()
-            .and_then(|kind| super::kinds::Action::read(kind, &mut th));
+            .and_then(|kind| super::kinds::StepAction::read(kind, &mut th));
         if let Some(action) = &action {
             th.ctx.errors.extend(action.cross_field_errors(span));
         }
@@ -696,7 +696,7 @@ impl<'de> FromToml<'de> for Step {
         // not also reported as unknown.
         if let Some(kind_fields) = kind
             .as_ref()
-            .and_then(|k| super::kinds::Action::fields_of(&k.value))
+            .and_then(|k| super::kinds::StepAction::fields_of(&k.value))
         {
             let fields: Vec<&str> = STEP_FIELDS.iter().chain(kind_fields).copied().collect();
             let rest = th.into_remaining();

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use fixedbitset::FixedBitSet;
 
 use super::diagnostic::{Code, Diagnostic, did_you_mean};
-use super::kinds::Action;
+use super::kinds::StepAction;
 use super::model::{FORMAT_VERSION, Mode, Runbook, Span, Spanned, Step};
 use super::template::{self, RUN_VARS, Var};
 
@@ -35,14 +35,14 @@ const ID_HELP: &str = "names use lowercase letters, digits, `-` and `_`, and sta
 /// What a step polls until it is done, for the kinds whose polling only
 /// the step's `timeout` ends (a job that never finishes, a table name with
 /// a typo); `None` for the others.
-fn polled_until_done(action: &Action) -> Option<&'static str> {
+fn polled_until_done(action: &StepAction) -> Option<&'static str> {
     Some(match action {
-        Action::Wait(w) if w.run.is_some() => "this probe",
-        Action::Wait(w) if w.until.is_some() => "this AWS resource",
-        Action::BackupRestore(_) => "the restore job",
-        Action::BackupCopy(_) => "the copy job",
-        Action::DynamodbWaitActive(_) => "the table",
-        Action::S3RestoreObject(_) => "the archive restore",
+        StepAction::Wait(w) if w.run.is_some() => "this probe",
+        StepAction::Wait(w) if w.until.is_some() => "this AWS resource",
+        StepAction::BackupRestore(_) => "the restore job",
+        StepAction::BackupCopy(_) => "the copy job",
+        StepAction::DynamodbWaitActive(_) => "the table",
+        StepAction::S3RestoreObject(_) => "the archive restore",
         _ => return None,
     })
 }
@@ -269,7 +269,7 @@ impl<'a> Validator<'a> {
                     ends_rto = Some(step);
                 }
             }
-            if let Action::Manual(m) = &step.action
+            if let StepAction::Manual(m) = &step.action
                 && m.question.is_none()
                 && let Some(first) = m.choices.first()
             {
@@ -370,7 +370,7 @@ impl<'a> Validator<'a> {
             ));
         }
         match &step.action {
-            Action::Wait(w) => {
+            StepAction::Wait(w) => {
                 if let Some(probe) = &w.run {
                     self.shell_quoting(probe);
                 }
@@ -391,9 +391,9 @@ impl<'a> Validator<'a> {
                     ));
                 }
             }
-            Action::Manual(m) => self.no_repeats("`choices`", &m.choices),
-            Action::FileDecrypt(d) => self.secret_key(&d.key),
-            Action::Shell(sh) => {
+            StepAction::Manual(m) => self.no_repeats("`choices`", &m.choices),
+            StepAction::FileDecrypt(d) => self.secret_key(&d.key),
+            StepAction::Shell(sh) => {
                 self.shell_quoting(&sh.run);
                 self.no_repeats("`outputs`", &sh.outputs);
                 for output in &sh.outputs {
@@ -408,7 +408,7 @@ impl<'a> Validator<'a> {
                     }
                 }
             }
-            Action::Check(c) => {
+            StepAction::Check(c) => {
                 for a in &c.assert {
                     for operand in [&a.at_least, &a.at_most].into_iter().flatten() {
                         if !operand.value.contains("{{")
@@ -697,7 +697,7 @@ impl<'a> Validator<'a> {
                     Some(close) => format!("did you mean `steps.{target}.{close}`? "),
                     None => String::new(),
                 };
-                if matches!(rb.steps[ti].action, Action::Shell(_)) {
+                if matches!(rb.steps[ti].action, StepAction::Shell(_)) {
                     help.push_str(&format!(
                         "declare it on `{target}`: outputs = [\"{output}\"]; it has: {}",
                         outputs.join(", ")

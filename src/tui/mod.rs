@@ -9,6 +9,7 @@ pub mod config;
 pub mod keymap;
 mod markdown;
 pub mod picker;
+pub mod run_view;
 pub mod theme;
 pub mod view;
 

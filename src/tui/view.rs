@@ -20,7 +20,7 @@ use super::theme::Theme;
 use crate::cloud::human_bytes;
 use crate::engine::event::{Outcome, Question, Stream};
 use crate::engine::humanize;
-use crate::runbook::Action as StepAction;
+use crate::runbook::StepAction;
 
 /// Draws the whole console.
 pub fn draw(frame: &mut Frame, app: &App) {

@@ -23,7 +23,7 @@ use super::recorder::Recorder;
 use super::values::{Outputs, ResolveError, Values};
 use crate::cloud::{Cloud, CloudError, ErrorKind};
 use crate::runbook::model::Text;
-use crate::runbook::{Action, Runbook, Step};
+use crate::runbook::{Runbook, Step, StepAction};
 
 /// Why an attempt did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -221,31 +221,33 @@ impl StepCtx {
 pub async fn run(ctx: &StepCtx) -> Result<Outputs, StepError> {
     let runbook = ctx.runbook.clone();
     match &runbook.steps[ctx.index].action {
-        Action::Shell(shell) => shell::run(ctx, shell).await,
-        Action::Manual(manual) => manual::run(ctx, manual).await,
-        Action::Approve(approve) => manual::approve(ctx, approve).await,
-        Action::Wait(wait) => wait::run(ctx, wait).await,
-        Action::Check(check) => check::run(ctx, check),
-        Action::PickRecoveryPoint(p) => pick::run(ctx, p).await,
-        Action::BackupRestore(a) => backup::restore(ctx, a).await,
-        Action::BackupCopy(a) => backup::copy(ctx, a).await,
-        Action::BackupVaultPosture(a) => backup::posture(ctx, a).await,
-        Action::BackupRegionSettings(a) => backup::region_settings(ctx, a).await,
-        Action::BackupCopyJobs(a) => backup::copy_jobs(ctx, a).await,
-        Action::BackupDeleteVaultLock(a) => backup::delete_lock(ctx, a).await,
-        Action::BackupDeleteRecoveryPoint(a) => backup::delete_points(ctx, a).await,
-        Action::DynamodbRestoreFromBackup(a) => dynamodb::restore_from_backup(ctx, a).await,
-        Action::DynamodbRestoreToPointInTime(a) => dynamodb::restore_to_point_in_time(ctx, a).await,
-        Action::DynamodbWaitActive(a) => dynamodb::wait_active(ctx, a).await,
-        Action::DynamodbCount(a) => dynamodb::count(ctx, a).await,
-        Action::DynamodbPitrStatus(a) => dynamodb::pitr_status(ctx, a).await,
-        Action::DynamodbCopyTable(a) => dynamodb::copy_table(ctx, a).await,
-        Action::DynamodbDeleteTable(a) => dynamodb::delete_table(ctx, a).await,
-        Action::S3Head(a) => s3::head(ctx, a).await,
-        Action::S3RestoreObject(a) => s3::restore_object(ctx, a).await,
-        Action::S3Download(a) => s3::download(ctx, a).await,
-        Action::S3VerifyChecksum(a) => s3::verify_checksum(ctx, a).await,
-        Action::FileDecrypt(a) => file::decrypt(ctx, a).await,
+        StepAction::Shell(shell) => shell::run(ctx, shell).await,
+        StepAction::Manual(manual) => manual::run(ctx, manual).await,
+        StepAction::Approve(approve) => manual::approve(ctx, approve).await,
+        StepAction::Wait(wait) => wait::run(ctx, wait).await,
+        StepAction::Check(check) => check::run(ctx, check),
+        StepAction::PickRecoveryPoint(p) => pick::run(ctx, p).await,
+        StepAction::BackupRestore(a) => backup::restore(ctx, a).await,
+        StepAction::BackupCopy(a) => backup::copy(ctx, a).await,
+        StepAction::BackupVaultPosture(a) => backup::posture(ctx, a).await,
+        StepAction::BackupRegionSettings(a) => backup::region_settings(ctx, a).await,
+        StepAction::BackupCopyJobs(a) => backup::copy_jobs(ctx, a).await,
+        StepAction::BackupDeleteVaultLock(a) => backup::delete_lock(ctx, a).await,
+        StepAction::BackupDeleteRecoveryPoint(a) => backup::delete_points(ctx, a).await,
+        StepAction::DynamodbRestoreFromBackup(a) => dynamodb::restore_from_backup(ctx, a).await,
+        StepAction::DynamodbRestoreToPointInTime(a) => {
+            dynamodb::restore_to_point_in_time(ctx, a).await
+        }
+        StepAction::DynamodbWaitActive(a) => dynamodb::wait_active(ctx, a).await,
+        StepAction::DynamodbCount(a) => dynamodb::count(ctx, a).await,
+        StepAction::DynamodbPitrStatus(a) => dynamodb::pitr_status(ctx, a).await,
+        StepAction::DynamodbCopyTable(a) => dynamodb::copy_table(ctx, a).await,
+        StepAction::DynamodbDeleteTable(a) => dynamodb::delete_table(ctx, a).await,
+        StepAction::S3Head(a) => s3::head(ctx, a).await,
+        StepAction::S3RestoreObject(a) => s3::restore_object(ctx, a).await,
+        StepAction::S3Download(a) => s3::download(ctx, a).await,
+        StepAction::S3VerifyChecksum(a) => s3::verify_checksum(ctx, a).await,
+        StepAction::FileDecrypt(a) => file::decrypt(ctx, a).await,
     }
 }
 
@@ -317,24 +319,24 @@ fn change(ctx: &StepCtx) -> String {
             .unwrap_or_default()
     };
     match &ctx.step().action {
-        Action::DynamodbCopyTable(a) => format!(
+        StepAction::DynamodbCopyTable(a) => format!(
             "every item of table {} is written into table {}{}; items of {} with the same key are overwritten, others are kept",
             show(&a.from),
             show(&a.to),
             region(&a.region),
             show(&a.to)
         ),
-        Action::DynamodbDeleteTable(a) => format!(
+        StepAction::DynamodbDeleteTable(a) => format!(
             "table {}{} and all its items are deleted",
             show(&a.table),
             region(&a.region)
         ),
-        Action::BackupDeleteVaultLock(a) => format!(
+        StepAction::BackupDeleteVaultLock(a) => format!(
             "the vault lock of {}{} is removed: its recovery points can then be deleted before their retention ends",
             show(&a.backup_vault),
             region(&a.region)
         ),
-        Action::BackupDeleteRecoveryPoint(a) => match &a.recovery_point {
+        StepAction::BackupDeleteRecoveryPoint(a) => match &a.recovery_point {
             Some(p) => format!(
                 "recovery point {} in vault {}{} is deleted for good",
                 show(p),
@@ -347,7 +349,7 @@ fn change(ctx: &StepCtx) -> String {
                 region(&a.region)
             ),
         },
-        Action::Shell(s) => {
+        StepAction::Shell(s) => {
             let command = format!("the command runs:\n{}", show(&s.run).trim_end());
             match &ctx.step().description {
                 Some(d) => {
@@ -357,7 +359,7 @@ fn change(ctx: &StepCtx) -> String {
                 None => command,
             }
         }
-        Action::S3Download(a) => match (&a.key, &a.prefix) {
+        StepAction::S3Download(a) => match (&a.key, &a.prefix) {
             (Some(key), _) => format!(
                 "s3://{}/{} is written to {}, replacing the file if it exists",
                 show(&a.bucket),
@@ -371,15 +373,15 @@ fn change(ctx: &StepCtx) -> String {
                 show(&a.to)
             ),
         },
-        Action::FileDecrypt(a) => format!(
+        StepAction::FileDecrypt(a) => format!(
             "{} is decrypted into {}, replacing the file if it exists",
             show(&a.from),
             show(&a.to)
         ),
-        Action::DynamodbRestoreFromBackup(a) => {
+        StepAction::DynamodbRestoreFromBackup(a) => {
             format!("a new table {} is created", show(&a.target_table))
         }
-        Action::DynamodbRestoreToPointInTime(a) => {
+        StepAction::DynamodbRestoreToPointInTime(a) => {
             format!("a new table {} is created", show(&a.target_table))
         }
         other => format!("the `{}` step runs", other.kind()),
