@@ -1,15 +1,17 @@
 //! The flags that choose where AWS actions go: real AWS (profile, region,
-//! endpoint) or the simulated world (`--sandbox`), never both.
+//! endpoint) or the simulated world (`--sandbox`), never both. How the
+//! world is reached is the session's ([`World`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 
-use crate::cloud::aws::{AwsCloud, AwsOptions};
-use crate::cloud::sim::{Fault, SimCloud, SimOptions};
-use crate::cloud::{Cloud, CloudError};
+use crate::cloud::Cloud;
+use crate::cloud::aws::AwsOptions;
+use crate::cloud::sim::{Fault, SimOptions};
 use crate::runbook::model::Dur;
+use crate::session::World;
 
 /// Where AWS actions go.
 #[derive(Debug, Clone, Default, Args)]
@@ -52,34 +54,25 @@ fn duration(s: &str) -> Result<Duration, String> {
 }
 
 impl CloudArgs {
-    /// The cloud these flags choose. Nothing is sent to AWS yet.
-    pub async fn connect(&self) -> Result<Arc<dyn Cloud>, String> {
+    /// The world these flags choose.
+    pub fn world(&self) -> World {
         if self.sandbox {
-            let options = SimOptions {
+            return World::Sandbox(SimOptions {
                 speed: self.speed,
                 faults: self.faults.clone(),
                 now: None,
-            };
-            return SimCloud::builtin(options)
-                .map(|sim| Arc::new(sim) as Arc<dyn Cloud>)
-                .map_err(|e| e.to_string());
+            });
         }
-        let options = AwsOptions {
+        World::Aws(AwsOptions {
             profile: self.profile.clone(),
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
             poll_interval: self.poll_interval,
-        };
-        Ok(Arc::new(AwsCloud::connect(&options).await))
+        })
     }
-}
 
-/// Connects and checks credentials, for commands about to act.
-pub async fn connect_checked(args: &CloudArgs) -> Result<Arc<dyn Cloud>, String> {
-    let cloud = args.connect().await?;
-    cloud
-        .verify_credentials()
-        .await
-        .map_err(|e: CloudError| e.to_string())?;
-    Ok(cloud)
+    /// The cloud these flags choose. Nothing is sent to AWS yet.
+    pub async fn connect(&self) -> Result<Arc<dyn Cloud>, String> {
+        self.world().connect().await
+    }
 }

@@ -239,7 +239,10 @@ fn runbook_names() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(RUNBOOKS.iter().map(|r| r.name))
 }
 
-pub(super) fn run(args: &DemoArgs) -> color_eyre::Result<ExitCode> {
+pub(super) fn run(
+    args: &DemoArgs,
+    runtime: &tokio::runtime::Runtime,
+) -> color_eyre::Result<ExitCode> {
     if args.list {
         for r in RUNBOOKS {
             let title = crate::runbook::check_str(r.text)
@@ -301,6 +304,7 @@ pub(super) fn run(args: &DemoArgs) -> color_eyre::Result<ExitCode> {
         },
     };
     interactive(
+        runtime,
         runbook,
         shipped.text.to_owned(),
         &PathBuf::from(format!("runbooks/{}.toml", shipped.name)),

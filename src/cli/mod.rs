@@ -1,5 +1,7 @@
 //! The command line: clap definitions and one function per command. Only
-//! commands that work are listed; each returns the process exit code.
+//! commands that work are listed; each returns the process exit code (the
+//! codes are the session's). Async work runs on the one runtime `main`
+//! makes.
 
 mod check;
 mod cloud;
@@ -19,15 +21,7 @@ pub use points::{PointsArgs, PointsOutput};
 pub use report::ReportArgs;
 pub use run::{ResumeArgs, RunArgs};
 
-/// Exit code: the command did what was asked and found nothing wrong.
-pub const EXIT_OK: u8 = 0;
-/// Exit code: a runbook has errors (or warnings under `--deny-warnings`).
-pub const EXIT_FAILED: u8 = 1;
-/// Exit code: the command line itself is wrong (clap uses it too), or the
-/// runbook is invalid.
-pub const EXIT_USAGE: u8 = 2;
-/// Exit code: the run was aborted (Ctrl-C, or an operator's answer).
-pub const EXIT_ABORTED: u8 = 3;
+pub use crate::session::{EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 /// dr-drill: disaster-recovery runbooks for AWS, checked, run, timed and
 /// reported.
@@ -112,10 +106,11 @@ impl ColorMode {
     }
 }
 
-/// Runs a parsed command line. A reader that goes away (`| head`) ends the
-/// command quietly, as it does for any Unix tool.
-pub fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
-    match dispatch(cli) {
+/// Runs a parsed command line on `runtime`, the process's one tokio
+/// runtime. A reader that goes away (`| head`) ends the command quietly, as
+/// it does for any Unix tool.
+pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> color_eyre::Result<ExitCode> {
+    match dispatch(cli, runtime) {
         Err(e) if is_broken_pipe(&e) => Ok(ExitCode::from(EXIT_OK)),
         other => other,
     }
@@ -127,13 +122,13 @@ fn is_broken_pipe(e: &color_eyre::Report) -> bool {
         .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
-fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
+fn dispatch(cli: Cli, runtime: &tokio::runtime::Runtime) -> color_eyre::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(&args, args.color.for_stdout()),
-        Command::Demo(args) => demo::run(&args),
-        Command::Run(args) => run::run(&args),
-        Command::Resume(args) => run::resume(&args),
-        Command::Points(args) => points::run(&args),
+        Command::Demo(args) => demo::run(&args, runtime),
+        Command::Run(args) => run::run(&args, runtime),
+        Command::Resume(args) => run::resume(&args, runtime),
+        Command::Points(args) => points::run(&args, runtime),
         Command::Report(args) => report::run(&args),
         Command::Schema => {
             std::io::stdout().write_all(crate::runbook::schema::json_schema().as_bytes())?;

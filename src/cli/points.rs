@@ -110,7 +110,10 @@ struct PointsDoc<'a> {
     points: &'a [RecoveryPoint],
 }
 
-pub(super) fn run(args: &PointsArgs) -> color_eyre::Result<ExitCode> {
+pub(super) fn run(
+    args: &PointsArgs,
+    runtime: &tokio::runtime::Runtime,
+) -> color_eyre::Result<ExitCode> {
     let sources = args.sources();
     if sources.is_empty() {
         let _ = writeln!(
@@ -119,7 +122,6 @@ pub(super) fn run(args: &PointsArgs) -> color_eyre::Result<ExitCode> {
         );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
-    let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let cloud = match args.cloud.connect().await {
             Ok(c) => c,

@@ -44,6 +44,34 @@ pub enum Outcome {
     Aborted,
 }
 
+impl Outcome {
+    /// The outcome in one lowercase word, as reports record it:
+    /// `succeeded`, `failed`, `skipped`, `waived`, `cancelled`,
+    /// `interrupted`, `aborted`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+            Outcome::Waived => "waived",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Interrupted => "interrupted",
+            Outcome::Aborted => "aborted",
+        }
+    }
+
+    /// The word a line people read as it scrolls by uses: [`Outcome::word`],
+    /// but a failure and an abort in capitals (`FAILED`, `ABORTED`), so they
+    /// stand out.
+    pub fn loud_word(self) -> &'static str {
+        match self {
+            Outcome::Failed => "FAILED",
+            Outcome::Aborted => "ABORTED",
+            other => other.word(),
+        }
+    }
+}
+
 /// Which output stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -133,6 +161,45 @@ pub enum Answer {
         /// The point's id.
         point: String,
     },
+}
+
+impl Answer {
+    /// The answer as a report records it: `confirmed (TEXT)`, the answer
+    /// given or `done`, `approved`, `retry`, `marked done`, `picked POINT`.
+    pub fn word(&self) -> String {
+        match self {
+            Answer::Confirmed { typed } => format!("confirmed ({typed})"),
+            Answer::Acknowledged { answer: Some(a) } => a.clone(),
+            Answer::Acknowledged { answer: None } => "done".into(),
+            Answer::Approved => "approved".into(),
+            Answer::Declined => "declined".into(),
+            Answer::Retry => "retry".into(),
+            Answer::Skip => "skip".into(),
+            Answer::Abort => "abort".into(),
+            Answer::Rerun => "rerun".into(),
+            Answer::MarkDone => "marked done".into(),
+            Answer::Picked { point } => format!("picked {point}"),
+        }
+    }
+
+    /// The answer as a line of the run says it, before `by OPERATOR`:
+    /// `confirmed by typing `TEXT``, `answered `A``, `retry chosen`,
+    /// `chose POINT`.
+    pub fn phrase(&self) -> String {
+        match self {
+            Answer::Confirmed { typed } => format!("confirmed by typing `{typed}`"),
+            Answer::Acknowledged { answer: Some(a) } => format!("answered `{a}`"),
+            Answer::Acknowledged { answer: None } => "acknowledged".into(),
+            Answer::Approved => "approved".into(),
+            Answer::Declined => "declined".into(),
+            Answer::Retry => "retry chosen".into(),
+            Answer::Skip => "skip chosen".into(),
+            Answer::Abort => "abort chosen".into(),
+            Answer::Rerun => "rerun chosen".into(),
+            Answer::MarkDone => "marked done".into(),
+            Answer::Picked { point } => format!("chose {point}"),
+        }
+    }
 }
 
 /// What happened.

@@ -486,16 +486,7 @@ pub(crate) fn round3(x: f64) -> f64 {
 
 /// Outcome words as the report writes them.
 pub fn outcome_name(o: Option<Outcome>) -> &'static str {
-    match o {
-        Some(Outcome::Succeeded) => "succeeded",
-        Some(Outcome::Failed) => "failed",
-        Some(Outcome::Skipped) => "skipped",
-        Some(Outcome::Waived) => "waived",
-        Some(Outcome::Cancelled) => "cancelled",
-        Some(Outcome::Interrupted) => "interrupted",
-        Some(Outcome::Aborted) => "aborted",
-        None => "not_run",
-    }
+    o.map_or("not_run", Outcome::word)
 }
 
 /// The runbook a journal ran: the header's text, or the text of the last
@@ -880,19 +871,7 @@ pub fn build(
 }
 
 fn answer_name(a: &Answer) -> String {
-    match a {
-        Answer::Confirmed { typed } => format!("confirmed ({typed})"),
-        Answer::Acknowledged { answer: Some(a) } => a.clone(),
-        Answer::Acknowledged { answer: None } => "done".into(),
-        Answer::Approved => "approved".into(),
-        Answer::Declined => "declined".into(),
-        Answer::Retry => "retry".into(),
-        Answer::Skip => "skip".into(),
-        Answer::Abort => "abort".into(),
-        Answer::Rerun => "rerun".into(),
-        Answer::MarkDone => "marked done".into(),
-        Answer::Picked { point } => format!("picked {point}"),
-    }
+    a.word()
 }
 
 fn compare(this: &Timeline, history: &[JournalContents]) -> Option<Comparison> {

@@ -26,62 +26,39 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::cloud::Cloud;
 use crate::cloud::points::list_all;
 use crate::engine::event::Outcome;
 use crate::engine::plan::Plan;
-use crate::engine::{self, RunSetup};
-use crate::runbook::{Mode, Runbook};
+use crate::runbook::Mode;
+use crate::session::{EXIT_USAGE, Ending};
 use app::{App, Effect, Msg};
 
-/// What the console needs to run a runbook.
-pub struct Session {
-    /// The checked runbook.
-    pub runbook: Runbook,
-    /// Its text, for the journal.
-    pub runbook_text: String,
-    /// Where it was read from.
-    pub runbook_path: PathBuf,
-    /// AWS or the simulated world.
-    pub cloud: Arc<dyn Cloud>,
-    /// Parameter values given on the command line (the form starts with them).
-    pub params: BTreeMap<String, String>,
-    /// The mode the form starts in.
-    pub mode: Mode,
-    /// Where runs are kept.
-    pub data_dir: PathBuf,
-    /// Steps at once.
-    pub max_parallel: usize,
-}
-
-/// A run reopened from its journal, to go on in the console.
-pub struct Resumed {
-    /// The engine and its channels, from `engine::resume::resume`.
-    pub started: engine::Started,
-    /// What the journal recorded before, to show the run as it was.
-    pub past: Vec<crate::engine::event::RunEvent>,
-}
+pub use crate::session::{Resumed, Session};
 
 /// Frames at most this often.
 const FRAME: Duration = Duration::from_millis(16);
 /// The clock tick (RTO clock, toasts, auto-refresh).
 const TICK: Duration = Duration::from_millis(250);
 
-/// Runs the console in this terminal until the operator leaves. The exit
-/// code follows `run --headless`: 0 success (or left before starting), 1 a
-/// step failed, 3 stopped before the end (the run can be resumed).
-pub fn run(session: Session, resumed: Option<Resumed>) -> color_eyre::Result<ExitCode> {
+/// Runs the console in this terminal, on `runtime`, until the operator
+/// leaves. The exit code is the session's ([`Ending::exit_code`]), as for
+/// `run --headless`: 0 success (or left before starting), 1 a step failed,
+/// 3 stopped before the end (the run can be resumed).
+pub fn run(
+    runtime: &tokio::runtime::Runtime,
+    session: Session,
+    resumed: Option<Resumed>,
+) -> color_eyre::Result<ExitCode> {
     let config = match config::load() {
         Ok(c) => c,
         Err(e) => {
             eprintln!(
                 "error: the console's config file cannot be used: {e}\nFix it, or move it away to start with the defaults."
             );
-            return Ok(ExitCode::from(crate::cli::EXIT_USAGE));
+            return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
     let log = start_log();
-    let runtime = tokio::runtime::Runtime::new()?;
     let mut terminal = ratatui::init();
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
     let result = runtime.block_on(async {
@@ -121,13 +98,13 @@ pub fn run(session: Session, resumed: Option<Resumed>) -> color_eyre::Result<Exi
         Some(Err(e)) => eprintln!("warning: the report was not written: {e}"),
         None => {}
     }
-    Ok(ExitCode::from(match outcome {
-        Some(Outcome::Succeeded) => crate::cli::EXIT_OK,
-        Some(Outcome::Failed) => crate::cli::EXIT_FAILED,
+    let ending = match outcome {
+        Some(outcome) => Ending::Finished(outcome),
         // Left from the start screen: nothing ran, nothing to resume.
-        None if !started => crate::cli::EXIT_OK,
-        _ => crate::cli::EXIT_ABORTED,
-    }))
+        None if !started => Ending::NotStarted,
+        None => Ending::Stopped,
+    };
+    Ok(ExitCode::from(ending.exit_code()))
 }
 
 /// Logs go to `<state dir>/dr-drill.log`, never to the terminal.
@@ -260,18 +237,7 @@ fn start(
     tx: &mpsc::UnboundedSender<Msg>,
 ) -> Result<CancellationToken, String> {
     let plan = Plan::new(&session.runbook, mode).map_err(|e| e.to_string())?;
-    let setup = RunSetup {
-        runbook: session.runbook.clone(),
-        runbook_text: session.runbook_text.clone(),
-        runbook_path: session.runbook_path.clone(),
-        mode,
-        params,
-        t0,
-        operator: engine::operator(),
-        data_dir: session.data_dir.clone(),
-        max_parallel: session.max_parallel,
-    };
-    let started = engine::start(setup).map_err(|e| e.to_string())?;
+    let started = session.start(params, mode, t0).map_err(|e| e.to_string())?;
     tracing::info!(run = %started.engine.run_id(), ?mode, "run started");
     app.started(
         &plan,
@@ -310,20 +276,20 @@ fn resume(
     Ok(launch(session, resumed.started, tx))
 }
 
-/// Runs the engine on its own task, its events and questions forwarded to
-/// the loop.
+/// Runs the engine through the session, its events, questions, report and
+/// end forwarded to the loop.
 fn launch(
     session: &Session,
-    started: engine::Started,
+    started: crate::engine::Started,
     tx: &mpsc::UnboundedSender<Msg>,
 ) -> CancellationToken {
-    let engine::Started {
-        engine,
+    let crate::session::Running {
         mut events,
         mut questions,
-    } = started;
-    let engine = engine.with_cloud(session.cloud.clone());
-    let token = engine.cancel_token();
+        cancel,
+        journal,
+        end,
+    } = session.launch(started);
     let forward = tx.clone();
     tokio::spawn(async move {
         while let Some(e) = events.recv().await {
@@ -341,31 +307,26 @@ fn launch(
         }
     });
     let forward = tx.clone();
-    let journal = engine.journal_path().map(std::path::Path::to_owned);
     tokio::spawn(async move {
-        let result = engine
-            .run()
-            .await
-            .map(|s| s.outcome)
-            .map_err(|e| e.to_string());
-        // The report is written before the run counts as ended, so leaving
-        // at once does not lose it; failing to write it is said, nothing more.
-        if let (Some(journal), Ok(_)) = (journal, &result) {
-            let report = tokio::task::spawn_blocking(move || {
-                crate::report::write_next_to(&journal)
-                    .map(|p| p.display().to_string())
-                    .map_err(|e| {
+        // The session writes the report before the run counts as ended, so
+        // leaving at once does not lose it; failing to write it is said,
+        // nothing more.
+        let result = match end.await {
+            Ok(end) => {
+                if let (Some(journal), Some(report)) = (&journal, end.report) {
+                    let report = report.map(|p| p.display().to_string()).map_err(|e| {
                         format!(
                             "{e}; rebuild it with `dr-drill report {}`",
                             journal.display()
                         )
-                    })
-            })
-            .await
-            .unwrap_or_else(|e| Err(format!("the report writer failed: {e}")));
-            let _ = forward.send(Msg::ReportWritten(report));
-        }
+                    });
+                    let _ = forward.send(Msg::ReportWritten(report));
+                }
+                end.outcome.map_err(|e| e.to_string())
+            }
+            Err(e) => Err(format!("the run's task failed: {e}")),
+        };
         let _ = forward.send(Msg::RunEnded(result));
     });
-    token
+    cancel
 }

@@ -1,0 +1,413 @@
+//! The headless front end: questions answered from the command line's
+//! flags, one line per event on standard output (text for people, or JSON
+//! Lines), then a closing summary against the targets and the report.
+//! Ctrl-C, SIGTERM and SIGHUP cancel the run, which can be resumed.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::ValueEnum;
+
+use super::{EXIT_ABORTED, Ending, Refused, RunEnd, World};
+use crate::cloud::Cloud;
+use crate::engine::event::{Answer, EventKind, Outcome, Question, RunEvent, Stream};
+use crate::engine::headless::{self, HeadlessAnswers};
+use crate::engine::plan::Plan;
+use crate::engine::timeline::Timeline;
+use crate::engine::values::Values;
+use crate::engine::{self, RunSetup, Started};
+use crate::runbook::{Mode, Runbook};
+
+/// `--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Lines for people.
+    Text,
+    /// JSON Lines (one event per line), or one JSON document for a dry run.
+    Json,
+}
+
+/// A new headless run, as the command line asked for it.
+pub struct NewRun {
+    /// The checked runbook.
+    pub runbook: Runbook,
+    /// Its text, for the journal.
+    pub runbook_text: String,
+    /// Where it was read from, absolute (a resume from another directory
+    /// finds it to compare).
+    pub runbook_path: PathBuf,
+    /// Drill or incident.
+    pub mode: Mode,
+    /// Parameter values given on the command line.
+    pub params: BTreeMap<String, String>,
+    /// The declared outage start, if given.
+    pub t0: Option<jiff::Timestamp>,
+    /// Where runs are kept.
+    pub data_dir: PathBuf,
+    /// Steps at once.
+    pub max_parallel: usize,
+    /// The world it acts on.
+    pub world: World,
+}
+
+/// Starts a new headless run: refused, with nothing run, unless every
+/// answer it will need is given, its parameters resolve and its cloud
+/// accepts the credentials.
+pub async fn start(
+    run: NewRun,
+    answers: &HeadlessAnswers,
+) -> Result<(Started, Option<Arc<dyn Cloud>>), Refused> {
+    let plan = Plan::new(&run.runbook, run.mode).map_err(Refused::because)?;
+    let params = engine::resolve_params(&run.runbook, &run.params).map_err(Refused::because)?;
+    let secrets = engine::secret_values(&run.runbook, &params);
+    let preview = Values {
+        params,
+        ..Values::default()
+    };
+    let missing = headless::preflight(&run.runbook, &plan.order, answers, &preview, &secrets);
+    if !missing.is_empty() {
+        return Err(Refused(format!(
+            "a headless run needs every answer before it starts; nothing was run:\n  - {}",
+            missing.join("\n  - ")
+        )));
+    }
+    let setup = RunSetup {
+        runbook: run.runbook,
+        runbook_text: run.runbook_text,
+        runbook_path: run.runbook_path,
+        mode: run.mode,
+        params: run.params,
+        t0: run.t0,
+        operator: answers.operator.clone(),
+        data_dir: run.data_dir,
+        max_parallel: run.max_parallel,
+    };
+    let cloud = run.world.for_steps(&setup.runbook, &plan.order).await?;
+    let started = engine::start(setup).map_err(Refused::because)?;
+    Ok((started, cloud))
+}
+
+/// Goes on with a reopened run headless: refused, with nothing run, unless
+/// every answer the remaining steps need is given (an interrupted step's
+/// too) and the cloud accepts the credentials.
+pub async fn go_on(
+    started: Started,
+    answers: &HeadlessAnswers,
+    world: &World,
+) -> Result<(Started, Option<Arc<dyn Cloud>>), Refused> {
+    let remaining = started.engine.remaining();
+    let preview = started.engine.values();
+    let secrets = engine::secret_values(started.engine.runbook(), &preview.params);
+    let mut missing = headless::preflight(
+        started.engine.runbook(),
+        &remaining,
+        answers,
+        &preview,
+        &secrets,
+    );
+    if answers.interrupted.is_none() {
+        for i in started.engine.interrupted() {
+            let id = &started.engine.runbook().steps[i].id.value;
+            missing.push(format!("step `{id}` was running when the console died: say --interrupted rerun, done or abort"));
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Refused(format!(
+            "a headless resume needs every answer before it goes on; nothing was run:\n  - {}",
+            missing.join("\n  - ")
+        )));
+    }
+    let cloud = world
+        .for_steps(started.engine.runbook(), &remaining)
+        .await?;
+    Ok((started, cloud))
+}
+
+/// Runs a started run to its end headless, on `cloud` if given: prints
+/// its events in `output`, answers its questions from `answers`, then the
+/// summary and the report. Returns the exit code.
+pub async fn run(
+    started: Started,
+    cloud: Option<Arc<dyn Cloud>>,
+    answers: HeadlessAnswers,
+    output: Output,
+) -> ExitCode {
+    let runbook = started.engine.runbook().clone();
+    let journal = started.engine.journal_path().map(Path::to_owned);
+    if let Some(path) = &journal {
+        let _ = writeln!(std::io::stderr(), "journal: {}", path.display());
+    }
+    let cancel = started.engine.cancel_token();
+    tokio::spawn(async move {
+        if let Some(signal) = stop_signal().await {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n{signal}: cancelling running steps (their processes are killed); resume later with `dr-drill resume`"
+            );
+            cancel.cancel();
+        }
+    });
+    let super::Running {
+        mut events,
+        questions,
+        end,
+        ..
+    } = super::launch(started, cloud);
+    tokio::spawn(headless::answer(questions, answers));
+    let printer = tokio::spawn(async move {
+        let mut out = std::io::stdout();
+        let mut seen = Vec::new();
+        let mut reader_gone = false;
+        while let Some(event) = events.recv().await {
+            if !reader_gone {
+                let line = match output {
+                    Output::Json => serde_json::to_string(&event).unwrap_or_default(),
+                    Output::Text => text_line(&event),
+                };
+                // If the reader went away, the run goes on and is journaled.
+                reader_gone = writeln!(out, "{line}").is_err();
+            }
+            // The closing summary needs every event but output lines.
+            if !matches!(event.kind, EventKind::StepOutput { .. }) {
+                seen.push(event);
+            }
+        }
+        seen
+    });
+    // A panic in the engine is the engine's: it goes on as one.
+    let end: RunEnd = end
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    let events = printer.await.unwrap_or_default();
+    if let Err(e) = &end.outcome {
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: {e}\nThe run stopped and its running steps were killed. Fix the cause (free disk space, permissions), then: dr-drill resume {} --headless",
+            journal
+                .as_deref()
+                .and_then(Path::parent)
+                .map_or_else(String::new, |d| d.display().to_string())
+        );
+        debug_assert_eq!(end.ending().exit_code(), EXIT_ABORTED);
+        return ExitCode::from(end.ending().exit_code());
+    }
+    if output == Output::Text {
+        let timeline = Timeline::new(&runbook, &events);
+        let _ = write!(
+            std::io::stdout(),
+            "{}",
+            closing_summary(&runbook, &timeline, journal.as_deref())
+        );
+    }
+    // The report is evidence, but failing to write it does not change how
+    // the run went: it is said, and can be rebuilt with `dr-drill report`.
+    if let (Some(journal), Some(report)) = (&journal, &end.report) {
+        match report {
+            Ok(path) if output == Output::Text => {
+                let _ = writeln!(std::io::stdout(), "  report: {}", path.display());
+            }
+            Ok(path) => {
+                let _ = writeln!(std::io::stderr(), "report: {}", path.display());
+            }
+            Err(e) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warning: the report was not written: {e}\nRebuild it with: dr-drill report {}",
+                    journal.display()
+                );
+            }
+        }
+    }
+    ExitCode::from(Ending::exit_code(end.ending()))
+}
+
+/// The first of Ctrl-C, SIGTERM and SIGHUP, by name.
+async fn stop_signal() -> Option<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return tokio::signal::ctrl_c().await.ok().map(|()| "interrupted");
+    };
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.ok().map(|()| "interrupted"),
+        _ = term.recv() => Some("terminated"),
+        _ = hup.recv() => Some("hung up"),
+    }
+}
+
+/// What a person wants to see at the end: outcome against the targets.
+fn closing_summary(runbook: &Runbook, timeline: &Timeline, journal: Option<&Path>) -> String {
+    let mut out = String::from("\nsummary\n");
+    let target = |actual: Option<std::time::Duration>,
+                  target: Option<std::time::Duration>,
+                  name: &str| match (actual, target) {
+        (Some(a), Some(t)) => format!(
+            "  {name} {} against a target of {}: {}\n",
+            engine_humanize(a),
+            engine_humanize(t),
+            if a <= t { "met" } else { "MISSED" }
+        ),
+        (Some(a), None) => format!("  {name} {} (no target)\n", engine_humanize(a)),
+        (None, Some(t)) => format!("  {name} not measured (target {})\n", engine_humanize(t)),
+        (None, None) => String::new(),
+    };
+    out.push_str(&target(
+        timeline.rto,
+        runbook.runbook.rto.as_ref().map(|r| r.value.0),
+        "RTO",
+    ));
+    out.push_str(&target(
+        timeline.rpo,
+        runbook.runbook.rpo.as_ref().map(|r| r.value.0),
+        "RPO",
+    ));
+    for p in &timeline.phases {
+        let Some(span) = p.span else { continue };
+        let budget = match p.budget {
+            Some(b) if span > b => format!(", OVER its budget of {}", engine_humanize(b)),
+            Some(b) => format!(", within its budget of {}", engine_humanize(b)),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "  phase {}: {}{budget}\n",
+            p.phase,
+            engine_humanize(span)
+        ));
+    }
+    if !timeline.critical_path.is_empty() {
+        out.push_str(&format!(
+            "  critical path: {}\n",
+            timeline.critical_path.join(" -> ")
+        ));
+    }
+    if let Some(journal) = journal {
+        out.push_str(&format!("  journal: {}\n", journal.display()));
+    }
+    out
+}
+
+/// One line for people.
+fn text_line(event: &RunEvent) -> String {
+    let secs = event.elapsed.as_secs();
+    let clock = format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    );
+    let what = match &event.kind {
+        EventKind::RunStarted { run_id, mode, t0 } => {
+            format!("run {run_id} started ({} mode, T0 {t0})", mode.as_str())
+        }
+        EventKind::RunResumed {
+            gap,
+            operator,
+            runbook_sha256,
+            ..
+        } => format!(
+            "run resumed by {operator} after a gap of {}{}",
+            engine_humanize(*gap),
+            if runbook_sha256.is_some() {
+                " (with the edited runbook, --force)"
+            } else {
+                ""
+            }
+        ),
+        EventKind::CloudConnected { identity } => format!("acting as {}", identity.describe()),
+        EventKind::RtoStopped { step, rto } => {
+            format!("RTO {} (ended by {step})", engine_humanize(*rto))
+        }
+        EventKind::RpoMeasured {
+            rpo, point_time, ..
+        } => format!("RPO {} (restore point {point_time})", engine_humanize(*rpo)),
+        EventKind::PhaseStarted { phase } => format!("phase {phase} started"),
+        EventKind::PhaseFinished { phase } => format!("phase {phase} finished"),
+        EventKind::StepQueued { step } => format!("{step}: ready"),
+        EventKind::StepStarted { step, attempt } if *attempt > 1 => {
+            format!("{step}: started (attempt {attempt})")
+        }
+        EventKind::StepStarted { step, .. } => format!("{step}: started"),
+        EventKind::StepOutput { step, stream, line } => match stream {
+            Stream::Stdout => format!("{step} | {line}"),
+            Stream::Stderr => format!("{step} ! {line}"),
+        },
+        EventKind::StepProgress { step, message } => format!("{step}: {message}"),
+        EventKind::StepRetrying {
+            step,
+            attempt,
+            error,
+            backoff,
+        } => {
+            format!(
+                "{step}: attempt {attempt} failed ({error}); retrying in {}",
+                engine_humanize(*backoff)
+            )
+        }
+        EventKind::StepFinished {
+            step,
+            outcome,
+            outputs,
+            reason,
+        } => {
+            let mut line = format!("{step}: {}", outcome_word(*outcome));
+            if let Some(reason) = reason {
+                line.push_str(&format!(" ({reason})"));
+            }
+            if !outputs.is_empty() {
+                let shown: Vec<String> = outputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                line.push_str(&format!(" [{}]", shown.join(" ")));
+            }
+            line
+        }
+        EventKind::HumanAsked { step, question } => format!("{step}: {}", question_words(question)),
+        EventKind::HumanAnswered {
+            step, by, answer, ..
+        } => format!("{step}: {} by {by}", answer_word(answer)),
+        EventKind::RunFinished { outcome } => format!("run {}", outcome_word(*outcome)),
+    };
+    format!("{clock} {what}")
+}
+
+fn question_words(q: &Question) -> String {
+    match q {
+        Question::Confirm { text, change, .. } if !change.is_empty() => {
+            format!("waits for the confirmation `{text}` ({change})")
+        }
+        Question::Confirm { text, .. } => format!("waits for the confirmation `{text}`"),
+        Question::Acknowledge {
+            question: Some(q), ..
+        } => format!("asks: {q}"),
+        Question::Acknowledge { instructions, .. } => {
+            format!(
+                "waits for: {}",
+                instructions.lines().next().unwrap_or_default()
+            )
+        }
+        Question::Approve { .. } => "waits for approval".into(),
+        Question::Failure { error } => format!("failed ({error}); asks: retry, skip or abort?"),
+        Question::Interrupted => "was interrupted; asks: rerun, mark done or abort?".into(),
+        Question::PickRecoveryPoint {
+            restorable, newest, ..
+        } => format!(
+            "asks which recovery point to restore from ({restorable} restorable; newest {})",
+            newest.as_deref().unwrap_or("none")
+        ),
+    }
+}
+
+fn engine_humanize(d: std::time::Duration) -> String {
+    crate::engine::humanize(d)
+}
+
+fn outcome_word(o: Outcome) -> &'static str {
+    o.loud_word()
+}
+
+fn answer_word(a: &Answer) -> String {
+    a.phrase()
+}
