@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::cloud::CloudArgs;
-use super::run::{CommonArgs, interactive};
+use super::run::{CommonArgs, ConsoleRunbook, interactive};
 use crate::runbook::Mode;
 
 /// A shipped runbook the demo offers, built into the binary, with the
@@ -303,16 +303,14 @@ pub(super) fn run(
             ..CloudArgs::default()
         },
     };
-    interactive(
-        runtime,
+    let console = ConsoleRunbook {
         runbook,
-        shipped.text.to_owned(),
-        &PathBuf::from(format!("runbooks/{}.toml", shipped.name)),
-        Mode::Drill,
+        text: shipped.text.to_owned(),
+        path: PathBuf::from(format!("runbooks/{}.toml", shipped.name)),
+        mode: Mode::Drill,
         params,
-        &common,
-        None,
-    )
+    };
+    interactive(runtime, console, &common, None)
 }
 
 /// Whether `program` is an executable file in a directory of `$PATH`.

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
@@ -178,16 +178,14 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
         };
     }
     if !args.headless {
-        return interactive(
-            runtime,
+        let console = ConsoleRunbook {
             runbook,
-            file.source.clone(),
-            &args.runbook,
+            text: file.source.clone(),
+            path: args.runbook.clone(),
             mode,
-            given,
-            &args.common,
-            None,
-        );
+            params: given,
+        };
+        return interactive(runtime, console, &args.common, None);
     }
     let answers = args.common.answers(None);
     let new_run = NewRun {
@@ -232,16 +230,14 @@ pub(super) fn resume(args: &ResumeArgs, runtime: &Runtime) -> color_eyre::Result
             Ok(resumed) => resumed,
             Err(e) => return usage(e),
         };
-        return interactive(
-            runtime,
+        let console = ConsoleRunbook {
             runbook,
-            String::new(),
-            &journal,
+            text: String::new(),
+            path: journal,
             mode,
-            BTreeMap::new(),
-            &args.common,
-            Some(resumed),
-        );
+            params: BTreeMap::new(),
+        };
+        return interactive(runtime, console, &args.common, Some(resumed));
     }
     let interrupted = args.interrupted.map(|i| match i {
         InterruptedArg::Rerun => Answer::Rerun,
@@ -260,15 +256,24 @@ pub(super) fn resume(args: &ResumeArgs, runtime: &Runtime) -> color_eyre::Result
     })
 }
 
+/// A runbook to open in the console, before its cloud is connected.
+pub(super) struct ConsoleRunbook {
+    /// The checked runbook.
+    pub runbook: Runbook,
+    /// Its text, for the journal (empty for a reopened run).
+    pub text: String,
+    /// Where it was read from (the journal, for a reopened run).
+    pub path: PathBuf,
+    /// The mode the form starts in.
+    pub mode: Mode,
+    /// Parameter values the form starts with.
+    pub params: BTreeMap<String, String>,
+}
+
 /// Opens the console on `runbook` (stdout must be a terminal).
-#[allow(clippy::too_many_arguments)]
 pub(super) fn interactive(
     runtime: &Runtime,
-    runbook: Runbook,
-    text: String,
-    path: &Path,
-    mode: Mode,
-    params: BTreeMap<String, String>,
+    console: ConsoleRunbook,
     common: &CommonArgs,
     resumed: Option<Resumed>,
 ) -> color_eyre::Result<ExitCode> {
@@ -278,6 +283,13 @@ pub(super) fn interactive(
             "the console needs a terminal: run it in one, or use --headless (answers from flags) or --dry-run",
         );
     }
+    let ConsoleRunbook {
+        runbook,
+        text,
+        path,
+        mode,
+        params,
+    } = console;
     let cloud = match runtime.block_on(common.cloud.world().for_console(&runbook)) {
         Ok(cloud) => cloud,
         Err(Refused(e)) => return usage(e),
@@ -287,7 +299,7 @@ pub(super) fn interactive(
         Session {
             runbook,
             runbook_text: text,
-            runbook_path: std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
+            runbook_path: std::path::absolute(&path).unwrap_or(path),
             cloud,
             params,
             mode,

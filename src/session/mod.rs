@@ -330,3 +330,22 @@ pub fn launch(started: Started, cloud: Option<Arc<dyn Cloud>>) -> Running {
         end,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One rule for the console and the headless run alike.
+    #[test]
+    fn a_run_exits_by_how_it_ended() {
+        assert_eq!(Ending::NotStarted.exit_code(), EXIT_OK);
+        assert_eq!(Ending::Finished(Outcome::Succeeded).exit_code(), EXIT_OK);
+        assert_eq!(Ending::Finished(Outcome::Failed).exit_code(), EXIT_FAILED);
+        assert_eq!(Ending::Finished(Outcome::Aborted).exit_code(), EXIT_ABORTED);
+        assert_eq!(
+            Ending::Finished(Outcome::Cancelled).exit_code(),
+            EXIT_ABORTED
+        );
+        assert_eq!(Ending::Stopped.exit_code(), EXIT_ABORTED);
+    }
+}
