@@ -3,8 +3,6 @@
 //! commands replaced by local stand-ins given as parameters) and in the
 //! simulated world.
 
-mod support;
-
 use std::path::Path;
 
 use aes_gcm::AesGcm;
@@ -15,8 +13,9 @@ use aes_gcm::aes::Aes256;
 use assert_cmd::Command;
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use support::drill::{block_on, outputs, report, run_dir, step_status};
-use support::{moto, repo_file, sha256_hex, unique};
+
+use crate::support::drill::{block_on, outputs, report, run_dir, step_status};
+use crate::support::{moto, repo_file, sha256_hex, unique};
 
 const VAULT_RUNBOOK: &str = "runbooks/penguinmails-vault-restore-test.toml";
 /// The default `vault_addr`, which the restore is confirmed with.

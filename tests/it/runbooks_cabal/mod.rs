@@ -2,16 +2,19 @@
 //! dr-drill's AWS Backup extension) through the binary, and in the
 //! simulated world (`--sandbox`). Commands we cannot run here (ECS,
 //! terraform) are parameters whose test values are local stand-ins.
+//! The backup posture check and the mailbox restore have a file each.
 
-mod support;
+mod mailbox;
+mod posture;
 
 use std::path::Path;
 use std::process::Output;
 
 use assert_cmd::Command;
 use aws_sdk_dynamodb::types::{AttributeValue, PointInTimeRecoverySpecification};
-use support::drill::{block_on, flags, report, run_dir, runbook, step};
-use support::{moto, unique};
+
+use crate::support::drill::{block_on, flags, report, run_dir, runbook, step};
+use crate::support::{moto, unique};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/cabal-backup-role";
 
@@ -367,6 +370,41 @@ fn cabal_pitr_table_restore_runs_end_to_end_in_the_sandbox() {
     assert_eq!(step(&report, "smoke-passed")["status"], "succeeded");
 }
 
+#[test]
+fn cabal_pitr_table_restore_takes_a_time_in_the_window_in_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let when = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(50))
+        .unwrap()
+        .round(jiff::Unit::Second)
+        .unwrap()
+        .to_string();
+    let out = run(
+        in_sandbox(),
+        &runbook("cabal-pitr-table-restore"),
+        &[
+            vec!["--sandbox".into(), "--speed".into(), "3600".into()],
+            args(
+                &[("restore_to", &when), ("reconfigure_cmd", "true")],
+                &[
+                    ("cutover", "cabal-counter"),
+                    ("drop-restored", "cabal-counter-restored"),
+                ],
+                &[("approve-cutover", "approve"), ("smoke", "yes")],
+            ),
+        ]
+        .concat(),
+        &dir.path().join("data"),
+    );
+    let stdout = succeeded(&out);
+    assert!(
+        stdout.contains(&format!(
+            "restoring cabal-counter as of {when} into cabal-counter-restored"
+        )),
+        "{stdout}"
+    );
+}
+
 // ------------------------------------------------------- cabal-dr-copyback
 
 /// Copies `point` from `from` (us-east-1) to `to` (us-west-2) and waits.
@@ -636,427 +674,4 @@ fn without_removing_the_lock_the_deletions_are_refused_in_the_sandbox() {
     let stdout = failed(&out);
     assert!(stdout.contains("deletions failed"), "{stdout}");
     assert!(stdout.contains("locked"), "{stdout}");
-}
-
-// ---------------------------------------------------- cabal-backup-posture
-
-const PITR_TABLES: [&str; 4] = [
-    "cabal-counter",
-    "cabal-user-preferences",
-    "cabal-user-domain-access",
-    "cabal-dmarc-reports",
-];
-
-/// A Cabalmail account in `region` (DR in us-west-2) as the posture check
-/// reads it; `broken` leaves the DR vault unlocked, PITR off on
-/// cabal-dmarc-reports and the DynamoDB opt-in off (so its copy fails).
-fn cabal_account(region: &str, primary: &str, dr: &str, broken: bool) {
-    for t in PITR_TABLES {
-        table(region, t, 2, !(broken && t == "cabal-dmarc-reports"));
-    }
-    let addresses = unique("cabal-addresses");
-    table(region, &addresses, 3, false);
-    block_on(
-        moto()
-            .backup(region)
-            .update_region_settings()
-            .resource_type_management_preference("DynamoDB", !broken)
-            .send(),
-    )
-    .unwrap();
-    let ddb = backup_now(region, primary, &addresses);
-    let efs = backup_resource(
-        region,
-        primary,
-        &format!(
-            "arn:aws:elasticfilesystem:{region}:123456789012:file-system/fs-0c4b7e2d91a35f862"
-        ),
-    );
-    let ddb_copy = copy_from(region, primary, &ddb, dr);
-    assert_eq!(ddb_copy, if broken { "FAILED" } else { "COMPLETED" });
-    assert_eq!(copy_from(region, primary, &efs, dr), "COMPLETED");
-    lock(region, primary);
-    if !broken {
-        lock("us-west-2", dr);
-    }
-}
-
-fn posture_params<'a>(region: &'a str, primary: &'a str, dr: &'a str) -> Vec<String> {
-    args(
-        &[
-            ("primary_region", region),
-            ("vault", primary),
-            ("dr_vault", dr),
-        ],
-        &[],
-        &[],
-    )
-}
-
-#[test]
-fn cabal_backup_posture_passes_on_a_healthy_account_on_moto() {
-    // A region of its own: region settings and copy jobs are region-wide.
-    let region = "ca-central-1";
-    let (primary, dr) = (unique("cabal-backup"), unique("cabal-backup-dr"));
-    cabal_account(region, &primary, &dr, false);
-    let dir = tempfile::tempdir().unwrap();
-    let out = run(
-        on_moto(),
-        &runbook("cabal-backup-posture"),
-        &posture_params(region, &primary, &dr),
-        &dir.path().join("data"),
-    );
-    let stdout = succeeded(&out);
-    assert!(stdout.contains("dynamodb-opt-in: succeeded"), "{stdout}");
-    assert!(
-        stdout.contains("dynamodb-copies: succeeded [completed=1"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("dr-efs: succeeded"), "{stdout}");
-    let report = report(&dir.path().join("data"));
-    for s in report["steps"].as_array().unwrap() {
-        assert_eq!(s["status"], "succeeded", "{s}");
-    }
-}
-
-#[test]
-fn cabal_backup_posture_names_every_gap_on_moto() {
-    let region = "eu-west-3";
-    let (primary, dr) = (unique("cabal-backup"), unique("cabal-backup-dr"));
-    cabal_account(region, &primary, &dr, true);
-    let dir = tempfile::tempdir().unwrap();
-    let out = run(
-        on_moto(),
-        &runbook("cabal-backup-posture"),
-        &posture_params(region, &primary, &dr),
-        &dir.path().join("data"),
-    );
-    let stdout = failed(&out);
-    let report = report(&dir.path().join("data"));
-    let failed: Vec<&str> = report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["status"] == "failed")
-        .map(|s| s["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        failed,
-        [
-            "dr-vault",
-            "dr-dynamodb",
-            "dynamodb-opt-in",
-            "dynamodb-copies",
-            "pitr-dmarc-reports"
-        ],
-        "{stdout}"
-    );
-    for s in [
-        "primary-vault",
-        "primary-efs",
-        "dr-efs",
-        "efs-copies",
-        "pitr-counter",
-    ] {
-        assert_eq!(step(&report, s)["status"], "succeeded", "{s}: {stdout}");
-    }
-    assert!(
-        stdout.contains("the vault lock is off, expected on"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("ResourceTypeManagementPreference DynamoDB=false"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("1 failed, expected at most 0"), "{stdout}");
-    assert!(
-        stdout.contains("point-in-time recovery is DISABLED on cabal-dmarc-reports"),
-        "{stdout}"
-    );
-}
-
-#[test]
-fn cabal_backup_posture_passes_in_the_sandbox() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run(
-        in_sandbox(),
-        &runbook("cabal-backup-posture"),
-        &["--sandbox".into(), "--speed".into(), "3600".into()],
-        &dir.path().join("data"),
-    );
-    let stdout = succeeded(&out);
-    assert!(stdout.contains("primary-efs: succeeded"), "{stdout}");
-    assert!(stdout.contains("dr-dynamodb: succeeded"), "{stdout}");
-    assert!(
-        stdout.contains("efs-copies: succeeded [completed="),
-        "{stdout}"
-    );
-}
-
-#[test]
-fn cabal_backup_posture_fails_in_the_sandbox_when_copy_jobs_fail() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run(
-        in_sandbox(),
-        &runbook("cabal-backup-posture"),
-        &[
-            "--sandbox".into(),
-            "--speed".into(),
-            "3600".into(),
-            "--fault".into(),
-            "copy-job-fails".into(),
-        ],
-        &dir.path().join("data"),
-    );
-    let stdout = failed(&out);
-    let report = report(&dir.path().join("data"));
-    for s in ["dynamodb-opt-in", "dynamodb-copies", "efs-copies"] {
-        assert_eq!(step(&report, s)["status"], "failed", "{s}: {stdout}");
-    }
-    assert_eq!(step(&report, "pitr-counter")["status"], "succeeded");
-    assert!(
-        stdout.contains("--resource-type-management-preference DynamoDB=true"),
-        "{stdout}"
-    );
-}
-
-// --------------------------------------------------- cabal-mailbox-restore
-
-/// Tells the moto extension that `dir` stands in for the mount of `fs`.
-fn efs_mount(fs: &str, dir: &Path) {
-    let body = serde_json::json!({ "file_system_id": fs, "path": dir }).to_string();
-    let out = std::process::Command::new(support::python())
-        .args([
-            "-c",
-            "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/_dr_drill/efs-mount', data=sys.argv[2].encode(), method='POST')).read()",
-            &moto().endpoint,
-            &body,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-fn uid_of(path: &Path) -> u32 {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::symlink_metadata(path).unwrap().uid()
-}
-
-#[test]
-fn cabal_mailbox_restore_runs_end_to_end_against_moto() {
-    let dir = tempfile::tempdir().unwrap();
-    let mount = dir.path().join("efs");
-    let fs = format!("fs-0{:016x}", std::process::id());
-    let alice = mount.join("alice/Maildir");
-    write(&alice.join("cur/1700000000.M1P1.mail:2,S"), "kept");
-    write(&alice.join("cur/1700000001.M2P1.mail:2,S"), "deleted later");
-    write(
-        &alice.join(".Archive/cur/1690000000.M3P1.mail:2,S"),
-        "archived",
-    );
-    write(&mount.join("bob/Maildir/cur/1.mail"), "bob's");
-    efs_mount(&fs, &mount);
-    let vault_name = unique("cabal-backup");
-    backup_resource(
-        "us-east-1",
-        &vault_name,
-        &format!("arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/{fs}"),
-    );
-    // The incident: alice deletes a message and a whole folder; bob writes.
-    std::fs::remove_file(alice.join("cur/1700000001.M2P1.mail:2,S")).unwrap();
-    std::fs::remove_dir_all(alice.join(".Archive")).unwrap();
-    write(&mount.join("bob/Maildir/new/2.mail"), "bob's new");
-    let out = run(
-        on_moto(),
-        &runbook("cabal-mailbox-restore"),
-        &args(
-            &[
-                ("user", "alice"),
-                ("uid", "4321"),
-                ("gid", "4321"),
-                ("file_system_id", &fs),
-                ("mount", mount.to_str().unwrap()),
-                ("vault", &vault_name),
-                ("role_arn", ROLE),
-            ],
-            &[("delete-recovery-dir", "alice")],
-            &[("approve-put-back", "approve"), ("smoke", "yes")],
-        ),
-        &dir.path().join("data"),
-    );
-    let stdout = succeeded(&out);
-    assert!(
-        stdout.contains("find: succeeded [exit_code=0 files=3 recovery_dir="),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("move: succeeded [exit_code=0 kept=1 moved=2]"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("chown: succeeded [chowned=4 exit_code=0 wrong_owner=0]"),
-        "{stdout}"
-    );
-    let back = alice.join("cur/1700000001.M2P1.mail:2,S");
-    assert_eq!(std::fs::read_to_string(&back).unwrap(), "deleted later");
-    assert_eq!(uid_of(&back), 4321);
-    assert_eq!(
-        uid_of(&alice.join(".Archive")),
-        4321,
-        "a folder made for it"
-    );
-    assert_ne!(
-        uid_of(&alice.join("cur/1700000000.M1P1.mail:2,S")),
-        4321,
-        "untouched"
-    );
-    // The recovery directory is gone; bob's mail was not touched.
-    let mut left: Vec<String> = std::fs::read_dir(&mount)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    left.sort();
-    assert_eq!(left, ["alice", "bob"]);
-    assert!(mount.join("bob/Maildir/new/2.mail").exists());
-}
-
-#[test]
-fn cabal_mailbox_restore_runs_end_to_end_in_the_sandbox() {
-    let dir = tempfile::tempdir().unwrap();
-    // chown to another uid needs root: the files are given the tester's own.
-    let me = uid_of(dir.path()).to_string();
-    let data = dir.path().join("data");
-    let out = run(
-        in_sandbox(),
-        &runbook("cabal-mailbox-restore"),
-        &[
-            vec!["--sandbox".into(), "--speed".into(), "3600".into()],
-            args(
-                &[
-                    ("user", "dana"),
-                    ("uid", &me),
-                    ("file_system_id", "fs-0c4b7e2d91a35f862"),
-                    // Relative: shell steps run in the run's directory,
-                    // where the sandbox lays out its mailstore.
-                    ("mount", "sandbox-efs/fs-0c4b7e2d91a35f862"),
-                    (
-                        "role_arn",
-                        "arn:aws:iam::111122223333:role/cabal-backup-role",
-                    ),
-                ],
-                &[("delete-recovery-dir", "dana")],
-                &[("approve-put-back", "approve"), ("smoke", "yes")],
-            ),
-        ]
-        .concat(),
-        &data,
-    );
-    let stdout = succeeded(&out);
-    assert!(
-        stdout.contains("itemsToRestore=[\"/dana\"], newFileSystem=false"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("move: succeeded [exit_code=0 kept="),
-        "{stdout}"
-    );
-    assert!(stdout.contains("moved=3]"), "{stdout}");
-    assert!(stdout.contains("wrong_owner=0]"), "{stdout}");
-    // Everything the run wrote is inside its directory.
-    let store = run_dir(&data).join("sandbox-efs/fs-0c4b7e2d91a35f862");
-    let mut top: Vec<String> = std::fs::read_dir(&store)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    top.sort();
-    assert_eq!(
-        top,
-        ["chris", "dana", "erin"],
-        "the recovery directory is gone"
-    );
-    let mut top: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    top.sort();
-    assert_eq!(top, ["data"]);
-}
-
-#[test]
-fn a_user_without_a_mailbox_stops_the_run_before_any_restore_in_the_sandbox() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let out = run(
-        in_sandbox(),
-        &runbook("cabal-mailbox-restore"),
-        &[
-            vec!["--sandbox".into(), "--speed".into(), "3600".into()],
-            args(
-                &[
-                    ("user", "zoe"),
-                    ("uid", "0"),
-                    ("file_system_id", "fs-0c4b7e2d91a35f862"),
-                    ("mount", "sandbox-efs/fs-0c4b7e2d91a35f862"),
-                    (
-                        "role_arn",
-                        "arn:aws:iam::111122223333:role/cabal-backup-role",
-                    ),
-                ],
-                &[("delete-recovery-dir", "zoe")],
-                &[("approve-put-back", "approve"), ("smoke", "yes")],
-            ),
-        ]
-        .concat(),
-        &data,
-    );
-    let stdout = failed(&out);
-    assert!(
-        stdout.contains("no directory for the user at the mailstore root"),
-        "{stdout}"
-    );
-    assert!(!stdout.contains("restore: started"), "{stdout}");
-}
-
-#[test]
-fn cabal_pitr_table_restore_takes_a_time_in_the_window_in_the_sandbox() {
-    let dir = tempfile::tempdir().unwrap();
-    let when = jiff::Timestamp::now()
-        .checked_sub(jiff::SignedDuration::from_hours(50))
-        .unwrap()
-        .round(jiff::Unit::Second)
-        .unwrap()
-        .to_string();
-    let out = run(
-        in_sandbox(),
-        &runbook("cabal-pitr-table-restore"),
-        &[
-            vec!["--sandbox".into(), "--speed".into(), "3600".into()],
-            args(
-                &[("restore_to", &when), ("reconfigure_cmd", "true")],
-                &[
-                    ("cutover", "cabal-counter"),
-                    ("drop-restored", "cabal-counter-restored"),
-                ],
-                &[("approve-cutover", "approve"), ("smoke", "yes")],
-            ),
-        ]
-        .concat(),
-        &dir.path().join("data"),
-    );
-    let stdout = succeeded(&out);
-    assert!(
-        stdout.contains(&format!(
-            "restoring cabal-counter as of {when} into cabal-counter-restored"
-        )),
-        "{stdout}"
-    );
 }

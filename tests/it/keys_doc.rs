@@ -7,8 +7,8 @@ use std::path::Path;
 use dr_drill::tui::keymap::{Context, Keymap};
 
 const MARKER: &str =
-    "<!-- Generated from src/tui/keymap.rs by tests/keys_doc.rs: do not edit below. -->";
-const REGENERATE: &str = "UPDATE_KEYS_DOC=1 cargo test --test keys_doc";
+    "<!-- Generated from src/tui/keymap.rs by tests/it/keys_doc.rs: do not edit below. -->";
+const REGENERATE: &str = "UPDATE_KEYS_DOC=1 cargo test --test it keys_doc";
 
 /// Every context, in the order of the help overlay.
 const CONTEXTS: [Context; 5] = [

@@ -24,7 +24,7 @@ fn rendered(path: &Path) -> String {
 
 #[test]
 fn each_invalid_fixture_fails_with_its_error_class() {
-    insta::glob!("fixtures/invalid/*.toml", |path| {
+    insta::glob!("../fixtures", "invalid/*.toml", |path| {
         let file = check_file(path);
         let code = expected_code(path);
         assert!(
@@ -51,7 +51,7 @@ fn each_invalid_fixture_fails_with_its_error_class() {
 
 #[test]
 fn each_warning_fixture_loads_with_its_warning_and_no_error() {
-    insta::glob!("fixtures/warnings/*.toml", |path| {
+    insta::glob!("../fixtures", "warnings/*.toml", |path| {
         let file = check_file(path);
         let code = expected_code(path);
         assert!(

@@ -99,7 +99,7 @@ run = "echo role=${AWS_ROLE_ARN-unset} token=${AWS_WEB_IDENTITY_TOKEN_FILE-unset
 
 #[test]
 fn a_missing_vault_is_named_as_on_aws() {
-    // The same words as tests/cli_aws.rs expects from the AWS implementation.
+    // The same words as tests/it/cli_aws.rs expects from the AWS implementation.
     dr_drill()
         .args(["points", "--sandbox", "--vault", "cabal-backup@eu-west-1"])
         .assert()

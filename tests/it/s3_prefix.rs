@@ -2,8 +2,6 @@
 //! prefix restored from Deep Archive and downloaded into a directory, over
 //! the wire against moto, and the rules that keep `key` and `prefix` apart.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +12,8 @@ use dr_drill::engine::event::{Answer, EventKind, Outcome, Question, RunEvent};
 use dr_drill::engine::human::HumanReply;
 use dr_drill::engine::{self, RunSummary};
 use dr_drill::runbook::{Mode, check_str};
-use support::{moto, sha256_hex, unique};
+
+use crate::support::{moto, sha256_hex, unique};
 
 fn cloud() -> Arc<dyn Cloud> {
     let options = AwsOptions {

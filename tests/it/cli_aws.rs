@@ -1,11 +1,10 @@
 //! `dr-drill points` and `dr-drill run` against moto's server through the
 //! real binary: flags, `AWS_ENDPOINT_URL`, credentials, exit codes.
 
-mod support;
-
 use assert_cmd::Command;
 use predicates::prelude::*;
-use support::{moto, unique};
+
+use crate::support::{moto, unique};
 
 fn dr_drill() -> Command {
     let mut cmd = Command::cargo_bin("dr-drill").unwrap();

@@ -27,7 +27,7 @@ fn at(secs: u64) -> Timestamp {
 }
 
 fn app() -> App {
-    let text = include_str!("../runbooks/cabal-addresses-restore.toml");
+    let text = include_str!("../../runbooks/cabal-addresses-restore.toml");
     let runbook = check_str(text).runbook.unwrap();
     let identity = Identity {
         account: Some("111122223333".into()),
@@ -273,7 +273,7 @@ fn confirmation_dialog_is_red_and_only_the_exact_text_confirms() {
 /// extraction but belongs to the integrity checks).
 #[test]
 fn each_phase_is_listed_once() {
-    let text = include_str!("../runbooks/cpam-pitr-drill.toml");
+    let text = include_str!("../../runbooks/cpam-pitr-drill.toml");
     let runbook = check_str(text).runbook.unwrap();
     let mut app = App::new(
         Arc::new(runbook),

@@ -17,7 +17,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
 
-const RUNBOOK: &str = include_str!("../runbooks/cabal-addresses-restore.toml");
+const RUNBOOK: &str = include_str!("../../runbooks/cabal-addresses-restore.toml");
 
 fn journal(data: &Path) -> String {
     let Ok(runs) = std::fs::read_dir(data.join("runs")) else {

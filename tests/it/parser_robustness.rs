@@ -4,7 +4,7 @@
 use dr_drill::runbook::check_str;
 use proptest::prelude::*;
 
-const SHIPPED: &str = include_str!("../runbooks/cabal-addresses-restore.toml");
+const SHIPPED: &str = include_str!("../../runbooks/cabal-addresses-restore.toml");
 
 /// Fragments that tend to reach deep paths: templates, tables, durations.
 const SNIPPETS: &[&str] = &[

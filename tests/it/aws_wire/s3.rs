@@ -1,0 +1,217 @@
+//! S3 backup objects over the wire: listed, verified, restored from
+//! archive and downloaded.
+
+use super::*;
+
+#[tokio::test]
+async fn s3_backup_objects_are_listed_verified_restored_and_downloaded() {
+    let bucket = unique("penguinmails-vault-backups");
+    let s3 = moto().s3("us-east-1");
+    s3.create_bucket()
+        .bucket(&bucket)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    let snapshot = b"encrypted vault snapshot".repeat(100);
+    let sum = sha256_hex(&snapshot);
+    moto()
+        .put_object(
+            &bucket,
+            "daily/2026-11-23/vault-snapshot-1.enc",
+            &snapshot,
+            &[("checksum", &sum)],
+            None,
+        )
+        .await;
+    moto()
+        .put_object(
+            &bucket,
+            "daily/2026-11-23/corrupt.enc",
+            b"bits flipped",
+            &[("checksum", &sum)],
+            None,
+        )
+        .await;
+    let dump = b"PGDMP custom format".repeat(50);
+    let manifest = format!(
+        r#"{{"database": "gtin1", "tier": "monthly", "files": {{"backup.dump": {{"sha256": "{}", "size": {}}}}}}}"#,
+        sha256_hex(&dump),
+        dump.len()
+    );
+    moto()
+        .put_object(
+            &bucket,
+            "database/gtin1/monthly/x/backup.dump",
+            &dump,
+            &[],
+            None,
+        )
+        .await;
+    moto()
+        .put_object(
+            &bucket,
+            "database/gtin1/monthly/x/manifest.json",
+            manifest.as_bytes(),
+            &[],
+            None,
+        )
+        .await;
+    moto()
+        .put_object(
+            &bucket,
+            "media/logo.jpg",
+            b"jpeg",
+            &[],
+            Some("DEEP_ARCHIVE"),
+        )
+        .await;
+
+    let (daily, _) = list(PointSource::Bucket {
+        bucket: bucket.clone(),
+        prefix: "daily/".into(),
+        suffix: Some(".enc".into()),
+        versions: false,
+        region: None,
+    })
+    .await;
+    assert_eq!(daily.len(), 2);
+    assert!(
+        daily
+            .iter()
+            .all(|p| p.sha256.as_deref() == Some(sum.as_str()))
+    );
+    let (db, _) = list(PointSource::Bucket {
+        bucket: bucket.clone(),
+        prefix: "database/".into(),
+        suffix: Some("backup.dump".into()),
+        versions: true,
+        region: None,
+    })
+    .await;
+    assert_eq!(db.len(), 1);
+    assert_eq!(db[0].sha256.as_deref(), Some(sha256_hex(&dump).as_str()));
+    assert_eq!(
+        db[0].manifest.get("tier").map(String::as_str),
+        Some("monthly")
+    );
+    assert!(
+        db[0].version_id.is_some(),
+        "Object Lock buckets are versioned"
+    );
+    let (media, _) = list(PointSource::Bucket {
+        bucket: bucket.clone(),
+        prefix: "media/".into(),
+        suffix: None,
+        versions: false,
+        region: None,
+    })
+    .await;
+    assert_eq!(media[0].archive, Some(ArchiveState::Needed));
+    assert!(!media[0].is_restorable());
+
+    let steps = r#"
+[[step]]
+id = "head"
+kind = "s3.head"
+bucket = "{{ params.bucket }}"
+key = "daily/2026-11-23/vault-snapshot-1.enc"
+
+[[step]]
+id = "verify-metadata"
+kind = "s3.verify-checksum"
+bucket = "{{ params.bucket }}"
+key = "daily/2026-11-23/vault-snapshot-1.enc"
+
+[[step]]
+id = "verify-manifest"
+kind = "s3.verify-checksum"
+bucket = "{{ params.bucket }}"
+key = "database/gtin1/monthly/x/backup.dump"
+
+[[step]]
+id = "download"
+needs = ["verify-manifest"]
+kind = "s3.download"
+bucket = "{{ params.bucket }}"
+key = "database/gtin1/monthly/x/backup.dump"
+to = "backup.dump"
+confirm = "backup.dump"
+
+[[step]]
+id = "thaw"
+kind = "s3.restore-object"
+bucket = "{{ params.bucket }}"
+key = "media/logo.jpg"
+tier = "Bulk"
+days = 3
+
+[[step]]
+id = "thawed"
+needs = ["thaw"]
+kind = "wait"
+until = { bucket = "{{ params.bucket }}", key = "media/logo.jpg" }
+
+[[step]]
+id = "media"
+needs = ["thawed"]
+kind = "s3.download"
+bucket = "{{ params.bucket }}"
+key = "media/logo.jpg"
+to = "media/logo.jpg"
+confirm = "media/logo.jpg"
+"#;
+    let (summary, events) = run(steps, &[("bucket", &bucket)]).await;
+    assert_succeeded(&summary, &events);
+    let head = outputs(&events, "head");
+    assert_eq!(head["sha256"], sum);
+    assert_eq!(head["object_lock_mode"], "");
+    assert_eq!(
+        outputs(&events, "verify-metadata")["source"],
+        "object metadata"
+    );
+    assert!(outputs(&events, "verify-manifest")["source"].ends_with("manifest.json"));
+    let download = outputs(&events, "download");
+    assert_eq!(download["sha256"], sha256_hex(&dump));
+    assert_eq!(std::fs::read(&download["path"]).unwrap(), dump);
+    assert_eq!(outputs(&events, "thaw")["status"], "ready");
+    assert_eq!(
+        std::fs::read(&outputs(&events, "media")["path"]).unwrap(),
+        b"jpeg"
+    );
+
+    let (summary, events) = run(
+        r#"
+[[step]]
+id = "verify"
+kind = "s3.verify-checksum"
+bucket = "{{ params.bucket }}"
+key = "daily/2026-11-23/corrupt.enc"
+"#,
+        &[("bucket", &bucket)],
+    )
+    .await;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    let why = reason(&events, "verify");
+    assert!(
+        why.contains("SHA-256 mismatch") && why.contains(&sum),
+        "{why}"
+    );
+
+    // A download that cannot be put in place leaves no `.part` behind.
+    let dir = tempfile::tempdir().unwrap();
+    let blocked = dir.path().join("backup.dump");
+    std::fs::create_dir_all(blocked.join("inside")).unwrap();
+    let dump_object = dr_drill::cloud::ObjectRef {
+        bucket: bucket.clone(),
+        key: "database/gtin1/monthly/x/backup.dump".into(),
+        version_id: None,
+        region: None,
+    };
+    let e = cloud()
+        .fetch_object(&dump_object, Some(&blocked), &|_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, dr_drill::cloud::ErrorKind::Io, "{e}");
+    assert!(!dir.path().join("backup.dump.part").exists(), "{e}");
+}
