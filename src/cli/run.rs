@@ -13,6 +13,7 @@ use super::cloud::{CloudArgs, connect_checked};
 use super::{EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::engine::event::{Answer, EventKind, Outcome, Question, RunEvent, Stream};
 use crate::engine::headless::{self, HeadlessAnswers};
+use crate::engine::ledger::RunLedger;
 use crate::engine::plan::Plan;
 use crate::engine::timeline::Timeline;
 use crate::engine::values::Values;
@@ -422,9 +423,10 @@ async fn headless_run(
         }
     });
     tokio::spawn(headless::answer(questions, answers));
+    let runbook = engine.runbook().clone();
+    let mut ledger = RunLedger::new(&runbook);
     let printer = tokio::spawn(async move {
         let mut out = std::io::stdout();
-        let mut seen = Vec::new();
         let mut reader_gone = false;
         while let Some(event) = events.recv().await {
             if !reader_gone {
@@ -435,17 +437,14 @@ async fn headless_run(
                 // If the reader went away, the run goes on and is journaled.
                 reader_gone = writeln!(out, "{line}").is_err();
             }
-            // The closing summary needs every event but output lines.
-            if !matches!(event.kind, EventKind::StepOutput { .. }) {
-                seen.push(event);
-            }
+            // The closing summary reads where the run stands.
+            ledger.apply(&event);
         }
-        seen
+        ledger
     });
-    let runbook = engine.runbook().clone();
     let journal = engine.journal_path().map(Path::to_owned);
     let summary = engine.run().await;
-    let events = printer.await.unwrap_or_default();
+    let ledger = printer.await.unwrap_or_else(|_| RunLedger::new(&runbook));
     let summary = match summary {
         Ok(summary) => summary,
         Err(e) => {
@@ -461,7 +460,7 @@ async fn headless_run(
         }
     };
     if output == Output::Text {
-        let timeline = Timeline::new(&runbook, &events);
+        let timeline = ledger.timeline();
         let _ = write!(
             std::io::stdout(),
             "{}",
