@@ -10,6 +10,7 @@ pub mod event;
 pub mod headless;
 pub mod human;
 pub mod journal;
+pub mod ledger;
 pub mod plan;
 pub mod recorder;
 pub mod resume;

@@ -1,17 +1,18 @@
-//! Timing derived from a run's events: per step (queued, started,
+//! Timing read from a run's [`RunLedger`]: per step (queued, started,
 //! finished, attempts, human wait apart from machine time), per phase (span,
 //! and the part on the critical path), per run (T0, RTO, RPO, gaps).
 //!
 //! Durations come from the events' monotonic `elapsed`, which keeps running
-//! across a crash and resume; timestamps from their UTC `at`.
+//! across a crash and resume; timestamps from their UTC `at`. This module
+//! does not read events itself: the ledger folds them.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::event::{EventKind, Outcome, RunEvent};
+use super::event::{Outcome, RunEvent};
+use super::ledger::RunLedger;
 use crate::runbook::Runbook;
 
 /// One step's timing.
@@ -99,101 +100,60 @@ pub struct Timeline {
 impl Timeline {
     /// The timeline of `events` of a run of `runbook`.
     pub fn new(runbook: &Runbook, events: &[RunEvent]) -> Timeline {
-        let index = runbook.step_index();
-        let mut steps: Vec<StepTiming> = runbook
+        RunLedger::from_events(runbook, events).timeline()
+    }
+}
+
+impl RunLedger {
+    /// The run's timing as it stands: steps and phases in runbook order,
+    /// and the critical path.
+    pub fn timeline(&self) -> Timeline {
+        let steps: Vec<StepTiming> = self
             .steps
             .iter()
-            .map(|s| StepTiming {
-                step: s.id.value.clone(),
-                phase: s.phase.as_ref().map(|p| p.value.clone()),
-                ..StepTiming::default()
+            .map(|s| {
+                let duration = s.duration();
+                StepTiming {
+                    step: s.id.clone(),
+                    phase: s.phase.clone(),
+                    queued_at: s.queued_at,
+                    started_at: s.started_at,
+                    finished_at: s.finished_at,
+                    attempts: s.attempts,
+                    outcome: s.outcome,
+                    duration,
+                    human_wait: s.human_wait,
+                    machine: duration.map(|d| d.saturating_sub(s.human_wait)),
+                    start_elapsed: s.first_activity,
+                    end_elapsed: s.last_end,
+                }
             })
             .collect();
-        let mut asked: HashMap<usize, Duration> = HashMap::new();
-        let mut timeline = Timeline {
-            t0: None,
-            finished_at: None,
-            rto: None,
-            rpo: None,
-            gaps: Vec::new(),
-            steps: Vec::new(),
-            phases: Vec::new(),
-            critical_path: Vec::new(),
-        };
-        for e in events {
-            let step = e.kind.step().and_then(|s| index.get(s).copied());
-            match (&e.kind, step) {
-                (EventKind::RunStarted { t0, .. }, _) => timeline.t0 = Some(*t0),
-                (EventKind::RunResumed { gap, .. }, _) => timeline.gaps.push(*gap),
-                (EventKind::RunFinished { .. }, _) => timeline.finished_at = Some(e.at),
-                (EventKind::RtoStopped { rto, .. }, _) => timeline.rto = Some(*rto),
-                // With several picks, the oldest point chosen bounds the
-                // data lost (picks replayed forward do not measure it).
-                (EventKind::RpoMeasured { rpo, .. }, _) => {
-                    timeline.rpo = Some(timeline.rpo.map_or(*rpo, |r| r.max(*rpo)))
-                }
-                (EventKind::StepQueued { .. }, Some(i)) => {
-                    steps[i].queued_at.get_or_insert(e.at);
-                }
-                (EventKind::StepStarted { .. }, Some(i)) => {
-                    let s = &mut steps[i];
-                    s.attempts += 1;
-                    s.started_at.get_or_insert(e.at);
-                    s.start_elapsed.get_or_insert(e.elapsed);
-                }
-                (EventKind::StepFinished { outcome, .. }, Some(i)) => {
-                    let s = &mut steps[i];
-                    s.outcome = Some(*outcome);
-                    s.finished_at = Some(e.at);
-                    s.end_elapsed = Some(e.elapsed);
-                }
-                (EventKind::HumanAsked { .. }, Some(i)) => {
-                    asked.insert(i, e.elapsed);
-                    // A confirmation comes before the first attempt and is
-                    // part of the step.
-                    steps[i].start_elapsed.get_or_insert(e.elapsed);
-                }
-                (EventKind::HumanAnswered { .. }, Some(i)) => {
-                    if let Some(from) = asked.remove(&i) {
-                        steps[i].human_wait += e.elapsed.saturating_sub(from);
-                    }
-                }
-                _ => {}
-            }
-        }
-        for s in &mut steps {
-            s.duration = s
-                .start_elapsed
-                .zip(s.end_elapsed)
-                .map(|(a, b)| b.saturating_sub(a));
-            s.machine = s.duration.map(|d| d.saturating_sub(s.human_wait));
-        }
-        timeline.critical_path = critical_path(runbook, &steps, &index);
-        timeline.phases = runbook
+        let critical_path = self.critical_path();
+        let phases = self
             .phases
             .iter()
             .map(|p| {
                 let of_phase = || {
                     steps
                         .iter()
-                        .filter(|s| s.phase.as_deref() == Some(p.id.value.as_str()))
+                        .filter(|s| s.phase.as_deref() == Some(p.id.as_str()))
                 };
                 let start = of_phase().filter_map(|s| s.start_elapsed).min();
                 let end = of_phase().filter_map(|s| s.end_elapsed).max();
                 let started_at = of_phase().filter_map(|s| s.started_at).min();
                 let finished_at = of_phase().filter_map(|s| s.finished_at).max();
-                let on_critical_path = timeline
-                    .critical_path
+                let on_critical_path = critical_path
                     .iter()
-                    .filter_map(|id| index.get(id.as_str()).map(|&i| &steps[i]))
-                    .filter(|s| s.phase.as_deref() == Some(p.id.value.as_str()))
+                    .filter_map(|id| self.position(id).map(|i| &steps[i]))
+                    .filter(|s| s.phase.as_deref() == Some(p.id.as_str()))
                     .filter_map(|s| s.duration)
                     .sum();
                 PhaseTiming {
-                    phase: p.id.value.clone(),
+                    phase: p.id.clone(),
                     span: start.zip(end).map(|(a, b)| b.saturating_sub(a)),
                     on_critical_path,
-                    budget: p.budget.as_ref().map(|b| b.value.0),
+                    budget: p.budget,
                     started_at,
                     finished_at,
                     start_elapsed: start,
@@ -201,8 +161,44 @@ impl Timeline {
                 }
             })
             .collect();
-        timeline.steps = steps;
-        timeline
+        Timeline {
+            t0: self.t0,
+            finished_at: self.last_end.map(|e| e.at),
+            rto: self.rto,
+            rpo: self.rpo,
+            gaps: self.resumes.iter().map(|r| r.gap).collect(),
+            steps,
+            phases,
+            critical_path,
+        }
+    }
+
+    /// From the step that ends the RTO (or the last to finish), back
+    /// through the need that finished last, to a step that needs nothing.
+    fn critical_path(&self) -> Vec<String> {
+        let steps = &self.steps;
+        let end = steps
+            .iter()
+            .position(|s| s.ends_rto)
+            .filter(|&i| steps[i].ran())
+            .or_else(|| {
+                (0..steps.len())
+                    .filter(|&i| steps[i].ran() && !steps[i].cleanup)
+                    .max_by_key(|&i| steps[i].last_end)
+            });
+        let mut path = Vec::new();
+        let mut current = end;
+        while let Some(i) = current {
+            path.push(steps[i].id.clone());
+            current = steps[i]
+                .needs
+                .iter()
+                .copied()
+                .filter(|&d| steps[d].ran())
+                .max_by_key(|&d| steps[d].last_end);
+        }
+        path.reverse();
+        path
     }
 }
 
@@ -217,41 +213,4 @@ impl StepTiming {
     pub fn end_elapsed(&self) -> Option<Duration> {
         self.end_elapsed
     }
-}
-
-/// Whether a step started and ended (skipped steps never started).
-fn ran(s: &StepTiming) -> bool {
-    s.start_elapsed.is_some() && s.end_elapsed.is_some()
-}
-
-/// From the step that ends the RTO (or the last to finish), back through
-/// the need that finished last, to a step that needs nothing.
-fn critical_path(
-    runbook: &Runbook,
-    steps: &[StepTiming],
-    index: &HashMap<&str, usize>,
-) -> Vec<String> {
-    let end = runbook
-        .steps
-        .iter()
-        .position(|s| s.ends_rto)
-        .filter(|&i| ran(&steps[i]))
-        .or_else(|| {
-            (0..steps.len())
-                .filter(|&i| ran(&steps[i]) && !runbook.steps[i].cleanup)
-                .max_by_key(|&i| steps[i].end_elapsed)
-        });
-    let mut path = Vec::new();
-    let mut current = end;
-    while let Some(i) = current {
-        path.push(steps[i].step.clone());
-        current = runbook.steps[i]
-            .needs
-            .iter()
-            .filter_map(|n| index.get(n.value.as_str()).copied())
-            .filter(|&d| ran(&steps[d]))
-            .max_by_key(|&d| steps[d].end_elapsed);
-    }
-    path.reverse();
-    path
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::junit::xml_escape as esc;
 use super::markdown::delta_words;
-use super::{DrillReport, Objective, Verdict, objective_words};
+use super::{DrillReport, FinalStatus, Objective, Verdict, objective_words};
 use crate::engine::humanize;
 
 const STYLE: &str = "body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:24px;color:#1f2328;max-width:1150px}\
@@ -42,10 +42,10 @@ fn dur(d: Option<Duration>) -> String {
     d.map_or_else(|| "—".into(), humanize)
 }
 
-fn status_class(s: &str) -> &'static str {
+fn status_class(s: FinalStatus) -> &'static str {
     match s {
-        "succeeded" => "pass",
-        "failed" | "aborted" | "interrupted" | "cancelled" | "unfinished" => "fail",
+        FinalStatus::Succeeded => "pass",
+        s if s.is_failure() => "fail",
         _ => "muted",
     }
 }
@@ -232,8 +232,8 @@ pub fn render(r: &DrillReport) -> String {
                     s.attempts.to_string(),
                     format!(
                         "<div class=\"wrap\"><span class=\"{}\">{}</span>{}</div>",
-                        status_class(&s.status),
-                        esc(&s.status),
+                        status_class(s.status),
+                        esc(s.status.as_str()),
                         s.reason
                             .as_deref()
                             .map(|r| format!("<br/><span class=\"muted\">{}</span>", esc(r)))
@@ -310,8 +310,8 @@ pub fn render(r: &DrillReport) -> String {
                         esc(&e.kind),
                         format!(
                             "<span class=\"{}\">{}</span>",
-                            status_class(&e.status),
-                            esc(&e.status)
+                            status_class(e.status),
+                            esc(e.status.as_str())
                         ),
                         e.outputs
                             .iter()
@@ -361,7 +361,10 @@ pub fn render(r: &DrillReport) -> String {
                         if c.done {
                             "<span class=\"pass\">done</span>".into()
                         } else {
-                            format!("<b class=\"fail\">LEFT BEHIND</b> ({})", esc(&c.status))
+                            format!(
+                                "<b class=\"fail\">LEFT BEHIND</b> ({})",
+                                esc(c.status.as_str())
+                            )
                         },
                         esc(c.reason.as_deref().unwrap_or("")),
                     ]
@@ -509,10 +512,10 @@ fn timeline_svg(o: &mut String, r: &DrillReport) {
             ));
         }
         for s in r.steps.iter().filter(|s| s.phase.as_deref() == phase) {
-            let colour = match s.status.as_str() {
-                "succeeded" if s.critical => "#1a7f37",
-                "succeeded" => "#4ac26b",
-                "failed" | "aborted" | "interrupted" | "cancelled" => "#cf222e",
+            let colour = match s.status {
+                FinalStatus::Succeeded if s.critical => "#1a7f37",
+                FinalStatus::Succeeded => "#4ac26b",
+                s if s.is_failure() => "#cf222e",
                 _ => "#afb8c1",
             };
             rows.push((

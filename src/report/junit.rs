@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::DrillReport;
+use super::{DrillReport, FinalStatus};
 
 /// Text or attribute value escaped for XML 1.0; characters XML cannot
 /// carry at all (most control characters) are dropped.
@@ -30,10 +30,8 @@ fn secs(d: Option<std::time::Duration>) -> String {
 
 /// Renders `r` as JUnit XML.
 pub fn render(r: &DrillReport) -> String {
-    let failed = |s: &str| matches!(s, "failed" | "interrupted" | "cancelled" | "aborted");
-    let skipped = |s: &str| matches!(s, "skipped" | "waived" | "not_run");
-    let failures = r.steps.iter().filter(|s| failed(&s.status)).count();
-    let skips = r.steps.iter().filter(|s| skipped(&s.status)).count();
+    let failures = r.steps.iter().filter(|s| s.status.is_failure()).count();
+    let skips = r.steps.iter().filter(|s| s.status.is_skip()).count();
     let total: f64 = r
         .steps
         .iter()
@@ -80,7 +78,7 @@ pub fn render(r: &DrillReport) -> String {
             secs(s.duration_seconds)
         );
         let reason = s.reason.as_deref().unwrap_or("");
-        if failed(&s.status) {
+        if s.status.is_failure() {
             let errors: Vec<&str> = r
                 .failures
                 .iter()
@@ -90,8 +88,12 @@ pub fn render(r: &DrillReport) -> String {
             let _ = writeln!(
                 o,
                 "{open}>\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
-                xml_escape(if reason.is_empty() { &s.status } else { reason }),
-                xml_escape(&s.status),
+                xml_escape(if reason.is_empty() {
+                    s.status.as_str()
+                } else {
+                    reason
+                }),
+                xml_escape(s.status.as_str()),
                 xml_escape(&format!(
                     "{} after {} attempt(s)\n{}",
                     s.status,
@@ -99,9 +101,9 @@ pub fn render(r: &DrillReport) -> String {
                     errors.join("\n")
                 ))
             );
-        } else if skipped(&s.status) {
-            let message = match (s.status.as_str(), reason) {
-                ("not_run", _) => "not run".to_string(),
+        } else if s.status.is_skip() {
+            let message = match (s.status, reason) {
+                (FinalStatus::NotRun, _) => "not run".to_string(),
                 (status, "") => status.to_string(),
                 (status, reason) => format!("{status}: {reason}"),
             };

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::{DrillReport, Verdict, objective_words};
+use super::{DrillReport, FinalStatus, Verdict, objective_words};
 use crate::engine::humanize;
 
 /// A table cell: pipes escaped, on one line.
@@ -156,7 +156,7 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
             humanize(s.human_wait_seconds),
             dur(s.machine_seconds),
             s.attempts,
-            status(&s.status)
+            status(s.status)
         )?;
     }
     writeln!(o)?;
@@ -227,7 +227,7 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
                     "| `{}` | {} | {} | | |",
                     cell(&e.step),
                     e.kind,
-                    status(&e.status)
+                    status(e.status)
                 )?;
             }
             for (k, v) in &e.outputs {
@@ -236,7 +236,7 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
                     "| `{}` | {} | {} | {} | `{}` |",
                     cell(&e.step),
                     e.kind,
-                    status(&e.status),
+                    status(e.status),
                     cell(k),
                     cell(v)
                 )?;
@@ -401,12 +401,12 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
     )
 }
 
-fn status(s: &str) -> String {
+fn status(s: FinalStatus) -> String {
     match s {
-        "succeeded" => "✅ succeeded".into(),
-        "failed" | "aborted" | "interrupted" | "cancelled" => format!("❌ {s}"),
-        "not_run" => "not run".into(),
-        other => other.into(),
+        FinalStatus::Succeeded => "✅ succeeded".into(),
+        s if s.is_failure() => format!("❌ {s}"),
+        FinalStatus::NotRun => "not run".into(),
+        other => other.to_string(),
     }
 }
 

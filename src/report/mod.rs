@@ -6,6 +6,8 @@
 //! It reads journals and never touches the terminal (no ratatui, no
 //! crossterm) nor the cloud.
 
+mod build;
+mod history;
 mod html;
 mod junit;
 mod markdown;
@@ -19,10 +21,11 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::engine::event::{Answer, EventKind, Outcome, Question};
-use crate::engine::journal::{self, JournalContents, JournalError};
-use crate::engine::timeline::Timeline;
-use crate::runbook::{Runbook, StepAction, check_str};
+pub use self::build::build;
+pub use self::history::{data_dir_of, earlier_runs};
+use crate::engine::event::Outcome;
+use crate::engine::journal::{self, JournalError};
+pub use crate::engine::ledger::FinalStatus;
 
 /// Differences under this many seconds count as no change.
 pub(crate) const SAME_WITHIN: f64 = 0.05;
@@ -293,7 +296,7 @@ pub struct StepReport {
     pub attempts: u32,
     /// `succeeded`, `failed`, `skipped`, `waived`, `cancelled`,
     /// `interrupted`, `aborted`, or `not_run`.
-    pub status: String,
+    pub status: FinalStatus,
     /// Why it failed, was skipped or cancelled.
     pub reason: Option<String>,
     /// On the critical path.
@@ -346,7 +349,7 @@ pub struct Evidence {
     /// Its kind.
     pub kind: String,
     /// Its status.
-    pub status: String,
+    pub status: FinalStatus,
     /// Its outputs.
     pub outputs: BTreeMap<String, String>,
 }
@@ -379,7 +382,7 @@ pub struct CleanupItem {
     /// It succeeded.
     pub done: bool,
     /// Its status.
-    pub status: String,
+    pub status: FinalStatus,
     /// Why not, if it did not.
     pub reason: Option<String>,
 }
@@ -484,78 +487,9 @@ pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// Outcome words as the report writes them.
+/// Outcome words as the report writes them (`None`: `not_run`).
 pub fn outcome_name(o: Option<Outcome>) -> &'static str {
-    o.map_or("not_run", Outcome::word)
-}
-
-/// The runbook a journal ran: the header's text, or the text of the last
-/// forced resume.
-fn runbook_of(
-    path: &Path,
-    contents: &JournalContents,
-) -> Result<(Runbook, Option<String>), ReportError> {
-    let forced = contents.events.iter().rev().find_map(|e| match &e.kind {
-        EventKind::RunResumed {
-            runbook_text: Some(text),
-            runbook_sha256,
-            ..
-        } => Some((text.clone(), runbook_sha256.clone())),
-        _ => None,
-    });
-    let (text, sha) = match forced {
-        Some((text, sha)) => {
-            let sha = sha.unwrap_or_else(|| journal::sha256_hex(&text));
-            (text, Some(sha))
-        }
-        None => (contents.header.runbook_text.clone(), None),
-    };
-    let checked = check_str(&text);
-    match checked.runbook {
-        Some(rb) => Ok((rb, sha)),
-        None => Err(ReportError::Runbook {
-            path: path.to_owned(),
-            message: checked
-                .diagnostics
-                .first()
-                .map(|d| d.message.clone())
-                .unwrap_or_else(|| "it does not parse".into()),
-        }),
-    }
-}
-
-/// The data directory a journal at `<data>/runs/<id>/journal.jsonl` lives in.
-pub fn data_dir_of(journal: &Path) -> Option<PathBuf> {
-    let runs = journal.parent()?.parent()?;
-    (runs.file_name()? == "runs").then(|| runs.parent().map(Path::to_owned))?
-}
-
-/// Earlier runs of `runbook_id` under `<data>/runs/<runbook_id>-*/journal.jsonl`,
-/// started before `before`, oldest first. Unreadable journals are skipped.
-pub fn earlier_runs(
-    data_dir: &Path,
-    runbook_id: &str,
-    this_run: &str,
-    before: Timestamp,
-) -> Vec<JournalContents> {
-    let Ok(entries) = std::fs::read_dir(data_dir.join("runs")) else {
-        return Vec::new();
-    };
-    // Run directories are named `<runbook id>-<start>`: only those are read.
-    let prefix = format!("{runbook_id}-");
-    let mut runs: Vec<JournalContents> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
-        .map(|e| e.path().join("journal.jsonl"))
-        .filter(|p| p.is_file())
-        .filter_map(|p| journal::read(&p).ok())
-        .filter(|c| c.header.run_id != this_run && c.header.started_at < before)
-        .filter(|c| {
-            runbook_of(Path::new(""), c).is_ok_and(|(rb, _)| rb.runbook.id.value == runbook_id)
-        })
-        .collect();
-    runs.sort_by_key(|c| (c.header.started_at, c.header.run_id.clone()));
-    runs
+    FinalStatus::of(o).as_str()
 }
 
 /// Reads the journal at `path` and builds its report, comparing with
@@ -563,7 +497,7 @@ pub fn earlier_runs(
 /// journal lives in).
 pub fn from_journal(path: &Path, data_dir: Option<&Path>) -> Result<DrillReport, ReportError> {
     let contents = journal::read(path)?;
-    let (runbook, _) = runbook_of(path, &contents)?;
+    let (runbook, _) = history::runbook_of(path, &contents)?;
     let data_dir = data_dir.map(Path::to_owned).or_else(|| data_dir_of(path));
     let history = data_dir
         .map(|d| {
@@ -576,364 +510,6 @@ pub fn from_journal(path: &Path, data_dir: Option<&Path>) -> Result<DrillReport,
         })
         .unwrap_or_default();
     build(path, &contents, &history)
-}
-
-/// Builds the report of a journal's `contents`, comparing with `history`
-/// (earlier runs of the same runbook, oldest first).
-pub fn build(
-    path: &Path,
-    contents: &JournalContents,
-    history: &[JournalContents],
-) -> Result<DrillReport, ReportError> {
-    let (runbook, resumed_sha) = runbook_of(path, contents)?;
-    let header = &contents.header;
-    let events = &contents.events;
-    let timeline = Timeline::new(&runbook, events);
-    let t0 = timeline.t0.unwrap_or(header.t0);
-    // Elapsed counts from the run's start; offsets count from T0.
-    let lead = Duration::try_from(header.started_at.duration_since(t0)).unwrap_or_default();
-    let offset = |d: Option<Duration>| d.map(|d| d + lead);
-
-    let mut identity = None;
-    let mut outcome = None;
-    let mut reasons: BTreeMap<String, Option<String>> = BTreeMap::new();
-    let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let mut confirmations = Vec::new();
-    let mut asked: BTreeMap<String, Question> = BTreeMap::new();
-    let mut checklist_answers: BTreeMap<String, (Answer, String, Timestamp, Option<String>)> =
-        BTreeMap::new();
-    let mut failures: Vec<Failure> = Vec::new();
-    let mut resumes = Vec::new();
-    for e in events {
-        match &e.kind {
-            EventKind::CloudConnected { identity: id } => identity = Some(id.clone()),
-            EventKind::RunFinished { outcome: o } => outcome = Some(*o),
-            EventKind::RunResumed {
-                gap,
-                operator,
-                runbook_text,
-                ..
-            } => resumes.push(ResumeGap {
-                at: e.at,
-                gap_seconds: *gap,
-                operator: operator.clone(),
-                forced: runbook_text.is_some(),
-                offset_seconds: e.elapsed + lead,
-            }),
-            EventKind::StepFinished {
-                step,
-                outcome: o,
-                outputs: out,
-                reason,
-            } => {
-                reasons.insert(step.clone(), reason.clone());
-                if !out.is_empty() {
-                    outputs.insert(step.clone(), out.clone());
-                }
-                if matches!(o, Outcome::Failed | Outcome::Interrupted) {
-                    let attempt = timeline
-                        .steps
-                        .iter()
-                        .find(|s| &s.step == step)
-                        .map_or(0, |s| s.attempts);
-                    failures.push(Failure {
-                        step: step.clone(),
-                        attempt,
-                        at: e.at,
-                        error: reason.clone().unwrap_or_default(),
-                        then: outcome_name(Some(*o)).into(),
-                        interrupted: *o == Outcome::Interrupted,
-                    });
-                }
-            }
-            EventKind::StepRetrying {
-                step,
-                attempt,
-                error,
-                backoff,
-            } => failures.push(Failure {
-                step: step.clone(),
-                attempt: *attempt,
-                at: e.at,
-                error: error.clone(),
-                then: format!("retried after {}", crate::engine::humanize(*backoff)),
-                interrupted: false,
-            }),
-            EventKind::HumanAsked { step, question } => {
-                asked.insert(step.clone(), question.clone());
-            }
-            EventKind::HumanAnswered {
-                step,
-                by,
-                note,
-                answer,
-            } => match (asked.get(step), answer) {
-                (Some(Question::Confirm { action, .. }), Answer::Confirmed { typed }) => {
-                    confirmations.push(Confirmation {
-                        step: step.clone(),
-                        action: Some(action.clone()).filter(|a| !a.is_empty()),
-                        typed: typed.clone(),
-                        by: by.clone(),
-                        at: e.at,
-                    })
-                }
-                (Some(Question::Failure { .. }) | Some(Question::Interrupted), answer) => {
-                    if let Some(f) = failures.iter_mut().rev().find(|f| &f.step == step) {
-                        f.then = format!("{} ({by})", answer_name(answer));
-                    }
-                }
-                (_, answer) => {
-                    checklist_answers.insert(
-                        step.clone(),
-                        (answer.clone(), by.clone(), e.at, note.clone()),
-                    );
-                }
-            },
-            _ => {}
-        }
-    }
-
-    let critical: std::collections::HashSet<&str> =
-        timeline.critical_path.iter().map(String::as_str).collect();
-    let steps: Vec<StepReport> = runbook
-        .steps
-        .iter()
-        .zip(&timeline.steps)
-        .map(|(s, t)| StepReport {
-            id: s.id.value.clone(),
-            title: s.title.clone(),
-            phase: t.phase.clone(),
-            kind: s.action.kind().into(),
-            started_at: t.started_at,
-            finished_at: t.finished_at,
-            duration_seconds: t.duration,
-            human_wait_seconds: t.human_wait,
-            machine_seconds: t.machine,
-            attempts: t.attempts,
-            // Started and never ended: the console died while it ran.
-            status: match t.outcome {
-                None if t.attempts > 0 => "interrupted".into(),
-                o => outcome_name(o).into(),
-            },
-            reason: reasons.get(&s.id.value).cloned().flatten(),
-            critical: critical.contains(s.id.value.as_str()),
-            cleanup: s.cleanup,
-            start_offset_seconds: offset(t.start_elapsed()),
-            end_offset_seconds: offset(t.end_elapsed()),
-        })
-        .collect();
-
-    let phases: Vec<PhaseReport> = runbook
-        .phases
-        .iter()
-        .zip(&timeline.phases)
-        .map(|(p, t)| PhaseReport {
-            id: t.phase.clone(),
-            title: p.title.clone(),
-            started_at: t.started_at,
-            finished_at: t.finished_at,
-            duration_seconds: t.span,
-            budget_seconds: t.budget,
-            over_budget: t.span.zip(t.budget).is_some_and(|(s, b)| s > b),
-            critical_path_seconds: t.on_critical_path,
-            start_offset_seconds: offset(t.start_elapsed),
-            end_offset_seconds: offset(t.end_elapsed),
-        })
-        .collect();
-
-    let recovery_point = runbook
-        .steps
-        .iter()
-        .filter(|s| matches!(s.action, StepAction::PickRecoveryPoint(_)))
-        .find_map(|s| {
-            let out = outputs.get(&s.id.value)?;
-            let get = |k: &str| out.get(k).filter(|v| !v.is_empty()).cloned();
-            Some(RecoveryPointUsed {
-                step: s.id.value.clone(),
-                arn: get("arn"),
-                created_at: get("created_at"),
-                vault: get("vault"),
-                region: get("region"),
-            })
-        });
-
-    let evidence = runbook
-        .steps
-        .iter()
-        .zip(&steps)
-        .filter(|(s, _)| {
-            !matches!(
-                s.action,
-                StepAction::Manual(_) | StepAction::Approve(_) | StepAction::PickRecoveryPoint(_)
-            )
-        })
-        .filter(|(s, r)| {
-            outputs.contains_key(&s.id.value)
-                || (matches!(s.action, StepAction::Check(_)) && r.attempts > 0)
-        })
-        .map(|(s, r)| Evidence {
-            step: s.id.value.clone(),
-            kind: r.kind.clone(),
-            status: r.status.clone(),
-            outputs: outputs.get(&s.id.value).cloned().unwrap_or_default(),
-        })
-        .collect();
-
-    let cleanup = steps
-        .iter()
-        .filter(|s| s.cleanup)
-        .map(|s| CleanupItem {
-            step: s.id.clone(),
-            title: s.title.clone(),
-            done: s.status == "succeeded",
-            status: s.status.clone(),
-            reason: s.reason.clone(),
-        })
-        .collect();
-
-    let checklist = runbook
-        .steps
-        .iter()
-        .filter(|s| matches!(s.action, StepAction::Manual(_) | StepAction::Approve(_)))
-        .map(|s| {
-            let id = &s.id.value;
-            let question = match asked.get(id) {
-                Some(Question::Acknowledge { question, .. }) => question.clone(),
-                _ => match &s.action {
-                    StepAction::Manual(m) => m.question.as_ref().map(|q| q.value.clone()),
-                    _ => None,
-                },
-            };
-            let answered = checklist_answers.get(id);
-            ChecklistItem {
-                step: id.clone(),
-                title: s.title.clone(),
-                question,
-                answer: answered.map(|(a, ..)| answer_name(a)),
-                by: answered.map(|(_, by, ..)| by.clone()),
-                at: answered.map(|(_, _, at, _)| *at),
-                note: answered.and_then(|(.., note)| note.clone()),
-            }
-        })
-        .collect();
-
-    let simulated = identity.as_ref().is_some_and(|i| i.simulated);
-    let aws = identity.map(|i| AwsTarget {
-        account: i.account,
-        region: i.region,
-        endpoint: i.endpoint,
-        profile: i.profile,
-        principal: i.principal,
-    });
-
-    let comparison = compare(&timeline, history);
-
-    Ok(DrillReport {
-        report_format: REPORT_FORMAT,
-        run_id: header.run_id.clone(),
-        runbook: RunbookInfo {
-            id: runbook.runbook.id.value.clone(),
-            title: runbook.runbook.title.value.clone(),
-            sha256: header.runbook_sha256.clone(),
-            resumed_with_sha256: resumed_sha,
-            path: header.runbook_path.display().to_string(),
-        },
-        mode: header.mode.as_str().into(),
-        simulated,
-        operator: header.operator.clone(),
-        aws,
-        t0,
-        started_at: header.started_at,
-        finished_at: timeline.finished_at,
-        outcome: outcome
-            .map_or("unfinished", |o| outcome_name(Some(o)))
-            .into(),
-        rto: Objective::new(
-            timeline.rto,
-            runbook.runbook.rto.as_ref().map(|r| r.value.0),
-        ),
-        rpo: Objective::new(
-            timeline.rpo,
-            runbook.runbook.rpo.as_ref().map(|r| r.value.0),
-        ),
-        phases,
-        steps,
-        critical_path: timeline.critical_path.clone(),
-        confirmations,
-        recovery_point,
-        evidence,
-        failures,
-        cleanup,
-        checklist,
-        resumes,
-        comparison,
-    })
-}
-
-fn answer_name(a: &Answer) -> String {
-    a.word()
-}
-
-fn compare(this: &Timeline, history: &[JournalContents]) -> Option<Comparison> {
-    let mut entries = Vec::new();
-    let mut last: Option<(&JournalContents, Timeline)> = None;
-    for c in history {
-        let Ok((rb, _)) = runbook_of(Path::new(""), c) else {
-            continue;
-        };
-        let t = Timeline::new(&rb, &c.events);
-        let outcome = c.events.iter().rev().find_map(|e| match e.kind {
-            EventKind::RunFinished { outcome } => Some(outcome),
-            _ => None,
-        });
-        entries.push(HistoryEntry {
-            run_id: c.header.run_id.clone(),
-            started_at: c.header.started_at,
-            outcome: outcome
-                .map_or("unfinished", |o| outcome_name(Some(o)))
-                .into(),
-            finished_at: t.finished_at,
-            rto_seconds: t.rto,
-        });
-        last = Some((c, t));
-    }
-    let (prev, prev_t) = last?;
-    let delta = |a: Option<Duration>, b: Option<Duration>| {
-        a.zip(b)
-            .map(|(a, b)| round3(a.as_secs_f64() - b.as_secs_f64()))
-    };
-    let phases = this
-        .phases
-        .iter()
-        .map(|p| {
-            let previous = prev_t
-                .phases
-                .iter()
-                .find(|q| q.phase == p.phase)
-                .and_then(|q| q.span);
-            let d = delta(p.span, previous);
-            PhaseDelta {
-                phase: p.phase.clone(),
-                this_seconds: p.span,
-                previous_seconds: previous,
-                delta_seconds: d,
-                trend: match d {
-                    None => "not_comparable",
-                    Some(d) if d.abs() < SAME_WITHIN => "same",
-                    Some(d) if d < 0.0 => "faster",
-                    Some(_) => "slower",
-                }
-                .into(),
-            }
-        })
-        .collect();
-    Some(Comparison {
-        previous_run_id: prev.header.run_id.clone(),
-        previous_started_at: prev.header.started_at,
-        rto_delta_seconds: delta(this.rto, prev_t.rto),
-        phases,
-        history: entries,
-    })
 }
 
 impl DrillReport {

@@ -15,6 +15,7 @@ use super::{EXIT_ABORTED, Ending, Refused, RunEnd, World};
 use crate::cloud::Cloud;
 use crate::engine::event::{Answer, EventKind, Outcome, Question, RunEvent, Stream};
 use crate::engine::headless::{self, HeadlessAnswers};
+use crate::engine::ledger::RunLedger;
 use crate::engine::plan::Plan;
 use crate::engine::timeline::Timeline;
 use crate::engine::values::Values;
@@ -157,9 +158,9 @@ pub async fn run(
         ..
     } = super::launch(started, cloud);
     tokio::spawn(headless::answer(questions, answers));
+    let mut ledger = RunLedger::new(&runbook);
     let printer = tokio::spawn(async move {
         let mut out = std::io::stdout();
-        let mut seen = Vec::new();
         let mut reader_gone = false;
         while let Some(event) = events.recv().await {
             if !reader_gone {
@@ -170,18 +171,16 @@ pub async fn run(
                 // If the reader went away, the run goes on and is journaled.
                 reader_gone = writeln!(out, "{line}").is_err();
             }
-            // The closing summary needs every event but output lines.
-            if !matches!(event.kind, EventKind::StepOutput { .. }) {
-                seen.push(event);
-            }
+            // The closing summary reads where the run stands.
+            ledger.apply(&event);
         }
-        seen
+        ledger
     });
     // A panic in the engine is the engine's: it goes on as one.
     let end: RunEnd = end
         .await
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-    let events = printer.await.unwrap_or_default();
+    let ledger = printer.await.unwrap_or_else(|_| RunLedger::new(&runbook));
     if let Err(e) = &end.outcome {
         let _ = writeln!(
             std::io::stderr(),
@@ -195,7 +194,7 @@ pub async fn run(
         return ExitCode::from(end.ending().exit_code());
     }
     if output == Output::Text {
-        let timeline = Timeline::new(&runbook, &events);
+        let timeline = ledger.timeline();
         let _ = write!(
             std::io::stdout(),
             "{}",

@@ -1,5 +1,10 @@
-//! The run screen's state: one row per step (status, timing, output) and
-//! the header's clocks, folded from the engine's events.
+//! The run screen's state: the run's [`RunLedger`], fed every event, and
+//! what only the console keeps (rows in plan order with their output ring
+//! buffer, the selection, tabs, scroll, search, values for previews).
+//!
+//! Where the run and each step stand is interpreted once, by the ledger:
+//! the rows' and the header's fields below are copied from it after each
+//! event so the views read them as before. This module draws nothing.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -7,27 +12,14 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::engine::event::{EventKind, Outcome, RunEvent, Stream};
+pub use crate::engine::ledger::StepStatus;
+use crate::engine::ledger::{RunLedger, StepState};
 use crate::engine::plan::Plan;
 use crate::engine::values::Values;
 use crate::runbook::{Mode, Runbook};
 
 /// Output lines kept per step; older ones are dropped (the journal has all).
 pub const OUTPUT_LINES: usize = 2_000;
-
-/// Where a step stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepStatus {
-    /// Waiting for what it needs.
-    Pending,
-    /// Ready, waiting for a slot.
-    Queued,
-    /// Running.
-    Running,
-    /// Waiting for a person.
-    Asking,
-    /// Ended.
-    Done(Outcome),
-}
 
 /// A step as the console shows it.
 #[derive(Debug, Clone)]
@@ -46,19 +38,19 @@ pub struct StepRow {
     pub destructive: bool,
     /// The plan's parallel group.
     pub group: usize,
-    /// Status.
+    /// Status (from the ledger).
     pub status: StepStatus,
-    /// When it first started (run elapsed).
+    /// When its first attempt started (run elapsed; from the ledger).
     pub started: Option<Duration>,
-    /// When it ended (run elapsed).
+    /// When it ended (run elapsed; from the ledger).
     pub finished: Option<Duration>,
-    /// Attempts so far.
+    /// Attempts so far (from the ledger).
     pub attempts: u32,
-    /// The latest progress message.
+    /// The latest progress message (from the ledger).
     pub progress: Option<String>,
-    /// Why it failed, was skipped or cancelled.
+    /// Why it failed, was skipped or cancelled (from the ledger).
     pub reason: Option<String>,
-    /// Outputs when it succeeded.
+    /// Outputs when it succeeded (from the ledger).
     pub outputs: BTreeMap<String, String>,
     /// Output and progress lines, newest last, at most [`OUTPUT_LINES`].
     pub output: VecDeque<(Stream, String)>,
@@ -76,6 +68,8 @@ pub enum Tab {
 /// The run screen's state.
 #[derive(Debug, Clone)]
 pub struct RunView {
+    /// Where the run stands: every event goes through it.
+    pub ledger: RunLedger,
     /// Mode.
     pub mode: Mode,
     /// T0.
@@ -94,17 +88,17 @@ pub struct RunView {
     pub scroll: usize,
     /// Output search: the text, and whether it is being typed.
     pub search: Option<(String, bool)>,
-    /// The run's elapsed time at the last event.
+    /// The run's elapsed time at the last event (from the ledger).
     pub elapsed: Duration,
-    /// Wall time of the last event.
+    /// Wall time of the last event (from the ledger).
     pub last_event_at: Option<Timestamp>,
-    /// RTO when the clock stopped.
+    /// RTO when the clock stopped (from the ledger).
     pub rto: Option<Duration>,
-    /// RPO of the chosen point.
+    /// RPO of the chosen points (from the ledger).
     pub rpo: Option<Duration>,
-    /// How the run ended.
+    /// How the run ended (from the ledger).
     pub outcome: Option<Outcome>,
-    /// Phase spans (start, end) by phase id.
+    /// Phase spans (start, end) by phase id (from the ledger).
     pub phases: BTreeMap<String, (Duration, Option<Duration>)>,
     /// Parameters (secrets redacted) and run variables, to show a step's
     /// fields resolved; outputs are taken from the steps as they finish.
@@ -154,6 +148,7 @@ impl RunView {
             .collect();
         steps.sort_by_key(|s| phase_position(&s.phase));
         Self {
+            ledger: RunLedger::new(runbook),
             mode,
             t0,
             run_id: None,
@@ -182,10 +177,6 @@ impl RunView {
         values.preview(text)
     }
 
-    pub(crate) fn step_mut(&mut self, id: &str) -> Option<&mut StepRow> {
-        self.steps.iter_mut().find(|s| s.id == id)
-    }
-
     /// The run's elapsed time at `now`.
     pub fn elapsed_at(&self, now: Timestamp) -> Duration {
         if self.outcome.is_some() {
@@ -207,98 +198,58 @@ impl RunView {
         })
     }
 
+    /// Takes in an engine event: the ledger folds it, then the console's
+    /// copies and the step's output lines follow.
     pub(crate) fn apply(&mut self, event: &RunEvent) {
-        self.elapsed = event.elapsed;
-        self.last_event_at = Some(event.at);
-        let at = event.elapsed;
+        self.ledger.apply(event);
+        let ledger = &self.ledger;
+        self.elapsed = ledger.elapsed;
+        self.last_event_at = ledger.last_event_at;
+        if ledger.t0.is_some() {
+            self.t0 = ledger.t0;
+        }
+        if ledger.run_id.is_some() {
+            self.run_id.clone_from(&ledger.run_id);
+        }
+        self.rto = ledger.rto;
+        self.rpo = ledger.rpo;
+        self.outcome = ledger.outcome();
+        if matches!(
+            event.kind,
+            EventKind::PhaseStarted { .. } | EventKind::PhaseFinished { .. }
+        ) {
+            self.phases.clone_from(&ledger.phase_marks);
+        }
+        let Some(step) = event.kind.step() else {
+            return;
+        };
+        let Some(state) = ledger.step(step) else {
+            return;
+        };
+        let Some(row) = self.steps.iter_mut().find(|s| s.id == step) else {
+            return;
+        };
+        row.copy_from(state);
+        // The output pane's lines: console-only.
         match &event.kind {
-            EventKind::RunStarted { run_id, t0, .. } => {
-                self.run_id = Some(run_id.clone());
-                self.t0 = Some(*t0);
-            }
-            EventKind::RtoStopped { rto, .. } => self.rto = Some(*rto),
-            // With several picks, the oldest point chosen bounds the data
-            // lost (picks replayed forward do not measure it).
-            EventKind::RpoMeasured { rpo, .. } => {
-                self.rpo = Some(self.rpo.map_or(*rpo, |r| r.max(*rpo)))
-            }
-            EventKind::PhaseStarted { phase } => {
-                self.phases.insert(phase.clone(), (at, None));
-            }
-            EventKind::PhaseFinished { phase } => {
-                if let Some(span) = self.phases.get_mut(phase) {
-                    span.1 = Some(at);
-                }
-            }
-            EventKind::StepQueued { step } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.status = StepStatus::Queued;
-                }
-            }
-            EventKind::StepStarted { step, attempt } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.status = StepStatus::Running;
-                    s.started.get_or_insert(at);
-                    s.attempts = *attempt;
-                }
-            }
-            EventKind::StepOutput { step, stream, line } => {
-                if let Some(s) = self.step_mut(step) {
-                    push_line(s, *stream, line.clone());
-                }
-            }
-            EventKind::StepProgress { step, message } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.progress = Some(message.clone());
-                    push_line(s, Stream::Stdout, format!("· {message}"));
-                }
+            EventKind::StepOutput { stream, line, .. } => push_line(row, *stream, line.clone()),
+            EventKind::StepProgress { message, .. } => {
+                push_line(row, Stream::Stdout, format!("· {message}"))
             }
             EventKind::StepRetrying {
-                step,
                 attempt,
                 error,
                 backoff,
-            } => {
-                if let Some(s) = self.step_mut(step) {
-                    push_line(
-                        s,
-                        Stream::Stderr,
-                        format!(
-                            "attempt {attempt} failed: {error}; retrying in {}",
-                            crate::engine::humanize(*backoff)
-                        ),
-                    );
-                }
-            }
-            EventKind::StepFinished {
-                step,
-                outcome,
-                outputs,
-                reason,
-            } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.status = StepStatus::Done(*outcome);
-                    s.finished = Some(at);
-                    s.outputs = outputs.clone();
-                    s.reason = reason.clone();
-                }
-            }
-            EventKind::HumanAsked { step, .. } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.status = StepStatus::Asking;
-                }
-            }
-            EventKind::HumanAnswered { step, .. } => {
-                if let Some(s) = self.step_mut(step)
-                    && s.status == StepStatus::Asking
-                {
-                    s.status = StepStatus::Running;
-                }
-            }
-            EventKind::RunFinished { outcome } => self.outcome = Some(*outcome),
-            // The run goes on: an earlier stop no longer ends it.
-            EventKind::RunResumed { .. } => self.outcome = None,
-            EventKind::CloudConnected { .. } => {}
+                ..
+            } => push_line(
+                row,
+                Stream::Stderr,
+                format!(
+                    "attempt {attempt} failed: {error}; retrying in {}",
+                    crate::engine::humanize(*backoff)
+                ),
+            ),
+            _ => {}
         }
     }
 
@@ -317,6 +268,19 @@ impl RunView {
             }
             _ => step.output.iter().collect(),
         }
+    }
+}
+
+impl StepRow {
+    /// Takes the ledger's view of this step.
+    fn copy_from(&mut self, state: &StepState) {
+        self.status = state.status;
+        self.started = state.first_attempt;
+        self.finished = state.last_end;
+        self.attempts = state.attempts;
+        self.progress.clone_from(&state.progress);
+        self.reason.clone_from(&state.reason);
+        self.outputs.clone_from(&state.outputs);
     }
 }
 
