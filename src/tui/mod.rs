@@ -6,10 +6,17 @@
 
 pub mod app;
 pub mod config;
+pub mod help;
 pub mod keymap;
+pub mod layer;
+mod listing;
 mod markdown;
 pub mod picker;
+pub mod prompt;
+pub mod quit;
+pub mod run_screen;
 pub mod run_view;
+pub mod start;
 pub mod theme;
 pub mod view;
 
@@ -27,12 +34,11 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::cloud::Cloud;
-use crate::cloud::points::list_all;
 use crate::engine::event::Outcome;
 use crate::engine::plan::Plan;
 use crate::engine::{self, RunSetup};
 use crate::runbook::{Mode, Runbook};
-use app::{App, Effect, Msg};
+use app::{App, Command, Msg};
 
 /// What the console needs to run a runbook.
 pub struct Session {
@@ -159,6 +165,7 @@ where
 {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut cancel: Option<CancellationToken> = None;
+    let mut listing = listing::Listing::default();
     let mut outcome = None;
     let mut running = false;
     let mut quitting = false;
@@ -211,11 +218,11 @@ where
                 running = false;
                 outcome = r.as_ref().ok().copied();
             }
-            let effects = app.update(msg);
+            let commands = app.update(msg);
             dirty = true;
-            for effect in effects {
-                match effect {
-                    Effect::StartRun { params, mode, t0 } => {
+            for command in commands {
+                match command {
+                    Command::StartRun { params, mode, t0 } => {
                         match start(session, app, params, mode, t0, &tx) {
                             Ok(token) => {
                                 cancel = Some(token);
@@ -224,23 +231,16 @@ where
                             Err(e) => app.start_failed(e),
                         }
                     }
-                    Effect::ListPoints(generation, sources) => {
-                        let mut pages = list_all(session.cloud.clone(), sources);
-                        let tx = tx.clone();
-                        tokio::spawn(async move {
-                            while let Some(l) = pages.recv().await {
-                                if tx.send(Msg::Listing(generation, l)).is_err() {
-                                    break;
-                                }
-                            }
-                        });
+                    Command::ListPoints(generation, sources) => {
+                        listing.start(session.cloud.clone(), generation, sources, &tx)
                     }
-                    Effect::CancelRun => {
+                    Command::StopListing => listing.stop(),
+                    Command::CancelRun => {
                         if let Some(c) = &cancel {
                             c.cancel();
                         }
                     }
-                    Effect::Quit => quitting = true,
+                    Command::Quit => quitting = true,
                 }
             }
         }
