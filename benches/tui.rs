@@ -20,7 +20,7 @@ use dr_drill::engine::event::{EventKind, Outcome, Question, RunEvent, Stream};
 use dr_drill::engine::human::{HumanReply, HumanRequest};
 use dr_drill::engine::plan::Plan;
 use dr_drill::runbook::{Mode, Runbook, check_str};
-use dr_drill::tui::app::{App, Effect, Msg, Tab};
+use dr_drill::tui::app::{App, Command, Msg, Tab};
 use dr_drill::tui::picker::Picker;
 use dr_drill::tui::view;
 use jiff::{SignedDuration, Timestamp};
@@ -427,7 +427,7 @@ fn picker_screen(pages: Vec<Listing>) -> (App, oneshot::Receiver<HumanReply>) {
         },
         reply,
     }));
-    let Some(Effect::ListPoints(generation, _)) = effects.first() else {
+    let Some(Command::ListPoints(generation, _)) = effects.first() else {
         panic!("a pick question lists points: {effects:?}");
     };
     let generation = *generation;
@@ -459,7 +459,7 @@ fn frames(c: &mut Criterion) {
     let mut group = c.benchmark_group("frame_200x50");
     let (mut app, _answer) = picker_screen(listing_pages());
     assert_eq!(picker_of(&app).points.len(), POINTS);
-    assert!(app.prompt_open);
+    assert!(app.prompt_open());
     let mut term = terminal();
     // Selection in the middle of the list, as after some scrolling.
     app.prompts[0].picker.as_mut().unwrap().move_by(40_000);

@@ -4,7 +4,8 @@
 //! ```toml
 //! theme = "light"            # dark (default), light or mono
 //!
-//! [keys.run]                 # a context: global, start, run, picker, dialog
+//! [keys.run]                 # a context: global, start, run, picker, dialog,
+//!                            # help, input, waiting
 //! quit = ["x", "ctrl-q"]     # an action and the keys that do it
 //! ```
 //!
@@ -106,7 +107,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                         error(
                             actions.span().start,
                             format!(
-                                "`{}` is not a context; use global, start, run, picker or dialog",
+                                "`{}` is not a context; use global, start, run, picker, dialog, help, input or waiting",
                                 context_key.as_str()
                             ),
                         )

@@ -1,6 +1,8 @@
 //! Every key binding in one table: a key, in a context, means an action.
 //! The help overlay and `docs/keys.md` are written from this table, and a
-//! user config file may rebind any entry.
+//! user config file may rebind any entry. Every key the console reads goes
+//! through [`Keymap::read`]; only characters typed into a text input are
+//! not in the table.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::{Deserialize, Serialize};
@@ -20,6 +22,13 @@ pub enum Context {
     Picker,
     /// A dialog (confirmation, manual step, failure, quit).
     Dialog,
+    /// The help overlay.
+    Help,
+    /// Where text is typed (start form fields, dialog text, the output
+    /// search, the picker's filter), after the screen's or dialog's own keys.
+    Input,
+    /// The run screen while a question waits, put aside.
+    Waiting,
 }
 
 /// What a key does.
@@ -72,6 +81,16 @@ pub enum Action {
     Refresh,
     /// Turn auto-refresh of the picker on or off.
     AutoRefresh,
+    /// The next choice of a field (start form).
+    NextChoice,
+    /// The previous choice of a field (start form).
+    PreviousChoice,
+    /// Delete the last character typed.
+    DeleteChar,
+    /// Clear the text typed.
+    ClearInput,
+    /// Bring back the question put aside (run screen).
+    Reopen,
 }
 
 impl Action {
@@ -101,6 +120,11 @@ impl Action {
             Action::Reverse => "reverse the sort",
             Action::Refresh => "reload the recovery points",
             Action::AutoRefresh => "auto-refresh every 30 s",
+            Action::NextChoice => "next choice (start form)",
+            Action::PreviousChoice => "previous choice (start form)",
+            Action::DeleteChar => "delete the last character",
+            Action::ClearInput => "clear the text",
+            Action::Reopen => "answer the question waiting",
         }
     }
 }
@@ -136,6 +160,7 @@ impl Key {
         let code = match rest {
             "enter" => KeyCode::Enter,
             "esc" => KeyCode::Esc,
+            "backspace" => KeyCode::Backspace,
             "tab" if modifiers.contains(KeyModifiers::SHIFT) => {
                 modifiers -= KeyModifiers::SHIFT;
                 KeyCode::BackTab
@@ -199,6 +224,7 @@ impl std::fmt::Display for Key {
         match self.code {
             KeyCode::Enter => f.write_str("enter"),
             KeyCode::Esc => f.write_str("esc"),
+            KeyCode::Backspace => f.write_str("backspace"),
             KeyCode::Tab => f.write_str("tab"),
             KeyCode::BackTab => f.write_str("shift-tab"),
             KeyCode::Up => f.write_str("up"),
@@ -214,6 +240,83 @@ impl std::fmt::Display for Key {
             KeyCode::F(n) => write!(f, "f{n}"),
             _ => f.write_str("?"),
         }
+    }
+}
+
+/// The character a key types, if it types one (no Ctrl or Alt).
+pub fn typed_char(event: &KeyEvent) -> Option<char> {
+    match event.code {
+        KeyCode::Char(c)
+            if !event
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            Some(c)
+        }
+        _ => None,
+    }
+}
+
+/// Whether the top layer takes typed characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typing {
+    /// No: every key is looked up, `Global` last.
+    No,
+    /// A text input has the focus: a character is text.
+    Text,
+    /// A dialog or form whose focus takes no text (a choice): a character
+    /// is only looked up in the layer's own contexts, never in `Global`.
+    Guarded,
+}
+
+/// Where the top layer reads keys: its contexts in order (then `Global`),
+/// and whether characters are text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyScope {
+    /// Contexts searched in order before `Global`.
+    pub contexts: Vec<Context>,
+    /// Whether characters are text.
+    pub typing: Typing,
+}
+
+impl KeyScope {
+    /// Keys of `contexts`, then `Global`; no text.
+    pub fn keys(contexts: &[Context]) -> Self {
+        Self {
+            contexts: contexts.to_vec(),
+            typing: Typing::No,
+        }
+    }
+
+    /// The same contexts, with characters as `typing` says.
+    pub fn typing(mut self, typing: Typing) -> Self {
+        self.typing = typing;
+        self
+    }
+}
+
+/// What a key means to the top layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keypress {
+    /// An action of the keymap.
+    Act(Action),
+    /// A character typed into the focused text input.
+    Type(char),
+}
+
+impl Keypress {
+    /// Applies the key to a line of text being typed; false when it is not
+    /// a text edit.
+    pub fn edit(self, text: &mut String) -> bool {
+        match self {
+            Keypress::Type(c) => text.push(c),
+            Keypress::Act(Action::DeleteChar) => {
+                text.pop();
+            }
+            Keypress::Act(Action::ClearInput) => text.clear(),
+            Keypress::Act(_) => return false,
+        }
+        true
     }
 }
 
@@ -241,8 +344,8 @@ const DEFAULTS: &[(Context, &str, Action)] = {
     use Context::*;
     &[
         (Global, "ctrl-c", Interrupt),
-        (Global, "?", Help),
-        (Global, "f1", Help),
+        (Global, "?", Action::Help),
+        (Global, "f1", Action::Help),
         (Start, "tab", Next),
         (Start, "down", Next),
         (Start, "shift-tab", Previous),
@@ -287,6 +390,16 @@ const DEFAULTS: &[(Context, &str, Action)] = {
         (Dialog, "shift-tab", Previous),
         (Dialog, "up", Previous),
         (Dialog, "down", Next),
+        (Context::Help, "esc", Back),
+        (Context::Help, "q", Back),
+        (Input, "enter", Enter),
+        (Input, "esc", Back),
+        (Input, "backspace", DeleteChar),
+        (Input, "ctrl-u", ClearInput),
+        (Input, "right", NextChoice),
+        (Input, "space", NextChoice),
+        (Input, "left", PreviousChoice),
+        (Waiting, "enter", Reopen),
     ]
 };
 
@@ -311,13 +424,34 @@ impl Default for Keymap {
 impl Keymap {
     /// The action of `event` in `context` (then in `Global`).
     pub fn action(&self, context: Context, event: &KeyEvent) -> Option<Action> {
-        let find = |c: Context| {
-            self.bindings
-                .iter()
-                .find(|b| b.context == c && b.key.matches(event))
-                .map(|b| b.action)
-        };
-        find(context).or_else(|| find(Context::Global))
+        self.bound(context, event)
+            .or_else(|| self.bound(Context::Global, event))
+    }
+
+    /// The action of `event` in `context` alone.
+    pub fn bound(&self, context: Context, event: &KeyEvent) -> Option<Action> {
+        self.bindings
+            .iter()
+            .find(|b| b.context == context && b.key.matches(event))
+            .map(|b| b.action)
+    }
+
+    /// What `event` means where `scope` says keys are read: a character
+    /// typed into a text input, or an action of the scope's contexts, then
+    /// of `Global`. Where text is typed, a character is never a `Global`
+    /// key (`?` is a question mark there; `f1` still opens the help).
+    pub fn read(&self, scope: &KeyScope, event: &KeyEvent) -> Option<Keypress> {
+        let typed = typed_char(event);
+        if let (Typing::Text, Some(c)) = (scope.typing, typed) {
+            return Some(Keypress::Type(c));
+        }
+        if let Some(action) = scope.contexts.iter().find_map(|&c| self.bound(c, event)) {
+            return Some(Keypress::Act(action));
+        }
+        if scope.typing != Typing::No && typed.is_some() {
+            return None;
+        }
+        self.bound(Context::Global, event).map(Keypress::Act)
     }
 
     /// Replaces every binding of `(context, action)` by `keys`.
@@ -396,5 +530,32 @@ mod tests {
         let q = key(KeyCode::Char('q'), KeyModifiers::NONE);
         assert_eq!(map.action(Context::Run, &x), Some(Action::Quit));
         assert_eq!(map.action(Context::Run, &q), None);
+    }
+
+    #[test]
+    fn where_text_is_typed_a_character_is_text_and_never_a_global_key() {
+        let map = Keymap::default();
+        let question = key(KeyCode::Char('?'), KeyModifiers::SHIFT);
+        let f1 = key(KeyCode::F(1), KeyModifiers::NONE);
+        let space = key(KeyCode::Char(' '), KeyModifiers::NONE);
+        let text = KeyScope::keys(&[Context::Start, Context::Input]).typing(Typing::Text);
+        assert_eq!(map.read(&text, &question), Some(Keypress::Type('?')));
+        assert_eq!(map.read(&text, &space), Some(Keypress::Type(' ')));
+        assert_eq!(map.read(&text, &f1), Some(Keypress::Act(Action::Help)));
+        // A choice has the focus: characters are only the form's keys.
+        let choice = text.typing(Typing::Guarded);
+        assert_eq!(map.read(&choice, &question), None);
+        assert_eq!(
+            map.read(&choice, &space),
+            Some(Keypress::Act(Action::NextChoice))
+        );
+        // Where nothing is typed, `?` is the help.
+        let run = KeyScope::keys(&[Context::Run]);
+        assert_eq!(map.read(&run, &question), Some(Keypress::Act(Action::Help)));
+        let ctrl_c = key(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(
+            map.read(&choice, &ctrl_c),
+            Some(Keypress::Act(Action::Interrupt))
+        );
     }
 }

@@ -6,10 +6,17 @@
 
 pub mod app;
 pub mod config;
+pub mod help;
 pub mod keymap;
+pub mod layer;
+mod listing;
 mod markdown;
 pub mod picker;
+pub mod prompt;
+pub mod quit;
+pub mod run_screen;
 pub mod run_view;
+pub mod start;
 pub mod theme;
 pub mod view;
 
@@ -26,12 +33,11 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::cloud::points::list_all;
 use crate::engine::event::Outcome;
 use crate::engine::plan::Plan;
 use crate::runbook::Mode;
 use crate::session::{EXIT_USAGE, Ending};
-use app::{App, Effect, Msg};
+use app::{App, Command, Msg};
 
 pub use crate::session::{Resumed, Session};
 
@@ -136,6 +142,7 @@ where
 {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut cancel: Option<CancellationToken> = None;
+    let mut listing = listing::Listing::default();
     let mut outcome = None;
     let mut running = false;
     let mut quitting = false;
@@ -188,11 +195,11 @@ where
                 running = false;
                 outcome = r.as_ref().ok().copied();
             }
-            let effects = app.update(msg);
+            let commands = app.update(msg);
             dirty = true;
-            for effect in effects {
-                match effect {
-                    Effect::StartRun { params, mode, t0 } => {
+            for command in commands {
+                match command {
+                    Command::StartRun { params, mode, t0 } => {
                         match start(session, app, params, mode, t0, &tx) {
                             Ok(token) => {
                                 cancel = Some(token);
@@ -201,23 +208,16 @@ where
                             Err(e) => app.start_failed(e),
                         }
                     }
-                    Effect::ListPoints(generation, sources) => {
-                        let mut pages = list_all(session.cloud.clone(), sources);
-                        let tx = tx.clone();
-                        tokio::spawn(async move {
-                            while let Some(l) = pages.recv().await {
-                                if tx.send(Msg::Listing(generation, l)).is_err() {
-                                    break;
-                                }
-                            }
-                        });
+                    Command::ListPoints(generation, sources) => {
+                        listing.start(session.cloud.clone(), generation, sources, &tx)
                     }
-                    Effect::CancelRun => {
+                    Command::StopListing => listing.stop(),
+                    Command::CancelRun => {
                         if let Some(c) = &cancel {
                             c.cancel();
                         }
                     }
-                    Effect::Quit => quitting = true,
+                    Command::Quit => quitting = true,
                 }
             }
         }

@@ -4,12 +4,22 @@
 //! of its points is placed by binary search), so a filter only scans
 //! precomputed lowercase text in that order and never sorts; a longer
 //! needle scans only what the shorter one kept. The selection is found
-//! again by binary search, not by comparing ids.
+//! again by binary search, not by comparing ids. Its keys and its drawing
+//! are here too; listing the points is the loop's.
 
 use jiff::Timestamp;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Clear, Paragraph, Row, StatefulWidget, Table, TableState, Widget};
 
+use super::app::App;
+use super::keymap::{Action, Context, KeyScope, Keypress, Typing};
+use super::prompt::Prompt;
+use super::view::block;
 use crate::cloud::points::Listing;
-use crate::cloud::{PointSource, RecoveryPoint};
+use crate::cloud::{ArchiveState, PointSource, RecoveryPoint, human_bytes};
+use crate::engine::humanize;
 
 /// Columns the picker sorts by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,6 +330,230 @@ fn haystack(p: &RecoveryPoint) -> String {
         p.key.as_deref().unwrap_or_default(),
     )
     .to_lowercase()
+}
+
+/// What the picker asks of the console.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PickerRequest {
+    /// List the points again.
+    Reload,
+    /// This point was chosen (its confirmation follows, if it can be restored).
+    Pick(Box<RecoveryPoint>),
+    /// Put the question aside.
+    Close,
+}
+
+impl Picker {
+    /// Where keys are read: the filter's text while it is typed, otherwise
+    /// the picker's keys.
+    pub fn scope(&self) -> KeyScope {
+        if self.filtering {
+            KeyScope::keys(&[Context::Input]).typing(Typing::Text)
+        } else {
+            KeyScope::keys(&[Context::Picker])
+        }
+    }
+
+    /// Takes a key; returns what the console must do, if anything.
+    pub fn handle(&mut self, press: Keypress) -> Option<PickerRequest> {
+        if self.filtering {
+            match press {
+                Keypress::Act(Action::Enter | Action::Back) => self.filtering = false,
+                press => {
+                    let mut text = self.filter.clone();
+                    if press.edit(&mut text) {
+                        self.set_filter(text);
+                    }
+                }
+            }
+            return None;
+        }
+        let Keypress::Act(action) = press else {
+            return None;
+        };
+        match action {
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-20),
+            Action::PageDown => self.move_by(20),
+            Action::Top => self.move_by(isize::MIN / 2),
+            Action::Bottom => self.move_by(isize::MAX / 2),
+            Action::Search => self.filtering = true,
+            Action::Sort => self.next_sort(),
+            Action::Reverse => self.reverse(),
+            Action::AutoRefresh => self.auto_refresh = !self.auto_refresh,
+            Action::Refresh => return Some(PickerRequest::Reload),
+            Action::Enter => {
+                return self
+                    .current()
+                    .map(|p| PickerRequest::Pick(Box::new(p.clone())));
+            }
+            Action::Back => return Some(PickerRequest::Close),
+            _ => {}
+        }
+        None
+    }
+}
+
+/// The picker as drawn, over everything but the key hints.
+pub struct PickerView<'a> {
+    /// The console (theme, clock).
+    pub app: &'a App,
+    /// The pick question (its step, and why Enter did nothing).
+    pub prompt: &'a Prompt,
+    /// The picker.
+    pub picker: &'a Picker,
+}
+
+impl Widget for &PickerView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        draw_picker(buf, area, self.app, self.prompt, self.picker);
+    }
+}
+
+/// The point's resource as the picker shows it: an S3 object's key without
+/// the prefix its source lists (the title names it), so that what tells
+/// the points apart (tier, date) stays on screen.
+fn short_resource(p: &RecoveryPoint, sources: &[PointSource]) -> String {
+    let name = p.resource_name.as_deref().unwrap_or_default();
+    let prefix = sources.iter().find_map(|s| match s {
+        PointSource::Bucket { bucket, prefix, .. }
+            if p.bucket.as_deref() == Some(bucket.as_str()) && !prefix.is_empty() =>
+        {
+            Some(prefix.as_str())
+        }
+        _ => None,
+    });
+    match prefix.and_then(|prefix| name.strip_prefix(prefix)) {
+        Some(rest) if !rest.is_empty() => format!("…{rest}"),
+        _ => name.to_owned(),
+    }
+}
+
+fn draw_picker(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt, picker: &Picker) {
+    let theme = &app.theme;
+    // Everything but the key hints: the picker has the operator's attention.
+    let rect = Rect::new(area.x, area.y, area.width, area.height.saturating_sub(1));
+    Clear.render(rect, buf);
+    let [status, table_area] =
+        Layout::vertical([Constraint::Length(2), Constraint::Min(3)]).areas(rect);
+    let loading = if picker.loading > 0 {
+        format!("loading… {} so far", picker.points.len())
+    } else {
+        format!("{} points", picker.points.len())
+    };
+    let mut top = vec![
+        Span::styled(
+            loading,
+            if picker.loading > 0 {
+                theme.active
+            } else {
+                theme.text
+            },
+        ),
+        Span::styled(
+            format!(
+                "   sorted by {} {}",
+                picker.sort.name(),
+                if picker.descending { "↓" } else { "↑" }
+            ),
+            theme.dim,
+        ),
+    ];
+    if !picker.filter.is_empty() || picker.filtering {
+        top.push(Span::raw(format!(
+            "   filter /{}{}  ({} match)",
+            picker.filter,
+            if picker.filtering { "▏" } else { "" },
+            picker.view.len()
+        )));
+    }
+    if picker.auto_refresh {
+        top.push(Span::styled("   auto-refresh", theme.dim));
+    }
+    let mut second = Vec::new();
+    if let Some(e) = picker.errors.first().or(prompt.error.as_ref()) {
+        second.push(Span::styled(e.clone(), theme.bad));
+    } else if let Some(n) = &picker.notice {
+        second.push(Span::styled(n.clone(), theme.dim));
+    }
+    Paragraph::new(vec![Line::from(top), Line::from(second)]).render(status, buf);
+    // Only the rows on screen are built: 100,000 points cost nothing here.
+    let height = table_area.height.saturating_sub(3) as usize;
+    let first = picker.selected.saturating_sub(height.saturating_sub(1));
+    let rows = picker.view[first..(first + height).min(picker.view.len())]
+        .iter()
+        .map(|&i| {
+            let p = &picker.points[i];
+            let status_style = if p.is_restorable() {
+                theme.text
+            } else {
+                theme.warn
+            };
+            let status = match &p.archive {
+                Some(ArchiveState::Needed) => format!("{} ❄ archived", p.status),
+                Some(ArchiveState::Ongoing) => format!("{} ❄ restoring", p.status),
+                _ => p.status.clone(),
+            };
+            Row::new(vec![
+                Cell::from(p.created_at.strftime("%Y-%m-%d %H:%M").to_string()),
+                Cell::from(humanize(p.age(app.now))),
+                Cell::from(humanize(p.rpo(picker.t0))),
+                Cell::from(short_resource(p, &picker.sources)),
+                Cell::from(p.resource_type.clone().unwrap_or_default()),
+                Cell::from(status).style(status_style),
+                Cell::from(p.size_bytes.map(human_bytes).unwrap_or_default()),
+                Cell::from(p.storage_class.clone().unwrap_or_default()),
+                Cell::from(format!(
+                    "{}{}",
+                    location(p),
+                    if p.is_copy() { " (copy)" } else { "" }
+                )),
+            ])
+        });
+    let mut state = TableState::default().with_selected(Some(picker.selected - first));
+    let header = Row::new(vec![
+        "created (UTC)",
+        "age",
+        "RPO",
+        "resource",
+        "type",
+        "status",
+        "size",
+        "tier",
+        "where",
+    ])
+    .style(theme.title);
+    let sources: Vec<String> = picker.sources.iter().map(|s| s.describe()).collect();
+    StatefulWidget::render(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(16),
+                Constraint::Length(10),
+                Constraint::Length(10),
+                Constraint::Fill(3),
+                Constraint::Length(9),
+                Constraint::Length(18),
+                Constraint::Length(10),
+                Constraint::Length(12),
+                Constraint::Fill(2),
+            ],
+        )
+        .header(header)
+        .row_highlight_style(theme.selected)
+        .block(block(
+            format!(
+                " Pick a recovery point — {} — {} ",
+                prompt.request.step,
+                sources.join(" and ")
+            ),
+            theme,
+        )),
+        table_area,
+        buf,
+        &mut state,
+    );
 }
 
 #[cfg(test)]

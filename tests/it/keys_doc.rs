@@ -11,12 +11,15 @@ const MARKER: &str =
 const REGENERATE: &str = "UPDATE_KEYS_DOC=1 cargo test --test it keys_doc";
 
 /// Every context, in the order of the help overlay.
-const CONTEXTS: [Context; 5] = [
+const CONTEXTS: [Context; 8] = [
     Context::Global,
     Context::Start,
     Context::Run,
     Context::Picker,
     Context::Dialog,
+    Context::Help,
+    Context::Input,
+    Context::Waiting,
 ];
 
 /// A new context fails to compile here: add it to `CONTEXTS` too.
@@ -27,6 +30,9 @@ fn title(context: Context) -> &'static str {
         Context::Run => "Run screen",
         Context::Picker => "Recovery point picker",
         Context::Dialog => "Dialogs",
+        Context::Help => "Help overlay",
+        Context::Input => "Text input (start form, dialogs, search, filter)",
+        Context::Waiting => "Run screen, a question put aside",
     }
 }
 

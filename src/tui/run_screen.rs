@@ -1,0 +1,441 @@
+//! The run screen: its keys (moving through the steps, the tabs, the
+//! output search) and its drawing (the header's clocks, the steps with
+//! their details and output, the timeline). The state it reads and moves
+//! is [`RunView`]; this module does not fold the engine's events.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
+
+use super::app::App;
+use super::keymap::{Action, Context, KeyScope, Keypress, Typing};
+use super::markdown;
+use super::run_view::{RunView, StepRow, StepStatus, Tab};
+use super::theme::Theme;
+use super::view::{block, identity_span, target};
+use crate::engine::event::{Outcome, Stream};
+use crate::engine::humanize;
+use crate::runbook::StepAction;
+
+/// What the run screen asks of the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunRequest {
+    /// Open the "leave?" dialog.
+    Leave,
+    /// Bring back the question put aside.
+    Reopen,
+}
+
+impl RunView {
+    /// Where keys are read: the output search's text while it is typed,
+    /// otherwise the run screen's keys.
+    pub fn scope(&self) -> KeyScope {
+        if matches!(self.search, Some((_, true))) {
+            KeyScope::keys(&[Context::Input]).typing(Typing::Text)
+        } else {
+            KeyScope::keys(&[Context::Run, Context::Waiting])
+        }
+    }
+
+    /// Takes a key; returns what the console must do, if anything.
+    pub fn handle(&mut self, press: Keypress) -> Option<RunRequest> {
+        if let Some((text, typing @ true)) = &mut self.search {
+            match press {
+                Keypress::Act(Action::Enter) => *typing = false,
+                Keypress::Act(Action::Back) => self.search = None,
+                press => {
+                    press.edit(text);
+                }
+            }
+            return None;
+        }
+        let last = self.steps.len().saturating_sub(1);
+        let Keypress::Act(action) = press else {
+            return None;
+        };
+        match action {
+            Action::Quit => return Some(RunRequest::Leave),
+            Action::Up => {
+                self.selected = self.selected.saturating_sub(1);
+                self.scroll = 0;
+            }
+            Action::Down => {
+                self.selected = (self.selected + 1).min(last);
+                self.scroll = 0;
+            }
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = last,
+            Action::SwitchTab => {
+                self.tab = match self.tab {
+                    Tab::Steps => Tab::Timeline,
+                    Tab::Timeline => Tab::Steps,
+                }
+            }
+            Action::ScrollUp => self.scroll = self.scroll.saturating_add(10),
+            Action::ScrollDown => self.scroll = self.scroll.saturating_sub(10),
+            Action::Search => self.search = Some((String::new(), true)),
+            Action::Back => self.search = None,
+            Action::Reopen => return Some(RunRequest::Reopen),
+            _ => {}
+        }
+        None
+    }
+}
+
+/// The run screen as drawn.
+pub struct RunScreen<'a> {
+    /// The console (runbook, identity, theme, clock).
+    pub app: &'a App,
+    /// The run.
+    pub view: &'a RunView,
+}
+
+impl Widget for &RunScreen<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        draw_run(buf, area, self.app, self.view);
+    }
+}
+
+pub(crate) fn status_symbol(status: StepStatus) -> &'static str {
+    match status {
+        StepStatus::Pending => "·",
+        StepStatus::Queued => "○",
+        StepStatus::Running => "▶",
+        StepStatus::Asking => "?",
+        StepStatus::Done(Outcome::Succeeded) => "✓",
+        StepStatus::Done(Outcome::Failed | Outcome::Aborted) => "✗",
+        StepStatus::Done(Outcome::Skipped) => "–",
+        StepStatus::Done(Outcome::Waived) => "↷",
+        StepStatus::Done(Outcome::Cancelled) => "⊘",
+        StepStatus::Done(Outcome::Interrupted) => "!",
+    }
+}
+
+pub(crate) fn status_style(theme: &Theme, status: StepStatus) -> Style {
+    match status {
+        StepStatus::Pending | StepStatus::Queued => theme.dim,
+        StepStatus::Running => theme.active,
+        StepStatus::Asking => theme.warn,
+        StepStatus::Done(o) => theme.outcome(o),
+    }
+}
+
+/// The RTO clock's style: calm, then warning past 75% of the target, then
+/// alarm past it.
+pub fn rto_style(theme: &Theme, elapsed: Duration, target: Option<Duration>) -> Style {
+    match target {
+        Some(t) if elapsed > t => theme.bad,
+        Some(t) if elapsed.as_secs_f64() >= t.as_secs_f64() * 0.75 => theme.warn,
+        Some(_) => theme.good,
+        None => theme.text,
+    }
+}
+
+fn clock(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}
+
+fn draw_run(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
+    let theme = &app.theme;
+    let [header, body] = Layout::vertical([Constraint::Length(4), Constraint::Min(3)]).areas(area);
+    let rb = &app.runbook.runbook;
+    let rto_target = target(rb.rto.as_ref());
+    let rpo_target = target(rb.rpo.as_ref());
+    let rto = view.rto_at(app.now).unwrap_or_default();
+    let rto_text = match (view.rto, rto_target) {
+        (Some(r), Some(t)) => format!("RTO {} (stopped) / {}", clock(r), humanize(t)),
+        (None, Some(t)) => format!("RTO {} / {}", clock(rto), humanize(t)),
+        (Some(r), None) => format!("RTO {} (stopped)", clock(r)),
+        (None, None) => format!("RTO {}", clock(rto)),
+    };
+    let rpo_text = match (view.rpo, rpo_target) {
+        (Some(r), Some(t)) => format!("RPO {} / {}", humanize(r), humanize(t)),
+        (Some(r), None) => format!("RPO {}", humanize(r)),
+        (None, Some(t)) => format!("RPO not chosen yet / {}", humanize(t)),
+        (None, None) => "RPO not chosen yet".into(),
+    };
+    let rpo_style = match (view.rpo, rpo_target) {
+        (Some(r), Some(t)) if r > t => theme.bad,
+        (Some(_), Some(_)) => theme.good,
+        _ => theme.dim,
+    };
+    let outcome = view.outcome.map(|o| match o {
+        Outcome::Succeeded => Span::styled(" SUCCEEDED ", theme.good.reversed()),
+        Outcome::Failed => Span::styled(" FAILED ", theme.bad.reversed()),
+        _ => Span::styled(" STOPPED ", theme.warn.reversed()),
+    });
+    let mut first = vec![
+        Span::styled(rb.title.value.clone(), theme.title),
+        Span::styled(format!("  {} mode", view.mode.as_str()), theme.dim),
+    ];
+    first.extend(outcome);
+    let lines = vec![
+        Line::from(first),
+        Line::from(vec![
+            Span::styled(rto_text, rto_style(theme, rto, rto_target)),
+            Span::raw("   "),
+            Span::styled(rpo_text, rpo_style),
+            Span::styled(
+                format!("   elapsed {}", clock(view.elapsed_at(app.now))),
+                theme.dim,
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled("acting as ", theme.dim),
+            identity_span(app),
+        ]),
+        Line::from(Span::styled(
+            match (&view.run_id, &view.journal) {
+                (Some(id), Some(j)) => format!("run {id}   journal {j}"),
+                (Some(id), None) => format!("run {id}"),
+                _ => "starting…".into(),
+            },
+            theme.dim,
+        )),
+    ];
+    Paragraph::new(lines).render(header, buf);
+    match view.tab {
+        Tab::Steps => draw_steps(buf, body, app, view),
+        Tab::Timeline => draw_timeline(buf, body, app, view),
+    }
+}
+
+fn step_duration(view: &RunView, row: &StepRow, now: Timestamp) -> String {
+    match (row.started, row.finished) {
+        (Some(s), Some(f)) => humanize(f.saturating_sub(s)),
+        (Some(s), None) => humanize(view.elapsed_at(now).saturating_sub(s)),
+        _ => String::new(),
+    }
+}
+
+fn draw_steps(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
+    let theme = &app.theme;
+    let [list, detail] =
+        Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(area);
+    let mut rows = Vec::new();
+    let mut selected_row = 0;
+    let mut phase: Option<&str> = None;
+    let group_sizes = {
+        let mut sizes = std::collections::HashMap::new();
+        for s in &view.steps {
+            *sizes.entry(s.group).or_insert(0usize) += 1;
+        }
+        sizes
+    };
+    for (i, s) in view.steps.iter().enumerate() {
+        if s.phase.as_deref() != phase {
+            phase = s.phase.as_deref();
+            if let Some(p) = phase {
+                let span = view.phases.get(p).map(|(a, b)| {
+                    humanize(b.unwrap_or(view.elapsed_at(app.now)).saturating_sub(*a))
+                });
+                rows.push(Row::new(vec![
+                    Cell::from(""),
+                    Cell::from(Span::styled(p.to_uppercase(), theme.title)),
+                    Cell::from(span.unwrap_or_default()).style(theme.dim),
+                ]));
+            }
+        }
+        if i == view.selected {
+            selected_row = rows.len();
+        }
+        let parallel = group_sizes.get(&s.group).copied().unwrap_or(1) > 1;
+        let mut title = vec![Span::raw(s.id.clone())];
+        if s.destructive {
+            title.push(Span::styled(" ⚠", theme.bad));
+        }
+        if parallel {
+            title.push(Span::styled(" ∥", theme.dim));
+        }
+        if s.attempts > 1 {
+            title.push(Span::styled(format!(" ×{}", s.attempts), theme.warn));
+        }
+        rows.push(Row::new(vec![
+            Cell::from(status_symbol(s.status)).style(status_style(theme, s.status)),
+            Cell::from(Line::from(title)),
+            Cell::from(step_duration(view, s, app.now)).style(theme.dim),
+        ]));
+    }
+    let mut state = TableState::default().with_selected(Some(selected_row));
+    StatefulWidget::render(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(2),
+                Constraint::Fill(1),
+                Constraint::Length(8),
+            ],
+        )
+        .row_highlight_style(theme.selected)
+        .block(block(" Steps  (tab: timeline) ", theme)),
+        list,
+        buf,
+        &mut state,
+    );
+    let Some(step) = view.steps.get(view.selected) else {
+        return;
+    };
+    let [info, output] =
+        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(detail);
+    let mut lines = vec![
+        Line::from(Span::styled(step.title.clone(), theme.title)),
+        Line::from(vec![
+            Span::styled(
+                format!("{} ", status_symbol(step.status)),
+                status_style(theme, step.status),
+            ),
+            Span::raw(format!(
+                "{}  {}",
+                step.kind,
+                match step.status {
+                    StepStatus::Done(o) => format!("{o:?}").to_lowercase(),
+                    StepStatus::Asking => "waiting for you (Enter)".into(),
+                    other => format!("{other:?}").to_lowercase(),
+                }
+            )),
+            Span::styled(
+                if step.destructive {
+                    "  destructive: typed confirmation"
+                } else {
+                    ""
+                },
+                theme.bad,
+            ),
+        ]),
+    ];
+    if let Some(reason) = &step.reason {
+        lines.push(Line::from(Span::styled(reason.clone(), theme.bad)));
+    }
+    let runbook_step = &app.runbook.steps[step.index];
+    // Text is resolved as far as the run knows so far.
+    if let Some(d) = &runbook_step.description {
+        lines.extend(markdown::to_lines(&view.preview(d)));
+    }
+    match &runbook_step.action {
+        StepAction::Manual(m) => {
+            lines.extend(markdown::to_lines(&view.preview(&m.instructions.value)))
+        }
+        StepAction::Approve(a) => {
+            if let Some(i) = &a.instructions {
+                lines.extend(markdown::to_lines(&view.preview(&i.value)));
+            }
+        }
+        StepAction::Shell(s) => {
+            lines.extend(s.run.value.trim_end().lines().enumerate().map(|(i, line)| {
+                Line::from(vec![
+                    Span::styled(if i == 0 { "$ " } else { "  " }, theme.dim),
+                    Span::raw(line.to_owned()),
+                ])
+            }))
+        }
+        _ => {}
+    }
+    // Multi-line templates (instructions) are shown above; one-line fields
+    // show what they resolve to now.
+    for t in runbook_step
+        .templated
+        .iter()
+        .filter(|t| !t.value.contains('\n'))
+    {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} → ", t.value), theme.dim),
+            Span::raw(view.preview(&t.value)),
+        ]));
+    }
+    for (k, v) in step.outputs.iter().filter(|(_, v)| !v.is_empty()) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{k} = "), theme.dim),
+            Span::raw(v.clone()),
+        ]));
+    }
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(block(" Step ", theme))
+        .render(info, buf);
+    let shown = view.shown_output();
+    let height = output.height.saturating_sub(2) as usize;
+    let end = shown.len().saturating_sub(view.scroll.min(shown.len()));
+    let start = end.saturating_sub(height);
+    let text: Vec<Line> = shown[start..end]
+        .iter()
+        .map(|(stream, line)| match stream {
+            Stream::Stdout => Line::raw(line.clone()),
+            Stream::Stderr => Line::styled(line.clone(), theme.warn),
+        })
+        .collect();
+    let title = match &view.search {
+        Some((s, true)) => format!(" Output  /{s}▏ "),
+        Some((s, false)) => format!(" Output  /{s}  ({} lines) ", shown.len()),
+        None if view.scroll > 0 => format!(" Output  ({} lines up) ", view.scroll),
+        None => " Output ".into(),
+    };
+    Paragraph::new(text)
+        .block(block(title, theme))
+        .render(output, buf);
+}
+
+fn draw_timeline(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
+    let theme = &app.theme;
+    let inner_width = area.width.saturating_sub(2 + 22) as f64;
+    let rto_target = target(app.runbook.runbook.rto.as_ref());
+    let now = view.elapsed_at(app.now);
+    let span = now
+        .max(rto_target.unwrap_or_default())
+        .max(Duration::from_secs(1));
+    let col = |d: Duration| ((d.as_secs_f64() / span.as_secs_f64()) * inner_width) as usize;
+    let target_col = rto_target.map(col);
+    let mut lines = Vec::new();
+    let mut phase: Option<&str> = None;
+    for s in &view.steps {
+        if s.phase.as_deref() != phase {
+            phase = s.phase.as_deref();
+            if let Some(p) = phase {
+                lines.push(Line::from(Span::styled(p.to_uppercase(), theme.title)));
+            }
+        }
+        let (a, b) = match (s.started, s.finished) {
+            (Some(a), Some(b)) => (col(a), col(b).max(col(a) + 1)),
+            (Some(a), None) => (col(a), col(now).max(col(a) + 1)),
+            _ => (0, 0),
+        };
+        let mut bar = String::new();
+        for c in 0..inner_width as usize {
+            bar.push(if c >= a && c < b {
+                '█'
+            } else if Some(c) == target_col {
+                '┊'
+            } else {
+                ' '
+            });
+        }
+        lines.push(Line::from(vec![
+            Span::raw(format!("{:<21} ", truncate(&s.id, 21))),
+            Span::styled(bar, status_style(theme, s.status)),
+        ]));
+    }
+    let title = match rto_target {
+        Some(t) => format!(
+            " Timeline  0 → {}   ┊ RTO target {} ",
+            humanize(span),
+            humanize(t)
+        ),
+        None => format!(" Timeline  0 → {} ", humanize(span)),
+    };
+    Paragraph::new(lines)
+        .block(block(title, theme))
+        .render(area, buf);
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
