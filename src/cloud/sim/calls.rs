@@ -21,8 +21,9 @@ use crate::cloud::download::PartFile;
 use crate::cloud::{
     Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest, ErrorKind, Fetched,
     Identity, JobStatus, Notify, ObjectHead, ObjectRef, PitrStatus, PointSource, RecoveryPoint,
-    RegionSettings, RestoreRequest, TableState, VaultPosture, human_bytes,
+    RegionSettings, RestoreRequest, TableState, VaultPosture,
 };
+use crate::format::human_bytes;
 
 /// A vault as errors name it, the same words as the AWS implementation's.
 fn vault_resource(vault: &str, region: &str) -> String {
