@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cloud;
 pub mod crypt;
 pub mod engine;
+pub mod format;
 pub mod report;
 pub mod runbook;
 pub mod session;

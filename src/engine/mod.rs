@@ -27,7 +27,8 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-pub use scheduler::{Progress, RunSummary, humanize};
+pub use crate::format::humanize;
+pub use scheduler::{Progress, RunSummary};
 
 use clock::Clock;
 use event::{EventKind, RunEvent};

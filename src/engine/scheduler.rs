@@ -18,6 +18,7 @@ use super::plan::Plan;
 use super::recorder::Recorder;
 use super::runner::{self, StepCtx, StepError};
 use super::values::{Outputs, Values};
+use crate::format::humanize;
 use crate::runbook::{OnFailure, Runbook, StepAction, model::Retry};
 
 /// How a step's task ended.
@@ -558,25 +559,5 @@ async fn run_step_inner(ctx: &mut StepCtx, interrupted: bool) -> Result<TaskEnd,
                 )));
             }
         }
-    }
-}
-
-/// `90s` → "1m 30s", `26h 5m` as it is, and from three days on in days
-/// and hours (`9d 11h`), for messages.
-pub fn humanize(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs >= 72 * 3600 {
-        return match ((secs / 3600) / 24, (secs / 3600) % 24) {
-            (days, 0) => format!("{days}d"),
-            (days, h) => format!("{days}d {h}h"),
-        };
-    }
-    match (secs / 3600, (secs % 3600) / 60, secs % 60) {
-        (0, 0, s) if d.subsec_millis() > 0 && s < 10 => format!("{:.1}s", d.as_secs_f64()),
-        (0, 0, s) => format!("{s}s"),
-        (0, m, 0) => format!("{m}m"),
-        (0, m, s) => format!("{m}m {s}s"),
-        (h, 0, _) => format!("{h}h"),
-        (h, m, _) => format!("{h}h {m}m"),
     }
 }

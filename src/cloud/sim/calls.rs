@@ -1,0 +1,566 @@
+//! Each [`Cloud`] call of the simulated world: checked against the
+//! injected faults, answered from the [`World`](super::world::World) at the
+//! world's `now`, with jobs, listings and scans paced in (scaled) time.
+//! It must not touch the terminal; it writes files only where a call
+//! downloads to, or the run directory an EFS item restore writes into.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+use super::world::{self, ACCOUNT, JobKind};
+use super::{
+    BYTES_PER_SECOND, CHUNK, ITEMS_PER_SECOND, PRINCIPAL, REGION, SimCloud, mailstore, refused,
+};
+use crate::cloud::download::PartFile;
+use crate::cloud::{
+    Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest, ErrorKind, Fetched,
+    Identity, JobStatus, Notify, ObjectHead, ObjectRef, PitrStatus, PointSource, RecoveryPoint,
+    RegionSettings, RestoreRequest, TableState, VaultPosture,
+};
+use crate::format::human_bytes;
+
+/// A vault as errors name it, the same words as the AWS implementation's.
+fn vault_resource(vault: &str, region: &str) -> String {
+    format!("backup vault {vault} in {region}")
+}
+
+fn s3_uri(object: &ObjectRef) -> String {
+    object.to_string()
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[async_trait]
+impl Cloud for SimCloud {
+    /// AWS's 10 s between polls, in the world's time (at least 100 ms).
+    fn poll_interval(&self) -> Duration {
+        Duration::from_secs_f64((10.0 / self.speed).max(0.1))
+    }
+
+    fn identity(&self) -> Identity {
+        Identity {
+            account: Some(ACCOUNT.into()),
+            principal: Some(PRINCIPAL.into()),
+            credentials_source: Some("SIMULATED".into()),
+            region: REGION.into(),
+            profile: None,
+            endpoint: None,
+            simulated: true,
+        }
+    }
+
+    /// Lays out the world's mailstores under the run's directory; item-level
+    /// EFS restores into them write their recovery directories there.
+    fn attach_run_dir(&self, run_dir: &Path) {
+        let root = run_dir.join(mailstore::DIR);
+        let world = self.world();
+        if world.filesystems.values().all(|f| f.mailboxes.is_empty()) {
+            return;
+        }
+        // A mailstore that cannot be laid out shows as a missing mailbox
+        // in the run's own checks.
+        let _ = mailstore::lay_out(&root, world.filesystems.iter(), self.epoch);
+        drop(world);
+        *self.mailstores.lock().unwrap_or_else(|p| p.into_inner()) = Some(root);
+    }
+
+    async fn verify_credentials(&self) -> Result<Identity, CloudError> {
+        self.call(
+            "GetCallerIdentity",
+            "SIMULATED account",
+            quiet_ref(),
+            |_, _| Ok(()),
+        )
+        .await?;
+        Ok(self.identity())
+    }
+
+    async fn list_points(
+        &self,
+        source: &PointSource,
+        pages: &mpsc::Sender<Vec<RecoveryPoint>>,
+        notify: Notify<'_>,
+    ) -> Result<(), CloudError> {
+        match source {
+            PointSource::Vault {
+                vault,
+                region,
+                resource_type,
+                resource_arn,
+            } => {
+                let region = Self::region(region.as_deref());
+                let action = "ListRecoveryPointsByBackupVault";
+                let points = self
+                    .call(action, &vault_resource(vault, region), notify, |w, now| {
+                        w.list_vault(
+                            region,
+                            vault,
+                            resource_type.as_deref(),
+                            resource_arn.as_deref(),
+                            now,
+                        )
+                    })
+                    .await?;
+                let resource = vault_resource(vault, region);
+                self.send_pages(action, &resource, points, 100, pages, notify, None)
+                    .await
+            }
+            PointSource::Table { table, region } => {
+                let region = Self::region(region.as_deref());
+                self.call("DescribeContinuousBackups", table, notify, |w, now| {
+                    w.pitr_status(region, table, now)
+                })
+                .await?;
+                let points = self
+                    .call("ListBackups", table, notify, |w, now| {
+                        w.list_table(region, table, now)
+                    })
+                    .await?;
+                self.send_pages("ListBackups", table, points, 100, pages, notify, None)
+                    .await
+            }
+            PointSource::Bucket {
+                bucket,
+                prefix,
+                suffix,
+                versions,
+                ..
+            } => {
+                let action = if *versions {
+                    "ListObjectVersions"
+                } else {
+                    "ListObjectsV2"
+                };
+                let resource = format!("s3://{bucket}/{prefix}");
+                let points = self
+                    .call(action, &resource, notify, |w, now| {
+                        w.list_bucket(bucket, prefix, suffix.as_deref(), *versions, now)
+                    })
+                    .await?;
+                let manifests = Some(HashMap::new());
+                self.send_pages(action, &resource, points, 1000, pages, notify, manifests)
+                    .await
+            }
+        }
+    }
+
+    async fn restore_metadata(
+        &self,
+        vault: &str,
+        point_arn: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<BTreeMap<String, String>, CloudError> {
+        let region = Self::region(region);
+        self.call(
+            "GetRecoveryPointRestoreMetadata",
+            point_arn,
+            notify,
+            |w, now| w.restore_metadata(region, vault, point_arn, now),
+        )
+        .await
+    }
+
+    async fn start_restore(
+        &self,
+        request: &RestoreRequest,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<String, CloudError> {
+        let region = Self::region(region);
+        self.call(
+            "StartRestoreJob",
+            &request.recovery_point_arn,
+            notify,
+            |w, now| w.start_restore(request, region, now, &self.faults),
+        )
+        .await
+    }
+
+    async fn restore_job(
+        &self,
+        job_id: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<JobStatus, CloudError> {
+        let region = Self::region(region);
+        let resource = format!("restore job {job_id}");
+        let status = self
+            .call("DescribeRestoreJob", &resource, notify, |w, now| {
+                w.job(job_id, JobKind::Restore, region, now)
+            })
+            .await?;
+        if status.status == "COMPLETED" {
+            self.write_recovery_directory(job_id)
+                .map_err(|e| CloudError::new("DescribeRestoreJob", &resource, ErrorKind::Io, e))?;
+        }
+        Ok(status)
+    }
+
+    async fn start_copy(
+        &self,
+        request: &CopyRequest,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<String, CloudError> {
+        let region = Self::region(region);
+        self.call(
+            "StartCopyJob",
+            &request.recovery_point_arn,
+            notify,
+            |w, now| w.start_copy(request, region, now, &self.faults),
+        )
+        .await
+    }
+
+    async fn copy_job(
+        &self,
+        job_id: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<JobStatus, CloudError> {
+        let region = Self::region(region);
+        let resource = format!("copy job {job_id}");
+        self.call("DescribeCopyJob", &resource, notify, |w, now| {
+            w.job(job_id, JobKind::Copy, region, now)
+        })
+        .await
+    }
+
+    async fn vault_posture(
+        &self,
+        vault: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<VaultPosture, CloudError> {
+        let region = Self::region(region);
+        let resource = vault_resource(vault, region);
+        self.call("DescribeBackupVault", &resource, notify, |w, now| {
+            w.posture(region, vault, now)
+        })
+        .await
+    }
+
+    async fn region_settings(
+        &self,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<RegionSettings, CloudError> {
+        let region = Self::region(region);
+        let resource = format!("AWS Backup settings of {region}");
+        self.call("DescribeRegionSettings", &resource, notify, |w, _| {
+            Ok(w.region_settings(&self.faults))
+        })
+        .await
+    }
+
+    async fn list_copy_jobs(
+        &self,
+        filter: &CopyJobFilter,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<Vec<CopyJobSummary>, CloudError> {
+        let region = Self::region(region);
+        let resource = format!("copy jobs in {region}");
+        self.call("ListCopyJobs", &resource, notify, |w, now| {
+            Ok(w.copy_jobs(region, filter, now, &self.faults))
+        })
+        .await
+    }
+
+    async fn delete_vault_lock(
+        &self,
+        vault: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<(), CloudError> {
+        let region = Self::region(region);
+        self.call(
+            "DeleteBackupVaultLockConfiguration",
+            &vault_resource(vault, region),
+            notify,
+            |w, now| w.delete_lock(region, vault, now),
+        )
+        .await
+    }
+
+    async fn delete_recovery_point(
+        &self,
+        vault: &str,
+        point_arn: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<(), CloudError> {
+        let region = Self::region(region);
+        self.call("DeleteRecoveryPoint", point_arn, notify, |w, now| {
+            w.delete_point(region, vault, point_arn, now)
+        })
+        .await
+    }
+
+    async fn restore_table_from_backup(
+        &self,
+        backup_arn: &str,
+        target: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<TableState, CloudError> {
+        let region = Self::region(region);
+        self.call("RestoreTableFromBackup", target, notify, |w, now| {
+            w.restore_from_backup(region, backup_arn, target, now)
+        })
+        .await
+    }
+
+    async fn restore_table_to_point_in_time(
+        &self,
+        source: &str,
+        target: &str,
+        time: Option<Timestamp>,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<TableState, CloudError> {
+        let region = Self::region(region);
+        self.call("RestoreTableToPointInTime", target, notify, |w, now| {
+            w.restore_to_time(region, source, target, time, now)
+        })
+        .await
+    }
+
+    async fn describe_table(
+        &self,
+        table: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<TableState, CloudError> {
+        let region = Self::region(region);
+        self.call("DescribeTable", table, notify, |w, now| {
+            w.describe_table(region, table, now)
+        })
+        .await
+    }
+
+    async fn delete_table(
+        &self,
+        table: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<TableState, CloudError> {
+        let region = Self::region(region);
+        self.call("DeleteTable", table, notify, |w, now| {
+            w.delete_table(region, table, now)
+        })
+        .await
+    }
+
+    async fn count_items(
+        &self,
+        table: &str,
+        segments: u32,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<u64, CloudError> {
+        let region = Self::region(region);
+        let total = self
+            .call("Scan", table, notify, |w, now| {
+                w.active_table(region, table, now)
+                    .map(|t| world::count(&t.items))
+            })
+            .await?;
+        let rate = ITEMS_PER_SECOND * f64::from(segments.max(1));
+        self.progress(
+            Duration::from_secs_f64(total as f64 / rate),
+            total,
+            notify,
+            |done, total| {
+                format!(
+                    "counted {} of {} items in {table}",
+                    thousands(done),
+                    thousands(total)
+                )
+            },
+        )
+        .await;
+        Ok(total)
+    }
+
+    async fn pitr_status(
+        &self,
+        table: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<PitrStatus, CloudError> {
+        let region = Self::region(region);
+        self.call("DescribeContinuousBackups", table, notify, |w, now| {
+            w.pitr_status(region, table, now)
+        })
+        .await
+    }
+
+    async fn copy_table(
+        &self,
+        from: &str,
+        to: &str,
+        segments: u32,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<CopyCounts, CloudError> {
+        let region = Self::region(region);
+        if from == to {
+            return Err(CloudError::new(
+                "Scan",
+                from,
+                ErrorKind::Invalid,
+                "SIMULATED: a table cannot be copied onto itself (from and to are the same)",
+            ));
+        }
+        // As on AWS: both tables must exist before the scan starts.
+        for table in [from, to] {
+            self.describe_table(table, Some(region), notify).await?;
+        }
+        let items = self
+            .call("Scan", from, notify, |w, now| {
+                w.active_table(region, from, now).map(|t| t.items.clone())
+            })
+            .await?;
+        let total = world::count(&items);
+        let rate = ITEMS_PER_SECOND * f64::from(segments.max(1));
+        self.progress(
+            Duration::from_secs_f64(total as f64 / rate),
+            total,
+            notify,
+            |done, total| {
+                format!(
+                    "copied {} of {} items from {from} to {to}",
+                    thousands(done),
+                    thousands(total)
+                )
+            },
+        )
+        .await;
+        let now = self.now();
+        self.world()
+            .write_items(region, to, &items, now)
+            .map_err(|r| refused("BatchWriteItem", to, r))?;
+        Ok(CopyCounts {
+            read: total,
+            written: total,
+        })
+    }
+
+    async fn head_object(
+        &self,
+        object: &ObjectRef,
+        notify: Notify<'_>,
+    ) -> Result<ObjectHead, CloudError> {
+        self.call("HeadObject", &s3_uri(object), notify, |w, now| {
+            w.head(
+                &object.bucket,
+                &object.key,
+                object.version_id.as_deref(),
+                now,
+            )
+        })
+        .await
+    }
+
+    async fn restore_object(
+        &self,
+        object: &ObjectRef,
+        tier: &str,
+        days: u32,
+        notify: Notify<'_>,
+    ) -> Result<(), CloudError> {
+        self.call("RestoreObject", &s3_uri(object), notify, |w, now| {
+            w.restore_object(
+                &object.bucket,
+                &object.key,
+                object.version_id.as_deref(),
+                tier,
+                days,
+                now,
+            )
+        })
+        .await
+    }
+
+    async fn fetch_object(
+        &self,
+        object: &ObjectRef,
+        to: Option<&Path>,
+        notify: Notify<'_>,
+    ) -> Result<Fetched, CloudError> {
+        let bytes = self.read_object(object, notify).await?;
+        let size = bytes.len() as u64;
+        let mut file = match to {
+            Some(path) => Some(PartFile::create(path, "GetObject", &s3_uri(object)).await?),
+            None => None,
+        };
+        let mut hasher = Sha256::new();
+        let chunks = bytes.chunks(CHUNK).count().max(1) as u64;
+        let per_chunk = self.real(Duration::from_secs_f64(CHUNK as f64 / BYTES_PER_SECOND));
+        let mut written = 0u64;
+        for chunk in bytes.chunks(CHUNK) {
+            hasher.update(chunk);
+            if let Some(f) = file.as_mut() {
+                f.write(chunk).await?;
+            }
+            written += chunk.len() as u64;
+            tokio::time::sleep(per_chunk).await;
+            if chunks > 1 {
+                notify(format!(
+                    "downloaded {} of {} from {object}",
+                    human_bytes(written),
+                    human_bytes(size)
+                ));
+            }
+        }
+        if let Some(f) = file {
+            f.finish().await?;
+        }
+        Ok(Fetched {
+            size_bytes: size,
+            sha256: hex::encode(hasher.finalize()),
+        })
+    }
+
+    async fn read_object(
+        &self,
+        object: &ObjectRef,
+        notify: Notify<'_>,
+    ) -> Result<Vec<u8>, CloudError> {
+        self.call("GetObject", &s3_uri(object), notify, |w, now| {
+            w.read(
+                &object.bucket,
+                &object.key,
+                object.version_id.as_deref(),
+                now,
+                &self.faults,
+            )
+        })
+        .await
+    }
+}
+
+/// A notifier reference that drops everything.
+fn quiet_ref() -> Notify<'static> {
+    &drop_notice
+}
+
+fn drop_notice(_: String) {}

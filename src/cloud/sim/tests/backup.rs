@@ -1,0 +1,317 @@
+//! AWS Backup in the simulated world: vault listings, copy jobs, vault locks, region settings and EFS item restores.
+
+use super::*;
+
+#[tokio::test(start_paused = true)]
+async fn a_year_of_nightly_points_is_listed_in_both_vaults() {
+    let cloud = sim(&[]);
+    let (primary, pages) = list(&cloud, vault("cabal-backup", None, None))
+        .await
+        .unwrap();
+    assert_eq!(primary.len(), 2 * 365);
+    assert!(
+        pages.len() >= 8 && pages.iter().all(|&n| n <= 100),
+        "{pages:?}"
+    );
+    assert!(
+        primary
+            .iter()
+            .all(|p| p.created_at.strftime("%H:%M:%S").to_string() == "00:00:00")
+    );
+    let efs = primary
+        .iter()
+        .filter(|p| p.resource_type.as_deref() == Some("EFS"))
+        .count();
+    assert_eq!(efs, 365);
+    let oldest = primary.iter().min_by_key(|p| p.created_at).unwrap();
+    assert_eq!(oldest.storage_class.as_deref(), Some("COLD"));
+    assert_eq!(primary[0].storage_class.as_deref(), Some("WARM"));
+    assert!(
+        primary
+            .iter()
+            .all(|p| p.delete_at.is_some() && p.encryption_key_arn.is_some())
+    );
+
+    let (copies, _) = list(&cloud, vault("cabal-backup-dr", Some("us-west-2"), None))
+        .await
+        .unwrap();
+    assert_eq!(copies.len(), 2 * 365);
+    let from = "arn:aws:backup:us-east-1:111122223333:backup-vault:cabal-backup";
+    assert!(
+        copies
+            .iter()
+            .all(|p| p.copied_from.as_deref() == Some(from) && p.region == "us-west-2")
+    );
+    // A copy keeps its source's creation date and completes later.
+    let copy = &copies[0];
+    let source = primary
+        .iter()
+        .find(|p| p.created_at == copy.created_at && p.resource_arn == copy.resource_arn)
+        .unwrap();
+    assert!(copy.completed_at > source.completed_at);
+
+    // The DR vault is in us-west-2, not the default region.
+    let e = list(&cloud, vault("cabal-backup-dr", None, None))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    assert!(
+        e.message.contains("SIMULATED") && e.message.contains("us-west-2"),
+        "{e}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_latest_point_is_last_nights() {
+    let cloud = sim(&[]);
+    let latest = last_nights_table_point(&cloud).await;
+    assert_eq!(latest.created_at, "2026-11-24T00:00:00Z".parse().unwrap());
+    assert_eq!(latest.resource_name.as_deref(), Some("cabal-addresses"));
+    // Listed together, the primary point wins over its DR copy.
+    let sources = vec![
+        vault("cabal-backup", None, Some("DynamoDB")),
+        vault("cabal-backup-dr", Some("us-west-2"), Some("DynamoDB")),
+    ];
+    let both = points::collect(Arc::new(sim(&[])), sources, &quiet())
+        .await
+        .unwrap();
+    let best = points::latest(&both, None).unwrap();
+    assert_eq!(
+        (best.created_at, best.is_copy()),
+        (latest.created_at, false)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_copy_job_adds_a_point_to_the_dr_vault() {
+    let cloud = sim(&[]);
+    let dr = "arn:aws:backup:us-west-2:111122223333:backup-vault:cabal-backup-dr";
+    let before = cloud
+        .vault_posture("cabal-backup-dr", Some("us-west-2"), &quiet())
+        .await
+        .unwrap();
+    let point = last_nights_table_point(&cloud).await;
+    let request = CopyRequest {
+        source_vault: "cabal-backup".into(),
+        recovery_point_arn: point.id.clone(),
+        destination_vault_arn: dr.into(),
+        iam_role_arn: ROLE.into(),
+    };
+    let job = cloud.start_copy(&request, None, &quiet()).await.unwrap();
+    pass(40).await;
+    let status = cloud.copy_job(&job, None, &quiet()).await.unwrap();
+    assert!(status.succeeded(), "{status:?}");
+    let copy = status.destination_recovery_point_arn.unwrap();
+    let after = cloud
+        .vault_posture("cabal-backup-dr", Some("us-west-2"), &quiet())
+        .await
+        .unwrap();
+    assert_eq!(after.recovery_points, before.recovery_points + 1);
+    let (copies, _) = list(&cloud, vault("cabal-backup-dr", Some("us-west-2"), None))
+        .await
+        .unwrap();
+    let new = copies.iter().find(|p| p.id == copy).unwrap();
+    assert_eq!(
+        (new.created_at, new.status.as_str()),
+        (point.created_at, "COMPLETED")
+    );
+    // Restoring it in the DR region works; in the primary region it is not there.
+    let job = cloud
+        .start_restore(
+            &restore_request(new, "cabal-addresses-dr"),
+            Some("us-west-2"),
+            &quiet(),
+        )
+        .await;
+    assert!(job.is_ok(), "{job:?}");
+    let e = cloud
+        .start_restore(&restore_request(new, "x"), None, &quiet())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_vault_lock_refuses_young_deletes_until_removed() {
+    let cloud = sim(&[]);
+    let (points, _) = list(&cloud, vault("cabal-backup", None, None))
+        .await
+        .unwrap();
+    let young = &points[0];
+    let old = points
+        .iter()
+        .find(|p| p.age(cloud.now()) > Duration::from_secs(40 * 86_400))
+        .unwrap();
+    let e = cloud
+        .delete_recovery_point("cabal-backup", &young.id, None, &quiet())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert!(e.message.contains("minimum retention of 30 days"), "{e}");
+    cloud
+        .delete_recovery_point("cabal-backup", &old.id, None, &quiet())
+        .await
+        .unwrap();
+    let posture = cloud
+        .vault_posture("cabal-backup", None, &quiet())
+        .await
+        .unwrap();
+    assert!(posture.locked && posture.min_retention_days == Some(30));
+    cloud
+        .delete_vault_lock("cabal-backup", None, &quiet())
+        .await
+        .unwrap();
+    assert!(
+        !cloud
+            .vault_posture("cabal-backup", None, &quiet())
+            .await
+            .unwrap()
+            .locked
+    );
+    cloud
+        .delete_recovery_point("cabal-backup", &young.id, None, &quiet())
+        .await
+        .unwrap();
+    let e = cloud
+        .delete_recovery_point("cabal-backup", &young.id, None, &quiet())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    let posture = cloud
+        .vault_posture("cabal-backup", None, &quiet())
+        .await
+        .unwrap();
+    assert_eq!(posture.recovery_points, 2 * 365 - 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lock_with_a_huge_minimum_retention_refuses_deletes_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("forever.toml");
+    let text = "[[vault]]\nname = \"forever\"\nlock = { min_retention_days = 9223372036854775807 }\n\n[[plan]]\nname = \"p\"\nvault = \"forever\"\ndays = 2\n[[plan.resource]]\ntype = \"DynamoDB\"\nname = \"t\"\nsize_bytes = 1\n";
+    tokio::fs::write(&path, text).await.unwrap();
+    let cloud = SimCloud::from_files(
+        &[path],
+        SimOptions {
+            now: Some(NOW.parse().unwrap()),
+            ..SimOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (points, _) = list(&cloud, vault("forever", None, None)).await.unwrap();
+    let e = cloud
+        .delete_recovery_point("forever", &points[0].id, None, &quiet())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert!(e.message.contains("minimum retention"), "{e}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn copy_jobs_and_region_settings_follow_the_plan_and_the_fault() {
+    let cloud = sim(&[]);
+    let day = crate::cloud::CopyJobFilter {
+        within: Duration::from_secs(26 * 3600),
+        resource_type: Some("DynamoDB".into()),
+        destination_vault_arn: None,
+    };
+    // Last night's DynamoDB copy ran from us-east-1 into the DR vault.
+    let jobs = cloud.list_copy_jobs(&day, None, &quiet()).await.unwrap();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0].state, "COMPLETED");
+    assert!(
+        jobs[0]
+            .destination_vault_arn
+            .as_deref()
+            .unwrap()
+            .ends_with(":backup-vault:cabal-backup-dr")
+    );
+    // None ran from the DR region, and a week holds seven.
+    let none = cloud
+        .list_copy_jobs(&day, Some("us-west-2"), &quiet())
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    let week = crate::cloud::CopyJobFilter {
+        within: Duration::from_secs(7 * 86_400),
+        resource_type: None,
+        destination_vault_arn: None,
+    };
+    let jobs = cloud.list_copy_jobs(&week, None, &quiet()).await.unwrap();
+    assert_eq!(jobs.len(), 14, "DynamoDB and EFS, seven nights");
+    assert!(jobs.windows(2).all(|w| w[0].created_at >= w[1].created_at));
+    let settings = cloud.region_settings(None, &quiet()).await.unwrap();
+    assert_eq!(settings.full_management.get("DynamoDB"), Some(&true));
+
+    let broken = sim(&["copy-job-fails"]);
+    let jobs = broken.list_copy_jobs(&day, None, &quiet()).await.unwrap();
+    assert_eq!(jobs[0].state, "FAILED");
+    assert!(
+        jobs[0]
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("DynamoDB=true")
+    );
+    let settings = broken.region_settings(None, &quiet()).await.unwrap();
+    assert_eq!(settings.full_management.get("DynamoDB"), Some(&false));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_item_level_efs_restore_writes_its_recovery_directory_in_the_run_dir() {
+    let cloud = sim(&[]);
+    let run = tempfile::tempdir().unwrap();
+    cloud.attach_run_dir(run.path());
+    let fs = run.path().join("sandbox-efs/fs-0c4b7e2d91a35f862");
+    let files = |dir: &std::path::Path| std::fs::read_dir(dir).map_or(0, |d| d.count());
+    // 30 days of mail less the 3 the user deleted; a folder too.
+    assert_eq!(files(&fs.join("chris/Maildir/cur")), 27);
+    assert_eq!(files(&fs.join("chris/Maildir/.Archive/cur")), 5);
+    let (points, _) = list(&cloud, vault("cabal-backup", None, Some("EFS")))
+        .await
+        .unwrap();
+    let point = points::latest(&points, None).unwrap().clone();
+    let request = |item: &str| RestoreRequest {
+        recovery_point_arn: point.id.clone(),
+        iam_role_arn: ROLE.into(),
+        metadata: BTreeMap::from([
+            ("newFileSystem".into(), "false".into()),
+            ("file-system-id".into(), "fs-0c4b7e2d91a35f862".into()),
+            ("itemsToRestore".into(), format!("[\"{item}\"]")),
+        ]),
+        resource_type: None,
+    };
+    let job = cloud
+        .start_restore(&request("/chris/Maildir/cur"), None, &quiet())
+        .await
+        .unwrap();
+    let missing = cloud
+        .start_restore(&request("/zoe"), None, &quiet())
+        .await
+        .unwrap();
+    pass(20).await;
+    assert!(
+        cloud
+            .restore_job(&job, None, &quiet())
+            .await
+            .unwrap()
+            .succeeded()
+    );
+    let recovery: Vec<_> = std::fs::read_dir(&fs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("aws-backup-restore_"))
+        .collect();
+    assert_eq!(recovery.len(), 1, "{recovery:?}");
+    let restored = fs.join(&recovery[0]).join("chris/Maildir");
+    // Last night's point: every day's message but this morning's.
+    assert_eq!(files(&restored.join("cur")), 29);
+    assert!(
+        !restored.join(".Archive").exists(),
+        "only the item asked for"
+    );
+    let failed = cloud.restore_job(&missing, None, &quiet()).await.unwrap();
+    assert_eq!(failed.status, "FAILED");
+    assert!(failed.message.unwrap().contains("/zoe"));
+}
