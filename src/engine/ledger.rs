@@ -125,7 +125,7 @@ impl PartialEq<&str> for FinalStatus {
 
 /// How a run ended, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RunEnd {
+pub struct RunFinish {
     /// How.
     pub outcome: Outcome,
     /// When (wall clock).
@@ -306,7 +306,7 @@ pub struct RunLedger {
     /// Wall time of the last event.
     pub last_event_at: Option<Timestamp>,
     /// How the run last ended; kept when it is resumed afterwards.
-    pub last_end: Option<RunEnd>,
+    pub last_end: Option<RunFinish>,
     /// Steps in runbook order.
     pub steps: Vec<StepState>,
     /// Phases as the engine announced them: (start, end) run time by id.
@@ -456,7 +456,7 @@ impl RunLedger {
             }
             EventKind::CloudConnected { identity } => self.identity = Some(identity.clone()),
             EventKind::RunFinished { outcome } => {
-                self.last_end = Some(RunEnd {
+                self.last_end = Some(RunFinish {
                     outcome: *outcome,
                     at: e.at,
                 });
