@@ -7,7 +7,8 @@ use std::collections::{HashMap, HashSet};
 use fixedbitset::FixedBitSet;
 
 use super::diagnostic::{Code, Diagnostic, did_you_mean};
-use super::kinds::StepAction;
+use super::field::{Dur, Text};
+use super::kinds::{StepAction, StepChecks};
 use super::model::{FORMAT_VERSION, Mode, Runbook, Span, Spanned, Step};
 use super::template::{self, RUN_VARS, Var};
 
@@ -31,21 +32,6 @@ struct Validator<'a> {
 }
 
 const ID_HELP: &str = "names use lowercase letters, digits, `-` and `_`, and start with a letter";
-
-/// What a step polls until it is done, for the kinds whose polling only
-/// the step's `timeout` ends (a job that never finishes, a table name with
-/// a typo); `None` for the others.
-fn polled_until_done(action: &StepAction) -> Option<&'static str> {
-    Some(match action {
-        StepAction::Wait(w) if w.run.is_some() => "this probe",
-        StepAction::Wait(w) if w.until.is_some() => "this AWS resource",
-        StepAction::BackupRestore(_) => "the restore job",
-        StepAction::BackupCopy(_) => "the copy job",
-        StepAction::DynamodbWaitActive(_) => "the table",
-        StepAction::S3RestoreObject(_) => "the archive restore",
-        _ => return None,
-    })
-}
 
 fn valid_id(id: &str) -> bool {
     let mut chars = id.chars();
@@ -269,17 +255,8 @@ impl<'a> Validator<'a> {
                     ends_rto = Some(step);
                 }
             }
-            if let StepAction::Manual(m) = &step.action
-                && m.question.is_none()
-                && let Some(first) = m.choices.first()
-            {
-                self.push(
-                    Diagnostic::error(Code::Conflict, first.span, "`choices` without a `question`")
-                        .with_help("add `question = \"...\"` that these choices answer"),
-                );
-            }
             if step.timeout.is_none()
-                && let Some(polled) = polled_until_done(&step.action)
+                && let Some(polled) = step.action.polled_until_done()
             {
                 self.push(
                     Diagnostic::warning(
@@ -369,77 +346,7 @@ impl<'a> Validator<'a> {
                 "make `max_backoff` at least `backoff`, or drop it",
             ));
         }
-        match &step.action {
-            StepAction::Wait(w) => {
-                if let Some(probe) = &w.run {
-                    self.shell_quoting(probe);
-                }
-                if let (Some(duration), Some(timeout)) = (&w.duration, &step.timeout)
-                    && duration.value.0 > timeout.value.0
-                {
-                    self.push(conflict(
-                        duration.span,
-                        "the wait is longer than its timeout".into(),
-                        "a fixed wait needs no timeout; remove `timeout` or shorten `duration`",
-                    ));
-                }
-                if let (Some(_), Some(interval)) = (&w.duration, &w.interval) {
-                    self.push(conflict(
-                        interval.span,
-                        "`interval` applies to a probe (`run`), not to a fixed `duration`".into(),
-                        "remove `interval`",
-                    ));
-                }
-            }
-            StepAction::Manual(m) => self.no_repeats("`choices`", &m.choices),
-            StepAction::FileDecrypt(d) => self.secret_key(&d.key),
-            StepAction::Shell(sh) => {
-                self.shell_quoting(&sh.run);
-                self.no_repeats("`outputs`", &sh.outputs);
-                for output in &sh.outputs {
-                    if output.value == "exit_code" {
-                        self.push(conflict(
-                            output.span,
-                            "`exit_code` is set by dr-drill for every shell step".into(),
-                            "remove it from `outputs`; read it as {{ steps.ID.exit_code }}",
-                        ));
-                    } else {
-                        self.check_id("output", output);
-                    }
-                }
-            }
-            StepAction::Check(c) => {
-                for a in &c.assert {
-                    for operand in [&a.at_least, &a.at_most].into_iter().flatten() {
-                        if !operand.value.contains("{{")
-                            && operand.value.trim().parse::<f64>().is_err()
-                        {
-                            self.push(
-                                Diagnostic::error(Code::InvalidValue, operand.span, format!("`{}` is not a number", operand.value))
-                                    .with_help("`at_least` and `at_most` compare numbers: write one, or a template that gives one"),
-                            );
-                        }
-                    }
-                    if let Some(pattern) = a.matches.as_ref().filter(|p| !p.value.contains("{{"))
-                        && let Err(e) = regex::Regex::new(&pattern.value)
-                    {
-                        let reason = e.to_string();
-                        let reason = reason
-                            .lines()
-                            .last()
-                            .unwrap_or_default()
-                            .trim()
-                            .trim_start_matches("error: ")
-                            .to_string();
-                        self.push(
-                            Diagnostic::error(Code::InvalidValue, pattern.span, format!("`matches` is not a valid regular expression: {reason}"))
-                                .with_help("the syntax is Rust's `regex` crate (like RE2); escape special characters with a backslash"),
-                        );
-                    }
-                }
-            }
-            _ => {}
-        }
+        step.action.check(&mut StepView { v: self, step });
     }
 
     /// A decryption key comes from one secret parameter: written in the
@@ -758,6 +665,38 @@ impl<'a> Validator<'a> {
                 );
             }
         }
+    }
+}
+
+/// The validator as a kind's checks see it: about one step.
+struct StepView<'v, 'a, 's> {
+    v: &'v mut Validator<'a>,
+    step: &'s Step,
+}
+
+impl StepChecks for StepView<'_, '_, '_> {
+    fn timeout(&self) -> Option<&Spanned<Dur>> {
+        self.step.timeout.as_ref()
+    }
+
+    fn push(&mut self, diagnostic: Diagnostic) {
+        self.v.push(diagnostic);
+    }
+
+    fn no_repeats(&mut self, what: &str, items: &[Spanned<String>]) {
+        self.v.no_repeats(what, items);
+    }
+
+    fn check_id(&mut self, what: &str, id: &Spanned<String>) {
+        self.v.check_id(what, id);
+    }
+
+    fn shell_quoting(&mut self, command: &Text) {
+        self.v.shell_quoting(command);
+    }
+
+    fn secret_key(&mut self, key: &Text) {
+        self.v.secret_key(key);
     }
 }
 
