@@ -6,6 +6,7 @@
 
 pub mod diagnostic;
 pub mod field;
+mod graph;
 pub mod kinds;
 pub mod model;
 pub mod schema;

@@ -4,10 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use fixedbitset::FixedBitSet;
-
 use super::diagnostic::{Code, Diagnostic, did_you_mean};
 use super::field::{Dur, Text};
+use super::graph::{Upstream, topological_order};
 use super::kinds::{StepAction, StepChecks};
 use super::model::{FORMAT_VERSION, Mode, Runbook, Span, Spanned, Step};
 use super::template::{self, RUN_VARS, Var};
@@ -499,12 +498,7 @@ impl<'a> Validator<'a> {
 
     fn templates(&mut self, index: &HashMap<&str, usize>, order: Option<&[usize]>) {
         let rb = self.rb;
-        let upstream = Upstream {
-            steps: &rb.steps,
-            index,
-            order,
-            ancestors: Default::default(),
-        };
+        let upstream = Upstream::new(&rb.steps, index, order);
         for (si, step) in rb.steps.iter().enumerate() {
             for text in &step.templated {
                 let refs = match template::references(&text.value) {
@@ -697,107 +691,5 @@ impl StepChecks for StepView<'_, '_, '_> {
 
     fn secret_key(&mut self, key: &Text) {
         self.v.secret_key(key);
-    }
-}
-
-/// Answers "is step `t` upstream of step `s`?". A direct `needs` entry
-/// answers at once; otherwise the sets of ancestors of every step are built
-/// once, in topological order, so each further question costs one bit test
-/// whatever the shape of the graph (many steps reading one early step, or
-/// each reading a distant one). With a cycle there is no order and no
-/// answer: the cycle is reported, and upstream checks are skipped.
-struct Upstream<'a> {
-    steps: &'a [Step],
-    index: &'a HashMap<&'a str, usize>,
-    order: Option<&'a [usize]>,
-    ancestors: std::cell::OnceCell<Vec<FixedBitSet>>,
-}
-
-impl Upstream<'_> {
-    fn needs(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
-        self.steps[i]
-            .needs
-            .iter()
-            .filter_map(|n| self.index.get(n.value.as_str()).copied())
-    }
-
-    fn reaches(&self, s: usize, t: usize) -> bool {
-        if self.needs(s).any(|d| d == t) {
-            return true;
-        }
-        let Some(order) = self.order else { return true };
-        let ancestors = self.ancestors.get_or_init(|| {
-            let n = self.steps.len();
-            let mut sets = vec![FixedBitSet::with_capacity(n); n];
-            for &i in order {
-                let mut set = FixedBitSet::with_capacity(n);
-                for d in self.needs(i) {
-                    set.union_with(&sets[d]);
-                    set.insert(d);
-                }
-                sets[i] = set;
-            }
-            sets
-        });
-        ancestors[s].contains(t)
-    }
-}
-
-/// The steps in a topological order of the `needs` graph (each after the
-/// steps it needs), or a cycle as step indexes in dependency order (each
-/// needs the one before it, the first needs the last).
-fn topological_order(
-    steps: &[Step],
-    index: &HashMap<&str, usize>,
-) -> Result<Vec<usize>, Vec<usize>> {
-    // Kahn's algorithm: what remains after peeling ready steps is cyclic.
-    let n = steps.len();
-    let mut indegree = vec![0usize; n];
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, step) in steps.iter().enumerate() {
-        for need in &step.needs {
-            if let Some(&d) = index.get(need.value.as_str()) {
-                indegree[i] += 1;
-                dependents[d].push(i);
-            }
-        }
-    }
-    let mut ready: Vec<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
-    let mut order = Vec::with_capacity(n);
-    while let Some(i) = ready.pop() {
-        order.push(i);
-        for &j in &dependents[i] {
-            indegree[j] -= 1;
-            if indegree[j] == 0 {
-                ready.push(j);
-            }
-        }
-    }
-    if order.len() == n {
-        return Ok(order);
-    }
-    // Walk `needs` edges inside the remainder until a step repeats.
-    let start = (0..n)
-        .find(|&i| indegree[i] > 0)
-        .expect("Kahn left steps behind, so one has indegree");
-    let mut path = vec![start];
-    let mut on_path = HashMap::from([(start, 0usize)]);
-    let mut current = start;
-    loop {
-        let next = steps[current]
-            .needs
-            .iter()
-            .filter_map(|need| index.get(need.value.as_str()).copied())
-            .find(|&d| indegree[d] > 0)
-            .expect("a step left by Kahn needs another one left");
-        if let Some(&at) = on_path.get(&next) {
-            let mut cycle = path[at..].to_vec();
-            // `path` follows needs edges; report in dependency order.
-            cycle.reverse();
-            return Err(cycle);
-        }
-        on_path.insert(next, path.len());
-        path.push(next);
-        current = next;
     }
 }
