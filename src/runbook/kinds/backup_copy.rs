@@ -1,4 +1,5 @@
-//! `kind = "backup.copy"`: copy a recovery point to another vault, e.g. DR back to primary.
+//! `kind = "backup.copy"`: copy a recovery point to another vault, e.g. DR
+//! back to primary.
 
 use toml_spanner::Error;
 
@@ -66,3 +67,16 @@ impl KindRules for BackupCopy {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "copy"
+kind = "backup.copy"
+source_vault = "v"
+recovery_point = "arn:p"
+destination_vault_arn = "arn:v"
+iam_role_arn = "arn:r"
+"#;

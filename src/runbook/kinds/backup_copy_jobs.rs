@@ -1,4 +1,5 @@
-//! `kind = "backup.copy-jobs"`: count the copy jobs of a recent window and assert on them.
+//! `kind = "backup.copy-jobs"`: count the copy jobs of a recent window and
+//! assert on them.
 
 use toml_spanner::Error;
 
@@ -73,3 +74,12 @@ impl KindRules for BackupCopyJobs {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "copy-jobs"
+kind = "backup.copy-jobs"
+"#;

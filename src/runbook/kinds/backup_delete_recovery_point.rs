@@ -1,4 +1,5 @@
-//! `kind = "backup.delete-recovery-point"`: delete one recovery point, or all of a vault's (destructive).
+//! `kind = "backup.delete-recovery-point"`: delete one recovery point, or all
+//! of a vault's (destructive).
 
 use toml_spanner::Error;
 
@@ -83,3 +84,14 @@ impl KindRules for BackupDeleteRecoveryPoint {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "delete-points"
+kind = "backup.delete-recovery-point"
+backup_vault = "v"
+all = true
+"#;

@@ -60,3 +60,13 @@ impl KindRules for BackupDeleteVaultLock {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "unlock"
+kind = "backup.delete-vault-lock"
+backup_vault = "v"
+"#;

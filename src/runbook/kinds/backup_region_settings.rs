@@ -1,4 +1,5 @@
-//! `kind = "backup.region-settings"`: read the region's AWS Backup settings (service opt-in, full management) and assert them.
+//! `kind = "backup.region-settings"`: read the region's AWS Backup settings
+//! (service opt-in, full management) and assert them.
 
 use toml_spanner::Error;
 
@@ -63,3 +64,12 @@ impl KindRules for BackupRegionSettings {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "settings"
+kind = "backup.region-settings"
+"#;

@@ -1,4 +1,5 @@
-//! `kind = "backup.restore"`: start an AWS Backup restore job and follow it to the end.
+//! `kind = "backup.restore"`: start an AWS Backup restore job and follow it
+//! to the end.
 
 use toml_spanner::Error;
 
@@ -71,3 +72,15 @@ impl KindRules for BackupRestore {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "restore"
+kind = "backup.restore"
+backup_vault = "v"
+recovery_point = "arn:p"
+iam_role_arn = "arn:r"
+"#;

@@ -1,4 +1,5 @@
-//! `kind = "backup.vault-posture"`: describe a vault and assert its lock and retention.
+//! `kind = "backup.vault-posture"`: describe a vault and assert its lock and
+//! retention.
 
 use toml_spanner::Error;
 
@@ -86,3 +87,14 @@ impl KindRules for BackupVaultPosture {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "posture"
+kind = "backup.vault-posture"
+backup_vault = "v"
+expect = { newest_younger_than = "1h" }
+"#;

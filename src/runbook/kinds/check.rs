@@ -59,7 +59,7 @@ impl Assertion {
 fields! {
     /// `kind = "check"`.
     pub struct Check {
-                /// The assertions; all must hold.
+        /// The assertions; all must hold.
         assert: Vec<Assertion> = req,
     }
 }
@@ -158,3 +158,13 @@ impl KindRules for Check {
         }
     }
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "check"
+kind = "check"
+assert = [{ value = "1", equals = "1" }]
+"#;

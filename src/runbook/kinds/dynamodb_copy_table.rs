@@ -1,4 +1,5 @@
-//! `kind = "dynamodb.copy-table"`: copy every item of one table into another, the cutover (destructive).
+//! `kind = "dynamodb.copy-table"`: copy every item of one table into another,
+//! the cutover (destructive).
 
 use toml_spanner::Error;
 
@@ -82,3 +83,14 @@ impl KindRules for DynamodbCopyTable {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "cutover"
+kind = "dynamodb.copy-table"
+from = "t1"
+to = "t"
+"#;

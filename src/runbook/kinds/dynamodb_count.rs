@@ -60,3 +60,13 @@ impl KindRules for DynamodbCount {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "count"
+kind = "dynamodb.count"
+table = "t"
+"#;

@@ -1,4 +1,5 @@
-//! `kind = "dynamodb.delete-table"`: delete a table, e.g. the restored one after a drill (destructive).
+//! `kind = "dynamodb.delete-table"`: delete a table, e.g. the restored one
+//! after a drill (destructive).
 
 use toml_spanner::Error;
 
@@ -60,3 +61,13 @@ impl KindRules for DynamodbDeleteTable {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "drop"
+kind = "dynamodb.delete-table"
+table = "t1"
+"#;

@@ -1,4 +1,5 @@
-//! `kind = "dynamodb.pitr-status"`: read a table's point-in-time recovery status and window.
+//! `kind = "dynamodb.pitr-status"`: read a table's point-in-time recovery
+//! status and window.
 
 use toml_spanner::Error;
 
@@ -59,3 +60,13 @@ impl KindRules for DynamodbPitrStatus {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "pitr-status"
+kind = "dynamodb.pitr-status"
+table = "t"
+"#;

@@ -1,4 +1,5 @@
-//! `kind = "dynamodb.restore-from-backup"`: restore an on-demand backup into a new table.
+//! `kind = "dynamodb.restore-from-backup"`: restore an on-demand backup into
+//! a new table.
 
 use toml_spanner::Error;
 
@@ -63,3 +64,14 @@ impl KindRules for DynamodbRestoreFromBackup {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "from-backup"
+kind = "dynamodb.restore-from-backup"
+backup_arn = "arn:b"
+target_table = "t1"
+"#;

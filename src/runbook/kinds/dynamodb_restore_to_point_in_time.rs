@@ -1,4 +1,5 @@
-//! `kind = "dynamodb.restore-to-point-in-time"`: point-in-time restore into a new table; the time it goes back to measures the run's RPO.
+//! `kind = "dynamodb.restore-to-point-in-time"`: point-in-time restore into a
+//! new table; the time it goes back to measures the run's RPO.
 
 use toml_spanner::Error;
 
@@ -69,3 +70,14 @@ impl KindRules for DynamodbRestoreToPointInTime {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "pitr"
+kind = "dynamodb.restore-to-point-in-time"
+source_table = "t"
+target_table = "t2"
+"#;

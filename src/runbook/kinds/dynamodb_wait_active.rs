@@ -56,3 +56,13 @@ impl KindRules for DynamodbWaitActive {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "active"
+kind = "dynamodb.wait-active"
+table = "t"
+"#;

@@ -1,4 +1,5 @@
-//! `kind = "file.decrypt"`: decrypt a local file (AES-256-GCM), checking its authentication tag. Acts on no cloud.
+//! `kind = "file.decrypt"`: decrypt a local file (AES-256-GCM), checking its
+//! authentication tag. Acts on no cloud.
 
 use toml_spanner::Error;
 
@@ -102,3 +103,16 @@ impl KindRules for FileDecrypt {
         step.secret_key(&self.key);
     }
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "decrypt"
+kind = "file.decrypt"
+from = "a.enc"
+to = "a"
+cipher = "aes-256-gcm"
+key = "{{ params.key }}"
+"#;

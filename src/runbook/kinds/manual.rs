@@ -1,4 +1,5 @@
-//! `kind = "manual"`: instructions the operator carries out and acknowledges, optionally answering a question.
+//! `kind = "manual"`: instructions the operator carries out and acknowledges,
+//! optionally answering a question.
 
 use toml_spanner::Error;
 
@@ -90,3 +91,13 @@ impl KindRules for Manual {
         step.no_repeats("`choices`", &self.choices);
     }
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "manual"
+kind = "manual"
+instructions = "Carry it out."
+"#;

@@ -2,36 +2,12 @@
 //! fields (read from TOML and described to the JSON Schema by `fields!`) and
 //! its rules, an impl of [`KindRules`] whose methods have no defaults, so a
 //! kind cannot be added without saying what it changes, what it outputs,
-//! what it asks and what it calls on AWS.
+//! what it asks and what it calls on AWS. Each file also holds an
+//! `EXAMPLE` step for the tests (`tests.rs` holds every kind's IAM actions
+//! to `docs/aws.md`). The `actions!` list below names each kind once.
 //!
 //! This module describes kinds; running them is the engine's business
 //! (`engine::runner`). It never imports `runbook::model`.
-
-mod approve;
-mod backup_copy;
-mod backup_copy_jobs;
-mod backup_delete_recovery_point;
-mod backup_delete_vault_lock;
-mod backup_region_settings;
-mod backup_restore;
-mod backup_vault_posture;
-mod check;
-mod dynamodb_copy_table;
-mod dynamodb_count;
-mod dynamodb_delete_table;
-mod dynamodb_pitr_status;
-mod dynamodb_restore_from_backup;
-mod dynamodb_restore_to_point_in_time;
-mod dynamodb_wait_active;
-mod file_decrypt;
-mod manual;
-mod pick_recovery_point;
-mod s3_download;
-mod s3_head;
-mod s3_restore_object;
-mod s3_verify_checksum;
-mod shell;
-mod wait;
 
 #[cfg(test)]
 mod tests;
@@ -42,31 +18,13 @@ use toml_spanner::{Error, TableHelper};
 use super::diagnostic::{Code, Diagnostic, did_you_mean};
 use super::field::{Dur, Span, Spanned, Text, custom, invalid};
 
-pub use approve::Approve;
-pub use backup_copy::BackupCopy;
-pub use backup_copy_jobs::{BackupCopyJobs, CopyJobsExpectation};
-pub use backup_delete_recovery_point::BackupDeleteRecoveryPoint;
-pub use backup_delete_vault_lock::BackupDeleteVaultLock;
-pub use backup_region_settings::BackupRegionSettings;
-pub use backup_restore::BackupRestore;
-pub use backup_vault_posture::{BackupVaultPosture, VaultExpectation};
-pub use check::{Assertion, Check};
-pub use dynamodb_copy_table::DynamodbCopyTable;
-pub use dynamodb_count::DynamodbCount;
-pub use dynamodb_delete_table::DynamodbDeleteTable;
-pub use dynamodb_pitr_status::DynamodbPitrStatus;
-pub use dynamodb_restore_from_backup::DynamodbRestoreFromBackup;
-pub use dynamodb_restore_to_point_in_time::DynamodbRestoreToPointInTime;
-pub use dynamodb_wait_active::DynamodbWaitActive;
-pub use file_decrypt::{Cipher, CipherLayout, FileDecrypt};
-pub use manual::Manual;
-pub use pick_recovery_point::{PickPolicy, PickRecoveryPoint, RecoverySource};
-pub use s3_download::S3Download;
-pub use s3_head::S3Head;
-pub use s3_restore_object::{RestoreTier, S3RestoreObject};
-pub use s3_verify_checksum::S3VerifyChecksum;
-pub use shell::Shell;
-pub use wait::{Wait, WaitUntil};
+pub use backup_copy_jobs::CopyJobsExpectation;
+pub use backup_vault_posture::VaultExpectation;
+pub use check::Assertion;
+pub use file_decrypt::{Cipher, CipherLayout};
+pub use pick_recovery_point::{PickPolicy, RecoverySource};
+pub use s3_restore_object::RestoreTier;
+pub use wait::WaitUntil;
 
 /// What running a step can do to the world, for the dry-run plan and the
 /// confirmation rules.
@@ -145,11 +103,18 @@ pub trait StepChecks {
     fn secret_key(&mut self, key: &Text);
 }
 
-/// Declares the `StepAction` enum: one variant per kind, its TOML name, the
-/// dispatch that reads a kind's fields from the step table, and the
-/// dispatch to the kind's [`KindRules`].
+/// Declares the kinds: each one's module (`module::Type` holds its fields
+/// and its [`KindRules`]), the `StepAction` enum with one variant per kind
+/// and its TOML name, the dispatch that reads a kind's fields from the step
+/// table, and the dispatch to the kind's rules.
 macro_rules! actions {
-    ($( $(#[$m:meta])* $name:literal => $variant:ident($ty:ident) ),+ $(,)?) => {
+    ($( $(#[$m:meta])* $name:literal => $module:ident :: $ty:ident ),+ $(,)?) => {
+        $( mod $module; pub use $module::$ty; )+
+
+        /// Every kind's example steps, for the tests.
+        #[cfg(test)]
+        const EXAMPLES: &[&str] = &[$($module::EXAMPLE),+];
+
         /// What a step does, selected by its `kind` field.
         // One per step, built once at load: boxing the larger variants would
         // buy nothing measurable and cost a deref at every use.
@@ -157,7 +122,7 @@ macro_rules! actions {
         #[derive(Debug, Clone, PartialEq, JsonSchema)]
         #[serde(tag = "kind")]
         pub enum StepAction {
-            $( $(#[$m])* #[serde(rename = $name)] $variant($ty), )+
+            $( $(#[$m])* #[serde(rename = $name)] $ty($ty), )+
         }
 
         /// Every kind, as written in `kind = "..."`.
@@ -166,19 +131,19 @@ macro_rules! actions {
         impl StepAction {
             /// The kind as written in the runbook.
             pub fn kind(&self) -> &'static str {
-                match self { $( StepAction::$variant(_) => $name, )+ }
+                match self { $( StepAction::$ty(_) => $name, )+ }
             }
 
             /// The rules of this step's kind.
             pub fn rules(&self) -> &dyn KindRules {
-                match self { $( StepAction::$variant(a) => a as &dyn KindRules, )+ }
+                match self { $( StepAction::$ty(a) => a as &dyn KindRules, )+ }
             }
 
             /// Reads the fields of `kind` from the step table. An unknown
             /// kind is reported in `th.errors` and yields `None`.
             pub(crate) fn read(kind: &Spanned<String>, th: &mut TableHelper<'_, '_, '_>) -> Option<Self> {
                 match kind.value.as_str() {
-                    $( $name => $ty::read(th).map(StepAction::$variant), )+
+                    $( $name => $ty::read(th).map(StepAction::$ty), )+
                     other => {
                         th.ctx.push_error(unknown_kind(other, kind.span));
                         None
@@ -212,55 +177,55 @@ fn unknown_kind(kind: &str, span: Span) -> Error {
 
 actions! {
     /// Run a command with `sh -c`.
-    "shell" => Shell(Shell),
+    "shell" => shell::Shell,
     /// Show instructions; the operator acknowledges, optionally answering a question.
-    "manual" => Manual(Manual),
+    "manual" => manual::Manual,
     /// A gate: an operator approves before the run goes on.
-    "approve" => Approve(Approve),
+    "approve" => approve::Approve,
     /// Wait for a fixed time, or until a probe command succeeds.
-    "wait" => Wait(Wait),
+    "wait" => wait::Wait,
     /// Assert on values, usually outputs of earlier steps.
-    "check" => Check(Check),
+    "check" => check::Check,
     /// Choose the recovery point to restore from.
-    "pick-recovery-point" => PickRecoveryPoint(PickRecoveryPoint),
+    "pick-recovery-point" => pick_recovery_point::PickRecoveryPoint,
     /// AWS Backup: start a restore job and follow it to the end.
-    "backup.restore" => BackupRestore(BackupRestore),
+    "backup.restore" => backup_restore::BackupRestore,
     /// AWS Backup: copy a recovery point to another vault, e.g. DR back to primary.
-    "backup.copy" => BackupCopy(BackupCopy),
+    "backup.copy" => backup_copy::BackupCopy,
     /// AWS Backup: describe a vault and assert its lock and retention.
-    "backup.vault-posture" => BackupVaultPosture(BackupVaultPosture),
+    "backup.vault-posture" => backup_vault_posture::BackupVaultPosture,
     /// AWS Backup: read the region's settings (service opt-in, full management) and assert them.
-    "backup.region-settings" => BackupRegionSettings(BackupRegionSettings),
+    "backup.region-settings" => backup_region_settings::BackupRegionSettings,
     /// AWS Backup: count the copy jobs of a recent window and assert on them.
-    "backup.copy-jobs" => BackupCopyJobs(BackupCopyJobs),
+    "backup.copy-jobs" => backup_copy_jobs::BackupCopyJobs,
     /// AWS Backup: remove a vault lock (destructive).
-    "backup.delete-vault-lock" => BackupDeleteVaultLock(BackupDeleteVaultLock),
+    "backup.delete-vault-lock" => backup_delete_vault_lock::BackupDeleteVaultLock,
     /// AWS Backup: delete one recovery point, or all of a vault's (destructive).
-    "backup.delete-recovery-point" => BackupDeleteRecoveryPoint(BackupDeleteRecoveryPoint),
+    "backup.delete-recovery-point" => backup_delete_recovery_point::BackupDeleteRecoveryPoint,
     /// DynamoDB: restore an on-demand backup into a new table.
-    "dynamodb.restore-from-backup" => DynamodbRestoreFromBackup(DynamodbRestoreFromBackup),
+    "dynamodb.restore-from-backup" => dynamodb_restore_from_backup::DynamodbRestoreFromBackup,
     /// DynamoDB: point-in-time restore into a new table.
-    "dynamodb.restore-to-point-in-time" => DynamodbRestoreToPointInTime(DynamodbRestoreToPointInTime),
+    "dynamodb.restore-to-point-in-time" => dynamodb_restore_to_point_in_time::DynamodbRestoreToPointInTime,
     /// DynamoDB: wait until a table is ACTIVE.
-    "dynamodb.wait-active" => DynamodbWaitActive(DynamodbWaitActive),
+    "dynamodb.wait-active" => dynamodb_wait_active::DynamodbWaitActive,
     /// DynamoDB: count items with a parallel scan.
-    "dynamodb.count" => DynamodbCount(DynamodbCount),
+    "dynamodb.count" => dynamodb_count::DynamodbCount,
     /// DynamoDB: read the point-in-time recovery status and window.
-    "dynamodb.pitr-status" => DynamodbPitrStatus(DynamodbPitrStatus),
+    "dynamodb.pitr-status" => dynamodb_pitr_status::DynamodbPitrStatus,
     /// DynamoDB: copy every item of one table into another (the cutover).
-    "dynamodb.copy-table" => DynamodbCopyTable(DynamodbCopyTable),
+    "dynamodb.copy-table" => dynamodb_copy_table::DynamodbCopyTable,
     /// DynamoDB: delete a table, e.g. the restored one after a drill (destructive).
-    "dynamodb.delete-table" => DynamodbDeleteTable(DynamodbDeleteTable),
+    "dynamodb.delete-table" => dynamodb_delete_table::DynamodbDeleteTable,
     /// S3: read an object's metadata, storage class and restore state.
-    "s3.head" => S3Head(S3Head),
+    "s3.head" => s3_head::S3Head,
     /// S3: restore an archived object (Glacier, Deep Archive) and wait for it.
-    "s3.restore-object" => S3RestoreObject(S3RestoreObject),
+    "s3.restore-object" => s3_restore_object::S3RestoreObject,
     /// S3: download an object to a local file.
-    "s3.download" => S3Download(S3Download),
+    "s3.download" => s3_download::S3Download,
     /// S3: verify an object's SHA-256 against its metadata or a manifest.
-    "s3.verify-checksum" => S3VerifyChecksum(S3VerifyChecksum),
+    "s3.verify-checksum" => s3_verify_checksum::S3VerifyChecksum,
     /// Decrypt a local file (AES-256-GCM), checking its authentication tag.
-    "file.decrypt" => FileDecrypt(FileDecrypt),
+    "file.decrypt" => file_decrypt::FileDecrypt,
 }
 
 impl StepAction {

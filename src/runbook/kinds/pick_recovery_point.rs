@@ -1,4 +1,5 @@
-//! `kind = "pick-recovery-point"`: choose the recovery point to restore from; the point it chooses measures the run's RPO.
+//! `kind = "pick-recovery-point"`: choose the recovery point to restore from;
+//! the point it chooses measures the run's RPO.
 
 use toml_spanner::Error;
 
@@ -193,3 +194,23 @@ impl KindRules for PickRecoveryPoint {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "pick-vault"
+kind = "pick-recovery-point"
+source = { backup_vault = "v" }
+
+[[step]]
+id = "pick-table"
+kind = "pick-recovery-point"
+source = { table = "t" }
+
+[[step]]
+id = "pick-bucket"
+kind = "pick-recovery-point"
+source = { bucket = "b" }
+"#;

@@ -1,4 +1,5 @@
-//! `kind = "s3.download"`: download an object to a local file, or every object under a prefix into a directory.
+//! `kind = "s3.download"`: download an object to a local file, or every
+//! object under a prefix into a directory.
 
 use toml_spanner::Error;
 
@@ -98,3 +99,15 @@ impl KindRules for S3Download {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "download"
+kind = "s3.download"
+bucket = "b"
+prefix = "p/"
+to = "dir"
+"#;

@@ -1,4 +1,5 @@
-//! `kind = "s3.head"`: read an object's metadata, storage class and restore state.
+//! `kind = "s3.head"`: read an object's metadata, storage class and restore
+//! state.
 
 use toml_spanner::Error;
 
@@ -70,3 +71,15 @@ impl KindRules for S3Head {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "head"
+kind = "s3.head"
+bucket = "b"
+key = "k"
+version_id = "v1"
+"#;

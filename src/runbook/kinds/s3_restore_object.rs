@@ -1,4 +1,5 @@
-//! `kind = "s3.restore-object"`: restore an archived object (Glacier, Deep Archive), or every one under a prefix, and wait for it.
+//! `kind = "s3.restore-object"`: restore an archived object (Glacier, Deep
+//! Archive), or every one under a prefix, and wait for it.
 
 use toml_spanner::Error;
 
@@ -104,3 +105,14 @@ impl KindRules for S3RestoreObject {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "thaw"
+kind = "s3.restore-object"
+bucket = "b"
+prefix = "p/"
+"#;

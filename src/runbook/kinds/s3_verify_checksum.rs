@@ -1,4 +1,5 @@
-//! `kind = "s3.verify-checksum"`: verify an object's SHA-256 against its metadata or a manifest.
+//! `kind = "s3.verify-checksum"`: verify an object's SHA-256 against its
+//! metadata or a manifest.
 
 use toml_spanner::Error;
 
@@ -65,3 +66,14 @@ impl KindRules for S3VerifyChecksum {
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "verify"
+kind = "s3.verify-checksum"
+bucket = "b"
+key = "k"
+"#;

@@ -1,4 +1,5 @@
-//! `kind = "shell"`: a command run with `sh -c`; its outputs are the ones it declares, and `exit_code`.
+//! `kind = "shell"`: a command run with `sh -c`; its outputs are the ones it
+//! declares, and `exit_code`.
 
 use toml_spanner::Error;
 
@@ -9,7 +10,7 @@ use crate::runbook::field::{Span, Spanned, Text, TextMap, fields};
 fields! {
     /// `kind = "shell"`.
     pub struct Shell {
-                /// The command, run with `sh -c`. Template values reach it through
+        /// The command, run with `sh -c`. Template values reach it through
         /// environment variables: each arrives verbatim, as one word, and
         /// executes nothing.
         run: Text = req,
@@ -89,3 +90,13 @@ impl KindRules for Shell {
         }
     }
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "shell"
+kind = "shell"
+run = "true"
+"#;

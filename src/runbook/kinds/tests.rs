@@ -3,187 +3,25 @@
 
 use std::collections::BTreeSet;
 
-use super::{Effect, KINDS, StepAction};
+use super::{EXAMPLES, Effect, KINDS, StepAction};
 use crate::runbook::check_str;
 
-/// One step of every kind, with the fields that add IAM actions set.
-const EVERY_KIND: &str = r#"
+/// The runbook around the kinds' examples.
+const HEADER: &str = r#"
 [runbook]
 id = "every-kind"
 title = "One step of every kind"
 
 [params]
 key = { required = true, secret = true }
-
-[[step]]
-id = "shell"
-kind = "shell"
-run = "true"
-
-[[step]]
-id = "manual"
-kind = "manual"
-instructions = "Carry it out."
-
-[[step]]
-id = "approve"
-kind = "approve"
-
-[[step]]
-id = "wait-table"
-kind = "wait"
-until = { table = "t" }
-
-[[step]]
-id = "wait-restore"
-kind = "wait"
-until = { restore_job = "j" }
-
-[[step]]
-id = "wait-copy"
-kind = "wait"
-until = { copy_job = "j" }
-
-[[step]]
-id = "wait-object"
-kind = "wait"
-until = { bucket = "b", key = "k" }
-
-[[step]]
-id = "check"
-kind = "check"
-assert = [{ value = "1", equals = "1" }]
-
-[[step]]
-id = "pick-vault"
-kind = "pick-recovery-point"
-source = { backup_vault = "v" }
-
-[[step]]
-id = "pick-table"
-kind = "pick-recovery-point"
-source = { table = "t" }
-
-[[step]]
-id = "pick-bucket"
-kind = "pick-recovery-point"
-source = { bucket = "b" }
-
-[[step]]
-id = "restore"
-kind = "backup.restore"
-backup_vault = "v"
-recovery_point = "arn:p"
-iam_role_arn = "arn:r"
-
-[[step]]
-id = "copy"
-kind = "backup.copy"
-source_vault = "v"
-recovery_point = "arn:p"
-destination_vault_arn = "arn:v"
-iam_role_arn = "arn:r"
-
-[[step]]
-id = "posture"
-kind = "backup.vault-posture"
-backup_vault = "v"
-expect = { newest_younger_than = "1h" }
-
-[[step]]
-id = "settings"
-kind = "backup.region-settings"
-
-[[step]]
-id = "copy-jobs"
-kind = "backup.copy-jobs"
-
-[[step]]
-id = "unlock"
-kind = "backup.delete-vault-lock"
-backup_vault = "v"
-
-[[step]]
-id = "delete-points"
-kind = "backup.delete-recovery-point"
-backup_vault = "v"
-all = true
-
-[[step]]
-id = "from-backup"
-kind = "dynamodb.restore-from-backup"
-backup_arn = "arn:b"
-target_table = "t1"
-
-[[step]]
-id = "pitr"
-kind = "dynamodb.restore-to-point-in-time"
-source_table = "t"
-target_table = "t2"
-
-[[step]]
-id = "active"
-kind = "dynamodb.wait-active"
-table = "t"
-
-[[step]]
-id = "count"
-kind = "dynamodb.count"
-table = "t"
-
-[[step]]
-id = "pitr-status"
-kind = "dynamodb.pitr-status"
-table = "t"
-
-[[step]]
-id = "cutover"
-kind = "dynamodb.copy-table"
-from = "t1"
-to = "t"
-
-[[step]]
-id = "drop"
-kind = "dynamodb.delete-table"
-table = "t1"
-
-[[step]]
-id = "head"
-kind = "s3.head"
-bucket = "b"
-key = "k"
-version_id = "v1"
-
-[[step]]
-id = "thaw"
-kind = "s3.restore-object"
-bucket = "b"
-prefix = "p/"
-
-[[step]]
-id = "download"
-kind = "s3.download"
-bucket = "b"
-prefix = "p/"
-to = "dir"
-
-[[step]]
-id = "verify"
-kind = "s3.verify-checksum"
-bucket = "b"
-key = "k"
-
-[[step]]
-id = "decrypt"
-kind = "file.decrypt"
-from = "a.enc"
-to = "a"
-cipher = "aes-256-gcm"
-key = "{{ params.key }}"
 "#;
 
 fn every_kind() -> Vec<StepAction> {
-    let checked = check_str(EVERY_KIND);
+    let text = std::iter::once(HEADER)
+        .chain(EXAMPLES.iter().copied())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let checked = check_str(&text);
     let runbook = checked
         .runbook
         .unwrap_or_else(|| panic!("{:#?}", checked.diagnostics));
@@ -202,12 +40,12 @@ fn iam_section() -> String {
 }
 
 #[test]
-fn the_test_runbook_has_a_step_of_every_kind() {
+fn every_kind_has_an_example_step() {
     let written: BTreeSet<&str> = every_kind().iter().map(StepAction::kind).collect();
     let missing: Vec<&&str> = KINDS.iter().filter(|k| !written.contains(**k)).collect();
     assert!(
         missing.is_empty(),
-        "add a step of {missing:?} to EVERY_KIND"
+        "give {missing:?} an EXAMPLE with a step of the kind"
     );
 }
 

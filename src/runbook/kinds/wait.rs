@@ -182,3 +182,28 @@ impl KindRules for Wait {
         }
     }
 }
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "wait-table"
+kind = "wait"
+until = { table = "t" }
+
+[[step]]
+id = "wait-restore"
+kind = "wait"
+until = { restore_job = "j" }
+
+[[step]]
+id = "wait-copy"
+kind = "wait"
+until = { copy_job = "j" }
+
+[[step]]
+id = "wait-object"
+kind = "wait"
+until = { bucket = "b", key = "k" }
+"#;
