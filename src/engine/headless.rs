@@ -12,8 +12,7 @@ use super::event::{Answer, Question};
 use super::human::{HumanReply, HumanRequest};
 use super::journal::REDACTED;
 use super::values::Values;
-use crate::runbook::model::PickPolicy;
-use crate::runbook::{Runbook, StepAction};
+use crate::runbook::Runbook;
 
 /// The answers given on the command line.
 #[derive(Debug, Clone, Default)]
@@ -69,22 +68,8 @@ pub fn preflight(
                 Some(_) => {}
             }
         }
-        let given = answers.answers.get(id);
-        match (&step.action, given) {
-            (StepAction::Manual(m), None) => missing.push(match &m.question {
-                Some(q) => format!("manual step `{id}` needs --answer {id}=VALUE (question: {})", q.value),
-                None => format!("manual step `{id}` needs --answer {id}=done once its instructions are carried out"),
-            }),
-            (StepAction::Manual(m), Some(value)) if !m.choices.is_empty() && !m.choices.iter().any(|c| c.value == *value) => {
-                let choices: Vec<&str> = m.choices.iter().map(|c| c.value.as_str()).collect();
-                missing.push(format!("--answer {id}={value} is not one of: {}", choices.join(", ")));
-            }
-                        (StepAction::Approve(_), None) => missing.push(format!("approval `{id}` needs --answer {id}=approve")),
-            (StepAction::PickRecoveryPoint(p), None) if p.policy == PickPolicy::Ask => missing.push(format!(
-                "`{id}` asks which recovery point to use: give --answer {id}=ARN (or {id}=latest), or set policy = \"latest\" in the runbook"
-            )),
-            _ => {}
-        }
+        let given = answers.answers.get(id).map(String::as_str);
+        missing.extend(step.action.headless_answer_missing(id, given));
     }
     missing
 }

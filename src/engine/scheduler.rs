@@ -19,7 +19,7 @@ use super::recorder::Recorder;
 use super::runner::{self, StepCtx, StepError};
 use super::values::{Outputs, Values};
 use crate::format::humanize;
-use crate::runbook::{OnFailure, Runbook, StepAction, model::Retry};
+use crate::runbook::{OnFailure, Runbook, model::Retry};
 
 /// How a step's task ended.
 enum TaskEnd {
@@ -397,12 +397,9 @@ impl Scheduler {
         }
         // The recovery point's time: the point a pick chose, or the time a
         // point-in-time restore went back to.
-        let point_field = match &step.action {
-            StepAction::PickRecoveryPoint(p) if p.measures_rpo != Some(false) => Some("created_at"),
-            StepAction::DynamodbRestoreToPointInTime(_) => Some("restore_time"),
-            _ => None,
-        };
-        if let Some(point_time) = point_field
+        if let Some(point_time) = step
+            .action
+            .rpo_field()
             .and_then(|field| outputs.get(field))
             .and_then(|t| t.parse::<jiff::Timestamp>().ok())
         {

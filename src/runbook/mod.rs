@@ -5,6 +5,8 @@
 //! nothing of running steps, AWS or the terminal.
 
 pub mod diagnostic;
+pub mod field;
+mod graph;
 pub mod kinds;
 pub mod model;
 pub mod schema;
@@ -156,7 +158,7 @@ fn diagnose_toml(e: &toml_spanner::Error) -> Diagnostic {
         Diagnostic::error(Code::Syntax, span, message).with_help(help)
     };
     match e.kind() {
-        ErrorKind::Custom(text) => match serde_json::from_str::<model::CustomError>(text) {
+        ErrorKind::Custom(text) => match serde_json::from_str::<field::CustomError>(text) {
             Ok(c) => Diagnostic::error(
                 Code::named(&c.code).unwrap_or(Code::InvalidValue),
                 span,

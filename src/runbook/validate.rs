@@ -4,10 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use fixedbitset::FixedBitSet;
-
 use super::diagnostic::{Code, Diagnostic, did_you_mean};
-use super::kinds::StepAction;
+use super::field::{Dur, Text};
+use super::graph::{Upstream, topological_order};
+use super::kinds::{StepAction, StepChecks};
 use super::model::{FORMAT_VERSION, Mode, Runbook, Span, Spanned, Step};
 use super::template::{self, RUN_VARS, Var};
 
@@ -31,21 +31,6 @@ struct Validator<'a> {
 }
 
 const ID_HELP: &str = "names use lowercase letters, digits, `-` and `_`, and start with a letter";
-
-/// What a step polls until it is done, for the kinds whose polling only
-/// the step's `timeout` ends (a job that never finishes, a table name with
-/// a typo); `None` for the others.
-fn polled_until_done(action: &StepAction) -> Option<&'static str> {
-    Some(match action {
-        StepAction::Wait(w) if w.run.is_some() => "this probe",
-        StepAction::Wait(w) if w.until.is_some() => "this AWS resource",
-        StepAction::BackupRestore(_) => "the restore job",
-        StepAction::BackupCopy(_) => "the copy job",
-        StepAction::DynamodbWaitActive(_) => "the table",
-        StepAction::S3RestoreObject(_) => "the archive restore",
-        _ => return None,
-    })
-}
 
 fn valid_id(id: &str) -> bool {
     let mut chars = id.chars();
@@ -269,17 +254,8 @@ impl<'a> Validator<'a> {
                     ends_rto = Some(step);
                 }
             }
-            if let StepAction::Manual(m) = &step.action
-                && m.question.is_none()
-                && let Some(first) = m.choices.first()
-            {
-                self.push(
-                    Diagnostic::error(Code::Conflict, first.span, "`choices` without a `question`")
-                        .with_help("add `question = \"...\"` that these choices answer"),
-                );
-            }
             if step.timeout.is_none()
-                && let Some(polled) = polled_until_done(&step.action)
+                && let Some(polled) = step.action.polled_until_done()
             {
                 self.push(
                     Diagnostic::warning(
@@ -369,77 +345,7 @@ impl<'a> Validator<'a> {
                 "make `max_backoff` at least `backoff`, or drop it",
             ));
         }
-        match &step.action {
-            StepAction::Wait(w) => {
-                if let Some(probe) = &w.run {
-                    self.shell_quoting(probe);
-                }
-                if let (Some(duration), Some(timeout)) = (&w.duration, &step.timeout)
-                    && duration.value.0 > timeout.value.0
-                {
-                    self.push(conflict(
-                        duration.span,
-                        "the wait is longer than its timeout".into(),
-                        "a fixed wait needs no timeout; remove `timeout` or shorten `duration`",
-                    ));
-                }
-                if let (Some(_), Some(interval)) = (&w.duration, &w.interval) {
-                    self.push(conflict(
-                        interval.span,
-                        "`interval` applies to a probe (`run`), not to a fixed `duration`".into(),
-                        "remove `interval`",
-                    ));
-                }
-            }
-            StepAction::Manual(m) => self.no_repeats("`choices`", &m.choices),
-            StepAction::FileDecrypt(d) => self.secret_key(&d.key),
-            StepAction::Shell(sh) => {
-                self.shell_quoting(&sh.run);
-                self.no_repeats("`outputs`", &sh.outputs);
-                for output in &sh.outputs {
-                    if output.value == "exit_code" {
-                        self.push(conflict(
-                            output.span,
-                            "`exit_code` is set by dr-drill for every shell step".into(),
-                            "remove it from `outputs`; read it as {{ steps.ID.exit_code }}",
-                        ));
-                    } else {
-                        self.check_id("output", output);
-                    }
-                }
-            }
-            StepAction::Check(c) => {
-                for a in &c.assert {
-                    for operand in [&a.at_least, &a.at_most].into_iter().flatten() {
-                        if !operand.value.contains("{{")
-                            && operand.value.trim().parse::<f64>().is_err()
-                        {
-                            self.push(
-                                Diagnostic::error(Code::InvalidValue, operand.span, format!("`{}` is not a number", operand.value))
-                                    .with_help("`at_least` and `at_most` compare numbers: write one, or a template that gives one"),
-                            );
-                        }
-                    }
-                    if let Some(pattern) = a.matches.as_ref().filter(|p| !p.value.contains("{{"))
-                        && let Err(e) = regex::Regex::new(&pattern.value)
-                    {
-                        let reason = e.to_string();
-                        let reason = reason
-                            .lines()
-                            .last()
-                            .unwrap_or_default()
-                            .trim()
-                            .trim_start_matches("error: ")
-                            .to_string();
-                        self.push(
-                            Diagnostic::error(Code::InvalidValue, pattern.span, format!("`matches` is not a valid regular expression: {reason}"))
-                                .with_help("the syntax is Rust's `regex` crate (like RE2); escape special characters with a backslash"),
-                        );
-                    }
-                }
-            }
-            _ => {}
-        }
+        step.action.check(&mut StepView { v: self, step });
     }
 
     /// A decryption key comes from one secret parameter: written in the
@@ -592,12 +498,7 @@ impl<'a> Validator<'a> {
 
     fn templates(&mut self, index: &HashMap<&str, usize>, order: Option<&[usize]>) {
         let rb = self.rb;
-        let upstream = Upstream {
-            steps: &rb.steps,
-            index,
-            order,
-            ancestors: Default::default(),
-        };
+        let upstream = Upstream::new(&rb.steps, index, order);
         for (si, step) in rb.steps.iter().enumerate() {
             for text in &step.templated {
                 let refs = match template::references(&text.value) {
@@ -761,104 +662,34 @@ impl<'a> Validator<'a> {
     }
 }
 
-/// Answers "is step `t` upstream of step `s`?". A direct `needs` entry
-/// answers at once; otherwise the sets of ancestors of every step are built
-/// once, in topological order, so each further question costs one bit test
-/// whatever the shape of the graph (many steps reading one early step, or
-/// each reading a distant one). With a cycle there is no order and no
-/// answer: the cycle is reported, and upstream checks are skipped.
-struct Upstream<'a> {
-    steps: &'a [Step],
-    index: &'a HashMap<&'a str, usize>,
-    order: Option<&'a [usize]>,
-    ancestors: std::cell::OnceCell<Vec<FixedBitSet>>,
+/// The validator as a kind's checks see it: about one step.
+struct StepView<'v, 'a, 's> {
+    v: &'v mut Validator<'a>,
+    step: &'s Step,
 }
 
-impl Upstream<'_> {
-    fn needs(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
-        self.steps[i]
-            .needs
-            .iter()
-            .filter_map(|n| self.index.get(n.value.as_str()).copied())
+impl StepChecks for StepView<'_, '_, '_> {
+    fn timeout(&self) -> Option<&Spanned<Dur>> {
+        self.step.timeout.as_ref()
     }
 
-    fn reaches(&self, s: usize, t: usize) -> bool {
-        if self.needs(s).any(|d| d == t) {
-            return true;
-        }
-        let Some(order) = self.order else { return true };
-        let ancestors = self.ancestors.get_or_init(|| {
-            let n = self.steps.len();
-            let mut sets = vec![FixedBitSet::with_capacity(n); n];
-            for &i in order {
-                let mut set = FixedBitSet::with_capacity(n);
-                for d in self.needs(i) {
-                    set.union_with(&sets[d]);
-                    set.insert(d);
-                }
-                sets[i] = set;
-            }
-            sets
-        });
-        ancestors[s].contains(t)
+    fn push(&mut self, diagnostic: Diagnostic) {
+        self.v.push(diagnostic);
     }
-}
 
-/// The steps in a topological order of the `needs` graph (each after the
-/// steps it needs), or a cycle as step indexes in dependency order (each
-/// needs the one before it, the first needs the last).
-fn topological_order(
-    steps: &[Step],
-    index: &HashMap<&str, usize>,
-) -> Result<Vec<usize>, Vec<usize>> {
-    // Kahn's algorithm: what remains after peeling ready steps is cyclic.
-    let n = steps.len();
-    let mut indegree = vec![0usize; n];
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, step) in steps.iter().enumerate() {
-        for need in &step.needs {
-            if let Some(&d) = index.get(need.value.as_str()) {
-                indegree[i] += 1;
-                dependents[d].push(i);
-            }
-        }
+    fn no_repeats(&mut self, what: &str, items: &[Spanned<String>]) {
+        self.v.no_repeats(what, items);
     }
-    let mut ready: Vec<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
-    let mut order = Vec::with_capacity(n);
-    while let Some(i) = ready.pop() {
-        order.push(i);
-        for &j in &dependents[i] {
-            indegree[j] -= 1;
-            if indegree[j] == 0 {
-                ready.push(j);
-            }
-        }
+
+    fn check_id(&mut self, what: &str, id: &Spanned<String>) {
+        self.v.check_id(what, id);
     }
-    if order.len() == n {
-        return Ok(order);
+
+    fn shell_quoting(&mut self, command: &Text) {
+        self.v.shell_quoting(command);
     }
-    // Walk `needs` edges inside the remainder until a step repeats.
-    let start = (0..n)
-        .find(|&i| indegree[i] > 0)
-        .expect("Kahn left steps behind, so one has indegree");
-    let mut path = vec![start];
-    let mut on_path = HashMap::from([(start, 0usize)]);
-    let mut current = start;
-    loop {
-        let next = steps[current]
-            .needs
-            .iter()
-            .filter_map(|need| index.get(need.value.as_str()).copied())
-            .find(|&d| indegree[d] > 0)
-            .expect("a step left by Kahn needs another one left");
-        if let Some(&at) = on_path.get(&next) {
-            let mut cycle = path[at..].to_vec();
-            // `path` follows needs edges; report in dependency order.
-            cycle.reverse();
-            return Err(cycle);
-        }
-        on_path.insert(next, path.len());
-        path.push(next);
-        current = next;
+
+    fn secret_key(&mut self, key: &Text) {
+        self.v.secret_key(key);
     }
 }

@@ -12,8 +12,9 @@ use zeroize::Zeroizing;
 use super::{StepCtx, StepError};
 use crate::crypt::{self, Layout};
 use crate::engine::values::Outputs;
+use crate::runbook::kinds::CipherLayout;
 use crate::runbook::kinds::FileDecrypt;
-use crate::runbook::model::{CipherLayout, Text};
+use crate::runbook::model::Text;
 
 /// A path of the step, a relative one under the run directory.
 fn local(ctx: &StepCtx, text: &Text) -> Result<PathBuf, StepError> {

@@ -309,83 +309,13 @@ where
     poll_every(ctx, None, probe).await
 }
 
-/// What a destructive step will change, in words, with its resources
-/// resolved as far as they can be (unresolvable ones stay as templates).
+/// What a destructive step will change, in words (its kind writes them),
+/// with its resources resolved as far as they can be (unresolvable ones
+/// stay as templates).
 fn change(ctx: &StepCtx) -> String {
-    let show = |t: &Text| ctx.resolve(&t.value).unwrap_or_else(|_| t.value.clone());
-    let region = |r: &Option<Text>| {
-        r.as_ref()
-            .map(|r| format!(" in {}", show(r)))
-            .unwrap_or_default()
-    };
-    match &ctx.step().action {
-        StepAction::DynamodbCopyTable(a) => format!(
-            "every item of table {} is written into table {}{}; items of {} with the same key are overwritten, others are kept",
-            show(&a.from),
-            show(&a.to),
-            region(&a.region),
-            show(&a.to)
-        ),
-        StepAction::DynamodbDeleteTable(a) => format!(
-            "table {}{} and all its items are deleted",
-            show(&a.table),
-            region(&a.region)
-        ),
-        StepAction::BackupDeleteVaultLock(a) => format!(
-            "the vault lock of {}{} is removed: its recovery points can then be deleted before their retention ends",
-            show(&a.backup_vault),
-            region(&a.region)
-        ),
-        StepAction::BackupDeleteRecoveryPoint(a) => match &a.recovery_point {
-            Some(p) => format!(
-                "recovery point {} in vault {}{} is deleted for good",
-                show(p),
-                show(&a.backup_vault),
-                region(&a.region)
-            ),
-            None => format!(
-                "EVERY recovery point in vault {}{} is deleted for good",
-                show(&a.backup_vault),
-                region(&a.region)
-            ),
-        },
-        StepAction::Shell(s) => {
-            let command = format!("the command runs:\n{}", show(&s.run).trim_end());
-            match &ctx.step().description {
-                Some(d) => {
-                    let d = ctx.resolve(d).unwrap_or_else(|_| d.clone());
-                    format!("{}\n{command}", d.trim_end())
-                }
-                None => command,
-            }
-        }
-        StepAction::S3Download(a) => match (&a.key, &a.prefix) {
-            (Some(key), _) => format!(
-                "s3://{}/{} is written to {}, replacing the file if it exists",
-                show(&a.bucket),
-                show(key),
-                show(&a.to)
-            ),
-            (None, prefix) => format!(
-                "every object under s3://{}/{} is written below {}, replacing files that exist",
-                show(&a.bucket),
-                prefix.as_ref().map(show).unwrap_or_default(),
-                show(&a.to)
-            ),
-        },
-        StepAction::FileDecrypt(a) => format!(
-            "{} is decrypted into {}, replacing the file if it exists",
-            show(&a.from),
-            show(&a.to)
-        ),
-        StepAction::DynamodbRestoreFromBackup(a) => {
-            format!("a new table {} is created", show(&a.target_table))
-        }
-        StepAction::DynamodbRestoreToPointInTime(a) => {
-            format!("a new table {} is created", show(&a.target_table))
-        }
-        other => format!("the `{}` step runs", other.kind()),
-    }
+    let show = |text: &str| ctx.resolve(text).unwrap_or_else(|_| text.to_owned());
+    let step = ctx.step();
+    step.action.change(&show, step.description.as_deref())
 }
 
 /// Asks for the typed confirmation of a destructive step; `Ok` only when

@@ -9,8 +9,8 @@ use crate::cloud::{PointSource, RecoveryPoint, points};
 use crate::engine::event::{Answer, Question};
 use crate::engine::humanize;
 use crate::engine::values::Outputs;
+use crate::runbook::kinds::PickPolicy;
 use crate::runbook::kinds::PickRecoveryPoint;
-use crate::runbook::model::PickPolicy;
 
 pub async fn run(ctx: &StepCtx, pick: &PickRecoveryPoint) -> Result<Outputs, StepError> {
     let sources = sources(ctx, pick)?;

@@ -1,0 +1,86 @@
+//! `kind = "backup.restore"`: start an AWS Backup restore job and follow it
+//! to the end.
+
+use toml_spanner::Error;
+
+use super::{Effect, KindRules, StepChecks};
+use crate::runbook::field::{Span, Text, TextMap, fields};
+
+fields! {
+    /// `kind = "backup.restore"`.
+    pub struct BackupRestore {
+        /// Vault holding the recovery point.
+        backup_vault: Text = req,
+        /// Recovery point ARN, usually `{{ steps.pick.arn }}`.
+        recovery_point: Text = req,
+        /// IAM role AWS Backup assumes for the restore.
+        iam_role_arn: Text = req,
+        /// Overrides merged over the point's restore metadata, e.g.
+        /// `{ targetTableName = "..." }` or EFS `itemsToRestore`.
+        #[serde(default)]
+        metadata: TextMap = def,
+        /// Resource type when AWS Backup cannot infer it.
+        resource_type: Option<Text> = opt,
+        /// Region of the vault.
+        region: Option<Text> = opt,
+    }
+}
+
+impl KindRules for BackupRestore {
+    fn effect(&self) -> Effect {
+        Effect::Writes
+    }
+
+    fn outputs(&self) -> Vec<&str> {
+        vec!["job_id", "status", "created_resource_arn", "completed_at"]
+    }
+
+    fn confirm_target(&self) -> Option<&Text> {
+        None
+    }
+
+    fn polled_until_done(&self) -> Option<&'static str> {
+        Some("the restore job")
+    }
+
+    fn rpo_field(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn change(&self, _show: &dyn Fn(&str) -> String, _description: Option<&str>) -> Option<String> {
+        None
+    }
+
+    fn uses_aws(&self) -> bool {
+        true
+    }
+
+    fn aws_actions(&self) -> Vec<&'static str> {
+        vec![
+            "backup:GetRecoveryPointRestoreMetadata",
+            "backup:StartRestoreJob",
+            "backup:DescribeRestoreJob",
+            "iam:PassRole",
+        ]
+    }
+
+    fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {
+        None
+    }
+
+    fn cross_field_errors(&self, _step_span: Span, _errors: &mut Vec<Error>) {}
+
+    fn check(&self, _step: &mut dyn StepChecks) {}
+}
+
+/// Steps of this kind for the tests, with the fields that add IAM
+/// actions set.
+#[cfg(test)]
+pub(super) const EXAMPLE: &str = r#"
+[[step]]
+id = "restore"
+kind = "backup.restore"
+backup_vault = "v"
+recovery_point = "arn:p"
+iam_role_arn = "arn:r"
+"#;
