@@ -14,6 +14,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod architecture;
 mod aws_errors;
 mod aws_wire;
 mod check_fixtures;
