@@ -489,6 +489,10 @@ impl RunLedger {
                     let s = &mut self.steps[i];
                     s.status = StepStatus::Running;
                     s.attempts += 1;
+                    // A new attempt: an earlier one's failure and progress
+                    // no longer say where it stands.
+                    s.reason = None;
+                    s.progress = None;
                     s.started_at.get_or_insert(e.at);
                     s.first_attempt.get_or_insert(at);
                     s.first_activity.get_or_insert(at);

@@ -114,6 +114,8 @@ pub struct App {
     pub config_path: Option<String>,
     /// The drill report written at the run's end (its path), or why not.
     pub report: Option<Result<String, String>>,
+    /// The first line of the help overlay shown (it scrolls).
+    pub help_scroll: u16,
     /// The listing generation a picker waits for.
     listing: u64,
     /// The plan for the mode chosen.
@@ -143,6 +145,7 @@ impl App {
             log_path: None,
             config_path: None,
             report: None,
+            help_scroll: 0,
             listing: 0,
             plan_for: None,
         }
@@ -311,13 +314,6 @@ impl App {
             Screen::Run(v) => v.t0,
             Screen::Start(_) => None,
         };
-        // The step that asks comes into view.
-        if let Screen::Run(view) = &mut self.screen
-            && let Some(i) = view.steps.iter().position(|s| s.id == request.step)
-        {
-            view.selected = i;
-            view.scroll = 0;
-        }
         let prompt = Prompt::new(request, t0.unwrap_or(self.now), self.now);
         let mut commands = Vec::new();
         // Only the first question's picker lists; a later one lists when
@@ -330,7 +326,24 @@ impl App {
         }
         self.prompts.push_back(prompt);
         self.overlays.open(Overlay::Question);
+        self.follow_question();
         commands
+    }
+
+    /// The step the question on screen is about comes into view in the
+    /// detail pane (a question waiting behind another moves it when its
+    /// turn comes).
+    fn follow_question(&mut self) {
+        let Some(step) = self.prompts.front().map(|p| p.request.step.clone()) else {
+            return;
+        };
+        if let Screen::Run(view) = &mut self.screen
+            && let Some(i) = view.steps.iter().position(|s| s.id == step)
+            && view.selected != i
+        {
+            view.selected = i;
+            view.scroll = 0;
+        }
     }
 
     fn reply(&mut self, answer: Answer, note: Option<String>) -> Vec<Command> {
@@ -357,6 +370,7 @@ impl App {
         if self.prompts.is_empty() {
             self.overlays.close(Overlay::Question);
         }
+        self.follow_question();
         commands
     }
 
@@ -397,7 +411,8 @@ impl App {
                     Some(RunRequest::Leave) => self.overlays.open(Overlay::Quit),
                     // Reopen a question that was put aside with Esc.
                     Some(RunRequest::Reopen) if !self.prompts.is_empty() => {
-                        self.overlays.open(Overlay::Question)
+                        self.overlays.open(Overlay::Question);
+                        self.follow_question();
                     }
                     _ => {}
                 }
@@ -427,9 +442,11 @@ impl App {
                 None => {}
             },
             Layer::Help => {
-                if help::closes(press) {
+                let mut scroll = self.help_scroll;
+                if help::handle(press, self, &mut scroll) {
                     self.overlays.close(Overlay::Help);
                 }
+                self.help_scroll = scroll;
             }
         }
         Vec::new()

@@ -4,7 +4,8 @@
 //! reply is sent by the console ([`PromptRequest::Answer`]).
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 
@@ -24,6 +25,8 @@ pub const FAILURE_CHOICES: [(&str, Answer); 3] = [
     ("skip", Answer::Skip),
     ("abort", Answer::Abort),
 ];
+/// The buttons of an approval.
+pub const APPROVE_CHOICES: [&str; 2] = ["approve", "decline"];
 /// The choices of a step interrupted by a crash.
 pub const INTERRUPTED_CHOICES: [(&str, Answer); 3] = [
     ("rerun", Answer::Rerun),
@@ -38,8 +41,11 @@ pub struct Prompt {
     pub request: HumanRequest,
     /// Text typed: the confirmation, the answer, or a note.
     pub input: String,
-    /// The selected choice, where there are choices.
-    pub choice: usize,
+    /// The chosen button, where there are choices: none until the
+    /// operator moves to one, so a bare Enter never approves or answers.
+    pub choice: Option<usize>,
+    /// Lines the dialog's explanation is scrolled down by.
+    pub scroll: u16,
     /// Why Enter did nothing.
     pub error: Option<String>,
     /// The recovery point picker, for a pick question.
@@ -59,7 +65,8 @@ pub enum PromptRequest {
 
 impl Prompt {
     /// A question as it opens: a picker for a pick (listed from `t0`, at
-    /// `now`), the first choice of a manual step already chosen.
+    /// `now`), no choice chosen: an approval, an answer or what follows a
+    /// failure is the operator's, never a default.
     pub(crate) fn new(request: HumanRequest, t0: jiff::Timestamp, now: jiff::Timestamp) -> Self {
         let picker = match &request.question {
             Question::PickRecoveryPoint { sources, .. } => {
@@ -67,14 +74,11 @@ impl Prompt {
             }
             _ => None,
         };
-        let input = match &request.question {
-            Question::Acknowledge { choices, .. } if !choices.is_empty() => choices[0].clone(),
-            _ => String::new(),
-        };
         Self {
             request,
-            input,
-            choice: 0,
+            input: String::new(),
+            choice: None,
+            scroll: 0,
             error: None,
             picker,
             chosen: None,
@@ -136,23 +140,25 @@ impl Prompt {
                 None => Some(PromptRequest::PutAside),
             };
         }
-        let n_choices = match &self.request.question {
-            Question::Failure { .. } => FAILURE_CHOICES.len(),
-            Question::Interrupted => INTERRUPTED_CHOICES.len(),
-            Question::Approve { .. } => 2,
-            Question::Acknowledge { choices, .. } => choices.len(),
-            _ => 0,
-        };
+        let n_choices = self.choices().len();
         match press {
             Keypress::Act(a @ (Action::Next | Action::Previous)) if n_choices > 0 => {
-                self.choice = if a == Action::Next {
-                    (self.choice + 1) % n_choices
-                } else {
-                    (self.choice + n_choices - 1) % n_choices
-                };
-                if let Question::Acknowledge { choices, .. } = &self.request.question {
-                    self.input = choices[self.choice].clone();
-                }
+                // From no choice, forward goes to the first, back to the last.
+                self.choice = Some(match (self.choice, a == Action::Next) {
+                    (None, true) => 0,
+                    (None, false) => n_choices - 1,
+                    (Some(c), true) => (c + 1) % n_choices,
+                    (Some(c), false) => (c + n_choices - 1) % n_choices,
+                });
+                self.error = None;
+                return None;
+            }
+            Keypress::Act(Action::ScrollUp) => {
+                self.scroll = self.scroll.saturating_sub(5);
+                return None;
+            }
+            Keypress::Act(Action::ScrollDown) => {
+                self.scroll = self.scroll.saturating_add(5);
                 return None;
             }
             Keypress::Act(Action::Enter) => return self.answer(),
@@ -165,8 +171,36 @@ impl Prompt {
         None
     }
 
+    /// The buttons of the question, if it has any.
+    pub fn choices(&self) -> Vec<&str> {
+        match &self.request.question {
+            Question::Failure { .. } => FAILURE_CHOICES.iter().map(|(n, _)| *n).collect(),
+            Question::Interrupted => INTERRUPTED_CHOICES.iter().map(|(n, _)| *n).collect(),
+            Question::Approve { .. } => APPROVE_CHOICES.to_vec(),
+            Question::Acknowledge {
+                question: Some(_),
+                choices,
+                ..
+            } => choices.iter().map(String::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Enter in a dialog: the answer, or why not (shown).
     fn answer(&mut self) -> Option<PromptRequest> {
+        let choices = self.choices();
+        if !choices.is_empty() && self.choice.is_none() {
+            self.error = Some(format!(
+                "nothing is chosen: pick {} with ←/→ or Tab, then Enter; Esc leaves the step waiting",
+                choices
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ));
+            return None;
+        }
+        let choice = self.choice.unwrap_or(0);
         let note = Some(self.input.clone());
         let (answer, note) = match &self.request.question {
             Question::Confirm { text, .. } => {
@@ -186,28 +220,34 @@ impl Prompt {
                     None,
                 )
             }
-            Question::Acknowledge { question, .. } => {
-                if question.is_some() && self.input.trim().is_empty() {
+            Question::Acknowledge {
+                question, choices, ..
+            } => {
+                let typed = match choices.get(choice) {
+                    Some(c) if question.is_some() => c.clone(),
+                    _ => self.input.trim().to_owned(),
+                };
+                if question.is_some() && typed.is_empty() {
                     self.error = Some("type an answer first".into());
                     return None;
                 }
                 (
                     Answer::Acknowledged {
-                        answer: question.as_ref().map(|_| self.input.trim().to_owned()),
+                        answer: question.as_ref().map(|_| typed),
                     },
                     None,
                 )
             }
             Question::Approve { .. } => (
-                if self.choice == 0 {
+                if choice == 0 {
                     Answer::Approved
                 } else {
                     Answer::Declined
                 },
                 note,
             ),
-            Question::Failure { .. } => (FAILURE_CHOICES[self.choice].1.clone(), note),
-            Question::Interrupted => (INTERRUPTED_CHOICES[self.choice].1.clone(), note),
+            Question::Failure { .. } => (FAILURE_CHOICES[choice].1.clone(), note),
+            Question::Interrupted => (INTERRUPTED_CHOICES[choice].1.clone(), note),
             Question::PickRecoveryPoint { .. } => match self.chosen.take() {
                 Some(point) => (Answer::Picked { point: point.id }, None),
                 None => return None,
@@ -235,7 +275,12 @@ impl Widget for &PromptDialog<'_> {
 fn draw_prompt(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt) {
     let theme = &app.theme;
     let request = &prompt.request;
+    // The explanation, which shrinks and scrolls first, and the tail (the
+    // question, its buttons or input, the error), which stays on screen.
     let mut lines: Vec<Line> = Vec::new();
+    let mut tail: Vec<Line> = Vec::new();
+    let width = 80.min(area.width.saturating_sub(4)).max(40).min(area.width);
+    let inner = usize::from(width.saturating_sub(2)).max(1);
     let (title, border) = match &request.question {
         Question::Confirm {
             text,
@@ -270,19 +315,18 @@ fn draw_prompt(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt) {
                 identity_span(app),
             ]));
             lines.push(Line::default());
-            lines.push(Line::from(vec![
+            tail.push(Line::from(vec![
                 Span::raw("Type "),
                 Span::styled(text.clone(), theme.title),
                 Span::raw(" to confirm; Esc leaves the step waiting."),
             ]));
             let matches = prompt.input == *text;
-            lines.push(Line::from(vec![
-                Span::raw("> "),
-                Span::styled(
-                    format!("{}▏", prompt.input),
-                    if matches { theme.good } else { theme.text },
-                ),
-            ]));
+            tail.push(input_line(
+                "> ",
+                &prompt.input,
+                inner,
+                if matches { theme.good } else { theme.text },
+            ));
             (" Confirm a destructive step ", theme.bad)
         }
         Question::Acknowledge {
@@ -293,15 +337,14 @@ fn draw_prompt(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt) {
             lines.extend(markdown::to_lines(instructions));
             lines.push(Line::default());
             if let Some(q) = question {
-                lines.push(Line::from(Span::styled(q.clone(), theme.title)));
+                tail.push(Line::from(Span::styled(q.clone(), theme.title)));
                 if choices.is_empty() {
-                    lines.push(Line::raw(format!("> {}▏", prompt.input)));
+                    tail.push(input_line("> ", &prompt.input, inner, theme.text));
                 } else {
-                    let c: Vec<&str> = choices.iter().map(String::as_str).collect();
-                    lines.push(choice_line(app, &c, prompt.choice));
+                    tail.push(buttons(app, prompt));
                 }
             } else {
-                lines.push(Line::raw("Enter when done."));
+                tail.push(Line::raw("Enter when done."));
             }
             (" Manual step ", theme.warn)
         }
@@ -310,25 +353,23 @@ fn draw_prompt(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt) {
                 lines.extend(markdown::to_lines(i));
                 lines.push(Line::default());
             }
-            lines.push(choice_line(app, &["approve", "decline"], prompt.choice));
-            lines.push(Line::raw(format!("note: {}▏", prompt.input)));
+            tail.push(buttons(app, prompt));
+            tail.push(input_line("note: ", &prompt.input, inner, theme.text));
             (" Approval ", theme.warn)
         }
         Question::Failure { error } => {
             lines.push(Line::from(Span::styled(error.clone(), theme.bad)));
             lines.push(Line::default());
-            let c: Vec<&str> = FAILURE_CHOICES.iter().map(|(n, _)| *n).collect();
-            lines.push(choice_line(app, &c, prompt.choice));
-            lines.push(Line::raw(format!("note: {}▏", prompt.input)));
+            tail.push(buttons(app, prompt));
+            tail.push(input_line("note: ", &prompt.input, inner, theme.text));
             (" A step failed ", theme.bad)
         }
         Question::Interrupted => {
             lines.push(Line::raw(
                 "This step was running when the console stopped. Did it finish?",
             ));
-            let c: Vec<&str> = INTERRUPTED_CHOICES.iter().map(|(n, _)| *n).collect();
-            lines.push(choice_line(app, &c, prompt.choice));
-            lines.push(Line::raw(format!("note: {}▏", prompt.input)));
+            tail.push(buttons(app, prompt));
+            tail.push(input_line("note: ", &prompt.input, inner, theme.text));
             (" Interrupted step ", theme.warn)
         }
         Question::PickRecoveryPoint { .. } => {
@@ -399,7 +440,7 @@ fn draw_prompt(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt) {
                     ]));
                 }
                 lines.push(Line::default());
-                lines.push(Line::raw(
+                tail.push(Line::raw(
                     "Enter restores from this point; Esc goes back to the list.",
                 ));
             }
@@ -407,23 +448,70 @@ fn draw_prompt(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt) {
         }
     };
     if let Some(e) = &prompt.error {
-        lines.push(Line::from(Span::styled(e.clone(), theme.bad)));
+        tail.push(Line::from(Span::styled(e.clone(), theme.bad)));
     }
-    let width = 80.min(area.width.saturating_sub(4)).max(40);
-    // Rows after wrapping, so the input line is never cut off.
-    let inner = usize::from(width.saturating_sub(2)).max(1);
-    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
-    let height = (rows as u16 + 3).min(area.height);
+    // Rows after wrapping: the tail is always whole; the explanation gets
+    // what is left, scrolled, with a sign when some of it is out of view.
+    let rows = |ls: &[Line]| -> usize { ls.iter().map(|l| l.width().div_ceil(inner).max(1)).sum() };
+    let (body_rows, tail_rows) = (rows(&lines) as u16, rows(&tail) as u16);
+    let height = (body_rows + tail_rows + 2).min(area.height);
     let rect = centered(area, width, height);
     Clear.render(rect, buf);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border)
+        .title(Span::styled(title, border))
+        .title_bottom(format!(" {} — {} ", request.step, request.title));
+    let inside = block.inner(rect);
+    block.render(rect, buf);
+    let tail_h = tail_rows.min(inside.height);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(tail_h)]).areas(inside);
+    let hidden = body_rows.saturating_sub(top.height);
+    let scroll = prompt.scroll.min(hidden);
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(border)
-                .title(Span::styled(title, border))
-                .title_bottom(format!(" {} — {} ", request.step, request.title)),
-        )
-        .render(rect, buf);
+        .scroll((scroll, 0))
+        .render(top, buf);
+    if hidden > 0 && top.height > 0 {
+        // The sign that there is more, on the explanation's last row.
+        let more = if scroll < hidden {
+            format!(" … {} more lines: PgDn ", hidden - scroll)
+        } else {
+            " … PgUp for the start ".to_owned()
+        };
+        let row = Rect::new(top.x, top.y + top.height - 1, top.width, 1);
+        Clear.render(row, buf);
+        Line::from(Span::styled(more, theme.dim)).render(row, buf);
+    }
+    Paragraph::new(tail)
+        .wrap(Wrap { trim: false })
+        .render(bottom, buf);
+}
+
+/// A row of buttons, the chosen one highlighted; none is until the
+/// operator moves to one.
+fn buttons(app: &App, prompt: &Prompt) -> Line<'static> {
+    let mut line = choice_line(app, &prompt.choices(), prompt.choice.unwrap_or(usize::MAX));
+    if prompt.choice.is_none() {
+        line.push_span(Span::styled("← → or Tab to choose", app.theme.dim));
+    }
+    line
+}
+
+/// A one-row text input: `prefix`, the text and the cursor; a text too
+/// long for `width` shows its end (where the cursor is) after a "…".
+fn input_line(prefix: &str, text: &str, width: usize, style: Style) -> Line<'static> {
+    let room = width.saturating_sub(prefix.chars().count() + 1);
+    let count = text.chars().count();
+    let shown = if count > room {
+        let keep = room.saturating_sub(1);
+        format!("…{}", text.chars().skip(count - keep).collect::<String>())
+    } else {
+        text.to_owned()
+    };
+    Line::from(vec![
+        Span::raw(prefix.to_owned()),
+        Span::styled(format!("{shown}▏"), style),
+    ])
 }

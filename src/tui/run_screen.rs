@@ -18,7 +18,7 @@ use super::markdown;
 use super::run_view::{RunView, StepRow, StepStatus, Tab};
 use super::theme::Theme;
 use super::view::{block, identity_span, target};
-use crate::engine::event::{Outcome, Stream};
+use crate::engine::event::{Outcome, Question, Stream};
 use crate::engine::humanize;
 use crate::runbook::StepAction;
 
@@ -290,15 +290,7 @@ fn draw_steps(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
                 format!("{} ", status_symbol(step.status)),
                 status_style(theme, step.status),
             ),
-            Span::raw(format!(
-                "{}  {}",
-                step.kind,
-                match step.status {
-                    StepStatus::Done(o) => format!("{o:?}").to_lowercase(),
-                    StepStatus::Asking => "waiting for you (Enter)".into(),
-                    other => format!("{other:?}").to_lowercase(),
-                }
-            )),
+            Span::raw(format!("{}  {}", step.kind, status_word(step.status))),
             Span::styled(
                 if step.destructive {
                     "  destructive: typed confirmation"
@@ -309,7 +301,19 @@ fn draw_steps(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
             ),
         ]),
     ];
-    if let Some(reason) = &step.reason {
+    // Why it waits now (never an earlier attempt's reason), or why it
+    // ended the way it did.
+    if let Some(why) = why_waiting(view, step) {
+        lines.push(Line::from(Span::styled(why, theme.warn)));
+    }
+    let failed_and_asked = matches!(
+        view.ledger.question(&step.id),
+        Some(Question::Failure { .. } | Question::Interrupted)
+    ) && step.status == StepStatus::Asking;
+    if let Some(reason) = &step.reason
+        && (matches!(step.status, StepStatus::Done(o) if o != Outcome::Succeeded)
+            || failed_and_asked)
+    {
         lines.push(Line::from(Span::styled(reason.clone(), theme.bad)));
     }
     let runbook_step = &app.runbook.steps[step.index];
@@ -360,15 +364,26 @@ fn draw_steps(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
         .render(info, buf);
     let shown = view.shown_output();
     let height = output.height.saturating_sub(2) as usize;
+    let width = usize::from(output.width.saturating_sub(2)).max(1);
+    // Long lines wrap (cut at the pane's width, exactly, so the newest
+    // line is always the last row); `scroll` counts source lines up.
     let end = shown.len().saturating_sub(view.scroll.min(shown.len()));
-    let start = end.saturating_sub(height);
-    let text: Vec<Line> = shown[start..end]
-        .iter()
-        .map(|(stream, line)| match stream {
-            Stream::Stdout => Line::raw(line.clone()),
-            Stream::Stderr => Line::styled(line.clone(), theme.warn),
-        })
-        .collect();
+    let mut text: Vec<Line> = Vec::new();
+    for (stream, line) in shown[..end].iter().rev() {
+        if text.len() >= height {
+            break;
+        }
+        let style = match stream {
+            Stream::Stdout => theme.text,
+            Stream::Stderr => theme.warn,
+        };
+        let mut rows = wrap_chars(line, width);
+        while let Some(row) = rows.pop() {
+            text.push(Line::styled(row, style));
+        }
+    }
+    text.truncate(height);
+    text.reverse();
     let title = match &view.search {
         Some((s, true)) => format!(" Output  /{s}▏ "),
         Some((s, false)) => format!(" Output  /{s}  ({} lines) ", shown.len()),
@@ -430,6 +445,73 @@ fn draw_timeline(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
     Paragraph::new(lines)
         .block(block(title, theme))
         .render(area, buf);
+}
+
+/// How a step stands, in words.
+fn status_word(status: StepStatus) -> &'static str {
+    match status {
+        StepStatus::Pending => "pending",
+        StepStatus::Queued => "queued",
+        StepStatus::Running => "running",
+        StepStatus::Asking => "waiting for you",
+        StepStatus::Done(o) => o.word(),
+    }
+}
+
+/// Why a step that has not ended waits, as it stands now.
+fn why_waiting(view: &RunView, step: &StepRow) -> Option<String> {
+    let state = view.ledger.step(&step.id)?;
+    match step.status {
+        StepStatus::Pending => {
+            let open: Vec<&str> = state
+                .needs
+                .iter()
+                .filter_map(|&i| view.ledger.steps.get(i))
+                .filter(|n| {
+                    !matches!(
+                        n.status,
+                        StepStatus::Done(Outcome::Succeeded | Outcome::Waived)
+                    )
+                })
+                .map(|n| n.id.as_str())
+                .collect();
+            (!open.is_empty()).then(|| format!("waits for: {}", open.join(", ")))
+        }
+        StepStatus::Queued => Some("ready; waits for a free slot".into()),
+        StepStatus::Running => step.progress.as_ref().map(|p| format!("now: {p}")),
+        StepStatus::Asking => Some(
+            match view.ledger.question(&step.id) {
+                Some(Question::Confirm { text, .. }) => {
+                    format!("waits for you to type `{text}` to confirm")
+                }
+                Some(Question::Approve { .. }) => "waits for your approval".into(),
+                Some(Question::Acknowledge { .. }) => "waits for you to do the manual step".into(),
+                Some(Question::Failure { .. }) => {
+                    "failed; waits for you: retry, skip or abort".into()
+                }
+                Some(Question::Interrupted) => {
+                    "was interrupted; waits for you: rerun, mark done or abort".into()
+                }
+                Some(Question::PickRecoveryPoint { .. }) => {
+                    "waits for you to pick a recovery point".into()
+                }
+                None => "waits for you".into(),
+            } + " (Enter)",
+        ),
+        StepStatus::Done(_) => None,
+    }
+}
+
+/// `line` in rows of at most `width` characters (one row when empty).
+fn wrap_chars(line: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.is_empty() {
+        return vec![String::new()];
+    }
+    chars
+        .chunks(width.max(1))
+        .map(|c| c.iter().collect())
+        .collect()
 }
 
 fn truncate(s: &str, n: usize) -> String {

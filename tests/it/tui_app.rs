@@ -102,12 +102,22 @@ async fn a_whole_drill_from_the_start_screen_to_the_end() {
         )))
         .unwrap();
         journal_shows(&dir, r#""step":"approve-cutover","request":"approve""#).await;
+        // A bare Enter approves nothing; Right goes to "approve".
+        tx.send(key(KeyCode::Enter)).unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!journal(&dir).contains(r#""step":"approve-cutover","by""#));
+        tx.send(key(KeyCode::Right)).unwrap();
         tx.send(key(KeyCode::Enter)).unwrap();
         journal_shows(&dir, r#""step":"cutover","request":"confirm""#).await;
         // Enter alone does nothing: the step must still be waiting after it.
         tx.send(key(KeyCode::Enter)).unwrap();
         send_text(&tx, "cabal-addresses");
         journal_shows(&dir, r#""step":"smoke","request":"acknowledge""#).await;
+        // A bare Enter records no smoke test nobody ran.
+        tx.send(key(KeyCode::Enter)).unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!journal(&dir).contains(r#""step":"smoke","by""#));
+        tx.send(key(KeyCode::Tab)).unwrap();
         tx.send(key(KeyCode::Enter)).unwrap();
         journal_shows(&dir, r#""step":"drop-restored","request":"confirm""#).await;
         send_text(&tx, "cabal-addresses-restored");

@@ -356,7 +356,17 @@ fn manual_step_with_choices() {
         },
     );
     insta::assert_snapshot!(screen(&app));
+    // Nothing is chosen: Enter says what to do and answers nothing.
+    app.update(key(KeyCode::Enter));
+    assert!(answer.try_recv().is_err(), "a bare Enter answered");
+    assert!(
+        screen(&app).contains("nothing is chosen: pick `yes` or `no`"),
+        "{}",
+        screen(&app)
+    );
+    // Tab goes to the first, Right to the next.
     app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Right));
     app.update(key(KeyCode::Enter));
     assert_eq!(
         answer.try_recv().unwrap().answer,
@@ -364,6 +374,243 @@ fn manual_step_with_choices() {
             answer: Some("no".into())
         }
     );
+}
+
+#[test]
+fn an_approval_is_never_given_by_a_bare_enter() {
+    let mut app = running_app();
+    let mut answer = question(
+        &mut app,
+        "approve-cutover",
+        Question::Approve {
+            instructions: Some("Delete 1,460 recovery points.".into()),
+        },
+    );
+    insta::assert_snapshot!("approve_dialog", screen(&app));
+    app.update(key(KeyCode::Enter));
+    assert!(answer.try_recv().is_err(), "a bare Enter approved");
+    assert!(screen(&app).contains("nothing is chosen"));
+    // Left from nothing goes to the last button; Right back to approve.
+    app.update(key(KeyCode::Left));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(
+        answer.try_recv().unwrap().answer,
+        dr_drill::engine::event::Answer::Declined
+    );
+    let mut answer = question(
+        &mut app,
+        "approve-cutover",
+        Question::Approve { instructions: None },
+    );
+    app.update(key(KeyCode::Right));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(
+        answer.try_recv().unwrap().answer,
+        dr_drill::engine::event::Answer::Approved
+    );
+}
+
+#[test]
+fn a_failure_is_never_retried_skipped_or_aborted_by_a_bare_enter() {
+    let mut app = running_app();
+    for (question_asked, first) in [
+        (
+            Question::Failure {
+                error: "restore job 9F2C FAILED: access denied".into(),
+            },
+            dr_drill::engine::event::Answer::Retry,
+        ),
+        (
+            Question::Interrupted,
+            dr_drill::engine::event::Answer::Rerun,
+        ),
+    ] {
+        let mut answer = question(&mut app, "restore", question_asked);
+        app.update(key(KeyCode::Enter));
+        assert!(answer.try_recv().is_err(), "a bare Enter answered");
+        assert!(screen(&app).contains("nothing is chosen"));
+        app.update(key(KeyCode::Tab));
+        app.update(key(KeyCode::Enter));
+        assert_eq!(answer.try_recv().unwrap().answer, first);
+    }
+}
+
+fn sized(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| draw(f, app)).unwrap();
+    terminal.backend().to_string()
+}
+
+#[test]
+fn the_help_scrolls_at_80x24_to_its_last_section() {
+    let mut app = running_app();
+    app.update(key(KeyCode::Char('?')));
+    let first = sized(&app, 80, 24);
+    assert!(first.contains("more lines below"), "{first}");
+    assert!(!first.contains("answer the question waiting"), "{first}");
+    app.update(key(KeyCode::End));
+    let last = sized(&app, 80, 24);
+    assert!(last.contains("Run screen, a question put aside"), "{last}");
+    assert!(last.contains("answer the question waiting"), "{last}");
+    assert!(!last.contains("more lines below"), "{last}");
+    app.update(key(KeyCode::Home));
+    assert_eq!(sized(&app, 80, 24), first);
+}
+
+#[test]
+fn at_60x14_the_confirmation_keeps_its_prompt_and_input_and_long_text_scrolls() {
+    let mut app = running_app();
+    let _answer = question(
+        &mut app,
+        "cutover",
+        Question::Confirm {
+            text: "cabal-addresses".into(),
+            action: "Scan-copy the restored items into the live table (dynamodb.copy-table)".into(),
+            change: "every item of table cabal-addresses-restored is written into table cabal-addresses; items of cabal-addresses with the same key are overwritten, others are kept".into(),
+        },
+    );
+    let shown = sized(&app, 60, 14);
+    assert!(shown.contains("to confirm; Esc leaves"), "{shown}");
+    assert!(shown.contains("> ▏"), "{shown}");
+    assert!(shown.contains("more lines: PgDn"), "{shown}");
+    let long = "a-value-far-longer-than-the-dialog-is-wide-so-it-must-scroll-END";
+    type_text(&mut app, long);
+    let shown = sized(&app, 60, 14);
+    assert!(shown.contains("> …"), "{shown}");
+    assert!(shown.contains("scroll-END▏"), "{shown}");
+    // PgDn shows the rest of the explanation; the input stays.
+    app.update(key(KeyCode::PageDown));
+    app.update(key(KeyCode::PageDown));
+    let shown = sized(&app, 60, 14);
+    assert!(shown.contains("PgUp for the start"), "{shown}");
+    assert!(shown.contains("scroll-END▏"), "{shown}");
+}
+
+fn selected_step(app: &App) -> String {
+    let dr_drill::tui::app::Screen::Run(view) = &app.screen else {
+        panic!("not on the run screen")
+    };
+    view.steps[view.selected].id.clone()
+}
+
+#[test]
+fn a_long_output_line_wraps_instead_of_being_cut() {
+    let mut app = running_app();
+    let step = selected_step(&app);
+    let line = format!("{}END-OF-LINE", "0123456789".repeat(20));
+    app.update(event(
+        6,
+        EventKind::StepOutput {
+            step,
+            stream: dr_drill::engine::event::Stream::Stdout,
+            line,
+        },
+    ));
+    // The pane is 68 wide: the line's end is on its fourth row.
+    let shown = screen(&app);
+    assert!(shown.contains("│OF-LINE "), "{shown}");
+}
+
+#[test]
+fn the_detail_pane_follows_the_question_on_screen() {
+    let mut app = running_app();
+    let _first = question(
+        &mut app,
+        "approve-cutover",
+        Question::Approve { instructions: None },
+    );
+    assert_eq!(selected_step(&app), "approve-cutover");
+    // A question behind it does not take the pane from the one on screen.
+    let _second = question(
+        &mut app,
+        "smoke",
+        Question::Acknowledge {
+            instructions: "Send a message.".into(),
+            question: Some("Delivered?".into()),
+            choices: vec!["yes".into(), "no".into()],
+        },
+    );
+    assert_eq!(selected_step(&app), "approve-cutover");
+    app.update(key(KeyCode::Right));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(selected_step(&app), "smoke");
+}
+
+#[test]
+fn a_waiting_step_shows_why_it_waits_now_not_an_earlier_attempts_reason() {
+    let mut app = running_app();
+    let step = |s: &str| s.to_string();
+    for msg in [
+        event(
+            7,
+            EventKind::StepFinished {
+                step: step("restore"),
+                outcome: dr_drill::engine::event::Outcome::Failed,
+                outputs: BTreeMap::new(),
+                reason: Some("restore job 9F2C FAILED: access denied".into()),
+            },
+        ),
+        event(
+            7,
+            EventKind::HumanAsked {
+                step: step("restore"),
+                question: Question::Failure {
+                    error: "restore job 9F2C FAILED: access denied".into(),
+                },
+            },
+        ),
+    ] {
+        app.update(msg);
+    }
+    let _answer = question(
+        &mut app,
+        "restore",
+        Question::Failure {
+            error: "restore job 9F2C FAILED: access denied".into(),
+        },
+    );
+    app.update(key(KeyCode::Esc));
+    let shown = screen(&app);
+    assert_eq!(selected_step(&app), "restore");
+    assert!(shown.contains("access denied"), "{shown}");
+    assert!(shown.contains("failed; waits for you: retry"), "{shown}");
+    for msg in [
+        event(
+            9,
+            EventKind::HumanAnswered {
+                step: step("restore"),
+                by: "bob@host".into(),
+                note: None,
+                answer: dr_drill::engine::event::Answer::Retry,
+            },
+        ),
+        event(
+            9,
+            EventKind::StepStarted {
+                step: step("restore"),
+                attempt: 2,
+            },
+        ),
+        event(
+            10,
+            EventKind::StepProgress {
+                step: step("restore"),
+                message: "restore job 7A11: RUNNING (5%)".into(),
+            },
+        ),
+    ] {
+        app.update(msg);
+    }
+    let shown = screen(&app);
+    assert!(!shown.contains("access denied"), "a stale reason:\n{shown}");
+    assert!(
+        shown.contains("now: restore job 7A11: RUNNING (5%)"),
+        "{shown}"
+    );
+    // A step not yet ready says what it waits for.
+    app.update(key(KeyCode::Down));
+    let shown = screen(&app);
+    assert!(shown.contains("waits for: restore"), "{shown}");
 }
 
 fn point(n: i64, vault: &str, region: &str) -> RecoveryPoint {
