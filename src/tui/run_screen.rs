@@ -218,6 +218,9 @@ fn draw_steps(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
     let theme = &app.theme;
     let [list, detail] =
         Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(area);
+    // The list's inner width less the status and duration columns and
+    // the spaces between columns.
+    let id_room = usize::from(list.width.saturating_sub(2 + 2 + 8 + 2)).max(2);
     let mut rows = Vec::new();
     let mut selected_row = 0;
     let mut phase: Option<&str> = None;
@@ -246,7 +249,15 @@ fn draw_steps(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
             selected_row = rows.len();
         }
         let parallel = group_sizes.get(&s.group).copied().unwrap_or(1) > 1;
-        let mut title = vec![Span::raw(s.id.clone())];
+        // The id gives way to its marks, and says so with a "…".
+        let marks = usize::from(s.destructive) * 2
+            + usize::from(parallel) * 2
+            + if s.attempts > 1 {
+                2 + s.attempts.to_string().len()
+            } else {
+                0
+            };
+        let mut title = vec![Span::raw(truncate(&s.id, id_room.saturating_sub(marks)))];
         if s.destructive {
             title.push(Span::styled(" ⚠", theme.bad));
         }
@@ -518,6 +529,9 @@ fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_owned()
     } else {
-        format!("{}…", s.chars().take(n - 1).collect::<String>())
+        format!(
+            "{}…",
+            s.chars().take(n.saturating_sub(1)).collect::<String>()
+        )
     }
 }

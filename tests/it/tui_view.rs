@@ -724,3 +724,27 @@ fn the_rto_clock_changes_colour_as_it_nears_and_passes_the_target() {
         .unwrap();
     assert_eq!(buffer[(rto, 1)].fg, Color::Yellow);
 }
+
+#[test]
+fn at_60_columns_a_step_id_too_long_for_the_list_ends_in_an_ellipsis() {
+    let app = running_app();
+    let shown = sized(&app, 60, 20);
+    let dr_drill::tui::app::Screen::Run(view) = &app.screen else {
+        panic!("not on the run screen")
+    };
+    let mut cut = 0;
+    for step in view.steps.iter().take(8) {
+        if shown.contains(&format!("  {} ", step.id))
+            || shown.contains(&format!("  {}\u{a0}", step.id))
+        {
+            continue;
+        }
+        // Cut: some prefix of it, then "…".
+        let prefix = (3..step.id.len())
+            .rev()
+            .find(|&n| shown.contains(&format!("  {}…", &step.id[..n])));
+        assert!(prefix.is_some(), "{} cut without a sign:\n{shown}", step.id);
+        cut += 1;
+    }
+    assert!(cut > 0, "nothing was cut at 60 columns:\n{shown}");
+}
