@@ -153,8 +153,10 @@ impl Prompt {
                 self.error = None;
                 return None;
             }
+            // Up goes back to the start: the drawing clamps what PgDn went
+            // past the end, so stepping back would first do nothing.
             Keypress::Act(Action::ScrollUp) => {
-                self.scroll = self.scroll.saturating_sub(5);
+                self.scroll = 0;
                 return None;
             }
             Keypress::Act(Action::ScrollDown) => {
@@ -467,21 +469,32 @@ fn draw_prompt(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt) {
     let tail_h = tail_rows.min(inside.height);
     let [top, bottom] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(tail_h)]).areas(inside);
-    let hidden = body_rows.saturating_sub(top.height);
+    // When the explanation does not fit, its last row is the sign that
+    // there is more (and how to see it), never a line of it cut.
+    let shown_rows = if body_rows > top.height {
+        top.height.saturating_sub(1)
+    } else {
+        top.height
+    };
+    let hidden = body_rows.saturating_sub(shown_rows);
     let scroll = prompt.scroll.min(hidden);
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((scroll, 0))
-        .render(top, buf);
+        .render(
+            Rect {
+                height: shown_rows,
+                ..top
+            },
+            buf,
+        );
     if hidden > 0 && top.height > 0 {
-        // The sign that there is more, on the explanation's last row.
         let more = if scroll < hidden {
             format!(" … {} more lines: PgDn ", hidden - scroll)
         } else {
             " … PgUp for the start ".to_owned()
         };
         let row = Rect::new(top.x, top.y + top.height - 1, top.width, 1);
-        Clear.render(row, buf);
         Line::from(Span::styled(more, theme.dim)).render(row, buf);
     }
     Paragraph::new(tail)

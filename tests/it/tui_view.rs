@@ -484,6 +484,12 @@ fn at_60x14_the_confirmation_keeps_its_prompt_and_input_and_long_text_scrolls() 
     let shown = sized(&app, 60, 14);
     assert!(shown.contains("PgUp for the start"), "{shown}");
     assert!(shown.contains("scroll-END▏"), "{shown}");
+    // The explanation's last line is reachable, not under the sign.
+    assert!(shown.contains("as        SIMULATED"), "{shown}");
+    app.update(key(KeyCode::PageUp));
+    let shown = sized(&app, 60, 14);
+    assert!(shown.contains("This step destroys"), "{shown}");
+    assert!(shown.contains("more lines: PgDn"), "{shown}");
 }
 
 fn selected_step(app: &App) -> String {
