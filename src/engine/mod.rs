@@ -101,6 +101,8 @@ pub struct Engine {
     resumed: Option<EventKind>,
     /// AWS or the simulated world, for the steps that need it.
     cloud: Option<Arc<dyn crate::cloud::Cloud>>,
+    /// A person answers at a console (not headless answers).
+    at_console: bool,
     /// Held for the life of the run.
     _lock: Option<journal::RunLock>,
 }
@@ -343,6 +345,7 @@ fn assemble(
             prior: a.prior,
             resumed: None,
             cloud: None,
+            at_console: false,
             _lock: a.lock,
         },
         events,
@@ -438,6 +441,16 @@ impl Engine {
         }
     }
 
+    /// The engine answered by a person at a console: a pick with a
+    /// policy shows the policy's choice for the operator to accept or
+    /// change (headless runs keep the policy without asking).
+    pub fn at_console(self) -> Self {
+        Self {
+            at_console: true,
+            ..self
+        }
+    }
+
     /// A token that cancels the run (Ctrl-C): running steps are cancelled,
     /// their child processes killed, nothing new starts.
     pub fn cancel_token(&self) -> CancellationToken {
@@ -498,6 +511,7 @@ impl Engine {
             values: self.values.clone(),
             run_dir: self.run_dir.clone(),
             cloud: self.cloud.clone(),
+            at_console: self.at_console,
         };
         // Only step tasks hold the question channel from here, so the
         // answering side sees it close when the run is over.

@@ -12,6 +12,7 @@ pub mod layer;
 mod listing;
 mod markdown;
 pub mod picker;
+pub mod point_columns;
 pub mod prompt;
 pub mod quit;
 pub mod run_screen;
@@ -289,7 +290,10 @@ fn launch(
         cancel,
         journal,
         end,
-    } = session.launch(started);
+    } = session.launch(crate::engine::Started {
+        engine: started.engine.at_console(),
+        ..started
+    });
     let forward = tx.clone();
     tokio::spawn(async move {
         while let Some(e) = events.recv().await {

@@ -15,11 +15,13 @@ use ratatui::widgets::{Cell, Clear, Paragraph, Row, StatefulWidget, Table, Table
 
 use super::app::App;
 use super::keymap::{Action, Context, KeyScope, Keypress, Typing};
+use super::point_columns::{Column, Variety, choose, over_target};
 use super::prompt::Prompt;
-use super::view::block;
+use super::view::{block, target};
 use crate::cloud::points::Listing;
-use crate::cloud::{ArchiveState, PointSource, RecoveryPoint, human_bytes};
+use crate::cloud::{PointSource, RecoveryPoint};
 use crate::engine::humanize;
+use crate::runbook::kinds::{PickPolicy, PickRecoveryPoint, StepAction};
 
 /// Columns the picker sorts by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +95,16 @@ pub struct Picker {
     pub auto_refresh: bool,
     /// When the listing started.
     pub listed_at: Timestamp,
+    /// When the listing on screen started, once one has ended: a reload
+    /// shows it until the new one ends.
+    pub refreshed_at: Option<Timestamp>,
+    /// The point the runbook's policy chose (or the newest restorable
+    /// one), preselected when it arrives.
+    pub suggested: Option<String>,
+    /// Where the suggested point is in `points`, once it arrived.
+    suggested_at: Option<usize>,
+    /// Which columns differ between the points.
+    variety: Variety,
     /// The point selected before a reload, selected again when it comes back.
     keep_id: Option<String>,
 }
@@ -117,8 +129,27 @@ impl Picker {
             notice: None,
             auto_refresh: false,
             listed_at: now,
+            refreshed_at: None,
+            suggested: None,
+            suggested_at: None,
+            variety: Variety::default(),
             keep_id: None,
         }
+    }
+
+    /// The picker with `point` (the policy's choice) selected when it
+    /// arrives.
+    pub fn preselecting(self, point: Option<String>) -> Self {
+        Self {
+            keep_id: point.clone(),
+            suggested: point,
+            ..self
+        }
+    }
+
+    /// The suggested point, once listed.
+    pub fn suggestion(&self) -> Option<&RecoveryPoint> {
+        self.suggested_at.map(|i| &self.points[i])
     }
 
     /// Drops the points for a new listing.
@@ -132,6 +163,8 @@ impl Picker {
         self.loading = self.sources.len();
         self.listed_at = now;
         self.selected = 0;
+        self.suggested_at = None;
+        self.variety = Variety::default();
         self.keep_id = keep;
     }
 
@@ -149,6 +182,9 @@ impl Picker {
             Listing::Page { points, .. } => self.add(points),
             Listing::Done { source, result } => {
                 self.loading = self.loading.saturating_sub(1);
+                if self.loading == 0 {
+                    self.refreshed_at = Some(self.listed_at);
+                }
                 if let Err(e) = result {
                     let what = self
                         .sources
@@ -165,6 +201,10 @@ impl Picker {
     fn add(&mut self, page: Vec<RecoveryPoint>) {
         let first = self.points.len();
         for p in page {
+            self.variety.see(&p, &self.sources);
+            if self.suggested.as_ref() == Some(&p.id) {
+                self.suggested_at = Some(self.points.len());
+            }
             self.haystacks.push(haystack(&p));
             self.points.push(p);
         }
@@ -411,36 +451,61 @@ impl Widget for &PickerView<'_> {
     }
 }
 
-/// The point's resource as the picker shows it: an S3 object's key without
-/// the prefix its source lists (the title names it), so that what tells
-/// the points apart (tier, date) stays on screen.
-fn short_resource(p: &RecoveryPoint, sources: &[PointSource]) -> String {
-    let name = p.resource_name.as_deref().unwrap_or_default();
-    let prefix = sources.iter().find_map(|s| match s {
-        PointSource::Bucket { bucket, prefix, .. }
-            if p.bucket.as_deref() == Some(bucket.as_str()) && !prefix.is_empty() =>
-        {
-            Some(prefix.as_str())
-        }
-        _ => None,
+/// The pick step a question is about.
+fn pick_step<'a>(app: &'a App, step: &str) -> Option<&'a PickRecoveryPoint> {
+    app.runbook
+        .steps
+        .iter()
+        .find(|s| s.id.value == step)
+        .and_then(|s| match &s.action {
+            StepAction::PickRecoveryPoint(p) => Some(p),
+            _ => None,
+        })
+}
+
+/// The RPO target the points of pick `step` are measured against: the
+/// runbook's, unless the pick does not measure the run's RPO
+/// (`measures_rpo = false`), when no point is over any target.
+pub(crate) fn rpo_target(app: &App, step: &str) -> Option<std::time::Duration> {
+    let measures = pick_step(app, step).is_none_or(|p| {
+        use crate::runbook::kinds::KindRules;
+        p.rpo_field().is_some()
     });
-    match prefix.and_then(|prefix| name.strip_prefix(prefix)) {
-        Some(rest) if !rest.is_empty() => format!("…{rest}"),
-        _ => name.to_owned(),
-    }
+    target(app.runbook.runbook.rpo.as_ref()).filter(|_| measures)
+}
+
+/// When the list on screen was listed: `listed 12:03:41Z (12s ago)`.
+fn listed(at: Timestamp, now: Timestamp) -> String {
+    format!(
+        "listed {} ({} ago)",
+        at.strftime("%H:%M:%SZ"),
+        humanize(now.duration_since(at).unsigned_abs())
+    )
 }
 
 fn draw_picker(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt, picker: &Picker) {
     let theme = &app.theme;
+    let step = &prompt.request.step;
+    let rpo_target = rpo_target(app, step);
     // Everything but the key hints: the picker has the operator's attention.
     let rect = Rect::new(area.x, area.y, area.width, area.height.saturating_sub(1));
     Clear.render(rect, buf);
     let [status, table_area] =
-        Layout::vertical([Constraint::Length(2), Constraint::Min(3)]).areas(rect);
-    let loading = if picker.loading > 0 {
-        format!("loading… {} so far", picker.points.len())
-    } else {
-        format!("{} points", picker.points.len())
+        Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(rect);
+    let reloading = picker.loading > 0 && picker.refreshed_at.is_some();
+    let loading = match (picker.loading > 0, picker.refreshed_at) {
+        (true, Some(at)) => format!(
+            "reloading… {} so far; the last list was {}",
+            picker.points.len(),
+            listed(at, app.now)
+        ),
+        (true, None) => format!("loading… {} so far", picker.points.len()),
+        (false, _) => format!(
+            "{} point{}, {}",
+            picker.points.len(),
+            if picker.points.len() == 1 { "" } else { "s" },
+            listed(picker.listed_at, app.now)
+        ),
     };
     let mut top = vec![
         Span::styled(
@@ -472,84 +537,99 @@ fn draw_picker(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt, picker:
         top.push(Span::styled("   auto-refresh", theme.dim));
     }
     let mut second = Vec::new();
-    if let Some(e) = picker.errors.first().or(prompt.error.as_ref()) {
-        second.push(Span::styled(e.clone(), theme.bad));
-    } else if let Some(n) = &picker.notice {
-        second.push(Span::styled(n.clone(), theme.dim));
+    if let Some(p) = picker.suggestion() {
+        let whose = match pick_step(app, step).map(|s| s.policy) {
+            Some(PickPolicy::Latest) => "the runbook's choice (policy latest)",
+            _ => "the newest restorable point",
+        };
+        let rpo = p.rpo(picker.t0);
+        second.push(Span::styled(format!("preselected: {whose}, "), theme.dim));
+        second.push(Span::raw(format!(
+            "{}, ",
+            Column::Created.text(p, &picker.sources, picker.t0, app.now)
+        )));
+        if rpo_target.is_some() {
+            second.push(Span::styled(
+                format!("RPO {}", humanize(rpo)),
+                if over_target(p, picker.t0, rpo_target) {
+                    theme.bad
+                } else {
+                    theme.good
+                },
+            ));
+        } else {
+            second.push(Span::raw(format!("{} before T0", humanize(rpo))));
+        }
     }
-    Paragraph::new(vec![Line::from(top), Line::from(second)]).render(status, buf);
+    let mut third = Vec::new();
+    if let Some(e) = picker.errors.first().or(prompt.error.as_ref()) {
+        third.push(Span::styled(e.clone(), theme.bad));
+    } else if let Some(n) = &picker.notice {
+        third.push(Span::styled(n.clone(), theme.dim));
+    }
+    Paragraph::new(vec![Line::from(top), Line::from(second), Line::from(third)])
+        .render(status, buf);
     // Only the rows on screen are built: 100,000 points cost nothing here.
     let height = table_area.height.saturating_sub(3) as usize;
     let first = picker.selected.saturating_sub(height.saturating_sub(1));
-    let rows = picker.view[first..(first + height).min(picker.view.len())]
+    let shown = &picker.view[first..(first + height).min(picker.view.len())];
+    let resource = shown
         .iter()
         .map(|&i| {
             let p = &picker.points[i];
-            let status_style = if p.is_restorable() {
-                theme.text
-            } else {
-                theme.warn
-            };
-            let status = match &p.archive {
-                Some(ArchiveState::Needed) => format!("{} ❄ archived", p.status),
-                Some(ArchiveState::Ongoing) => format!("{} ❄ restoring", p.status),
-                _ => p.status.clone(),
-            };
-            Row::new(vec![
-                Cell::from(p.created_at.strftime("%Y-%m-%d %H:%M").to_string()),
-                Cell::from(humanize(p.age(app.now))),
-                Cell::from(humanize(p.rpo(picker.t0))),
-                Cell::from(short_resource(p, &picker.sources)),
-                Cell::from(p.resource_type.clone().unwrap_or_default()),
-                Cell::from(status).style(status_style),
-                Cell::from(p.size_bytes.map(human_bytes).unwrap_or_default()),
-                Cell::from(p.storage_class.clone().unwrap_or_default()),
-                Cell::from(format!(
-                    "{}{}",
-                    location(p),
-                    if p.is_copy() { " (copy)" } else { "" }
-                )),
-            ])
-        });
+            let text = Column::Resource.text(p, &picker.sources, picker.t0, app.now);
+            Span::raw(text).width()
+        })
+        .max()
+        .unwrap_or(0);
+    let columns = choose(
+        table_area.width.saturating_sub(2),
+        &picker.variety,
+        resource as u16,
+    );
+    let texts: Vec<Vec<String>> = shown
+        .iter()
+        .map(|&i| {
+            let p = &picker.points[i];
+            columns
+                .iter()
+                .map(|c| c.text(p, &picker.sources, picker.t0, app.now))
+                .collect()
+        })
+        .collect();
+    let rows = shown.iter().zip(texts.iter()).map(|(&i, texts)| {
+        let p = &picker.points[i];
+        Row::new(columns.iter().zip(texts).map(|(&c, text)| match c {
+            Column::Status if !p.is_restorable() => Cell::from(text.clone()).style(theme.warn),
+            // Older than the RPO target: marked, not only coloured.
+            Column::Rpo if over_target(p, picker.t0, rpo_target) => {
+                Cell::from(format!("{text} ⚠")).style(theme.bad)
+            }
+            _ => Cell::from(text.clone()),
+        }))
+    });
     let mut state = TableState::default().with_selected(Some(picker.selected - first));
-    let header = Row::new(vec![
-        "created (UTC)",
-        "age",
-        "RPO",
-        "resource",
-        "type",
-        "status",
-        "size",
-        "tier",
-        "where",
-    ])
-    .style(theme.title);
+    let header = Row::new(columns.iter().map(|c| c.header())).style(theme.title);
+    // The resource gets what its texts on screen need (it tells the
+    // points apart), where the rest.
+    let widths = columns.iter().map(|&c| match c {
+        Column::Resource => Constraint::Length(c.width().max(resource as u16)),
+        Column::Where => Constraint::Fill(1),
+        c => Constraint::Length(c.width()),
+    });
     let sources: Vec<String> = picker.sources.iter().map(|s| s.describe()).collect();
     StatefulWidget::render(
-        Table::new(
-            rows,
-            [
-                Constraint::Length(16),
-                Constraint::Length(10),
-                Constraint::Length(10),
-                Constraint::Fill(3),
-                Constraint::Length(9),
-                Constraint::Length(18),
-                Constraint::Length(10),
-                Constraint::Length(12),
-                Constraint::Fill(2),
-            ],
-        )
-        .header(header)
-        .row_highlight_style(theme.selected)
-        .block(block(
-            format!(
-                " Pick a recovery point — {} — {} ",
-                prompt.request.step,
-                sources.join(" and ")
-            ),
-            theme,
-        )),
+        Table::new(rows, widths)
+            .header(header)
+            .row_highlight_style(theme.selected)
+            .block(block(
+                format!(
+                    " Pick a recovery point — {step} — {}{} ",
+                    sources.join(" and "),
+                    if reloading { " — reloading…" } else { "" }
+                ),
+                theme,
+            )),
         table_area,
         buf,
         &mut state,

@@ -13,7 +13,7 @@ use super::app::{App, Screen};
 use super::keymap::{Action, Context, KeyScope, Keypress, Typing};
 use super::markdown;
 use super::picker::{Picker, location};
-use super::view::{centered, choice_line, identity_span, target};
+use super::view::{centered, choice_line, identity_span};
 use crate::cloud::RecoveryPoint;
 use crate::engine::event::{Answer, Question};
 use crate::engine::human::HumanRequest;
@@ -69,9 +69,9 @@ impl Prompt {
     /// failure is the operator's, never a default.
     pub(crate) fn new(request: HumanRequest, t0: jiff::Timestamp, now: jiff::Timestamp) -> Self {
         let picker = match &request.question {
-            Question::PickRecoveryPoint { sources, .. } => {
-                Some(Picker::new(sources.clone(), t0, now))
-            }
+            Question::PickRecoveryPoint {
+                sources, newest, ..
+            } => Some(Picker::new(sources.clone(), t0, now).preselecting(newest.clone())),
             _ => None,
         };
         Self {
@@ -395,7 +395,8 @@ fn draw_prompt(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt) {
                         p.resource_name.clone().unwrap_or_default()
                     )),
                 ]));
-                let rpo_target = target(app.runbook.runbook.rpo.as_ref());
+                // A pick that does not measure the run's RPO is held to no target.
+                let rpo_target = super::picker::rpo_target(app, &request.step);
                 lines.push(Line::from(vec![
                     Span::styled("RPO      ", theme.dim),
                     Span::styled(

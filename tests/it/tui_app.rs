@@ -101,6 +101,12 @@ async fn a_whole_drill_from_the_start_screen_to_the_end() {
             KeyModifiers::CONTROL,
         )))
         .unwrap();
+        // The pick shows the picker, the policy's point preselected:
+        // Enter takes it, Enter restores from it.
+        journal_shows(&dir, r#""step":"pick","request":"pick_recovery_point""#).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        tx.send(key(KeyCode::Enter)).unwrap();
+        tx.send(key(KeyCode::Enter)).unwrap();
         journal_shows(&dir, r#""step":"approve-cutover","request":"approve""#).await;
         // A bare Enter approves nothing; Right goes to "approve".
         tx.send(key(KeyCode::Enter)).unwrap();

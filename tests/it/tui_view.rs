@@ -22,11 +22,11 @@ use ratatui::style::Color;
 
 const T0: &str = "2026-11-24T03:00:00Z";
 
-fn at(secs: u64) -> Timestamp {
+pub(super) fn at(secs: u64) -> Timestamp {
     T0.parse::<Timestamp>().unwrap() + Duration::from_secs(secs)
 }
 
-fn app() -> App {
+pub(super) fn app() -> App {
     let text = include_str!("../../runbooks/cabal-addresses-restore.toml");
     let runbook = check_str(text).runbook.unwrap();
     let identity = Identity {
@@ -63,7 +63,7 @@ fn event(secs: u64, kind: EventKind) -> Msg {
     })
 }
 
-fn running_app() -> App {
+pub(super) fn running_app() -> App {
     let mut app = app();
     let plan = Plan::new(&app.runbook, Mode::Drill).unwrap();
     let values = dr_drill::engine::values::Values {
@@ -159,7 +159,7 @@ fn running_app() -> App {
     app
 }
 
-fn question(
+pub(super) fn question(
     app: &mut App,
     step: &str,
     question: Question,
@@ -619,7 +619,7 @@ fn a_waiting_step_shows_why_it_waits_now_not_an_earlier_attempts_reason() {
     assert!(shown.contains("waits for: restore"), "{shown}");
 }
 
-fn point(n: i64, vault: &str, region: &str) -> RecoveryPoint {
+pub(super) fn point(n: i64, vault: &str, region: &str) -> RecoveryPoint {
     let mut p = RecoveryPoint::new(
         format!("arn:aws:backup:{region}:111122223333:recovery-point:{n:04}"),
         PointKind::Backup,

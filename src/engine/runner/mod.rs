@@ -77,6 +77,8 @@ pub struct StepCtx {
     pub run_dir: PathBuf,
     /// AWS, or the simulated world; `None` when the run has neither.
     pub cloud: Option<Arc<dyn Cloud>>,
+    /// A person answers at a console (headless answers otherwise).
+    pub at_console: bool,
 }
 
 impl StepCtx {

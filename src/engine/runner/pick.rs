@@ -1,6 +1,9 @@
 //! `pick-recovery-point`: lists the points of the step's sources (primary
 //! and DR vault side by side), then takes the newest restorable one
-//! (`policy = "latest"`) or asks the operator (`policy = "ask"`).
+//! (`policy = "latest"`) or asks the operator (`policy = "ask"`). In the
+//! console a `latest` pick asks too, with the policy's choice as the
+//! suggestion the operator accepts with Enter, unless the step says
+//! `confirm_pick = false`; headless runs keep the policy.
 
 use jiff::Timestamp;
 
@@ -36,8 +39,16 @@ pub async fn run(ctx: &StepCtx, pick: &PickRecoveryPoint) -> Result<Outputs, Ste
     ))
     .await?;
     let newest = points::latest(&restorable, None);
-    let chosen = match pick.policy {
-        PickPolicy::Latest => newest.cloned().ok_or_else(|| {
+    // The operator sees every pick the console can show them; a `latest`
+    // pick with nothing restorable fails below without asking.
+    let asks = match pick.policy {
+        PickPolicy::Ask => true,
+        PickPolicy::Latest => {
+            ctx.at_console && pick.confirm_pick != Some(false) && newest.is_some()
+        }
+    };
+    let chosen = match asks {
+        false => newest.cloned().ok_or_else(|| {
             StepError::Failed(format!(
                 "no restorable recovery point in {}{} ({} listed; points still being created, failed, or archived are not restorable)",
                 described.join(" and "),
@@ -45,7 +56,7 @@ pub async fn run(ctx: &StepCtx, pick: &PickRecoveryPoint) -> Result<Outputs, Ste
                 listed.len()
             ))
         })?,
-        PickPolicy::Ask => {
+        true => {
             let reply = ctx
                 .ask(Question::PickRecoveryPoint {
                     sources: sources.clone(),

@@ -102,7 +102,9 @@ fields! {
     pub struct PickRecoveryPoint {
         /// Where to list points from.
         source: RecoverySource = req,
-        /// `ask` (the operator picks) or `latest`.
+        /// `ask` (the operator picks) or `latest` (the newest restorable
+        /// point; in the console preselected for the operator to accept,
+        /// unless `confirm_pick = false`).
         #[serde(default)]
         policy: PickPolicy = def,
         /// Only points created before this time: an RFC 3339 date-time
@@ -114,6 +116,11 @@ fields! {
         /// true). `false` for a point replayed forward by a newer one
         /// another pick chooses (a base backup before its WAL).
         measures_rpo: Option<bool> = opt,
+        /// Whether the console shows the picker with the policy's choice
+        /// preselected, for the operator to accept with Enter or to pick
+        /// another (default true). `false` for an unattended step: the
+        /// policy chooses without asking. Headless runs never ask.
+        confirm_pick: Option<bool> = opt,
     }
 }
 
