@@ -33,6 +33,7 @@ mod runbooks_s3;
 mod s3_prefix;
 mod schema;
 mod tui_app;
+mod tui_start;
 mod tui_view;
 
 use std::path::{Path, PathBuf};
