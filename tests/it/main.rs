@@ -23,6 +23,7 @@ mod cli_check;
 mod cli_run;
 mod cli_sandbox;
 mod docs;
+mod docs_commands;
 mod engine;
 mod keys_doc;
 mod parser_robustness;
