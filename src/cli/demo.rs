@@ -10,6 +10,7 @@ use clap::Args;
 use super::cloud::CloudArgs;
 use super::run::{CommonArgs, ConsoleRunbook, interactive};
 use crate::runbook::Mode;
+use crate::session::tools;
 
 /// A shipped runbook the demo offers, built into the binary, with the
 /// parameter values the simulated world needs: its account's role, and
@@ -19,10 +20,9 @@ struct Shipped {
     name: &'static str,
     text: &'static str,
     params: &'static [(&'static str, &'static str)],
-    /// Programs the runbook runs on this machine for real (PostgreSQL's
-    /// client tools, say): the demo says what to install when one is missing.
-    needs: &'static [&'static str],
-    /// What `needs` asks of the machine, in words.
+    /// What the programs its steps require (`requires`, e.g. PostgreSQL's
+    /// client tools) ask of the machine, in words: the demo says it when
+    /// one is missing.
     needs_why: &'static str,
     /// How many times faster than real time the world runs, unless
     /// `--speed` says otherwise.
@@ -36,7 +36,6 @@ const RUNBOOKS: &[Shipped] = &[
         name: "cabal-backup-posture",
         text: include_str!("../../runbooks/cabal-backup-posture.toml"),
         params: &[],
-        needs: &[],
         needs_why: "",
         speed: 60.0,
     },
@@ -50,7 +49,6 @@ const RUNBOOKS: &[Shipped] = &[
                 "echo 'mail tier: regenerating sendmail maps (simulated)'",
             ),
         ],
-        needs: &[],
         needs_why: "",
         speed: 60.0,
     },
@@ -61,7 +59,6 @@ const RUNBOOKS: &[Shipped] = &[
             "reconfigure_cmd",
             "echo 'mail tier: picking up the restored table (simulated)'",
         )],
-        needs: &[],
         needs_why: "",
         speed: 60.0,
     },
@@ -78,7 +75,6 @@ const RUNBOOKS: &[Shipped] = &[
             ("mount", "sandbox-efs/fs-0c4b7e2d91a35f862"),
             ("role_arn", SIM_ROLE),
         ],
-        needs: &[],
         needs_why: "",
         speed: 60.0,
     },
@@ -86,7 +82,6 @@ const RUNBOOKS: &[Shipped] = &[
         name: "cabal-dr-copyback",
         text: include_str!("../../runbooks/cabal-dr-copyback.toml"),
         params: &[("account_id", "111122223333"), ("role_arn", SIM_ROLE)],
-        needs: &[],
         needs_why: "",
         speed: 60.0,
     },
@@ -100,7 +95,6 @@ const RUNBOOKS: &[Shipped] = &[
                 "echo 'destroy workflow: 143 resources destroyed (simulated)'",
             ),
         ],
-        needs: &[],
         needs_why: "",
         speed: 60.0,
     },
@@ -110,7 +104,6 @@ const RUNBOOKS: &[Shipped] = &[
         // Every dump of the simulated world holds the same rows, whose
         // newest change is fixed (2026-11-22 01:45 UTC).
         params: &[("max_data_lag_hours", "1000000")],
-        needs: &["jq", "createdb", "dropdb", "pg_restore", "psql"],
         needs_why: PG_WHY,
         speed: 60.0,
     },
@@ -118,7 +111,6 @@ const RUNBOOKS: &[Shipped] = &[
         name: "gtin1-media-restore",
         text: include_str!("../../runbooks/gtin1-media-restore.toml"),
         params: &[("prefix", "media/products/a1")],
-        needs: &[],
         needs_why: "",
         // A Bulk restore from Deep Archive takes 12 to 14 hours: 14 s here.
         speed: 3600.0,
@@ -141,7 +133,6 @@ const RUNBOOKS: &[Shipped] = &[
             ),
             ("read_cmd", "cd staging-vault && cat"),
         ],
-        needs: &[],
         needs_why: "",
         speed: 60.0,
     },
@@ -160,7 +151,6 @@ const RUNBOOKS: &[Shipped] = &[
             ),
             ("health_cmd", "echo '{\"status\":\"ok\"} (simulated)'"),
         ],
-        needs: PG_CLIENT,
         needs_why: PG_WHY,
         speed: 60.0,
     },
@@ -185,7 +175,6 @@ const RUNBOOKS: &[Shipped] = &[
                 "printf 'to #cpam-dr (simulated): %s\\n' \"$DRILL_SUMMARY\"",
             ),
         ],
-        needs: &["pg_ctl", "pg_verifybackup", "psql"],
         needs_why: "recovers a real PostgreSQL base backup and WAL into a server it starts: \
 install PostgreSQL's server (Debian: apt-get install postgresql) and put its programs on PATH \
 (export PATH=/usr/lib/postgresql/15/bin:$PATH)",
@@ -199,7 +188,6 @@ const CPAM_TARGET: &str = include_str!("../../assets/sandbox/cpam/target.txt").t
 /// Stands for the operator's own uid in a demo value.
 const UID: &str = "{uid}";
 
-const PG_CLIENT: &[&str] = &["createdb", "dropdb", "pg_restore", "psql"];
 const PG_WHY: &str = "restores a real dump into PostgreSQL: install PostgreSQL's client tools \
 (Debian: apt-get install postgresql-client) and point PGHOST, PGPORT and PGUSER at a server \
 where you may create databases";
@@ -250,8 +238,12 @@ pub(super) fn run(
                 .map(|rb| rb.runbook.title.value)
                 .unwrap_or_default();
             println!("{:<34} {title}", r.name);
-            if !r.needs.is_empty() {
-                println!("{:<34} needs: {}", "", r.needs.join(", "));
+            let needs = crate::runbook::check_str(r.text)
+                .runbook
+                .map(|rb| tools::required(&rb).into_keys().collect::<Vec<_>>())
+                .unwrap_or_default();
+            if !needs.is_empty() {
+                println!("{:<34} needs: {}", "", needs.join(", "));
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -276,12 +268,7 @@ pub(super) fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let missing: Vec<&str> = shipped
-        .needs
-        .iter()
-        .copied()
-        .filter(|program| !on_path(program))
-        .collect();
+    let missing: Vec<String> = tools::missing(&runbook).into_keys().collect();
     if !missing.is_empty() {
         return super::run::usage(format!(
             "the demo of {} {}; not found on PATH: {}",
@@ -311,17 +298,6 @@ pub(super) fn run(
         params,
     };
     interactive(runtime, console, &common, None)
-}
-
-/// Whether `program` is an executable file in a directory of `$PATH`.
-fn on_path(program: &str) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| {
-            std::fs::metadata(dir.join(program))
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-    })
 }
 
 #[cfg(test)]
@@ -354,6 +330,21 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// A runbook that requires programs says what they ask of the machine,
+    /// and one that says so requires them.
+    #[test]
+    fn the_demo_words_match_what_each_runbook_requires() {
+        for r in RUNBOOKS {
+            let runbook = crate::runbook::check_str(r.text).runbook.unwrap();
+            assert_eq!(
+                tools::required(&runbook).is_empty(),
+                r.needs_why.is_empty(),
+                "{}",
+                r.name
+            );
         }
     }
 

@@ -145,12 +145,9 @@ pub fn resolve_params(
             .cloned()
             .or_else(|| p.default.as_ref().map(|d| d.value.clone()));
         match value {
-            Some(v) if !p.choices.is_empty() && !p.choices.iter().any(|c| c.value == v) => {
-                let choices: Vec<&str> = p.choices.iter().map(|c| c.value.as_str()).collect();
-                problems.push(format!(
-                    "`{name}` must be one of {}, not `{v}`",
-                    choices.join(", ")
-                ));
+            // An empty value given on purpose (`--param p=`) is a value.
+            Some(v) if (!v.is_empty() || !p.required) && p.problem(&v).is_some() => {
+                problems.extend(p.problem(&v))
             }
             Some(v) => {
                 values.insert(name.clone(), v);

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 pub use diagnostic::{Code, Diagnostic, Severity, did_you_mean};
 pub use kinds::{Effect, KINDS, StepAction};
 pub use model::{
-    Dur, FORMAT_VERSION, Mode, OnFailure, Param, Phase, Runbook, Span, Spanned, Step, Text,
+    Dur, FORMAT_VERSION, Mode, OnFailure, Param, ParamType, Phase, Runbook, Span, Spanned, Step,
+    Text, parse_time,
 };
 
 use toml_spanner::ErrorKind;

@@ -89,12 +89,52 @@ pub struct Param {
     /// The only values accepted.
     #[serde(default)]
     pub choices: Vec<Spanned<String>>,
+    /// What the value is: `text` (the default), `time` (RFC 3339, UTC
+    /// when no offset is written, or `latest`) or `number` (a whole
+    /// number). The start form and `run` check it before anything runs.
+    #[serde(default, rename = "type")]
+    pub kind: ParamType,
+}
+
+string_enum! {
+    /// What a parameter's value is, checked before the run starts.
+    #[derive(Default)]
+    pub enum ParamType {
+        /// Any text.
+        #[default]
+        Text = "text",
+        /// An RFC 3339 time (UTC when no offset is written), or `latest`.
+        Time = "time",
+        /// A whole number, e.g. a port or a count.
+        Number = "number",
+    }
+}
+
+/// An RFC 3339 time as written in a runbook, a parameter or a flag; a
+/// time without an offset is UTC. The one parser for times given as text.
+pub fn parse_time(text: &str) -> Result<jiff::Timestamp, String> {
+    let text = text.trim();
+    text.parse::<jiff::Timestamp>()
+        .or_else(|_| {
+            text.parse::<jiff::civil::DateTime>()
+                .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC))
+                .map(|z| z.timestamp())
+        })
+        .map_err(|e| {
+            format!("`{text}` is not an RFC 3339 time ({e}); write e.g. 2026-11-22T03:00:00Z")
+        })
 }
 
 impl Param {
     /// The TOML field names, for unknown-field hints.
-    pub const FIELDS: &'static [&'static str] =
-        &["default", "required", "description", "secret", "choices"];
+    pub const FIELDS: &'static [&'static str] = &[
+        "default",
+        "required",
+        "description",
+        "secret",
+        "choices",
+        "type",
+    ];
 
     fn read(name: Spanned<String>, th: &mut TableHelper<'_, '_, '_>) -> Self {
         Self {
@@ -104,6 +144,36 @@ impl Param {
             description: th.optional("description"),
             secret: th.optional("secret").unwrap_or_default(),
             choices: th.optional("choices").unwrap_or_default(),
+            kind: th.optional("type").unwrap_or_default(),
+        }
+    }
+
+    /// What is wrong with `value` for this parameter, if anything: a
+    /// missing required value, a value outside `choices`, or one that is
+    /// not of its `type`. The one check the start form and `run` share.
+    pub fn problem(&self, value: &str) -> Option<String> {
+        let name = &self.name.value;
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            return self.required.then(|| format!("`{name}` is required"));
+        }
+        if !self.choices.is_empty() && !self.choices.iter().any(|c| c.value == value) {
+            let choices: Vec<&str> = self.choices.iter().map(|c| c.value.as_str()).collect();
+            return Some(format!(
+                "`{name}` must be one of {}, not `{value}`",
+                choices.join(", ")
+            ));
+        }
+        match self.kind {
+            ParamType::Text => None,
+            ParamType::Time if trimmed == "latest" => None,
+            ParamType::Time => parse_time(trimmed)
+                .err()
+                .map(|e| format!("`{name}`: {e}, or `latest`")),
+            ParamType::Number => trimmed
+                .parse::<u64>()
+                .is_err()
+                .then(|| format!("`{name}` must be a whole number, not `{trimmed}`")),
         }
     }
 }

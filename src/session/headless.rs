@@ -63,6 +63,9 @@ pub async fn start(
 ) -> Result<(Started, Option<Arc<dyn Cloud>>), Refused> {
     let plan = Plan::new(&run.runbook, run.mode).map_err(Refused::because)?;
     let params = engine::resolve_params(&run.runbook, &run.params).map_err(Refused::because)?;
+    if let Some(missing) = super::tools::missing_message(&run.runbook) {
+        return Err(Refused(format!("{missing}\nNothing was run.")));
+    }
     let secrets = engine::secret_values(&run.runbook, &params);
     let preview = Values {
         params,

@@ -11,6 +11,7 @@
 
 pub mod dry_run;
 pub mod headless;
+pub mod tools;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

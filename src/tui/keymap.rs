@@ -353,6 +353,8 @@ const DEFAULTS: &[(Context, &str, Action)] = {
         (Start, "ctrl-s", StartRun),
         (Start, "f5", StartRun),
         (Start, "ctrl-t", ToggleMode),
+        (Start, "pgdn", PageDown),
+        (Start, "pgup", PageUp),
         (Start, "esc", Quit),
         (Run, "q", Quit),
         (Run, "up", Up),

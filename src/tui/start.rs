@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use jiff::Timestamp;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -16,7 +15,8 @@ use super::keymap::{Action, Context, KeyScope, Keypress, Typing};
 use super::markdown;
 use super::view::{block, identity_span, target};
 use crate::engine::humanize;
-use crate::runbook::{Mode, Runbook};
+use crate::runbook::{Mode, Param, Runbook, parse_time};
+use crate::session::tools;
 
 /// A field of the start form.
 #[derive(Debug, Clone)]
@@ -33,6 +33,31 @@ pub struct Field {
     pub choices: Vec<String>,
     /// Shown beside it.
     pub description: Option<String>,
+    /// The runbook's parameter, whose rules the value is checked by
+    /// (`None` for mode and T0).
+    pub param: Option<Param>,
+    /// Left once (or a start was tried): its problem is shown.
+    pub touched: bool,
+}
+
+impl Field {
+    /// What is wrong with the value, if anything, by the same rules `run`
+    /// applies ([`Param::problem`]); T0 by the parser the engine uses.
+    fn problem(&self, mode: Mode) -> Option<String> {
+        if let Some(param) = &self.param {
+            return param.problem(&self.value);
+        }
+        if self.name != "t0" || mode != Mode::Incident {
+            return None;
+        }
+        match self.value.trim() {
+            "" => Some(
+                "an incident needs T0, the declared outage start (e.g. 2026-11-22T03:10:00Z)"
+                    .into(),
+            ),
+            text => parse_time(text).err().map(|e| format!("T0 {e}")),
+        }
+    }
 }
 
 /// The start screen: parameters, mode, T0.
@@ -44,6 +69,11 @@ pub struct StartForm {
     pub focus: usize,
     /// Why the run could not start.
     pub error: Option<String>,
+    /// Lines the runbook's description is scrolled down by.
+    pub scroll: u16,
+    /// What this machine lacks for the runbook's steps (tools not on
+    /// PATH), said before anything runs.
+    pub missing: Option<String>,
 }
 
 /// What the form asks of the console.
@@ -71,6 +101,8 @@ impl StartForm {
                 required: p.required,
                 choices: p.choices.iter().map(|c| c.value.clone()).collect(),
                 description: p.description.clone(),
+                param: Some(p.clone()),
+                touched: false,
             })
             .collect();
         fields.push(Field {
@@ -80,6 +112,8 @@ impl StartForm {
             required: true,
             choices: vec!["drill".into(), "incident".into()],
             description: Some("a planned drill (T0 is now) or a real incident".into()),
+            param: None,
+            touched: false,
         });
         fields.push(Field {
             name: "t0".into(),
@@ -90,6 +124,8 @@ impl StartForm {
             description: Some(
                 "incident only: the declared outage start, RFC 3339 (2026-11-22T03:10:00Z)".into(),
             ),
+            param: None,
+            touched: false,
         });
         let focus = fields
             .iter()
@@ -99,6 +135,18 @@ impl StartForm {
             fields,
             focus,
             error: None,
+            scroll: 0,
+            missing: tools::missing_message(runbook),
+        }
+    }
+
+    /// The problem of field `i` as shown: once it was left or a start tried.
+    pub fn shown_problem(&self, i: usize) -> Option<String> {
+        let f = &self.fields[i];
+        if f.touched && self.visible(i) {
+            f.problem(self.mode())
+        } else {
+            None
         }
     }
 
@@ -124,6 +172,7 @@ impl StartForm {
     }
 
     fn move_focus(&mut self, forward: bool) {
+        self.fields[self.focus].touched = true;
         let n = self.fields.len();
         for _ in 0..n {
             self.focus = if forward {
@@ -165,6 +214,8 @@ impl StartForm {
             }
             Keypress::Act(Action::Quit) => return Some(FormRequest::Leave),
             Keypress::Act(Action::StartRun) => return Some(FormRequest::Start),
+            Keypress::Act(Action::PageDown) => self.scroll = self.scroll.saturating_add(5),
+            Keypress::Act(Action::PageUp) => self.scroll = self.scroll.saturating_sub(5),
             // Enter goes to the next field; on the last one shown it starts.
             Keypress::Act(Action::Enter) => {
                 let last = self.fields.len() - 1;
@@ -200,31 +251,32 @@ impl StartForm {
         None
     }
 
-    /// The values to start with, or what is wrong.
-    pub(crate) fn submit(&self) -> Result<Command, String> {
-        let mut params = BTreeMap::new();
-        let n = self.fields.len() - 2;
-        for f in &self.fields[..n] {
-            if f.required && f.value.trim().is_empty() {
-                return Err(format!("`{}` is required", f.name));
-            }
-            if !f.value.is_empty() {
-                params.insert(f.name.clone(), f.value.clone());
-            }
-        }
+    /// The values to start with, or what is wrong: every field is checked
+    /// first, and the focus moves to the first bad one.
+    pub(crate) fn submit(&mut self) -> Result<Command, String> {
         let mode = self.mode();
-        let t0 = match (mode, self.field("t0").unwrap_or_default().trim()) {
-            (Mode::Incident, "") => {
-                return Err(
-                    "an incident needs T0, the declared outage start (e.g. 2026-11-22T03:10:00Z)"
-                        .into(),
-                );
-            }
-            (Mode::Incident, text) => Some(
-                text.parse::<Timestamp>()
-                    .map_err(|e| format!("T0 `{text}` is not an RFC 3339 time: {e}"))?,
-            ),
-            (Mode::Drill, _) => None,
+        for f in &mut self.fields {
+            f.touched = true;
+        }
+        if let Some(i) = (0..self.fields.len())
+            .find(|&i| self.visible(i) && self.fields[i].problem(mode).is_some())
+        {
+            self.focus = i;
+            let problem = self.fields[i].problem(mode).unwrap_or_default();
+            return Err(format!("{problem}; fix it, then ctrl-s"));
+        }
+        if let Some(missing) = &self.missing {
+            return Err(missing.lines().next().unwrap_or_default().to_string());
+        }
+        let n = self.fields.len() - 2;
+        let params = self.fields[..n]
+            .iter()
+            .filter(|f| !f.value.is_empty())
+            .map(|f| (f.name.clone(), f.value.clone()))
+            .collect();
+        let t0 = match mode {
+            Mode::Incident => self.field("t0").and_then(|t| parse_time(t).ok()),
+            Mode::Drill => None,
         };
         Ok(Command::StartRun { params, mode, t0 })
     }
@@ -257,19 +309,53 @@ impl Widget for &StartScreen<'_> {
                 Span::styled("acting as ", theme.dim),
                 identity_span(app),
             ]),
-            Line::default(),
         ];
+        if let Some(missing) = &form.missing {
+            lines.extend(
+                missing
+                    .lines()
+                    .map(|l| Line::from(Span::styled(l.to_string(), theme.bad))),
+            );
+        }
+        lines.push(Line::default());
         if let Some(d) = &header.description {
             lines.extend(markdown::to_lines(d));
         }
-        let description_height = (lines.len() as u16 + 2).min(area.height / 2);
-        let [top, fields] =
-            Layout::vertical([Constraint::Length(description_height), Constraint::Min(3)])
-                .areas(area);
+        let inner_width = area.width.saturating_sub(2);
+        let total: u16 = lines
+            .iter()
+            .map(|l| wrapped_height(&line_text(l), inner_width))
+            .sum();
+        let description_height = (total + 2).min(area.height / 2);
+        let [top, fields, detail] = Layout::vertical([
+            Constraint::Length(description_height),
+            Constraint::Min(3),
+            Constraint::Length(4),
+        ])
+        .areas(area);
+        let max_scroll = total.saturating_sub(top.height.saturating_sub(2));
+        let scroll = form.scroll.min(max_scroll);
+        let mut description = block(" dr-drill ", theme);
+        if scroll < max_scroll {
+            description = description.title_bottom(Line::styled(" pgdn: more ↓ ", theme.dim));
+        }
+        if scroll > 0 {
+            description = description.title_bottom(Line::styled(" pgup ↑ ", theme.dim));
+        }
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(block(" dr-drill ", theme))
+            .scroll((scroll, 0))
+            .block(description)
             .render(top, buf);
+
+        let [name_w, value_w, about_w] = Layout::horizontal([
+            Constraint::Length(22),
+            Constraint::Percentage(45),
+            Constraint::Fill(1),
+        ])
+        .spacing(1)
+        .areas(Rect::new(0, 0, inner_width, 1))
+        .map(|r| r.width as usize);
         let mut rows = Vec::new();
         for (i, f) in form.fields.iter().enumerate() {
             if !form.visible(i) {
@@ -284,17 +370,29 @@ impl Widget for &StartScreen<'_> {
                 f.value.clone()
             };
             let value = if focused && f.choices.is_empty() {
-                format!("{value}▏")
+                // The cursor is at the end: a long value shows its tail.
+                tail(&format!("{value}▏"), value_w)
             } else {
-                value
+                head(&value, value_w)
             };
             let name = format!("{}{}", f.name, if f.required { " *" } else { "" });
+            let problem = form.shown_problem(i);
             let missing = f.required && f.value.is_empty();
+            let (about, about_style) = match &problem {
+                Some(p) => (format!("✗ {p}"), theme.bad),
+                None => (f.description.clone().unwrap_or_default(), theme.dim),
+            };
             rows.push(
                 Row::new(vec![
-                    Cell::from(name).style(if missing { theme.warn } else { theme.text }),
+                    Cell::from(head(&name, name_w)).style(if problem.is_some() {
+                        theme.bad
+                    } else if missing {
+                        theme.warn
+                    } else {
+                        theme.text
+                    }),
                     Cell::from(value),
-                    Cell::from(f.description.clone().unwrap_or_default()).style(theme.dim),
+                    Cell::from(head(&about, about_w)).style(about_style),
                 ])
                 .style(if focused {
                     theme.selected
@@ -310,12 +408,68 @@ impl Widget for &StartScreen<'_> {
         Table::new(
             rows,
             [
-                Constraint::Length(22),
-                Constraint::Percentage(45),
-                Constraint::Fill(1),
+                Constraint::Length(name_w as u16),
+                Constraint::Length(value_w as u16),
+                Constraint::Length(about_w as u16),
             ],
         )
         .block(block(Line::from(title), theme))
         .render(fields, buf);
+
+        // The focused field in full: its description and its problem.
+        let f = &form.fields[form.focus];
+        let mut about = vec![Line::from(vec![
+            Span::styled(format!("{}: ", f.name), theme.dim),
+            Span::raw(f.description.clone().unwrap_or_default()),
+        ])];
+        if let Some(p) = form.shown_problem(form.focus) {
+            about.insert(0, Line::styled(format!("✗ {p}"), theme.bad));
+        }
+        Paragraph::new(about)
+            .wrap(Wrap { trim: false })
+            .block(block(" Field ", theme))
+            .render(detail, buf);
     }
+}
+
+/// The text of a line, without its styles.
+fn line_text(line: &Line) -> String {
+    line.spans.iter().map(|s| s.content.as_ref()).collect()
+}
+
+/// Rows `text` takes when word-wrapped at `width` columns.
+fn wrapped_height(text: &str, width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let (mut rows, mut used) = (1u16, 0usize);
+    for word in text.split(' ') {
+        let n = word.chars().count();
+        let need = if used == 0 { n } else { used + 1 + n };
+        if need <= width {
+            used = need;
+        } else {
+            rows += 1 + (n.saturating_sub(1) / width) as u16;
+            used = n % width;
+        }
+    }
+    rows
+}
+
+/// `text` in `width` columns: cut with "…" when longer.
+fn head(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
+/// The end of `text` in `width` columns, "…" first when cut: a value
+/// being typed keeps its cursor in view.
+fn tail(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width {
+        return text.to_string();
+    }
+    let kept: String = text.chars().skip(n + 1 - width.max(1)).collect();
+    format!("…{kept}")
 }

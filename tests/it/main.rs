@@ -23,6 +23,7 @@ mod cli_check;
 mod cli_run;
 mod cli_sandbox;
 mod docs;
+mod docs_commands;
 mod engine;
 mod keys_doc;
 mod parser_robustness;
@@ -34,6 +35,7 @@ mod s3_prefix;
 mod schema;
 mod tui_app;
 mod tui_pick;
+mod tui_start;
 mod tui_view;
 
 use std::path::{Path, PathBuf};

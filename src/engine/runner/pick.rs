@@ -181,16 +181,5 @@ fn sources(ctx: &StepCtx, pick: &PickRecoveryPoint) -> Result<Vec<PointSource>, 
 
 /// An RFC 3339 time from a resolved field.
 pub(super) fn parse_time(text: &str, field: &str) -> Result<Timestamp, StepError> {
-    let text = text.trim();
-    text.parse::<Timestamp>()
-        .or_else(|_| {
-            text.parse::<jiff::civil::DateTime>()
-                .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC))
-                .map(|z| z.timestamp())
-        })
-        .map_err(|e| {
-            StepError::Fatal(format!(
-                "`{field}` is `{text}`, which is not an RFC 3339 time ({e}); write e.g. 2026-11-22T03:00:00Z"
-            ))
-        })
+    crate::runbook::parse_time(text).map_err(|e| StepError::Fatal(format!("`{field}` is {e}")))
 }

@@ -23,6 +23,11 @@ fields! {
         /// lines to the file named by `$DR_DRILL_OUTPUT`.
         #[serde(default)]
         outputs: Vec<Spanned<String>> = def,
+        /// Programs the command needs on PATH, e.g. `["pg_restore", "jq"]`.
+        /// The start screen names the missing ones, and a run refuses to
+        /// start without them (headless: exit 2), before any step runs.
+        #[serde(default)]
+        requires: Vec<Spanned<String>> = def,
     }
 }
 
@@ -74,6 +79,7 @@ impl KindRules for Shell {
     fn check(&self, step: &mut dyn StepChecks) {
         step.shell_quoting(&self.run);
         step.no_repeats("`outputs`", &self.outputs);
+        step.no_repeats("`requires`", &self.requires);
         for output in &self.outputs {
             if output.value == "exit_code" {
                 step.push(
