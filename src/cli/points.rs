@@ -123,7 +123,9 @@ pub(super) fn run(
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     runtime.block_on(async {
-        let cloud = match args.cloud.connect().await {
+        // Credentials are checked before the listing, so a missing login
+        // is said once, plainly, instead of once per source.
+        let cloud = match args.cloud.world().connect_checked().await {
             Ok(c) => c,
             Err(e) => {
                 let _ = writeln!(std::io::stderr(), "error: {e}");

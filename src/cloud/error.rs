@@ -29,7 +29,7 @@ pub enum ErrorKind {
 
 /// An AWS call that failed.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{action} on {resource} failed: {message}{}", self.hint())]
+#[error("{}", self.text())]
 pub struct CloudError {
     /// The API operation, e.g. `StartRestoreJob`.
     pub action: String,
@@ -39,6 +39,24 @@ pub struct CloudError {
     pub kind: ErrorKind,
     /// What the service (or the system) said.
     pub message: String,
+    /// For credentials errors: where dr-drill looked for them.
+    pub tried: Option<Box<Tried>>,
+}
+
+/// Where credentials were looked for: what a credentials error names so
+/// the operator knows which login to renew.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tried {
+    /// The profile chosen (`--profile` or `AWS_PROFILE`), if any.
+    pub profile: Option<String>,
+    /// Whether that profile signs in through AWS IAM Identity Center (SSO).
+    pub sso: bool,
+    /// Whether that profile is defined in the config or credentials file.
+    pub defined: bool,
+    /// The default region.
+    pub region: String,
+    /// Another endpoint, if one is set.
+    pub endpoint: Option<String>,
 }
 
 impl CloudError {
@@ -54,7 +72,75 @@ impl CloudError {
             resource: resource.into(),
             kind,
             message: message.into(),
+            tried: None,
         }
+    }
+
+    /// This error, saying where credentials were looked for.
+    pub fn tried(mut self, tried: Tried) -> Self {
+        self.tried = Some(Box::new(tried));
+        self
+    }
+
+    /// What a person reads: for credentials, what is wrong on the first
+    /// line, then the profile and region tried, then what to do; for the
+    /// rest, the action on the resource, what was said, and the hint.
+    fn text(&self) -> String {
+        if self.kind == ErrorKind::Credentials {
+            return self.credentials_text();
+        }
+        format!(
+            "{} on {} failed: {}{}",
+            self.action,
+            self.resource,
+            self.message,
+            self.hint()
+        )
+    }
+
+    fn credentials_text(&self) -> String {
+        let tried = self.tried.as_deref().cloned().unwrap_or_default();
+        let mut lines = vec![self.message.clone()];
+        let profile = match &tried.profile {
+            Some(p) if tried.sso => format!("profile `{p}` (SSO)"),
+            Some(p) if !tried.defined => format!("profile `{p}` (not defined)"),
+            Some(p) => format!("profile `{p}`"),
+            None => "the default credential chain (no profile chosen)".to_string(),
+        };
+        let region = if tried.region.is_empty() {
+            String::new()
+        } else {
+            format!(", region {}", tried.region)
+        };
+        let endpoint = tried
+            .endpoint
+            .as_deref()
+            .map(|e| format!(", endpoint {e}"))
+            .unwrap_or_default();
+        lines.push(format!(
+            "  tried: {profile}{region}{endpoint}, for {} on {}",
+            self.action, self.resource
+        ));
+        lines.push("  what to do:".to_string());
+        match &tried.profile {
+            Some(p) if tried.sso => lines.push(format!(
+                "    aws sso login --profile {p}    sign in again, then repeat the command"
+            )),
+            Some(p) if !tried.defined => lines.push(format!(
+                "    aws configure list-profiles    `{p}` is not among them: check the name, or create it with `aws configure sso --profile {p}`"
+            )),
+            _ => lines.push(
+                "    aws sso login --profile NAME    for an SSO profile whose session expired".to_string(),
+            ),
+        }
+        lines.push(
+            "    --profile NAME    use a profile that has credentials (or set AWS_PROFILE, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)".to_string(),
+        );
+        lines.push(
+            "    --sandbox    act on the simulated world instead: nothing touches AWS".to_string(),
+        );
+        lines.push("    dr-drill demo    try a restore in the console without AWS".to_string());
+        lines.join("\n")
     }
 
     /// Whether trying again later may succeed.
@@ -72,13 +158,15 @@ impl CloudError {
             ),
             ErrorKind::Throttled => ". AWS throttled the request; dr-drill retried with backoff and gave up: wait a minute and retry the step".into(),
             ErrorKind::Unavailable => ". The service did not answer properly; dr-drill retried with backoff: check the network and the AWS Health Dashboard, then retry the step".into(),
-            ErrorKind::Credentials => ". No valid AWS credentials: run `aws sso login` (SSO), pick a profile with --profile or AWS_PROFILE, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); expired session credentials must be renewed".into(),
             ErrorKind::NotImplemented => format!(
                 ". This endpoint does not implement {}: check --endpoint-url / AWS_ENDPOINT_URL (an emulator may lack this API)",
                 self.action
             ),
             ErrorKind::NotFound => ". Check the name and the region (--region, or the step's `region`)".into(),
-            ErrorKind::Invalid | ErrorKind::Io | ErrorKind::Other => String::new(),
+            ErrorKind::Credentials
+            | ErrorKind::Invalid
+            | ErrorKind::Io
+            | ErrorKind::Other => String::new(),
         }
     }
 }

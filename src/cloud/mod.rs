@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
-pub use error::{CloudError, ErrorKind, RetryPolicy, with_retry};
+pub use error::{CloudError, ErrorKind, RetryPolicy, Tried, with_retry};
 pub use model::*;
 
 /// Hears progress and retry notices, in words, while a call runs.

@@ -127,7 +127,11 @@ async fn expired_credentials_are_explained_with_the_fix() {
     assert_eq!(e.kind, ErrorKind::Credentials);
     let text = e.to_string();
     assert!(
-        text.starts_with("DescribeTable on cabal-addresses failed: ExpiredTokenException"),
+        text.starts_with("The AWS credentials have expired (ExpiredTokenException"),
+        "{text}"
+    );
+    assert!(
+        text.contains("for DescribeTable on cabal-addresses"),
         "{text}"
     );
     assert!(

@@ -183,7 +183,10 @@ fn without_credentials_nothing_runs_and_the_fix_is_given() {
         .arg(dir.path())
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("No valid AWS credentials"))
+        .stderr(predicate::str::starts_with(
+            "error: No AWS credentials were found",
+        ))
+        .stderr(predicate::str::contains("--sandbox"))
         .stderr(predicate::str::contains("aws sso login"))
         .stderr(predicate::str::contains("Nothing was run."));
     assert!(!dir.path().join("runs").exists());

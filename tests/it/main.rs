@@ -20,6 +20,7 @@ mod aws_wire;
 mod check_fixtures;
 mod cli_aws;
 mod cli_check;
+mod cli_credentials;
 mod cli_run;
 mod cli_sandbox;
 mod docs;

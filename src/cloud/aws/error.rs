@@ -1,9 +1,11 @@
 //! SDK errors turned into [`CloudError`]s a person can act on.
 
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
-use crate::cloud::{CloudError, ErrorKind};
+use aws_credential_types::provider::error::CredentialsError;
+
+use crate::cloud::{CloudError, ErrorKind, Tried};
 
 /// The error of `action` on `resource`, classified.
 pub fn classify<E>(action: &str, resource: &str, err: SdkError<E, HttpResponse>) -> CloudError
@@ -20,7 +22,7 @@ where
             let head = String::from_utf8_lossy(&b[..b.len().min(256)]).to_ascii_lowercase();
             head.contains("<!doctype html") || head.contains("<html")
         });
-    let context = DisplayErrorContext(&err).to_string();
+    let context = chain(&err);
     let kind = match (&err, code.as_deref(), status) {
         (SdkError::TimeoutError(_), ..) => ErrorKind::Unavailable,
         (SdkError::DispatchFailure(d), ..) if d.is_io() || d.is_timeout() => ErrorKind::Unavailable,
@@ -107,14 +109,93 @@ fn mentions_credentials(context: &str) -> bool {
     c.contains("credential") || c.contains("no identity") || c.contains("identity resolver")
 }
 
-/// An error from a credentials provider.
-pub fn credentials(e: impl std::error::Error) -> CloudError {
+/// An error and its sources, each said once, by their `Display` only: the
+/// SDK's `DisplayErrorContext` ends with a `Debug` dump of its structs,
+/// which must never reach a person.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = String::new();
+    let mut next = Some(e);
+    while let Some(e) = next {
+        let said = e.to_string();
+        let said = said.trim();
+        if !said.is_empty() && !text.contains(said) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(said);
+        }
+        next = e.source();
+    }
+    text
+}
+
+/// An error from a credentials provider, its first line saying what is
+/// wrong for the profile `tried`.
+pub fn credentials(e: &CredentialsError, tried: &Tried) -> CloudError {
+    let detail = chain(e);
+    let message = match (&tried.profile, e) {
+        (Some(p), _) if !tried.defined => {
+            format!("AWS profile `{p}` is not defined in the AWS config or credentials file")
+        }
+        (Some(p), _) if tried.sso => format!(
+            "The AWS SSO session of profile `{p}` has expired or was never started ({detail})"
+        ),
+        (_, CredentialsError::CredentialsNotLoaded(_)) => {
+            "No AWS credentials were found".to_string()
+        }
+        _ => format!("AWS credentials could not be loaded: {detail}"),
+    };
+    resolving(message, tried)
+}
+
+/// A credentials error of the credential chain.
+pub fn resolving(message: impl Into<String>, tried: &Tried) -> CloudError {
     CloudError::new(
         "resolve credentials",
         "the AWS credential chain",
         ErrorKind::Credentials,
-        DisplayErrorContext(&e).to_string(),
+        message,
     )
+    .tried(tried.clone())
+}
+
+/// What the AWS config and credentials files say of `profile`: whether it
+/// is defined, and whether it signs in through SSO. Read the way the CLI
+/// reads them (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`, else
+/// `~/.aws/config` and `~/.aws/credentials`).
+pub fn profile_facts(profile: &str) -> (bool, bool) {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let file = |var: &str, name: &str| {
+        std::env::var_os(var)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(name)))
+    };
+    let mut defined = false;
+    let mut sso = false;
+    for (path, config) in [
+        (file("AWS_CONFIG_FILE", "config"), true),
+        (file("AWS_SHARED_CREDENTIALS_FILE", "credentials"), false),
+    ] {
+        let Some(text) = path.and_then(|p| std::fs::read_to_string(p).ok()) else {
+            continue;
+        };
+        let mut inside = false;
+        for line in text.lines().map(str::trim) {
+            if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                let section = section.trim();
+                let name = match section.strip_prefix("profile ") {
+                    Some(n) if config => n.trim(),
+                    _ => section,
+                };
+                inside = name == profile;
+                defined |= inside;
+            } else if inside {
+                let key = line.split('=').next().unwrap_or("").trim();
+                sso |= matches!(key, "sso_start_url" | "sso_session" | "sso_account_id");
+            }
+        }
+    }
+    (defined, sso)
 }
 
 #[cfg(test)]
@@ -143,5 +224,23 @@ mod tests {
         assert_eq!(by_code("InvalidObjectState", Some(403)), ErrorKind::Invalid);
         assert_eq!(by_code("SomethingNew", Some(403)), ErrorKind::AccessDenied);
         assert_eq!(by_code("SomethingNew", Some(502)), ErrorKind::Unavailable);
+    }
+
+    #[test]
+    fn a_chain_says_each_cause_once_and_never_debug() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "dispatch failure")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = Outer(std::io::Error::other("connection refused"));
+        assert_eq!(chain(&e), "dispatch failure: connection refused");
     }
 }

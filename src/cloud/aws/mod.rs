@@ -43,7 +43,7 @@ use super::error::retry_message;
 use super::{
     Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest, ErrorKind, Fetched,
     Identity, JobStatus, Notify, ObjectHead, ObjectRef, PitrStatus, PointSource, RecoveryPoint,
-    RegionSettings, RestoreRequest, RetryPolicy, TableState, VaultPosture, with_retry,
+    RegionSettings, RestoreRequest, RetryPolicy, TableState, Tried, VaultPosture, with_retry,
 };
 pub(crate) use error::classify;
 
@@ -72,26 +72,73 @@ pub(crate) struct Clients {
 pub struct AwsCloud {
     config: SdkConfig,
     endpoint: Option<String>,
+    /// Where credentials are looked for, for credentials errors.
+    tried: Tried,
     clients: Mutex<HashMap<String, Clients>>,
     identity: Mutex<Identity>,
     retry: RetryPolicy,
     poll_interval: std::time::Duration,
 }
 
+/// How long IMDS may take to connect, and to answer.
+const IMDS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The region assumed when none is configured anywhere.
+const FALLBACK_REGION: &str = "us-east-1";
+
 /// Time between polls when nothing else is said.
 const DEFAULT_POLL: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl AwsCloud {
     /// Loads the SDK configuration (nothing is sent yet).
+    ///
+    /// The EC2 instance metadata service (IMDS), last in the credential
+    /// and region chains, is asked once with 1 s timeouts instead of the
+    /// SDK's four attempts: on a machine without credentials the operator
+    /// hears so within about two seconds, and on EC2 it still answers.
     pub async fn connect(options: &AwsOptions) -> Self {
+        use aws_config::default_provider::credentials::DefaultCredentialsChain;
+        use aws_config::meta::region::RegionProviderChain;
+        let imds = aws_config::imds::Client::builder()
+            .max_attempts(1)
+            .connect_timeout(IMDS_TIMEOUT)
+            .read_timeout(IMDS_TIMEOUT)
+            .build();
+        let mut profile_region = aws_config::profile::region::ProfileFileRegionProvider::builder();
+        let mut credentials = DefaultCredentialsChain::builder().imds_client(imds.clone());
+        if let Some(p) = &options.profile {
+            profile_region = profile_region.profile_name(p);
+            credentials = credentials.profile_name(p);
+        }
+        let region = match &options.region {
+            Some(r) => RegionProviderChain::first_try(Region::new(r.clone())),
+            None => RegionProviderChain::first_try(
+                aws_config::environment::region::EnvironmentVariableRegionProvider::new(),
+            )
+            .or_else(profile_region.build())
+            .or_else(
+                aws_config::imds::region::ImdsRegionProvider::builder()
+                    .imds_client(imds)
+                    .build(),
+            ),
+        };
+        // The region chain's IMDS probe does not keep to the client's
+        // timeouts; bounded here, and without an answer the region stays
+        // unset and us-east-1 is assumed (and shown).
+        let region = tokio::time::timeout(2 * IMDS_TIMEOUT, region.region())
+            .await
+            .ok()
+            .flatten();
         let mut loader =
             aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::disabled());
         if let Some(p) = &options.profile {
             loader = loader.profile_name(p);
         }
-        if let Some(r) = &options.region {
-            loader = loader.region(Region::new(r.clone()));
-        }
+        // Always given, so the loader does not probe IMDS again unbounded.
+        let region = region.unwrap_or_else(|| Region::new(FALLBACK_REGION));
+        loader = loader.region(region.clone());
+        credentials = credentials.region(region);
+        loader = loader.credentials_provider(credentials.build().await);
         if let Some(e) = &options.endpoint_url {
             loader = loader.endpoint_url(e);
         }
@@ -102,10 +149,25 @@ impl AwsCloud {
     /// credentials); `options` adds the profile name and poll interval.
     pub fn from_config(config: SdkConfig, options: &AwsOptions) -> Self {
         let endpoint = config.endpoint_url().map(str::to_owned);
+        let chosen = options
+            .profile
+            .clone()
+            .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+        let (defined, sso) = error::profile_facts(chosen.as_deref().unwrap_or("default"));
+        let tried = Tried {
+            // The default profile is named only when it signs in with SSO.
+            profile: chosen.or_else(|| sso.then(|| "default".to_string())),
+            sso,
+            defined,
+            region: config
+                .region()
+                .map_or_else(|| FALLBACK_REGION.to_string(), |r| r.to_string()),
+            endpoint: endpoint.clone(),
+        };
         let identity = Identity {
             region: config
                 .region()
-                .map_or_else(|| "us-east-1".to_string(), |r| r.to_string()),
+                .map_or_else(|| FALLBACK_REGION.to_string(), |r| r.to_string()),
             profile: options
                 .profile
                 .clone()
@@ -116,6 +178,7 @@ impl AwsCloud {
         Self {
             config,
             endpoint,
+            tried,
             clients: Mutex::new(HashMap::new()),
             identity: Mutex::new(identity),
             retry: RetryPolicy::default(),
@@ -143,6 +206,11 @@ impl AwsCloud {
                 .behavior_version(BehaviorVersion::latest())
                 .build(),
             endpoint: None,
+            tried: Tried {
+                region: region.to_string(),
+                defined: true,
+                ..Tried::default()
+            },
             clients: Mutex::new(HashMap::from([(region.to_string(), clients)])),
             identity: Mutex::new(Identity {
                 region: region.to_string(),
@@ -229,6 +297,27 @@ impl AwsCloud {
             call,
         )
         .await
+        .map_err(|e| self.with_tried(e))
+    }
+
+    /// A credentials error says where credentials were looked for; what
+    /// is wrong comes first, and AWS's own words follow.
+    fn with_tried(&self, e: CloudError) -> CloudError {
+        if e.kind != ErrorKind::Credentials {
+            return e;
+        }
+        let said = e.message.to_ascii_lowercase();
+        let message = if said.contains("loading credentials") {
+            format!("AWS credentials could not be loaded ({})", e.message)
+        } else if said.contains("expired") {
+            format!("The AWS credentials have expired ({})", e.message)
+        } else {
+            format!("AWS refused the credentials ({})", e.message)
+        };
+        CloudError {
+            message,
+            ..e.tried(self.tried.clone())
+        }
     }
 }
 
@@ -267,26 +356,28 @@ impl Cloud for AwsCloud {
 
     async fn verify_credentials(&self) -> Result<Identity, CloudError> {
         use aws_credential_types::provider::ProvideCredentials;
-        let Some(provider) = self.config.credentials_provider() else {
-            return Err(CloudError::new(
-                "resolve credentials",
-                "the AWS credential chain",
-                ErrorKind::Credentials,
-                "no credentials provider is configured",
+        let tried = &self.tried;
+        if let Some(p) = &tried.profile
+            && !tried.defined
+        {
+            return Err(error::resolving(
+                format!("AWS profile `{p}` is not defined in the AWS config or credentials file"),
+                tried,
             ));
+        }
+        let Some(provider) = self.config.credentials_provider() else {
+            return Err(error::resolving("No AWS credentials were found", tried));
         };
         let credentials = provider
             .provide_credentials()
             .await
-            .map_err(error::credentials)?;
+            .map_err(|e| error::credentials(&e, tried))?;
         if let Some(expiry) = credentials.expiry()
             && expiry <= std::time::SystemTime::now()
         {
-            return Err(CloudError::new(
-                "resolve credentials",
-                "the AWS credential chain",
-                ErrorKind::Credentials,
-                "the session credentials have expired",
+            return Err(error::resolving(
+                "The AWS session credentials have expired",
+                tried,
             ));
         }
         let masked = mask_key(credentials.access_key_id());
