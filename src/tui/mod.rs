@@ -94,11 +94,15 @@ pub fn run(
         });
         let outcome = run_app(&mut terminal, &mut app, &session, resumed, Box::pin(input)).await?;
         let started = matches!(app.screen, app::Screen::Run(_));
-        Ok::<_, color_eyre::Report>((started, outcome, app.report.clone()))
+        let run_id = match &app.screen {
+            app::Screen::Run(v) => v.run_id.clone(),
+            app::Screen::Start(_) => None,
+        };
+        Ok::<_, color_eyre::Report>((started, outcome, app.report.clone(), run_id))
     });
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
-    let (started, outcome, report) = result?;
+    let (started, outcome, report, run_id) = result?;
     match report {
         Some(Ok(path)) => println!("report: {path}"),
         Some(Err(e)) => eprintln!("warning: the report was not written: {e}"),
@@ -110,6 +114,13 @@ pub fn run(
         None if !started => Ending::NotStarted,
         None => Ending::Stopped,
     };
+    if let (Ending::Stopped, Some(id)) = (ending, run_id) {
+        let run_dir = session.data_dir.join("runs").join(id);
+        println!(
+            "resume later with: {}",
+            crate::session::recorded::resume_command(&run_dir, false)
+        );
+    }
     Ok(ExitCode::from(ending.exit_code()))
 }
 

@@ -14,6 +14,7 @@ mod fault;
 mod generate;
 mod mailstore;
 mod spec;
+mod state;
 mod world;
 
 #[cfg(test)]
@@ -29,9 +30,11 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 pub use fault::{ACTIONS, FAULT_SYNTAX, Fault};
+pub use state::FILE as STATE_FILE;
 
 use self::fault::Faults;
 use self::spec::Source;
+use self::state::{Change, Done, Made, Saved};
 use self::world::{ACCOUNT, Refusal, World};
 use super::error::{iam_permission, retry_message};
 use super::{CloudError, ErrorKind, Notify, RecoveryPoint, RetryPolicy, with_retry};
@@ -194,9 +197,16 @@ pub struct SimCloud {
     /// Calls throttled so far, by action.
     throttled: Mutex<HashMap<&'static str, u32>>,
     speed: f64,
-    /// The world's time when `started`.
+    /// The options it was built with, its epoch among them.
+    options: SimOptions,
+    /// The world's time when it was generated.
     epoch: Timestamp,
-    started: Instant,
+    /// The world's clock: its time at a real instant; it runs `speed`
+    /// times faster from there.
+    clock: Mutex<(Timestamp, Instant)>,
+    /// Every change calls made, and where to keep them (the run's
+    /// directory), once a run is attached.
+    kept: Mutex<Kept>,
     retry: RetryPolicy,
     /// Where the run keeps the world's mailstores (`<run dir>/sandbox-efs`).
     mailstores: Mutex<Option<PathBuf>>,
@@ -320,8 +330,13 @@ impl SimCloud {
             faults,
             throttled: Mutex::new(HashMap::new()),
             speed: options.speed,
+            options: SimOptions {
+                now: Some(now),
+                ..options
+            },
             epoch: now,
-            started: Instant::now(),
+            clock: Mutex::new((now, Instant::now())),
+            kept: Mutex::new(Kept::default()),
             retry: RetryPolicy::default(),
             mailstores: Mutex::new(None),
             written: Mutex::new(Default::default()),
@@ -330,9 +345,16 @@ impl SimCloud {
 
     /// The world's time now: its start plus the time since, scaled by speed.
     pub fn now(&self) -> Timestamp {
-        let real = Instant::now().duration_since(self.started).as_secs_f64();
+        let (base, since) = *self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        let real = Instant::now().duration_since(since).as_secs_f64();
         let scaled = Duration::try_from_secs_f64(real * self.speed).unwrap_or(Duration::MAX);
-        world::after(self.epoch, scaled)
+        world::after(base, scaled)
+    }
+
+    /// The options this world was built with; `now` is its epoch, so the
+    /// same options build the same world.
+    pub fn options(&self) -> &SimOptions {
+        &self.options
     }
 
     /// How long `nominal` world time takes in real time.
@@ -402,6 +424,81 @@ impl SimCloud {
             },
         )
         .await
+    }
+
+    /// A call that changes the world: made like [`SimCloud::call`], and
+    /// once made, kept in the run's directory so a resumed run finds it.
+    async fn change(
+        &self,
+        action: &'static str,
+        resource: &str,
+        notify: Notify<'_>,
+        change: Change,
+    ) -> Result<Done, CloudError> {
+        let mut at = self.now();
+        let done = self
+            .call(action, resource, notify, |w, now| {
+                at = now;
+                change.apply(w, now, &self.faults)
+            })
+            .await?;
+        self.kept().changes.push(Made { at, change });
+        self.keep();
+        Ok(done)
+    }
+
+    fn kept(&self) -> MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes the world's changes and its time into the run's directory,
+    /// if a run is attached. A failed write is logged: the run goes on,
+    /// and only a resume would miss it.
+    pub(super) fn keep(&self) {
+        let kept = self.kept();
+        let Some(dir) = &kept.dir else { return };
+        let saved = Saved::new(
+            self.epoch,
+            self.now(),
+            self.speed,
+            self.options
+                .faults
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            kept.changes.clone(),
+        );
+        if let Err(e) = state::write(dir, &saved) {
+            tracing::warn!(dir = %dir.display(), error = %e, "cannot keep the simulated world");
+        }
+    }
+
+    /// Attaches the run in `run_dir`: a world kept there by an earlier
+    /// session of the run is made again (the same changes at the same
+    /// times) and its clock goes on from where it stopped.
+    fn reopen_kept(&self, run_dir: &Path) -> Result<(), String> {
+        let saved = state::read(run_dir)?;
+        if let Some(saved) = saved {
+            if saved.epoch != self.epoch {
+                return Err(format!(
+                    "{}: the world kept there was generated at {}, this one at {}; resume the run with `dr-drill resume` so its recorded world is used",
+                    run_dir.join(STATE_FILE).display(),
+                    saved.epoch,
+                    self.epoch
+                ));
+            }
+            let mut world = self.world();
+            for made in &saved.changes {
+                // A change that failed again is as it was: it failed then.
+                let _ = made.change.apply(&mut world, made.at, &self.faults);
+            }
+            drop(world);
+            *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = (saved.now, Instant::now());
+            self.kept().changes = saved.changes;
+        }
+        self.kept().dir = Some(run_dir.to_owned());
+        self.keep();
+        Ok(())
     }
 
     /// Sleeps through `nominal` world time in steps, telling `notify` how
@@ -490,6 +587,13 @@ impl SimCloud {
         written.insert(job_id.to_owned());
         Ok(())
     }
+}
+
+/// The changes made so far, and the run's directory they are kept in.
+#[derive(Debug, Default)]
+struct Kept {
+    dir: Option<PathBuf>,
+    changes: Vec<Made>,
 }
 
 /// The error a refused call gives: `action` on `resource`, marked SIMULATED.
