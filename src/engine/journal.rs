@@ -65,7 +65,7 @@ pub struct JournalHeader {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum WorldRecord {
     /// The simulated world; its state is kept beside the journal
-    /// (`sandbox-world.json`).
+    /// (`sandbox-world.jsonl`).
     Sandbox {
         /// How many times faster than real time it runs.
         speed: f64,

@@ -116,7 +116,7 @@ fn a_sandbox_run_stopped_mid_restore_resumes_with_the_printed_command_and_finish
     assert!(!before.iter().any(|e| e["event"] == "step_finished"
         && e["step"] == "restore"
         && e["outcome"] == "succeeded"));
-    let kept = run.join("sandbox-world.json");
+    let kept = run.join("sandbox-world.jsonl");
     let mode =
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&kept).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600, "the kept world is the operator's only");

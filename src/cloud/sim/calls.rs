@@ -87,7 +87,7 @@ impl Cloud for SimCloud {
     }
 
     fn close_run(&self) {
-        self.keep();
+        self.keep_clock();
     }
 
     async fn verify_credentials(&self) -> Result<Identity, CloudError> {

@@ -34,7 +34,7 @@ pub use state::FILE as STATE_FILE;
 
 use self::fault::Faults;
 use self::spec::Source;
-use self::state::{Change, Done, Made, Saved};
+use self::state::{Change, Done, Header, Keeper, Line, Made};
 use self::world::{ACCOUNT, Refusal, World};
 use super::error::{iam_permission, retry_message};
 use super::{CloudError, ErrorKind, Notify, RecoveryPoint, RetryPolicy, with_retry};
@@ -204,9 +204,9 @@ pub struct SimCloud {
     /// The world's clock: its time at a real instant; it runs `speed`
     /// times faster from there.
     clock: Mutex<(Timestamp, Instant)>,
-    /// Every change calls made, and where to keep them (the run's
-    /// directory), once a run is attached.
-    kept: Mutex<Kept>,
+    /// Where every change calls make is kept (the run's directory), once
+    /// a run is attached.
+    kept: Mutex<Option<Keeper>>,
     retry: RetryPolicy,
     /// Where the run keeps the world's mailstores (`<run dir>/sandbox-efs`).
     mailstores: Mutex<Option<PathBuf>>,
@@ -336,7 +336,7 @@ impl SimCloud {
             },
             epoch: now,
             clock: Mutex::new((now, Instant::now())),
-            kept: Mutex::new(Kept::default()),
+            kept: Mutex::new(None),
             retry: RetryPolicy::default(),
             mailstores: Mutex::new(None),
             written: Mutex::new(Default::default()),
@@ -442,48 +442,37 @@ impl SimCloud {
                 change.apply(w, now, &self.faults)
             })
             .await?;
-        self.kept().changes.push(Made { at, change });
-        self.keep();
+        self.keep(&Line::Change(Made { at, change }));
         Ok(done)
     }
 
-    fn kept(&self) -> MutexGuard<'_, Kept> {
-        self.kept.lock().unwrap_or_else(|p| p.into_inner())
+    /// Appends `line` to the kept world, if a run is attached. A failed
+    /// write is logged: the run goes on, and only a resume would miss it.
+    fn keep(&self, line: &Line) {
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(keeper) = kept.as_mut() else { return };
+        if let Err(e) = keeper.append(line) {
+            tracing::warn!(file = %keeper.path().display(), error = %e, "cannot keep the simulated world");
+        }
     }
 
-    /// Writes the world's changes and its time into the run's directory,
-    /// if a run is attached. A failed write is logged: the run goes on,
-    /// and only a resume would miss it.
-    pub(super) fn keep(&self) {
-        let kept = self.kept();
-        let Some(dir) = &kept.dir else { return };
-        let saved = Saved::new(
-            self.epoch,
-            self.now(),
-            self.speed,
-            self.options
-                .faults
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            kept.changes.clone(),
-        );
-        if let Err(e) = state::write(dir, &saved) {
-            tracing::warn!(dir = %dir.display(), error = %e, "cannot keep the simulated world");
-        }
+    /// Keeps the world's time: a resumed run goes on from it.
+    pub(super) fn keep_clock(&self) {
+        self.keep(&Line::Stopped {
+            stopped: self.now(),
+        });
     }
 
     /// Attaches the run in `run_dir`: a world kept there by an earlier
     /// session of the run is made again (the same changes at the same
     /// times) and its clock goes on from where it stopped.
     fn reopen_kept(&self, run_dir: &Path) -> Result<(), String> {
-        let saved = state::read(run_dir)?;
-        if let Some(saved) = saved {
-            if saved.epoch != self.epoch {
+        if let Some(saved) = state::read(run_dir)? {
+            if saved.header.epoch != self.epoch {
                 return Err(format!(
                     "{}: the world kept there was generated at {}, this one at {}; resume the run with `dr-drill resume` so its recorded world is used",
                     run_dir.join(STATE_FILE).display(),
-                    saved.epoch,
+                    saved.header.epoch,
                     self.epoch
                 ));
             }
@@ -493,11 +482,27 @@ impl SimCloud {
                 let _ = made.change.apply(&mut world, made.at, &self.faults);
             }
             drop(world);
-            *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = (saved.now, Instant::now());
-            self.kept().changes = saved.changes;
+            let last = saved.changes.iter().map(|m| m.at).max();
+            if let Some(stopped) = saved.stopped.max(last) {
+                *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = (stopped, Instant::now());
+            }
         }
-        self.kept().dir = Some(run_dir.to_owned());
-        self.keep();
+        let header = Header::new(
+            self.epoch,
+            self.speed,
+            self.options
+                .faults
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        );
+        let keeper = Keeper::open(run_dir, &header).map_err(|e| {
+            format!(
+                "cannot keep the simulated world in {}: {e}",
+                run_dir.join(STATE_FILE).display()
+            )
+        })?;
+        *self.kept.lock().unwrap_or_else(|p| p.into_inner()) = Some(keeper);
         Ok(())
     }
 
@@ -587,13 +592,6 @@ impl SimCloud {
         written.insert(job_id.to_owned());
         Ok(())
     }
-}
-
-/// The changes made so far, and the run's directory they are kept in.
-#[derive(Debug, Default)]
-struct Kept {
-    dir: Option<PathBuf>,
-    changes: Vec<Made>,
 }
 
 /// The error a refused call gives: `action` on `resource`, marked SIMULATED.

@@ -1,4 +1,4 @@
-//! The simulated world kept beside a run's journal (`sandbox-world.json`),
+//! The simulated world kept beside a run's journal (`sandbox-world.jsonl`),
 //! so a run left and resumed finds the world as it left it: the restore
 //! jobs it started, the tables it restored or deleted, and the world's
 //! clock where it stopped.
@@ -6,7 +6,9 @@
 //! The world is generated deterministically from its files and its epoch,
 //! so what is kept is small: the epoch, and every change a call made, with
 //! the world time it was made at. Reopening generates the same world from
-//! the same epoch and makes the same changes again at the same times. This
+//! the same epoch and makes the same changes again at the same times. The
+//! file is JSON Lines, appended to: its header (epoch, speed, faults), a
+//! line per change, and the world's time each time the run stops. This
 //! module owns the changes a call can make ([`Change`]) and the file; it
 //! writes nowhere but the run's directory.
 
@@ -20,7 +22,7 @@ use super::world::{Items, Refusal, World};
 use crate::cloud::{CopyRequest, RestoreRequest, TableState};
 
 /// The file, in the run's directory.
-pub const FILE: &str = "sandbox-world.json";
+pub const FILE: &str = "sandbox-world.jsonl";
 
 /// The file's format version.
 const FORMAT: u32 = 1;
@@ -156,42 +158,51 @@ pub(super) struct Made {
     pub change: Change,
 }
 
-/// The file's contents.
+/// The file's first line: the world a run acts on.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct Saved {
+pub(super) struct Header {
     pub format: u32,
     /// The world's time when it was generated.
     pub epoch: Timestamp,
-    /// The world's time when this was written: it goes on from here.
-    pub now: Timestamp,
-    /// How many times faster than real time it ran.
+    /// How many times faster than real time it runs.
     pub speed: f64,
     /// Its faults, as `--fault` takes them.
     pub faults: Vec<String>,
-    /// Every change, in order.
-    pub changes: Vec<Made>,
 }
 
-impl Saved {
-    pub(super) fn new(
-        epoch: Timestamp,
-        now: Timestamp,
-        speed: f64,
-        faults: Vec<String>,
-        changes: Vec<Made>,
-    ) -> Self {
-        Saved {
+impl Header {
+    pub(super) fn new(epoch: Timestamp, speed: f64, faults: Vec<String>) -> Self {
+        Header {
             format: FORMAT,
             epoch,
-            now,
             speed,
             faults,
-            changes,
         }
     }
 }
 
+/// Every later line: a change, or the world's time when the run stopped.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(super) enum Line {
+    /// A change a call made.
+    Change(Made),
+    /// The world's time when the run stopped: it goes on from here.
+    Stopped { stopped: Timestamp },
+}
+
+/// A kept world as read back.
+#[derive(Debug, Clone)]
+pub(super) struct Saved {
+    pub header: Header,
+    /// Every change, in order.
+    pub changes: Vec<Made>,
+    /// The world's time when the run last stopped.
+    pub stopped: Option<Timestamp>,
+}
+
 /// Reads the kept world of the run in `run_dir`; `None` when there is none.
+/// A last line cut short (the process died mid-write) is ignored.
 pub(super) fn read(run_dir: &Path) -> Result<Option<Saved>, String> {
     let path = run_dir.join(FILE);
     let text = match std::fs::read_to_string(&path) {
@@ -199,40 +210,82 @@ pub(super) fn read(run_dir: &Path) -> Result<Option<Saved>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
-    let saved: Saved = serde_json::from_str(&text).map_err(|e| {
+    let bad = |line: usize, e: serde_json::Error| {
         format!(
             "{}:{}:{}: not a simulated world dr-drill can reopen: {e}",
             path.display(),
-            e.line(),
+            line + 1,
             e.column()
         )
-    })?;
-    if saved.format != FORMAT {
+    };
+    let complete = text.rfind('\n').map_or("", |end| &text[..end]);
+    let mut lines = complete.lines().enumerate();
+    let Some((_, first)) = lines.next() else {
+        return Ok(None);
+    };
+    let header: Header = serde_json::from_str(first).map_err(|e| bad(0, e))?;
+    if header.format != FORMAT {
         return Err(format!(
             "{}: format {} is not the one this dr-drill reads ({FORMAT})",
             path.display(),
-            saved.format
+            header.format
         ));
+    }
+    let mut saved = Saved {
+        header,
+        changes: Vec::new(),
+        stopped: None,
+    };
+    for (n, line) in lines {
+        match serde_json::from_str(line).map_err(|e| bad(n, e))? {
+            Line::Change(made) => saved.changes.push(made),
+            Line::Stopped { stopped } => saved.stopped = Some(stopped),
+        }
     }
     Ok(Some(saved))
 }
 
-/// Writes `saved` into `run_dir` whole (a new file renamed over the old),
-/// readable by the operator only.
-pub(super) fn write(run_dir: &Path, saved: &Saved) -> std::io::Result<PathBuf> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let path = run_dir.join(FILE);
-    let partial = run_dir.join(format!("{FILE}.partial"));
-    let text = serde_json::to_vec_pretty(saved).map_err(std::io::Error::other)?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&partial)?;
-    file.write_all(&text)?;
-    file.sync_data()?;
-    std::fs::rename(&partial, &path)?;
-    Ok(path)
+/// The kept world of a run, open to append to.
+#[derive(Debug)]
+pub(super) struct Keeper {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl Keeper {
+    /// Opens the file in `run_dir` to append (readable by the operator
+    /// only), writing `header` first when it is new.
+    pub(super) fn open(run_dir: &Path, header: &Header) -> std::io::Result<Keeper> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = run_dir.join(FILE);
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(&path)?;
+        // Cut a half-written last line away before appending.
+        let text = std::fs::read(&path)?;
+        let keep = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        if keep < text.len() {
+            file.set_len(keep as u64)?;
+        }
+        if keep == 0 {
+            let mut line = serde_json::to_string(header).map_err(std::io::Error::other)?;
+            line.push('\n');
+            std::io::Write::write_all(&mut file, line.as_bytes())?;
+        }
+        Ok(Keeper { path, file })
+    }
+
+    /// Appends `line`; it reaches the operating system before this returns.
+    pub(super) fn append(&mut self, line: &Line) -> std::io::Result<()> {
+        let mut text = serde_json::to_string(line).map_err(std::io::Error::other)?;
+        text.push('\n');
+        std::io::Write::write_all(&mut self.file, text.as_bytes())
+    }
+
+    /// The file.
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
 }
