@@ -114,7 +114,8 @@ pub fn run(
         None if !started => Ending::NotStarted,
         None => Ending::Stopped,
     };
-    if let (Ending::Stopped, Some(id)) = (ending, run_id) {
+    // Stopped before its end (left, or aborted): it can be resumed.
+    if let (crate::session::EXIT_ABORTED, Some(id)) = (ending.exit_code(), run_id) {
         let run_dir = session.data_dir.join("runs").join(id);
         println!(
             "resume later with: {}",
