@@ -83,6 +83,7 @@ fn journal(c: &mut Criterion) {
         operator: "bench@bench".into(),
         params: BTreeMap::new(),
         dr_drill_version: String::new(),
+        world: None,
     };
     let output = RunEvent {
         at: jiff::Timestamp::now(),

@@ -8,10 +8,10 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::cloud::Cloud;
-use crate::cloud::aws::AwsOptions;
-use crate::cloud::sim::{Fault, SimOptions};
+use crate::cloud::sim::Fault;
 use crate::runbook::model::Dur;
 use crate::session::World;
+use crate::session::recorded::WorldFlags;
 
 /// Where AWS actions go.
 #[derive(Debug, Clone, Default, Args)]
@@ -29,14 +29,9 @@ pub struct CloudArgs {
     /// every output says SIMULATED.
     #[arg(long)]
     pub sandbox: bool,
-    /// Simulated time runs this many times faster than real time.
-    #[arg(
-        long,
-        value_name = "FACTOR",
-        default_value_t = 60.0,
-        requires = "sandbox"
-    )]
-    pub speed: f64,
+    /// Simulated time runs this many times faster than real time [default: 60].
+    #[arg(long, value_name = "FACTOR", requires = "sandbox")]
+    pub speed: Option<f64>,
     /// Inject a fault into the simulated world (repeatable): copy-job-fails,
     /// restore-job-fails, throttle=N, corrupt-checksum=BUCKET/PREFIX,
     /// access-denied=ACTION, missing-table=NAME.
@@ -56,19 +51,20 @@ fn duration(s: &str) -> Result<Duration, String> {
 impl CloudArgs {
     /// The world these flags choose.
     pub fn world(&self) -> World {
-        if self.sandbox {
-            return World::Sandbox(SimOptions {
-                speed: self.speed,
-                faults: self.faults.clone(),
-                now: None,
-            });
-        }
-        World::Aws(AwsOptions {
+        self.flags().world()
+    }
+
+    /// The flags as given, for `resume` to hold against the journal.
+    pub fn flags(&self) -> WorldFlags {
+        WorldFlags {
+            sandbox: self.sandbox,
+            speed: self.speed,
+            faults: self.faults.clone(),
             profile: self.profile.clone(),
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
             poll_interval: self.poll_interval,
-        })
+        }
     }
 
     /// The cloud these flags choose. Nothing is sent to AWS yet.

@@ -286,7 +286,7 @@ pub(super) fn run(
         data_dir: args.data_dir.clone(),
         cloud: CloudArgs {
             sandbox: true,
-            speed: args.speed.unwrap_or(shipped.speed),
+            speed: Some(args.speed.unwrap_or(shipped.speed)),
             ..CloudArgs::default()
         },
     };

@@ -7,18 +7,21 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use tokio::runtime::Runtime;
 
 use super::cloud::CloudArgs;
 use super::{EXIT_OK, EXIT_USAGE};
+use crate::cloud::Cloud;
 use crate::engine::event::Answer;
 use crate::engine::headless::HeadlessAnswers;
 use crate::engine::{self, DEFAULT_MAX_PARALLEL};
 use crate::runbook::{Mode, Runbook};
 use crate::session::dry_run::{self, DryRunError};
 use crate::session::headless::{self, NewRun};
+use crate::session::recorded;
 use crate::session::{Refused, Resumed, Session};
 
 pub use crate::session::Output;
@@ -213,7 +216,7 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
 pub(super) fn resume(args: &ResumeArgs, runtime: &Runtime) -> color_eyre::Result<ExitCode> {
     let data_dir = args.common.data_dir();
     let given = args.common.params.iter().cloned().collect();
-    let (journal, started) = match crate::session::reopen(
+    let reopened = match crate::session::reopen(
         &args.run,
         &data_dir,
         given,
@@ -223,21 +226,48 @@ pub(super) fn resume(args: &ResumeArgs, runtime: &Runtime) -> color_eyre::Result
         Ok(reopened) => reopened,
         Err(e) => return usage(e),
     };
+    let run_id = reopened.started.engine.run_id().to_owned();
+    // The world the run started in, not the one the flags would choose.
+    let world = match recorded::resume_world(
+        &run_id,
+        reopened.world.as_ref(),
+        &args.common.cloud.flags(),
+    ) {
+        Ok((world, note)) => {
+            if let Some(note) = note {
+                let _ = writeln!(std::io::stderr(), "{note}");
+            }
+            world
+        }
+        Err(e) => return usage(e),
+    };
+    let started = reopened.started;
     if !args.headless {
+        if let Some(refused) = no_terminal() {
+            return refused;
+        }
         let runbook = started.engine.runbook().clone();
         let mode = started.engine.plan().mode;
-        let resumed = match crate::session::reopen_for_console(&journal, started) {
+        let resumed = match crate::session::reopen_for_console(&reopened.journal, started) {
             Ok(resumed) => resumed,
             Err(e) => return usage(e),
         };
         let console = ConsoleRunbook {
             runbook,
             text: String::new(),
-            path: journal,
+            path: reopened.journal,
             mode,
             params: BTreeMap::new(),
         };
-        return interactive(runtime, console, &args.common, Some(resumed));
+        let cloud = match runtime.block_on(async {
+            let cloud = world.for_console(&console.runbook).await?;
+            recorded::same_account(&run_id, reopened.world.as_ref(), cloud.as_ref())?;
+            Ok::<_, Refused>(cloud)
+        }) {
+            Ok(cloud) => cloud,
+            Err(Refused(e)) => return usage(e),
+        };
+        return open_console(runtime, console, cloud, &args.common, Some(resumed));
     }
     let interrupted = args.interrupted.map(|i| match i {
         InterruptedArg::Rerun => Answer::Rerun,
@@ -245,9 +275,8 @@ pub(super) fn resume(args: &ResumeArgs, runtime: &Runtime) -> color_eyre::Result
         InterruptedArg::Abort => Answer::Abort,
     });
     let answers = args.common.answers(interrupted);
-    let world = args.common.cloud.world();
     runtime.block_on(async {
-        match headless::go_on(started, &answers, &world).await {
+        match headless::go_on(started, &answers, &world, reopened.world.as_ref()).await {
             Ok((started, cloud)) => {
                 Ok(headless::run(started, cloud, answers, args.common.output).await)
             }
@@ -277,11 +306,37 @@ pub(super) fn interactive(
     common: &CommonArgs,
     resumed: Option<Resumed>,
 ) -> color_eyre::Result<ExitCode> {
+    if let Some(refused) = no_terminal() {
+        return refused;
+    }
+    let cloud = match runtime.block_on(common.cloud.world().for_console(&console.runbook)) {
+        Ok(cloud) => cloud,
+        Err(Refused(e)) => return usage(e),
+    };
+    open_console(runtime, console, cloud, common, resumed)
+}
+
+/// Refuses the console when stdin or stdout is not a terminal.
+fn no_terminal() -> Option<color_eyre::Result<ExitCode>> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        return usage(
+        return Some(usage(
             "the console needs a terminal: run it in one, or use --headless (answers from flags) or --dry-run",
-        );
+        ));
+    }
+    None
+}
+
+/// Opens the console on `console`, acting on `cloud`.
+fn open_console(
+    runtime: &Runtime,
+    console: ConsoleRunbook,
+    cloud: Arc<dyn Cloud>,
+    common: &CommonArgs,
+    resumed: Option<Resumed>,
+) -> color_eyre::Result<ExitCode> {
+    if let Some(refused) = no_terminal() {
+        return refused;
     }
     let ConsoleRunbook {
         runbook,
@@ -290,10 +345,6 @@ pub(super) fn interactive(
         mode,
         params,
     } = console;
-    let cloud = match runtime.block_on(common.cloud.world().for_console(&runbook)) {
-        Ok(cloud) => cloud,
-        Err(Refused(e)) => return usage(e),
-    };
     crate::tui::run(
         runtime,
         Session {

@@ -73,6 +73,16 @@ pub trait Cloud: Send + Sync {
     /// mailstores there, and writes nowhere else.
     fn attach_run_dir(&self, _run_dir: &Path) {}
 
+    /// The simulated world's options (its epoch as `now`), so a run's
+    /// journal can record them; `None` for AWS.
+    fn simulation(&self) -> Option<sim::SimOptions> {
+        None
+    }
+
+    /// The run attached with [`Cloud::attach_run_dir`] is stopping: keep
+    /// what a resume needs (the simulated world, its state and clock).
+    fn close_run(&self) {}
+
     /// Checks that credentials can be had (before a run starts), and
     /// returns the identity they give.
     async fn verify_credentials(&self) -> Result<Identity, CloudError>;

@@ -350,7 +350,7 @@ impl JobStatus {
 }
 
 /// A restore job's request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestoreRequest {
     /// The recovery point.
     pub recovery_point_arn: String,
@@ -360,10 +360,15 @@ pub struct RestoreRequest {
     pub metadata: BTreeMap<String, String>,
     /// Resource type, when given.
     pub resource_type: Option<String>,
+    /// The same token starts the job once: a request repeated with it (a
+    /// step run again after a resume) answers the job it started. `None`:
+    /// a fresh token per call.
+    #[serde(default)]
+    pub idempotency_token: Option<String>,
 }
 
 /// A copy job's request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CopyRequest {
     /// The vault holding the point.
     pub source_vault: String,

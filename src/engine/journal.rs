@@ -53,6 +53,78 @@ pub struct JournalHeader {
     pub params: BTreeMap<String, String>,
     /// The dr-drill version that started the run.
     pub dr_drill_version: String,
+    /// The world the run acts on; `None` in journals written before
+    /// dr-drill recorded it (they resume as the command line says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub world: Option<WorldRecord>,
+}
+
+/// The world a run acts on, as its journal records it, so `resume` acts on
+/// the same one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum WorldRecord {
+    /// The simulated world; its state is kept beside the journal
+    /// (`sandbox-world.jsonl`).
+    Sandbox {
+        /// How many times faster than real time it runs.
+        speed: f64,
+        /// Injected faults, as `--fault` takes them.
+        #[serde(default)]
+        faults: Vec<String>,
+        /// The world's time when it was generated: the same world is
+        /// generated again from it.
+        epoch: Timestamp,
+    },
+    /// AWS.
+    Aws {
+        /// The account the credentials belonged to, when they told it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+        /// The default region.
+        region: String,
+        /// The named profile, if one was selected.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profile: Option<String>,
+        /// Another endpoint, when not AWS's own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        endpoint: Option<String>,
+    },
+}
+
+impl WorldRecord {
+    /// One line for people: `the sandbox (speed 60×)` or `AWS account
+    /// 1234 in eu-west-1 (profile dr)`.
+    pub fn describe(&self) -> String {
+        match self {
+            WorldRecord::Sandbox { speed, faults, .. } => {
+                let faults = if faults.is_empty() {
+                    String::new()
+                } else {
+                    format!(", faults {}", faults.join(", "))
+                };
+                format!("the sandbox (speed {speed}{faults})")
+            }
+            WorldRecord::Aws {
+                account,
+                region,
+                profile,
+                endpoint,
+            } => {
+                let mut out = match account {
+                    Some(a) => format!("AWS account {a} in {region}"),
+                    None => format!("AWS (account unknown) in {region}"),
+                };
+                if let Some(p) = profile {
+                    out.push_str(&format!(", profile {p}"));
+                }
+                if let Some(e) = endpoint {
+                    out.push_str(&format!(", endpoint {e}"));
+                }
+                out
+            }
+        }
+    }
 }
 
 /// SHA-256 of a runbook's text, hex.

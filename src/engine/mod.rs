@@ -65,6 +65,8 @@ pub struct RunSetup {
     pub data_dir: PathBuf,
     /// Steps at once.
     pub max_parallel: usize,
+    /// The world the run acts on, for its journal.
+    pub world: Option<journal::WorldRecord>,
 }
 
 /// Why a run could not start.
@@ -269,6 +271,7 @@ pub fn start(setup: RunSetup) -> Result<Started, StartError> {
         operator: setup.operator.clone(),
         params: redacted(&setup.runbook, &params),
         dr_drill_version: env!("CARGO_PKG_VERSION").to_string(),
+        world: setup.world.clone(),
     };
     let lock = journal::lock_run(&run_dir)?;
     let journal = JournalWriter::create(&journal_path, &header)?;

@@ -15,6 +15,7 @@ use super::{EXIT_ABORTED, Ending, Refused, RunEnd, World};
 use crate::cloud::Cloud;
 use crate::engine::event::{Answer, EventKind, Outcome, Question, RunEvent, Stream};
 use crate::engine::headless::{self, HeadlessAnswers};
+use crate::engine::journal::WorldRecord;
 use crate::engine::ledger::RunLedger;
 use crate::engine::plan::Plan;
 use crate::engine::timeline::Timeline;
@@ -78,7 +79,20 @@ pub async fn start(
             missing.join("\n  - ")
         )));
     }
+    let cloud = run.world.for_steps(&run.runbook, &plan.order).await?;
+    // The journal records the world, even when no step reaches it.
+    let world = match &cloud {
+        Some(cloud) => super::recorded::record(cloud.as_ref()),
+        None => super::recorded::record(
+            run.world
+                .connect()
+                .await
+                .map_err(|e| Refused(format!("{e}\nNothing was run.")))?
+                .as_ref(),
+        ),
+    };
     let setup = RunSetup {
+        world: Some(world),
         runbook: run.runbook,
         runbook_text: run.runbook_text,
         runbook_path: run.runbook_path,
@@ -89,7 +103,6 @@ pub async fn start(
         data_dir: run.data_dir,
         max_parallel: run.max_parallel,
     };
-    let cloud = run.world.for_steps(&setup.runbook, &plan.order).await?;
     let started = engine::start(setup).map_err(Refused::because)?;
     Ok((started, cloud))
 }
@@ -101,6 +114,7 @@ pub async fn go_on(
     started: Started,
     answers: &HeadlessAnswers,
     world: &World,
+    recorded: Option<&WorldRecord>,
 ) -> Result<(Started, Option<Arc<dyn Cloud>>), Refused> {
     let remaining = started.engine.remaining();
     let preview = started.engine.values();
@@ -127,6 +141,9 @@ pub async fn go_on(
     let cloud = world
         .for_steps(started.engine.runbook(), &remaining)
         .await?;
+    if let Some(cloud) = &cloud {
+        super::recorded::same_account(started.engine.run_id(), recorded, cloud.as_ref())?;
+    }
     Ok((started, cloud))
 }
 
@@ -144,12 +161,17 @@ pub async fn run(
     if let Some(path) = &journal {
         let _ = writeln!(std::io::stderr(), "journal: {}", path.display());
     }
+    let resume = journal
+        .as_deref()
+        .and_then(Path::parent)
+        .map(|dir| super::recorded::resume_command(dir, true))
+        .unwrap_or_else(|| "dr-drill resume RUN --headless".into());
     let cancel = started.engine.cancel_token();
     tokio::spawn(async move {
         if let Some(signal) = stop_signal().await {
             let _ = writeln!(
                 std::io::stderr(),
-                "\n{signal}: cancelling running steps (their processes are killed); resume later with `dr-drill resume`"
+                "\n{signal}: cancelling running steps (their processes are killed); the run can be resumed"
             );
             cancel.cancel();
         }
@@ -187,11 +209,7 @@ pub async fn run(
     if let Err(e) = &end.outcome {
         let _ = writeln!(
             std::io::stderr(),
-            "error: {e}\nThe run stopped and its running steps were killed. Fix the cause (free disk space, permissions), then: dr-drill resume {} --headless",
-            journal
-                .as_deref()
-                .and_then(Path::parent)
-                .map_or_else(String::new, |d| d.display().to_string())
+            "error: {e}\nThe run stopped and its running steps were killed. Fix the cause (free disk space, permissions), then: {resume}"
         );
         debug_assert_eq!(end.ending().exit_code(), EXIT_ABORTED);
         return ExitCode::from(end.ending().exit_code());
@@ -222,6 +240,9 @@ pub async fn run(
                 );
             }
         }
+    }
+    if end.ending().exit_code() == EXIT_ABORTED {
+        let _ = writeln!(std::io::stderr(), "resume later with: {resume}");
     }
     ExitCode::from(Ending::exit_code(end.ending()))
 }

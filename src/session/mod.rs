@@ -11,6 +11,7 @@
 
 pub mod dry_run;
 pub mod headless;
+pub mod recorded;
 pub mod tools;
 
 use std::collections::BTreeMap;
@@ -26,7 +27,7 @@ use crate::cloud::sim::{SimCloud, SimOptions};
 use crate::cloud::{Cloud, CloudError};
 use crate::engine::event::{Outcome, RunEvent};
 use crate::engine::human::HumanRequest;
-use crate::engine::journal::JournalError;
+use crate::engine::journal::{JournalError, WorldRecord};
 use crate::engine::{self, RunSetup, StartError, Started};
 use crate::runbook::{Mode, Runbook};
 
@@ -187,6 +188,7 @@ impl Session {
             operator: engine::operator(),
             data_dir: self.data_dir.clone(),
             max_parallel: self.max_parallel,
+            world: Some(recorded::record(self.cloud.as_ref())),
         })
     }
 
@@ -204,6 +206,16 @@ pub struct Resumed {
     pub past: Vec<RunEvent>,
 }
 
+/// A run reopened from its journal.
+pub struct Reopened {
+    /// Its journal.
+    pub journal: PathBuf,
+    /// The engine and its channels.
+    pub started: Started,
+    /// The world its journal recorded (`None` in older journals).
+    pub world: Option<WorldRecord>,
+}
+
 /// Reopens the run `target` names (its id, its directory or its journal)
 /// under `data_dir`, with the secret parameters given again. A missing
 /// journal is refused with the runs there are.
@@ -213,7 +225,7 @@ pub fn reopen(
     params: BTreeMap<String, String>,
     force: bool,
     max_parallel: usize,
-) -> Result<(PathBuf, Started), Refused> {
+) -> Result<Reopened, Refused> {
     let journal = engine::resume::locate(target, data_dir);
     if !journal.exists() {
         let runs: Vec<String> = std::fs::read_dir(data_dir.join("runs"))
@@ -242,9 +254,17 @@ pub fn reopen(
             journal.display()
         )));
     }
+    let world = engine::journal::read(&journal)
+        .map_err(Refused::because)?
+        .header
+        .world;
     let started =
         engine::resume::resume(&journal, params, force, max_parallel).map_err(Refused::because)?;
-    Ok((journal, started))
+    Ok(Reopened {
+        journal,
+        started,
+        world,
+    })
 }
 
 /// Reopens a run for the console: what its journal recorded goes along,
@@ -303,6 +323,7 @@ pub fn launch(started: Started, cloud: Option<Arc<dyn Cloud>>) -> Running {
         events,
         questions,
     } = started;
+    let world = cloud.clone();
     if let Some(cloud) = cloud {
         engine = engine.with_cloud(cloud);
     }
@@ -311,6 +332,10 @@ pub fn launch(started: Started, cloud: Option<Arc<dyn Cloud>>) -> Running {
     let report_next_to = journal.clone();
     let end = tokio::spawn(async move {
         let outcome = engine.run().await.map(|summary| summary.outcome);
+        // However the run ended, the world is kept as it is now.
+        if let Some(world) = &world {
+            world.close_run();
+        }
         let report = match (report_next_to, &outcome) {
             (Some(journal), Ok(_)) => Some(
                 tokio::task::spawn_blocking(move || {

@@ -95,11 +95,15 @@ pub fn run(
         });
         let outcome = run_app(&mut terminal, &mut app, &session, resumed, Box::pin(input)).await?;
         let started = matches!(app.screen, app::Screen::Run(_));
-        Ok::<_, color_eyre::Report>((started, outcome, app.report.clone()))
+        let run_id = match &app.screen {
+            app::Screen::Run(v) => v.run_id.clone(),
+            app::Screen::Start(_) => None,
+        };
+        Ok::<_, color_eyre::Report>((started, outcome, app.report.clone(), run_id))
     });
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
-    let (started, outcome, report) = result?;
+    let (started, outcome, report, run_id) = result?;
     match report {
         Some(Ok(path)) => println!("report: {path}"),
         Some(Err(e)) => eprintln!("warning: the report was not written: {e}"),
@@ -111,6 +115,14 @@ pub fn run(
         None if !started => Ending::NotStarted,
         None => Ending::Stopped,
     };
+    // Stopped before its end (left, or aborted): it can be resumed.
+    if let (crate::session::EXIT_ABORTED, Some(id)) = (ending.exit_code(), run_id) {
+        let run_dir = session.data_dir.join("runs").join(id);
+        println!(
+            "resume later with: {}",
+            crate::session::recorded::resume_command(&run_dir, false)
+        );
+    }
     Ok(ExitCode::from(ending.exit_code()))
 }
 

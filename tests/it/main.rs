@@ -30,6 +30,7 @@ mod keys_doc;
 mod parser_robustness;
 mod report;
 mod resume;
+mod resume_world;
 mod runbooks_cabal;
 mod runbooks_s3;
 mod s3_prefix;

@@ -79,6 +79,19 @@ fn journal_events(path: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// Whether a run's journal holds `needle` (the runs directory exists a
+/// moment before the run's own).
+fn journal_holds(f: &Fixture, needle: &str) -> bool {
+    std::fs::read_dir(f.data().join("runs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|run| {
+            std::fs::read_to_string(run.path().join("journal.jsonl"))
+                .is_ok_and(|j| j.contains(needle))
+        })
+}
+
 /// Starts a headless run and kills it with SIGKILL once `step` started.
 fn run_and_kill_during(f: &Fixture, step: &str) {
     let mut child = Std::new(assert_cmd::cargo::cargo_bin("dr-drill"))
@@ -92,10 +105,7 @@ fn run_and_kill_during(f: &Fixture, step: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     let needle = format!("\"event\":\"step_started\",\"step\":\"{step}\"");
     loop {
-        let started = f.data().join("runs").exists()
-            && std::fs::read_to_string(f.run_dir().join("journal.jsonl"))
-                .is_ok_and(|j| j.contains(&needle));
-        if started {
+        if journal_holds(f, &needle) {
             break;
         }
         assert!(Instant::now() < deadline, "step {step} never started");
@@ -260,10 +270,7 @@ fn a_run_that_is_still_going_cannot_be_resumed_by_a_second_process() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !(f.data().join("runs").exists()
-        && std::fs::read_to_string(f.run_dir().join("journal.jsonl"))
-            .is_ok_and(|j| j.contains("\"step\":\"slow\"")))
-    {
+    while !journal_holds(&f, "\"step\":\"slow\"") {
         assert!(Instant::now() < deadline);
         std::thread::sleep(Duration::from_millis(20));
     }

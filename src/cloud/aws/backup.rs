@@ -90,7 +90,10 @@ pub(super) async fn start_restore(
 ) -> Result<String, CloudError> {
     let (c, _) = cloud.clients(region);
     let metadata: HashMap<String, String> = request.metadata.clone().into_iter().collect();
-    let token = idempotency_token();
+    let token = request
+        .idempotency_token
+        .clone()
+        .unwrap_or_else(idempotency_token);
     let out = send!(
         cloud,
         notify,

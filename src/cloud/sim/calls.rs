@@ -13,10 +13,9 @@ use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
+use super::state::{Change, Done};
 use super::world::{self, ACCOUNT, JobKind};
-use super::{
-    BYTES_PER_SECOND, CHUNK, ITEMS_PER_SECOND, PRINCIPAL, REGION, SimCloud, mailstore, refused,
-};
+use super::{BYTES_PER_SECOND, CHUNK, ITEMS_PER_SECOND, PRINCIPAL, REGION, SimCloud, mailstore};
 use crate::cloud::download::PartFile;
 use crate::cloud::{
     Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest, ErrorKind, Fetched,
@@ -68,6 +67,9 @@ impl Cloud for SimCloud {
     /// Lays out the world's mailstores under the run's directory; item-level
     /// EFS restores into them write their recovery directories there.
     fn attach_run_dir(&self, run_dir: &Path) {
+        if let Err(e) = self.reopen_kept(run_dir) {
+            tracing::warn!(error = %e, "the simulated world kept by the run cannot be reopened");
+        }
         let root = run_dir.join(mailstore::DIR);
         let world = self.world();
         if world.filesystems.values().all(|f| f.mailboxes.is_empty()) {
@@ -78,6 +80,14 @@ impl Cloud for SimCloud {
         let _ = mailstore::lay_out(&root, world.filesystems.iter(), self.epoch);
         drop(world);
         *self.mailstores.lock().unwrap_or_else(|p| p.into_inner()) = Some(root);
+    }
+
+    fn simulation(&self) -> Option<super::SimOptions> {
+        Some(self.options().clone())
+    }
+
+    fn close_run(&self) {
+        self.keep_clock();
     }
 
     async fn verify_credentials(&self) -> Result<Identity, CloudError> {
@@ -183,14 +193,19 @@ impl Cloud for SimCloud {
         region: Option<&str>,
         notify: Notify<'_>,
     ) -> Result<String, CloudError> {
-        let region = Self::region(region);
-        self.call(
-            "StartRestoreJob",
-            &request.recovery_point_arn,
-            notify,
-            |w, now| w.start_restore(request, region, now, &self.faults),
+        let change = Change::StartRestore {
+            request: request.clone(),
+            region: Self::region(region).to_owned(),
+        };
+        job_id(
+            self.change(
+                "StartRestoreJob",
+                &request.recovery_point_arn,
+                notify,
+                change,
+            )
+            .await?,
         )
-        .await
     }
 
     async fn restore_job(
@@ -219,14 +234,14 @@ impl Cloud for SimCloud {
         region: Option<&str>,
         notify: Notify<'_>,
     ) -> Result<String, CloudError> {
-        let region = Self::region(region);
-        self.call(
-            "StartCopyJob",
-            &request.recovery_point_arn,
-            notify,
-            |w, now| w.start_copy(request, region, now, &self.faults),
+        let change = Change::StartCopy {
+            request: request.clone(),
+            region: Self::region(region).to_owned(),
+        };
+        job_id(
+            self.change("StartCopyJob", &request.recovery_point_arn, notify, change)
+                .await?,
         )
-        .await
     }
 
     async fn copy_job(
@@ -291,13 +306,18 @@ impl Cloud for SimCloud {
         notify: Notify<'_>,
     ) -> Result<(), CloudError> {
         let region = Self::region(region);
-        self.call(
+        let change = Change::DeleteVaultLock {
+            region: region.to_owned(),
+            vault: vault.to_owned(),
+        };
+        self.change(
             "DeleteBackupVaultLockConfiguration",
             &vault_resource(vault, region),
             notify,
-            |w, now| w.delete_lock(region, vault, now),
+            change,
         )
         .await
+        .map(drop)
     }
 
     async fn delete_recovery_point(
@@ -307,11 +327,14 @@ impl Cloud for SimCloud {
         region: Option<&str>,
         notify: Notify<'_>,
     ) -> Result<(), CloudError> {
-        let region = Self::region(region);
-        self.call("DeleteRecoveryPoint", point_arn, notify, |w, now| {
-            w.delete_point(region, vault, point_arn, now)
-        })
-        .await
+        let change = Change::DeleteRecoveryPoint {
+            region: Self::region(region).to_owned(),
+            vault: vault.to_owned(),
+            point_arn: point_arn.to_owned(),
+        };
+        self.change("DeleteRecoveryPoint", point_arn, notify, change)
+            .await
+            .map(drop)
     }
 
     async fn restore_table_from_backup(
@@ -321,11 +344,15 @@ impl Cloud for SimCloud {
         region: Option<&str>,
         notify: Notify<'_>,
     ) -> Result<TableState, CloudError> {
-        let region = Self::region(region);
-        self.call("RestoreTableFromBackup", target, notify, |w, now| {
-            w.restore_from_backup(region, backup_arn, target, now)
-        })
-        .await
+        let change = Change::RestoreTableFromBackup {
+            region: Self::region(region).to_owned(),
+            backup_arn: backup_arn.to_owned(),
+            target: target.to_owned(),
+        };
+        table_state(
+            self.change("RestoreTableFromBackup", target, notify, change)
+                .await?,
+        )
     }
 
     async fn restore_table_to_point_in_time(
@@ -336,11 +363,16 @@ impl Cloud for SimCloud {
         region: Option<&str>,
         notify: Notify<'_>,
     ) -> Result<TableState, CloudError> {
-        let region = Self::region(region);
-        self.call("RestoreTableToPointInTime", target, notify, |w, now| {
-            w.restore_to_time(region, source, target, time, now)
-        })
-        .await
+        let change = Change::RestoreTableToPointInTime {
+            region: Self::region(region).to_owned(),
+            source: source.to_owned(),
+            target: target.to_owned(),
+            time,
+        };
+        table_state(
+            self.change("RestoreTableToPointInTime", target, notify, change)
+                .await?,
+        )
     }
 
     async fn describe_table(
@@ -362,11 +394,11 @@ impl Cloud for SimCloud {
         region: Option<&str>,
         notify: Notify<'_>,
     ) -> Result<TableState, CloudError> {
-        let region = Self::region(region);
-        self.call("DeleteTable", table, notify, |w, now| {
-            w.delete_table(region, table, now)
-        })
-        .await
+        let change = Change::DeleteTable {
+            region: Self::region(region).to_owned(),
+            table: table.to_owned(),
+        };
+        table_state(self.change("DeleteTable", table, notify, change).await?)
     }
 
     async fn count_items(
@@ -454,10 +486,12 @@ impl Cloud for SimCloud {
             },
         )
         .await;
-        let now = self.now();
-        self.world()
-            .write_items(region, to, &items, now)
-            .map_err(|r| refused("BatchWriteItem", to, r))?;
+        let change = Change::WriteItems {
+            region: region.to_owned(),
+            table: to.to_owned(),
+            items,
+        };
+        self.change("BatchWriteItem", to, notify, change).await?;
         Ok(CopyCounts {
             read: total,
             written: total,
@@ -487,17 +521,16 @@ impl Cloud for SimCloud {
         days: u32,
         notify: Notify<'_>,
     ) -> Result<(), CloudError> {
-        self.call("RestoreObject", &s3_uri(object), notify, |w, now| {
-            w.restore_object(
-                &object.bucket,
-                &object.key,
-                object.version_id.as_deref(),
-                tier,
-                days,
-                now,
-            )
-        })
-        .await
+        let change = Change::RestoreObject {
+            bucket: object.bucket.clone(),
+            key: object.key.clone(),
+            version_id: object.version_id.clone(),
+            tier: tier.to_owned(),
+            days,
+        };
+        self.change("RestoreObject", &s3_uri(object), notify, change)
+            .await
+            .map(drop)
     }
 
     async fn fetch_object(
@@ -559,6 +592,31 @@ impl Cloud for SimCloud {
 }
 
 /// A notifier reference that drops everything.
+/// The job id a change answered.
+fn job_id(done: Done) -> Result<String, CloudError> {
+    match done {
+        Done::Job(id) => Ok(id),
+        _ => Err(answered_else()),
+    }
+}
+
+/// The table state a change answered.
+fn table_state(done: Done) -> Result<TableState, CloudError> {
+    match done {
+        Done::Table(state) => Ok(state),
+        _ => Err(answered_else()),
+    }
+}
+
+fn answered_else() -> CloudError {
+    CloudError::new(
+        "SIMULATED call",
+        "the simulated world",
+        ErrorKind::Invalid,
+        "SIMULATED: the world answered another kind of result; this is a bug in dr-drill",
+    )
+}
+
 fn quiet_ref() -> Notify<'static> {
     &drop_notice
 }

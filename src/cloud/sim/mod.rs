@@ -14,6 +14,7 @@ mod fault;
 mod generate;
 mod mailstore;
 mod spec;
+mod state;
 mod world;
 
 #[cfg(test)]
@@ -29,9 +30,11 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 pub use fault::{ACTIONS, FAULT_SYNTAX, Fault};
+pub use state::FILE as STATE_FILE;
 
 use self::fault::Faults;
 use self::spec::Source;
+use self::state::{Change, Done, Header, Keeper, Line, Made};
 use self::world::{ACCOUNT, Refusal, World};
 use super::error::{iam_permission, retry_message};
 use super::{CloudError, ErrorKind, Notify, RecoveryPoint, RetryPolicy, with_retry};
@@ -194,9 +197,16 @@ pub struct SimCloud {
     /// Calls throttled so far, by action.
     throttled: Mutex<HashMap<&'static str, u32>>,
     speed: f64,
-    /// The world's time when `started`.
+    /// The options it was built with, its epoch among them.
+    options: SimOptions,
+    /// The world's time when it was generated.
     epoch: Timestamp,
-    started: Instant,
+    /// The world's clock: its time at a real instant; it runs `speed`
+    /// times faster from there.
+    clock: Mutex<(Timestamp, Instant)>,
+    /// Where every change calls make is kept (the run's directory), once
+    /// a run is attached.
+    kept: Mutex<Option<Keeper>>,
     retry: RetryPolicy,
     /// Where the run keeps the world's mailstores (`<run dir>/sandbox-efs`).
     mailstores: Mutex<Option<PathBuf>>,
@@ -320,8 +330,13 @@ impl SimCloud {
             faults,
             throttled: Mutex::new(HashMap::new()),
             speed: options.speed,
+            options: SimOptions {
+                now: Some(now),
+                ..options
+            },
             epoch: now,
-            started: Instant::now(),
+            clock: Mutex::new((now, Instant::now())),
+            kept: Mutex::new(None),
             retry: RetryPolicy::default(),
             mailstores: Mutex::new(None),
             written: Mutex::new(Default::default()),
@@ -330,9 +345,16 @@ impl SimCloud {
 
     /// The world's time now: its start plus the time since, scaled by speed.
     pub fn now(&self) -> Timestamp {
-        let real = Instant::now().duration_since(self.started).as_secs_f64();
+        let (base, since) = *self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        let real = Instant::now().duration_since(since).as_secs_f64();
         let scaled = Duration::try_from_secs_f64(real * self.speed).unwrap_or(Duration::MAX);
-        world::after(self.epoch, scaled)
+        world::after(base, scaled)
+    }
+
+    /// The options this world was built with; `now` is its epoch, so the
+    /// same options build the same world.
+    pub fn options(&self) -> &SimOptions {
+        &self.options
     }
 
     /// How long `nominal` world time takes in real time.
@@ -402,6 +424,86 @@ impl SimCloud {
             },
         )
         .await
+    }
+
+    /// A call that changes the world: made like [`SimCloud::call`], and
+    /// once made, kept in the run's directory so a resumed run finds it.
+    async fn change(
+        &self,
+        action: &'static str,
+        resource: &str,
+        notify: Notify<'_>,
+        change: Change,
+    ) -> Result<Done, CloudError> {
+        let mut at = self.now();
+        let done = self
+            .call(action, resource, notify, |w, now| {
+                at = now;
+                change.apply(w, now, &self.faults)
+            })
+            .await?;
+        self.keep(&Line::Change(Made { at, change }));
+        Ok(done)
+    }
+
+    /// Appends `line` to the kept world, if a run is attached. A failed
+    /// write is logged: the run goes on, and only a resume would miss it.
+    fn keep(&self, line: &Line) {
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(keeper) = kept.as_mut() else { return };
+        if let Err(e) = keeper.append(line) {
+            tracing::warn!(file = %keeper.path().display(), error = %e, "cannot keep the simulated world");
+        }
+    }
+
+    /// Keeps the world's time: a resumed run goes on from it.
+    pub(super) fn keep_clock(&self) {
+        self.keep(&Line::Stopped {
+            stopped: self.now(),
+        });
+    }
+
+    /// Attaches the run in `run_dir`: a world kept there by an earlier
+    /// session of the run is made again (the same changes at the same
+    /// times) and its clock goes on from where it stopped.
+    fn reopen_kept(&self, run_dir: &Path) -> Result<(), String> {
+        if let Some(saved) = state::read(run_dir)? {
+            if saved.header.epoch != self.epoch {
+                return Err(format!(
+                    "{}: the world kept there was generated at {}, this one at {}; resume the run with `dr-drill resume` so its recorded world is used",
+                    run_dir.join(STATE_FILE).display(),
+                    saved.header.epoch,
+                    self.epoch
+                ));
+            }
+            let mut world = self.world();
+            for made in &saved.changes {
+                // A change that failed again is as it was: it failed then.
+                let _ = made.change.apply(&mut world, made.at, &self.faults);
+            }
+            drop(world);
+            let last = saved.changes.iter().map(|m| m.at).max();
+            if let Some(stopped) = saved.stopped.max(last) {
+                *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = (stopped, Instant::now());
+            }
+        }
+        let header = Header::new(
+            self.epoch,
+            self.speed,
+            self.options
+                .faults
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        );
+        let keeper = Keeper::open(run_dir, &header).map_err(|e| {
+            format!(
+                "cannot keep the simulated world in {}: {e}",
+                run_dir.join(STATE_FILE).display()
+            )
+        })?;
+        *self.kept.lock().unwrap_or_else(|p| p.into_inner()) = Some(keeper);
+        Ok(())
     }
 
     /// Sleeps through `nominal` world time in steps, telling `notify` how

@@ -83,6 +83,18 @@ pub async fn restore(ctx: &StepCtx, a: &BackupRestore) -> Result<Outputs, StepEr
         iam_role_arn: ctx.resolve(&a.iam_role_arn.value)?,
         metadata,
         resource_type: ctx.resolve_opt(a.resource_type.as_ref())?,
+        // One job per attempt of this step in this run: run again after a
+        // resume (attempts count from 1 again), the step follows the job
+        // it started instead of starting a second one.
+        idempotency_token: Some(format!(
+            "dr-drill:{}:{}:{}",
+            ctx.run_dir
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
+            ctx.id(),
+            ctx.attempt
+        )),
     };
     let shown: Vec<String> = request
         .metadata

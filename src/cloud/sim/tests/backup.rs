@@ -281,6 +281,7 @@ async fn an_item_level_efs_restore_writes_its_recovery_directory_in_the_run_dir(
             ("itemsToRestore".into(), format!("[\"{item}\"]")),
         ]),
         resource_type: None,
+        idempotency_token: None,
     };
     let job = cloud
         .start_restore(&request("/chris/Maildir/cur"), None, &quiet())

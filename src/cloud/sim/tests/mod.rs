@@ -97,6 +97,7 @@ fn restore_request(point: &RecoveryPoint, target: &str) -> RestoreRequest {
         iam_role_arn: ROLE.into(),
         metadata: BTreeMap::from([("targetTableName".into(), target.into())]),
         resource_type: Some("DynamoDB".into()),
+        idempotency_token: None,
     }
 }
 

@@ -145,6 +145,13 @@ impl World {
         faults: &Faults,
     ) -> Result<String, Refusal> {
         check_role(&req.iam_role_arn)?;
+        if let Some(id) = req
+            .idempotency_token
+            .as_ref()
+            .and_then(|t| self.restore_tokens.get(t))
+        {
+            return Ok(id.clone());
+        }
         let (vi, pi) = self.point(region, None, &req.recovery_point_arn, now)?;
         let point = self.vaults[vi].points[pi].clone();
         let rp = point.view(now).unwrap_or_else(|| point.rp.clone());
@@ -310,6 +317,9 @@ impl World {
             }
         }
         self.jobs.insert(id.clone(), job);
+        if let Some(token) = &req.idempotency_token {
+            self.restore_tokens.insert(token.clone(), id.clone());
+        }
         Ok(id)
     }
 

@@ -342,6 +342,8 @@ pub(super) struct World {
     pub jobs: BTreeMap<String, Job>,
     /// EFS filesystems of the plans, by id.
     pub filesystems: BTreeMap<String, Filesystem>,
+    /// Restore jobs by the idempotency token that started them.
+    pub restore_tokens: BTreeMap<String, String>,
     job_counter: u64,
 }
 
