@@ -97,6 +97,46 @@ pub struct Timeline {
     pub critical_path: Vec<String>,
 }
 
+/// Where the RTO clock stands: the one rule the console's header and the
+/// summaries follow. It stops when the RTO end succeeds, or when the run
+/// ends without reaching it; it never ticks for a runbook without an RTO end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RtoClock {
+    /// The run has not started.
+    NotStarted,
+    /// No step of the runbook ends the RTO: there is nothing to measure.
+    NoEnd,
+    /// Going on: T0 to now.
+    Running(Duration),
+    /// The step that ends the RTO succeeded: T0 to its end.
+    Reached(Duration),
+    /// The run ended (how) before any RTO end: T0 to the run's end.
+    EndedWithout(Duration, Outcome),
+}
+
+impl RunLedger {
+    /// The RTO clock at wall time `now`.
+    pub fn rto_clock(&self, now: Timestamp) -> RtoClock {
+        let since_t0 = |at: Timestamp| {
+            self.t0
+                .map_or(Duration::ZERO, |t0| super::clock::between(t0, at))
+        };
+        if let Some(rto) = self.rto {
+            return RtoClock::Reached(rto);
+        }
+        if !self.steps.iter().any(|s| s.ends_rto) {
+            return RtoClock::NoEnd;
+        }
+        match (self.t0, self.outcome(), self.last_end) {
+            (None, ..) => RtoClock::NotStarted,
+            (Some(_), Some(outcome), Some(end)) => {
+                RtoClock::EndedWithout(since_t0(end.at), outcome)
+            }
+            (Some(_), ..) => RtoClock::Running(since_t0(now)),
+        }
+    }
+}
+
 impl Timeline {
     /// The timeline of `events` of a run of `runbook`.
     pub fn new(runbook: &Runbook, events: &[RunEvent]) -> Timeline {

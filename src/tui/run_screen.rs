@@ -20,6 +20,7 @@ use super::theme::Theme;
 use super::view::{block, identity_span, target};
 use crate::engine::event::{Outcome, Stream};
 use crate::engine::humanize;
+use crate::engine::timeline::RtoClock;
 use crate::runbook::StepAction;
 
 /// What the run screen asks of the console.
@@ -141,19 +142,35 @@ fn clock(d: Duration) -> String {
     format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }
 
+/// The header's RTO clock: where it stands and, once it stopped, why.
+fn rto_words(rto: RtoClock, target: Option<Duration>) -> (Duration, String) {
+    let against = target.map_or(String::new(), |t| format!(" / {}", humanize(t)));
+    match rto {
+        RtoClock::NotStarted => (Duration::ZERO, format!("RTO not started{against}")),
+        RtoClock::NoEnd => (Duration::ZERO, "RTO: no RTO end in this runbook".into()),
+        RtoClock::Running(d) => (d, format!("RTO {}{against}", clock(d))),
+        RtoClock::Reached(d) => (d, format!("RTO {} (reached){against}", clock(d))),
+        RtoClock::EndedWithout(d, outcome) => {
+            let how = match outcome {
+                Outcome::Succeeded => "run succeeded",
+                Outcome::Failed => "run failed",
+                _ => "run stopped",
+            };
+            (
+                d,
+                format!("RTO {} ({how}; no RTO end reached){against}", clock(d)),
+            )
+        }
+    }
+}
+
 fn draw_run(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
     let theme = &app.theme;
     let [header, body] = Layout::vertical([Constraint::Length(4), Constraint::Min(3)]).areas(area);
     let rb = &app.runbook.runbook;
     let rto_target = target(rb.rto.as_ref());
     let rpo_target = target(rb.rpo.as_ref());
-    let rto = view.rto_at(app.now).unwrap_or_default();
-    let rto_text = match (view.rto, rto_target) {
-        (Some(r), Some(t)) => format!("RTO {} (stopped) / {}", clock(r), humanize(t)),
-        (None, Some(t)) => format!("RTO {} / {}", clock(rto), humanize(t)),
-        (Some(r), None) => format!("RTO {} (stopped)", clock(r)),
-        (None, None) => format!("RTO {}", clock(rto)),
-    };
+    let (rto, rto_text) = rto_words(view.ledger.rto_clock(app.now), rto_target);
     let rpo_text = match (view.rpo, rpo_target) {
         (Some(r), Some(t)) => format!("RPO {} / {}", humanize(r), humanize(t)),
         (Some(r), None) => format!("RPO {}", humanize(r)),

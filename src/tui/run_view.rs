@@ -190,14 +190,6 @@ impl RunView {
         }
     }
 
-    /// The RTO clock at `now`: T0 to now, or to the step that stopped it.
-    pub fn rto_at(&self, now: Timestamp) -> Option<Duration> {
-        self.rto.or_else(|| {
-            self.t0
-                .map(|t0| Duration::try_from(now.duration_since(t0)).unwrap_or(Duration::ZERO))
-        })
-    }
-
     /// Takes in an engine event: the ledger folds it, then the console's
     /// copies and the step's output lines follow.
     pub(crate) fn apply(&mut self, event: &RunEvent) {

@@ -477,3 +477,76 @@ fn the_rto_clock_changes_colour_as_it_nears_and_passes_the_target() {
         .unwrap();
     assert_eq!(buffer[(rto, 1)].fg, Color::Yellow);
 }
+
+/// The header's second line (the RTO clock's).
+fn rto_line(app: &App) -> String {
+    let terminal = render(app);
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.width)
+        .map(|x| buffer[(x, 1)].symbol())
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn the_rto_clock_stops_when_the_run_ends_and_says_how() {
+    use dr_drill::engine::event::Outcome;
+    for (outcome, words) in [
+        (
+            Outcome::Failed,
+            "RTO 00:12:03 (run failed; no RTO end reached) / 2h",
+        ),
+        (
+            Outcome::Aborted,
+            "RTO 00:12:03 (run stopped; no RTO end reached) / 2h",
+        ),
+    ] {
+        let mut app = running_app();
+        app.update(event(723, EventKind::RunFinished { outcome }));
+        // An hour later the clock still says when the run ended.
+        app.now = at(723 + 3600);
+        let line = rto_line(&app);
+        assert!(line.starts_with(words), "{line}");
+    }
+    // The step that ends the RTO succeeded: the clock says it was reached.
+    let mut app = running_app();
+    app.update(event(
+        600,
+        EventKind::RtoStopped {
+            step: "restore".into(),
+            rto: Duration::from_secs(600),
+        },
+    ));
+    app.now = at(5000);
+    assert!(rto_line(&app).starts_with("RTO 00:10:00 (reached) / 2h"));
+}
+
+#[test]
+fn a_runbook_without_an_rto_end_shows_no_ticking_rto() {
+    let text = include_str!("../../runbooks/cabal-backup-posture.toml");
+    let runbook = check_str(text).runbook.unwrap();
+    let mut app = App::new(
+        Arc::new(runbook),
+        Identity::default(),
+        &BTreeMap::new(),
+        Mode::Drill,
+    );
+    let plan = Plan::new(&app.runbook, Mode::Drill).unwrap();
+    app.started(&plan, Mode::Drill, Some(at(0)), None, Default::default());
+    app.update(event(
+        0,
+        EventKind::RunStarted {
+            run_id: "posture".into(),
+            mode: Mode::Drill,
+            t0: at(0),
+        },
+    ));
+    app.now = at(90);
+    let line = rto_line(&app);
+    assert!(
+        line.starts_with("RTO: no RTO end in this runbook"),
+        "{line}"
+    );
+    assert!(line.contains("elapsed 00:01:30"), "{line}");
+}
