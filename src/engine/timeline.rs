@@ -24,7 +24,8 @@ pub struct StepTiming {
     pub phase: Option<String>,
     /// When it became ready.
     pub queued_at: Option<Timestamp>,
-    /// When its first attempt started.
+    /// When it first did something: its first attempt, or the confirmation
+    /// asked before it (so start, end and duration agree).
     pub started_at: Option<Timestamp>,
     /// When it last ended.
     pub finished_at: Option<Timestamp>,

@@ -111,7 +111,7 @@ pub async fn restore(ctx: &StepCtx, a: &BackupRestore) -> Result<Outputs, StepEr
             "completed_at".to_string(),
             status
                 .completed_at
-                .map(|t| t.to_string())
+                .map(crate::format::timestamp)
                 .unwrap_or_default(),
         ),
     ]))
@@ -200,7 +200,7 @@ pub async fn posture(ctx: &StepCtx, a: &BackupVaultPosture) -> Result<Outputs, S
         }
     }
     ctx.progress(format!(
-        "vault {} ({}): lock {}, retention {}–{} days, {} recovery points",
+        "vault {} ({}): lock {}, retention {}–{} days, {}",
         posture.name,
         posture.arn,
         on_off(posture.locked),
@@ -210,7 +210,10 @@ pub async fn posture(ctx: &StepCtx, a: &BackupVaultPosture) -> Result<Outputs, S
         posture
             .max_retention_days
             .map_or_else(|| "-".into(), |d| d.to_string()),
-        posture.recovery_points
+        crate::format::count(
+            u64::try_from(posture.recovery_points).unwrap_or(0),
+            "recovery point"
+        )
     ))
     .await?;
     if !problems.is_empty() {
@@ -237,7 +240,10 @@ pub async fn posture(ctx: &StepCtx, a: &BackupVaultPosture) -> Result<Outputs, S
         ),
         (
             "lock_date".to_string(),
-            posture.lock_date.map(|t| t.to_string()).unwrap_or_default(),
+            posture
+                .lock_date
+                .map(crate::format::timestamp)
+                .unwrap_or_default(),
         ),
         (
             "recovery_points".to_string(),
