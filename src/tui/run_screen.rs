@@ -82,6 +82,7 @@ impl RunView {
             Action::Search => self.search = Some((String::new(), true)),
             Action::Back => self.search = None,
             Action::Reopen => return Some(RunRequest::Reopen),
+            Action::Templates => self.show_templates = !self.show_templates,
             _ => {}
         }
         None
@@ -354,14 +355,19 @@ fn draw_steps(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
         _ => {}
     }
     // Multi-line templates (instructions) are shown above; one-line fields
-    // show what they resolve to now.
+    // show what they resolve to now, their raw template only on request.
     for t in runbook_step
         .templated
         .iter()
         .filter(|t| !t.value.contains('\n'))
     {
+        let raw = if view.show_templates {
+            format!("{} → ", t.value)
+        } else {
+            "· ".into()
+        };
         lines.push(Line::from(vec![
-            Span::styled(format!("{} → ", t.value), theme.dim),
+            Span::styled(raw, theme.dim),
             Span::raw(view.preview(&t.value)),
         ]));
     }

@@ -550,3 +550,33 @@ fn a_runbook_without_an_rto_end_shows_no_ticking_rto() {
     );
     assert!(line.contains("elapsed 00:01:30"), "{line}");
 }
+
+#[test]
+fn the_step_pane_shows_resolved_values_and_the_templates_only_on_request() {
+    let mut app = running_app();
+    // `approve-cutover`: its instructions need a count not taken yet.
+    let selected = |app: &App| match &app.screen {
+        dr_drill::tui::app::Screen::Run(view) => view.steps[view.selected].id.clone(),
+        _ => String::new(),
+    };
+    while selected(&app) != "approve-cutover" {
+        app.update(key(KeyCode::Down));
+    }
+    let text = screen(&app);
+    assert!(!text.contains("<steps."), "{text}");
+    assert!(!text.contains("{{"), "{text}");
+    assert!(
+        text.contains("(items: known once restored-count has run)"),
+        "{text}"
+    );
+    // `v` shows each field's template beside its value; again hides it.
+    app.update(key(KeyCode::Up));
+    app.update(key(KeyCode::Char('v')));
+    let text = screen(&app);
+    assert!(
+        text.contains("{{ steps.restored-count.items }} →"),
+        "{text}"
+    );
+    app.update(key(KeyCode::Char('v')));
+    assert!(!screen(&app).contains("{{"));
+}
