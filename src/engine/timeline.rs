@@ -98,6 +98,30 @@ pub struct Timeline {
     pub critical_path: Vec<String>,
 }
 
+/// A timeline's axis: from T0 to `span`, with the RTO target on it when it
+/// is not far beyond the run (a target far beyond would squash the run's
+/// bars into a sliver; it is then named, off the scale). The one rule for
+/// the console's timeline and the report's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Axis {
+    /// Where the axis ends.
+    pub span: Duration,
+    /// The RTO target, when it is drawn on the axis.
+    pub target_on_axis: Option<Duration>,
+}
+
+impl Axis {
+    /// The axis of a run that went on for `run` against `target`.
+    pub fn fit(run: Duration, target: Option<Duration>) -> Axis {
+        let run = run.max(Duration::from_secs(1));
+        let target_on_axis = target.filter(|&t| t <= run * 3);
+        Axis {
+            span: target_on_axis.unwrap_or_default().max(run),
+            target_on_axis,
+        }
+    }
+}
+
 /// Where the RTO clock stands: the one rule the console's header and the
 /// summaries follow. It stops when the RTO end succeeds, or when the run
 /// ends without reaching it; it never ticks for a runbook without an RTO end.

@@ -20,7 +20,7 @@ use super::theme::Theme;
 use super::view::{block, identity_span, target};
 use crate::engine::event::{Outcome, Stream};
 use crate::engine::humanize;
-use crate::engine::timeline::RtoClock;
+use crate::engine::timeline::{Axis, RtoClock};
 use crate::runbook::StepAction;
 
 /// What the run screen asks of the console.
@@ -408,11 +408,10 @@ fn draw_timeline(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
     let inner_width = area.width.saturating_sub(2 + 22) as f64;
     let rto_target = target(app.runbook.runbook.rto.as_ref());
     let now = view.elapsed_at(app.now);
-    let span = now
-        .max(rto_target.unwrap_or_default())
-        .max(Duration::from_secs(1));
+    let axis = Axis::fit(now, rto_target);
+    let span = axis.span;
     let col = |d: Duration| ((d.as_secs_f64() / span.as_secs_f64()) * inner_width) as usize;
-    let target_col = rto_target.map(col);
+    let target_col = axis.target_on_axis.map(col);
     let mut lines = Vec::new();
     let mut phase: Option<&str> = None;
     for s in &view.steps {
@@ -442,13 +441,18 @@ fn draw_timeline(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
             Span::styled(bar, status_style(theme, s.status)),
         ]));
     }
-    let title = match rto_target {
-        Some(t) => format!(
+    let title = match (rto_target, axis.target_on_axis) {
+        (Some(t), Some(_)) => format!(
             " Timeline  0 → {}   ┊ RTO target {} ",
             humanize(span),
             humanize(t)
         ),
-        None => format!(" Timeline  0 → {} ", humanize(span)),
+        (Some(t), None) => format!(
+            " Timeline  0 → {}   RTO target {} (off this scale) → ",
+            humanize(span),
+            humanize(t)
+        ),
+        (None, _) => format!(" Timeline  0 → {} ", humanize(span)),
     };
     Paragraph::new(lines)
         .block(block(title, theme))

@@ -580,3 +580,24 @@ fn the_step_pane_shows_resolved_values_and_the_templates_only_on_request() {
     app.update(key(KeyCode::Char('v')));
     assert!(!screen(&app).contains("{{"));
 }
+
+#[test]
+fn the_timeline_axis_fits_the_run_not_a_far_target() {
+    let mut app = running_app();
+    app.now = at(90);
+    app.update(key(KeyCode::Tab));
+    let text = screen(&app);
+    // A 90 s run against a 2 h target: the axis is the run's, the target
+    // named off the scale.
+    assert!(
+        text.contains("Timeline  0 → 1m 30s   RTO target 2h (off this scale) →"),
+        "{text}"
+    );
+    // Once the run nears the target, the target is drawn on the axis.
+    app.now = at(3600);
+    let text = screen(&app);
+    assert!(
+        text.contains("Timeline  0 → 2h   ┊ RTO target 2h"),
+        "{text}"
+    );
+}
