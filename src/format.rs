@@ -1,8 +1,7 @@
 //! How durations, sizes, moments and counts read in messages, the console
-//! and the report:
-//! `1m 30s`, `9d 11h`, `41.9 GiB`, `2026-12-03T10:07:54Z`, `1 point`. One
-//! place, so every front end says the
-//! same thing the same way.
+//! and the report: `1m 30s`, `9d 11h`, `41.9 GiB`, `2026-12-03T10:07:54Z`,
+//! `1 point`. One place, so every front end says the same thing the same
+//! way.
 //!
 //! Plain text only: it must not touch the terminal, the engine's state or
 //! AWS. (`engine::humanize` and `cloud::human_bytes` re-export these.)
