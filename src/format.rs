@@ -1,6 +1,7 @@
-//! How durations and sizes read in messages, the console and the report:
-//! `1m 30s`, `9d 11h`, `41.9 GiB`. One place, so every front end says the
-//! same thing the same way.
+//! How durations, sizes, moments and counts read in messages, the console
+//! and the report: `1m 30s`, `9d 11h`, `41.9 GiB`, `2026-12-03T10:07:54Z`,
+//! `1 point`. One place, so every front end says the same thing the same
+//! way.
 //!
 //! Plain text only: it must not touch the terminal, the engine's state or
 //! AWS. (`engine::humanize` and `cloud::human_bytes` re-export these.)
@@ -25,6 +26,32 @@ pub fn humanize(d: Duration) -> String {
         (h, 0, _) => format!("{h}h"),
         (h, m, _) => format!("{h}h {m}m"),
     }
+}
+
+/// A moment as outputs, messages and reports write it: RFC 3339 in UTC,
+/// to the second (`2026-12-03T10:07:54Z`), never with nanoseconds.
+pub fn timestamp(t: jiff::Timestamp) -> String {
+    t.round(jiff::Unit::Second).unwrap_or(t).to_string()
+}
+
+/// `n` and the noun for it: `1 point`, `2 points`, `0 points`. `one` is the
+/// singular; the plural adds `s` unless it is given as `one|many`
+/// (`"copy|copies"`).
+pub fn count(n: impl Into<u64> + Copy, one: &str) -> String {
+    let n: u64 = n.into();
+    let (singular, plural) = match one.split_once('|') {
+        Some((s, p)) => (s.to_owned(), p.to_owned()),
+        None => (one.to_owned(), format!("{one}s")),
+    };
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped} {}", if n == 1 { singular } else { plural })
 }
 
 /// Bytes as people read them: `512 B`, `1.5 KiB`, `41.9 GiB`.
@@ -58,6 +85,21 @@ mod tests {
         assert_eq!(humanize(secs(26 * 3600 + 5 * 60 + 7)), "26h 5m");
         assert_eq!(humanize(secs(72 * 3600)), "3d");
         assert_eq!(humanize(secs((9 * 24 + 11) * 3600 + 59)), "9d 11h");
+    }
+
+    #[test]
+    fn timestamps_are_written_to_the_second() {
+        let t: jiff::Timestamp = "2026-12-03T10:07:54.318760633Z".parse().unwrap();
+        assert_eq!(timestamp(t), "2026-12-03T10:07:54Z");
+    }
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(1u32, "point"), "1 point");
+        assert_eq!(count(0u32, "point"), "0 points");
+        assert_eq!(count(1460u32, "point"), "1,460 points");
+        assert_eq!(count(1u32, "copy|copies"), "1 copy");
+        assert_eq!(count(3u32, "copy|copies"), "3 copies");
     }
 
     #[test]

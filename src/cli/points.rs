@@ -263,8 +263,8 @@ fn write_table(
     let newest = crate::cloud::points::latest(points, None);
     writeln!(
         out,
-        "{} points, {restorable} restorable{}",
-        points.len(),
+        "{}, {restorable} restorable{}",
+        crate::format::count(points.len() as u64, "point"),
         newest
             .map(|p| format!(
                 "; the newest restorable is {} old (the RPO if restored now)",

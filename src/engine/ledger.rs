@@ -223,7 +223,9 @@ pub struct StepState {
     pub outcome: Option<Outcome>,
     /// When it first became ready (wall clock).
     pub queued_at: Option<Timestamp>,
-    /// When its first attempt started (wall clock).
+    /// When it first did something (wall clock): its first attempt, or
+    /// the confirmation asked before it, so that start, end and duration
+    /// agree.
     pub started_at: Option<Timestamp>,
     /// When it last ended (wall clock).
     pub finished_at: Option<Timestamp>,
@@ -554,6 +556,7 @@ impl RunLedger {
                     // A confirmation comes before the first attempt and is
                     // part of the step.
                     s.first_activity.get_or_insert(at);
+                    s.started_at.get_or_insert(e.at);
                 }
             }
             EventKind::HumanAnswered {

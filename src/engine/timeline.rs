@@ -24,7 +24,8 @@ pub struct StepTiming {
     pub phase: Option<String>,
     /// When it became ready.
     pub queued_at: Option<Timestamp>,
-    /// When its first attempt started.
+    /// When it first did something: its first attempt, or the confirmation
+    /// asked before it (so start, end and duration agree).
     pub started_at: Option<Timestamp>,
     /// When it last ended.
     pub finished_at: Option<Timestamp>,
@@ -95,6 +96,70 @@ pub struct Timeline {
     pub phases: Vec<PhaseTiming>,
     /// The chain of steps that set the RTO (or the run's end), first to last.
     pub critical_path: Vec<String>,
+}
+
+/// A timeline's axis: from T0 to `span`, with the RTO target on it when it
+/// is not far beyond the run (a target far beyond would squash the run's
+/// bars into a sliver; it is then named, off the scale). The one rule for
+/// the console's timeline and the report's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Axis {
+    /// Where the axis ends.
+    pub span: Duration,
+    /// The RTO target, when it is drawn on the axis.
+    pub target_on_axis: Option<Duration>,
+}
+
+impl Axis {
+    /// The axis of a run that went on for `run` against `target`.
+    pub fn fit(run: Duration, target: Option<Duration>) -> Axis {
+        let run = run.max(Duration::from_secs(1));
+        let target_on_axis = target.filter(|&t| t <= run * 3);
+        Axis {
+            span: target_on_axis.unwrap_or_default().max(run),
+            target_on_axis,
+        }
+    }
+}
+
+/// Where the RTO clock stands: the one rule the console's header and the
+/// summaries follow. It stops when the RTO end succeeds, or when the run
+/// ends without reaching it; it never ticks for a runbook without an RTO end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RtoClock {
+    /// The run has not started.
+    NotStarted,
+    /// No step of the runbook ends the RTO: there is nothing to measure.
+    NoEnd,
+    /// Going on: T0 to now.
+    Running(Duration),
+    /// The step that ends the RTO succeeded: T0 to its end.
+    Reached(Duration),
+    /// The run ended (how) before any RTO end: T0 to the run's end.
+    EndedWithout(Duration, Outcome),
+}
+
+impl RunLedger {
+    /// The RTO clock at wall time `now`.
+    pub fn rto_clock(&self, now: Timestamp) -> RtoClock {
+        let since_t0 = |at: Timestamp| {
+            self.t0
+                .map_or(Duration::ZERO, |t0| super::clock::between(t0, at))
+        };
+        if let Some(rto) = self.rto {
+            return RtoClock::Reached(rto);
+        }
+        if !self.steps.iter().any(|s| s.ends_rto) {
+            return RtoClock::NoEnd;
+        }
+        match (self.t0, self.outcome(), self.last_end) {
+            (None, ..) => RtoClock::NotStarted,
+            (Some(_), Some(outcome), Some(end)) => {
+                RtoClock::EndedWithout(since_t0(end.at), outcome)
+            }
+            (Some(_), ..) => RtoClock::Running(since_t0(now)),
+        }
+    }
 }
 
 impl Timeline {

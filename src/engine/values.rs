@@ -98,8 +98,14 @@ impl Values {
     /// `text` for a plan: params and run variables resolved, outputs of
     /// steps that have not run shown as `<steps.ID.OUTPUT>`.
     pub fn preview(&self, text: &str) -> String {
+        self.preview_or(text, |var| format!("<{var}>"))
+    }
+
+    /// `text` with what is known resolved and each unknown reference
+    /// written as `unknown` says.
+    pub fn preview_or(&self, text: &str, unknown: impl Fn(&Var) -> String) -> String {
         let lookup = |var: &Var| -> Result<String, std::convert::Infallible> {
-            Ok(self.lookup(var).unwrap_or_else(|_| format!("<{var}>")))
+            Ok(self.lookup(var).unwrap_or_else(|_| unknown(var)))
         };
         template::render(text, lookup, |v| Cow::Borrowed(v)).unwrap_or_else(|_| text.to_owned())
     }

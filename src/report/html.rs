@@ -488,11 +488,13 @@ fn timeline_svg(o: &mut String, r: &DrillReport) {
         .filter_map(|s| secs(s.end_offset_seconds))
         .chain(secs(r.rto.achieved_seconds))
         .fold(1.0_f64, f64::max);
-    // A target far beyond the run would squash its bars into a sliver: it
-    // is then marked at the right edge instead of drawn to scale.
+    // A target far beyond the run is marked at the right edge instead of
+    // drawn to scale (`Axis::fit`).
     let target = secs(r.rto.target_seconds);
-    let target_on_scale = target.filter(|&t| t <= run_end * 3.0);
-    let span = target_on_scale.unwrap_or(0.0).max(run_end) * 1.05;
+    let axis =
+        crate::engine::timeline::Axis::fit(Duration::from_secs_f64(run_end), r.rto.target_seconds);
+    let target_on_scale = secs(axis.target_on_axis);
+    let span = axis.span.as_secs_f64() * 1.05;
     let plot = WIDTH - LABEL - 20.0;
     let x = |t: f64| LABEL + t / span * plot;
     // Rows: each phase, then its steps; steps without a phase last.

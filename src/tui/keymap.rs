@@ -91,6 +91,8 @@ pub enum Action {
     ClearInput,
     /// Bring back the question put aside (run screen).
     Reopen,
+    /// Show or hide the raw templates of the step's fields (run screen).
+    Templates,
 }
 
 impl Action {
@@ -125,6 +127,7 @@ impl Action {
             Action::DeleteChar => "delete the last character",
             Action::ClearInput => "clear the text",
             Action::Reopen => "answer the question waiting",
+            Action::Templates => "show or hide the step's raw templates",
         }
     }
 }
@@ -370,6 +373,7 @@ const DEFAULTS: &[(Context, &str, Action)] = {
         (Run, "pgup", ScrollUp),
         (Run, "pgdn", ScrollDown),
         (Run, "/", Search),
+        (Run, "v", Templates),
         (Run, "esc", Back),
         (Picker, "up", Up),
         (Picker, "k", Up),

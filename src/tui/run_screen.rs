@@ -20,6 +20,7 @@ use super::theme::Theme;
 use super::view::{block, identity_span, target};
 use crate::engine::event::{Outcome, Question, Stream};
 use crate::engine::humanize;
+use crate::engine::timeline::{Axis, RtoClock};
 use crate::runbook::StepAction;
 
 /// What the run screen asks of the console.
@@ -81,6 +82,7 @@ impl RunView {
             Action::Search => self.search = Some((String::new(), true)),
             Action::Back => self.search = None,
             Action::Reopen => return Some(RunRequest::Reopen),
+            Action::Templates => self.show_templates = !self.show_templates,
             _ => {}
         }
         None
@@ -141,19 +143,35 @@ fn clock(d: Duration) -> String {
     format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }
 
+/// The header's RTO clock: where it stands and, once it stopped, why.
+fn rto_words(rto: RtoClock, target: Option<Duration>) -> (Duration, String) {
+    let against = target.map_or(String::new(), |t| format!(" / {}", humanize(t)));
+    match rto {
+        RtoClock::NotStarted => (Duration::ZERO, format!("RTO not started{against}")),
+        RtoClock::NoEnd => (Duration::ZERO, "RTO: no RTO end in this runbook".into()),
+        RtoClock::Running(d) => (d, format!("RTO {}{against}", clock(d))),
+        RtoClock::Reached(d) => (d, format!("RTO {} (reached){against}", clock(d))),
+        RtoClock::EndedWithout(d, outcome) => {
+            let how = match outcome {
+                Outcome::Succeeded => "run succeeded",
+                Outcome::Failed => "run failed",
+                _ => "run stopped",
+            };
+            (
+                d,
+                format!("RTO {} ({how}; no RTO end reached){against}", clock(d)),
+            )
+        }
+    }
+}
+
 fn draw_run(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
     let theme = &app.theme;
     let [header, body] = Layout::vertical([Constraint::Length(4), Constraint::Min(3)]).areas(area);
     let rb = &app.runbook.runbook;
     let rto_target = target(rb.rto.as_ref());
     let rpo_target = target(rb.rpo.as_ref());
-    let rto = view.rto_at(app.now).unwrap_or_default();
-    let rto_text = match (view.rto, rto_target) {
-        (Some(r), Some(t)) => format!("RTO {} (stopped) / {}", clock(r), humanize(t)),
-        (None, Some(t)) => format!("RTO {} / {}", clock(rto), humanize(t)),
-        (Some(r), None) => format!("RTO {} (stopped)", clock(r)),
-        (None, None) => format!("RTO {}", clock(rto)),
-    };
+    let (rto, rto_text) = rto_words(view.ledger.rto_clock(app.now), rto_target);
     let rpo_text = match (view.rpo, rpo_target) {
         (Some(r), Some(t)) => format!("RPO {} / {}", humanize(r), humanize(t)),
         (Some(r), None) => format!("RPO {}", humanize(r)),
@@ -352,14 +370,19 @@ fn draw_steps(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
         _ => {}
     }
     // Multi-line templates (instructions) are shown above; one-line fields
-    // show what they resolve to now.
+    // show what they resolve to now, their raw template only on request.
     for t in runbook_step
         .templated
         .iter()
         .filter(|t| !t.value.contains('\n'))
     {
+        let raw = if view.show_templates {
+            format!("{} → ", t.value)
+        } else {
+            "· ".into()
+        };
         lines.push(Line::from(vec![
-            Span::styled(format!("{} → ", t.value), theme.dim),
+            Span::styled(raw, theme.dim),
             Span::raw(view.preview(&t.value)),
         ]));
     }
@@ -411,11 +434,10 @@ fn draw_timeline(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
     let inner_width = area.width.saturating_sub(2 + 22) as f64;
     let rto_target = target(app.runbook.runbook.rto.as_ref());
     let now = view.elapsed_at(app.now);
-    let span = now
-        .max(rto_target.unwrap_or_default())
-        .max(Duration::from_secs(1));
+    let axis = Axis::fit(now, rto_target);
+    let span = axis.span;
     let col = |d: Duration| ((d.as_secs_f64() / span.as_secs_f64()) * inner_width) as usize;
-    let target_col = rto_target.map(col);
+    let target_col = axis.target_on_axis.map(col);
     let mut lines = Vec::new();
     let mut phase: Option<&str> = None;
     for s in &view.steps {
@@ -445,13 +467,18 @@ fn draw_timeline(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
             Span::styled(bar, status_style(theme, s.status)),
         ]));
     }
-    let title = match rto_target {
-        Some(t) => format!(
+    let title = match (rto_target, axis.target_on_axis) {
+        (Some(t), Some(_)) => format!(
             " Timeline  0 → {}   ┊ RTO target {} ",
             humanize(span),
             humanize(t)
         ),
-        None => format!(" Timeline  0 → {} ", humanize(span)),
+        (Some(t), None) => format!(
+            " Timeline  0 → {}   RTO target {} (off this scale) → ",
+            humanize(span),
+            humanize(t)
+        ),
+        (None, _) => format!(" Timeline  0 → {} ", humanize(span)),
     };
     Paragraph::new(lines)
         .block(block(title, theme))

@@ -16,6 +16,7 @@ pub use crate::engine::ledger::StepStatus;
 use crate::engine::ledger::{RunLedger, StepState};
 use crate::engine::plan::Plan;
 use crate::engine::values::Values;
+use crate::runbook::template::Var;
 use crate::runbook::{Mode, Runbook};
 
 /// Output lines kept per step; older ones are dropped (the journal has all).
@@ -88,6 +89,9 @@ pub struct RunView {
     pub scroll: usize,
     /// Output search: the text, and whether it is being typed.
     pub search: Option<(String, bool)>,
+    /// The step pane shows each templated field's raw `{{ ... }}` beside
+    /// its value (off: the values only).
+    pub show_templates: bool,
     /// The run's elapsed time at the last event (from the ledger).
     pub elapsed: Duration,
     /// Wall time of the last event (from the ledger).
@@ -158,6 +162,7 @@ impl RunView {
             tab: Tab::Steps,
             scroll: 0,
             search: None,
+            show_templates: false,
             elapsed: Duration::ZERO,
             last_event_at: None,
             rto: None,
@@ -168,13 +173,21 @@ impl RunView {
         }
     }
 
-    /// `text` with what is known now filled in; the rest stays `<steps.ID.NAME>`.
+    /// `text` with what is known now filled in; what is not yet known
+    /// says so in words (`(job_id: known once restore has run)`), never as
+    /// a raw `<steps.ID.NAME>` placeholder.
     pub fn preview(&self, text: &str) -> String {
         let mut values = self.values.clone();
         for s in self.steps.iter().filter(|s| !s.outputs.is_empty()) {
             values.outputs.insert(s.id.clone(), s.outputs.clone());
         }
-        values.preview(text)
+        values.preview_or(text, |var| match var {
+            Var::StepOutput { step, output } => {
+                format!("({output}: known once {step} has run)")
+            }
+            Var::Param(name) => format!("({name}: not given)"),
+            Var::Run(name) => format!("({name}: known once the run starts)"),
+        })
     }
 
     /// The run's elapsed time at `now`.
@@ -188,14 +201,6 @@ impl RunView {
             }
             None => Duration::ZERO,
         }
-    }
-
-    /// The RTO clock at `now`: T0 to now, or to the step that stopped it.
-    pub fn rto_at(&self, now: Timestamp) -> Option<Duration> {
-        self.rto.or_else(|| {
-            self.t0
-                .map(|t0| Duration::try_from(now.duration_since(t0)).unwrap_or(Duration::ZERO))
-        })
     }
 
     /// Takes in an engine event: the ledger folds it, then the console's

@@ -453,3 +453,115 @@ fn a_run_that_crashed_and_was_never_resumed_is_unfinished() {
             .contains("dr_drill_run_success")
     );
 }
+
+/// Sandbox drill of the shipped cabal runbook, headless; its run directory.
+fn sandbox_drill(dir: &Path) -> PathBuf {
+    let runbook = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/runbooks/cabal-addresses-restore.toml"
+    );
+    dr_drill(dir)
+        .args(["run", runbook, "--headless", "--sandbox", "--speed", "3600"])
+        .args([
+            "--param",
+            "role_arn=arn:aws:iam::111122223333:role/cabal-backup-role",
+            "--param",
+            "reconfigure_cmd=true",
+            "--answer",
+            "approve-cutover=approve",
+            "--answer",
+            "smoke=yes",
+            "--confirm",
+            "cutover=cabal-addresses",
+            "--confirm",
+            "drop-restored=cabal-addresses-restored",
+        ])
+        .assert()
+        .success();
+    let runs = dir.join("data/runs");
+    let run = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap();
+    run.path()
+}
+
+#[test]
+fn no_timestamp_in_a_report_carries_fractions_of_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = sandbox_drill(dir.path());
+    let fraction = regex::Regex::new(r"\d{2}:\d{2}:\d{2}\.\d").unwrap();
+    for file in ["report.md", "report.html"] {
+        let text = std::fs::read_to_string(run.join(file)).unwrap();
+        assert!(
+            !fraction.is_match(&text),
+            "{file}: {:?}",
+            fraction
+                .find(&text)
+                .map(|m| &text[m.start().saturating_sub(40)..m.end() + 10])
+        );
+        // The restore's completion is evidence, written to the second.
+        assert!(text.contains("completed_at"), "{file}");
+    }
+}
+
+#[test]
+fn a_step_confirmed_before_it_ran_starts_when_it_was_asked() {
+    use dr_drill::engine::event::{Answer, EventKind, Outcome, Question, RunEvent};
+    use dr_drill::engine::timeline::Timeline;
+    use std::time::Duration;
+    let runbook = dr_drill::runbook::check_str(
+        "[runbook]\nid = \"t\"\ntitle = \"T\"\n\n\
+         [[step]]\nid = \"drop\"\nkind = \"dynamodb.delete-table\"\ntable = \"old\"\n",
+    )
+    .runbook
+    .unwrap();
+    let t0: jiff::Timestamp = "2026-11-24T03:00:00Z".parse().unwrap();
+    let event = |secs: u64, kind: EventKind| RunEvent {
+        at: t0 + Duration::from_secs(secs),
+        elapsed: Duration::from_secs(secs),
+        kind,
+    };
+    let step = || "drop".to_string();
+    let events = [
+        event(
+            1,
+            EventKind::HumanAsked {
+                step: step(),
+                question: Question::Confirm {
+                    text: "old".into(),
+                    action: "Drop".into(),
+                    change: String::new(),
+                },
+            },
+        ),
+        event(
+            30,
+            EventKind::HumanAnswered {
+                step: step(),
+                by: "bob@host".into(),
+                note: None,
+                answer: Answer::Confirmed {
+                    typed: "old".into(),
+                },
+            },
+        ),
+        event(
+            30,
+            EventKind::StepStarted {
+                step: step(),
+                attempt: 1,
+            },
+        ),
+        event(
+            30,
+            EventKind::StepFinished {
+                step: step(),
+                outcome: Outcome::Succeeded,
+                outputs: Default::default(),
+                reason: None,
+            },
+        ),
+    ];
+    let timing = &Timeline::new(&runbook, &events).steps[0];
+    assert_eq!(timing.started_at, Some(t0 + Duration::from_secs(1)));
+    assert_eq!(timing.finished_at, Some(t0 + Duration::from_secs(30)));
+    assert_eq!(timing.duration, Some(Duration::from_secs(29)));
+}

@@ -754,3 +754,127 @@ fn at_60_columns_a_step_id_too_long_for_the_list_ends_in_an_ellipsis() {
     }
     assert!(cut > 0, "nothing was cut at 60 columns:\n{shown}");
 }
+
+/// The header's second line (the RTO clock's).
+fn rto_line(app: &App) -> String {
+    let terminal = render(app);
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.width)
+        .map(|x| buffer[(x, 1)].symbol())
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn the_rto_clock_stops_when_the_run_ends_and_says_how() {
+    use dr_drill::engine::event::Outcome;
+    for (outcome, words) in [
+        (
+            Outcome::Failed,
+            "RTO 00:12:03 (run failed; no RTO end reached) / 2h",
+        ),
+        (
+            Outcome::Aborted,
+            "RTO 00:12:03 (run stopped; no RTO end reached) / 2h",
+        ),
+    ] {
+        let mut app = running_app();
+        app.update(event(723, EventKind::RunFinished { outcome }));
+        // An hour later the clock still says when the run ended.
+        app.now = at(723 + 3600);
+        let line = rto_line(&app);
+        assert!(line.starts_with(words), "{line}");
+    }
+    // The step that ends the RTO succeeded: the clock says it was reached.
+    let mut app = running_app();
+    app.update(event(
+        600,
+        EventKind::RtoStopped {
+            step: "restore".into(),
+            rto: Duration::from_secs(600),
+        },
+    ));
+    app.now = at(5000);
+    assert!(rto_line(&app).starts_with("RTO 00:10:00 (reached) / 2h"));
+}
+
+#[test]
+fn a_runbook_without_an_rto_end_shows_no_ticking_rto() {
+    let text = include_str!("../../runbooks/cabal-backup-posture.toml");
+    let runbook = check_str(text).runbook.unwrap();
+    let mut app = App::new(
+        Arc::new(runbook),
+        Identity::default(),
+        &BTreeMap::new(),
+        Mode::Drill,
+    );
+    let plan = Plan::new(&app.runbook, Mode::Drill).unwrap();
+    app.started(&plan, Mode::Drill, Some(at(0)), None, Default::default());
+    app.update(event(
+        0,
+        EventKind::RunStarted {
+            run_id: "posture".into(),
+            mode: Mode::Drill,
+            t0: at(0),
+        },
+    ));
+    app.now = at(90);
+    let line = rto_line(&app);
+    assert!(
+        line.starts_with("RTO: no RTO end in this runbook"),
+        "{line}"
+    );
+    assert!(line.contains("elapsed 00:01:30"), "{line}");
+}
+
+#[test]
+fn the_step_pane_shows_resolved_values_and_the_templates_only_on_request() {
+    let mut app = running_app();
+    // `approve-cutover`: its instructions need a count not taken yet.
+    let selected = |app: &App| match &app.screen {
+        dr_drill::tui::app::Screen::Run(view) => view.steps[view.selected].id.clone(),
+        _ => String::new(),
+    };
+    while selected(&app) != "approve-cutover" {
+        app.update(key(KeyCode::Down));
+    }
+    let text = screen(&app);
+    assert!(!text.contains("<steps."), "{text}");
+    assert!(!text.contains("{{"), "{text}");
+    assert!(
+        text.contains("(items: known once restored-count has run)"),
+        "{text}"
+    );
+    // `v` shows each field's template beside its value; again hides it.
+    app.update(key(KeyCode::Up));
+    app.update(key(KeyCode::Char('v')));
+    let text = screen(&app);
+    assert!(
+        text.contains("{{ steps.restored-count.items }} →"),
+        "{text}"
+    );
+    app.update(key(KeyCode::Char('v')));
+    assert!(!screen(&app).contains("{{"));
+}
+
+#[test]
+fn the_timeline_axis_fits_the_run_not_a_far_target() {
+    let mut app = running_app();
+    app.now = at(90);
+    app.update(key(KeyCode::Tab));
+    let text = screen(&app);
+    // A 90 s run against a 2 h target: the axis is the run's, the target
+    // named off the scale.
+    assert!(
+        text.contains("Timeline  0 → 1m 30s   RTO target 2h (off this scale) →"),
+        "{text}"
+    );
+    // Once the run nears the target, the target is drawn on the axis.
+    app.now = at(3600);
+    let text = screen(&app);
+    assert!(
+        text.contains("Timeline  0 → 2h   ┊ RTO target 2h"),
+        "{text}"
+    );
+}

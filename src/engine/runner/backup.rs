@@ -123,7 +123,7 @@ pub async fn restore(ctx: &StepCtx, a: &BackupRestore) -> Result<Outputs, StepEr
             "completed_at".to_string(),
             status
                 .completed_at
-                .map(|t| t.to_string())
+                .map(crate::format::timestamp)
                 .unwrap_or_default(),
         ),
     ]))
@@ -212,7 +212,7 @@ pub async fn posture(ctx: &StepCtx, a: &BackupVaultPosture) -> Result<Outputs, S
         }
     }
     ctx.progress(format!(
-        "vault {} ({}): lock {}, retention {}–{} days, {} recovery points",
+        "vault {} ({}): lock {}, retention {}–{} days, {}",
         posture.name,
         posture.arn,
         on_off(posture.locked),
@@ -222,7 +222,10 @@ pub async fn posture(ctx: &StepCtx, a: &BackupVaultPosture) -> Result<Outputs, S
         posture
             .max_retention_days
             .map_or_else(|| "-".into(), |d| d.to_string()),
-        posture.recovery_points
+        crate::format::count(
+            u64::try_from(posture.recovery_points).unwrap_or(0),
+            "recovery point"
+        )
     ))
     .await?;
     if !problems.is_empty() {
@@ -249,7 +252,10 @@ pub async fn posture(ctx: &StepCtx, a: &BackupVaultPosture) -> Result<Outputs, S
         ),
         (
             "lock_date".to_string(),
-            posture.lock_date.map(|t| t.to_string()).unwrap_or_default(),
+            posture
+                .lock_date
+                .map(crate::format::timestamp)
+                .unwrap_or_default(),
         ),
         (
             "recovery_points".to_string(),

@@ -139,7 +139,11 @@ pub async fn count(ctx: &StepCtx, a: &DynamodbCount) -> Result<Outputs, StepErro
     let items = cloud
         .count_items(&table, segments, region.as_deref(), &ctx.notifier())
         .await?;
-    ctx.progress(format!("{table} holds {items} items")).await?;
+    ctx.progress(format!(
+        "{table} holds {}",
+        crate::format::count(items, "item")
+    ))
+    .await?;
     Ok(Outputs::from([("items".to_string(), items.to_string())]))
 }
 
@@ -150,7 +154,7 @@ pub async fn pitr_status(ctx: &StepCtx, a: &DynamodbPitrStatus) -> Result<Output
     let pitr = cloud
         .pitr_status(&table, region.as_deref(), &ctx.notifier())
         .await?;
-    let show = |t: Option<jiff::Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
+    let show = |t: Option<jiff::Timestamp>| t.map(crate::format::timestamp).unwrap_or_default();
     ctx.progress(format!(
         "point-in-time recovery on {table}: {}{}",
         pitr.status,

@@ -59,7 +59,7 @@ pub async fn approve(ctx: &StepCtx, approve: &Approve) -> Result<Outputs, StepEr
             ("approved_by".to_string(), reply.by),
             (
                 "approved_at".to_string(),
-                ctx.recorder.clock().now().0.to_string(),
+                crate::format::timestamp(ctx.recorder.clock().now().0),
             ),
         ])),
         _ => Err(StepError::Fatal(format!(

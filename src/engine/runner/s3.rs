@@ -39,7 +39,7 @@ fn archive_word(a: &Option<ArchiveState>) -> (String, String) {
         Some(ArchiveState::Ongoing) => ("ongoing".into(), String::new()),
         Some(ArchiveState::Ready { until }) => (
             "ready".into(),
-            until.map(|u| u.to_string()).unwrap_or_default(),
+            until.map(crate::format::timestamp).unwrap_or_default(),
         ),
     }
 }
@@ -54,7 +54,7 @@ pub async fn head(ctx: &StepCtx, a: &S3Head) -> Result<Outputs, StepError> {
     )?;
     let head = ctx.cloud()?.head_object(&object, &ctx.notifier()).await?;
     let (restore, _) = archive_word(&head.archive);
-    let show = |t: Option<jiff::Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
+    let show = |t: Option<jiff::Timestamp>| t.map(crate::format::timestamp).unwrap_or_default();
     Ok(Outputs::from([
         ("size_bytes".to_string(), head.size_bytes.to_string()),
         ("etag".to_string(), head.etag.clone().unwrap_or_default()),
@@ -480,7 +480,7 @@ async fn restore_prefix(
         ),
         (
             "expires_at".to_string(),
-            expires.map(|u| u.to_string()).unwrap_or_default(),
+            expires.map(crate::format::timestamp).unwrap_or_default(),
         ),
         ("objects".to_string(), total.to_string()),
     ]))
