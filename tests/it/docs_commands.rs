@@ -43,13 +43,16 @@ const NOT_RUN: &[(&str, &str)] = &[
 
 /// The `dr-drill` commands in the fenced code blocks of `text`, each on
 /// one line (backslash continuations joined, trailing comments dropped).
+/// A ```text block shows output, not commands, and is passed over.
 fn commands(text: &str) -> Vec<String> {
     let mut found = Vec::new();
-    let mut fenced = false;
+    // Inside a fence, and whether it holds commands.
+    let (mut inside, mut fenced) = (false, false);
     let mut lines = text.lines();
     while let Some(line) = lines.next() {
-        if line.trim_start().starts_with("```") {
-            fenced = !fenced;
+        if let Some(info) = line.trim_start().strip_prefix("```") {
+            inside = !inside;
+            fenced = inside && info.trim() != "text";
             continue;
         }
         let line = line.trim();

@@ -149,14 +149,18 @@ impl AwsCloud {
     /// credentials); `options` adds the profile name and poll interval.
     pub fn from_config(config: SdkConfig, options: &AwsOptions) -> Self {
         let endpoint = config.endpoint_url().map(str::to_owned);
+        // An empty name (`--profile ""`, `AWS_PROFILE=`) is no profile.
         let chosen = options
             .profile
             .clone()
-            .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+            .or_else(|| std::env::var("AWS_PROFILE").ok())
+            .filter(|p| !p.is_empty());
         let (defined, sso) = error::profile_facts(chosen.as_deref().unwrap_or("default"));
         let tried = Tried {
             // The default profile is named only when it signs in with SSO.
-            profile: chosen.or_else(|| sso.then(|| "default".to_string())),
+            profile: chosen
+                .clone()
+                .or_else(|| sso.then(|| "default".to_string())),
             sso,
             defined,
             region: config
@@ -168,10 +172,7 @@ impl AwsCloud {
             region: config
                 .region()
                 .map_or_else(|| FALLBACK_REGION.to_string(), |r| r.to_string()),
-            profile: options
-                .profile
-                .clone()
-                .or_else(|| std::env::var("AWS_PROFILE").ok()),
+            profile: chosen,
             endpoint: endpoint.clone(),
             ..Identity::default()
         };
