@@ -448,6 +448,18 @@ impl RunLedger {
             } => {
                 // The run goes on: an earlier stop no longer ends it.
                 self.resumed_since_end = true;
+                // What the resumed run does again waits again, as the
+                // scheduler decides (`scheduler.rs`: only succeeded or
+                // waived steps outside cleanup carry over); the console
+                // must not show it skipped or cancelled. Its last outcome
+                // stays for the report.
+                for step in &mut self.steps {
+                    if let StepStatus::Done(o) = step.status
+                        && (step.cleanup || !matches!(o, Outcome::Succeeded | Outcome::Waived))
+                    {
+                        step.status = StepStatus::Pending;
+                    }
+                }
                 self.resumes.push(Resumption {
                     at: e.at,
                     elapsed: e.elapsed,
@@ -695,6 +707,46 @@ mod tests {
         assert_eq!(ledger.outcome(), None);
         assert_eq!(ledger.last_end.map(|e| e.outcome), Some(Outcome::Aborted));
         assert_eq!(ledger.resumes[0].gap, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_resumed_run_shows_what_it_does_again_as_pending_not_skipped() {
+        let finished = |secs, step: &str, outcome| {
+            event(
+                secs,
+                EventKind::StepFinished {
+                    step: step.into(),
+                    outcome,
+                    outputs: BTreeMap::new(),
+                    reason: None,
+                },
+            )
+        };
+        let events = [
+            finished(1, "a", Outcome::Succeeded),
+            finished(2, "b", Outcome::Skipped),
+            event(
+                3,
+                EventKind::RunFinished {
+                    outcome: Outcome::Aborted,
+                },
+            ),
+            event(
+                9,
+                EventKind::RunResumed {
+                    gap: Duration::from_secs(5),
+                    operator: "bob@host".into(),
+                    params: BTreeMap::new(),
+                    runbook_text: None,
+                    runbook_sha256: None,
+                },
+            ),
+        ];
+        let ledger = RunLedger::from_events(&runbook(), &events);
+        assert_eq!(ledger.steps[0].status, StepStatus::Done(Outcome::Succeeded));
+        assert_eq!(ledger.steps[1].status, StepStatus::Pending);
+        // The report still knows how it last ended.
+        assert_eq!(ledger.steps[1].outcome, Some(Outcome::Skipped));
     }
 
     #[test]
