@@ -257,6 +257,36 @@ impl Pane {
     }
 }
 
+impl Pane {
+    /// Runs `command` (a shell command line, as dr-drill printed it) in the
+    /// same pane, home and data directory, once the program before it has
+    /// exited.
+    fn run_again(&self, command: &str) {
+        let d = self.dir();
+        let script = format!(
+            "#!/bin/sh\n\
+             cd {dir}\n\
+             export HOME={dir}/home XDG_STATE_HOME={dir}/state XDG_DATA_HOME={dir}/share\n\
+             export DR_DRILL_DATA_DIR={dir}/data PATH={bindir}:$PATH\n\
+             {command}\n\
+             echo $? > {dir}/exit-status\n",
+            dir = quote(&d.display().to_string()),
+            bindir = quote(&Path::new(BIN).parent().unwrap().display().to_string()),
+        );
+        let launcher = d.join("launch-again.sh");
+        std::fs::write(&launcher, script).unwrap();
+        let _ = std::fs::remove_file(d.join("exit-status"));
+        self.tmux(&[
+            "respawn-pane",
+            "-k",
+            "-t",
+            "drill",
+            "sh",
+            &launcher.display().to_string(),
+        ]);
+    }
+}
+
 impl Drop for Pane {
     fn drop(&mut self) {
         let _ = self.run_tmux(&["kill-server"]);
@@ -402,4 +432,61 @@ fn demo_help_overlay_then_leave_from_the_start_screen() {
     pane.keys(&["Enter"]);
     assert_eq!(pane.wait_exit(), 0, "nothing ran, so leaving is a success");
     pane.assert_terminal_restored();
+}
+
+#[test]
+fn demo_left_mid_restore_resumes_in_the_sandbox_with_the_printed_command_and_finishes() {
+    let pane = Pane::start("resume", &[], &["demo", "--speed", "60"]);
+    pane.wait_for("ctrl-s");
+    pane.keys(&["C-s"]);
+    // Every pick shows the picker, the policy's point preselected.
+    pane.wait_for(" points, listed ");
+    pane.keys(&["Enter"]);
+    pane.wait_for("Use this recovery point?");
+    pane.keys(&["Enter"]);
+    // Leave while the restore job runs (a simulated hour at 60x).
+    pane.wait_for("▶  restore");
+    pane.keys(&["q"]);
+    pane.wait_for("Leave?");
+    pane.keys(&["Enter"]);
+    assert_eq!(pane.wait_exit(), 3, "leaving a running drill exits 3");
+    let screen = pane.screen();
+    let hint = screen
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("resume later with: "))
+        .unwrap_or_else(|| panic!("no resume hint:\n{screen}"))
+        .to_owned();
+    assert!(
+        !hint.contains("--sandbox") && !hint.contains("--speed"),
+        "the world comes from the journal, not from flags: {hint}"
+    );
+
+    // The printed command, as printed: the restore goes on in the same
+    // simulated world and the run finishes.
+    pane.run_again(&hint);
+    pane.wait_for("Approve the cutover");
+    pane.keys(&["Right", "Enter"]);
+    pane.wait_for("Type cabal-addresses to confirm");
+    pane.type_text("cabal-addresses");
+    pane.keys(&["Enter"]);
+    pane.wait_for("Were both messages delivered?");
+    pane.keys(&["Right", "Enter"]);
+    pane.wait_for("Type cabal-addresses-restored to confirm");
+    pane.type_text("cabal-addresses-restored");
+    pane.keys(&["Enter"]);
+    pane.wait_for("SUCCEEDED");
+    pane.keys(&["q"]);
+    pane.wait_for("Leave?");
+    pane.keys(&["Enter"]);
+    assert_eq!(pane.wait_exit(), 0);
+    // One restore job across the two processes: the resumed step followed
+    // the job it had started.
+    let runs: Vec<_> = std::fs::read_dir(pane.dir().join("data/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "one run, resumed: {runs:?}");
+    let journal = std::fs::read_to_string(runs[0].join("journal.jsonl")).unwrap();
+    assert!(journal.contains(r#""event":"run_resumed""#));
+    assert!(journal.contains(r#""step":"drop-restored","outcome":"succeeded""#));
 }
