@@ -327,10 +327,26 @@ impl Widget for &StartScreen<'_> {
             .map(|l| wrapped_height(&line_text(l), inner_width))
             .sum();
         let description_height = (total + 2).min(area.height / 2);
+        // The focused field in full: its description and its problem.
+        let f = &form.fields[form.focus];
+        let mut about = vec![Line::from(vec![
+            Span::styled(format!("{}: ", f.name), theme.dim),
+            Span::raw(f.description.clone().unwrap_or_default()),
+        ])];
+        if let Some(p) = form.shown_problem(form.focus) {
+            about.insert(0, Line::styled(format!("✗ {p}"), theme.bad));
+        }
+        // The field's box grows with a long problem, up to a third of the
+        // screen, so the message is read whole.
+        let about_height: u16 = about
+            .iter()
+            .map(|l| wrapped_height(&line_text(l), inner_width))
+            .sum();
+        let detail_height = (about_height + 2).clamp(4, (area.height / 3).max(4));
         let [top, fields, detail] = Layout::vertical([
             Constraint::Length(description_height),
             Constraint::Min(3),
-            Constraint::Length(4),
+            Constraint::Length(detail_height),
         ])
         .areas(area);
         let max_scroll = total.saturating_sub(top.height.saturating_sub(2));
@@ -416,15 +432,6 @@ impl Widget for &StartScreen<'_> {
         .block(block(Line::from(title), theme))
         .render(fields, buf);
 
-        // The focused field in full: its description and its problem.
-        let f = &form.fields[form.focus];
-        let mut about = vec![Line::from(vec![
-            Span::styled(format!("{}: ", f.name), theme.dim),
-            Span::raw(f.description.clone().unwrap_or_default()),
-        ])];
-        if let Some(p) = form.shown_problem(form.focus) {
-            about.insert(0, Line::styled(format!("✗ {p}"), theme.bad));
-        }
         Paragraph::new(about)
             .wrap(Wrap { trim: false })
             .block(block(" Field ", theme))

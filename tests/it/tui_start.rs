@@ -104,6 +104,19 @@ fn a_bad_time_is_named_in_place_and_ctrl_s_starts_nothing() {
 }
 
 #[test]
+fn a_long_problem_is_read_whole_at_80x24() {
+    let mut app = app(PITR);
+    focus_on(&mut app, "restore_to");
+    clear(&mut app);
+    type_text(&mut app, "yesterday");
+    press(&mut app, KeyCode::Tab);
+    focus_on(&mut app, "restore_to");
+    let shown = screen(&app, 80, 24);
+    // The field's box grows: the message ends with what to write.
+    assert!(shown.contains("or `latest`"), "{shown}");
+}
+
+#[test]
 fn required_fields_numbers_and_an_incident_t0_are_checked_before_the_run() {
     let mut app = app(r#"
 [runbook]
