@@ -28,6 +28,43 @@ pub fn humanize(d: Duration) -> String {
     }
 }
 
+/// How a simulated run's time reads: the sandbox runs `speed` times faster
+/// than real time, so a run's real durations are worth `real × speed` in
+/// its world (whose restores take world hours). The one rule the report and
+/// the console use: state both, side by side, and judge the RTO in world
+/// time. (Recovery points and their RPO are world moments already.)
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimulatedTime {
+    /// How many times faster than real time the world runs.
+    pub speed: f64,
+}
+
+impl SimulatedTime {
+    /// The world time `real` stands for.
+    pub fn world(self, real: Duration) -> Duration {
+        let speed = if self.speed.is_finite() && self.speed > 0.0 {
+            self.speed
+        } else {
+            1.0
+        };
+        Duration::try_from_secs_f64(real.as_secs_f64() * speed).unwrap_or(Duration::MAX)
+    }
+
+    /// `14s real = 14h simulated at 3600×`.
+    pub fn side_by_side(self, real: Duration) -> String {
+        format!("{} real = {}", humanize(real), self.world_words(real))
+    }
+
+    /// What `real` is worth in the world: `14h simulated at 3600×`.
+    pub fn world_words(self, real: Duration) -> String {
+        format!(
+            "{} simulated at {}×",
+            humanize(self.world(real)),
+            self.speed
+        )
+    }
+}
+
 /// A moment as outputs, messages and reports write it: RFC 3339 in UTC,
 /// to the second (`2026-12-03T10:07:54Z`), never with nanoseconds.
 pub fn timestamp(t: jiff::Timestamp) -> String {
@@ -85,6 +122,21 @@ mod tests {
         assert_eq!(humanize(secs(26 * 3600 + 5 * 60 + 7)), "26h 5m");
         assert_eq!(humanize(secs(72 * 3600)), "3d");
         assert_eq!(humanize(secs((9 * 24 + 11) * 3600 + 59)), "9d 11h");
+    }
+
+    #[test]
+    fn simulated_time_states_real_and_world_time_side_by_side() {
+        let sim = SimulatedTime { speed: 3600.0 };
+        assert_eq!(
+            sim.world(Duration::from_secs(14)),
+            Duration::from_secs(14 * 3600)
+        );
+        assert_eq!(
+            sim.side_by_side(Duration::from_secs(14)),
+            "14s real = 14h simulated at 3600×"
+        );
+        let odd = SimulatedTime { speed: f64::NAN };
+        assert_eq!(odd.world(Duration::from_secs(5)), Duration::from_secs(5));
     }
 
     #[test]

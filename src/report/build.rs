@@ -13,12 +13,13 @@ use super::history::{compare, runbook_of};
 use super::{
     AwsTarget, ChecklistItem, CleanupItem, Confirmation, DrillReport, Evidence, Failure, Objective,
     PhaseReport, REPORT_FORMAT, RecoveryPointUsed, ReportError, ResumeGap, RunbookInfo, StepReport,
-    outcome_name,
+    WorldTime, outcome_name,
 };
 use crate::engine::event::Question;
-use crate::engine::journal::JournalContents;
+use crate::engine::journal::{JournalContents, WorldRecord};
 use crate::engine::ledger::{AfterFailure, RunLedger};
 use crate::engine::timeline::Timeline;
+use crate::format::SimulatedTime;
 use crate::runbook::{Runbook, StepAction};
 
 /// Builds the report of a journal's `contents`, comparing with `history`
@@ -39,6 +40,23 @@ pub fn build(
 
     let steps = step_reports(&runbook, &ledger, &timeline, at);
     let simulated = ledger.identity.as_ref().is_some_and(|i| i.simulated);
+    // A simulated run is judged in its world's time (`format::SimulatedTime`).
+    let world_time = match &header.world {
+        Some(WorldRecord::Sandbox { speed, .. }) => {
+            let sim = SimulatedTime { speed: *speed };
+            let elapsed = contents
+                .events
+                .last()
+                .map(|e| e.elapsed)
+                .unwrap_or_default();
+            Some(WorldTime {
+                speed: *speed,
+                elapsed_seconds: elapsed,
+                world_elapsed_seconds: sim.world(elapsed),
+            })
+        }
+        _ => None,
+    };
     let aws = ledger.identity.clone().map(|i| AwsTarget {
         account: i.account,
         region: i.region,
@@ -58,6 +76,7 @@ pub fn build(
         },
         mode: header.mode.as_str().into(),
         simulated,
+        world_time: world_time.clone(),
         operator: header.operator.clone(),
         aws,
         t0,
@@ -67,9 +86,10 @@ pub fn build(
             .last_end
             .map_or("unfinished", |e| outcome_name(Some(e.outcome)))
             .into(),
-        rto: Objective::new(
+        rto: Objective::judged(
             timeline.rto,
             runbook.runbook.rto.as_ref().map(|r| r.value.0),
+            world_time.as_ref().map(WorldTime::simulated),
         ),
         rpo: Objective::new(
             timeline.rpo,

@@ -153,6 +153,9 @@ pub fn render(r: &DrillReport) -> String {
         vec!["Started".into(), time(Some(r.started_at))],
         vec!["Ended".into(), time(r.finished_at)],
     ]);
+    if let Some(words) = r.world_time_words() {
+        facts.push(vec!["Time".into(), esc(&words)]);
+    }
     o.push_str("<table>");
     for f in facts {
         let _ = write!(o, "<tr><th>{}</th><td>{}</td></tr>", f[0], f[1]);
@@ -315,7 +318,14 @@ pub fn render(r: &DrillReport) -> String {
                         ),
                         e.outputs
                             .iter()
-                            .map(|(k, v)| format!("{} = <code>{}</code>", esc(k), esc(v)))
+                            .map(|(k, v)| {
+                                format!(
+                                    "{} = <code>{}</code>{}",
+                                    esc(k),
+                                    esc(v),
+                                    r.world_time_label(v)
+                                )
+                            })
                             .collect::<Vec<_>>()
                             .join("<br/>"),
                     ]

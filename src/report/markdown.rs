@@ -3,8 +3,9 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::{DrillReport, FinalStatus, Verdict, objective_words};
+use super::{DrillReport, FinalStatus, Objective, Verdict, objective_words};
 use crate::engine::humanize;
+use crate::format::SimulatedTime;
 
 /// A table cell: pipes escaped, on one line.
 fn cell(s: &str) -> String {
@@ -31,6 +32,15 @@ fn verdict(v: Verdict) -> &'static str {
         Verdict::NotMeasured => "❌ NOT MEASURED",
         Verdict::NoTarget => "— no target",
         Verdict::NotTracked => "— not tracked",
+    }
+}
+
+/// An objective's achieved value; for a simulated run's RTO, in real and
+/// world time side by side.
+fn achieved(obj: &Objective) -> String {
+    match (obj.achieved_seconds, obj.world_speed) {
+        (Some(a), Some(speed)) => SimulatedTime { speed }.side_by_side(a),
+        (a, _) => dur(a),
     }
 }
 
@@ -91,6 +101,9 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
     writeln!(o, "| T0 | {} |", time(Some(r.t0)))?;
     writeln!(o, "| Started | {} |", time(Some(r.started_at)))?;
     writeln!(o, "| Ended | {} |", time(r.finished_at))?;
+    if let Some(words) = r.world_time_words() {
+        writeln!(o, "| Time | {words} |")?;
+    }
     writeln!(o)?;
 
     writeln!(o, "## Objectives")?;
@@ -101,7 +114,7 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
         writeln!(
             o,
             "| {name} | {} | {} | {} |",
-            dur(obj.achieved_seconds),
+            achieved(obj),
             dur(obj.target_seconds),
             verdict(obj.verdict)
         )?;
@@ -233,12 +246,13 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
             for (k, v) in &e.outputs {
                 writeln!(
                     o,
-                    "| `{}` | {} | {} | {} | `{}` |",
+                    "| `{}` | {} | {} | {} | `{}`{} |",
                     cell(&e.step),
                     e.kind,
                     status(e.status),
                     cell(k),
-                    cell(v)
+                    cell(v),
+                    r.world_time_label(v)
                 )?;
             }
         }

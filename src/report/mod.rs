@@ -26,6 +26,7 @@ pub use self::history::{data_dir_of, earlier_runs};
 use crate::engine::event::Outcome;
 use crate::engine::journal::{self, JournalError};
 pub use crate::engine::ledger::FinalStatus;
+use crate::format::SimulatedTime;
 
 /// Differences under this many seconds count as no change.
 pub(crate) const SAME_WITHIN: f64 = 0.05;
@@ -121,6 +122,10 @@ pub struct DrillReport {
     pub mode: String,
     /// The run acted on the simulated world, not AWS.
     pub simulated: bool,
+    /// For a simulated run at a known speed: its elapsed time in real and
+    /// in world time (absent for AWS runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub world_time: Option<WorldTime>,
     /// `user@host` of whoever started the run.
     pub operator: String,
     /// The AWS identity the run acted on, if it used AWS.
@@ -162,6 +167,49 @@ pub struct DrillReport {
     pub comparison: Option<Comparison>,
 }
 
+/// A simulated run's time, in real and in world time side by side.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorldTime {
+    /// How many times faster than real time the world ran.
+    pub speed: f64,
+    /// From the run's start to its end (or its last event), real time.
+    #[serde(serialize_with = "secs")]
+    pub elapsed_seconds: Duration,
+    /// The same, in world time (`elapsed_seconds × speed`).
+    #[serde(serialize_with = "secs")]
+    pub world_elapsed_seconds: Duration,
+}
+
+impl WorldTime {
+    /// The rule for reading this run's times.
+    pub fn simulated(&self) -> SimulatedTime {
+        SimulatedTime { speed: self.speed }
+    }
+}
+
+impl DrillReport {
+    /// For a simulated run, how its time reads: `1m 30s real = 1d 13h
+    /// simulated at 3600×; the RTO is judged in world time, ...`.
+    pub fn world_time_words(&self) -> Option<String> {
+        self.world_time.as_ref().map(|w| {
+            format!(
+                "{}; the RTO is judged in world time, timestamps from the simulated world are world time",
+                w.simulated().side_by_side(w.elapsed_seconds)
+            )
+        })
+    }
+
+    /// ` (world time)` after a simulated run's output that is a moment:
+    /// the simulated world wrote it, on its own clock.
+    pub fn world_time_label(&self, output: &str) -> &'static str {
+        if self.world_time.is_some() && output.parse::<Timestamp>().is_ok() {
+            " (world time)"
+        } else {
+            ""
+        }
+    }
+}
+
 /// Which runbook, exactly.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunbookInfo {
@@ -201,8 +249,17 @@ pub struct Objective {
     /// Target, in seconds (absent when the runbook sets none).
     #[serde(serialize_with = "secs_opt")]
     pub target_seconds: Option<Duration>,
-    /// `pass`, `fail`, `not_measured`, `no_target` or `not_tracked`.
+    /// `pass`, `fail`, `not_measured`, `no_target` or `not_tracked`; for
+    /// a simulated run's RTO, judged on `world_achieved_seconds`.
     pub verdict: Verdict,
+    /// For a simulated run's RTO: what `achieved_seconds` (real time) is
+    /// worth in the simulated world, at `world_speed` (absent otherwise).
+    #[serde(serialize_with = "secs_opt", skip_serializing_if = "Option::is_none")]
+    pub world_achieved_seconds: Option<Duration>,
+    /// How many times faster than real time the simulated world ran, when
+    /// the objective was judged in world time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub world_speed: Option<f64>,
 }
 
 /// Whether an objective was met.
@@ -223,7 +280,18 @@ pub enum Verdict {
 
 impl Objective {
     fn new(achieved: Option<Duration>, target: Option<Duration>) -> Objective {
-        let verdict = match (achieved, target) {
+        Objective::judged(achieved, target, None)
+    }
+
+    /// Judged in world time when the run was simulated at a known speed:
+    /// `achieved` stays real time, the verdict compares its world time.
+    pub(crate) fn judged(
+        achieved: Option<Duration>,
+        target: Option<Duration>,
+        simulated: Option<SimulatedTime>,
+    ) -> Objective {
+        let world = simulated.and_then(|sim| achieved.map(|a| sim.world(a)));
+        let verdict = match (world.or(achieved), target) {
             (Some(a), Some(t)) if a <= t => Verdict::Pass,
             (Some(_), Some(_)) => Verdict::Fail,
             (None, Some(_)) => Verdict::NotMeasured,
@@ -234,6 +302,8 @@ impl Objective {
             achieved_seconds: achieved,
             target_seconds: target,
             verdict,
+            world_achieved_seconds: world,
+            world_speed: simulated.filter(|_| world.is_some()).map(|sim| sim.speed),
         }
     }
 }
@@ -572,10 +642,20 @@ impl DrillReport {
 /// `12m 3s against 15m: PASS`, for people.
 pub(crate) fn objective_words(o: &Objective) -> String {
     let h = crate::engine::humanize;
+    let sim = o.world_speed.map(|speed| SimulatedTime { speed });
+    let achieved = |a: Duration| match sim {
+        Some(sim) => sim.side_by_side(a),
+        None => h(a),
+    };
+    let judged = if sim.is_some() {
+        " (judged in world time)"
+    } else {
+        ""
+    };
     match (o.achieved_seconds, o.target_seconds) {
         (Some(a), Some(t)) => format!(
-            "{} against {}: {}",
-            h(a),
+            "{} against {}{judged}: {}",
+            achieved(a),
             h(t),
             if o.verdict == Verdict::Pass {
                 "PASS"
@@ -583,7 +663,7 @@ pub(crate) fn objective_words(o: &Objective) -> String {
                 "FAIL"
             }
         ),
-        (Some(a), None) => format!("{} (no target)", h(a)),
+        (Some(a), None) => format!("{} (no target)", achieved(a)),
         (None, Some(t)) => format!("not measured (target {}): FAIL", h(t)),
         (None, None) => "not tracked".into(),
     }

@@ -27,6 +27,7 @@ use crate::engine::event::{Answer, Outcome, RunEvent};
 use crate::engine::human::{HumanReply, HumanRequest};
 use crate::engine::plan::Plan;
 use crate::engine::values::Values;
+use crate::format::SimulatedTime;
 use crate::runbook::{Mode, Runbook};
 
 /// Something that happened, for the console to take in.
@@ -91,6 +92,9 @@ pub struct App {
     pub runbook: Arc<Runbook>,
     /// Who and where AWS actions go.
     pub identity: Identity,
+    /// For a simulated world, how its time reads beside real time (the
+    /// header's RTO is judged in world time).
+    pub simulated_time: Option<SimulatedTime>,
     /// Key bindings.
     pub keymap: Keymap,
     /// Colours.
@@ -134,6 +138,7 @@ impl App {
         Self {
             runbook,
             identity,
+            simulated_time: None,
             keymap: Keymap::default(),
             theme: Theme::default(),
             screen: Screen::Start(form),

@@ -75,6 +75,10 @@ pub fn run(
             &session.params,
             session.mode,
         );
+        app.simulated_time = session
+            .cloud
+            .simulation()
+            .map(|o| crate::format::SimulatedTime { speed: o.speed });
         app.log_path = log.as_ref().map(|(p, _)| p.display().to_string());
         app.config_path = config::path().map(|p| p.display().to_string());
         app.keymap = config.keymap;

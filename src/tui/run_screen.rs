@@ -21,6 +21,7 @@ use super::view::{block, identity_span, target};
 use crate::engine::event::{Outcome, Question, Stream};
 use crate::engine::humanize;
 use crate::engine::timeline::{Axis, RtoClock};
+use crate::format::SimulatedTime;
 use crate::runbook::StepAction;
 
 /// What the run screen asks of the console.
@@ -143,14 +144,33 @@ fn clock(d: Duration) -> String {
     format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }
 
-/// The header's RTO clock: where it stands and, once it stopped, why.
-fn rto_words(rto: RtoClock, target: Option<Duration>) -> (Duration, String) {
+/// A duration on the header's clock; in a simulated world, with what it is
+/// worth there (`00:00:14 real = 14h simulated at 3600×`).
+fn clock_in(d: Duration, sim: Option<SimulatedTime>) -> String {
+    match sim {
+        Some(sim) => format!("{} real = {}", clock(d), sim.world_words(d)),
+        None => clock(d),
+    }
+}
+
+/// The header's RTO clock: where it stands and, once it stopped, why. The
+/// duration returned is the one judged against the target: world time in
+/// a simulated world.
+fn rto_words(
+    rto: RtoClock,
+    target: Option<Duration>,
+    sim: Option<SimulatedTime>,
+) -> (Duration, String) {
     let against = target.map_or(String::new(), |t| format!(" / {}", humanize(t)));
+    let judged = |d: Duration| sim.map_or(d, |sim| sim.world(d));
     match rto {
         RtoClock::NotStarted => (Duration::ZERO, format!("RTO not started{against}")),
         RtoClock::NoEnd => (Duration::ZERO, "RTO: no RTO end in this runbook".into()),
-        RtoClock::Running(d) => (d, format!("RTO {}{against}", clock(d))),
-        RtoClock::Reached(d) => (d, format!("RTO {} (reached){against}", clock(d))),
+        RtoClock::Running(d) => (judged(d), format!("RTO {}{against}", clock_in(d, sim))),
+        RtoClock::Reached(d) => (
+            judged(d),
+            format!("RTO {} (reached){against}", clock_in(d, sim)),
+        ),
         RtoClock::EndedWithout(d, outcome) => {
             let how = match outcome {
                 Outcome::Succeeded => "run succeeded",
@@ -158,8 +178,11 @@ fn rto_words(rto: RtoClock, target: Option<Duration>) -> (Duration, String) {
                 _ => "run stopped",
             };
             (
-                d,
-                format!("RTO {} ({how}; no RTO end reached){against}", clock(d)),
+                judged(d),
+                format!(
+                    "RTO {} ({how}; no RTO end reached){against}",
+                    clock_in(d, sim)
+                ),
             )
         }
     }
@@ -171,7 +194,11 @@ fn draw_run(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
     let rb = &app.runbook.runbook;
     let rto_target = target(rb.rto.as_ref());
     let rpo_target = target(rb.rpo.as_ref());
-    let (rto, rto_text) = rto_words(view.ledger.rto_clock(app.now), rto_target);
+    let (rto, rto_text) = rto_words(
+        view.ledger.rto_clock(app.now),
+        rto_target,
+        app.simulated_time,
+    );
     let rpo_text = match (view.rpo, rpo_target) {
         (Some(r), Some(t)) => format!("RPO {} / {}", humanize(r), humanize(t)),
         (Some(r), None) => format!("RPO {}", humanize(r)),
@@ -200,7 +227,10 @@ fn draw_run(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
             Span::raw("   "),
             Span::styled(rpo_text, rpo_style),
             Span::styled(
-                format!("   elapsed {}", clock(view.elapsed_at(app.now))),
+                format!(
+                    "   elapsed {}",
+                    clock_in(view.elapsed_at(app.now), app.simulated_time)
+                ),
                 theme.dim,
             ),
         ]),

@@ -166,6 +166,49 @@ fn the_shipped_cabal_addresses_drill_runs_end_to_end_in_the_sandbox() {
         ))
         .stdout(predicate::str::contains("RTO"))
         .stdout(predicate::str::contains("run succeeded"));
+
+    // The report reads the run in world time beside real time, and judges
+    // the RTO in world time: a restore of world hours is not "14s".
+    let report = std::fs::read_to_string(report_md(dir.path())).unwrap();
+    let headline = report.lines().find(|l| l.starts_with("**Outcome")).unwrap();
+    assert!(
+        headline.contains("real = ")
+            && headline.contains("simulated at 3600×")
+            && headline.contains("against 2h (judged in world time)"),
+        "{headline}"
+    );
+    let time = report.lines().find(|l| l.starts_with("| Time |")).unwrap();
+    assert!(time.contains("simulated at 3600×"), "{time}");
+    assert!(time.contains("the RTO is judged in world time"), "{time}");
+    let rto = report.lines().find(|l| l.starts_with("| RTO |")).unwrap();
+    assert!(
+        rto.contains("real = ") && rto.contains("simulated"),
+        "{rto}"
+    );
+    assert!(
+        report
+            .lines()
+            .any(|l| l.contains("| completed_at |") && l.ends_with("(world time) |")),
+        "{report}"
+    );
+}
+
+/// The `report.md` of the only run under `data_dir`.
+fn report_md(data_dir: &std::path::Path) -> std::path::PathBuf {
+    let mut found = Vec::new();
+    let mut dirs = vec![data_dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.file_name().is_some_and(|n| n == "report.md") {
+                found.push(path);
+            }
+        }
+    }
+    assert_eq!(found.len(), 1, "one report under {}", data_dir.display());
+    found.remove(0)
 }
 
 #[test]

@@ -565,3 +565,59 @@ fn a_step_confirmed_before_it_ran_starts_when_it_was_asked() {
     assert_eq!(timing.finished_at, Some(t0 + Duration::from_secs(30)));
     assert_eq!(timing.duration, Some(Duration::from_secs(29)));
 }
+
+#[test]
+fn a_simulated_run_is_judged_in_world_time_beside_real_time() {
+    // The clean run's journal, as if it ran in the sandbox at 60×: its
+    // 5m 10s of real time stand for 5h 10m in the world, over the 2h RTO.
+    let text = std::fs::read_to_string(journal(CLEAN.0, CLEAN.1)).unwrap();
+    let (head, events) = text.split_once('\n').unwrap();
+    let mut header: serde_json::Value = serde_json::from_str(head).unwrap();
+    header["world"] = serde_json::json!({
+        "kind": "sandbox", "speed": 60.0, "faults": [], "epoch": "2026-11-17T09:00:00Z"
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    std::fs::write(&path, format!("{header}\n{events}")).unwrap();
+
+    let real = report_of(CLEAN);
+    assert_eq!(real.rto.verdict, report::Verdict::Pass, "5m 10s against 2h");
+    assert!(real.world_time.is_none() && real.rto.world_speed.is_none());
+
+    let r = report::from_journal(&path, None).unwrap();
+    assert_eq!(
+        r.rto.achieved_seconds, real.rto.achieved_seconds,
+        "real time"
+    );
+    let world = r.rto.world_achieved_seconds.unwrap();
+    assert_eq!(world, real.rto.achieved_seconds.unwrap() * 60);
+    assert_eq!(r.rto.verdict, report::Verdict::Fail, "judged in world time");
+    assert_eq!(r.rpo.verdict, real.rpo.verdict, "points are world moments");
+
+    let md = r.render(Format::Markdown);
+    assert!(
+        md.contains(
+            "RTO 5m 10s real = 5h 10m simulated at 60× against 2h (judged in world time): FAIL"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("| Time | "), "{md}");
+    assert!(md.contains("simulated at 60×; the RTO is judged in world time"));
+    assert!(md.contains("| completed_at | `"));
+    assert!(
+        md.lines()
+            .filter(|l| l.contains("| completed_at |"))
+            .all(|l| l.ends_with("(world time) |")),
+        "{md}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&r.render(Format::Json)).unwrap();
+    assert_eq!(json["rto"]["world_speed"], 60.0);
+    let world_secs = json["rto"]["world_achieved_seconds"].as_f64().unwrap();
+    assert!(
+        (world_secs - world.as_secs_f64()).abs() < 0.01,
+        "{world_secs}"
+    );
+    assert_eq!(json["world_time"]["speed"], 60.0);
+    let html = r.render(Format::Html);
+    assert!(html.contains("(judged in world time)") && html.contains("(world time)"));
+}

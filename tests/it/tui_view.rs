@@ -800,6 +800,35 @@ fn the_rto_clock_stops_when_the_run_ends_and_says_how() {
 }
 
 #[test]
+fn a_simulated_run_states_the_rto_in_real_and_world_time_and_judges_it_in_world_time() {
+    let mut app = running_app();
+    app.simulated_time = Some(dr_drill::format::SimulatedTime { speed: 60.0 });
+    app.update(event(
+        600,
+        EventKind::RtoStopped {
+            step: "restore".into(),
+            rto: Duration::from_secs(600),
+        },
+    ));
+    app.now = at(660);
+    let line = rto_line(&app);
+    assert!(
+        line.starts_with("RTO 00:10:00 real = 10h simulated at 60× (reached) / 2h"),
+        "{line}"
+    );
+    assert!(
+        line.contains("elapsed 00:11:00 real = 11h simulated at 60×"),
+        "{line}"
+    );
+    // 10 real minutes are 10 world hours: over the 2h target.
+    let terminal = render(&app);
+    assert_eq!(
+        terminal.backend().buffer()[(0, 1)].fg,
+        app.theme.bad.fg.unwrap()
+    );
+}
+
+#[test]
 fn a_runbook_without_an_rto_end_shows_no_ticking_rto() {
     let text = include_str!("../../runbooks/cabal-backup-posture.toml");
     let runbook = check_str(text).runbook.unwrap();
