@@ -254,3 +254,48 @@ key = "{key}"
         .stdout(predicate::str::contains("s3:GetObject"))
         .stdout(predicate::str::contains("records no SHA-256").not());
 }
+
+/// The runbook's durations are the world's: at `--speed 3600` a retry's
+/// 10-minute backoff and a 30-minute `wait` last a fraction of a second,
+/// not ten and thirty real minutes.
+#[test]
+fn a_retrys_backoff_and_a_fixed_wait_run_at_the_sandboxs_speed() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = dir.path().join("speed.toml");
+    std::fs::write(
+        &runbook,
+        r#"
+[runbook]
+id = "speed"
+title = "Backoff and waits in world time"
+
+[[step]]
+id = "flaky"
+kind = "shell"
+run = "test -f tried || { touch tried; echo first try fails; exit 1; }"
+retry = { attempts = 2, backoff = "10m" }
+
+[[step]]
+id = "settle"
+kind = "wait"
+duration = "30m"
+needs = ["flaky"]
+"#,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    dr_drill()
+        .args(["run", runbook.to_str().unwrap(), "--headless", "--sandbox"])
+        .args(["--speed", "3600"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("first try fails"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+}
