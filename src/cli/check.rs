@@ -196,7 +196,7 @@ fn write_human(
             text.to_string()
         }
     };
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let plural = |n: usize, word: &str| crate::format::count(n as u64, word);
     for file in files {
         if file.checked.diagnostics.is_empty() {
             let steps = plural(

@@ -268,13 +268,10 @@ pub(super) fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let missing: Vec<String> = tools::missing(&runbook).into_keys().collect();
-    if !missing.is_empty() {
+    if let Some(missing) = tools::missing_message(&runbook) {
         return super::run::usage(format!(
-            "the demo of {} {}; not found on PATH: {}",
-            shipped.name,
-            shipped.needs_why,
-            missing.join(", ")
+            "the demo of {} {}; {missing}",
+            shipped.name, shipped.needs_why,
         ));
     }
     let common = CommonArgs {

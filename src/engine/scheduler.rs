@@ -524,7 +524,7 @@ async fn run_step_inner(ctx: &mut StepCtx, interrupted: bool) -> Result<TaskEnd,
                             backoff,
                         })
                         .await?;
-                        tokio::time::sleep(backoff).await;
+                        tokio::time::sleep(ctx.real_time(backoff)).await;
                         backoff = backoff.saturating_mul(2).min(max_backoff);
                     }
                 }

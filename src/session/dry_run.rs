@@ -126,7 +126,7 @@ pub fn print(
 
 fn write_plan(out: &mut impl Write, plan: &DryRun<'_>) -> std::io::Result<()> {
     let steps: usize = plan.groups.iter().map(Vec::len).sum();
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let plural = |n: usize, word: &str| crate::format::count(n as u64, word);
     writeln!(
         out,
         "Plan of {} in {} mode: {} in {}. Nothing is run.",

@@ -501,9 +501,8 @@ fn draw_picker(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt, picker:
         ),
         (true, None) => format!("loading… {} so far", picker.points.len()),
         (false, _) => format!(
-            "{} point{}, {}",
-            picker.points.len(),
-            if picker.points.len() == 1 { "" } else { "s" },
+            "{}, {}",
+            crate::format::count(picker.points.len() as u64, "point"),
             listed(picker.listed_at, app.now)
         ),
     };

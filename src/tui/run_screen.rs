@@ -450,8 +450,14 @@ fn draw_steps(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
     text.reverse();
     let title = match &view.search {
         Some((s, true)) => format!(" Output  /{s}▏ "),
-        Some((s, false)) => format!(" Output  /{s}  ({} lines) ", shown.len()),
-        None if view.scroll > 0 => format!(" Output  ({} lines up) ", view.scroll),
+        Some((s, false)) => format!(
+            " Output  /{s}  ({}) ",
+            crate::format::count(shown.len() as u64, "line")
+        ),
+        None if view.scroll > 0 => format!(
+            " Output  ({} up) ",
+            crate::format::count(view.scroll as u64, "line")
+        ),
         None => " Output ".into(),
     };
     Paragraph::new(text)

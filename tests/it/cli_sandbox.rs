@@ -297,3 +297,96 @@ key = "{key}"
         .stdout(predicate::str::contains("s3:GetObject"))
         .stdout(predicate::str::contains("records no SHA-256").not());
 }
+
+/// The runbook's durations are the world's: at `--speed 3600` a retry's
+/// 10-minute backoff and a 30-minute `wait` last a fraction of a second,
+/// not ten and thirty real minutes.
+#[test]
+fn a_retrys_backoff_and_a_fixed_wait_run_at_the_sandboxs_speed() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = dir.path().join("speed.toml");
+    std::fs::write(
+        &runbook,
+        r#"
+[runbook]
+id = "speed"
+title = "Backoff and waits in world time"
+
+[[step]]
+id = "flaky"
+kind = "shell"
+run = "test -f tried || { touch tried; echo first try fails; exit 1; }"
+retry = { attempts = 2, backoff = "10m" }
+
+[[step]]
+id = "settle"
+kind = "wait"
+duration = "30m"
+needs = ["flaky"]
+"#,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    dr_drill()
+        .args(["run", runbook.to_str().unwrap(), "--headless", "--sandbox"])
+        .args(["--speed", "3600"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("first try fails"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+/// A step that needs a PostgreSQL server, and none answers where the
+/// environment points: the run is refused before its first step, naming
+/// where it looked and the step that needs it.
+#[test]
+fn a_postgres_server_that_does_not_answer_is_named_before_any_step_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = dir.path().join("server.toml");
+    std::fs::write(
+        &runbook,
+        r#"
+[runbook]
+id = "server"
+title = "Restore into a server that is not there"
+
+[[step]]
+id = "first"
+kind = "shell"
+run = "echo first step ran"
+
+[[step]]
+id = "restore"
+kind = "shell"
+run = "echo restored"
+requires = ["sh", "postgres-server"]
+needs = ["first"]
+"#,
+    )
+    .unwrap();
+    let nowhere = dir.path().join("no-server-here");
+    std::fs::create_dir(&nowhere).unwrap();
+    dr_drill()
+        .args(["run", runbook.to_str().unwrap(), "--headless", "--sandbox"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("PGHOST", &nowhere)
+        .env("PGPORT", "1")
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("first step ran").not())
+        .stderr(predicate::str::contains(
+            "no PostgreSQL server accepts connections at PGHOST=",
+        ))
+        .stderr(predicate::str::contains("PGPORT=1"))
+        .stderr(predicate::str::contains("`postgres-server` (step restore)"))
+        .stderr(predicate::str::contains("Nothing was run."));
+}

@@ -447,6 +447,36 @@ mod view {
     }
 
     #[test]
+    fn one_point_is_one_point_not_one_points() {
+        let mut app = running_app();
+        let _answer = question(
+            &mut app,
+            "pick",
+            Question::PickRecoveryPoint {
+                sources: sources(),
+                restorable: 1,
+                newest: Some(point(0, "cabal-backup", "us-east-1").id),
+            },
+        );
+        for (source, points) in [
+            (0, Vec::new()),
+            (1, vec![point(0, "cabal-backup", "us-east-1")]),
+        ] {
+            app.update(Msg::Listing(1, Listing::Page { source, points }));
+            app.update(Msg::Listing(
+                1,
+                Listing::Done {
+                    source,
+                    result: Ok(()),
+                },
+            ));
+        }
+        let screen = screen(&app, 160, 20);
+        assert!(screen.contains("1 point, listed"), "{screen}");
+        assert!(!screen.contains("1 points"), "{screen}");
+    }
+
+    #[test]
     fn r_says_it_reloads_and_when_the_list_was_listed() {
         let mut app = running_app();
         let _answer = listed(&mut app);

@@ -907,3 +907,25 @@ fn the_timeline_axis_fits_the_run_not_a_far_target() {
         "{text}"
     );
 }
+
+#[test]
+fn a_search_that_finds_one_line_says_one_line() {
+    let mut app = running_app();
+    let step = selected_step(&app);
+    for (secs, line) in [(6, "restoring alpha"), (7, "restored beta")] {
+        app.update(event(
+            secs,
+            EventKind::StepOutput {
+                step: step.clone(),
+                stream: dr_drill::engine::event::Stream::Stdout,
+                line: line.into(),
+            },
+        ));
+    }
+    app.update(key(KeyCode::Char('/')));
+    type_text(&mut app, "beta");
+    app.update(key(KeyCode::Enter));
+    let shown = screen(&app);
+    assert!(shown.contains("/beta  (1 line)"), "{shown}");
+    assert!(!shown.contains("1 lines"), "{shown}");
+}

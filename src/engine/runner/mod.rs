@@ -123,6 +123,17 @@ impl StepCtx {
         })
     }
 
+    /// How long `d` of the run's world lasts in real time: `d` against AWS,
+    /// `d / speed` in the sandbox, whose clock runs `speed` times faster.
+    /// The one place a runbook's world durations (a retry's backoff, a
+    /// fixed `wait`, an `until` poll interval) meet the simulated speed.
+    pub fn real_time(&self, d: std::time::Duration) -> std::time::Duration {
+        match self.cloud.as_ref().and_then(|c| c.simulation()) {
+            Some(sim) if sim.speed.is_finite() && sim.speed > 0.0 => d.div_f64(sim.speed),
+            _ => d,
+        }
+    }
+
     /// Environment for the commands of a run in the simulated world: no
     /// AWS credentials, config or profile reach them (the operator's other
     /// `AWS_*` variables are removed when the command starts), and the AWS
@@ -289,7 +300,7 @@ where
     Fut: std::future::Future<Output = Result<Option<T>, StepError>>,
 {
     let first = match first {
-        Some(f) => f,
+        Some(f) => ctx.real_time(f),
         None => ctx.cloud()?.poll_interval(),
     };
     let mut interval = first;

@@ -409,7 +409,8 @@ async fn restore_prefix(
     waiting.extend(in_flight(requests).await?);
     let archived = objects.iter().filter(|o| o.archive.is_some()).count();
     ctx.progress(format!(
-        "{total} objects under {where_}: {} readable without a restore, {requested} {tier} restores requested for {days} days, {ongoing} already under way, {} already restored",
+        "{} under {where_}: {} readable without a restore, {requested} {tier} restores requested for {days} days, {ongoing} already under way, {} already restored",
+        crate::format::count(total as u64, "object"),
         total - archived,
         archived - requested - ongoing
     ))
@@ -613,7 +614,8 @@ async fn download_prefix(
     let total = objects.len();
     let total_bytes: u64 = objects.iter().map(|o| o.size_bytes).sum();
     ctx.progress(format!(
-        "downloading {total} objects ({}) from {where_} into {}",
+        "downloading {} ({}) from {where_} into {}",
+        crate::format::count(total as u64, "object"),
         human_bytes(total_bytes),
         dir.display()
     ))
@@ -674,7 +676,8 @@ async fn download_prefix(
         }
     }
     ctx.progress(format!(
-        "downloaded {done} objects ({bytes} bytes) from {where_} into {}; {verified} matched the SHA-256 they record",
+        "downloaded {} ({bytes} bytes) from {where_} into {}; {verified} matched the SHA-256 they record",
+        crate::format::count(done as u64, "object"),
         dir.display()
     ))
     .await?;

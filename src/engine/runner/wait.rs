@@ -18,7 +18,7 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
 
 pub async fn run(ctx: &StepCtx, wait: &Wait) -> Result<Outputs, StepError> {
     if let Some(duration) = &wait.duration {
-        tokio::time::sleep(duration.value.0).await;
+        tokio::time::sleep(ctx.real_time(duration.value.0)).await;
         return Ok(Outputs::from([("attempts".to_string(), "0".to_string())]));
     }
     if let Some(until) = &wait.until {
