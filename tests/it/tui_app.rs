@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 const RUNBOOK: &str = include_str!("../../runbooks/cabal-addresses-restore.toml");
 
-fn journal(data: &Path) -> String {
+pub(super) fn journal(data: &Path) -> String {
     let Ok(runs) = std::fs::read_dir(data.join("runs")) else {
         return String::new();
     };
@@ -42,11 +42,11 @@ async fn journal_shows(data: &Path, needle: &str) {
     panic!("the journal never showed {needle}:\n{}", journal(data));
 }
 
-fn key(code: KeyCode) -> Msg {
+pub(super) fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-fn send_text(tx: &mpsc::UnboundedSender<Msg>, text: &str) {
+pub(super) fn send_text(tx: &mpsc::UnboundedSender<Msg>, text: &str) {
     for c in text.chars() {
         tx.send(key(KeyCode::Char(c))).unwrap();
     }

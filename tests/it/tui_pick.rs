@@ -20,17 +20,10 @@ use ratatui::backend::TestBackend;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use super::tui_app::{journal, key, send_text};
+
 /// The default demo runbook (`dr-drill demo`).
 const RUNBOOK: &str = include_str!("../../runbooks/cabal-addresses-restore.toml");
-
-fn journal(data: &Path) -> String {
-    let Ok(runs) = std::fs::read_dir(data.join("runs")) else {
-        return String::new();
-    };
-    runs.filter_map(|r| r.ok())
-        .filter_map(|r| std::fs::read_to_string(r.path().join("journal.jsonl")).ok())
-        .collect()
-}
 
 fn events(data: &Path) -> Vec<Value> {
     journal(data)
@@ -50,17 +43,6 @@ async fn journal_shows(data: &Path, needle: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the journal never showed {needle}:\n{}", journal(data));
-}
-
-fn key(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-fn send_text(tx: &mpsc::UnboundedSender<Msg>, text: &str) {
-    for c in text.chars() {
-        tx.send(key(KeyCode::Char(c))).unwrap();
-    }
-    tx.send(key(KeyCode::Enter)).unwrap();
 }
 
 /// Approves the cutover (the approve dialog's keys, in one place).
