@@ -75,18 +75,24 @@ impl FinalStatus {
         }
     }
 
-    /// The word reports use: `succeeded`, ..., `not_run`.
-    pub fn as_str(self) -> &'static str {
+    /// The outcome it stands for (`None`: never run).
+    pub fn outcome(self) -> Option<Outcome> {
         match self {
-            FinalStatus::Succeeded => "succeeded",
-            FinalStatus::Failed => "failed",
-            FinalStatus::Skipped => "skipped",
-            FinalStatus::Waived => "waived",
-            FinalStatus::Cancelled => "cancelled",
-            FinalStatus::Interrupted => "interrupted",
-            FinalStatus::Aborted => "aborted",
-            FinalStatus::NotRun => "not_run",
+            FinalStatus::Succeeded => Some(Outcome::Succeeded),
+            FinalStatus::Failed => Some(Outcome::Failed),
+            FinalStatus::Skipped => Some(Outcome::Skipped),
+            FinalStatus::Waived => Some(Outcome::Waived),
+            FinalStatus::Cancelled => Some(Outcome::Cancelled),
+            FinalStatus::Interrupted => Some(Outcome::Interrupted),
+            FinalStatus::Aborted => Some(Outcome::Aborted),
+            FinalStatus::NotRun => None,
         }
+    }
+
+    /// The word reports use: the outcome's own ([`Outcome::word`]), or
+    /// `not_run`.
+    pub fn as_str(self) -> &'static str {
+        self.outcome().map_or("not_run", Outcome::word)
     }
 
     /// The step did not do its work: failed, interrupted, cancelled or
