@@ -53,10 +53,11 @@ pub(super) fn send_text(tx: &mpsc::UnboundedSender<Msg>, text: &str) {
     tx.send(key(KeyCode::Enter)).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_whole_drill_from_the_start_screen_to_the_end() {
-    let data = tempfile::tempdir().unwrap();
-    let runbook = check_str(RUNBOOK).runbook.unwrap();
+/// The demo runbook `text` in the console on the sandbox at 3600x, with
+/// the demo's role and `reconfigure_cmd`: its session and the app on its
+/// start form, journaling under `data`.
+pub(super) fn console(text: &str, data: &Path, reconfigure_cmd: &str) -> (Session, App) {
+    let runbook = check_str(text).runbook.unwrap();
     let cloud = Arc::new(
         SimCloud::builtin(SimOptions {
             speed: 3600.0,
@@ -69,27 +70,31 @@ async fn a_whole_drill_from_the_start_screen_to_the_end() {
             "role_arn".to_string(),
             "arn:aws:iam::111122223333:role/cabal-backup-role".to_string(),
         ),
-        (
-            "reconfigure_cmd".to_string(),
-            "echo reconfigured".to_string(),
-        ),
+        ("reconfigure_cmd".to_string(), reconfigure_cmd.to_string()),
     ]);
     let session = Session {
         runbook: runbook.clone(),
-        runbook_text: RUNBOOK.to_string(),
+        runbook_text: text.to_string(),
         runbook_path: "runbooks/cabal-addresses-restore.toml".into(),
         cloud: cloud.clone(),
         params: params.clone(),
         mode: Mode::Drill,
-        data_dir: data.path().to_owned(),
+        data_dir: data.to_owned(),
         max_parallel: 8,
     };
-    let mut app = App::new(
+    let app = App::new(
         Arc::new(runbook),
         dr_drill::cloud::Cloud::identity(cloud.as_ref()),
         &params,
         Mode::Drill,
     );
+    (session, app)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_drill_from_the_start_screen_to_the_end() {
+    let data = tempfile::tempdir().unwrap();
+    let (session, mut app) = console(RUNBOOK, data.path(), "echo reconfigured");
     let (tx, rx) = mpsc::unbounded_channel();
     let input = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|m| (m, rx))

@@ -4,23 +4,19 @@
 //! the operator taking an older one, and `confirm_pick = false` asking
 //! nothing.
 
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use dr_drill::cloud::sim::{SimCloud, SimOptions};
 use dr_drill::engine::event::Outcome;
-use dr_drill::runbook::{Mode, check_str};
-use dr_drill::tui::app::{App, Msg};
-use dr_drill::tui::{Session, run_app};
+use dr_drill::tui::app::Msg;
+use dr_drill::tui::run_app;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::tui_app::{journal, key, send_text};
+use super::tui_app::{console, journal, key, send_text};
 
 /// The default demo runbook (`dr-drill demo`).
 const RUNBOOK: &str = include_str!("../../runbooks/cabal-addresses-restore.toml");
@@ -68,37 +64,7 @@ enum PickKeys {
 /// the journal's events.
 async fn drill(text: &str, pick: PickKeys) -> Vec<Value> {
     let data = tempfile::tempdir().unwrap();
-    let runbook = check_str(text).runbook.unwrap();
-    let cloud = Arc::new(
-        SimCloud::builtin(SimOptions {
-            speed: 3600.0,
-            ..SimOptions::default()
-        })
-        .unwrap(),
-    );
-    let params = BTreeMap::from([
-        (
-            "role_arn".to_string(),
-            "arn:aws:iam::111122223333:role/cabal-backup-role".to_string(),
-        ),
-        ("reconfigure_cmd".to_string(), "true".to_string()),
-    ]);
-    let session = Session {
-        runbook: runbook.clone(),
-        runbook_text: text.to_string(),
-        runbook_path: "runbooks/cabal-addresses-restore.toml".into(),
-        cloud: cloud.clone(),
-        params: params.clone(),
-        mode: Mode::Drill,
-        data_dir: data.path().to_owned(),
-        max_parallel: 8,
-    };
-    let mut app = App::new(
-        Arc::new(runbook),
-        dr_drill::cloud::Cloud::identity(cloud.as_ref()),
-        &params,
-        Mode::Drill,
-    );
+    let (session, mut app) = console(text, data.path(), "true");
     let (tx, rx) = mpsc::unbounded_channel();
     let input = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|m| (m, rx))
