@@ -230,13 +230,10 @@ fn the_gtin1_verification_restores_the_sandbox_dump_into_real_postgres() {
     let pg = postgres();
     let temp_db = db_name("gtin1_sandbox");
     let data = tempfile::tempdir().unwrap();
-    dr_drill_sandbox(pg)
+    let run = dr_drill_sandbox(pg)
         .args(["run", &runbook("gtin1-database-restore"), "--headless"])
         .args(["--sandbox", "--speed", "3600"])
         .args(["--param", &format!("temp_db={temp_db}")])
-        // Every sandbox dump holds the same committed content (newest change
-        // 2026-11-22 01:45 UTC), however recent the dump.
-        .args(["--param", "max_data_lag_hours=1000000"])
         .args(["--answer", "pick=latest"])
         .args(["--answer", "record=GTIN-125"])
         .args(["--confirm", &format!("drop-temp-db={temp_db}")])
@@ -256,7 +253,20 @@ fn the_gtin1_verification_restores_the_sandbox_dump_into_real_postgres() {
     assert_eq!(output(&report, "manifest", "database"), "gtin1");
     assert_eq!(output(&report, "counts", "tables"), "3");
     assert_eq!(output(&report, "counts", "rows"), "2000");
-    assert_eq!(output(&report, "counts", "newest"), "2026-11-22T01:45:00Z");
+    // Each sandbox dump holds its rows as of its own time: the newest change
+    // is a quarter of an hour before the dump, never after it.
+    let dumped: jiff::Timestamp = output(&report, "manifest", "created_at").parse().unwrap();
+    let newest: jiff::Timestamp = output(&report, "counts", "newest").parse().unwrap();
+    assert_eq!(
+        dumped.duration_since(newest),
+        jiff::SignedDuration::from_mins(15)
+    );
+    assert_eq!(output(&report, "counts", "lag_hours"), "0");
+    let negative = regex::Regex::new(r"-\d+ ?h\b|lag_hours=-").unwrap();
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    for text in [&stdout, &report.to_string()] {
+        assert!(!negative.is_match(text), "a negative duration: {text}");
+    }
     assert_eq!(step_status(&report, "drop-temp-db"), "succeeded");
     assert!(!database_exists(pg, &temp_db));
 }

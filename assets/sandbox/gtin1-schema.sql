@@ -2,9 +2,10 @@
 -- stand-in): GS1 company prefixes, the products registered under them, and
 -- their images (the keys of the replicated media/ objects).
 -- Regenerate the dump with:
---   scripts/make-pg-dump-asset assets/sandbox/gtin1-schema.sql assets/sandbox/gtin1-backup.dump gtin1
+--   DUMP_COMPRESS=0 scripts/make-pg-dump-asset assets/sandbox/gtin1-schema.sql assets/sandbox/gtin1-backup.dump gtin1
 -- The newest change is at 2026-11-22 01:45 UTC, just before the Sunday
--- 02:00 dump.
+-- 02:00 dump. The sandbox moves these times to each dump's own time
+-- (`content_as_of` in gtin1.toml), so keep the dump uncompressed.
 
 create table companies (
     id serial primary key,

@@ -101,9 +101,8 @@ const RUNBOOKS: &[Shipped] = &[
     Shipped {
         name: "gtin1-database-restore",
         text: include_str!("../../runbooks/gtin1-database-restore.toml"),
-        // Every dump of the simulated world holds the same rows, whose
-        // newest change is fixed (2026-11-22 01:45 UTC).
-        params: &[("max_data_lag_hours", "1000000")],
+        // Each simulated dump holds its rows as of its own time.
+        params: &[],
         needs_why: PG_WHY,
         speed: 60.0,
     },

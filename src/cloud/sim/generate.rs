@@ -406,6 +406,30 @@ impl World {
                 })?),
                 None => None,
             };
+            let as_of = match (&series.content_as_of, &file_bytes) {
+                (None, _) => None,
+                (Some(at), None) => {
+                    return Err(src.error(
+                        at.span,
+                        &format!("bucket[{i}].series[{s}].content_as_of"),
+                        "`content_as_of` says when a `content_file` was taken: name the file too"
+                            .to_string(),
+                    ));
+                }
+                (Some(at), Some(_)) => {
+                    let taken = at.value.parse::<Timestamp>().map_err(|_| {
+                        src.error(
+                            at.span,
+                            &format!("bucket[{i}].series[{s}].content_as_of"),
+                            format!(
+                                "`{}` is not a time: write it as RFC 3339, e.g. 2026-11-22T02:00:00Z",
+                                at.value
+                            ),
+                        )
+                    })?;
+                    Some((taken, at.span))
+                }
+            };
             let times = occurrences(series.every, series.weekday, series.at, series.count, now)?;
             let sealed = match &series.encrypt {
                 Some(e) => Some(encryption(src, &format!("bucket[{i}].series[{s}]"), e)?),
@@ -417,9 +441,16 @@ impl World {
                     placeholder(p, *when, h, n + 1)
                 });
                 let key_text = key.as_deref().unwrap_or_default();
-                let plain = match &file_bytes {
-                    Some(bytes) => Content::Bytes(bytes.clone()),
-                    None => generated(&series.common, &name, key_text),
+                let plain = match (&file_bytes, as_of) {
+                    (Some(bytes), Some((taken, span))) => {
+                        let by = when.duration_since(taken);
+                        let bytes = super::as_of::moved(bytes, by).map_err(|e| {
+                            src.error(span, &format!("bucket[{i}].series[{s}].content_as_of"), e)
+                        })?;
+                        Content::Bytes(bytes.into())
+                    }
+                    (Some(bytes), None) => Content::Bytes(bytes.clone()),
+                    (None, _) => generated(&series.common, &name, key_text),
                 };
                 let content = match &sealed {
                     // A fresh IV per object, the same on every run.

@@ -9,6 +9,7 @@
 //! SIMULATED. Time comes from `tokio::time`, so tests with a paused clock
 //! are deterministic. It never touches the terminal.
 
+mod as_of;
 mod calls;
 mod fault;
 mod generate;

@@ -115,6 +115,7 @@ const ALL_FIELDS: &[&str] = &[
     "bulk",
     "key",
     "content_file",
+    "content_as_of",
     "storage_class",
     "metadata",
     "checksum_metadata",
@@ -669,6 +670,9 @@ pub(super) struct SeriesSpec {
     /// Every object of the series holds this file's bytes (e.g. a real
     /// `pg_dump`) instead of generated ones.
     pub content_file: Option<At<String>>,
+    /// When `content_file` was taken: each object holds it with its
+    /// timestamps moved to the object's own time (`as_of.rs`).
+    pub content_as_of: Option<At<String>>,
     pub encrypt: Option<EncryptSpec>,
 }
 
@@ -727,8 +731,10 @@ impl<'de> FromToml<'de> for SeriesSpec {
         let manifest = th.optional("manifest");
         let encrypt = th.optional("encrypt");
         let content_file = th.optional("content_file");
+        let content_as_of = th.optional("content_as_of");
         th.require_empty()?;
         Ok(SeriesSpec {
+            content_as_of,
             encrypt,
             common: common?,
             every: every?,

@@ -134,6 +134,55 @@ async fn gtin1_dumps_have_manifests_and_media_needs_an_archive_restore() {
     assert_eq!(fetched.size_bytes, head.size_bytes);
 }
 
+/// Each dump holds the rows as of its own time: the newest change is a
+/// quarter of an hour before the dump, never after it (a monthly dump of
+/// 2026-11-01 once held rows of 2026-11-22: "-504 h before the dump").
+#[tokio::test(start_paused = true)]
+async fn every_gtin1_dump_holds_its_rows_as_of_its_own_time() {
+    let cloud = sim(&[]);
+    let (dumps, _) = list(
+        &cloud,
+        bucket(GTIN1, "database/gtin1/", Some("backup.dump")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(dumps.len(), 4 + 12 + 2);
+    let mut newest_seen = std::collections::BTreeSet::new();
+    for dump in &dumps {
+        let key = dump.key.as_deref().unwrap();
+        let bytes = cloud
+            .read_object(&object(GTIN1, key), &quiet())
+            .await
+            .unwrap();
+        assert!(bytes.starts_with(b"PGDMP"), "{key}");
+        let stamps = super::super::as_of::timestamps(&bytes);
+        assert_eq!(stamps.len(), 40 + 2 * 2000 + 1200, "{key}");
+        let newest = stamps.iter().map(|(_, t)| *t).max().unwrap();
+        assert_eq!(
+            dump.created_at.duration_since(newest),
+            jiff::SignedDuration::from_mins(15),
+            "{key}: newest change {newest}, dump {}",
+            dump.created_at
+        );
+        newest_seen.insert(newest);
+        let manifest = cloud
+            .read_object(
+                &object(GTIN1, &points::manifest_key(key).unwrap()),
+                &quiet(),
+            )
+            .await
+            .unwrap();
+        let manifest: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+        assert_eq!(manifest["size_bytes"], bytes.len());
+        assert_eq!(
+            Some(manifest["sha256"].as_str().unwrap().to_owned()),
+            dump.sha256
+        );
+    }
+    // The first Sunday of November is a weekly and a monthly dump at once.
+    assert!(newest_seen.len() >= 16, "{newest_seen:?}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_download_that_fails_leaves_no_part_file() {
     let cloud = sim(&[]);
