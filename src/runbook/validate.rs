@@ -271,6 +271,19 @@ impl<'a> Validator<'a> {
                     .with_help("add `timeout = \"30m\"` (or what the wait can take at most)"),
                 );
             }
+            if let Some(confirm) = &step.confirm
+                && confirm.value.trim().is_empty()
+            {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        confirm.span,
+                        format!("step `{}` has an empty `confirm`", step.id.value),
+                    )
+                    .with_label("a bare Enter would confirm it")
+                    .with_help("name what the step destroys, e.g. confirm = \"{{ params.table }}\", or remove `confirm` to type what the kind acts on"),
+                );
+            }
             if step.is_destructive() && step.confirm_text().is_none() {
                 self.push(
                     Diagnostic::warning(

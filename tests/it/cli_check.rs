@@ -304,3 +304,20 @@ timeout = "30m"
         ]
     );
 }
+
+#[test]
+fn an_empty_confirm_is_an_error_at_its_line() {
+    dr_drill()
+        .args([
+            "check",
+            "tests/fixtures/invalid/invalid-value.empty-confirm.toml",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "invalid-value.empty-confirm.toml:11:11",
+        ))
+        .stdout(predicate::str::contains(
+            "step `wipe` has an empty `confirm`",
+        ));
+}
