@@ -277,3 +277,97 @@ fn a_confirm_text_from_an_empty_output_fails_the_step_in_a_real_run() {
         "the destructive command never ran"
     );
 }
+
+// ------------------------------------------------- parsed twice, `check`
+
+fn errors(body: &str) -> Vec<String> {
+    check_str(&format!("{HEADER}{body}"))
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.message.clone())
+        .collect()
+}
+
+/// A command the operator gives is code by declaration, and a number
+/// parameter is digits: both may stand where the shell parses twice. The
+/// same templates of plain text parameters may not.
+#[test]
+fn command_and_number_parameters_may_stand_where_text_may_not() {
+    let body = |kind: &str| {
+        format!(
+            r#"
+[params]
+reconfigure = {{ type = "{kind}", default = "true" }}
+n = {{ type = "{kind}", default = "3" }}
+
+[[step]]
+id = "s"
+kind = "shell"
+run = "sh -c {{{{ params.reconfigure }}}}; echo $(( {{{{ params.n }}}} + 1 ))"
+"#
+        )
+    };
+    assert_eq!(
+        errors(&body("text")).len(),
+        2,
+        "a text value runs as code in both places"
+    );
+    assert_eq!(errors(&body("command")), Vec::<String>::new());
+    let number = errors(&body("number"));
+    assert_eq!(number.len(), 1, "{number:?}");
+    assert!(number[0].contains("params.reconfigure"), "{number:?}");
+}
+
+/// The review's hostile S3 key, through a real run: in `"$(…)"` the value
+/// is one word, neither split nor globbed, and its `$(…)` does not run.
+#[test]
+fn a_value_inside_a_substitution_in_double_quotes_stays_one_word_in_a_real_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rb.toml");
+    std::fs::write(
+        &path,
+        r#"
+[runbook]
+id = "substitution"
+title = "Substitution"
+
+[params]
+key = { default = "dumps/a  b * $(touch pwned)" }
+
+[[step]]
+id = "name"
+kind = "shell"
+run = 'echo "name=$(printf %s {{ params.key }})" >> "$DR_DRILL_OUTPUT"'
+outputs = ["name"]
+"#,
+    )
+    .unwrap();
+    let out = dr_drill(dir.path())
+        .args(["run", "--headless", "--sandbox", "--output", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(r#""name":"dumps/a  b * $(touch pwned)""#),
+        "{stdout}"
+    );
+    let pwned = walkdir(dir.path())
+        .into_iter()
+        .any(|p| p.ends_with("pwned"));
+    assert!(!pwned, "the value's $(…) ran");
+}
+
+fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walkdir(&p));
+        }
+        out.push(p);
+    }
+    out
+}
