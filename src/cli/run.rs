@@ -59,7 +59,7 @@ pub struct CommonArgs {
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = key_value)]
     pub params: Vec<(String, String)>,
     /// Confirm a destructive step by typing its confirm text, STEP=TEXT.
-    #[arg(long = "confirm", value_name = "STEP=TEXT", value_parser = key_value)]
+    #[arg(long = "confirm", value_name = "STEP=TEXT", value_parser = confirm_value)]
     pub confirms: Vec<(String, String)>,
     /// Answer a manual or approve step, STEP=VALUE (`approve` approves).
     #[arg(long = "answer", value_name = "STEP=VALUE", value_parser = key_value)]
@@ -153,6 +153,18 @@ fn key_value(s: &str) -> Result<(String, String), String> {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
         _ => Err(format!("`{s}` is not NAME=VALUE")),
     }
+}
+
+/// `--confirm STEP=TEXT`: an empty TEXT would confirm an empty confirm
+/// text, which is refused at run time, so it is refused here.
+fn confirm_value(s: &str) -> Result<(String, String), String> {
+    let (step, text) = key_value(s)?;
+    if text.trim().is_empty() {
+        return Err(format!(
+            "`--confirm {step}=` gives no text: a destructive step is confirmed by typing what it destroys, e.g. --confirm {step}=TABLE-NAME"
+        ));
+    }
+    Ok((step, text))
 }
 
 pub(super) fn usage(message: impl std::fmt::Display) -> color_eyre::Result<ExitCode> {

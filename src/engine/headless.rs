@@ -56,6 +56,10 @@ pub fn preflight(
             // a wrong one is refused before anything runs.
             let known = !text.contains("<steps.");
             match answers.confirms.get(id) {
+                _ if known && text.trim().is_empty() => missing.push(format!(
+                    "destructive step `{id}` confirms with `{}`, which is empty for this run: an empty confirmation confirms nothing; give what it names a value",
+                    step.confirm_text().map_or("", |t| t.value.as_str())
+                )),
                 None => missing.push(format!(
                     "destructive step `{id}` needs --confirm {id}='{}'",
                     shown(&text)

@@ -150,6 +150,7 @@ mod tests {
             format!("\"; touch {w}; \""),
             format!("x; touch {w}"),
             format!("a\nb $(touch {w})"),
+            "a  b * ?".to_string(),
             String::new(),
         ];
         let contexts = [
@@ -161,6 +162,10 @@ mod tests {
             ),
             ("printf %s x{{ params.table }}y", "x{}y"),
             ("cat <<EOF\n{{ params.table }}\nEOF", "\"{}\"\n"),
+            // A substitution inside double quotes starts outside quotes:
+            // the value there was word-split and globbed.
+            ("printf %s \"$(printf %s {{ params.table }})\"", ""),
+            ("printf %s \"`printf %s {{ params.table }}`\"", ""),
         ];
         for value in &hostile {
             for (command, shape) in contexts {

@@ -10,6 +10,7 @@ mod graph;
 pub mod kinds;
 pub mod model;
 pub mod schema;
+pub mod shell_lex;
 pub mod template;
 mod validate;
 

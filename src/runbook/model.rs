@@ -107,6 +107,10 @@ string_enum! {
         Time = "time",
         /// A whole number, e.g. a port or a count.
         Number = "number",
+        /// A shell command the operator supplies, run as code, e.g. by
+        /// `run = "sh -c {{ params.NAME }}"`: the only values `check` lets
+        /// stand where the shell parses a value a second time.
+        Command = "command",
     }
 }
 
@@ -165,7 +169,7 @@ impl Param {
             ));
         }
         match self.kind {
-            ParamType::Text => None,
+            ParamType::Text | ParamType::Command => None,
             ParamType::Time if trimmed == "latest" => None,
             ParamType::Time => parse_time(trimmed)
                 .err()

@@ -183,35 +183,14 @@ pub enum Quoting {
 
 /// The segments of a shell command, each with the quoting in force where
 /// it starts: the engine passes template values as environment variables
-/// and must reference them to suit their place.
+/// and must reference them to suit their place. A `$(…)` or backtick opens
+/// a new command, outside quotes even within `"…"`
+/// ([`super::shell_lex`] reads the command).
 pub fn shell_segments(text: &str) -> Result<Vec<(Segment<'_>, Quoting)>, TemplateError> {
-    let mut quoting = Quoting::Plain;
-    let mut escaped = false;
-    let mut out = Vec::new();
-    for segment in parse(text)? {
-        let at = quoting;
-        if let Segment::Literal(lit) = &segment {
-            for c in lit.chars() {
-                if escaped {
-                    escaped = false;
-                    continue;
-                }
-                quoting = match (quoting, c) {
-                    (Quoting::Plain | Quoting::Double, '\\') => {
-                        escaped = true;
-                        quoting
-                    }
-                    (Quoting::Plain, '\'') => Quoting::Single,
-                    (Quoting::Plain, '"') => Quoting::Double,
-                    (Quoting::Single, '\'') => Quoting::Plain,
-                    (Quoting::Double, '"') => Quoting::Plain,
-                    (q, _) => q,
-                };
-            }
-        }
-        out.push((segment, at));
-    }
-    Ok(out)
+    Ok(super::shell_lex::place(text)?
+        .into_iter()
+        .map(|(s, p)| (s, p.quoting))
+        .collect())
 }
 
 /// Resolves every reference in `text` with `lookup`, passing each value

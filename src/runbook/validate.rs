@@ -8,7 +8,8 @@ use super::diagnostic::{Code, Diagnostic, did_you_mean};
 use super::field::{Dur, Text};
 use super::graph::{Upstream, topological_order};
 use super::kinds::{StepAction, StepChecks};
-use super::model::{FORMAT_VERSION, Mode, Runbook, Span, Spanned, Step};
+use super::model::{FORMAT_VERSION, Mode, ParamType, Runbook, Span, Spanned, Step};
+use super::shell_lex::{self, Reparse};
 use super::template::{self, RUN_VARS, Var};
 
 /// Appends every finding about `rb` (parsed from `source`) to `out`.
@@ -271,6 +272,19 @@ impl<'a> Validator<'a> {
                     .with_help("add `timeout = \"30m\"` (or what the wait can take at most)"),
                 );
             }
+            if let Some(confirm) = &step.confirm
+                && confirm.value.trim().is_empty()
+            {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        confirm.span,
+                        format!("step `{}` has an empty `confirm`", step.id.value),
+                    )
+                    .with_label("a bare Enter would confirm it")
+                    .with_help("name what the step destroys, e.g. confirm = \"{{ params.table }}\", or remove `confirm` to type what the kind acts on"),
+                );
+            }
             if step.is_destructive() && step.confirm_text().is_none() {
                 self.push(
                     Diagnostic::warning(
@@ -311,22 +325,56 @@ impl<'a> Validator<'a> {
     }
 
     /// A template inside single quotes in a shell command would never
-    /// expand: dr-drill passes values through the environment.
+    /// expand: dr-drill passes values through the environment. A template
+    /// where the shell parses its value again (`eval`, `trap`, `sh -c`,
+    /// `ssh`, arithmetic) would run a `$(…)` in the value, unless it names
+    /// a parameter declared `type = "command"`.
     fn shell_quoting(&mut self, command: &Spanned<String>) {
-        let Ok(segments) = template::shell_segments(&command.value) else {
+        let Ok(segments) = shell_lex::place(&command.value) else {
             return;
         };
-        for (segment, quoting) in segments {
-            if let (template::Segment::Var(var, range), template::Quoting::Single) =
-                (segment, quoting)
-            {
-                let span = self.locate(command.span, &command.value[range]);
+        for (segment, placed) in segments {
+            let template::Segment::Var(var, range) = segment else {
+                continue;
+            };
+            // The same template may stand twice: point at this one.
+            let needle = &command.value[range.clone()];
+            let nth = command.value[..range.start].matches(needle).count();
+            let span = self.locate_nth(command.span, needle, nth);
+            if placed.quoting == template::Quoting::Single {
                 self.push(
                     Diagnostic::error(Code::Template, span, format!("`{{{{ {var} }}}}` stands inside single quotes in a shell command"))
                         .with_label("nothing expands inside '...'")
                         .with_help("close the quotes around it: 'restoring '{{ params.table }}; dr-drill passes the value safely itself"),
                 );
+                continue;
             }
+            let Some(reparse) = placed.reparse else {
+                continue;
+            };
+            // A command the operator gives is code by declaration; a
+            // number parameter is checked to be digits before the run.
+            let numeric = matches!(reparse, Reparse::Arithmetic | Reparse::DoubleBracket);
+            if let Var::Param(name) = &var
+                && self.rb.params.iter().any(|p| {
+                    &p.name.value == name
+                        && (p.kind == ParamType::Command || numeric && p.kind == ParamType::Number)
+                })
+            {
+                continue;
+            }
+            let (label, help) = reparse_words(reparse, &var);
+            self.push(
+                Diagnostic::error(
+                    Code::Template,
+                    span,
+                    format!(
+                        "`{{{{ {var} }}}}` stands where the shell parses its value a second time"
+                    ),
+                )
+                .with_label(label)
+                .with_help(help),
+            );
         }
     }
 
@@ -619,6 +667,15 @@ impl<'a> Validator<'a> {
 
     /// The span of `needle` inside the string written at `span`, or the
     /// whole string when escapes make the raw text differ.
+    /// The `nth` (from 0) occurrence of `needle` in the source of `span`.
+    fn locate_nth(&self, span: Span, needle: &str, nth: usize) -> Span {
+        let raw = self.source.get(span.start..span.end).unwrap_or("");
+        match raw.match_indices(needle).nth(nth) {
+            Some((i, _)) => Span::new(span.start + i, span.start + i + needle.len()),
+            None => self.locate(span, needle),
+        }
+    }
+
     fn locate(&self, span: Span, needle: &str) -> Span {
         let raw = self.source.get(span.start..span.end).unwrap_or("");
         match raw.find(needle) {
@@ -691,5 +748,40 @@ impl StepChecks for StepView<'_, '_, '_> {
 
     fn secret_key(&mut self, key: &Text) {
         self.v.secret_key(key);
+    }
+}
+
+/// What a context that parses a value twice does, and the safe pattern.
+fn reparse_words(reparse: Reparse, var: &Var) -> (String, String) {
+    let command = "; if the value is a command the operator gives, declare its parameter `type = \"command\"`";
+    match reparse {
+        Reparse::ShellC(shell) => (
+            format!("`{shell}` runs its command string as a script: a `$(…)` in the value would run"),
+            format!("pass the value as an argument after the script: {shell} '… \"$1\"' _ {{{{ {var} }}}}{command}"),
+        ),
+        Reparse::SuC => (
+            "`su -c` runs its command as a script: a `$(…)` in the value would run".into(),
+            format!("keep the value out of the command string: sudo -u USER sh -c '… \"$1\"' _ {{{{ {var} }}}}{command}"),
+        ),
+        Reparse::Eval => (
+            "`eval` parses the value again: a `$(…)` in it would run".into(),
+            format!("run the command without eval: cmd {{{{ {var} }}}}, or pass the value as an argument: sh -c '… \"$1\"' _ {{{{ {var} }}}}{command}"),
+        ),
+        Reparse::Trap => (
+            "`trap` parses its action again when the signal comes: a `$(…)` in the value would run".into(),
+            format!("put the value in a variable and quote it inside a single-quoted action: v={{{{ {var} }}}}; trap 'rm -f \"$v\"' EXIT"),
+        ),
+        Reparse::Ssh => (
+            "`ssh` joins its arguments into one line the remote shell parses: a `$(…)` in the value would run there".into(),
+            format!("send the value on standard input: printf '%s\\n' {{{{ {var} }}}} | ssh HOST 'read -r v; … \"$v\"'"),
+        ),
+        Reparse::Arithmetic => (
+            "`$(( ))`, `(( ))` and `let` evaluate the value as an expression, and bash runs a `$(…)` in an array index".into(),
+            format!("check that it is a number first: n={{{{ {var} }}}}; case $n in ''|*[!0-9]*) echo \"not a number: $n\" >&2; exit 2;; esac; echo $((n + 1)), or declare the parameter `type = \"number\"`"),
+        ),
+        Reparse::DoubleBracket => (
+            "bash's `[[ … -eq … ]]` evaluates its operands as expressions: a `$(…)` in an array index would run".into(),
+            format!("compare with `[`, which takes numbers only: [ {{{{ {var} }}}} -eq 3 ]"),
+        ),
     }
 }

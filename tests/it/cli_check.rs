@@ -304,3 +304,36 @@ timeout = "30m"
         ]
     );
 }
+
+#[test]
+fn an_empty_confirm_is_an_error_at_its_line() {
+    dr_drill()
+        .args([
+            "check",
+            "tests/fixtures/invalid/invalid-value.empty-confirm.toml",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "invalid-value.empty-confirm.toml:11:11",
+        ))
+        .stdout(predicate::str::contains(
+            "step `wipe` has an empty `confirm`",
+        ));
+}
+
+#[test]
+fn templates_the_shell_parses_twice_are_errors_with_the_safe_pattern() {
+    dr_drill()
+        .args(["check", "tests/fixtures/invalid/template.parsed-twice.toml"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("template.parsed-twice.toml:22:14"))
+        .stdout(predicate::str::contains(
+            "`{{ steps.pick.key }}` stands where the shell parses its value a second time",
+        ))
+        .stdout(predicate::str::contains(
+            "sh -c '… \"$1\"' _ {{ steps.pick.key }}",
+        ))
+        .stdout(predicate::str::contains("5 errors"));
+}

@@ -332,8 +332,32 @@ fn change(ctx: &StepCtx) -> String {
 }
 
 /// Asks for the typed confirmation of a destructive step; `Ok` only when
-/// the operator typed exactly `text`.
+/// the operator typed exactly `text`. A blank `text` confirms nothing (a
+/// bare Enter would match it), and a destructive kind whose resource
+/// resolves to blank would act on nothing it can name: both fail the step
+/// before anything is asked or run.
 pub async fn confirm(ctx: &StepCtx, text: &str, action: String) -> Result<(), StepError> {
+    let step = ctx.step();
+    if text.trim().is_empty() {
+        let written = step
+            .confirm_text()
+            .map_or_else(|| step.id.value.clone(), |t| t.value.clone());
+        return Err(StepError::Fatal(format!(
+            "destructive step `{}`: its confirm text `{written}` resolves to an empty text, which a bare Enter would confirm; nothing was run. Give what it names a value, or set `confirm` to the name of what the step destroys",
+            step.id.value
+        )));
+    }
+    if let Some(target) = step.action.confirm_target() {
+        let resource = ctx.resolve(&target.value)?;
+        if resource.trim().is_empty() {
+            return Err(StepError::Fatal(format!(
+                "destructive step `{}` ({}): the resource it acts on, `{}`, resolves to an empty text; nothing was run. Give what it names a value",
+                step.id.value,
+                step.action.kind(),
+                target.value
+            )));
+        }
+    }
     let reply = ctx
         .ask(Question::Confirm {
             text: text.to_owned(),

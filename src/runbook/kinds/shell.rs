@@ -11,8 +11,9 @@ fields! {
     /// `kind = "shell"`.
     pub struct Shell {
         /// The command, run with `sh -c`. Template values reach it through
-        /// environment variables: each arrives verbatim, as one word, and
-        /// executes nothing.
+        /// environment variables: each arrives verbatim, as one word. A
+        /// template where the shell parses its value again (`eval`, `trap`,
+        /// `sh -c "…"`, `ssh`, arithmetic) is a `check` error.
         run: Text = req,
         /// Extra environment variables (templates allowed, not quoted).
         #[serde(default)]
