@@ -13,6 +13,7 @@ pub mod journal;
 pub mod ledger;
 pub mod plan;
 pub mod recorder;
+pub mod redact;
 pub mod resume;
 mod runner;
 mod scheduler;
