@@ -121,3 +121,116 @@ fn hostile_secrets_keep_the_journal_readable_and_out_of_it() {
         }
     }
 }
+
+/// The step saves the command line of the dr-drill running it, as `ps`
+/// shows it to every user of the machine.
+const ARGV: &str = r#"
+[runbook]
+id = "secret-argv"
+title = "Secret argv"
+
+[params]
+key = { secret = true, required = true }
+region = { default = "eu-west-1" }
+
+[[step]]
+id = "argv"
+kind = "shell"
+run = "tr '\\0' ' ' < /proc/$PPID/cmdline > \"$ARGV_OUT\"; echo using {{ params.key }} in {{ params.region }}"
+"#;
+
+fn argv_run(dir: &Path) -> (Command, PathBuf) {
+    let path = runbook(dir, ARGV);
+    let mut cmd = dr_drill(dir);
+    cmd.env("ARGV_OUT", dir.join("argv.txt"))
+        .args(["run", "--headless"])
+        .arg(&path);
+    (cmd, dir.join("argv.txt"))
+}
+
+fn assert_ran_without_showing(dir: &Path, out: &std::process::Output, argv: &Path, secret: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let argv = std::fs::read_to_string(argv).unwrap();
+    assert!(argv.contains("dr-drill"), "{argv}");
+    assert!(!argv.contains(secret), "ps shows the secret: {argv}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(secret));
+    assert_nowhere(dir, secret);
+}
+
+#[test]
+fn a_secret_from_the_environment_is_not_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "env-secret-8c1f";
+    let (mut cmd, argv) = argv_run(dir.path());
+    let out = cmd
+        .env("DRILL_KEY", secret)
+        .args(["--param", "key=@env:DRILL_KEY"])
+        .output()
+        .unwrap();
+    assert_ran_without_showing(dir.path(), &out, &argv, secret);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("using [redacted] in eu-west-1"));
+
+    let (mut cmd, _) = argv_run(dir.path());
+    let out = cmd
+        .env_remove("DRILL_UNSET")
+        .args(["--param", "key=@env:DRILL_UNSET"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`DRILL_UNSET` is not set"), "{stderr}");
+}
+
+#[test]
+fn a_param_file_is_read_only_when_only_its_owner_can_read_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "file-secret-\"quoted\"";
+    let file = dir.path().join("secrets.toml");
+    std::fs::write(
+        &file,
+        "key = 'file-secret-\"quoted\"'\nregion = \"us-west-2\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (mut cmd, _) = argv_run(dir.path());
+    let out = cmd.arg("--param-file").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("can be read by others (mode 0644)") && stderr.contains("chmod 600"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("file-secret"), "{stderr}");
+    assert!(!dir.path().join("data/runs").exists(), "nothing ran");
+
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (mut cmd, argv) = argv_run(dir.path());
+    let out = cmd.arg("--param-file").arg(&file).output().unwrap();
+    assert_ran_without_showing(dir.path(), &out, &argv, "file-secret");
+    assert_ran_without_showing(dir.path(), &out, &argv, secret);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("using [redacted] in us-west-2"));
+}
+
+#[test]
+fn a_missing_secret_without_a_terminal_is_refused_naming_the_ways_to_give_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cmd, _) = argv_run(dir.path());
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for way in [
+        "`key`",
+        "--param-file FILE",
+        "--param key=@env:VAR",
+        "terminal",
+    ] {
+        assert!(stderr.contains(way), "{way} not in {stderr}");
+    }
+    assert!(!dir.path().join("data/runs").exists(), "nothing ran");
+}
