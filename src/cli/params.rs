@@ -84,7 +84,7 @@ fn parse_file(text: &str) -> Result<BTreeMap<String, String>, String> {
         let Some(value) = item.as_str() else {
             return Err(format!(
                 "{}: `{}` is not a string; write {} = \"...\"",
-                line_of(key.span.start),
+                line_of(item.span().start),
                 key.name,
                 key.name
             ));
