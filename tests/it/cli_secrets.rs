@@ -306,3 +306,44 @@ fn a_resume_never_passes_a_redacted_output_on() {
     );
     assert_nowhere(dir.path(), "relay-secret-77");
 }
+
+#[test]
+fn a_mistyped_secret_is_not_echoed_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = runbook(
+        dir.path(),
+        r#"
+[runbook]
+id = "secret-choice"
+title = "Secret choice"
+
+[params]
+slot = { secret = true, required = true, choices = ["blue-4411", "green-9921"] }
+pin = { secret = true, type = "number", default = "1" }
+
+[[step]]
+id = "s"
+kind = "shell"
+run = "true"
+"#,
+    );
+    let out = dr_drill(dir.path())
+        .env("SLOT", "blue-4412-typo")
+        .env("PIN", "12a4-typo")
+        .args([
+            "run",
+            "--headless",
+            "--param",
+            "slot=@env:SLOT",
+            "--param",
+            "pin=@env:PIN",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`slot` must be one of"), "{stderr}");
+    assert!(stderr.contains("`pin` must be a whole number"), "{stderr}");
+    assert!(!stderr.contains("typo"), "the secret is echoed: {stderr}");
+}
