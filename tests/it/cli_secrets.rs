@@ -347,3 +347,68 @@ run = "true"
     assert!(stderr.contains("`pin` must be a whole number"), "{stderr}");
     assert!(!stderr.contains("typo"), "the secret is echoed: {stderr}");
 }
+
+/// Credentials from a profile file (no `AWS_*` key variables): a step
+/// that prints the file keeps its secret key out of every file of the run.
+#[test]
+fn credentials_from_a_profile_are_in_no_file_of_the_run() {
+    use crate::support::{moto, unique};
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "profileSecretKey-5c2e9d71";
+    let credentials = dir.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        format!(
+            "[drill]\naws_access_key_id = AKIATESTTESTTEST1234\naws_secret_access_key = {secret}\n"
+        ),
+    )
+    .unwrap();
+    let table = unique("secret-count");
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(moto().create_pk_table("us-east-1", &table));
+    let path = runbook(
+        dir.path(),
+        r#"
+[runbook]
+id = "profile-secret"
+title = "Profile secret"
+
+[params]
+table = { required = true }
+
+[[step]]
+id = "count"
+kind = "dynamodb.count"
+table = "{{ params.table }}"
+
+[[step]]
+id = "leak"
+needs = ["count"]
+kind = "shell"
+run = "cat \"$AWS_SHARED_CREDENTIALS_FILE\""
+"#,
+    );
+    let out = dr_drill(dir.path())
+        .envs(moto().env())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .env("AWS_PROFILE", "drill")
+        .args(["run", "--headless", "--param", &format!("table={table}")])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("aws_secret_access_key = [redacted]"),
+        "{stdout}"
+    );
+    assert_nowhere(dir.path(), secret);
+}
