@@ -275,6 +275,7 @@ pub(super) fn run(
     }
     let common = CommonArgs {
         params: Vec::new(),
+        param_files: Vec::new(),
         confirms: Vec::new(),
         answers: Vec::new(),
         output: super::run::Output::Text,

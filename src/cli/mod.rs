@@ -6,6 +6,7 @@
 mod check;
 mod cloud;
 mod demo;
+mod params;
 mod points;
 mod report;
 mod run;

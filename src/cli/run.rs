@@ -55,9 +55,15 @@ pub struct RunArgs {
 /// Flags shared by `run` and `resume`.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// A parameter value, NAME=VALUE (repeatable).
+    /// A parameter value, NAME=VALUE, or NAME=@env:VAR to read it from an
+    /// environment variable (repeatable). Give secrets with @env:, a
+    /// --param-file or the prompt: `ps` shows command lines.
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = key_value)]
     pub params: Vec<(String, String)>,
+    /// Parameter values from a TOML file of `NAME = "value"` lines, readable
+    /// by its owner only (chmod 600); --param wins over it (repeatable).
+    #[arg(long = "param-file", value_name = "FILE")]
+    pub param_files: Vec<PathBuf>,
     /// Confirm a destructive step by typing its confirm text, STEP=TEXT.
     #[arg(long = "confirm", value_name = "STEP=TEXT", value_parser = confirm_value)]
     pub confirms: Vec<(String, String)>,
@@ -87,6 +93,11 @@ impl CommonArgs {
             .clone()
             .unwrap_or_else(engine::default_data_dir);
         std::path::absolute(&dir).unwrap_or(dir)
+    }
+
+    /// The parameter values given by flags and files.
+    fn params(&self) -> Result<BTreeMap<String, String>, String> {
+        super::params::gather(&self.param_files, &self.params)
     }
 
     fn answers(&self, interrupted: Option<Answer>) -> HeadlessAnswers {
@@ -184,7 +195,10 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
             "an incident run needs --t0, the declared outage start (RFC 3339, e.g. 2026-11-22T03:10:00Z)",
         );
     }
-    let given: BTreeMap<String, String> = args.common.params.iter().cloned().collect();
+    let mut given = match args.common.params() {
+        Ok(given) => given,
+        Err(e) => return usage(e),
+    };
     if args.dry_run {
         return match dry_run::print(&runbook, mode, &given, args.common.output) {
             Ok(()) => Ok(ExitCode::from(EXIT_OK)),
@@ -201,6 +215,12 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
             params: given,
         };
         return interactive(runtime, console, &args.common, None);
+    }
+    // Secrets not given are asked for without echo (the console's start
+    // form masks them instead).
+    match super::params::ask_secrets(&super::params::missing_secrets(&runbook, &given, &[])) {
+        Ok(asked) => given.extend(asked),
+        Err(e) => return usage(e),
     }
     let answers = args.common.answers(None);
     let new_run = NewRun {
@@ -227,7 +247,28 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
 
 pub(super) fn resume(args: &ResumeArgs, runtime: &Runtime) -> color_eyre::Result<ExitCode> {
     let data_dir = args.common.data_dir();
-    let given = args.common.params.iter().cloned().collect();
+    let mut given = match args.common.params() {
+        Ok(given) => given,
+        Err(e) => return usage(e),
+    };
+    // The journal keeps no secret: those the run had are asked for again.
+    let journal = engine::resume::locate(&args.run, &data_dir);
+    if let Ok(contents) = engine::journal::read(&journal)
+        && let Some(runbook) = crate::runbook::check_str(&contents.header.runbook_text).runbook
+    {
+        let again: Vec<String> = contents
+            .header
+            .params
+            .iter()
+            .filter(|(_, v)| v.as_str() == engine::journal::REDACTED)
+            .map(|(k, _)| k.clone())
+            .collect();
+        match super::params::ask_secrets(&super::params::missing_secrets(&runbook, &given, &again))
+        {
+            Ok(asked) => given.extend(asked),
+            Err(e) => return usage(e),
+        }
+    }
     let reopened = match crate::session::reopen(
         &args.run,
         &data_dir,

@@ -83,6 +83,13 @@ pub trait Cloud: Send + Sync {
     /// what a resume needs (the simulated world, its state and clock).
     fn close_run(&self) {}
 
+    /// The secret parts (secret key, session token) of the credentials
+    /// this cloud resolved, wherever they came from (environment, profile,
+    /// SSO, a role): the run's recorder keeps them out of every event.
+    fn credential_secrets(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Checks that credentials can be had (before a run starts), and
     /// returns the identity they give.
     async fn verify_credentials(&self) -> Result<Identity, CloudError>;

@@ -13,6 +13,7 @@ pub mod journal;
 pub mod ledger;
 pub mod plan;
 pub mod recorder;
+pub mod redact;
 pub mod resume;
 mod runner;
 mod scheduler;
@@ -460,6 +461,11 @@ impl Engine {
     /// Runs to the end. An error means the journal could not record
     /// evidence; the run stopped at that point.
     pub async fn run(self) -> Result<RunSummary, JournalError> {
+        // Credentials from a profile, SSO or a role are secrets too, not
+        // only the `AWS_*` variables `secret_values` knows.
+        if let Some(cloud) = &self.cloud {
+            self.recorder.add_secrets(cloud.credential_secrets());
+        }
         tokio::fs::create_dir_all(&self.run_dir)
             .await
             .map_err(|source| JournalError::Io {

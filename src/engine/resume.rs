@@ -75,6 +75,14 @@ pub fn progress(runbook: &Runbook, contents: &JournalContents) -> Progress {
     for i in &progress.interrupted {
         progress.finished.remove(i);
     }
+    // An output the journal kept redacted (or withheld) is not the value
+    // the step produced: never pass the placeholder on; the step runs again
+    // and produces it anew.
+    progress.finished.retain(|_, (_, outputs)| {
+        !outputs
+            .values()
+            .any(|v| v.contains(REDACTED) || v.contains(super::redact::WITHHELD))
+    });
     progress
 }
 

@@ -155,29 +155,46 @@ impl Param {
     /// What is wrong with `value` for this parameter, if anything: a
     /// missing required value, a value outside `choices`, or one that is
     /// not of its `type`. The one check the start form and `run` share.
+    ///
+    /// A secret's value is never in the message: it says what is wrong
+    /// without repeating what was typed.
     pub fn problem(&self, value: &str) -> Option<String> {
         let name = &self.name.value;
         let trimmed = value.trim();
         if trimmed.is_empty() {
             return self.required.then(|| format!("`{name}` is required"));
         }
+        let not = |v: &str| {
+            if self.secret {
+                " (the value given is secret, so it is not shown)".to_owned()
+            } else {
+                format!(", not `{v}`")
+            }
+        };
         if !self.choices.is_empty() && !self.choices.iter().any(|c| c.value == value) {
             let choices: Vec<&str> = self.choices.iter().map(|c| c.value.as_str()).collect();
             return Some(format!(
-                "`{name}` must be one of {}, not `{value}`",
-                choices.join(", ")
+                "`{name}` must be one of {}{}",
+                choices.join(", "),
+                not(value)
             ));
         }
         match self.kind {
             ParamType::Text | ParamType::Command => None,
             ParamType::Time if trimmed == "latest" => None,
+            ParamType::Time if self.secret => parse_time(trimmed).err().map(|_| {
+                format!(
+                    "`{name}` must be an RFC 3339 time (e.g. 2026-11-22T03:00:00Z) or `latest`{}",
+                    not(trimmed)
+                )
+            }),
             ParamType::Time => parse_time(trimmed)
                 .err()
                 .map(|e| format!("`{name}`: {e}, or `latest`")),
             ParamType::Number => trimmed
                 .parse::<u64>()
                 .is_err()
-                .then(|| format!("`{name}` must be a whole number, not `{trimmed}`")),
+                .then(|| format!("`{name}` must be a whole number{}", not(trimmed))),
         }
     }
 }

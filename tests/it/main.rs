@@ -23,6 +23,7 @@ mod cli_check;
 mod cli_credentials;
 mod cli_run;
 mod cli_sandbox;
+mod cli_secrets;
 mod confirm_shell;
 mod docs;
 mod docs_commands;

@@ -76,6 +76,8 @@ pub struct AwsCloud {
     tried: Tried,
     clients: Mutex<HashMap<String, Clients>>,
     identity: Mutex<Identity>,
+    /// The secret key and session token `verify_credentials` resolved.
+    secrets: Mutex<Vec<String>>,
     retry: RetryPolicy,
     poll_interval: std::time::Duration,
 }
@@ -182,6 +184,7 @@ impl AwsCloud {
             tried,
             clients: Mutex::new(HashMap::new()),
             identity: Mutex::new(identity),
+            secrets: Mutex::new(Vec::new()),
             retry: RetryPolicy::default(),
             poll_interval: options.poll_interval.unwrap_or(DEFAULT_POLL),
         }
@@ -213,6 +216,7 @@ impl AwsCloud {
                 ..Tried::default()
             },
             clients: Mutex::new(HashMap::from([(region.to_string(), clients)])),
+            secrets: Mutex::new(Vec::new()),
             identity: Mutex::new(Identity {
                 region: region.to_string(),
                 ..Identity::default()
@@ -355,6 +359,13 @@ impl Cloud for AwsCloud {
         self.poll_interval
     }
 
+    fn credential_secrets(&self) -> Vec<String> {
+        self.secrets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     async fn verify_credentials(&self) -> Result<Identity, CloudError> {
         use aws_credential_types::provider::ProvideCredentials;
         let tried = &self.tried;
@@ -381,6 +392,15 @@ impl Cloud for AwsCloud {
                 tried,
             ));
         }
+        *self.secrets.lock().unwrap_or_else(|p| p.into_inner()) = [
+            Some(credentials.secret_access_key()),
+            credentials.session_token(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|s| s.len() >= 8)
+        .map(str::to_owned)
+        .collect();
         let masked = mask_key(credentials.access_key_id());
         let mut id = self.lock_identity();
         id.principal = Some(masked);
