@@ -204,14 +204,8 @@ pub fn lock_run(run_dir: &Path) -> Result<RunLock, JournalError> {
         path: path.clone(),
         source,
     };
-    std::fs::create_dir_all(run_dir).map_err(io_err)?;
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(io_err)?;
+    crate::fsx::create_private_dir(run_dir).map_err(io_err)?;
+    let file = crate::fsx::open_private_file(&path).map_err(io_err)?;
     match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
         Ok(mut lock) => {
             lock.set_len(0).map_err(io_err)?;
@@ -296,13 +290,9 @@ impl JournalWriter {
             source,
         };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io_err)?;
+            crate::fsx::create_private_dir(dir).map_err(io_err)?;
         }
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(io_err)?;
+        let mut file = crate::fsx::create_new_private_file(path).map_err(io_err)?;
         let mut line = serde_json::to_string(header).map_err(|e| io_err(e.into()))?;
         line.push('\n');
         file.write_all(line.as_bytes()).map_err(io_err)?;

@@ -460,7 +460,7 @@ impl Engine {
     /// Runs to the end. An error means the journal could not record
     /// evidence; the run stopped at that point.
     pub async fn run(self) -> Result<RunSummary, JournalError> {
-        tokio::fs::create_dir_all(&self.run_dir)
+        crate::fsx::create_private_dir_async(&self.run_dir)
             .await
             .map_err(|source| JournalError::Io {
                 path: self.run_dir.clone(),

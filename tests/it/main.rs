@@ -28,6 +28,7 @@ mod docs_commands;
 mod engine;
 mod keys_doc;
 mod parser_robustness;
+mod private_files;
 mod report;
 mod resume;
 mod resume_world;

@@ -107,15 +107,9 @@ async fn write_in_place(to: &Path, bytes: &[u8]) -> Result<(), StepError> {
     let path = part.0.clone().unwrap_or_default();
     let result = async {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(dir).await?;
+            crate::fsx::create_private_dir_async(dir).await?;
         }
-        let mut file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&path)
-            .await?;
+        let mut file = crate::fsx::create_private_file_async(&path).await?;
         file.write_all(bytes).await?;
         file.flush().await?;
         file.sync_all().await?;

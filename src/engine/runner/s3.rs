@@ -620,7 +620,7 @@ async fn download_prefix(
         dir.display()
     ))
     .await?;
-    tokio::fs::create_dir_all(&dir).await.map_err(|e| {
+    crate::fsx::create_private_dir_async(&dir).await.map_err(|e| {
         StepError::Fatal(format!(
             "cannot create the directory {}: {e}; check the permissions there or give the step another `to`",
             dir.display()
