@@ -36,6 +36,7 @@ mod runbooks_cabal;
 mod runbooks_s3;
 mod s3_prefix;
 mod schema;
+mod template_paths;
 mod tui_app;
 mod tui_pick;
 mod tui_start;

@@ -161,12 +161,7 @@ fn restored(state: &Option<ArchiveState>) -> Outputs {
 }
 
 pub async fn download(ctx: &StepCtx, a: &S3Download) -> Result<Outputs, StepError> {
-    let to = PathBuf::from(ctx.resolve(&a.to.value)?);
-    let to = if to.is_relative() {
-        ctx.run_dir.join(to)
-    } else {
-        to
-    };
+    let to = super::paths::local_path(ctx, "to", &a.to.value)?;
     if let Some(prefix) = &a.prefix {
         return download_prefix(ctx, a, prefix, to).await;
     }

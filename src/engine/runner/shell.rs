@@ -25,7 +25,7 @@ pub async fn run(ctx: &StepCtx, shell: &Shell) -> Result<Outputs, StepError> {
         env.push((name.value.clone(), ctx.resolve(&value.value)?));
     }
     let cwd = match &shell.cwd {
-        Some(cwd) => ctx.run_dir.join(ctx.resolve(&cwd.value)?),
+        Some(cwd) => super::paths::local_path(ctx, "cwd", &cwd.value)?,
         None => ctx.run_dir.clone(),
     };
     let step_dir = ctx.run_dir.join("steps").join(ctx.id());
