@@ -8,6 +8,16 @@
 
 use std::time::Duration;
 
+/// `secs` as a duration, saturating: negative or NaN is zero, beyond
+/// [`Duration::MAX`] is `Duration::MAX`. Seconds read from outside (a
+/// journal's `elapsed`, a report's figures) never panic a conversion.
+pub fn duration_from_secs(secs: f64) -> Duration {
+    if secs.is_nan() || secs <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+}
+
 /// `90s` → "1m 30s", `26h 5m` as it is, and from three days on in days
 /// and hours (`9d 11h`), for messages.
 pub fn humanize(d: Duration) -> String {

@@ -167,6 +167,19 @@ pub enum JournalError {
         /// What is wrong.
         message: String,
     },
+    /// The header's runbook text is not the text its hash was taken of:
+    /// the journal was edited, and what it says would run is not what ran.
+    #[error(
+        "journal {path}, line 1: the runbook text recorded in the header does not match its recorded SHA-256 ({recorded}; the text hashes to {actual}); the journal was edited after it was written, so it is not used: restore the journal from a backup, or start a new run from the runbook"
+    )]
+    RunbookTextChanged {
+        /// The journal file.
+        path: PathBuf,
+        /// The hash the header records.
+        recorded: String,
+        /// The hash of the text it holds.
+        actual: String,
+    },
     /// The writer thread is gone.
     #[error("the journal writer stopped; the run cannot record evidence and stops")]
     WriterGone,
@@ -223,6 +236,33 @@ pub fn lock_run(run_dir: &Path) -> Result<RunLock, JournalError> {
     }
 }
 
+/// Parses a journal's first line, `line`, and checks it: the runbook text
+/// it holds must hash to the SHA-256 it records. Every reader of a journal
+/// (resume, report, watch) goes through here, whether it reads the rest
+/// whole or as a stream.
+pub fn read_header(path: &Path, line: &str) -> Result<JournalHeader, JournalError> {
+    let header: JournalHeader = serde_json::from_str(line).map_err(|e| JournalError::Corrupt {
+        path: path.to_owned(),
+        line: 1,
+        message: format!("not a journal header ({e})"),
+    })?;
+    let actual = sha256_hex(&header.runbook_text);
+    if !actual.eq_ignore_ascii_case(header.runbook_sha256.trim()) {
+        return Err(JournalError::RunbookTextChanged {
+            path: path.to_owned(),
+            recorded: if header.runbook_sha256.len() == 64
+                && header.runbook_sha256.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                header.runbook_sha256.clone()
+            } else {
+                "not a SHA-256".into()
+            },
+            actual,
+        });
+    }
+    Ok(header)
+}
+
 /// Reads a journal, tolerating a half-written last line.
 pub fn read(path: &Path) -> Result<JournalContents, JournalError> {
     let io_err = |source| JournalError::Io {
@@ -240,8 +280,7 @@ pub fn read(path: &Path) -> Result<JournalContents, JournalError> {
     let Some(first) = lines.first() else {
         return Err(corrupt(1, "the journal is empty".into()));
     };
-    let header: JournalHeader = serde_json::from_str(first)
-        .map_err(|e| corrupt(1, format!("not a journal header ({e})")))?;
+    let header = read_header(path, first)?;
     let mut events = Vec::with_capacity(lines.len());
     let mut torn_tail = false;
     for (i, line) in lines.iter().enumerate().skip(1) {

@@ -431,7 +431,7 @@ pub(crate) fn delta_words(d: Option<f64>) -> String {
         Some(d) if d.abs() < super::SAME_WITHIN => "unchanged".into(),
         Some(d) => format!(
             "{} {}",
-            humanize(Duration::from_secs_f64(d.abs())),
+            humanize(crate::format::duration_from_secs(d.abs())),
             if d < 0.0 { "faster" } else { "slower" }
         ),
     }

@@ -26,6 +26,7 @@ mod cli_sandbox;
 mod docs;
 mod docs_commands;
 mod engine;
+mod hostile_journals;
 mod keys_doc;
 mod parser_robustness;
 mod private_files;
