@@ -117,6 +117,26 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
+/// `text` safe to print on a terminal: control characters (escape
+/// sequences that retitle the terminal, move the cursor, clear the screen;
+/// carriage returns that overwrite a line) are dropped, a tab becomes a
+/// space, line breaks stay. The console draws nothing of them either
+/// (ratatui skips control characters); headless output prints through
+/// this.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() && c != '\n';
+    if !text.contains(bad) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .filter_map(|c| match c {
+            '\t' => Some(' '),
+            c if bad(c) => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,7 @@ mod tui_app;
 mod tui_pick;
 mod tui_start;
 mod tui_view;
+mod untrusted_text;
 
 use std::path::{Path, PathBuf};
 
