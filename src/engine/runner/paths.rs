@@ -16,7 +16,7 @@ use crate::runbook::template::{self, Segment};
 /// do.
 pub(crate) fn local_path(ctx: &StepCtx, field: &str, text: &str) -> Result<PathBuf, StepError> {
     let resolved = ctx.resolve(text)?;
-    check(field, ctx.id(), text, &resolved)?;
+    check(field, ctx.id(), text, &resolved, &ctx.run_dir)?;
     let path = PathBuf::from(resolved);
     Ok(if path.is_relative() {
         ctx.run_dir.join(path)
@@ -26,9 +26,16 @@ pub(crate) fn local_path(ctx: &StepCtx, field: &str, text: &str) -> Result<PathB
 }
 
 /// Whether `resolved`, the value of `text`, keeps what its templates gave
-/// under the run directory (or the literal absolute directory the text
-/// starts with).
-fn check(field: &str, step: &str, text: &str, resolved: &str) -> Result<(), StepError> {
+/// under the run directory (an absolute path inside `run_dir`, such as a
+/// download's `path` output, is under it) or the literal absolute
+/// directory the text starts with.
+fn check(
+    field: &str,
+    step: &str,
+    text: &str,
+    resolved: &str,
+    run_dir: &Path,
+) -> Result<(), StepError> {
     let segments = template::parse(text).map_err(|e| {
         StepError::Fatal(format!(
             "`{field}` of step `{step}`: {}; fix the template in the runbook",
@@ -52,7 +59,7 @@ fn check(field: &str, step: &str, text: &str, resolved: &str) -> Result<(), Step
     if path.components().any(|c| c == Component::ParentDir) {
         return refuse("climbs out with `..`");
     }
-    if path.is_absolute() && !literal_absolute {
+    if path.is_absolute() && !literal_absolute && !path.starts_with(run_dir) {
         return refuse("is absolute");
     }
     Ok(())
@@ -63,7 +70,7 @@ mod tests {
     use super::*;
 
     fn ok(text: &str, resolved: &str) -> bool {
-        check("to", "s", text, resolved).is_ok()
+        check("to", "s", text, resolved, Path::new("/data/runs/r")).is_ok()
     }
 
     #[test]
@@ -77,6 +84,8 @@ mod tests {
         );
         assert!(!ok("dl/{{ params.to }}", "dl/.."));
         assert!(!ok("{{ params.to }}", ""));
+        assert!(ok("{{ steps.download.path }}", "/data/runs/r/snap.enc"));
+        assert!(!ok("{{ steps.download.path }}", "/data/runs/r/../x"));
         assert!(ok(
             "/srv/restore/{{ params.day }}",
             "/srv/restore/2026-11-01"
