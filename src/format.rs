@@ -8,6 +8,16 @@
 
 use std::time::Duration;
 
+/// `secs` as a duration, saturating: negative or NaN is zero, beyond
+/// [`Duration::MAX`] is `Duration::MAX`. Seconds read from outside (a
+/// journal's `elapsed`, a report's figures) never panic a conversion.
+pub fn duration_from_secs(secs: f64) -> Duration {
+    if secs.is_nan() || secs <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+}
+
 /// `90s` → "1m 30s", `26h 5m` as it is, and from three days on in days
 /// and hours (`9d 11h`), for messages.
 pub fn humanize(d: Duration) -> String {
@@ -105,6 +115,26 @@ pub fn human_bytes(n: u64) -> String {
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
+}
+
+/// `text` safe to print on a terminal: control characters (escape
+/// sequences that retitle the terminal, move the cursor, clear the screen;
+/// carriage returns that overwrite a line) are dropped, a tab becomes a
+/// space, line breaks stay. The console draws nothing of them either
+/// (ratatui skips control characters); headless output prints through
+/// this.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() && c != '\n';
+    if !text.contains(bad) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .filter_map(|c| match c {
+            '\t' => Some(' '),
+            c if bad(c) => None,
+            c => Some(c),
+        })
+        .collect()
 }
 
 #[cfg(test)]

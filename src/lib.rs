@@ -11,6 +11,7 @@ pub mod cloud;
 pub mod crypt;
 pub mod engine;
 pub mod format;
+pub mod fsx;
 pub mod report;
 pub mod runbook;
 pub mod session;

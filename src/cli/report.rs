@@ -61,7 +61,7 @@ pub(super) fn run(args: &ReportArgs) -> color_eyre::Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| journal.parent().map(PathBuf::from).unwrap_or_default());
-    if let Err(e) = std::fs::create_dir_all(&dir) {
+    if let Err(e) = crate::fsx::create_private_dir(&dir) {
         let _ = writeln!(
             std::io::stderr(),
             "error: cannot create {}: {e}",

@@ -41,11 +41,11 @@ impl PartFile {
             resource: resource.to_owned(),
         };
         if let Some(dir) = part.part.parent().filter(|d| !d.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(dir)
+            crate::fsx::create_private_dir_async(dir)
                 .await
                 .map_err(|e| part.io_error(dir, e))?;
         }
-        let file = tokio::fs::File::create(&part.part)
+        let file = crate::fsx::create_private_file_async(&part.part)
             .await
             .map_err(|e| part.io_error(&part.part, e))?;
         part.file = Some(file);

@@ -167,6 +167,19 @@ pub enum JournalError {
         /// What is wrong.
         message: String,
     },
+    /// The header's runbook text is not the text its hash was taken of:
+    /// the journal was edited, and what it says would run is not what ran.
+    #[error(
+        "journal {path}, line 1: the runbook text recorded in the header does not match its recorded SHA-256 ({recorded}; the text hashes to {actual}); the journal was edited after it was written, so it is not used: restore the journal from a backup, or start a new run from the runbook"
+    )]
+    RunbookTextChanged {
+        /// The journal file.
+        path: PathBuf,
+        /// The hash the header records.
+        recorded: String,
+        /// The hash of the text it holds.
+        actual: String,
+    },
     /// The writer thread is gone.
     #[error("the journal writer stopped; the run cannot record evidence and stops")]
     WriterGone,
@@ -204,14 +217,8 @@ pub fn lock_run(run_dir: &Path) -> Result<RunLock, JournalError> {
         path: path.clone(),
         source,
     };
-    std::fs::create_dir_all(run_dir).map_err(io_err)?;
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(io_err)?;
+    crate::fsx::create_private_dir(run_dir).map_err(io_err)?;
+    let file = crate::fsx::open_private_file(&path).map_err(io_err)?;
     match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
         Ok(mut lock) => {
             lock.set_len(0).map_err(io_err)?;
@@ -227,6 +234,33 @@ pub fn lock_run(run_dir: &Path) -> Result<RunLock, JournalError> {
         }),
         Err((_, errno)) => Err(io_err(errno.into())),
     }
+}
+
+/// Parses a journal's first line, `line`, and checks it: the runbook text
+/// it holds must hash to the SHA-256 it records. Every reader of a journal
+/// (resume, report, watch) goes through here, whether it reads the rest
+/// whole or as a stream.
+pub fn read_header(path: &Path, line: &str) -> Result<JournalHeader, JournalError> {
+    let header: JournalHeader = serde_json::from_str(line).map_err(|e| JournalError::Corrupt {
+        path: path.to_owned(),
+        line: 1,
+        message: format!("not a journal header ({e})"),
+    })?;
+    let actual = sha256_hex(&header.runbook_text);
+    if !actual.eq_ignore_ascii_case(header.runbook_sha256.trim()) {
+        return Err(JournalError::RunbookTextChanged {
+            path: path.to_owned(),
+            recorded: if header.runbook_sha256.len() == 64
+                && header.runbook_sha256.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                header.runbook_sha256.clone()
+            } else {
+                "not a SHA-256".into()
+            },
+            actual,
+        });
+    }
+    Ok(header)
 }
 
 /// Reads a journal, tolerating a half-written last line.
@@ -246,8 +280,7 @@ pub fn read(path: &Path) -> Result<JournalContents, JournalError> {
     let Some(first) = lines.first() else {
         return Err(corrupt(1, "the journal is empty".into()));
     };
-    let header: JournalHeader = serde_json::from_str(first)
-        .map_err(|e| corrupt(1, format!("not a journal header ({e})")))?;
+    let header = read_header(path, first)?;
     let mut events = Vec::with_capacity(lines.len());
     let mut torn_tail = false;
     for (i, line) in lines.iter().enumerate().skip(1) {
@@ -296,13 +329,9 @@ impl JournalWriter {
             source,
         };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io_err)?;
+            crate::fsx::create_private_dir(dir).map_err(io_err)?;
         }
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(io_err)?;
+        let mut file = crate::fsx::create_new_private_file(path).map_err(io_err)?;
         let mut line = serde_json::to_string(header).map_err(|e| io_err(e.into()))?;
         line.push('\n');
         file.write_all(line.as_bytes()).map_err(io_err)?;

@@ -466,7 +466,7 @@ impl Engine {
         if let Some(cloud) = &self.cloud {
             self.recorder.add_secrets(cloud.credential_secrets());
         }
-        tokio::fs::create_dir_all(&self.run_dir)
+        crate::fsx::create_private_dir_async(&self.run_dir)
             .await
             .map_err(|source| JournalError::Io {
                 path: self.run_dir.clone(),

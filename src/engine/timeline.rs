@@ -114,7 +114,7 @@ impl Axis {
     /// The axis of a run that went on for `run` against `target`.
     pub fn fit(run: Duration, target: Option<Duration>) -> Axis {
         let run = run.max(Duration::from_secs(1));
-        let target_on_axis = target.filter(|&t| t <= run * 3);
+        let target_on_axis = target.filter(|&t| t <= run.saturating_mul(3));
         Axis {
             span: target_on_axis.unwrap_or_default().max(run),
             target_on_axis,

@@ -501,8 +501,10 @@ fn timeline_svg(o: &mut String, r: &DrillReport) {
     // A target far beyond the run is marked at the right edge instead of
     // drawn to scale (`Axis::fit`).
     let target = secs(r.rto.target_seconds);
-    let axis =
-        crate::engine::timeline::Axis::fit(Duration::from_secs_f64(run_end), r.rto.target_seconds);
+    let axis = crate::engine::timeline::Axis::fit(
+        crate::format::duration_from_secs(run_end),
+        r.rto.target_seconds,
+    );
     let target_on_scale = secs(axis.target_on_axis);
     let span = axis.span.as_secs_f64() * 1.05;
     let plot = WIDTH - LABEL - 20.0;
@@ -556,7 +558,7 @@ fn timeline_svg(o: &mut String, r: &DrillReport) {
             height - 24.0,
             x(t),
             TOP - 10.0,
-            esc(&humanize(Duration::from_secs_f64(t)))
+            esc(&humanize(crate::format::duration_from_secs(t)))
         );
         t += step;
     }
@@ -613,7 +615,7 @@ fn timeline_svg(o: &mut String, r: &DrillReport) {
             o,
             "<text x=\"{:.1}\" y=\"14\" fill=\"#cf222e\" text-anchor=\"end\">RTO target {} (off this scale) →</text>",
             WIDTH - 4.0,
-            esc(&humanize(Duration::from_secs_f64(target)))
+            esc(&humanize(crate::format::duration_from_secs(target)))
         );
     }
     if let Some(target) = target_on_scale {
@@ -624,7 +626,7 @@ fn timeline_svg(o: &mut String, r: &DrillReport) {
             TOP - 4.0,
             height - 22.0,
             height - 8.0,
-            esc(&humanize(Duration::from_secs_f64(target)))
+            esc(&humanize(crate::format::duration_from_secs(target)))
         );
     }
     if let Some(rto) = secs(r.rto.achieved_seconds) {
@@ -635,7 +637,7 @@ fn timeline_svg(o: &mut String, r: &DrillReport) {
             TOP - 4.0,
             height - 22.0,
             height - 8.0,
-            esc(&humanize(Duration::from_secs_f64(rto)))
+            esc(&humanize(crate::format::duration_from_secs(rto)))
         );
     }
     o.push_str("</svg>\n");

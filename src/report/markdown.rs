@@ -8,10 +8,55 @@ use crate::engine::humanize;
 use crate::format::SimulatedTime;
 
 /// A table cell: pipes escaped, on one line.
+/// Untrusted text as Markdown prose in a table cell or a list item: the
+/// characters that start a link, an image, raw HTML, an entity, code,
+/// emphasis or strikethrough, and table pipes, are backslash-escaped
+/// (`(`, `)` and an intraword `_` mean nothing on their own and stay), line breaks become spaces and
+/// other control characters are dropped, so a value renders as the text
+/// it is and loads nothing.
 fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            '\\' | '`' | '*' | '[' | ']' | '!' | '<' | '>' | '|' | '~' | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Untrusted text as an inline code span in a table cell: delimited by
+/// more backticks than any run inside it (CommonMark), padded when it
+/// starts or ends with one, with `|` escaped for the table and line breaks
+/// and control characters made spaces or dropped. Nothing in it can close
+/// the span early.
+fn code(s: &str) -> String {
+    let text: String = s
+        .chars()
+        .filter_map(|c| match c {
+            '\n' | '\r' | '\t' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect::<String>()
+        .replace('|', "\\|");
+    let (mut longest, mut run) = (0, 0);
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') || text.is_empty() {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 fn dur(d: Option<Duration>) -> String {
@@ -71,15 +116,15 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
     writeln!(o, "| --- | --- |")?;
     writeln!(
         o,
-        "| Runbook | `{}` — {} |",
-        cell(&r.runbook.id),
+        "| Runbook | {} — {} |",
+        code(&r.runbook.id),
         cell(&r.runbook.title)
     )?;
     writeln!(o, "| Runbook SHA-256 | `{}` |", r.runbook.sha256)?;
     if let Some(sha) = &r.runbook.resumed_with_sha256 {
         writeln!(o, "| Runbook after forced resume | `{sha}` |")?;
     }
-    writeln!(o, "| Run | `{}` |", cell(&r.run_id))?;
+    writeln!(o, "| Run | {} |", code(&r.run_id))?;
     writeln!(o, "| Mode | {} |", r.mode_label())?;
     writeln!(o, "| Operator | {} |", cell(&r.operator))?;
     match &r.aws {
@@ -158,9 +203,9 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
     for s in &r.steps {
         writeln!(
             o,
-            "| {}`{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             if s.critical { "★ " } else { "" },
-            cell(&s.id),
+            code(&s.id),
             cell(s.phase.as_deref().unwrap_or("")),
             s.kind,
             time(s.started_at),
@@ -179,7 +224,7 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
             "**Critical path** (★): {}",
             r.critical_path
                 .iter()
-                .map(|s| format!("`{s}`"))
+                .map(|s| code(s))
                 .collect::<Vec<_>>()
                 .join(" → ")
         )?;
@@ -196,10 +241,10 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
         for c in &r.confirmations {
             writeln!(
                 o,
-                "| `{}` | {} | `{}` | {} | {} |",
-                cell(&c.step),
+                "| {} | {} | {} | {} | {} |",
+                code(&c.step),
                 cell(c.action.as_deref().unwrap_or("")),
-                cell(&c.typed),
+                code(&c.typed),
                 cell(&c.by),
                 time(Some(c.at))
             )?;
@@ -210,19 +255,15 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
     if let Some(p) = &r.recovery_point {
         writeln!(o, "## Recovery point used")?;
         writeln!(o)?;
-        writeln!(
-            o,
-            "- ARN: `{}`",
-            cell(p.arn.as_deref().unwrap_or("unknown"))
-        )?;
+        writeln!(o, "- ARN: {}", code(p.arn.as_deref().unwrap_or("unknown")))?;
         writeln!(
             o,
             "- Created: {}",
-            p.created_at.as_deref().unwrap_or("unknown")
+            cell(p.created_at.as_deref().unwrap_or("unknown"))
         )?;
-        writeln!(o, "- Vault: {}", p.vault.as_deref().unwrap_or("—"))?;
-        writeln!(o, "- Region: {}", p.region.as_deref().unwrap_or("—"))?;
-        writeln!(o, "- Chosen by step `{}`", p.step)?;
+        writeln!(o, "- Vault: {}", cell(p.vault.as_deref().unwrap_or("—")))?;
+        writeln!(o, "- Region: {}", cell(p.region.as_deref().unwrap_or("—")))?;
+        writeln!(o, "- Chosen by step {}", code(&p.step))?;
         writeln!(o)?;
     }
 
@@ -237,8 +278,8 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
             if e.outputs.is_empty() {
                 writeln!(
                     o,
-                    "| `{}` | {} | {} | | |",
-                    cell(&e.step),
+                    "| {} | {} | {} | | |",
+                    code(&e.step),
                     e.kind,
                     status(e.status)
                 )?;
@@ -246,12 +287,12 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
             for (k, v) in &e.outputs {
                 writeln!(
                     o,
-                    "| `{}` | {} | {} | {} | `{}`{} |",
-                    cell(&e.step),
+                    "| {} | {} | {} | {} | {}{} |",
+                    code(&e.step),
                     e.kind,
                     status(e.status),
                     cell(k),
-                    cell(v),
+                    code(v),
                     r.world_time_label(v)
                 )?;
             }
@@ -269,8 +310,8 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
         for f in &r.failures {
             writeln!(
                 o,
-                "| `{}` | {} | {} | {} | {} |",
-                cell(&f.step),
+                "| {} | {} | {} | {} | {} |",
+                code(&f.step),
                 f.attempt,
                 time(Some(f.at)),
                 cell(&f.error),
@@ -288,12 +329,12 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
         for c in &r.cleanup {
             writeln!(
                 o,
-                "- [{}] `{}`{}: {}{}",
+                "- [{}] {}{}: {}{}",
                 if c.done { "x" } else { " " },
-                c.step,
+                code(&c.step),
                 c.title
                     .as_deref()
-                    .map(|t| format!(" ({t})"))
+                    .map(|t| format!(" ({})", cell(t)))
                     .unwrap_or_default(),
                 if c.done { "done" } else { "LEFT BEHIND" },
                 c.reason
@@ -318,24 +359,24 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
         for c in &r.checklist {
             writeln!(
                 o,
-                "- [{}] `{}`{}{}: **{}**{}{}",
+                "- [{}] {}{}{}: **{}**{}{}",
                 if c.answer.is_some() { "x" } else { " " },
-                c.step,
+                code(&c.step),
                 c.title
                     .as_deref()
-                    .map(|t| format!(" ({t})"))
+                    .map(|t| format!(" ({})", cell(t)))
                     .unwrap_or_default(),
                 c.question
                     .as_deref()
-                    .map(|q| format!(" — {q}"))
+                    .map(|q| format!(" — {}", cell(q)))
                     .unwrap_or_default(),
-                c.answer.as_deref().unwrap_or("not answered"),
+                cell(c.answer.as_deref().unwrap_or("not answered")),
                 c.by.as_deref()
-                    .map(|b| format!(" by {b} at {}", time(c.at)))
+                    .map(|b| format!(" by {} at {}", cell(b), time(c.at)))
                     .unwrap_or_default(),
                 c.note
                     .as_deref()
-                    .map(|n| format!(" (note: {n})"))
+                    .map(|n| format!(" (note: {})", cell(n)))
                     .unwrap_or_default()
             )?;
         }
@@ -431,7 +472,7 @@ pub(crate) fn delta_words(d: Option<f64>) -> String {
         Some(d) if d.abs() < super::SAME_WITHIN => "unchanged".into(),
         Some(d) => format!(
             "{} {}",
-            humanize(Duration::from_secs_f64(d.abs())),
+            humanize(crate::format::duration_from_secs(d.abs())),
             if d < 0.0 { "faster" } else { "slower" }
         ),
     }

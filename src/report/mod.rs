@@ -606,7 +606,7 @@ impl DrillReport {
         for &f in formats {
             let path = dir.join(f.file_name());
             let tmp = dir.join(format!(".{}.tmp", f.file_name()));
-            std::fs::write(&tmp, self.render(f))
+            crate::fsx::write_private(&tmp, self.render(f))
                 .and_then(|()| std::fs::rename(&tmp, &path))
                 .map_err(|source| ReportError::Write {
                     path: path.clone(),

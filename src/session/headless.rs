@@ -191,7 +191,7 @@ pub async fn run(
             if !reader_gone {
                 let line = match output {
                     Output::Json => serde_json::to_string(&event).unwrap_or_default(),
-                    Output::Text => text_line(&event),
+                    Output::Text => crate::format::printable(&text_line(&event)).into_owned(),
                 };
                 // If the reader went away, the run goes on and is journaled.
                 reader_gone = writeln!(out, "{line}").is_err();
@@ -219,7 +219,7 @@ pub async fn run(
         let _ = write!(
             std::io::stdout(),
             "{}",
-            closing_summary(&runbook, &timeline, journal.as_deref())
+            crate::format::printable(&closing_summary(&runbook, &timeline, journal.as_deref()))
         );
     }
     // The report is evidence, but failing to write it does not change how

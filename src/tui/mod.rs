@@ -134,7 +134,7 @@ pub fn run(
 fn start_log() -> Option<(PathBuf, tracing_appender::non_blocking::WorkerGuard)> {
     let dirs = directories::ProjectDirs::from("", "", "dr-drill")?;
     let dir = dirs.state_dir().unwrap_or(dirs.data_dir()).to_owned();
-    std::fs::create_dir_all(&dir).ok()?;
+    crate::fsx::create_private_dir(&dir).ok()?;
     let appender = tracing_appender::rolling::never(&dir, "dr-drill.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
     tracing_subscriber::fmt()

@@ -28,8 +28,10 @@ mod confirm_shell;
 mod docs;
 mod docs_commands;
 mod engine;
+mod hostile_journals;
 mod keys_doc;
 mod parser_robustness;
+mod private_files;
 mod report;
 mod resume;
 mod resume_world;
@@ -37,10 +39,12 @@ mod runbooks_cabal;
 mod runbooks_s3;
 mod s3_prefix;
 mod schema;
+mod template_paths;
 mod tui_app;
 mod tui_pick;
 mod tui_start;
 mod tui_view;
+mod untrusted_text;
 
 use std::path::{Path, PathBuf};
 

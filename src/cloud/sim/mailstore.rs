@@ -74,9 +74,9 @@ fn deleted(day: u64) -> bool {
 
 fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+        crate::fsx::create_private_dir(parent)?;
     }
-    std::fs::write(path, bytes)
+    crate::fsx::write_private(path, bytes)
 }
 
 /// Lays out every mailbox of `filesystems` under `root` as it is now,
@@ -93,7 +93,7 @@ pub fn lay_out<'a>(
         for user in &fs.mailboxes {
             let home = root.join(fs_id).join(user);
             for sub in ["Maildir/new", "Maildir/tmp", "Maildir/cur"] {
-                std::fs::create_dir_all(home.join(sub))?;
+                crate::fsx::create_private_dir(&home.join(sub))?;
             }
             for (path, _, day, bytes) in messages(fs_id, user, epoch) {
                 if !deleted(day) {
@@ -118,7 +118,7 @@ pub fn write_recovery(
         "aws-backup-restore_{}",
         completed.strftime("%Y-%m-%dT%H-%M-%SZ")
     ));
-    std::fs::create_dir_all(&dir)?;
+    crate::fsx::create_private_dir(&dir)?;
     for item in &restore.items {
         let item = item.trim_matches('/');
         let (user, rest) = item.split_once('/').unwrap_or((item, ""));

@@ -256,13 +256,8 @@ impl Keeper {
     /// Opens the file in `run_dir` to append (readable by the operator
     /// only), writing `header` first when it is new.
     pub(super) fn open(run_dir: &Path, header: &Header) -> std::io::Result<Keeper> {
-        use std::os::unix::fs::OpenOptionsExt;
         let path = run_dir.join(FILE);
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&path)?;
+        let mut file = crate::fsx::append_private_file(&path)?;
         // Cut a half-written last line away before appending.
         let text = std::fs::read(&path)?;
         let keep = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);

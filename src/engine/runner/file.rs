@@ -9,26 +9,16 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use zeroize::Zeroizing;
 
+use super::paths::local_path;
 use super::{StepCtx, StepError};
 use crate::crypt::{self, Layout};
 use crate::engine::values::Outputs;
 use crate::runbook::kinds::CipherLayout;
 use crate::runbook::kinds::FileDecrypt;
-use crate::runbook::model::Text;
-
-/// A path of the step, a relative one under the run directory.
-fn local(ctx: &StepCtx, text: &Text) -> Result<PathBuf, StepError> {
-    let path = PathBuf::from(ctx.resolve(&text.value)?);
-    Ok(if path.is_relative() {
-        ctx.run_dir.join(path)
-    } else {
-        path
-    })
-}
 
 pub async fn decrypt(ctx: &StepCtx, a: &FileDecrypt) -> Result<Outputs, StepError> {
-    let from = local(ctx, &a.from)?;
-    let to = local(ctx, &a.to)?;
+    let from = local_path(ctx, "from", &a.from.value)?;
+    let to = local_path(ctx, "to", &a.to.value)?;
     if from == to {
         return Err(StepError::Fatal(format!(
             "`from` and `to` are the same file {}: write the plaintext to another file",
@@ -107,15 +97,9 @@ async fn write_in_place(to: &Path, bytes: &[u8]) -> Result<(), StepError> {
     let path = part.0.clone().unwrap_or_default();
     let result = async {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(dir).await?;
+            crate::fsx::create_private_dir_async(dir).await?;
         }
-        let mut file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&path)
-            .await?;
+        let mut file = crate::fsx::create_private_file_async(&path).await?;
         file.write_all(bytes).await?;
         file.flush().await?;
         file.sync_all().await?;

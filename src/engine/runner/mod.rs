@@ -6,6 +6,7 @@ mod check;
 mod dynamodb;
 mod file;
 mod manual;
+mod paths;
 mod pick;
 mod s3;
 mod shell;

@@ -161,12 +161,7 @@ fn restored(state: &Option<ArchiveState>) -> Outputs {
 }
 
 pub async fn download(ctx: &StepCtx, a: &S3Download) -> Result<Outputs, StepError> {
-    let to = PathBuf::from(ctx.resolve(&a.to.value)?);
-    let to = if to.is_relative() {
-        ctx.run_dir.join(to)
-    } else {
-        to
-    };
+    let to = super::paths::local_path(ctx, "to", &a.to.value)?;
     if let Some(prefix) = &a.prefix {
         return download_prefix(ctx, a, prefix, to).await;
     }
@@ -620,7 +615,7 @@ async fn download_prefix(
         dir.display()
     ))
     .await?;
-    tokio::fs::create_dir_all(&dir).await.map_err(|e| {
+    crate::fsx::create_private_dir_async(&dir).await.map_err(|e| {
         StepError::Fatal(format!(
             "cannot create the directory {}: {e}; check the permissions there or give the step another `to`",
             dir.display()

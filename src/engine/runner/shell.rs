@@ -25,23 +25,22 @@ pub async fn run(ctx: &StepCtx, shell: &Shell) -> Result<Outputs, StepError> {
         env.push((name.value.clone(), ctx.resolve(&value.value)?));
     }
     let cwd = match &shell.cwd {
-        Some(cwd) => ctx.run_dir.join(ctx.resolve(&cwd.value)?),
+        Some(cwd) => super::paths::local_path(ctx, "cwd", &cwd.value)?,
         None => ctx.run_dir.clone(),
     };
     let step_dir = ctx.run_dir.join("steps").join(ctx.id());
-    tokio::fs::create_dir_all(&step_dir)
+    crate::fsx::create_private_dir_async(&step_dir)
         .await
         .map_err(|e| StepError::Failed(format!("cannot create {}: {e}", step_dir.display())))?;
     let output_file = step_dir.join(format!("outputs-{}.env", ctx.attempt));
-    // A file left by an earlier attempt or run must not pass for this one's.
-    if let Err(e) = tokio::fs::remove_file(&output_file).await
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        return Err(StepError::Failed(format!(
-            "cannot clear {}: {e}",
-            output_file.display()
-        )));
-    }
+    // A file left by an earlier attempt or run must not pass for this
+    // one's: it is created afresh, empty and readable by the operator only
+    // (it holds raw values, secrets too), and removed once read or when
+    // the step ends another way.
+    crate::fsx::create_private_file_async(&output_file)
+        .await
+        .map_err(|e| StepError::Failed(format!("cannot create {}: {e}", output_file.display())))?;
+    let _output_file_removed = RemovedOnDrop(output_file.clone());
     let run_id = ctx.values().run.get("id").cloned().unwrap_or_default();
     env.push(("DR_DRILL_OUTPUT".into(), output_file.display().to_string()));
     env.push(("DR_DRILL_RUN_ID".into(), run_id));
@@ -193,6 +192,15 @@ async fn read_outputs(path: &std::path::Path) -> Result<Outputs, StepError> {
         .filter_map(|line| line.split_once('='))
         .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
         .collect())
+}
+
+/// Removes a file when dropped: the step's outputs file, once read.
+struct RemovedOnDrop(std::path::PathBuf);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Kills a process group when dropped.
