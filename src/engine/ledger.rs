@@ -18,6 +18,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::event::{Answer, EventKind, Outcome, Question, RunEvent};
+use super::output::OutputLeftOut;
 use crate::cloud::Identity;
 use crate::runbook::{Mode, Runbook};
 
@@ -251,6 +252,8 @@ pub struct StepState {
     pub reason: Option<String>,
     /// Its outputs, from the last end that gave some.
     pub outputs: BTreeMap<String, String>,
+    /// Output its last attempt to print much left out of the journal.
+    pub output_left_out: Option<OutputLeftOut>,
     /// The last answer to its questions, other than a typed confirmation
     /// or a reply to a failure.
     pub answer: Option<RecordedAnswer>,
@@ -362,6 +365,7 @@ impl RunLedger {
                 progress: None,
                 reason: None,
                 outputs: BTreeMap::new(),
+                output_left_out: None,
                 answer: None,
                 asked_at: None,
                 needs: s
@@ -519,6 +523,11 @@ impl RunLedger {
                 }
             }
             EventKind::StepOutput { .. } => {}
+            EventKind::StepOutputLeftOut { left_out, .. } => {
+                if let Some(i) = i {
+                    self.steps[i].output_left_out = Some(left_out.clone());
+                }
+            }
             EventKind::StepProgress { message, .. } => {
                 if let Some(i) = i {
                     self.steps[i].progress = Some(message.clone());

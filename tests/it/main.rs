@@ -21,6 +21,7 @@ mod check_fixtures;
 mod cli_aws;
 mod cli_check;
 mod cli_credentials;
+mod cli_output;
 mod cli_run;
 mod cli_sandbox;
 mod docs;
