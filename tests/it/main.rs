@@ -27,6 +27,7 @@ mod cli_sandbox;
 mod docs;
 mod docs_commands;
 mod engine;
+mod journal_fuzz;
 mod keys_doc;
 mod parser_robustness;
 mod report;
