@@ -70,6 +70,18 @@ pub struct Piece {
     pub bytes: usize,
 }
 
+/// Bytes `text` takes in the journal's JSON: a control character is
+/// written as `\u00XX`, a quote or backslash escaped, so a piece of NUL
+/// bytes counts six times its length.
+fn journaled_size(text: &str) -> usize {
+    text.len()
+        + text
+            .bytes()
+            .filter(|&b| b < 0x20 || b == b'"' || b == b'\\')
+            .count()
+            * 5
+}
+
 /// Decides which pieces the journal keeps: the head as they come, the tail
 /// at the end; counts the rest.
 #[derive(Debug, Default)]
@@ -85,7 +97,7 @@ impl OutputCap {
     /// Takes a piece: returns it when it is to be journaled now (the head);
     /// otherwise holds it for the tail.
     pub fn admit(&mut self, piece: Piece) -> Option<Piece> {
-        let cost = piece.bytes + EVENT_OVERHEAD;
+        let cost = journaled_size(&piece.text) + EVENT_OVERHEAD;
         if self.tail.is_empty() && self.head + cost <= JOURNALED_HEAD {
             self.head += cost;
             return Some(piece);
@@ -96,7 +108,7 @@ impl OutputCap {
             let Some(old) = self.tail.pop_front() else {
                 break;
             };
-            self.tail_bytes -= old.bytes + EVENT_OVERHEAD;
+            self.tail_bytes -= journaled_size(&old.text) + EVENT_OVERHEAD;
             self.lines_left_out += 1;
             self.bytes_left_out += old.bytes as u64;
         }
@@ -136,7 +148,7 @@ mod tests {
         }
         let (left_out, tail) = cap.finish("steps/a/output-1.log");
         let tail_bytes: usize = tail.iter().map(|p| p.bytes).sum();
-        let cost = |bytes| bytes / 100 * (100 + EVENT_OVERHEAD);
+        let cost = |bytes| bytes / 100 * (99 + EVENT_OVERHEAD);
         assert!(cost(journaled) <= JOURNALED_HEAD && cost(journaled) > JOURNALED_HEAD - 228);
         assert!(cost(tail_bytes) <= JOURNALED_TAIL && cost(tail_bytes) > JOURNALED_TAIL - 228);
         let left_out = left_out.unwrap();
@@ -158,5 +170,17 @@ mod tests {
         assert!(cap.admit(piece(10)).is_some());
         let (left_out, tail) = cap.finish("f");
         assert!(left_out.is_none() && tail.is_empty());
+    }
+
+    #[test]
+    fn escaped_bytes_count_as_what_they_weigh_in_the_journal() {
+        let mut cap = OutputCap::default();
+        let nul = |_| Piece {
+            stream: Stream::Stdout,
+            text: "\0".repeat(1000),
+            bytes: 1000,
+        };
+        let journaled = (0..1000).filter_map(|i| cap.admit(nul(i))).count();
+        assert_eq!(journaled, JOURNALED_HEAD / (6000 + EVENT_OVERHEAD));
     }
 }
