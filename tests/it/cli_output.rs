@@ -110,3 +110,51 @@ fn a_step_printing_9_mb_journals_its_head_and_tail_and_keeps_the_rest_in_a_file(
         "{report}"
     );
 }
+
+#[test]
+fn file_decrypt_refuses_a_file_over_its_cap_before_reading_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runbook.toml");
+    let big = dir.path().join("big.enc");
+    // Sparse: 1 GiB and a byte on disk costs nothing.
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len((1 << 30) + 1)
+        .unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[runbook]
+id = "decrypt-big"
+title = "Decrypt a big file"
+
+[params]
+key = {{ required = true, secret = true }}
+
+[[step]]
+id = "decrypt"
+kind = "file.decrypt"
+from = "{}"
+to = "plain"
+cipher = "aes-256-gcm"
+key = "{{{{ params.key }}}}"
+"#,
+            big.display(),
+        ),
+    )
+    .unwrap();
+    Command::cargo_bin("dr-drill")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("DR_DRILL_DATA_DIR", dir.path().join("data"))
+        .args(["run", "--headless", "--param"])
+        .arg(format!("key={}", "00".repeat(32)))
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "{} is 1.0 GiB, over file.decrypt's cap of 1.0 GiB",
+            big.display()
+        )));
+}
