@@ -7,6 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::output::OutputLeftOut;
 use crate::runbook::Mode;
 
 /// Something that happened during a run, when it happened on the UTC wall
@@ -289,6 +290,15 @@ pub enum EventKind {
         /// The line, without its newline.
         line: String,
     },
+    /// Output of a step attempt the journal left out, over its cap
+    /// (recorded when the attempt's output ends, before the kept tail).
+    StepOutputLeftOut {
+        /// The step id.
+        step: String,
+        /// What was left out, and where the full output is.
+        #[serde(flatten)]
+        left_out: OutputLeftOut,
+    },
     /// A step's progress, in words.
     StepProgress {
         /// The step id.
@@ -367,6 +377,7 @@ impl EventKind {
             EventKind::StepQueued { step }
             | EventKind::StepStarted { step, .. }
             | EventKind::StepOutput { step, .. }
+            | EventKind::StepOutputLeftOut { step, .. }
             | EventKind::StepProgress { step, .. }
             | EventKind::StepRetrying { step, .. }
             | EventKind::StepFinished { step, .. }

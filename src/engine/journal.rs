@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, mpsc};
 use std::thread::JoinHandle;
@@ -263,31 +263,68 @@ pub fn read_header(path: &Path, line: &str) -> Result<JournalHeader, JournalErro
     Ok(header)
 }
 
-/// Reads a journal, tolerating a half-written last line.
+/// Longest journal line read back. Written lines stay far below it (output
+/// is cut at 64 KiB a piece); a longer one is damage or a forgery, and
+/// reading stops there instead of holding it in memory.
+pub const MAX_JOURNAL_LINE: usize = 8 * 1024 * 1024;
+
+/// Reads a journal as a stream, line by line (never whole), tolerating a
+/// half-written last line.
 pub fn read(path: &Path) -> Result<JournalContents, JournalError> {
     let io_err = |source| JournalError::Io {
         path: path.to_owned(),
         source,
     };
-    let text = std::fs::read_to_string(path).map_err(io_err)?;
     let corrupt = |line: usize, message: String| JournalError::Corrupt {
         path: path.to_owned(),
         line,
         message,
     };
-    let complete = text.ends_with('\n');
-    let lines: Vec<&str> = text.lines().collect();
-    let Some(first) = lines.first() else {
-        return Err(corrupt(1, "the journal is empty".into()));
+    let mut reader = io::BufReader::new(File::open(path).map_err(io_err)?);
+    let mut buf = Vec::new();
+    // Reads the next line: `None` at the end, else whether it was complete.
+    let mut next = |number: usize, buf: &mut Vec<u8>| -> Result<Option<bool>, JournalError> {
+        buf.clear();
+        let limit = MAX_JOURNAL_LINE as u64 + 1;
+        let n = io::Read::take(&mut reader, limit)
+            .read_until(b'\n', buf)
+            .map_err(io_err)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let complete = buf.ends_with(b"\n");
+        if !complete && buf.len() > MAX_JOURNAL_LINE {
+            return Err(corrupt(
+                number,
+                format!(
+                    "the line is longer than {} MiB, more than dr-drill ever writes",
+                    MAX_JOURNAL_LINE / (1024 * 1024)
+                ),
+            ));
+        }
+        if complete {
+            buf.pop();
+        }
+        Ok(Some(complete))
     };
+    if next(1, &mut buf)?.is_none() {
+        return Err(corrupt(1, "the journal is empty".into()));
+    }
+    let first = std::str::from_utf8(&buf)
+        .map_err(|e| corrupt(1, format!("not a journal header ({e})")))?;
     let header = read_header(path, first)?;
-    let mut events = Vec::with_capacity(lines.len());
+    let mut events = Vec::new();
     let mut torn_tail = false;
-    for (i, line) in lines.iter().enumerate().skip(1) {
-        match serde_json::from_str::<RunEvent>(line) {
+    let mut number = 1;
+    loop {
+        number += 1;
+        let Some(complete) = next(number, &mut buf)? else {
+            break;
+        };
+        match serde_json::from_slice::<RunEvent>(&buf) {
             Ok(event) => events.push(event),
-            Err(_) if i + 1 == lines.len() && !complete => torn_tail = true,
-            Err(e) => return Err(corrupt(i + 1, format!("not an event ({e})"))),
+            Err(_) if !complete => torn_tail = true,
+            Err(e) => return Err(corrupt(number, format!("not an event ({e})"))),
         }
     }
     Ok(JournalContents {
@@ -347,11 +384,15 @@ impl JournalWriter {
             path: path.to_owned(),
             source,
         };
-        let text = std::fs::read(path).map_err(io_err)?;
-        let keep = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let file = OpenOptions::new().write(true).open(path).map_err(io_err)?;
-        if keep < text.len() {
-            file.set_len(keep as u64).map_err(io_err)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(io_err)?;
+        let len = file.metadata().map_err(io_err)?.len();
+        let keep = end_of_last_line(&mut file, len).map_err(io_err)?;
+        if keep < len {
+            file.set_len(keep).map_err(io_err)?;
             file.sync_all().map_err(io_err)?;
         }
         let mut file = file;
@@ -477,6 +518,25 @@ fn write_loop(mut file: File, rx: mpsc::Receiver<Command>, failed: &OnceLock<Str
         }
     }
     let _ = file.sync_all();
+}
+
+/// Where the last complete line of `file` (of `len` bytes) ends, read
+/// backwards in pieces: the journal is never read whole.
+fn end_of_last_line(file: &mut File, len: u64) -> io::Result<u64> {
+    use std::io::{Read, Seek};
+    let mut end = len;
+    let mut piece = vec![0; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(piece.len() as u64);
+        let n = (end - start) as usize;
+        file.seek(io::SeekFrom::Start(start))?;
+        file.read_exact(&mut piece[..n])?;
+        if let Some(i) = piece[..n].iter().rposition(|&b| b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
 }
 
 fn sync_dir(path: &Path) -> io::Result<()> {

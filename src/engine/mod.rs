@@ -11,6 +11,7 @@ pub mod headless;
 pub mod human;
 pub mod journal;
 pub mod ledger;
+pub mod output;
 pub mod plan;
 pub mod recorder;
 pub mod redact;

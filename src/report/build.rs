@@ -151,6 +151,7 @@ fn step_reports(
             cleanup: s.cleanup,
             start_offset_seconds: at.of(t.start_elapsed()),
             end_offset_seconds: at.of(t.end_elapsed()),
+            output_left_out: l.output_left_out.clone(),
         })
         .collect()
 }

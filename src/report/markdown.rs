@@ -267,6 +267,17 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
         writeln!(o)?;
     }
 
+    for s in r.steps.iter() {
+        if let Some(left_out) = &s.output_left_out {
+            writeln!(
+                o,
+                "Output of `{}`: {}.",
+                cell(&s.id),
+                cell(&left_out.phrase())
+            )?;
+            writeln!(o)?;
+        }
+    }
     writeln!(o, "## Evidence")?;
     writeln!(o)?;
     if r.evidence.is_empty() {

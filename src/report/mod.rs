@@ -379,6 +379,10 @@ pub struct StepReport {
     /// End, seconds after T0.
     #[serde(serialize_with = "secs_opt")]
     pub end_offset_seconds: Option<Duration>,
+    /// Output its last attempt printed beyond the journal's cap: how much
+    /// was left out, and the file holding it all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_left_out: Option<crate::engine::output::OutputLeftOut>,
 }
 
 /// A confirmation typed for a destructive step.

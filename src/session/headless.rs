@@ -359,6 +359,9 @@ fn text_line(event: &RunEvent) -> String {
             Stream::Stdout => format!("{step} | {line}"),
             Stream::Stderr => format!("{step} ! {line}"),
         },
+        EventKind::StepOutputLeftOut { step, left_out } => {
+            format!("{step} … {}", left_out.phrase())
+        }
         EventKind::StepProgress { step, message } => format!("{step}: {message}"),
         EventKind::StepRetrying {
             step,

@@ -238,6 +238,9 @@ impl RunView {
         // The output pane's lines: console-only.
         match &event.kind {
             EventKind::StepOutput { stream, line, .. } => push_line(row, *stream, line.clone()),
+            EventKind::StepOutputLeftOut { left_out, .. } => {
+                push_line(row, Stream::Stderr, format!("… {}", left_out.phrase()))
+            }
             EventKind::StepProgress { message, .. } => {
                 push_line(row, Stream::Stdout, format!("· {message}"))
             }

@@ -13,8 +13,12 @@ use super::paths::local_path;
 use super::{StepCtx, StepError};
 use crate::crypt::{self, Layout};
 use crate::engine::values::Outputs;
+use crate::format::human_bytes;
 use crate::runbook::kinds::CipherLayout;
 use crate::runbook::kinds::FileDecrypt;
+
+/// Largest file `file.decrypt` reads (it decrypts in memory).
+pub const MAX_DECRYPT_BYTES: u64 = 1024 * 1024 * 1024;
 
 pub async fn decrypt(ctx: &StepCtx, a: &FileDecrypt) -> Result<Outputs, StepError> {
     let from = local_path(ctx, "from", &a.from.value)?;
@@ -36,6 +40,18 @@ pub async fn decrypt(ctx: &StepCtx, a: &FileDecrypt) -> Result<Outputs, StepErro
         ))
     })?;
     drop(key_text);
+    // Decryption holds the file and its plaintext in memory: a file over
+    // the cap is refused before it is read.
+    if let Ok(meta) = tokio::fs::metadata(&from).await
+        && meta.len() > MAX_DECRYPT_BYTES
+    {
+        return Err(StepError::Fatal(format!(
+            "{} is {}, over file.decrypt's cap of {} (it decrypts in memory); decrypt it outside dr-drill (e.g. openssl in a shell step)",
+            from.display(),
+            human_bytes(meta.len()),
+            human_bytes(MAX_DECRYPT_BYTES)
+        )));
+    }
     let data = tokio::fs::read(&from).await.map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::NotFound {
             "the step that downloads it must run first (put it in `needs`)"

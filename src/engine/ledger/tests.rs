@@ -1,0 +1,160 @@
+//! Tests of the ledger's fold.
+
+use super::*;
+use crate::runbook::check_str;
+
+fn runbook() -> Runbook {
+    let text = "[runbook]\nid = \"ledger-test\"\ntitle = \"Ledger test\"\n\n\
+                [[step]]\nid = \"a\"\nkind = \"wait\"\nduration = \"1s\"\n\n\
+                [[step]]\nid = \"b\"\nkind = \"wait\"\nduration = \"1s\"\n";
+    check_str(text).runbook.expect("valid test runbook")
+}
+
+fn event(secs: u64, kind: EventKind) -> RunEvent {
+    RunEvent {
+        at: Timestamp::from_second(1_800_000_000 + secs as i64).unwrap(),
+        elapsed: Duration::from_secs(secs),
+        kind,
+    }
+}
+
+fn rpo(secs: u64, step: &str) -> RunEvent {
+    event(
+        secs,
+        EventKind::RpoMeasured {
+            step: step.into(),
+            point_time: Timestamp::UNIX_EPOCH,
+            rpo: Duration::from_secs(secs * 100),
+        },
+    )
+}
+
+#[test]
+fn the_oldest_point_among_several_picks_sets_the_rpo() {
+    let events = [rpo(3, "a"), rpo(1, "b"), rpo(2, "a")];
+    let ledger = RunLedger::from_events(&runbook(), &events);
+    assert_eq!(ledger.rpo, Some(Duration::from_secs(300)));
+}
+
+#[test]
+fn a_step_started_and_never_ended_is_interrupted_and_one_never_started_not_run() {
+    let events = [event(
+        1,
+        EventKind::StepStarted {
+            step: "a".into(),
+            attempt: 1,
+        },
+    )];
+    let ledger = RunLedger::from_events(&runbook(), &events);
+    assert_eq!(ledger.steps[0].status, StepStatus::Running);
+    assert_eq!(ledger.steps[0].final_status(), FinalStatus::Interrupted);
+    assert_eq!(ledger.steps[1].final_status(), FinalStatus::NotRun);
+}
+
+#[test]
+fn a_resume_reopens_the_run_but_keeps_how_it_last_ended() {
+    let events = [
+        event(
+            1,
+            EventKind::RunFinished {
+                outcome: Outcome::Aborted,
+            },
+        ),
+        event(
+            9,
+            EventKind::RunResumed {
+                gap: Duration::from_secs(5),
+                operator: "bob@host".into(),
+                params: BTreeMap::new(),
+                runbook_text: None,
+                runbook_sha256: None,
+            },
+        ),
+    ];
+    let ledger = RunLedger::from_events(&runbook(), &events);
+    assert_eq!(ledger.outcome(), None);
+    assert_eq!(ledger.last_end.map(|e| e.outcome), Some(Outcome::Aborted));
+    assert_eq!(ledger.resumes[0].gap, Duration::from_secs(5));
+}
+
+#[test]
+fn a_resumed_run_shows_what_it_does_again_as_pending_not_skipped() {
+    let finished = |secs, step: &str, outcome| {
+        event(
+            secs,
+            EventKind::StepFinished {
+                step: step.into(),
+                outcome,
+                outputs: BTreeMap::new(),
+                reason: None,
+            },
+        )
+    };
+    let events = [
+        finished(1, "a", Outcome::Succeeded),
+        finished(2, "b", Outcome::Skipped),
+        event(
+            3,
+            EventKind::RunFinished {
+                outcome: Outcome::Aborted,
+            },
+        ),
+        event(
+            9,
+            EventKind::RunResumed {
+                gap: Duration::from_secs(5),
+                operator: "bob@host".into(),
+                params: BTreeMap::new(),
+                runbook_text: None,
+                runbook_sha256: None,
+            },
+        ),
+    ];
+    let ledger = RunLedger::from_events(&runbook(), &events);
+    assert_eq!(ledger.steps[0].status, StepStatus::Done(Outcome::Succeeded));
+    assert_eq!(ledger.steps[1].status, StepStatus::Pending);
+    // The report still knows how it last ended.
+    assert_eq!(ledger.steps[1].outcome, Some(Outcome::Skipped));
+}
+
+#[test]
+fn an_answer_to_a_failure_says_what_came_after_it() {
+    let events = [
+        event(
+            1,
+            EventKind::StepFinished {
+                step: "a".into(),
+                outcome: Outcome::Interrupted,
+                outputs: BTreeMap::new(),
+                reason: Some("the console stopped".into()),
+            },
+        ),
+        event(
+            2,
+            EventKind::HumanAsked {
+                step: "a".into(),
+                question: Question::Interrupted,
+            },
+        ),
+        event(
+            5,
+            EventKind::HumanAnswered {
+                step: "a".into(),
+                by: "bob@host".into(),
+                note: None,
+                answer: Answer::Rerun,
+            },
+        ),
+    ];
+    let ledger = RunLedger::from_events(&runbook(), &events);
+    assert_eq!(
+        ledger.failures[0].then,
+        AfterFailure::Answered {
+            answer: Answer::Rerun,
+            by: "bob@host".into()
+        }
+    );
+    assert!(ledger.failures[0].interrupted);
+    assert_eq!(ledger.steps[0].human_wait, Duration::from_secs(3));
+    assert_eq!(ledger.steps[0].answer, None);
+}
