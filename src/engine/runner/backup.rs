@@ -19,6 +19,39 @@ use crate::runbook::kinds::{
     BackupRegionSettings, BackupRestore, BackupVaultPosture,
 };
 
+/// The region a vault-and-point call goes to: the step's `region` when
+/// given, else the recovery point ARN's own. Vault names exist only within
+/// a region (AWS Backup developer guide, "Backup vaults"; every Backup ARN
+/// is `arn:aws:backup:REGION:ACCOUNT:...`), so a DR copy picked by
+/// `latest` must be restored, copied or deleted in the DR region, not in
+/// the run's.
+pub(crate) fn point_region(given: Option<String>, point_arn: &str) -> Option<String> {
+    given
+        .filter(|r| !r.is_empty())
+        .or_else(|| arn_region(point_arn))
+}
+
+/// The region field of an ARN (`arn:PARTITION:SERVICE:REGION:...`), when
+/// it has one that looks like a region name.
+fn arn_region(arn: &str) -> Option<String> {
+    let mut parts = arn.splitn(5, ':');
+    let (Some("arn"), Some(_), Some(_), Some(region), Some(_)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let plausible = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    plausible.then(|| region.to_owned())
+}
+
 /// Follows a job until it ends, recording each change of status.
 async fn follow<F, Fut>(ctx: &StepCtx, what: &str, mut describe: F) -> Result<JobStatus, StepError>
 where
@@ -66,7 +99,7 @@ pub async fn restore(ctx: &StepCtx, a: &BackupRestore) -> Result<Outputs, StepEr
     let notify = ctx.notifier();
     let vault = ctx.resolve(&a.backup_vault.value)?;
     let point = ctx.resolve(&a.recovery_point.value)?;
-    let region = ctx.resolve_opt(a.region.as_ref())?;
+    let region = point_region(ctx.resolve_opt(a.region.as_ref())?, &point);
     let region = region.as_deref();
     let mut metadata = cloud
         .restore_metadata(&vault, &point, region, &notify)
@@ -132,11 +165,12 @@ pub async fn restore(ctx: &StepCtx, a: &BackupRestore) -> Result<Outputs, StepEr
 pub async fn copy(ctx: &StepCtx, a: &BackupCopy) -> Result<Outputs, StepError> {
     let cloud = ctx.cloud()?;
     let notify = ctx.notifier();
-    let region = ctx.resolve_opt(a.region.as_ref())?;
+    let recovery_point_arn = ctx.resolve(&a.recovery_point.value)?;
+    let region = point_region(ctx.resolve_opt(a.region.as_ref())?, &recovery_point_arn);
     let region = region.as_deref();
     let request = CopyRequest {
         source_vault: ctx.resolve(&a.source_vault.value)?,
-        recovery_point_arn: ctx.resolve(&a.recovery_point.value)?,
+        recovery_point_arn,
         destination_vault_arn: ctx.resolve(&a.destination_vault_arn.value)?,
         iam_role_arn: ctx.resolve(&a.iam_role_arn.value)?,
     };
@@ -471,8 +505,13 @@ pub async fn delete_points(
     let cloud = ctx.cloud()?;
     let notify = ctx.notifier();
     let vault = ctx.resolve(&a.backup_vault.value)?;
-    let region = ctx.resolve_opt(a.region.as_ref())?;
-    let targets: Vec<String> = match ctx.resolve_opt(a.recovery_point.as_ref())? {
+    let one = ctx.resolve_opt(a.recovery_point.as_ref())?;
+    let given = ctx.resolve_opt(a.region.as_ref())?;
+    let region = match &one {
+        Some(arn) => point_region(given, arn),
+        None => given,
+    };
+    let targets: Vec<String> = match one {
         Some(one) => vec![one],
         None => vault_points(&cloud, &vault, region.as_deref(), &notify)
             .await?
@@ -511,4 +550,34 @@ pub async fn delete_points(
         "deleted".to_string(),
         deleted.to_string(),
     )]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::point_region;
+
+    #[test]
+    fn a_point_is_reached_in_its_own_region_unless_the_step_names_one() {
+        let dr = "arn:aws:backup:us-west-2:123456789012:recovery-point:abc";
+        assert_eq!(point_region(None, dr).as_deref(), Some("us-west-2"));
+        assert_eq!(
+            point_region(Some("eu-west-1".into()), dr).as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            point_region(Some(String::new()), dr).as_deref(),
+            Some("us-west-2")
+        );
+        let table = "arn:aws:dynamodb:eu-central-1:123456789012:table/t/backup/0169";
+        assert_eq!(point_region(None, table).as_deref(), Some("eu-central-1"));
+        for hostile in [
+            "",
+            "arn:p",
+            "arn:aws:backup::1:x",
+            "arn:aws:backup:US WEST:1:x",
+            "not-an-arn:a:b:c:d",
+        ] {
+            assert_eq!(point_region(None, hostile), None, "{hostile}");
+        }
+    }
 }

@@ -17,7 +17,8 @@ fields! {
         /// Every recovery point in the vault.
         #[serde(default)]
         all: bool = def,
-        /// Region of the vault.
+        /// Region of the vault; with `recovery_point` and no `region`, the
+        /// region in its ARN.
         region: Option<Text> = opt,
     }
 }

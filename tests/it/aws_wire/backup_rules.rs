@@ -1,0 +1,111 @@
+//! What dr-drill assumes about AWS Backup (docs/aws.md, "What dr-drill
+//! assumes about AWS"), one rule at a time, against both doubles: moto's
+//! server with dr-drill's extension over the wire, and the sandbox
+//! through the binary.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+use super::*;
+
+/// Runs `steps` headless in the sandbox at `speed` with `args` (answers,
+/// confirmations); returns the exit code, the printed output and the
+/// run's report.json.
+fn sandbox_run(steps: &str, speed: &str, args: &[&str]) -> (i32, String, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = dir.path().join("rule.toml");
+    std::fs::write(
+        &runbook,
+        format!("[runbook]\nid = \"rule\"\ntitle = \"An AWS Backup rule\"\n\n{steps}"),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("dr-drill")
+        .unwrap()
+        .args(["run", runbook.to_str().unwrap(), "--headless", "--sandbox"])
+        .args(["--speed", speed])
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = report_of(dir.path());
+    (out.status.code().unwrap_or(-1), text, report)
+}
+
+fn report_of(data: &Path) -> serde_json::Value {
+    let Ok(runs) = std::fs::read_dir(data.join("runs")) else {
+        return serde_json::Value::Null;
+    };
+    runs.filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("report.json")).ok())
+        .find_map(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+// Rule: vault names exist only within a region; a point is restored in the
+// region of its ARN unless the step names one.
+
+const RESTORE_THE_DR_COPY: &str = r#"
+[[step]]
+id = "pick"
+kind = "pick-recovery-point"
+source = { backup_vault = "{{ params.dr_vault }}", region = "us-west-2", resource_type = "DynamoDB" }
+policy = "latest"
+
+[[step]]
+id = "restore"
+needs = ["pick"]
+kind = "backup.restore"
+backup_vault = "{{ steps.pick.vault }}"
+recovery_point = "{{ steps.pick.arn }}"
+iam_role_arn = "{{ params.role }}"
+metadata = { targetTableName = "{{ params.restored }}" }
+"#;
+
+#[tokio::test]
+async fn a_dr_copy_is_restored_in_its_own_region_over_the_wire() {
+    let table = unique("dr-region");
+    let vault = unique("dr-region-primary");
+    let dr_vault = unique("dr-region-dr");
+    let arn = create_table(&table, 2).await;
+    create_vault(&vault, "us-east-1").await;
+    let dr_arn = create_vault(&dr_vault, "us-west-2").await;
+    let point = backup_now(&vault, &arn).await;
+    let copied = moto()
+        .copy_and_wait("us-east-1", &vault, &point, &dr_arn, ROLE)
+        .await;
+    assert_eq!(copied, "COMPLETED");
+    let restored = unique("dr-region-restored");
+    let (summary, events) = run(
+        RESTORE_THE_DR_COPY,
+        &[
+            ("dr_vault", &dr_vault),
+            ("role", ROLE),
+            ("restored", &restored),
+        ],
+    )
+    .await;
+    assert_succeeded(&summary, &events);
+    let out = outputs(&events, "restore");
+    assert!(
+        out["created_resource_arn"].contains(":us-west-2:"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_dr_copy_is_restored_in_its_own_region_in_the_sandbox() {
+    let steps = format!(
+        "[params]\ndr_vault = {{ default = \"cabal-backup-dr\" }}\nrole = {{ default = \"arn:aws:iam::111122223333:role/cabal-backup-role\" }}\nrestored = {{ default = \"cabal-addresses-dr-restored\" }}\n{RESTORE_THE_DR_COPY}"
+    );
+    let (code, text, report) = sandbox_run(&steps, "3600", &[]);
+    assert_eq!(code, 0, "{text}");
+    let arn = crate::support::drill::output(&report, "restore", "created_resource_arn");
+    assert!(arn.contains(":us-west-2:"), "{arn}");
+}
