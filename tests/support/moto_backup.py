@@ -1065,6 +1065,14 @@ class DrDrillBackupResponse(BackupResponse):
                         f"and the recovery point is younger than the vault's minimum retention period "
                         f"({vault.min_retention_days} days)"
                     )
+            # botocore backup 2018-11-15, DeleteRecoveryPoint: "If the user or
+            # role is deleted or the permission within the role is removed, the
+            # deletion will not be successful and will enter an EXPIRED state"
+            # (with an HTTP 200).  A point backed up with a role named
+            # ``deleted-*`` stands for one whose role was since deleted.
+            if p.iam_role_arn.rsplit("/", 1)[-1].startswith("deleted-"):
+                p.status = "EXPIRED"
+                return 200, {"Content-Type": "application/json"}, ""
             self.b.remove_point(p)
             if p.ddb_backup_arn:
                 ddb = dynamodb_backend(p.account, p.region)

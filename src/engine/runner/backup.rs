@@ -482,6 +482,34 @@ async fn vault_points(
     points::collect(cloud.clone(), vec![source], notify).await
 }
 
+/// Whether a point DeleteRecoveryPoint answered OK for is really going:
+/// described again, it is gone, DELETING or of storage class DELETED.
+/// AWS answers 200 and leaves the point EXPIRED when the caller lacks the
+/// permissions (botocore backup 2018-11-15, DeleteRecoveryPoint; AWS
+/// Backup developer guide, "Troubleshooting manual deletions").
+async fn gone_after_delete(
+    cloud: &Arc<dyn Cloud>,
+    vault: &str,
+    arn: &str,
+    region: Option<&str>,
+    notify: Notify<'_>,
+) -> Result<(), String> {
+    match cloud
+        .describe_recovery_point(vault, arn, region, notify)
+        .await
+    {
+        Err(e) if e.kind == crate::cloud::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!(
+            "DeleteRecoveryPoint on {arn} answered OK, but whether the point is gone is unknown: {e}"
+        )),
+        Ok(p) if p.status == "DELETING" || p.storage_class.as_deref() == Some("DELETED") => Ok(()),
+        Ok(p) => Err(format!(
+            "DeleteRecoveryPoint on {arn} answered OK, but the point is still there, {}: AWS Backup leaves a point EXPIRED when the caller lacks the permissions to delete it. Give the role iam:CreateServiceLinkedRole (AWSServiceRoleForBackup) as https://docs.aws.amazon.com/aws-backup/latest/devguide/deleting-backups.html#deleting-backups-troubleshooting says, then run the step again",
+            p.status
+        )),
+    }
+}
+
 fn on_off(b: bool) -> &'static str {
     if b { "on" } else { "off" }
 }
@@ -527,8 +555,13 @@ pub async fn delete_points(
             .await
         {
             Ok(()) => {
-                deleted += 1;
-                notify(format!("deleted {arn} ({} of {})", n + 1, targets.len()));
+                match gone_after_delete(&cloud, &vault, arn, region.as_deref(), &notify).await {
+                    Ok(()) => {
+                        deleted += 1;
+                        notify(format!("deleted {arn} ({} of {})", n + 1, targets.len()));
+                    }
+                    Err(why) => failures.push(why),
+                }
             }
             Err(e) => failures.push(e.to_string()),
         }

@@ -61,7 +61,7 @@ impl KindRules for BackupDeleteRecoveryPoint {
     }
 
     fn aws_actions(&self) -> Vec<&'static str> {
-        let mut actions = vec!["backup:DeleteRecoveryPoint"];
+        let mut actions = vec!["backup:DeleteRecoveryPoint", "backup:DescribeRecoveryPoint"];
         if self.all {
             actions.push("backup:ListRecoveryPointsByBackupVault");
         }

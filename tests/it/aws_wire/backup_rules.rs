@@ -109,3 +109,85 @@ fn a_dr_copy_is_restored_in_its_own_region_in_the_sandbox() {
     let arn = crate::support::drill::output(&report, "restore", "created_resource_arn");
     assert!(arn.contains(":us-west-2:"), "{arn}");
 }
+
+// Rule: DeleteRecoveryPoint may answer 200 and leave the point EXPIRED;
+// only a point that is gone (or DELETING) counts as deleted.
+
+const DELETE_ONE: &str = r#"
+[[step]]
+id = "delete"
+kind = "backup.delete-recovery-point"
+backup_vault = "{{ params.vault }}"
+recovery_point = "{{ params.point }}"
+confirm = "delete"
+"#;
+
+#[tokio::test]
+async fn a_point_left_expired_by_delete_is_not_counted_as_deleted_over_the_wire() {
+    let table = unique("expired");
+    let vault = unique("expired-vault");
+    let arn = create_table(&table, 1).await;
+    create_vault(&vault, "us-east-1").await;
+    let lost_role = "arn:aws:iam::123456789012:role/deleted-backup-role";
+    let point = moto()
+        .backup_and_wait("us-east-1", &vault, &arn, lost_role)
+        .await;
+    let (summary, events) = run(DELETE_ONE, &[("vault", &vault), ("point", &point)]).await;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    let why = reason(&events, "delete");
+    assert!(why.contains("still there, EXPIRED"), "{why}");
+    assert!(why.contains("iam:CreateServiceLinkedRole"), "{why}");
+    // A point whose role still has its permissions goes.
+    let point = backup_now(&vault, &arn).await;
+    let (summary, events) = run(DELETE_ONE, &[("vault", &vault), ("point", &point)]).await;
+    assert_succeeded(&summary, &events);
+    assert_eq!(outputs(&events, "delete")["deleted"], "1");
+}
+
+#[test]
+fn a_point_left_expired_by_delete_is_not_counted_as_deleted_in_the_sandbox() {
+    // The oldest DynamoDB point of the primary vault: no lock stands in the way.
+    let out = Command::cargo_bin("dr-drill")
+        .unwrap()
+        .args([
+            "points",
+            "--sandbox",
+            "--output",
+            "json",
+            "--vault",
+            "cabal-backup",
+        ])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let oldest = doc["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|p| p["status"] == "COMPLETED")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let steps = format!(
+        "[params]\nvault = {{ default = \"cabal-backup\" }}\npoint = {{ default = \"{oldest}\" }}\n{DELETE_ONE}"
+    );
+    let (code, text, _) = sandbox_run(
+        &steps,
+        "60",
+        &[
+            "--fault",
+            "access-denied=DeleteRecoveryPoint",
+            "--confirm",
+            "delete=delete",
+        ],
+    );
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("still there, EXPIRED"), "{text}");
+    let (code, text, report) = sandbox_run(&steps, "60", &["--confirm", "delete=delete"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(
+        crate::support::drill::output(&report, "delete", "deleted"),
+        "1"
+    );
+}
