@@ -704,7 +704,10 @@ class CopyJob(Job):
             dest_vault,
             resource_arn=p.resource_arn,
             resource_type=p.resource_type,
-            creation_date=self.creation_date + self.duration,
+            # A copy keeps its source's creation date (AWS Backup developer
+            # guide, "Creating backup copies"; botocore backup 2018-11-15,
+            # RecoveryPointByBackupVault.CreationDate), not the job's end.
+            creation_date=p.creation_date,
             lifecycle=self.lifecycle,
             iam_role_arn=self.iam_role_arn,
             size=p.size,

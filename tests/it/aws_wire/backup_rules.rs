@@ -191,3 +191,40 @@ fn a_point_left_expired_by_delete_is_not_counted_as_deleted_in_the_sandbox() {
         "1"
     );
 }
+
+// Rule: a copy keeps its source's creation date, so a DR copy never looks
+// newer than its source and `latest` measures the RPO from the backup.
+
+#[tokio::test]
+async fn a_copy_keeps_its_sources_creation_date_over_the_wire() {
+    let table = unique("copy-date");
+    let vault = unique("copy-date-primary");
+    let dr_vault = unique("copy-date-dr");
+    let arn = create_table(&table, 1).await;
+    create_vault(&vault, "us-east-1").await;
+    let dr_arn = create_vault(&dr_vault, "us-west-2").await;
+    let point = backup_now(&vault, &arn).await;
+    // The copy job runs a while after the backup.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let copied = moto()
+        .copy_and_wait("us-east-1", &vault, &point, &dr_arn, ROLE)
+        .await;
+    assert_eq!(copied, "COMPLETED");
+    let source = |vault: &str, region: &str| PointSource::Vault {
+        vault: vault.to_owned(),
+        region: Some(region.to_owned()),
+        resource_type: None,
+        resource_arn: None,
+    };
+    let (primary, _) = list(source(&vault, "us-east-1")).await;
+    let (dr, _) = list(source(&dr_vault, "us-west-2")).await;
+    assert_eq!((primary.len(), dr.len()), (1, 1));
+    assert_eq!(dr[0].created_at, primary[0].created_at, "{:?}", dr[0]);
+    let both: Vec<RecoveryPoint> = primary.iter().chain(&dr).cloned().collect();
+    let latest = points::latest(&both, None).unwrap();
+    assert_eq!(latest.created_at, primary[0].created_at);
+    assert!(
+        !latest.is_copy(),
+        "same date: the primary's point is preferred"
+    );
+}

@@ -652,7 +652,9 @@ impl World {
 }
 
 /// A copy of `rp` in `dest` by a copy job that starts at `starts`. Like
-/// AWS, the copy keeps the source's creation date and lifecycle dates.
+/// AWS, the copy keeps the source's creation date and lifecycle dates (AWS
+/// Backup developer guide, "Creating backup copies"; the moto extension's
+/// CopyJob.complete follows the same rule).
 pub(in crate::cloud::sim) fn copy_of(
     rp: &RecoveryPoint,
     from_vault: &str,
