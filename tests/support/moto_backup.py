@@ -75,6 +75,8 @@ Test-only endpoint (not AWS; unsigned, any host):
                                          start + i * interval_seconds
      "lifecycle": {"DeleteAfterDays": 35},  optional Lifecycle for every point
      "backup_size_bytes": 1024,          default 1024
+     "status": "COMPLETED",              default COMPLETED; PARTIAL for a composite
+                                         point missing nested points
      "create_vault": false}              create the vault if missing
     -> 200 {"Created": N, "BackupVaultArn": ..., "FirstRecoveryPointArn": ...,
             "LastRecoveryPointArn": ..., "NumberOfRecoveryPoints": total}
@@ -1262,6 +1264,10 @@ def seed_recovery_points(req: dict[str, Any]) -> dict[str, Any]:
     start = parse_time(req["start"], "start") if req.get("start") is not None else time.time() - count * interval
     lifecycle = lifecycle_of(req.get("lifecycle"))
     size = int(req.get("backup_size_bytes", 1024))
+    # botocore backup 2018-11-15, RecoveryPointStatus.
+    status = req.get("status") or "COMPLETED"
+    if status not in ("COMPLETED", "PARTIAL", "EXPIRED", "AVAILABLE", "STOPPED", "CREATING", "DELETING"):
+        raise invalid_param(f"status must be a RecoveryPointStatus, not {status}")
     with LOCK:
         backend = backup_backend(account, region)
         if vault_name not in backend.vaults:
@@ -1274,7 +1280,8 @@ def seed_recovery_points(req: dict[str, Any]) -> dict[str, Any]:
         first = last = None
         for i in range(count):
             p = RecoveryPoint(backend, vault, resource_arn, resource_type=resource_type,
-                              creation_date=round(start + i * interval, 3), lifecycle=lifecycle, size=size)
+                              creation_date=round(start + i * interval, 3), lifecycle=lifecycle, size=size,
+                              status=status)
             bucket[p.arn] = p
             first = first or p.arn
             last = p.arn

@@ -228,3 +228,49 @@ async fn a_copy_keeps_its_sources_creation_date_over_the_wire() {
         "same date: the primary's point is preferred"
     );
 }
+
+// Rule: a PARTIAL point (a composite point missing nested points) is not
+// chosen by `latest`.
+
+#[tokio::test]
+async fn latest_does_not_choose_a_partial_point_over_the_wire() {
+    let vault = unique("partial-vault");
+    let resource = "arn:aws:dynamodb:us-east-1:123456789012:table/partial";
+    let now = jiff::Timestamp::now().as_second();
+    moto().seed_points_with(
+        "us-east-1",
+        &vault,
+        1,
+        resource,
+        &format!(r#","start":{}"#, now - 7200),
+    );
+    moto().seed_points_with(
+        "us-east-1",
+        &vault,
+        1,
+        resource,
+        &format!(r#","start":{},"status":"PARTIAL""#, now - 3600),
+    );
+    let (listed, _) = list(PointSource::Vault {
+        vault: vault.clone(),
+        region: None,
+        resource_type: None,
+        resource_arn: None,
+    })
+    .await;
+    let whole = listed.iter().find(|p| p.status == "COMPLETED").unwrap();
+    assert!(listed.iter().any(|p| p.status == "PARTIAL"), "{listed:?}");
+    let (summary, events) = run(
+        r#"
+[[step]]
+id = "pick"
+kind = "pick-recovery-point"
+source = { backup_vault = "{{ params.vault }}" }
+policy = "latest"
+"#,
+        &[("vault", &vault)],
+    )
+    .await;
+    assert_succeeded(&summary, &events);
+    assert_eq!(outputs(&events, "pick")["arn"], whole.id);
+}
