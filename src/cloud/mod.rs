@@ -164,6 +164,15 @@ pub trait Cloud: Send + Sync {
         region: Option<&str>,
         notify: Notify<'_>,
     ) -> Result<(), CloudError>;
+    /// One recovery point as AWS Backup describes it now
+    /// (DescribeRecoveryPoint): its status and storage class.
+    async fn describe_recovery_point(
+        &self,
+        vault: &str,
+        point_arn: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<RecoveryPoint, CloudError>;
     /// The region's AWS Backup settings (DescribeRegionSettings).
     async fn region_settings(
         &self,

@@ -271,6 +271,12 @@ impl RecoveryPoint {
         )
     }
 
+    /// Whether it is a composite point missing some of its nested points
+    /// (status PARTIAL): restorable in part, never chosen by `latest`.
+    pub fn is_partial(&self) -> bool {
+        self.status == "PARTIAL"
+    }
+
     /// Whether it is a copy from another vault.
     pub fn is_copy(&self) -> bool {
         self.copied_from.is_some()

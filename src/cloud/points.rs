@@ -92,10 +92,13 @@ pub async fn collect(
 }
 
 /// The newest restorable point created before `before` (when given).
+/// A PARTIAL point (a composite point missing some of its nested points:
+/// botocore backup 2018-11-15, `RecoveryPointStatus` PARTIAL) is never
+/// chosen here; an operator may still pick one when asked, with a warning.
 pub fn latest(points: &[RecoveryPoint], before: Option<Timestamp>) -> Option<&RecoveryPoint> {
     points
         .iter()
-        .filter(|p| p.is_restorable())
+        .filter(|p| p.is_restorable() && !p.is_partial())
         .filter(|p| before.is_none_or(|b| p.created_at < b))
         .max_by(|a, b| {
             a.created_at
@@ -237,6 +240,15 @@ mod tests {
         assert_eq!(latest(&points, None).unwrap().id, "b");
         let before = "2026-11-21T00:00:00Z".parse().unwrap();
         assert_eq!(latest(&points, Some(before)).unwrap().id, "a");
+    }
+
+    #[test]
+    fn latest_skips_partial_points() {
+        let points = vec![
+            point("whole", "2026-11-20T00:00:00Z", "COMPLETED", false),
+            point("partial", "2026-11-21T00:00:00Z", "PARTIAL", false),
+        ];
+        assert_eq!(latest(&points, None).unwrap().id, "whole");
     }
 
     #[test]

@@ -599,7 +599,9 @@ fn draw_picker(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt, picker:
     let rows = shown.iter().zip(texts.iter()).map(|(&i, texts)| {
         let p = &picker.points[i];
         Row::new(columns.iter().zip(texts).map(|(&c, text)| match c {
-            Column::Status if !p.is_restorable() => Cell::from(text.clone()).style(theme.warn),
+            Column::Status if !p.is_restorable() || p.is_partial() => {
+                Cell::from(text.clone()).style(theme.warn)
+            }
             // Older than the RPO target: marked, not only coloured.
             Column::Rpo if over_target(p, picker.t0, rpo_target) => {
                 Cell::from(format!("{text} ⚠")).style(theme.bad)

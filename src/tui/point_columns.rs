@@ -113,6 +113,7 @@ impl Column {
             Column::Status => match &p.archive {
                 Some(ArchiveState::Needed) => format!("{} ❄ archived", p.status),
                 Some(ArchiveState::Ongoing) => format!("{} ❄ restoring", p.status),
+                _ if p.is_partial() => format!("{} ⚠ nested points missing", p.status),
                 _ => p.status.clone(),
             },
             Column::Size => p.size_bytes.map(human_bytes).unwrap_or_default(),
@@ -237,6 +238,17 @@ mod tests {
         p.size_bytes = Some(1000);
         p.storage_class = Some("STANDARD".into());
         p
+    }
+
+    #[test]
+    fn a_partial_point_says_its_nested_points_are_missing() {
+        let mut p = point(1, "daily/a.enc");
+        p.status = "PARTIAL".into();
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        assert_eq!(
+            Column::Status.text(&p, &[], now, now),
+            "PARTIAL ⚠ nested points missing"
+        );
     }
 
     #[test]

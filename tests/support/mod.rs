@@ -273,8 +273,21 @@ impl Moto {
 
     /// Seeds `count` synthetic COMPLETED recovery points into `vault`.
     pub fn seed_points(&self, region: &str, vault: &str, count: usize, resource_arn: &str) {
+        self.seed_points_with(region, vault, count, resource_arn, "");
+    }
+
+    /// Seeds points as [`Moto::seed_points`] does, with `more` (JSON
+    /// members after a comma, e.g. `,"status":"PARTIAL"`) in the request.
+    pub fn seed_points_with(
+        &self,
+        region: &str,
+        vault: &str,
+        count: usize,
+        resource_arn: &str,
+        more: &str,
+    ) {
         let body = format!(
-            r#"{{"region":"{region}","vault":"{vault}","count":{count},"resource_arn":"{resource_arn}","create_vault":true}}"#
+            r#"{{"region":"{region}","vault":"{vault}","count":{count},"resource_arn":"{resource_arn}","create_vault":true{more}}}"#
         );
         let out = Command::new(python())
             .args([

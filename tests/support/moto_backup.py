@@ -75,6 +75,8 @@ Test-only endpoint (not AWS; unsigned, any host):
                                          start + i * interval_seconds
      "lifecycle": {"DeleteAfterDays": 35},  optional Lifecycle for every point
      "backup_size_bytes": 1024,          default 1024
+     "status": "COMPLETED",              default COMPLETED; PARTIAL for a composite
+                                         point missing nested points
      "create_vault": false}              create the vault if missing
     -> 200 {"Created": N, "BackupVaultArn": ..., "FirstRecoveryPointArn": ...,
             "LastRecoveryPointArn": ..., "NumberOfRecoveryPoints": total}
@@ -704,7 +706,10 @@ class CopyJob(Job):
             dest_vault,
             resource_arn=p.resource_arn,
             resource_type=p.resource_type,
-            creation_date=self.creation_date + self.duration,
+            # A copy keeps its source's creation date (AWS Backup developer
+            # guide, "Creating backup copies"; botocore backup 2018-11-15,
+            # RecoveryPointByBackupVault.CreationDate), not the job's end.
+            creation_date=p.creation_date,
             lifecycle=self.lifecycle,
             iam_role_arn=self.iam_role_arn,
             size=p.size,
@@ -1065,6 +1070,14 @@ class DrDrillBackupResponse(BackupResponse):
                         f"and the recovery point is younger than the vault's minimum retention period "
                         f"({vault.min_retention_days} days)"
                     )
+            # botocore backup 2018-11-15, DeleteRecoveryPoint: "If the user or
+            # role is deleted or the permission within the role is removed, the
+            # deletion will not be successful and will enter an EXPIRED state"
+            # (with an HTTP 200).  A point backed up with a role named
+            # ``deleted-*`` stands for one whose role was since deleted.
+            if p.iam_role_arn.rsplit("/", 1)[-1].startswith("deleted-"):
+                p.status = "EXPIRED"
+                return 200, {"Content-Type": "application/json"}, ""
             self.b.remove_point(p)
             if p.ddb_backup_arn:
                 ddb = dynamodb_backend(p.account, p.region)
@@ -1251,6 +1264,10 @@ def seed_recovery_points(req: dict[str, Any]) -> dict[str, Any]:
     start = parse_time(req["start"], "start") if req.get("start") is not None else time.time() - count * interval
     lifecycle = lifecycle_of(req.get("lifecycle"))
     size = int(req.get("backup_size_bytes", 1024))
+    # botocore backup 2018-11-15, RecoveryPointStatus.
+    status = req.get("status") or "COMPLETED"
+    if status not in ("COMPLETED", "PARTIAL", "EXPIRED", "AVAILABLE", "STOPPED", "CREATING", "DELETING"):
+        raise invalid_param(f"status must be a RecoveryPointStatus, not {status}")
     with LOCK:
         backend = backup_backend(account, region)
         if vault_name not in backend.vaults:
@@ -1263,7 +1280,8 @@ def seed_recovery_points(req: dict[str, Any]) -> dict[str, Any]:
         first = last = None
         for i in range(count):
             p = RecoveryPoint(backend, vault, resource_arn, resource_type=resource_type,
-                              creation_date=round(start + i * interval, 3), lifecycle=lifecycle, size=size)
+                              creation_date=round(start + i * interval, 3), lifecycle=lifecycle, size=size,
+                              status=status)
             bucket[p.arn] = p
             first = first or p.arn
             last = p.arn

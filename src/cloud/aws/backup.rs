@@ -369,6 +369,51 @@ pub(super) async fn delete_recovery_point(
     Ok(())
 }
 
+pub(super) async fn describe_recovery_point(
+    cloud: &AwsCloud,
+    vault: &str,
+    point_arn: &str,
+    region: Option<&str>,
+    notify: Notify<'_>,
+) -> Result<RecoveryPoint, CloudError> {
+    let (c, region) = cloud.clients(region);
+    let out = send!(
+        cloud,
+        notify,
+        "DescribeRecoveryPoint",
+        point_arn,
+        c.backup
+            .describe_recovery_point()
+            .backup_vault_name(vault)
+            .recovery_point_arn(point_arn)
+    )
+    .await?;
+    let created = out
+        .creation_date()
+        .and_then(ts)
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let mut point = RecoveryPoint::new(
+        out.recovery_point_arn().unwrap_or(point_arn).to_owned(),
+        PointKind::Backup,
+        created,
+        region,
+    );
+    point.completed_at = out.completion_date().and_then(ts);
+    point.status = out
+        .status()
+        .map_or_else(|| "UNKNOWN".into(), |s| s.as_str().to_owned());
+    // DescribeRecoveryPointOutput carries StorageClass (WARM, COLD, DELETED).
+    point.storage_class = out.storage_class().map(|s| s.as_str().to_owned());
+    point.resource_arn = out.resource_arn().map(str::to_owned);
+    point.resource_type = out.resource_type().map(str::to_owned);
+    point.vault = out.backup_vault_name().map(str::to_owned);
+    if let Some(l) = out.calculated_lifecycle() {
+        point.move_to_cold_at = l.move_to_cold_storage_at().and_then(ts);
+        point.delete_at = l.delete_at().and_then(ts);
+    }
+    Ok(point)
+}
+
 /// A fresh idempotency token for one job start, sent with every retry of
 /// it: when an answer is lost and the call is retried, AWS Backup answers
 /// with the job the first call started instead of starting a second one.

@@ -95,7 +95,11 @@ fn by_code(code: &str, status: Option<u16>) -> ErrorKind {
         // S3 (400) and others: the connection was too slow; another try may do.
         | "RequestTimeout"
         | "RequestTimeoutException"
-        | "PriorRequestNotComplete" => ErrorKind::Unavailable,
+        | "PriorRequestNotComplete"
+        // AWS Backup: "already performing an action on this recovery
+        // point. Try again later." (botocore backup 2018-11-15,
+        // InvalidResourceStateException: "retry the action").
+        | "InvalidResourceStateException" => ErrorKind::Unavailable,
         _ => match status {
             Some(s) if s >= 500 => ErrorKind::Unavailable,
             Some(403) => ErrorKind::AccessDenied,
@@ -213,6 +217,11 @@ mod tests {
             ErrorKind::Credentials
         );
         assert_eq!(by_code("RequestTimeout", Some(400)), ErrorKind::Unavailable);
+        // AWS Backup is busy with the recovery point: try again later.
+        assert_eq!(
+            by_code("InvalidResourceStateException", Some(400)),
+            ErrorKind::Unavailable
+        );
         assert_eq!(
             by_code("ThrottlingException", Some(400)),
             ErrorKind::Throttled

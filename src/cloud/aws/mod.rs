@@ -554,6 +554,16 @@ impl Cloud for AwsCloud {
         backup::delete_recovery_point(self, vault, point_arn, region, notify).await
     }
 
+    async fn describe_recovery_point(
+        &self,
+        vault: &str,
+        point_arn: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<RecoveryPoint, CloudError> {
+        backup::describe_recovery_point(self, vault, point_arn, region, notify).await
+    }
+
     async fn restore_table_from_backup(
         &self,
         backup_arn: &str,

@@ -320,6 +320,20 @@ impl Cloud for SimCloud {
         .map(drop)
     }
 
+    async fn describe_recovery_point(
+        &self,
+        vault: &str,
+        point_arn: &str,
+        region: Option<&str>,
+        notify: Notify<'_>,
+    ) -> Result<RecoveryPoint, CloudError> {
+        let region = Self::region(region);
+        self.call("DescribeRecoveryPoint", point_arn, notify, |w, now| {
+            w.describe_point(region, vault, point_arn, now)
+        })
+        .await
+    }
+
     async fn delete_recovery_point(
         &self,
         vault: &str,

@@ -111,7 +111,7 @@ impl Change {
                 vault,
                 point_arn,
             } => {
-                world.delete_point(region, vault, point_arn, now)?;
+                world.delete_point(region, vault, point_arn, now, faults)?;
                 Done::Nothing
             }
             Change::RestoreTableFromBackup {

@@ -19,6 +19,39 @@ use crate::runbook::kinds::{
     BackupRegionSettings, BackupRestore, BackupVaultPosture,
 };
 
+/// The region a vault-and-point call goes to: the step's `region` when
+/// given, else the recovery point ARN's own. Vault names exist only within
+/// a region (AWS Backup developer guide, "Backup vaults"; every Backup ARN
+/// is `arn:aws:backup:REGION:ACCOUNT:...`), so a DR copy picked by
+/// `latest` must be restored, copied or deleted in the DR region, not in
+/// the run's.
+pub(crate) fn point_region(given: Option<String>, point_arn: &str) -> Option<String> {
+    given
+        .filter(|r| !r.is_empty())
+        .or_else(|| arn_region(point_arn))
+}
+
+/// The region field of an ARN (`arn:PARTITION:SERVICE:REGION:...`), when
+/// it has one that looks like a region name.
+fn arn_region(arn: &str) -> Option<String> {
+    let mut parts = arn.splitn(5, ':');
+    let (Some("arn"), Some(_), Some(_), Some(region), Some(_)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let plausible = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    plausible.then(|| region.to_owned())
+}
+
 /// Follows a job until it ends, recording each change of status.
 async fn follow<F, Fut>(ctx: &StepCtx, what: &str, mut describe: F) -> Result<JobStatus, StepError>
 where
@@ -66,7 +99,7 @@ pub async fn restore(ctx: &StepCtx, a: &BackupRestore) -> Result<Outputs, StepEr
     let notify = ctx.notifier();
     let vault = ctx.resolve(&a.backup_vault.value)?;
     let point = ctx.resolve(&a.recovery_point.value)?;
-    let region = ctx.resolve_opt(a.region.as_ref())?;
+    let region = point_region(ctx.resolve_opt(a.region.as_ref())?, &point);
     let region = region.as_deref();
     let mut metadata = cloud
         .restore_metadata(&vault, &point, region, &notify)
@@ -132,11 +165,12 @@ pub async fn restore(ctx: &StepCtx, a: &BackupRestore) -> Result<Outputs, StepEr
 pub async fn copy(ctx: &StepCtx, a: &BackupCopy) -> Result<Outputs, StepError> {
     let cloud = ctx.cloud()?;
     let notify = ctx.notifier();
-    let region = ctx.resolve_opt(a.region.as_ref())?;
+    let recovery_point_arn = ctx.resolve(&a.recovery_point.value)?;
+    let region = point_region(ctx.resolve_opt(a.region.as_ref())?, &recovery_point_arn);
     let region = region.as_deref();
     let request = CopyRequest {
         source_vault: ctx.resolve(&a.source_vault.value)?,
-        recovery_point_arn: ctx.resolve(&a.recovery_point.value)?,
+        recovery_point_arn,
         destination_vault_arn: ctx.resolve(&a.destination_vault_arn.value)?,
         iam_role_arn: ctx.resolve(&a.iam_role_arn.value)?,
     };
@@ -448,6 +482,34 @@ async fn vault_points(
     points::collect(cloud.clone(), vec![source], notify).await
 }
 
+/// Whether a point DeleteRecoveryPoint answered OK for is really going:
+/// described again, it is gone, DELETING or of storage class DELETED.
+/// AWS answers 200 and leaves the point EXPIRED when the caller lacks the
+/// permissions (botocore backup 2018-11-15, DeleteRecoveryPoint; AWS
+/// Backup developer guide, "Troubleshooting manual deletions").
+async fn gone_after_delete(
+    cloud: &Arc<dyn Cloud>,
+    vault: &str,
+    arn: &str,
+    region: Option<&str>,
+    notify: Notify<'_>,
+) -> Result<(), String> {
+    match cloud
+        .describe_recovery_point(vault, arn, region, notify)
+        .await
+    {
+        Err(e) if e.kind == crate::cloud::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!(
+            "DeleteRecoveryPoint on {arn} answered OK, but whether the point is gone is unknown: {e}"
+        )),
+        Ok(p) if p.status == "DELETING" || p.storage_class.as_deref() == Some("DELETED") => Ok(()),
+        Ok(p) => Err(format!(
+            "DeleteRecoveryPoint on {arn} answered OK, but the point is still there, {}: AWS Backup leaves a point EXPIRED when the caller lacks the permissions to delete it. Give the role iam:CreateServiceLinkedRole (AWSServiceRoleForBackup) as https://docs.aws.amazon.com/aws-backup/latest/devguide/deleting-backups.html#deleting-backups-troubleshooting says, then run the step again",
+            p.status
+        )),
+    }
+}
+
 fn on_off(b: bool) -> &'static str {
     if b { "on" } else { "off" }
 }
@@ -471,8 +533,13 @@ pub async fn delete_points(
     let cloud = ctx.cloud()?;
     let notify = ctx.notifier();
     let vault = ctx.resolve(&a.backup_vault.value)?;
-    let region = ctx.resolve_opt(a.region.as_ref())?;
-    let targets: Vec<String> = match ctx.resolve_opt(a.recovery_point.as_ref())? {
+    let one = ctx.resolve_opt(a.recovery_point.as_ref())?;
+    let given = ctx.resolve_opt(a.region.as_ref())?;
+    let region = match &one {
+        Some(arn) => point_region(given, arn),
+        None => given,
+    };
+    let targets: Vec<String> = match one {
         Some(one) => vec![one],
         None => vault_points(&cloud, &vault, region.as_deref(), &notify)
             .await?
@@ -488,8 +555,13 @@ pub async fn delete_points(
             .await
         {
             Ok(()) => {
-                deleted += 1;
-                notify(format!("deleted {arn} ({} of {})", n + 1, targets.len()));
+                match gone_after_delete(&cloud, &vault, arn, region.as_deref(), &notify).await {
+                    Ok(()) => {
+                        deleted += 1;
+                        notify(format!("deleted {arn} ({} of {})", n + 1, targets.len()));
+                    }
+                    Err(why) => failures.push(why),
+                }
             }
             Err(e) => failures.push(e.to_string()),
         }
@@ -511,4 +583,34 @@ pub async fn delete_points(
         "deleted".to_string(),
         deleted.to_string(),
     )]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::point_region;
+
+    #[test]
+    fn a_point_is_reached_in_its_own_region_unless_the_step_names_one() {
+        let dr = "arn:aws:backup:us-west-2:123456789012:recovery-point:abc";
+        assert_eq!(point_region(None, dr).as_deref(), Some("us-west-2"));
+        assert_eq!(
+            point_region(Some("eu-west-1".into()), dr).as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            point_region(Some(String::new()), dr).as_deref(),
+            Some("us-west-2")
+        );
+        let table = "arn:aws:dynamodb:eu-central-1:123456789012:table/t/backup/0169";
+        assert_eq!(point_region(None, table).as_deref(), Some("eu-central-1"));
+        for hostile in [
+            "",
+            "arn:p",
+            "arn:aws:backup::1:x",
+            "arn:aws:backup:US WEST:1:x",
+            "not-an-arn:a:b:c:d",
+        ] {
+            assert_eq!(point_region(None, hostile), None, "{hostile}");
+        }
+    }
 }

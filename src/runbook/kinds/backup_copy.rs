@@ -17,7 +17,8 @@ fields! {
         destination_vault_arn: Text = req,
         /// IAM role AWS Backup assumes for the copy.
         iam_role_arn: Text = req,
-        /// Region of the source vault.
+        /// Region of the source vault; when absent, the region in the
+        /// recovery point's ARN.
         region: Option<Text> = opt,
     }
 }

@@ -17,7 +17,8 @@ fields! {
         /// Every recovery point in the vault.
         #[serde(default)]
         all: bool = def,
-        /// Region of the vault.
+        /// Region of the vault; with `recovery_point` and no `region`, the
+        /// region in its ARN.
         region: Option<Text> = opt,
     }
 }
@@ -60,7 +61,7 @@ impl KindRules for BackupDeleteRecoveryPoint {
     }
 
     fn aws_actions(&self) -> Vec<&'static str> {
-        let mut actions = vec!["backup:DeleteRecoveryPoint"];
+        let mut actions = vec!["backup:DeleteRecoveryPoint", "backup:DescribeRecoveryPoint"];
         if self.all {
             actions.push("backup:ListRecoveryPointsByBackupVault");
         }

@@ -21,7 +21,8 @@ fields! {
         metadata: TextMap = def,
         /// Resource type when AWS Backup cannot infer it.
         resource_type: Option<Text> = opt,
-        /// Region of the vault.
+        /// Region of the vault; when absent, the region in the recovery
+        /// point's ARN (a DR copy is restored in the DR region).
         region: Option<Text> = opt,
     }
 }

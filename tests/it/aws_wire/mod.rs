@@ -4,6 +4,7 @@
 //! This file holds the shared helpers and the AWS Backup tests; DynamoDB's
 //! own backups and S3 backup objects have a file each.
 
+mod backup_rules;
 mod dynamodb;
 mod s3;
 

@@ -598,16 +598,40 @@ impl World {
         Ok(())
     }
 
+    /// DescribeRecoveryPoint: the point as it is at `now`.
+    pub fn describe_point(
+        &self,
+        region: &str,
+        vault: &str,
+        arn: &str,
+        now: Timestamp,
+    ) -> Result<RecoveryPoint, Refusal> {
+        self.vault(region, vault)?;
+        let (vi, pi) = self.point(region, Some(vault), arn, now)?;
+        let p = &self.vaults[vi].points[pi];
+        Ok(p.view(now).unwrap_or_else(|| p.rp.clone()))
+    }
+
     pub fn delete_point(
         &mut self,
         region: &str,
         vault: &str,
         arn: &str,
         now: Timestamp,
+        faults: &Faults,
     ) -> Result<(), Refusal> {
         self.vault(region, vault)?;
         let (vi, pi) = self.point(region, Some(vault), arn, now)?;
         let v = &mut self.vaults[vi];
+        // Botocore backup 2018-11-15, DeleteRecoveryPoint: "When an IAM
+        // role's permissions are insufficient to call this API, the service
+        // sends back an HTTP 200 response with an empty HTTP body, but the
+        // recovery point is not deleted. Instead, it enters an EXPIRED
+        // state." The fault access-denied=DeleteRecoveryPoint models it.
+        if faults.access_denied.contains("DeleteRecoveryPoint") {
+            v.points[pi].rp.status = "EXPIRED".into();
+            return Ok(());
+        }
         if let Some(lock) = v.lock {
             let age = Duration::try_from(now.duration_since(v.points[pi].rp.created_at))
                 .unwrap_or(Duration::ZERO);
@@ -628,7 +652,9 @@ impl World {
 }
 
 /// A copy of `rp` in `dest` by a copy job that starts at `starts`. Like
-/// AWS, the copy keeps the source's creation date and lifecycle dates.
+/// AWS, the copy keeps the source's creation date and lifecycle dates (AWS
+/// Backup developer guide, "Creating backup copies"; the moto extension's
+/// CopyJob.complete follows the same rule).
 pub(in crate::cloud::sim) fn copy_of(
     rp: &RecoveryPoint,
     from_vault: &str,

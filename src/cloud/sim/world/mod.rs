@@ -94,7 +94,9 @@ impl Point {
         }
         let mut rp = self.rp.clone();
         let done = rp.completed_at.is_some_and(|c| c <= now);
-        rp.status = if done { "COMPLETED" } else { "CREATING" }.into();
+        if rp.status != "EXPIRED" {
+            rp.status = if done { "COMPLETED" } else { "CREATING" }.into();
+        }
         let cold = rp.move_to_cold_at.is_some_and(|c| c <= now);
         rp.storage_class = Some(if cold { "COLD" } else { "WARM" }.into());
         Some(rp)

@@ -1,0 +1,276 @@
+//! What dr-drill assumes about AWS Backup (docs/aws.md, "What dr-drill
+//! assumes about AWS"), one rule at a time, against both doubles: moto's
+//! server with dr-drill's extension over the wire, and the sandbox
+//! through the binary.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+use super::*;
+
+/// Runs `steps` headless in the sandbox at `speed` with `args` (answers,
+/// confirmations); returns the exit code, the printed output and the
+/// run's report.json.
+fn sandbox_run(steps: &str, speed: &str, args: &[&str]) -> (i32, String, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = dir.path().join("rule.toml");
+    std::fs::write(
+        &runbook,
+        format!("[runbook]\nid = \"rule\"\ntitle = \"An AWS Backup rule\"\n\n{steps}"),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("dr-drill")
+        .unwrap()
+        .args(["run", runbook.to_str().unwrap(), "--headless", "--sandbox"])
+        .args(["--speed", speed])
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = report_of(dir.path());
+    (out.status.code().unwrap_or(-1), text, report)
+}
+
+fn report_of(data: &Path) -> serde_json::Value {
+    let Ok(runs) = std::fs::read_dir(data.join("runs")) else {
+        return serde_json::Value::Null;
+    };
+    runs.filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("report.json")).ok())
+        .find_map(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+// Rule: vault names exist only within a region; a point is restored in the
+// region of its ARN unless the step names one.
+
+const RESTORE_THE_DR_COPY: &str = r#"
+[[step]]
+id = "pick"
+kind = "pick-recovery-point"
+source = { backup_vault = "{{ params.dr_vault }}", region = "us-west-2", resource_type = "DynamoDB" }
+policy = "latest"
+
+[[step]]
+id = "restore"
+needs = ["pick"]
+kind = "backup.restore"
+backup_vault = "{{ steps.pick.vault }}"
+recovery_point = "{{ steps.pick.arn }}"
+iam_role_arn = "{{ params.role }}"
+metadata = { targetTableName = "{{ params.restored }}" }
+"#;
+
+#[tokio::test]
+async fn a_dr_copy_is_restored_in_its_own_region_over_the_wire() {
+    let table = unique("dr-region");
+    let vault = unique("dr-region-primary");
+    let dr_vault = unique("dr-region-dr");
+    let arn = create_table(&table, 2).await;
+    create_vault(&vault, "us-east-1").await;
+    let dr_arn = create_vault(&dr_vault, "us-west-2").await;
+    let point = backup_now(&vault, &arn).await;
+    let copied = moto()
+        .copy_and_wait("us-east-1", &vault, &point, &dr_arn, ROLE)
+        .await;
+    assert_eq!(copied, "COMPLETED");
+    let restored = unique("dr-region-restored");
+    let (summary, events) = run(
+        RESTORE_THE_DR_COPY,
+        &[
+            ("dr_vault", &dr_vault),
+            ("role", ROLE),
+            ("restored", &restored),
+        ],
+    )
+    .await;
+    assert_succeeded(&summary, &events);
+    let out = outputs(&events, "restore");
+    assert!(
+        out["created_resource_arn"].contains(":us-west-2:"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_dr_copy_is_restored_in_its_own_region_in_the_sandbox() {
+    let steps = format!(
+        "[params]\ndr_vault = {{ default = \"cabal-backup-dr\" }}\nrole = {{ default = \"arn:aws:iam::111122223333:role/cabal-backup-role\" }}\nrestored = {{ default = \"cabal-addresses-dr-restored\" }}\n{RESTORE_THE_DR_COPY}"
+    );
+    let (code, text, report) = sandbox_run(&steps, "3600", &[]);
+    assert_eq!(code, 0, "{text}");
+    let arn = crate::support::drill::output(&report, "restore", "created_resource_arn");
+    assert!(arn.contains(":us-west-2:"), "{arn}");
+}
+
+// Rule: DeleteRecoveryPoint may answer 200 and leave the point EXPIRED;
+// only a point that is gone (or DELETING) counts as deleted.
+
+const DELETE_ONE: &str = r#"
+[[step]]
+id = "delete"
+kind = "backup.delete-recovery-point"
+backup_vault = "{{ params.vault }}"
+recovery_point = "{{ params.point }}"
+confirm = "delete"
+"#;
+
+#[tokio::test]
+async fn a_point_left_expired_by_delete_is_not_counted_as_deleted_over_the_wire() {
+    let table = unique("expired");
+    let vault = unique("expired-vault");
+    let arn = create_table(&table, 1).await;
+    create_vault(&vault, "us-east-1").await;
+    let lost_role = "arn:aws:iam::123456789012:role/deleted-backup-role";
+    let point = moto()
+        .backup_and_wait("us-east-1", &vault, &arn, lost_role)
+        .await;
+    let (summary, events) = run(DELETE_ONE, &[("vault", &vault), ("point", &point)]).await;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    let why = reason(&events, "delete");
+    assert!(why.contains("still there, EXPIRED"), "{why}");
+    assert!(why.contains("iam:CreateServiceLinkedRole"), "{why}");
+    // A point whose role still has its permissions goes.
+    let point = backup_now(&vault, &arn).await;
+    let (summary, events) = run(DELETE_ONE, &[("vault", &vault), ("point", &point)]).await;
+    assert_succeeded(&summary, &events);
+    assert_eq!(outputs(&events, "delete")["deleted"], "1");
+}
+
+#[test]
+fn a_point_left_expired_by_delete_is_not_counted_as_deleted_in_the_sandbox() {
+    // The oldest DynamoDB point of the primary vault: no lock stands in the way.
+    let out = Command::cargo_bin("dr-drill")
+        .unwrap()
+        .args([
+            "points",
+            "--sandbox",
+            "--output",
+            "json",
+            "--vault",
+            "cabal-backup",
+        ])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let oldest = doc["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|p| p["status"] == "COMPLETED")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let steps = format!(
+        "[params]\nvault = {{ default = \"cabal-backup\" }}\npoint = {{ default = \"{oldest}\" }}\n{DELETE_ONE}"
+    );
+    let (code, text, _) = sandbox_run(
+        &steps,
+        "60",
+        &[
+            "--fault",
+            "access-denied=DeleteRecoveryPoint",
+            "--confirm",
+            "delete=delete",
+        ],
+    );
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("still there, EXPIRED"), "{text}");
+    let (code, text, report) = sandbox_run(&steps, "60", &["--confirm", "delete=delete"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(
+        crate::support::drill::output(&report, "delete", "deleted"),
+        "1"
+    );
+}
+
+// Rule: a copy keeps its source's creation date, so a DR copy never looks
+// newer than its source and `latest` measures the RPO from the backup.
+
+#[tokio::test]
+async fn a_copy_keeps_its_sources_creation_date_over_the_wire() {
+    let table = unique("copy-date");
+    let vault = unique("copy-date-primary");
+    let dr_vault = unique("copy-date-dr");
+    let arn = create_table(&table, 1).await;
+    create_vault(&vault, "us-east-1").await;
+    let dr_arn = create_vault(&dr_vault, "us-west-2").await;
+    let point = backup_now(&vault, &arn).await;
+    // The copy job runs a while after the backup.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let copied = moto()
+        .copy_and_wait("us-east-1", &vault, &point, &dr_arn, ROLE)
+        .await;
+    assert_eq!(copied, "COMPLETED");
+    let source = |vault: &str, region: &str| PointSource::Vault {
+        vault: vault.to_owned(),
+        region: Some(region.to_owned()),
+        resource_type: None,
+        resource_arn: None,
+    };
+    let (primary, _) = list(source(&vault, "us-east-1")).await;
+    let (dr, _) = list(source(&dr_vault, "us-west-2")).await;
+    assert_eq!((primary.len(), dr.len()), (1, 1));
+    assert_eq!(dr[0].created_at, primary[0].created_at, "{:?}", dr[0]);
+    let both: Vec<RecoveryPoint> = primary.iter().chain(&dr).cloned().collect();
+    let latest = points::latest(&both, None).unwrap();
+    assert_eq!(latest.created_at, primary[0].created_at);
+    assert!(
+        !latest.is_copy(),
+        "same date: the primary's point is preferred"
+    );
+}
+
+// Rule: a PARTIAL point (a composite point missing nested points) is not
+// chosen by `latest`.
+
+#[tokio::test]
+async fn latest_does_not_choose_a_partial_point_over_the_wire() {
+    let vault = unique("partial-vault");
+    let resource = "arn:aws:dynamodb:us-east-1:123456789012:table/partial";
+    let now = jiff::Timestamp::now().as_second();
+    moto().seed_points_with(
+        "us-east-1",
+        &vault,
+        1,
+        resource,
+        &format!(r#","start":{}"#, now - 7200),
+    );
+    moto().seed_points_with(
+        "us-east-1",
+        &vault,
+        1,
+        resource,
+        &format!(r#","start":{},"status":"PARTIAL""#, now - 3600),
+    );
+    let (listed, _) = list(PointSource::Vault {
+        vault: vault.clone(),
+        region: None,
+        resource_type: None,
+        resource_arn: None,
+    })
+    .await;
+    let whole = listed.iter().find(|p| p.status == "COMPLETED").unwrap();
+    assert!(listed.iter().any(|p| p.status == "PARTIAL"), "{listed:?}");
+    let (summary, events) = run(
+        r#"
+[[step]]
+id = "pick"
+kind = "pick-recovery-point"
+source = { backup_vault = "{{ params.vault }}" }
+policy = "latest"
+"#,
+        &[("vault", &vault)],
+    )
+    .await;
+    assert_succeeded(&summary, &events);
+    assert_eq!(outputs(&events, "pick")["arn"], whole.id);
+}
