@@ -18,7 +18,7 @@ in place, so vaults made with CreateBackupVault are the same vaults:
 Operations added (shapes as botocore's ``backup`` 2018-11-15 model):
 StartBackupJob, DescribeBackupJob, ListBackupJobs,
 ListRecoveryPointsByBackupVault, DescribeRecoveryPoint, DeleteRecoveryPoint,
-GetRecoveryPointRestoreMetadata, StartRestoreJob, DescribeRestoreJob,
+ListRecoveryPointsByResource, GetRecoveryPointRestoreMetadata, StartRestoreJob, DescribeRestoreJob,
 ListRestoreJobs, StartCopyJob, DescribeCopyJob, ListCopyJobs,
 DescribeRegionSettings, UpdateRegionSettings.
 Replaced: DescribeBackupVault (adds VaultType, VaultState, NumberOfRecoveryPoints
@@ -26,7 +26,8 @@ and the lock fields), CreateBackupVault (a default EncryptionKeyArn, as AWS
 gives one), DeleteBackupVault (refuses a vault that holds recovery points).
 moto's Put/DeleteBackupVaultLockConfiguration are used as they are.
 DynamoDB's ListBackups honours ``BackupType`` as DynamoDB does (USER when
-absent; ALL for every type): moto 5.2.5 ignores it and lists every type.
+absent; ALL for USER and SYSTEM, never AWS_BACKUP): moto 5.2.5 ignores it and
+lists every type.
 
 Recovery point ARNs: always ``arn:aws:backup:<region>:<account>:recovery-point:<UUID>``
 (upper-case UUID), for every resource type, as AWS does for DynamoDB tables
@@ -441,6 +442,23 @@ class RecoveryPoint:
                 "IsEncrypted": True,
                 "LastRestoreTime": self.last_restore_time,
                 "IsParent": False,
+                "VaultType": "BACKUP_VAULT",
+            }
+        )
+
+    def to_resource_dict(self) -> dict[str, Any]:
+        """RecoveryPointByResource (botocore backup 2018-11-15)."""
+        return drop_none(
+            {
+                "RecoveryPointArn": self.arn,
+                "CreationDate": self.creation_date,
+                "Status": self.status,
+                "StatusMessage": self.status_message,
+                "EncryptionKeyArn": self.encryption_key_arn,
+                "BackupSizeBytes": self.size,
+                "BackupVaultName": self.vault_name,
+                "IsParent": False,
+                "ResourceName": self.resource_name,
                 "VaultType": "BACKUP_VAULT",
             }
         )
@@ -1044,6 +1062,26 @@ class DrDrillBackupResponse(BackupResponse):
             chunk, nxt = page(points, self._query("maxResults"), self._query("nextToken"))
             return self._ok(drop_none({"RecoveryPoints": [p.to_list_dict() for p in chunk], "NextToken": nxt}))
 
+    def list_recovery_points_by_resource(self) -> str:
+        """botocore backup 2018-11-15, ListRecoveryPointsByResource: GET
+        /resources/{resourceArn}/recovery-points/, answers
+        RecoveryPointByResource (BackupVaultName, no ResourceArn) for every
+        vault of the region, as AWS does."""
+        from urllib.parse import unquote
+
+        resource_arn = unquote(self._uri("resourceArn"))
+        with LOCK:
+            self.b.advance()
+            points = [
+                p
+                for vault_points in self.b.points.values()
+                for p in vault_points.values()
+                if p.resource_arn == resource_arn
+            ]
+            points.sort(key=lambda p: p.creation_date, reverse=True)
+            chunk, nxt = page(points, self._query("maxResults"), self._query("nextToken"))
+            return self._ok(drop_none({"RecoveryPoints": [p.to_resource_dict() for p in chunk], "NextToken": nxt}))
+
     def describe_recovery_point(self) -> str:
         with LOCK:
             self.b.advance()
@@ -1368,18 +1406,27 @@ EXTRA_PATHS = [
     "{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$",
     "{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/(?P<recoveryPointArn>.+)$",
     "{0}/account-settings$",
+    "{0}/resources/(?P<resourceArn>.+)/recovery-points/$",
 ]
 
 _installed = False
 
 
 def list_backups_by_type(self: DynamoHandler) -> DynamoResult:
-    """DynamoDB's ListBackups with its BackupType filter (default USER)."""
+    """DynamoDB's ListBackups with its BackupType filter (default USER).
+
+    botocore dynamodb 2012-08-10, ListBackupsInput.BackupType: "ALL - All
+    types of on-demand backups (USER and SYSTEM)", and ListBackups lists
+    backups that "weren't made with Amazon Web Services Backup". So ALL is
+    USER and SYSTEM; AWS_BACKUP ones are listed only when asked for by name,
+    and a table's AWS Backup points come from Backup's
+    ListRecoveryPointsByResource.
+    """
     body = self.body
     wanted = body.get("BackupType") or "USER"
     backups = self.dynamodb_backend.list_backups(body.get("TableName"))
-    if wanted != "ALL":
-        backups = [b for b in backups if b.type == wanted]
+    kinds = ("USER", "SYSTEM") if wanted == "ALL" else (wanted,)
+    backups = [b for b in backups if b.type in kinds]
     return DynamoResult({"BackupSummaries": [b.summary for b in backups]})
 
 

@@ -159,9 +159,15 @@ def run(w: World) -> None:
         assert running == sorted(running) and running[-1] > running[0], running
         assert job["PercentDone"] == "100.0" and job["CompletionDate"] > job["CreationDate"]
         assert job["RecoveryPointArn"] == w.point and job["ResourceType"] == "DynamoDB"
-        # A real DynamoDB backup exists behind it (type AWS_BACKUP).
-        backups = w.d1.list_backups(TableName="orders", BackupType="ALL")["BackupSummaries"]
+        # A real DynamoDB backup exists behind it (type AWS_BACKUP), listed
+        # only when asked for by name: ALL is USER and SYSTEM (the model).
+        backups = w.d1.list_backups(TableName="orders", BackupType="AWS_BACKUP")["BackupSummaries"]
         assert any(b["BackupType"] == "AWS_BACKUP" for b in backups), backups
+        every = w.d1.list_backups(TableName="orders", BackupType="ALL")["BackupSummaries"]
+        assert not any(b["BackupType"] == "AWS_BACKUP" for b in every), every
+        # Backup lists the table's points by its ARN.
+        by_resource = w.b1.list_recovery_points_by_resource(ResourceArn=w.table_arn)["RecoveryPoints"]
+        assert [p["RecoveryPointArn"] for p in by_resource] == [w.point], by_resource
         # As DynamoDB: without BackupType, only USER backups are listed.
         users = w.d1.list_backups(TableName="orders")["BackupSummaries"]
         assert not any(b["BackupType"] == "AWS_BACKUP" for b in users), users

@@ -36,11 +36,13 @@ pub(super) async fn list_points(
     let (c, region) = cloud.clients(region);
     // The PITR window first: it is usually the point with the best RPO.
     let pitr = pitr(cloud, table, Some(&region), notify).await?;
+    let mut table_arn = describe(cloud, table, Some(&region), notify)
+        .await
+        .ok()
+        .map(|t| t.arn)
+        .filter(|a| !a.is_empty());
     if let (Some(latest), "ENABLED") = (pitr.latest, pitr.status.as_str()) {
-        let arn = describe(cloud, table, Some(&region), notify)
-            .await
-            .map(|t| t.arn)
-            .unwrap_or_else(|_| table.to_owned());
+        let arn = table_arn.clone().unwrap_or_else(|| table.to_owned());
         let p = pitr_point(table, &arn, &region, pitr.earliest, latest);
         if !cloud.send_page(pages, vec![p]).await {
             return Ok(());
@@ -48,8 +50,11 @@ pub(super) async fn list_points(
     }
     let mut start: Option<String> = None;
     loop {
-        // ListBackups lists only USER backups unless told otherwise; the
-        // ones AWS Backup made (AWS_BACKUP) and SYSTEM ones are points too.
+        // ListBackups lists only USER backups unless told otherwise; ALL
+        // adds SYSTEM ones. It never lists what AWS Backup made (botocore
+        // dynamodb 2012-08-10, ListBackups: "weren't made with Amazon Web
+        // Services Backup"; BackupTypeFilter ALL: "USER and SYSTEM"):
+        // those come from ListRecoveryPointsByResource below.
         let out = send!(
             cloud,
             notify,
@@ -62,6 +67,12 @@ pub(super) async fn list_points(
                 .set_exclusive_start_backup_arn(start.clone())
         )
         .await?;
+        if table_arn.is_none() {
+            table_arn = out
+                .backup_summaries()
+                .iter()
+                .find_map(|b| b.table_arn().filter(|a| !a.is_empty()).map(str::to_owned));
+        }
         let points: Vec<RecoveryPoint> = out
             .backup_summaries()
             .iter()
@@ -90,6 +101,92 @@ pub(super) async fn list_points(
         }
         match out.last_evaluated_backup_arn() {
             Some(arn) if !arn.is_empty() => start = Some(arn.to_owned()),
+            _ => break,
+        }
+    }
+    let arn = table_arn.or_else(|| {
+        let account = crate::cloud::Cloud::identity(cloud).account?;
+        Some(format!("arn:aws:dynamodb:{region}:{account}:table/{table}"))
+    });
+    match arn {
+        Some(arn) => aws_backup_points(cloud, table, &arn, &region, pages, notify).await,
+        None => {
+            notify(format!(
+                "AWS Backup's recovery points of table {table} are not listed: its ARN is unknown (DescribeTable failed and no backup names it)"
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// The table's recovery points in every AWS Backup vault of the region:
+/// ListRecoveryPointsByResource for its ARN (botocore backup 2018-11-15;
+/// the answer is `RecoveryPointByResource`, which names the vault but not
+/// the resource). Points with advanced DynamoDB backup features have
+/// `arn:aws:backup:` ARNs and restore through `backup.restore` (AWS Backup
+/// calls `dynamodb:RestoreTableFromAwsBackup`); older ones are DynamoDB
+/// backup ARNs.
+async fn aws_backup_points(
+    cloud: &AwsCloud,
+    table: &str,
+    table_arn: &str,
+    region: &str,
+    pages: &mpsc::Sender<Vec<RecoveryPoint>>,
+    notify: Notify<'_>,
+) -> Result<(), CloudError> {
+    let (c, _) = cloud.clients(Some(region));
+    let mut token: Option<String> = None;
+    loop {
+        let out = send!(
+            cloud,
+            notify,
+            "ListRecoveryPointsByResource",
+            table_arn,
+            c.backup
+                .list_recovery_points_by_resource()
+                .resource_arn(table_arn)
+                .set_next_token(token.clone())
+        )
+        .await;
+        let out = match out {
+            Ok(out) => out,
+            Err(e) if e.kind == ErrorKind::AccessDenied => {
+                notify(format!(
+                    "AWS Backup's recovery points of table {table} are not listed: {e}. Grant backup:ListRecoveryPointsByResource to see them"
+                ));
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let points: Vec<RecoveryPoint> = out
+            .recovery_points()
+            .iter()
+            .filter_map(|r| {
+                let arn = r.recovery_point_arn()?;
+                let created = r.creation_date().and_then(ts)?;
+                let kind = if arn.starts_with("arn:aws:dynamodb:") {
+                    PointKind::DynamodbBackup
+                } else {
+                    PointKind::Backup
+                };
+                let mut p = RecoveryPoint::new(arn.to_owned(), kind, created, region.to_owned());
+                p.status = r
+                    .status()
+                    .map_or_else(|| "UNKNOWN".into(), |s| s.as_str().to_owned());
+                p.size_bytes = r.backup_size_bytes().and_then(|s| u64::try_from(s).ok());
+                p.resource_arn = Some(table_arn.to_owned());
+                p.resource_name = Some(r.resource_name().unwrap_or(table).to_owned());
+                p.resource_type = Some("DynamoDB".into());
+                p.vault = r.backup_vault_name().map(str::to_owned);
+                p.encryption_key_arn = r.encryption_key_arn().map(str::to_owned);
+                Some(p)
+            })
+            .collect();
+        if !cloud.send_page(pages, points).await {
+            return Ok(());
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
             _ => return Ok(()),
         }
     }

@@ -143,6 +143,14 @@ impl Cloud for SimCloud {
                     })
                     .await?;
                 self.send_pages("ListBackups", table, points, 100, pages, notify, None)
+                    .await?;
+                let action = "ListRecoveryPointsByResource";
+                let points = self
+                    .call(action, table, notify, |w, now| {
+                        w.points_by_resource(region, table, now)
+                    })
+                    .await?;
+                self.send_pages(action, table, points, 100, pages, notify, None)
                     .await
             }
             PointSource::Bucket {

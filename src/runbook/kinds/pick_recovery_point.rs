@@ -181,6 +181,7 @@ impl KindRules for PickRecoveryPoint {
                 "dynamodb:DescribeContinuousBackups",
                 "dynamodb:DescribeTable",
                 "dynamodb:ListBackups",
+                "backup:ListRecoveryPointsByResource",
             ]);
         }
         if s.bucket.is_some() {

@@ -475,8 +475,9 @@ all = true
 
 #[tokio::test]
 async fn a_tables_points_include_the_backups_aws_backup_made() {
-    // DynamoDB's ListBackups lists only USER backups unless asked for ALL;
-    // a table protected by AWS Backup has mostly AWS_BACKUP ones.
+    // DynamoDB's ListBackups never lists what AWS Backup made (ALL is USER
+    // and SYSTEM); a table protected only by AWS Backup has its points in
+    // Backup's ListRecoveryPointsByResource.
     let table = unique("backed-up-by-plan");
     let arn = create_table(&table, 2).await;
     let vault = unique("plan-vault");
@@ -489,11 +490,20 @@ async fn a_tables_points_include_the_backups_aws_backup_made() {
     .await;
     let backups: Vec<_> = listed
         .iter()
-        .filter(|p| p.kind == PointKind::DynamodbBackup)
+        .filter(|p| p.kind == PointKind::Backup)
         .collect();
     assert_eq!(backups.len(), 1, "{listed:#?}");
-    assert_eq!(backups[0].storage_class.as_deref(), Some("AWS_BACKUP"));
+    assert!(
+        backups[0].id.starts_with("arn:aws:backup:us-east-1:"),
+        "{listed:#?}"
+    );
+    assert_eq!(backups[0].vault.as_deref(), Some(vault.as_str()));
+    assert_eq!(backups[0].resource_arn.as_deref(), Some(arn.as_str()));
     assert_eq!(backups[0].resource_name.as_deref(), Some(table.as_str()));
+    assert!(
+        !listed.iter().any(|p| p.kind == PointKind::DynamodbBackup),
+        "ListBackups(ALL) must not list the AWS_BACKUP backup behind the point: {listed:#?}"
+    );
 }
 
 async fn set_dynamodb_management(region: &str, on: bool) {

@@ -191,3 +191,24 @@ async fn a_table_deleted_at_the_end_of_time_answers_instead_of_panicking() {
         .unwrap();
     assert_eq!(state.status, "DELETING");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_tables_points_include_its_aws_backup_points() {
+    // ListRecoveryPointsByResource, as against moto: ListBackups never
+    // lists what AWS Backup made.
+    let cloud = sim(&[]);
+    let point = last_nights_table_point(&cloud).await;
+    let table = point.resource_name.clone().unwrap();
+    let (listed, _) = list(
+        &cloud,
+        PointSource::Table {
+            table,
+            region: None,
+        },
+    )
+    .await
+    .unwrap();
+    let found = listed.iter().find(|p| p.id == point.id).expect("listed");
+    assert_eq!(found.kind, PointKind::Backup);
+    assert_eq!(found.vault.as_deref(), Some("cabal-backup"));
+}

@@ -142,6 +142,30 @@ impl World {
         Ok(points)
     }
 
+    /// A table's points in every AWS Backup vault of its region, newest
+    /// first: ListRecoveryPointsByResource (botocore backup 2018-11-15),
+    /// which a table's listing needs because DynamoDB's ListBackups never
+    /// lists what AWS Backup made (botocore dynamodb 2012-08-10,
+    /// ListBackups; BackupTypeFilter ALL is "USER and SYSTEM").
+    pub fn points_by_resource(
+        &self,
+        region: &str,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<Vec<RecoveryPoint>, Refusal> {
+        let arn = table_arn(region, name);
+        let mut points: Vec<RecoveryPoint> = self
+            .vaults
+            .iter()
+            .filter(|v| v.region == region)
+            .flat_map(|v| v.points.iter())
+            .filter(|p| p.rp.resource_arn.as_deref() == Some(arn.as_str()))
+            .filter_map(|p| p.view(now))
+            .collect();
+        crate::cloud::points::newest_first(&mut points);
+        Ok(points)
+    }
+
     fn create_table(
         &mut self,
         region: &str,

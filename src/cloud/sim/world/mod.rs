@@ -88,7 +88,7 @@ pub(super) struct Point {
 impl Point {
     /// The point as a listing shows it at `now`; none before it exists or
     /// after its lifecycle deleted it.
-    fn view(&self, now: Timestamp) -> Option<RecoveryPoint> {
+    pub(super) fn view(&self, now: Timestamp) -> Option<RecoveryPoint> {
         if self.visible_at > now || self.rp.delete_at.is_some_and(|d| d <= now) {
             return None;
         }
