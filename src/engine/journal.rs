@@ -310,8 +310,8 @@ pub fn read(path: &Path) -> Result<JournalContents, JournalError> {
     if next(1, &mut buf)?.is_none() {
         return Err(corrupt(1, "the journal is empty".into()));
     }
-    let first = std::str::from_utf8(&buf)
-        .map_err(|e| corrupt(1, format!("not a journal header ({e})")))?;
+    let first =
+        std::str::from_utf8(&buf).map_err(|e| corrupt(1, format!("not a journal header ({e})")))?;
     let header = read_header(path, first)?;
     let mut events = Vec::new();
     let mut torn_tail = false;
