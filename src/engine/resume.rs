@@ -117,7 +117,7 @@ pub enum ResumeError {
 /// Steps added, removed or edited between two runbook texts.
 pub fn changes(old_text: &str, new_text: &str) -> Vec<String> {
     let steps = |text: &str| -> BTreeMap<String, String> {
-        check_str(text)
+        crate::runbook::read_recorded(text)
             .runbook
             .map(|rb| {
                 rb.steps
@@ -205,10 +205,22 @@ pub fn resume(
     };
     let checked = check_str(&text);
     let Some(runbook) = checked.runbook else {
-        let first = checked
-            .diagnostics
-            .first()
-            .map_or_else(String::new, |d| d.message.clone());
+        let first = checked.first_error().map_or_else(String::new, |d| {
+            let at = d.span.map_or(String::new(), |span| {
+                let (line, col) = crate::runbook::diagnostic::line_col(&text, span.start);
+                format!(" (line {line}, column {col} of the runbook as run)")
+            });
+            let label = if d.label.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", d.label)
+            };
+            format!(
+                "{}{label}{at}; `dr-drill check {}` shows every finding and its fix",
+                d.message,
+                header.runbook_path.display()
+            )
+        });
         return Err(ResumeError::Invalid(first));
     };
     // Journaled values, except redacted secrets, which must be given again.

@@ -14,7 +14,7 @@ use crate::engine::event::EventKind;
 use crate::engine::journal::{self, JournalContents};
 use crate::engine::ledger::RunLedger;
 use crate::engine::timeline::Timeline;
-use crate::runbook::{Runbook, check_str};
+use crate::runbook::Runbook;
 
 /// The runbook a journal ran: the header's text, or the text of the last
 /// forced resume.
@@ -37,14 +37,13 @@ pub(super) fn runbook_of(
         }
         None => (contents.header.runbook_text.clone(), None),
     };
-    let checked = check_str(&text);
+    let checked = crate::runbook::read_recorded(&text);
     match checked.runbook {
         Some(rb) => Ok((rb, sha)),
         None => Err(ReportError::Runbook {
             path: path.to_owned(),
             message: checked
-                .diagnostics
-                .first()
+                .first_error()
                 .map(|d| d.message.clone())
                 .unwrap_or_else(|| "it does not parse".into()),
         }),

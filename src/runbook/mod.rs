@@ -40,6 +40,12 @@ impl Checked {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
     }
 
+    /// The first error, in file order: what to say when the runbook cannot
+    /// be used (a warning before it is not the reason).
+    pub fn first_error(&self) -> Option<&Diagnostic> {
+        self.diagnostics.iter().find(|d| d.is_error())
+    }
+
     /// Number of warnings.
     pub fn warnings(&self) -> usize {
         self.diagnostics.len() - self.errors()
@@ -48,7 +54,21 @@ impl Checked {
 
 /// Parses and validates a runbook's text.
 pub fn check_str(source: &str) -> Checked {
+    check(source, false)
+}
+
+/// Reads the runbook a journal recorded, for reporting on a run that has
+/// already happened: it must parse and its graph must hold, but a rule on
+/// values or templates added since the run (e.g. a shell context refused
+/// later) does not hide its report. The diagnostics are kept; never use
+/// this to run anything.
+pub fn read_recorded(source: &str) -> Checked {
+    check(source, true)
+}
+
+fn check(source: &str, recorded: bool) -> Checked {
     let mut diagnostics = Vec::new();
+    let mut read_cleanly = false;
     let arena = toml_spanner::Arena::new();
     let runbook = match toml_spanner::parse(source, &arena) {
         Ok(mut doc) => {
@@ -59,6 +79,7 @@ pub fn check_str(source: &str) -> Checked {
             // as false "unknown phase" or "unknown parameter" errors.
             match &runbook {
                 Some(runbook) if diagnostics.is_empty() => {
+                    read_cleanly = true;
                     validate::validate(runbook, source, &mut diagnostics)
                 }
                 _ => {}
@@ -81,7 +102,18 @@ pub fn check_str(source: &str) -> Checked {
             d.severity == Severity::Warning,
         )
     });
-    let runbook = runbook.filter(|_| !diagnostics.iter().any(Diagnostic::is_error));
+    // Rules on values and templates may tighten between releases; the shape
+    // of the graph (ids, needs, cycles, kinds) never may be broken, since
+    // the report walks it.
+    let later_rule = |d: &Diagnostic| matches!(d.code, Code::Template | Code::InvalidValue);
+    let runbook = runbook.filter(|_| {
+        let mut errors = diagnostics.iter().filter(|d| d.is_error());
+        if recorded && read_cleanly {
+            errors.all(later_rule)
+        } else {
+            errors.next().is_none()
+        }
+    });
     Checked {
         runbook,
         diagnostics,

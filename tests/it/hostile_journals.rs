@@ -125,3 +125,56 @@ fn an_elapsed_of_1_8e19_seconds_makes_a_report_not_a_panic() {
     assert!(stderr.contains("line 2"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// A run recorded before a rule on templates tightened (here: `eval` of a
+/// text parameter, refused since issue #14) still gets its report, since
+/// the run has happened; `resume` refuses to run that text again.
+#[test]
+fn a_journal_recorded_before_a_template_rule_tightened_reports_but_does_not_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let journal = failed_run(tmp.path());
+    edit_lines(&journal, |i, v| {
+        if i == 0 {
+            let text = v["runbook_text"]
+                .as_str()
+                .unwrap()
+                .replace(
+                    "rto = \"1h\"",
+                    "rto = \"1h\"\n\n[params]\nx = { default = \"hi\" }",
+                )
+                .replace(
+                    "run = \"echo hi\"",
+                    "run = \"eval \\\"echo {{ params.x }}\\\"\"",
+                );
+            v["runbook_sha256"] = dr_drill::engine::journal::sha256_hex(&text).into();
+            // The file on disk is the runbook as it was run.
+            std::fs::write(v["runbook_path"].as_str().unwrap(), &text).unwrap();
+            v["runbook_text"] = text.into();
+        }
+    });
+    let data = tmp.path().join("data");
+    let report = dr_drill(&data)
+        .args([
+            "report",
+            journal.to_str().unwrap(),
+            "--format",
+            "md",
+            "--out",
+        ])
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&report.stderr);
+    assert_eq!(report.status.code(), Some(0), "report: {stderr}");
+    assert!(tmp.path().join("out/report.md").exists());
+    let resume = dr_drill(&data)
+        .args(["resume", "--headless", journal.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&resume.stderr);
+    assert_eq!(resume.status.code(), Some(2), "resume: {stderr}");
+    assert!(
+        stderr.contains("eval"),
+        "resume names the refused place: {stderr}"
+    );
+}
