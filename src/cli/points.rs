@@ -155,7 +155,10 @@ pub(super) fn run(
         let identity = cloud.identity();
         let now = Timestamp::now();
         let mut out = std::io::stdout().lock();
+        // No source answered: a table saying "0 points" would be a lie.
+        let listed = errors.len() < sources.len();
         match args.output {
+            _ if !listed => {}
             PointsOutput::Json => {
                 let doc = PointsDoc {
                     simulated: identity.simulated,

@@ -89,12 +89,16 @@ impl CloudError {
         if self.kind == ErrorKind::Credentials {
             return self.credentials_text();
         }
+        let hint = self.hint();
+        // The hint starts a sentence of its own: "rate.. AWS" otherwise.
+        let message = if hint.is_empty() {
+            self.message.as_str()
+        } else {
+            self.message.trim_end_matches('.')
+        };
         format!(
-            "{} on {} failed: {}{}",
-            self.action,
-            self.resource,
-            self.message,
-            self.hint()
+            "{} on {} failed: {message}{hint}",
+            self.action, self.resource,
         )
     }
 
@@ -156,17 +160,26 @@ impl CloudError {
                 iam_permission(&self.action),
                 self.resource
             ),
-            ErrorKind::Throttled => ". AWS throttled the request; dr-drill retried with backoff and gave up: wait a minute and retry the step".into(),
-            ErrorKind::Unavailable => ". The service did not answer properly; dr-drill retried with backoff: check the network and the AWS Health Dashboard, then retry the step".into(),
+            ErrorKind::Throttled => format!(
+                ". AWS throttled the request; dr-drill retried with backoff and gave up: wait a minute and retry the step ({} sets the tries, {} by default)",
+                RetryPolicy::MAX_ATTEMPTS_VAR,
+                RetryPolicy::default().attempts
+            ),
+            ErrorKind::Unavailable => format!(
+                ". The service did not answer properly; dr-drill retried with backoff: check the endpoint (--endpoint-url or AWS_ENDPOINT_URL, when set), the network and the AWS Health Dashboard, then retry the step ({} sets the tries, {} by default)",
+                RetryPolicy::MAX_ATTEMPTS_VAR,
+                RetryPolicy::default().attempts
+            ),
             ErrorKind::NotImplemented => format!(
                 ". This endpoint does not implement {}: check --endpoint-url / AWS_ENDPOINT_URL (an emulator may lack this API)",
                 self.action
             ),
-            ErrorKind::NotFound => ". Check the name and the region (--region, or the step's `region`)".into(),
-            ErrorKind::Credentials
-            | ErrorKind::Invalid
-            | ErrorKind::Io
-            | ErrorKind::Other => String::new(),
+            ErrorKind::NotFound => {
+                ". Check the name and the region (--region, or the step's `region`)".into()
+            }
+            ErrorKind::Credentials | ErrorKind::Invalid | ErrorKind::Io | ErrorKind::Other => {
+                String::new()
+            }
         }
     }
 }
@@ -216,6 +229,48 @@ impl Default for RetryPolicy {
             attempts: 8,
             base: Duration::from_millis(500),
             max: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The variable that sets the tries in all, as the AWS SDKs document it.
+    pub const MAX_ATTEMPTS_VAR: &'static str = "AWS_MAX_ATTEMPTS";
+
+    /// The policy for AWS: `AWS_MAX_ATTEMPTS` (the value of
+    /// [`Self::MAX_ATTEMPTS_VAR`], tries in all with the first, a positive
+    /// integer) when set, else the default. Anything else is refused with
+    /// a message that names the variable and says what to do.
+    pub fn with_max_attempts(value: Option<&str>) -> Result<Self, String> {
+        let default = Self::default();
+        // An empty value is no value, as with `AWS_PROFILE=`.
+        let Some(raw) = value.filter(|v| !v.is_empty()) else {
+            return Ok(default);
+        };
+        match raw.trim().parse::<u32>() {
+            Ok(attempts) if attempts >= 1 => Ok(Self {
+                attempts,
+                ..default
+            }),
+            _ => Err(format!(
+                "{var} is `{shown}`: it must be a whole number of 1 or more, the tries of \
+                 each AWS call in all, the first included\n  \
+                 what to do:\n    \
+                 export {var}=3    e.g. three tries, then the step fails\n    \
+                 unset {var}    dr-drill's own {n} tries",
+                var = Self::MAX_ATTEMPTS_VAR,
+                shown = raw.escape_debug(),
+                n = default.attempts,
+            )),
+        }
+    }
+
+    /// The policy the environment sets (see [`Self::with_max_attempts`]).
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var(Self::MAX_ATTEMPTS_VAR) {
+            Ok(v) => Self::with_max_attempts(Some(&v)),
+            Err(std::env::VarError::NotPresent) => Self::with_max_attempts(None),
+            Err(std::env::VarError::NotUnicode(_)) => Self::with_max_attempts(Some("(not UTF-8)")),
         }
     }
 }
@@ -283,6 +338,20 @@ mod tests {
         );
         let e = CloudError::new("HeadObject", "s3://b/k", ErrorKind::AccessDenied, "403");
         assert!(e.to_string().contains("s3:GetObject"));
+    }
+
+    #[test]
+    fn aws_max_attempts_sets_the_tries_in_all() {
+        let tries = |v| RetryPolicy::with_max_attempts(v).map(|p| p.attempts);
+        assert_eq!(tries(None), Ok(8));
+        assert_eq!(tries(Some("")), Ok(8));
+        assert_eq!(tries(Some("1")), Ok(1));
+        assert_eq!(tries(Some(" 3 ")), Ok(3));
+        for bad in ["0", "-2", "three", "1e3", "\u{1b}[2J"] {
+            let e = tries(Some(bad)).unwrap_err();
+            assert!(e.starts_with("AWS_MAX_ATTEMPTS is `"), "{e}");
+            assert!(!e.contains('\u{1b}'), "{e}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -102,7 +102,7 @@ impl World {
             World::Sandbox(options) => SimCloud::builtin(options.clone())
                 .map(|sim| Arc::new(sim) as Arc<dyn Cloud>)
                 .map_err(|e| e.to_string()),
-            World::Aws(options) => Ok(Arc::new(AwsCloud::connect(options).await)),
+            World::Aws(options) => Ok(Arc::new(AwsCloud::connect(options).await?)),
         }
     }
 

@@ -12,7 +12,7 @@ use assert_cmd::Command;
 
 /// `dr-drill` with no credentials anywhere: an empty home, no config
 /// files, no key in the environment, IMDS refused at once.
-fn bare(home: &Path) -> Command {
+pub(super) fn bare(home: &Path) -> Command {
     let mut cmd = Command::cargo_bin("dr-drill").unwrap();
     cmd.env("HOME", home)
         .env("AWS_CONFIG_FILE", home.join("config"))
@@ -34,7 +34,7 @@ fn bare(home: &Path) -> Command {
 
 /// Standard error and output of `cmd`, which must fail, checked for
 /// struct syntax.
-fn fails_plainly(cmd: &mut Command) -> String {
+pub(super) fn fails_plainly(cmd: &mut Command) -> String {
     let started = Instant::now();
     let out = cmd.timeout(Duration::from_secs(60)).output().unwrap();
     assert!(!out.status.success());
@@ -121,7 +121,7 @@ fn an_expired_sso_login_asks_for_aws_sso_login_with_the_profile() {
 }
 
 /// An endpoint answering every request with `status`, `headers` and `body`.
-fn stub(status: &'static str, headers: &'static str, body: &'static str) -> String {
+pub(super) fn stub(status: &'static str, headers: &'static str, body: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -149,7 +149,7 @@ fn stub(status: &'static str, headers: &'static str, body: &'static str) -> Stri
     url
 }
 
-fn with_keys(home: &Path, endpoint: &str) -> Command {
+pub(super) fn with_keys(home: &Path, endpoint: &str) -> Command {
     let mut cmd = bare(home);
     cmd.env("AWS_ACCESS_KEY_ID", "AKIATESTTESTTEST1234")
         .env("AWS_SECRET_ACCESS_KEY", "testing")

@@ -22,6 +22,7 @@ mod cli_aws;
 mod cli_check;
 mod cli_credentials;
 mod cli_output;
+mod cli_retries;
 mod cli_run;
 mod cli_sandbox;
 mod cli_secrets;

@@ -44,12 +44,49 @@ where
         (Some(c), Some(m)) => format!("{c}: {m}"),
         (Some(c), None) => c,
         (None, Some(m)) => m,
-        (None, None) => match status {
-            Some(s) => format!("HTTP {s} ({context})"),
-            None => context,
+        (None, None) => match (&err, status) {
+            // The SDK's wording ("dispatch failure: io error: client
+            // error (Connect): …") says nothing a person can use; the
+            // innermost cause does.
+            (SdkError::DispatchFailure(d), _) if d.is_timeout() => {
+                format!("no connection in time ({})", root_cause(&err))
+            }
+            (SdkError::DispatchFailure(d), _) if d.is_io() => {
+                format!("could not connect ({})", root_cause(&err))
+            }
+            (SdkError::TimeoutError(_), _) => "no answer in time".to_string(),
+            // A 503 to a HEAD has no body, so S3's SlowDown comes with
+            // no code: the status is all there is.
+            (_, Some(s)) => format!("HTTP {s}{}, with no error code", status_reason(s)),
+            (_, None) => context,
         },
     };
     CloudError::new(action, resource, kind, message)
+}
+
+/// The innermost cause of `e`, by its `Display`.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    last.to_string()
+}
+
+/// The reason phrase of an HTTP status an AWS endpoint may answer with
+/// and no error code, with a leading space.
+fn status_reason(status: u16) -> &'static str {
+    match status {
+        400 => " Bad Request",
+        403 => " Forbidden",
+        404 => " Not Found",
+        429 => " Too Many Requests",
+        500 => " Internal Server Error",
+        502 => " Bad Gateway",
+        503 => " Service Unavailable (S3 says SlowDown this way)",
+        504 => " Gateway Timeout",
+        _ => "",
+    }
 }
 
 fn by_code(code: &str, status: Option<u16>) -> ErrorKind {

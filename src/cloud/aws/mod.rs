@@ -98,7 +98,12 @@ impl AwsCloud {
     /// and region chains, is asked once with 1 s timeouts instead of the
     /// SDK's four attempts: on a machine without credentials the operator
     /// hears so within about two seconds, and on EC2 it still answers.
-    pub async fn connect(options: &AwsOptions) -> Self {
+    ///
+    /// The SDK's own retries are off: calls are retried by [`with_retry`]
+    /// with the policy `AWS_MAX_ATTEMPTS` sets ([`RetryPolicy::from_env`]);
+    /// a bad value of it is the error.
+    pub async fn connect(options: &AwsOptions) -> Result<Self, String> {
+        let retry = RetryPolicy::from_env()?;
         use aws_config::default_provider::credentials::DefaultCredentialsChain;
         use aws_config::meta::region::RegionProviderChain;
         let imds = aws_config::imds::Client::builder()
@@ -144,7 +149,9 @@ impl AwsCloud {
         if let Some(e) = &options.endpoint_url {
             loader = loader.endpoint_url(e);
         }
-        Self::from_config(loader.load().await, options)
+        let mut cloud = Self::from_config(loader.load().await, options);
+        cloud.retry = retry;
+        Ok(cloud)
     }
 
     /// A cloud on a loaded SDK configuration (tests give one with static
