@@ -65,6 +65,19 @@ impl SimulatedTime {
         format!("{} real = {}", humanize(real), self.world_words(real))
     }
 
+    /// What a target or a budget is judged against: world time in a
+    /// simulated run (`sim`), real time otherwise. The one rule for the RTO,
+    /// the phase budgets and every duration shown beside them.
+    pub fn judged(sim: Option<Self>, real: Duration) -> Duration {
+        sim.map_or(real, |sim| sim.world(real))
+    }
+
+    /// `real` as a person reads it: side by side with world time in a
+    /// simulated run, else on its own.
+    pub fn words(sim: Option<Self>, real: Duration) -> String {
+        sim.map_or_else(|| humanize(real), |sim| sim.side_by_side(real))
+    }
+
     /// What `real` is worth in the world: `14h simulated at 3600×`.
     pub fn world_words(self, real: Duration) -> String {
         format!(

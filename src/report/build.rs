@@ -95,7 +95,12 @@ pub fn build(
             timeline.rpo,
             runbook.runbook.rpo.as_ref().map(|r| r.value.0),
         ),
-        phases: phase_reports(&runbook, &timeline, at),
+        phases: phase_reports(
+            &runbook,
+            &timeline,
+            at,
+            world_time.as_ref().map(WorldTime::simulated),
+        ),
         critical_path: timeline.critical_path.clone(),
         confirmations: confirmations(&ledger),
         recovery_point: recovery_point(&runbook, &ledger),
@@ -156,7 +161,12 @@ fn step_reports(
         .collect()
 }
 
-fn phase_reports(runbook: &Runbook, timeline: &Timeline, at: Offsets) -> Vec<PhaseReport> {
+fn phase_reports(
+    runbook: &Runbook,
+    timeline: &Timeline,
+    at: Offsets,
+    sim: Option<SimulatedTime>,
+) -> Vec<PhaseReport> {
     runbook
         .phases
         .iter()
@@ -167,8 +177,12 @@ fn phase_reports(runbook: &Runbook, timeline: &Timeline, at: Offsets) -> Vec<Pha
             started_at: t.started_at,
             finished_at: t.finished_at,
             duration_seconds: t.span,
+            world_duration_seconds: sim.and(t.span).map(|s| SimulatedTime::judged(sim, s)),
             budget_seconds: t.budget,
-            over_budget: t.span.zip(t.budget).is_some_and(|(s, b)| s > b),
+            over_budget: t
+                .span
+                .zip(t.budget)
+                .is_some_and(|(s, b)| SimulatedTime::judged(sim, s) > b),
             critical_path_seconds: t.on_critical_path,
             start_offset_seconds: at.of(t.start_elapsed),
             end_offset_seconds: at.of(t.end_elapsed),

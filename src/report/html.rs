@@ -184,7 +184,7 @@ pub fn render(r: &DrillReport) -> String {
                         esc(p.title.as_deref().unwrap_or(&p.id)),
                         clock(p.started_at, r.started_at),
                         clock(p.finished_at, r.started_at),
-                        dur(p.duration_seconds),
+                        super::world_duration(p.duration_seconds, p.world_duration_seconds),
                         format!(
                             "{}{}",
                             dur(p.budget_seconds),

@@ -181,7 +181,7 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
                 cell(p.title.as_deref().unwrap_or(&p.id)),
                 time(p.started_at),
                 time(p.finished_at),
-                dur(p.duration_seconds),
+                super::world_duration(p.duration_seconds, p.world_duration_seconds),
                 dur(p.budget_seconds),
                 if p.over_budget { " ❌ over" } else { "" },
                 humanize(p.critical_path_seconds)

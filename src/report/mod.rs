@@ -291,7 +291,8 @@ impl Objective {
         simulated: Option<SimulatedTime>,
     ) -> Objective {
         let world = simulated.and_then(|sim| achieved.map(|a| sim.world(a)));
-        let verdict = match (world.or(achieved), target) {
+        let judged = achieved.map(|a| SimulatedTime::judged(simulated, a));
+        let verdict = match (judged, target) {
             (Some(a), Some(t)) if a <= t => Verdict::Pass,
             (Some(_), Some(_)) => Verdict::Fail,
             (None, Some(_)) => Verdict::NotMeasured,
@@ -305,6 +306,20 @@ impl Objective {
             world_achieved_seconds: world,
             world_speed: simulated.filter(|_| world.is_some()).map(|sim| sim.speed),
         }
+    }
+}
+
+/// A phase's or step's duration as the reports show it: with the world
+/// time it stands for in a simulated run, `1m real = 1h simulated`.
+pub(crate) fn world_duration(real: Option<Duration>, world: Option<Duration>) -> String {
+    match (real, world) {
+        (Some(real), Some(world)) => format!(
+            "{} real = {} simulated",
+            crate::format::humanize(real),
+            crate::format::humanize(world)
+        ),
+        (Some(real), None) => crate::format::humanize(real),
+        (None, _) => "—".into(),
     }
 }
 
@@ -322,10 +337,14 @@ pub struct PhaseReport {
     /// First step start to last step end.
     #[serde(serialize_with = "secs_opt")]
     pub duration_seconds: Option<Duration>,
+    /// In a simulated run, the world time its duration stands for
+    /// (`format::SimulatedTime`); the budget is judged against it.
+    #[serde(serialize_with = "secs_opt", skip_serializing_if = "Option::is_none")]
+    pub world_duration_seconds: Option<Duration>,
     /// Its budget, if any.
     #[serde(serialize_with = "secs_opt")]
     pub budget_seconds: Option<Duration>,
-    /// Over its budget.
+    /// Over its budget (in world time for a simulated run).
     pub over_budget: bool,
     /// Time of its steps on the critical path.
     #[serde(serialize_with = "secs")]

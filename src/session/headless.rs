@@ -21,6 +21,7 @@ use crate::engine::plan::Plan;
 use crate::engine::timeline::Timeline;
 use crate::engine::values::Values;
 use crate::engine::{self, RunSetup, Started};
+use crate::format::SimulatedTime;
 use crate::runbook::{Mode, Runbook};
 
 /// `--output`.
@@ -158,6 +159,10 @@ pub async fn run(
 ) -> ExitCode {
     let runbook = started.engine.runbook().clone();
     let journal = started.engine.journal_path().map(Path::to_owned);
+    let sim = cloud
+        .as_ref()
+        .and_then(|c| c.simulation())
+        .map(|s| SimulatedTime { speed: s.speed });
     if let Some(path) = &journal {
         let _ = writeln!(std::io::stderr(), "journal: {}", path.display());
     }
@@ -219,7 +224,12 @@ pub async fn run(
         let _ = write!(
             std::io::stdout(),
             "{}",
-            crate::format::printable(&closing_summary(&runbook, &timeline, journal.as_deref()))
+            crate::format::printable(&closing_summary(
+                &runbook,
+                &timeline,
+                journal.as_deref(),
+                sim
+            ))
         );
     }
     // The report is evidence, but failing to write it does not change how
@@ -264,18 +274,29 @@ async fn stop_signal() -> Option<&'static str> {
 }
 
 /// What a person wants to see at the end: outcome against the targets.
-fn closing_summary(runbook: &Runbook, timeline: &Timeline, journal: Option<&Path>) -> String {
+/// In a simulated run (`sim`), the RTO and the phase budgets are judged in
+/// world time, and durations read side by side (`format::SimulatedTime`).
+fn closing_summary(
+    runbook: &Runbook,
+    timeline: &Timeline,
+    journal: Option<&Path>,
+    sim: Option<SimulatedTime>,
+) -> String {
     let mut out = String::from("\nsummary\n");
     let target = |actual: Option<std::time::Duration>,
                   target: Option<std::time::Duration>,
                   name: &str| match (actual, target) {
         (Some(a), Some(t)) => format!(
             "  {name} {} against a target of {}: {}\n",
-            engine_humanize(a),
+            SimulatedTime::words(sim, a),
             engine_humanize(t),
-            if a <= t { "met" } else { "MISSED" }
+            if SimulatedTime::judged(sim, a) <= t {
+                "met"
+            } else {
+                "MISSED"
+            }
         ),
-        (Some(a), None) => format!("  {name} {} (no target)\n", engine_humanize(a)),
+        (Some(a), None) => format!("  {name} {} (no target)\n", SimulatedTime::words(sim, a)),
         (None, Some(t)) => format!("  {name} not measured (target {})\n", engine_humanize(t)),
         (None, None) => String::new(),
     };
@@ -292,14 +313,16 @@ fn closing_summary(runbook: &Runbook, timeline: &Timeline, journal: Option<&Path
     for p in &timeline.phases {
         let Some(span) = p.span else { continue };
         let budget = match p.budget {
-            Some(b) if span > b => format!(", OVER its budget of {}", engine_humanize(b)),
+            Some(b) if SimulatedTime::judged(sim, span) > b => {
+                format!(", OVER its budget of {}", engine_humanize(b))
+            }
             Some(b) => format!(", within its budget of {}", engine_humanize(b)),
             None => String::new(),
         };
         out.push_str(&format!(
             "  phase {}: {}{budget}\n",
             p.phase,
-            engine_humanize(span)
+            SimulatedTime::words(sim, span)
         ));
     }
     if !timeline.critical_path.is_empty() {

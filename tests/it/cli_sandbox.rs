@@ -390,3 +390,93 @@ needs = ["first"]
         .stderr(predicate::str::contains("`postgres-server` (step restore)"))
         .stderr(predicate::str::contains("Nothing was run."));
 }
+
+/// Issue #13, item 10: a phase's budget is the world's, like the RTO. A
+/// 30-minute `wait` at `--speed 600` lasts about 3 real seconds and goes
+/// over a 10-minute budget; a 2-hour budget holds. The summary, report.md
+/// and report.json say so, with world time beside real time.
+#[test]
+fn a_phase_budget_in_a_simulated_run_is_judged_in_world_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = dir.path().join("budget.toml");
+    std::fs::write(
+        &runbook,
+        r#"
+[runbook]
+id = "budget"
+title = "Phase budgets in world time"
+rto = "20m"
+
+[[phase]]
+id = "tight"
+budget = "10m"
+
+[[phase]]
+id = "roomy"
+budget = "2h"
+
+[[step]]
+id = "settle"
+phase = "tight"
+kind = "wait"
+duration = "30m"
+
+[[step]]
+id = "done"
+phase = "roomy"
+needs = ["settle"]
+kind = "shell"
+run = "true"
+ends_rto = true
+"#,
+    )
+    .unwrap();
+    let out = dr_drill()
+        .args(["run", runbook.to_str().unwrap(), "--headless", "--sandbox"])
+        .args(["--speed", "600"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let summary = stdout.rsplit_once("\nsummary\n").map_or("", |(_, s)| s);
+    let line = |name: &str| {
+        summary
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} line: {stdout}"))
+            .to_owned()
+    };
+    assert!(
+        line("phase tight").contains("simulated at 600×")
+            && line("phase tight").contains("OVER its budget of 10m"),
+        "{stdout}"
+    );
+    assert!(
+        line("phase roomy").contains("within its budget"),
+        "{stdout}"
+    );
+    assert!(
+        line("RTO").contains("real = ") && line("RTO").ends_with("MISSED"),
+        "the RTO is judged in world time too: {stdout}"
+    );
+    let report = crate::support::drill::report(dir.path());
+    let tight = &report["phases"][0];
+    assert_eq!(tight["over_budget"], true, "{tight}");
+    assert!(
+        tight["world_duration_seconds"].as_f64().unwrap() >= 1800.0,
+        "{tight}"
+    );
+    assert!(
+        tight["duration_seconds"].as_f64().unwrap() < 600.0,
+        "{tight}"
+    );
+    assert_eq!(report["phases"][1]["over_budget"], false);
+    let md = std::fs::read_to_string(report_md(dir.path())).unwrap();
+    assert!(
+        md.contains(" real = ") && md.contains(" simulated |"),
+        "{md}"
+    );
+}
