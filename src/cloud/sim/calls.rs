@@ -404,10 +404,16 @@ impl Cloud for SimCloud {
         notify: Notify<'_>,
     ) -> Result<TableState, CloudError> {
         let region = Self::region(region);
-        self.call("DescribeTable", table, notify, |w, now| {
-            w.describe_table(region, table, now)
-        })
-        .await
+        let mut state = self
+            .call("DescribeTable", table, notify, |w, now| {
+                w.describe_table(region, table, now)
+            })
+            .await?;
+        if self.faults.inaccessible_keys.contains(table) {
+            state.status = "INACCESSIBLE_ENCRYPTION_CREDENTIALS".into();
+            state.item_count = None;
+        }
+        Ok(state)
     }
 
     async fn delete_table(

@@ -1,0 +1,136 @@
+//! AWS behaviour moto cannot express, on mocked SDK clients
+//! (aws-smithy-mocks) driven through a real run of the engine: the rule
+//! sits in the step's runner, so the test goes through it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
+use aws_sdk_dynamodb::types::{TableDescription, TableStatus};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use aws_smithy_types::retry::RetryConfig;
+use dr_drill::cloud::aws::AwsCloud;
+use dr_drill::cloud::{Cloud, RetryPolicy};
+use dr_drill::engine;
+use dr_drill::engine::event::{EventKind, Outcome, RunEvent};
+use dr_drill::runbook::{Mode, check_str};
+
+fn cloud(dynamodb: &[&Rule], s3: &[&Rule]) -> Arc<dyn Cloud> {
+    let backup = mock_client!(aws_sdk_backup, RuleMode::MatchAny, &[], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, dynamodb, |c| c
+        .retry_config(RetryConfig::disabled()));
+    let s3 = mock_client!(aws_sdk_s3, RuleMode::MatchAny, s3, |c| c
+        .retry_config(RetryConfig::disabled()));
+    let retry = RetryPolicy {
+        attempts: 4,
+        base: Duration::from_millis(1),
+        max: Duration::from_millis(4),
+    };
+    Arc::new(AwsCloud::with_clients(
+        "us-east-1",
+        backup,
+        dynamodb,
+        s3,
+        retry,
+    ))
+}
+
+/// Runs `steps` (TOML after a header) on `cloud`; every step's outcome and
+/// reason, by id.
+async fn run(cloud: Arc<dyn Cloud>, steps: &str) -> BTreeMap<String, (Outcome, String)> {
+    let text = format!("[runbook]\nid = \"mocked\"\ntitle = \"Mocked AWS\"\n\n{steps}");
+    let checked = check_str(&text);
+    let runbook = checked
+        .runbook
+        .unwrap_or_else(|| panic!("test runbook must be valid: {:#?}", checked.diagnostics));
+    let dir = tempfile::tempdir().unwrap();
+    let engine::Started {
+        engine, mut events, ..
+    } = engine::start_unjournaled(
+        runbook,
+        Mode::Drill,
+        BTreeMap::new(),
+        dir.path().to_owned(),
+        4,
+    )
+    .unwrap();
+    engine.with_cloud(cloud).run().await.unwrap();
+    let mut all: Vec<RunEvent> = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        all.push(e);
+    }
+    all.into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::StepFinished {
+                step,
+                outcome,
+                reason,
+                ..
+            } => Some((step, (outcome, reason.unwrap_or_default()))),
+            _ => None,
+        })
+        .collect()
+}
+
+fn table(status: TableStatus) -> Rule {
+    mock!(aws_sdk_dynamodb::Client::describe_table).then_output(move || {
+        DescribeTableOutput::builder()
+            .table(
+                TableDescription::builder()
+                    .table_name("cabal-counter-restored")
+                    .table_arn(
+                        "arn:aws:dynamodb:us-east-1:123456789012:table/cabal-counter-restored",
+                    )
+                    .table_status(status.clone())
+                    .build(),
+            )
+            .build()
+    })
+}
+
+const WAIT: &str = r#"
+[[step]]
+id = "active"
+kind = "dynamodb.wait-active"
+table = "cabal-counter-restored"
+timeout = "10m"
+"#;
+
+/// `TableStatus` (botocore `dynamodb` 2012-08-10) has states no wait ends:
+/// a table whose KMS key is inaccessible, and one DynamoDB archived. The
+/// step fails on the first answer, where it used to poll on (and here
+/// would have seen ACTIVE on the second call).
+#[tokio::test]
+async fn wait_active_fails_at_once_on_states_that_never_become_active() {
+    for (status, words) in [
+        (
+            TableStatus::InaccessibleEncryptionCredentials,
+            "restore access to the key",
+        ),
+        (
+            TableStatus::Archiving,
+            "restore that backup into a new table",
+        ),
+        (
+            TableStatus::Archived,
+            "restore that backup into a new table",
+        ),
+    ] {
+        let stuck = table(status.clone());
+        let active = table(TableStatus::Active);
+        let steps = run(cloud(&[&stuck, &active, &active], &[]), WAIT).await;
+        let (outcome, reason) = &steps["active"];
+        assert_eq!(*outcome, Outcome::Failed, "{status:?}: {reason}");
+        assert!(
+            reason.contains(&format!(
+                "table cabal-counter-restored is {}",
+                status.as_str()
+            )) && reason.contains(words),
+            "{reason}"
+        );
+        assert_eq!(stuck.num_calls(), 1, "{status:?}");
+        assert_eq!(active.num_calls(), 0, "{status:?}");
+    }
+}
