@@ -1,6 +1,6 @@
-//! AWS behaviour moto cannot express, on mocked SDK clients
-//! (aws-smithy-mocks) driven through a real run of the engine: the rule
-//! sits in the step's runner, so the test goes through it.
+//! AWS rules whose home is a step's runner, through a real run of the
+//! engine: on mocked SDK clients (aws-smithy-mocks) where moto cannot
+//! express the behaviour, and the same rule in the sandbox.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -40,6 +40,17 @@ fn cloud(dynamodb: &[&Rule], s3: &[&Rule]) -> Arc<dyn Cloud> {
 /// Runs `steps` (TOML after a header) on `cloud`; every step's outcome and
 /// reason, by id.
 async fn run(cloud: Arc<dyn Cloud>, steps: &str) -> BTreeMap<String, (Outcome, String)> {
+    run_outputs(cloud, steps)
+        .await
+        .into_iter()
+        .map(|(k, (o, r, _))| (k, (o, r)))
+        .collect()
+}
+
+type Finished = BTreeMap<String, (Outcome, String, BTreeMap<String, String>)>;
+
+/// Runs `steps` on `cloud`; every step's outcome, reason and outputs, by id.
+async fn run_outputs(cloud: Arc<dyn Cloud>, steps: &str) -> Finished {
     let text = format!("[runbook]\nid = \"mocked\"\ntitle = \"Mocked AWS\"\n\n{steps}");
     let checked = check_str(&text);
     let runbook = checked
@@ -67,8 +78,9 @@ async fn run(cloud: Arc<dyn Cloud>, steps: &str) -> BTreeMap<String, (Outcome, S
                 step,
                 outcome,
                 reason,
+                outputs,
                 ..
-            } => Some((step, (outcome, reason.unwrap_or_default()))),
+            } => Some((step, (outcome, reason.unwrap_or_default(), outputs))),
             _ => None,
         })
         .collect()
@@ -133,4 +145,39 @@ async fn wait_active_fails_at_once_on_states_that_never_become_active() {
         assert_eq!(stuck.num_calls(), 1, "{status:?}");
         assert_eq!(active.num_calls(), 0, "{status:?}");
     }
+}
+
+/// The sandbox keeps the same rule: a point-in-time restore's
+/// `restore_time` is the restored table's `RestoreSummary.RestoreDateTime`,
+/// which for `latest` is the window's latest when the restore started (the
+/// world's clock moved on since the step read the window).
+#[tokio::test]
+async fn in_the_sandbox_restore_time_is_the_restored_tables_restore_summary() {
+    use dr_drill::cloud::quiet;
+    use dr_drill::cloud::sim::{SimCloud, SimOptions};
+    let sim: Arc<dyn Cloud> = Arc::new(
+        SimCloud::builtin(SimOptions {
+            speed: 100_000.0,
+            ..SimOptions::default()
+        })
+        .unwrap(),
+    );
+    let steps = r#"
+[[step]]
+id = "to-time"
+kind = "dynamodb.restore-to-point-in-time"
+source_table = "cabal-counter"
+target_table = "cabal-counter-latest"
+"#;
+    let steps = run_outputs(sim.clone(), steps).await;
+    let (outcome, reason, outputs) = &steps["to-time"];
+    assert_eq!(*outcome, Outcome::Succeeded, "{reason}");
+    let table = sim
+        .describe_table("cabal-counter-latest", None, &quiet())
+        .await
+        .unwrap();
+    let said = table
+        .restored_as_of
+        .expect("a restored table's RestoreSummary");
+    assert_eq!(outputs["restore_time"], said.to_string());
 }

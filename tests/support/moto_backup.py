@@ -1430,6 +1430,42 @@ def list_backups_by_type(self: DynamoHandler) -> DynamoResult:
     return DynamoResult({"BackupSummaries": [b.summary for b in backups]})
 
 
+def describe_continuous_backups_now(self: DynamoHandler) -> Any:
+    """DescribeContinuousBackups whose LatestRestorableDateTime moves with
+    the clock, as on AWS (moto freezes it when PITR is enabled).
+
+    botocore dynamodb 2012-08-10, PointInTimeRecoveryDescription:
+    "LatestRestorableDateTime is typically 5 minutes before the current
+    time". The 5-minute lag is not modelled: a table enabled a moment ago
+    would have an empty window.
+    """
+    table = self.dynamodb_backend.get_table(self.body["TableName"])
+    pitr = table.continuous_backups.get("PointInTimeRecoveryDescription", {})
+    if pitr.get("PointInTimeRecoveryStatus") == "ENABLED":
+        pitr["LatestRestorableDateTime"] = now()
+    return _describe_continuous_backups(self)
+
+
+def restore_to_point_in_time_as_asked(self: DynamoHandler) -> DynamoResult:
+    """RestoreTableToPointInTime whose RestoreSummary.RestoreDateTime is
+    the time restored to (moto stamps the table's creation time).
+
+    botocore dynamodb 2012-08-10, RestoreSummary.RestoreDateTime: "Point in
+    time or source backup time"; with UseLatestRestorableTime, the source's
+    LatestRestorableDateTime when the restore starts.
+    """
+    body = self.body
+    asked = body.get("RestoreDateTime")
+    result = _restore_to_point_in_time(self)
+    table = self.dynamodb_backend.get_table(body.get("TargetTableName"))
+    table.restore_date_time = parse_time(asked, "RestoreDateTime") if asked is not None else now()
+    return DynamoResult(table.describe())
+
+
+_describe_continuous_backups = DynamoHandler.describe_continuous_backups
+_restore_to_point_in_time = DynamoHandler.restore_table_to_point_in_time
+
+
 def install(ticker: bool = True) -> None:
     """Extend moto's backup service; idempotent.  Call before serving."""
     global _installed
@@ -1443,6 +1479,8 @@ def install(ticker: bool = True) -> None:
         paths[key] = DrDrillBackupResponse.dispatch
     backup_urls.response = DrDrillBackupResponse()
     DynamoHandler.list_backups = list_backups_by_type
+    DynamoHandler.describe_continuous_backups = describe_continuous_backups_now
+    DynamoHandler.restore_table_to_point_in_time = restore_to_point_in_time_as_asked
     # New account/region backends are made from this class from now on.
     backup_backends.backend = DrDrillBackupBackend
     for account_backend in backup_backends.values():

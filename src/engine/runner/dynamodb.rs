@@ -75,7 +75,12 @@ pub async fn restore_to_point_in_time(
     let table = cloud
         .restore_table_to_point_in_time(&source, &target, time, region.as_deref(), &notify)
         .await?;
-    let restore_time = time
+    // The time AWS restored to is the answer's RestoreSummary; the window
+    // read a moment ago has moved on since (LatestRestorableDateTime follows
+    // the clock). Only an answer without one falls back to what was asked.
+    let restore_time = table
+        .restored_as_of
+        .or(time)
         .or(pitr.latest)
         .map(|t| t.to_string())
         .unwrap_or_default();
