@@ -181,3 +181,81 @@ target_table = "cabal-counter-latest"
         .expect("a restored table's RestoreSummary");
     assert_eq!(outputs["restore_time"], said.to_string());
 }
+
+const HEAD: &str = r#"
+[[step]]
+id = "head"
+kind = "s3.head"
+bucket = "closient-disaster-recovery-backup"
+key = "database/gtin1/weekly/backup.dump"
+"#;
+
+/// HeadObject returns the Object Lock headers "only if the requester has
+/// the s3:GetObjectRetention permission" (botocore `s3` 2006-03-01,
+/// HeadObjectOutput.ObjectLockMode): a head without them is not "no lock".
+/// Refused GetObjectRetention, the outputs say `unknown` and a progress
+/// line names the permission; they used to be empty, which reads as
+/// unlocked.
+#[tokio::test]
+async fn without_get_object_retention_object_lock_is_unknown_not_absent() {
+    use aws_sdk_s3::operation::get_object_retention::GetObjectRetentionError;
+    use aws_sdk_s3::operation::head_object::HeadObjectOutput;
+    use aws_smithy_types::error::ErrorMetadata;
+    let head = mock!(aws_sdk_s3::Client::head_object)
+        .then_output(|| HeadObjectOutput::builder().content_length(10).build());
+    let denied = mock!(aws_sdk_s3::Client::get_object_retention).then_error(|| {
+        GetObjectRetentionError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDenied")
+                .message("Access Denied")
+                .build(),
+        )
+    });
+    let steps = run_outputs(cloud(&[], &[&head, &denied]), HEAD).await;
+    let (outcome, reason, outputs) = &steps["head"];
+    assert_eq!(*outcome, Outcome::Succeeded, "{reason}");
+    assert_eq!(outputs["object_lock_mode"], "unknown");
+    assert_eq!(outputs["retain_until"], "unknown");
+}
+
+/// The same in the sandbox: `--fault access-denied=GetObjectRetention`
+/// drops the lock headers from HeadObject and refuses GetObjectRetention;
+/// without the fault the GTIN1 dump's GOVERNANCE lock shows.
+#[tokio::test]
+async fn in_the_sandbox_object_lock_is_unknown_without_get_object_retention() {
+    use dr_drill::cloud::sim::{SimCloud, SimOptions};
+    let sim = |faults: Vec<dr_drill::cloud::sim::Fault>| -> Arc<dyn Cloud> {
+        Arc::new(
+            SimCloud::builtin(SimOptions {
+                speed: 100_000.0,
+                faults,
+                ..SimOptions::default()
+            })
+            .unwrap(),
+        )
+    };
+    let head = r#"
+[[step]]
+id = "pick"
+kind = "pick-recovery-point"
+source = { bucket = "closient-disaster-recovery-backup", prefix = "database/gtin1/weekly/", suffix = "backup.dump" }
+policy = "latest"
+
+[[step]]
+id = "head"
+needs = ["pick"]
+kind = "s3.head"
+bucket = "closient-disaster-recovery-backup"
+key = "{{ steps.pick.key }}"
+"#;
+    let steps = run_outputs(sim(vec![]), head).await;
+    let (outcome, reason, outputs) = &steps["head"];
+    assert_eq!(*outcome, Outcome::Succeeded, "{reason}");
+    assert_eq!(outputs["object_lock_mode"], "GOVERNANCE");
+    let denied = vec!["access-denied=GetObjectRetention".parse().unwrap()];
+    let steps = run_outputs(sim(denied), head).await;
+    let (outcome, reason, outputs) = &steps["head"];
+    assert_eq!(*outcome, Outcome::Succeeded, "{reason}");
+    assert_eq!(outputs["object_lock_mode"], "unknown");
+    assert_eq!(outputs["retain_until"], "unknown");
+}

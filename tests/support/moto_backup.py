@@ -123,6 +123,7 @@ from moto.backup.models import BackupBackend, Vault, backup_backends
 from moto.backup.responses import BackupResponse
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
+from moto.s3.responses import S3Response
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_MAX_RESULTS = 1000
@@ -1462,6 +1463,38 @@ def restore_to_point_in_time_as_asked(self: DynamoHandler) -> DynamoResult:
     return DynamoResult(table.describe())
 
 
+def key_get_with_retention(self: S3Response, query: dict[str, Any], key_name: str) -> Any:
+    """GetObjectRetention, which moto 5.2.5 lacks (a GET ?retention is
+    served as GetObject).
+
+    S3 API reference, GetObjectRetention: the object's Mode and
+    RetainUntilDate; an object without retention answers 404
+    NoSuchObjectLockConfiguration, a bucket without Object Lock 400
+    InvalidRequest.
+    """
+    if "retention" not in query:
+        return _key_response_get(self, query, key_name)
+    key, _ = self._get_key()
+    if key.lock_mode and key.lock_until:
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?><Retention>'
+            f"<Mode>{key.lock_mode}</Mode><RetainUntilDate>{key.lock_until}</RetainUntilDate>"
+            "</Retention>"
+        )
+        return 200, {"Content-Type": "application/xml"}, body
+    bucket = self.backend.get_bucket(self.bucket_name)
+    if bucket.object_lock_enabled:
+        code, status, message = "NoSuchObjectLockConfiguration", 404, "The specified object does not have a ObjectLock configuration"
+    else:
+        code, status, message = "InvalidRequest", 400, "Bucket is missing Object Lock Configuration"
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    )
+    return status, {"Content-Type": "application/xml"}, body
+
+
+_key_response_get = S3Response._key_response_get
 _describe_continuous_backups = DynamoHandler.describe_continuous_backups
 _restore_to_point_in_time = DynamoHandler.restore_table_to_point_in_time
 
@@ -1480,6 +1513,7 @@ def install(ticker: bool = True) -> None:
     backup_urls.response = DrDrillBackupResponse()
     DynamoHandler.list_backups = list_backups_by_type
     DynamoHandler.describe_continuous_backups = describe_continuous_backups_now
+    S3Response._key_response_get = key_get_with_retention
     DynamoHandler.restore_table_to_point_in_time = restore_to_point_in_time_as_asked
     # New account/region backends are made from this class from now on.
     backup_backends.backend = DrDrillBackupBackend

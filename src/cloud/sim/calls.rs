@@ -531,13 +531,39 @@ impl Cloud for SimCloud {
         object: &ObjectRef,
         notify: Notify<'_>,
     ) -> Result<ObjectHead, CloudError> {
-        self.call("HeadObject", &s3_uri(object), notify, |w, now| {
+        let mut head = self
+            .call("HeadObject", &s3_uri(object), notify, |w, now| {
+                w.head(
+                    &object.bucket,
+                    &object.key,
+                    object.version_id.as_deref(),
+                    now,
+                )
+            })
+            .await?;
+        // HeadObject returns the Object Lock headers "only if the requester
+        // has the s3:GetObjectRetention permission" (botocore `s3`
+        // 2006-03-01, HeadObjectOutput.ObjectLockMode).
+        if self.faults.access_denied.contains("GetObjectRetention") {
+            head.object_lock_mode = None;
+            head.retain_until = None;
+        }
+        Ok(head)
+    }
+
+    async fn object_retention(
+        &self,
+        object: &ObjectRef,
+        notify: Notify<'_>,
+    ) -> Result<Option<(String, Timestamp)>, CloudError> {
+        self.call("GetObjectRetention", &s3_uri(object), notify, |w, now| {
             w.head(
                 &object.bucket,
                 &object.key,
                 object.version_id.as_deref(),
                 now,
             )
+            .map(|h| h.object_lock_mode.zip(h.retain_until))
         })
         .await
     }

@@ -40,6 +40,7 @@ pub const ACTIONS: &[&str] = &[
     "ListObjectsV2",
     "ListObjectVersions",
     "HeadObject",
+    "GetObjectRetention",
     "GetObject",
     "RestoreObject",
 ];
