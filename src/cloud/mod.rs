@@ -255,6 +255,14 @@ pub trait Cloud: Send + Sync {
         object: &ObjectRef,
         notify: Notify<'_>,
     ) -> Result<ObjectHead, CloudError>;
+    /// An object's Object Lock retention, mode and retain-until
+    /// (GetObjectRetention); `None` when it has none or the bucket has no
+    /// Object Lock.
+    async fn object_retention(
+        &self,
+        object: &ObjectRef,
+        notify: Notify<'_>,
+    ) -> Result<Option<(String, Timestamp)>, CloudError>;
     /// Requests a restore of an archived object.
     async fn restore_object(
         &self,

@@ -480,3 +480,54 @@ ends_rto = true
         "{md}"
     );
 }
+
+/// A table whose KMS key is inaccessible never becomes ACTIVE by waiting
+/// (botocore `dynamodb` 2012-08-10, `TableStatus`): `dynamodb.wait-active`
+/// fails at once, naming the state and what to do, instead of polling until
+/// its timeout.
+#[test]
+fn wait_active_fails_at_once_on_a_table_whose_key_is_inaccessible() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = dir.path().join("wait.toml");
+    std::fs::write(
+        &runbook,
+        r#"
+[runbook]
+id = "wait-inaccessible"
+title = "Wait for a restored table whose key is gone"
+
+[[step]]
+id = "restore"
+kind = "dynamodb.restore-to-point-in-time"
+source_table = "cabal-counter"
+target_table = "cabal-counter-restored"
+
+[[step]]
+id = "active"
+needs = ["restore"]
+kind = "dynamodb.wait-active"
+table = "{{ steps.restore.table_name }}"
+timeout = "45m"
+"#,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    dr_drill()
+        .args(["run", runbook.to_str().unwrap(), "--headless", "--sandbox"])
+        .args(["--fault", "inaccessible-key=cabal-counter-restored"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "table cabal-counter-restored is INACCESSIBLE_ENCRYPTION_CREDENTIALS",
+        ))
+        .stdout(predicate::str::contains("KMS key"))
+        .stdout(predicate::str::contains("timed out").not());
+    // 45 world minutes at the default speed (60) would be 45 real seconds.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}

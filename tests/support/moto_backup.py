@@ -123,6 +123,7 @@ from moto.backup.models import BackupBackend, Vault, backup_backends
 from moto.backup.responses import BackupResponse
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
+from moto.s3.responses import S3Response
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_MAX_RESULTS = 1000
@@ -1430,6 +1431,74 @@ def list_backups_by_type(self: DynamoHandler) -> DynamoResult:
     return DynamoResult({"BackupSummaries": [b.summary for b in backups]})
 
 
+def describe_continuous_backups_now(self: DynamoHandler) -> Any:
+    """DescribeContinuousBackups whose LatestRestorableDateTime moves with
+    the clock, as on AWS (moto freezes it when PITR is enabled).
+
+    botocore dynamodb 2012-08-10, PointInTimeRecoveryDescription:
+    "LatestRestorableDateTime is typically 5 minutes before the current
+    time". The 5-minute lag is not modelled: a table enabled a moment ago
+    would have an empty window.
+    """
+    table = self.dynamodb_backend.get_table(self.body["TableName"])
+    pitr = table.continuous_backups.get("PointInTimeRecoveryDescription", {})
+    if pitr.get("PointInTimeRecoveryStatus") == "ENABLED":
+        pitr["LatestRestorableDateTime"] = now()
+    return _describe_continuous_backups(self)
+
+
+def restore_to_point_in_time_as_asked(self: DynamoHandler) -> DynamoResult:
+    """RestoreTableToPointInTime whose RestoreSummary.RestoreDateTime is
+    the time restored to (moto stamps the table's creation time).
+
+    botocore dynamodb 2012-08-10, RestoreSummary.RestoreDateTime: "Point in
+    time or source backup time"; with UseLatestRestorableTime, the source's
+    LatestRestorableDateTime when the restore starts.
+    """
+    body = self.body
+    asked = body.get("RestoreDateTime")
+    result = _restore_to_point_in_time(self)
+    table = self.dynamodb_backend.get_table(body.get("TargetTableName"))
+    table.restore_date_time = parse_time(asked, "RestoreDateTime") if asked is not None else now()
+    return DynamoResult(table.describe())
+
+
+def key_get_with_retention(self: S3Response, query: dict[str, Any], key_name: str) -> Any:
+    """GetObjectRetention, which moto 5.2.5 lacks (a GET ?retention is
+    served as GetObject).
+
+    S3 API reference, GetObjectRetention: the object's Mode and
+    RetainUntilDate; an object without retention answers 404
+    NoSuchObjectLockConfiguration, a bucket without Object Lock 400
+    InvalidRequest.
+    """
+    if "retention" not in query:
+        return _key_response_get(self, query, key_name)
+    key, _ = self._get_key()
+    if key.lock_mode and key.lock_until:
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?><Retention>'
+            f"<Mode>{key.lock_mode}</Mode><RetainUntilDate>{key.lock_until}</RetainUntilDate>"
+            "</Retention>"
+        )
+        return 200, {"Content-Type": "application/xml"}, body
+    bucket = self.backend.get_bucket(self.bucket_name)
+    if bucket.object_lock_enabled:
+        code, status, message = "NoSuchObjectLockConfiguration", 404, "The specified object does not have a ObjectLock configuration"
+    else:
+        code, status, message = "InvalidRequest", 400, "Bucket is missing Object Lock Configuration"
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    )
+    return status, {"Content-Type": "application/xml"}, body
+
+
+_key_response_get = S3Response._key_response_get
+_describe_continuous_backups = DynamoHandler.describe_continuous_backups
+_restore_to_point_in_time = DynamoHandler.restore_table_to_point_in_time
+
+
 def install(ticker: bool = True) -> None:
     """Extend moto's backup service; idempotent.  Call before serving."""
     global _installed
@@ -1443,6 +1512,9 @@ def install(ticker: bool = True) -> None:
         paths[key] = DrDrillBackupResponse.dispatch
     backup_urls.response = DrDrillBackupResponse()
     DynamoHandler.list_backups = list_backups_by_type
+    DynamoHandler.describe_continuous_backups = describe_continuous_backups_now
+    S3Response._key_response_get = key_get_with_retention
+    DynamoHandler.restore_table_to_point_in_time = restore_to_point_in_time_as_asked
     # New account/region backends are made from this class from now on.
     backup_backends.backend = DrDrillBackupBackend
     for account_backend in backup_backends.values():

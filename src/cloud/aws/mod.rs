@@ -648,6 +648,14 @@ impl Cloud for AwsCloud {
         s3::head(self, object, notify).await
     }
 
+    async fn object_retention(
+        &self,
+        object: &ObjectRef,
+        notify: Notify<'_>,
+    ) -> Result<Option<(String, Timestamp)>, CloudError> {
+        s3::retention(self, object, notify).await
+    }
+
     async fn restore_object(
         &self,
         object: &ObjectRef,

@@ -391,3 +391,37 @@ pub(super) async fn fetch(
         sha256: hex::encode(hasher.finalize()),
     })
 }
+
+/// An object's Object Lock retention. No retention answers
+/// `NoSuchObjectLockConfiguration` (404), a bucket without Object Lock
+/// `InvalidRequest` (400) (S3 API reference, GetObjectRetention): both are
+/// "none".
+pub(super) async fn retention(
+    cloud: &AwsCloud,
+    object: &ObjectRef,
+    notify: Notify<'_>,
+) -> Result<Option<(String, jiff::Timestamp)>, CloudError> {
+    let (c, _) = cloud.clients(object.region.as_deref());
+    let resource = object.to_string();
+    let out = send!(
+        cloud,
+        notify,
+        "GetObjectRetention",
+        resource,
+        c.s3.get_object_retention()
+            .bucket(&object.bucket)
+            .key(&object.key)
+            .set_version_id(object.version_id.clone())
+    )
+    .await;
+    match out {
+        Ok(out) => Ok(out.retention().and_then(|r| {
+            Some((
+                r.mode()?.as_str().to_owned(),
+                r.retain_until_date().and_then(ts)?,
+            ))
+        })),
+        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Invalid) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

@@ -200,6 +200,10 @@ fn table_state(d: &aws_sdk_dynamodb::types::TableDescription, name: &str) -> Tab
             .table_status()
             .map_or_else(|| "UNKNOWN".into(), |s| s.as_str().to_owned()),
         item_count: d.item_count(),
+        restored_as_of: d
+            .restore_summary()
+            .map(|r| r.restore_date_time())
+            .and_then(ts),
     }
 }
 

@@ -404,10 +404,16 @@ impl Cloud for SimCloud {
         notify: Notify<'_>,
     ) -> Result<TableState, CloudError> {
         let region = Self::region(region);
-        self.call("DescribeTable", table, notify, |w, now| {
-            w.describe_table(region, table, now)
-        })
-        .await
+        let mut state = self
+            .call("DescribeTable", table, notify, |w, now| {
+                w.describe_table(region, table, now)
+            })
+            .await?;
+        if self.faults.inaccessible_keys.contains(table) {
+            state.status = "INACCESSIBLE_ENCRYPTION_CREDENTIALS".into();
+            state.item_count = None;
+        }
+        Ok(state)
     }
 
     async fn delete_table(
@@ -525,13 +531,39 @@ impl Cloud for SimCloud {
         object: &ObjectRef,
         notify: Notify<'_>,
     ) -> Result<ObjectHead, CloudError> {
-        self.call("HeadObject", &s3_uri(object), notify, |w, now| {
+        let mut head = self
+            .call("HeadObject", &s3_uri(object), notify, |w, now| {
+                w.head(
+                    &object.bucket,
+                    &object.key,
+                    object.version_id.as_deref(),
+                    now,
+                )
+            })
+            .await?;
+        // HeadObject returns the Object Lock headers "only if the requester
+        // has the s3:GetObjectRetention permission" (botocore `s3`
+        // 2006-03-01, HeadObjectOutput.ObjectLockMode).
+        if self.faults.access_denied.contains("GetObjectRetention") {
+            head.object_lock_mode = None;
+            head.retain_until = None;
+        }
+        Ok(head)
+    }
+
+    async fn object_retention(
+        &self,
+        object: &ObjectRef,
+        notify: Notify<'_>,
+    ) -> Result<Option<(String, Timestamp)>, CloudError> {
+        self.call("GetObjectRetention", &s3_uri(object), notify, |w, now| {
             w.head(
                 &object.bucket,
                 &object.key,
                 object.version_id.as_deref(),
                 now,
             )
+            .map(|h| h.object_lock_mode.zip(h.retain_until))
         })
         .await
     }

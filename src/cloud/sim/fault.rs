@@ -15,6 +15,7 @@ pub const FAULT_SYNTAX: &[&str] = &[
     "corrupt-checksum=BUCKET/KEY-GLOB-OR-PREFIX",
     "access-denied=ACTION",
     "missing-table=NAME",
+    "inaccessible-key=TABLE",
 ];
 
 /// The API actions `access-denied` accepts.
@@ -39,6 +40,7 @@ pub const ACTIONS: &[&str] = &[
     "ListObjectsV2",
     "ListObjectVersions",
     "HeadObject",
+    "GetObjectRetention",
     "GetObject",
     "RestoreObject",
 ];
@@ -63,6 +65,10 @@ pub enum Fault {
     AccessDenied(String),
     /// The table does not exist (deleted in the incident).
     MissingTable(String),
+    /// The table's KMS key is disabled or its grant revoked: DescribeTable
+    /// answers INACCESSIBLE_ENCRYPTION_CREDENTIALS (botocore `dynamodb`
+    /// 2012-08-10, `TableStatus`). It may name a table a restore creates.
+    InaccessibleKey(String),
 }
 
 impl FromStr for Fault {
@@ -117,6 +123,8 @@ impl FromStr for Fault {
             ("access-denied", None) => Err(needs("ACTION")),
             ("missing-table", Some(table)) => Ok(Fault::MissingTable(table.to_owned())),
             ("missing-table", None) => Err(needs("NAME")),
+            ("inaccessible-key", Some(table)) => Ok(Fault::InaccessibleKey(table.to_owned())),
+            ("inaccessible-key", None) => Err(needs("TABLE")),
             _ => {
                 let names = FAULT_SYNTAX
                     .iter()
@@ -141,6 +149,7 @@ impl fmt::Display for Fault {
             }
             Fault::AccessDenied(a) => write!(f, "access-denied={a}"),
             Fault::MissingTable(t) => write!(f, "missing-table={t}"),
+            Fault::InaccessibleKey(t) => write!(f, "inaccessible-key={t}"),
         }
     }
 }
@@ -154,6 +163,7 @@ pub(super) struct Faults {
     pub corrupt: Vec<(String, String)>,
     pub access_denied: BTreeSet<String>,
     pub missing_tables: Vec<String>,
+    pub inaccessible_keys: BTreeSet<String>,
 }
 
 impl Faults {
@@ -171,6 +181,9 @@ impl Faults {
                     out.access_denied.insert(a.clone());
                 }
                 Fault::MissingTable(t) => out.missing_tables.push(t.clone()),
+                Fault::InaccessibleKey(t) => {
+                    out.inaccessible_keys.insert(t.clone());
+                }
             }
         }
         out

@@ -314,6 +314,7 @@ impl World {
                 created_at: born,
                 active_at: born,
                 gone_at: None,
+                restored_as_of: None,
             },
         );
         Ok(())

@@ -75,7 +75,12 @@ pub async fn restore_to_point_in_time(
     let table = cloud
         .restore_table_to_point_in_time(&source, &target, time, region.as_deref(), &notify)
         .await?;
-    let restore_time = time
+    // The time AWS restored to is the answer's RestoreSummary; the window
+    // read a moment ago has moved on since (LatestRestorableDateTime follows
+    // the clock). Only an answer without one falls back to what was asked.
+    let restore_time = table
+        .restored_as_of
+        .or(time)
         .or(pitr.latest)
         .map(|t| t.to_string())
         .unwrap_or_default();
@@ -95,6 +100,22 @@ pub async fn restore_to_point_in_time(
     Ok(outputs)
 }
 
+/// Table states that no amount of waiting turns into ACTIVE, with what to
+/// do (botocore `dynamodb` 2012-08-10, `TableStatus`; DynamoDB developer
+/// guide, "Encryption at rest: How it works" for an inaccessible key, and
+/// "Archiving" for a table archived after its key stayed inaccessible).
+fn never_active(status: &str) -> Option<&'static str> {
+    match status {
+        "INACCESSIBLE_ENCRYPTION_CREDENTIALS" => Some(
+            "its AWS KMS key is disabled, scheduled for deletion or its grant revoked; restore access to the key (kms:EnableKey, or re-create the grant) within 7 days, or DynamoDB archives the table",
+        ),
+        "ARCHIVING" | "ARCHIVED" => Some(
+            "DynamoDB archived it after its AWS KMS key stayed inaccessible for 7 days (it keeps a backup); restore that backup into a new table with an accessible key",
+        ),
+        _ => None,
+    }
+}
+
 pub async fn wait_active(ctx: &StepCtx, a: &DynamodbWaitActive) -> Result<Outputs, StepError> {
     let cloud = ctx.cloud()?;
     let notify = ctx.notifier();
@@ -111,6 +132,11 @@ pub async fn wait_active(ctx: &StepCtx, a: &DynamodbWaitActive) -> Result<Output
                 Err(e) => return Err(e.into()),
             };
             last.show(ctx, format!("table {table}: {status}")).await?;
+            if let Some(why) = never_active(&status) {
+                return Err(StepError::Fatal(format!(
+                    "table {table} is {status}: {why}; waiting cannot make it ACTIVE"
+                )));
+            }
             if status == "ACTIVE" {
                 return Ok(Some(
                     cloud

@@ -52,9 +52,11 @@ pub async fn head(ctx: &StepCtx, a: &S3Head) -> Result<Outputs, StepError> {
         a.version_id.as_ref(),
         a.region.as_ref(),
     )?;
-    let head = ctx.cloud()?.head_object(&object, &ctx.notifier()).await?;
+    let cloud = ctx.cloud()?;
+    let head = cloud.head_object(&object, &ctx.notifier()).await?;
     let (restore, _) = archive_word(&head.archive);
     let show = |t: Option<jiff::Timestamp>| t.map(crate::format::timestamp).unwrap_or_default();
+    let (lock_mode, retain_until) = object_lock(ctx, &*cloud, &object, &head).await?;
     Ok(Outputs::from([
         ("size_bytes".to_string(), head.size_bytes.to_string()),
         ("etag".to_string(), head.etag.clone().unwrap_or_default()),
@@ -69,12 +71,43 @@ pub async fn head(ctx: &StepCtx, a: &S3Head) -> Result<Outputs, StepError> {
             "version_id".to_string(),
             head.version_id.clone().unwrap_or_default(),
         ),
-        (
-            "object_lock_mode".to_string(),
-            head.object_lock_mode.clone().unwrap_or_default(),
-        ),
-        ("retain_until".to_string(), show(head.retain_until)),
+        ("object_lock_mode".to_string(), lock_mode),
+        ("retain_until".to_string(), retain_until),
     ]))
+}
+
+/// An object's Object Lock mode and retain-until, as outputs. HeadObject
+/// returns them "only if the requester has the s3:GetObjectRetention
+/// permission" (botocore `s3` 2006-03-01, HeadObjectOutput.ObjectLockMode),
+/// so no header is not "no lock": GetObjectRetention says which, and
+/// without that permission both are `unknown`.
+async fn object_lock(
+    ctx: &StepCtx,
+    cloud: &dyn crate::cloud::Cloud,
+    object: &ObjectRef,
+    head: &ObjectHead,
+) -> Result<(String, String), StepError> {
+    let show = crate::format::timestamp;
+    if let Some(mode) = &head.object_lock_mode {
+        return Ok((
+            mode.clone(),
+            head.retain_until.map(show).unwrap_or_default(),
+        ));
+    }
+    match cloud.object_retention(object, &ctx.notifier()).await {
+        Ok(Some((mode, until))) => Ok((mode, show(until))),
+        Ok(None) => Ok((String::new(), String::new())),
+        Err(e) => {
+            let fix = if e.kind == ErrorKind::AccessDenied {
+                ". Grant s3:GetObjectRetention to see it"
+            } else {
+                ""
+            };
+            ctx.progress(format!("Object Lock of {object} is unknown: {e}{fix}"))
+                .await?;
+            Ok(("unknown".into(), "unknown".into()))
+        }
+    }
 }
 
 /// The most `days` S3 takes (its `Days` is a 32-bit integer).

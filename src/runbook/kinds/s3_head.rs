@@ -60,7 +60,9 @@ impl KindRules for S3Head {
     }
 
     fn aws_actions(&self) -> Vec<&'static str> {
-        get_object(&self.version_id)
+        let mut actions = get_object(&self.version_id);
+        actions.push("s3:GetObjectRetention");
+        actions
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {

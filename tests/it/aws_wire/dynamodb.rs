@@ -111,3 +111,50 @@ cleanup = true
         .await;
     assert!(gone.is_err(), "the cleanup deleted the restored table");
 }
+
+/// The `restore_time` output is the time AWS restored to, from the
+/// answer's `RestoreSummary.RestoreDateTime` (botocore `dynamodb`
+/// 2012-08-10: "point in time or source backup time"), not the window's
+/// latest time read before the request: that window moves with the clock
+/// (the moto extension's DescribeContinuousBackups moves it, as AWS does).
+#[tokio::test]
+async fn a_latest_pitr_restore_outputs_the_time_aws_restored_to() {
+    let table = unique("cabal-user-preferences");
+    create_table(&table, 2).await;
+    let db = moto().dynamodb("us-east-1");
+    db.update_continuous_backups()
+        .table_name(&table)
+        .point_in_time_recovery_specification(
+            PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(true)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // The window's latest moves on after PITR was turned on.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let steps = r#"
+[[step]]
+id = "to-time"
+kind = "dynamodb.restore-to-point-in-time"
+source_table = "{{ params.table }}"
+target_table = "{{ params.table }}-latest"
+"#;
+    let (summary, events) = run(steps, &[("table", &table)]).await;
+    assert_succeeded(&summary, &events);
+    let restored = db
+        .describe_table()
+        .table_name(format!("{table}-latest"))
+        .send()
+        .await
+        .unwrap();
+    let summary = restored.table().unwrap().restore_summary().unwrap();
+    let said = summary.restore_date_time();
+    let said = jiff::Timestamp::new(said.secs(), said.subsec_nanos() as i32).unwrap();
+    assert_eq!(
+        outputs(&events, "to-time")["restore_time"],
+        said.to_string()
+    );
+}

@@ -226,6 +226,7 @@ impl World {
                             created_at: now,
                             active_at: job.ends_at,
                             gone_at: job.failure.as_ref().map(|(at, _)| *at),
+                            restored_as_of: None,
                         },
                     );
                 }

@@ -171,6 +171,7 @@ impl World {
         region: &str,
         target: &str,
         items: Items,
+        restored_as_of: Timestamp,
         now: Timestamp,
     ) -> Result<TableState, Refusal> {
         if self.live_table(region, target, now).is_some() {
@@ -188,6 +189,7 @@ impl World {
             created_at: now,
             active_at: after(now, took),
             gone_at: None,
+            restored_as_of: Some(restored_as_of),
         };
         let state = table.state(now);
         self.tables
@@ -212,8 +214,8 @@ impl World {
                     format!("Backup not found: {backup_arn}"),
                 )
             })?;
-        let items = backup.items.clone();
-        self.create_table(region, target, items, now)
+        let (items, as_of) = (backup.items.clone(), backup.created_at);
+        self.create_table(region, target, items, as_of, now)
     }
 
     pub fn restore_to_time(
@@ -244,8 +246,11 @@ impl World {
                 ),
             ));
         }
+        // RestoreSummary.RestoreDateTime: the time asked for, or the
+        // window's latest when the restore starts (botocore `dynamodb`
+        // 2012-08-10, "point in time or source backup time").
         let items = table.items.clone();
-        self.create_table(region, target, items, now)
+        self.create_table(region, target, items, time.unwrap_or(latest), now)
     }
 
     /// Writes `items` into a table (a scan-copy's batch writes).

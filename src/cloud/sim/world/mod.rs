@@ -134,6 +134,8 @@ pub(super) struct Table {
     pub active_at: Timestamp,
     /// When a failed restore removes it again.
     pub gone_at: Option<Timestamp>,
+    /// A restored table's `RestoreSummary.RestoreDateTime`.
+    pub restored_as_of: Option<Timestamp>,
 }
 
 impl Table {
@@ -152,6 +154,7 @@ impl Table {
             arn: self.arn.clone(),
             status: if active { "ACTIVE" } else { "CREATING" }.into(),
             item_count: active.then(|| count(&self.items) as i64),
+            restored_as_of: self.restored_as_of,
         }
     }
 

@@ -1,0 +1,261 @@
+//! AWS rules whose home is a step's runner, through a real run of the
+//! engine: on mocked SDK clients (aws-smithy-mocks) where moto cannot
+//! express the behaviour, and the same rule in the sandbox.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
+use aws_sdk_dynamodb::types::{TableDescription, TableStatus};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use aws_smithy_types::retry::RetryConfig;
+use dr_drill::cloud::aws::AwsCloud;
+use dr_drill::cloud::{Cloud, RetryPolicy};
+use dr_drill::engine;
+use dr_drill::engine::event::{EventKind, Outcome, RunEvent};
+use dr_drill::runbook::{Mode, check_str};
+
+fn cloud(dynamodb: &[&Rule], s3: &[&Rule]) -> Arc<dyn Cloud> {
+    let backup = mock_client!(aws_sdk_backup, RuleMode::MatchAny, &[], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, dynamodb, |c| c
+        .retry_config(RetryConfig::disabled()));
+    let s3 = mock_client!(aws_sdk_s3, RuleMode::MatchAny, s3, |c| c
+        .retry_config(RetryConfig::disabled()));
+    let retry = RetryPolicy {
+        attempts: 4,
+        base: Duration::from_millis(1),
+        max: Duration::from_millis(4),
+    };
+    Arc::new(AwsCloud::with_clients(
+        "us-east-1",
+        backup,
+        dynamodb,
+        s3,
+        retry,
+    ))
+}
+
+/// Runs `steps` (TOML after a header) on `cloud`; every step's outcome and
+/// reason, by id.
+async fn run(cloud: Arc<dyn Cloud>, steps: &str) -> BTreeMap<String, (Outcome, String)> {
+    run_outputs(cloud, steps)
+        .await
+        .into_iter()
+        .map(|(k, (o, r, _))| (k, (o, r)))
+        .collect()
+}
+
+type Finished = BTreeMap<String, (Outcome, String, BTreeMap<String, String>)>;
+
+/// Runs `steps` on `cloud`; every step's outcome, reason and outputs, by id.
+async fn run_outputs(cloud: Arc<dyn Cloud>, steps: &str) -> Finished {
+    let text = format!("[runbook]\nid = \"mocked\"\ntitle = \"Mocked AWS\"\n\n{steps}");
+    let checked = check_str(&text);
+    let runbook = checked
+        .runbook
+        .unwrap_or_else(|| panic!("test runbook must be valid: {:#?}", checked.diagnostics));
+    let dir = tempfile::tempdir().unwrap();
+    let engine::Started {
+        engine, mut events, ..
+    } = engine::start_unjournaled(
+        runbook,
+        Mode::Drill,
+        BTreeMap::new(),
+        dir.path().to_owned(),
+        4,
+    )
+    .unwrap();
+    engine.with_cloud(cloud).run().await.unwrap();
+    let mut all: Vec<RunEvent> = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        all.push(e);
+    }
+    all.into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::StepFinished {
+                step,
+                outcome,
+                reason,
+                outputs,
+                ..
+            } => Some((step, (outcome, reason.unwrap_or_default(), outputs))),
+            _ => None,
+        })
+        .collect()
+}
+
+fn table(status: TableStatus) -> Rule {
+    mock!(aws_sdk_dynamodb::Client::describe_table).then_output(move || {
+        DescribeTableOutput::builder()
+            .table(
+                TableDescription::builder()
+                    .table_name("cabal-counter-restored")
+                    .table_arn(
+                        "arn:aws:dynamodb:us-east-1:123456789012:table/cabal-counter-restored",
+                    )
+                    .table_status(status.clone())
+                    .build(),
+            )
+            .build()
+    })
+}
+
+const WAIT: &str = r#"
+[[step]]
+id = "active"
+kind = "dynamodb.wait-active"
+table = "cabal-counter-restored"
+timeout = "10m"
+"#;
+
+/// `TableStatus` (botocore `dynamodb` 2012-08-10) has states no wait ends:
+/// a table whose KMS key is inaccessible, and one DynamoDB archived. The
+/// step fails on the first answer, where it used to poll on (and here
+/// would have seen ACTIVE on the second call).
+#[tokio::test]
+async fn wait_active_fails_at_once_on_states_that_never_become_active() {
+    for (status, words) in [
+        (
+            TableStatus::InaccessibleEncryptionCredentials,
+            "restore access to the key",
+        ),
+        (
+            TableStatus::Archiving,
+            "restore that backup into a new table",
+        ),
+        (
+            TableStatus::Archived,
+            "restore that backup into a new table",
+        ),
+    ] {
+        let stuck = table(status.clone());
+        let active = table(TableStatus::Active);
+        let steps = run(cloud(&[&stuck, &active, &active], &[]), WAIT).await;
+        let (outcome, reason) = &steps["active"];
+        assert_eq!(*outcome, Outcome::Failed, "{status:?}: {reason}");
+        assert!(
+            reason.contains(&format!(
+                "table cabal-counter-restored is {}",
+                status.as_str()
+            )) && reason.contains(words),
+            "{reason}"
+        );
+        assert_eq!(stuck.num_calls(), 1, "{status:?}");
+        assert_eq!(active.num_calls(), 0, "{status:?}");
+    }
+}
+
+/// The sandbox keeps the same rule: a point-in-time restore's
+/// `restore_time` is the restored table's `RestoreSummary.RestoreDateTime`,
+/// which for `latest` is the window's latest when the restore started (the
+/// world's clock moved on since the step read the window).
+#[tokio::test]
+async fn in_the_sandbox_restore_time_is_the_restored_tables_restore_summary() {
+    use dr_drill::cloud::quiet;
+    use dr_drill::cloud::sim::{SimCloud, SimOptions};
+    let sim: Arc<dyn Cloud> = Arc::new(
+        SimCloud::builtin(SimOptions {
+            speed: 100_000.0,
+            ..SimOptions::default()
+        })
+        .unwrap(),
+    );
+    let steps = r#"
+[[step]]
+id = "to-time"
+kind = "dynamodb.restore-to-point-in-time"
+source_table = "cabal-counter"
+target_table = "cabal-counter-latest"
+"#;
+    let steps = run_outputs(sim.clone(), steps).await;
+    let (outcome, reason, outputs) = &steps["to-time"];
+    assert_eq!(*outcome, Outcome::Succeeded, "{reason}");
+    let table = sim
+        .describe_table("cabal-counter-latest", None, &quiet())
+        .await
+        .unwrap();
+    let said = table
+        .restored_as_of
+        .expect("a restored table's RestoreSummary");
+    assert_eq!(outputs["restore_time"], said.to_string());
+}
+
+const HEAD: &str = r#"
+[[step]]
+id = "head"
+kind = "s3.head"
+bucket = "closient-disaster-recovery-backup"
+key = "database/gtin1/weekly/backup.dump"
+"#;
+
+/// HeadObject returns the Object Lock headers "only if the requester has
+/// the s3:GetObjectRetention permission" (botocore `s3` 2006-03-01,
+/// HeadObjectOutput.ObjectLockMode): a head without them is not "no lock".
+/// Refused GetObjectRetention, the outputs say `unknown` and a progress
+/// line names the permission; they used to be empty, which reads as
+/// unlocked.
+#[tokio::test]
+async fn without_get_object_retention_object_lock_is_unknown_not_absent() {
+    use aws_sdk_s3::operation::get_object_retention::GetObjectRetentionError;
+    use aws_sdk_s3::operation::head_object::HeadObjectOutput;
+    use aws_smithy_types::error::ErrorMetadata;
+    let head = mock!(aws_sdk_s3::Client::head_object)
+        .then_output(|| HeadObjectOutput::builder().content_length(10).build());
+    let denied = mock!(aws_sdk_s3::Client::get_object_retention).then_error(|| {
+        GetObjectRetentionError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDenied")
+                .message("Access Denied")
+                .build(),
+        )
+    });
+    let steps = run_outputs(cloud(&[], &[&head, &denied]), HEAD).await;
+    let (outcome, reason, outputs) = &steps["head"];
+    assert_eq!(*outcome, Outcome::Succeeded, "{reason}");
+    assert_eq!(outputs["object_lock_mode"], "unknown");
+    assert_eq!(outputs["retain_until"], "unknown");
+}
+
+/// The same in the sandbox: `--fault access-denied=GetObjectRetention`
+/// drops the lock headers from HeadObject and refuses GetObjectRetention;
+/// without the fault the GTIN1 dump's GOVERNANCE lock shows.
+#[tokio::test]
+async fn in_the_sandbox_object_lock_is_unknown_without_get_object_retention() {
+    use dr_drill::cloud::sim::{SimCloud, SimOptions};
+    let sim = |faults: Vec<dr_drill::cloud::sim::Fault>| -> Arc<dyn Cloud> {
+        Arc::new(
+            SimCloud::builtin(SimOptions {
+                speed: 100_000.0,
+                faults,
+                ..SimOptions::default()
+            })
+            .unwrap(),
+        )
+    };
+    let head = r#"
+[[step]]
+id = "pick"
+kind = "pick-recovery-point"
+source = { bucket = "closient-disaster-recovery-backup", prefix = "database/gtin1/weekly/", suffix = "backup.dump" }
+policy = "latest"
+
+[[step]]
+id = "head"
+needs = ["pick"]
+kind = "s3.head"
+bucket = "closient-disaster-recovery-backup"
+key = "{{ steps.pick.key }}"
+"#;
+    let steps = run_outputs(sim(vec![]), head).await;
+    let (outcome, reason, outputs) = &steps["head"];
+    assert_eq!(*outcome, Outcome::Succeeded, "{reason}");
+    assert_eq!(outputs["object_lock_mode"], "GOVERNANCE");
+    let denied = vec!["access-denied=GetObjectRetention".parse().unwrap()];
+    let steps = run_outputs(sim(denied), head).await;
+    let (outcome, reason, outputs) = &steps["head"];
+    assert_eq!(*outcome, Outcome::Succeeded, "{reason}");
+    assert_eq!(outputs["object_lock_mode"], "unknown");
+    assert_eq!(outputs["retain_until"], "unknown");
+}
