@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use futures::future::join_all;
+use futures::StreamExt;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
@@ -12,6 +12,9 @@ use super::{Cloud, CloudError, Notify, ObjectRef, PointKind, PointSource, Recove
 
 /// Pages in flight between a listing and its reader.
 const PAGE_BUFFER: usize = 4;
+
+/// Manifests read at once while a page of S3 points is filled in.
+const MANIFESTS_AT_ONCE: usize = 4;
 
 /// A page from one of several sources being listed together.
 #[derive(Debug)]
@@ -155,19 +158,27 @@ pub async fn attach_manifests(
         .into_iter()
         .collect();
     let region = page.first().map(|p| p.region.clone());
-    let reads = wanted.iter().map(|(bucket, key)| {
-        let object = ObjectRef {
-            bucket: bucket.clone(),
-            key: key.clone(),
+    let objects: Vec<ObjectRef> = wanted
+        .into_iter()
+        .map(|(bucket, key)| ObjectRef {
+            bucket,
+            key,
             version_id: None,
             region: region.clone(),
-        };
-        async move {
-            let read = cloud.read_object(&object, notify).await;
-            (object, read)
-        }
+        })
+        .collect();
+    let reads = objects.into_iter().map(|object| async move {
+        let read = cloud.read_object(&object, notify).await;
+        (object, read)
     });
-    for (object, read) in join_all(reads).await {
+    // At most MANIFESTS_AT_ONCE manifests are held at once while read, each
+    // capped at MAX_READ_OBJECT: a page naming a thousand "directories"
+    // must not hold a thousand objects.
+    let reads: Vec<_> = futures::stream::iter(reads)
+        .buffer_unordered(MANIFESTS_AT_ONCE)
+        .collect()
+        .await;
+    for (object, read) in reads {
         let parsed = match read {
             Ok(bytes) => match serde_json::from_slice::<serde_json::Value>(&bytes) {
                 Ok(v) => Some(v),
