@@ -279,10 +279,37 @@ pub trait Cloud: Send + Sync {
         to: Option<&Path>,
         notify: Notify<'_>,
     ) -> Result<Fetched, CloudError>;
-    /// A small object's bytes (a manifest).
+    /// A small object's bytes (a manifest), at most [`MAX_READ_OBJECT`]:
+    /// a larger object fails with [`object_too_large`] before its body is
+    /// held in memory.
     async fn read_object(
         &self,
         object: &ObjectRef,
         notify: Notify<'_>,
     ) -> Result<Vec<u8>, CloudError>;
+}
+
+/// The most bytes [`Cloud::read_object`] holds in memory: 64 MiB, far above
+/// any manifest dr-drill reads. The object is hostile input; a larger one
+/// is refused rather than read whole.
+pub const MAX_READ_OBJECT: u64 = 64 * 1024 * 1024;
+
+/// The error for an object read into memory that is over
+/// [`MAX_READ_OBJECT`]: names the object, its size (or how far the read
+/// got), the cap and what to do.
+pub fn object_too_large(resource: &str, size: u64, known: bool) -> CloudError {
+    let size = if known {
+        format!("is {size} bytes")
+    } else {
+        format!("ran past {size} bytes")
+    };
+    CloudError::new(
+        "GetObject",
+        resource,
+        ErrorKind::Invalid,
+        format!(
+            "the object {size}, over the {} MiB dr-drill reads into memory (a manifest is far smaller): check that the step's `manifest` (or the manifest.json beside the object) names the manifest and not a backup file, or give the SHA-256 in `expected`",
+            MAX_READ_OBJECT / (1024 * 1024)
+        ),
+    )
 }

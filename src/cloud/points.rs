@@ -3,15 +3,21 @@
 //! Shared by every [`Cloud`] implementation, the pick step and `points`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use futures::future::join_all;
+use futures::StreamExt;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
-use super::{Cloud, CloudError, Notify, ObjectRef, PointKind, PointSource, RecoveryPoint};
+use super::{
+    Cloud, CloudError, ErrorKind, Notify, ObjectRef, PointKind, PointSource, RecoveryPoint,
+};
 
 /// Pages in flight between a listing and its reader.
 const PAGE_BUFFER: usize = 4;
+
+/// Manifests read at once while a page of S3 points is filled in.
+const MANIFESTS_AT_ONCE: usize = 4;
 
 /// A page from one of several sources being listed together.
 #[derive(Debug)]
@@ -34,31 +40,61 @@ pub enum Listing {
     Notice(String),
 }
 
+/// The most recovery points a listing keeps, over all its sources: far
+/// above any real vault or backup prefix (100,000 points are about 160 MiB
+/// in the picker, docs/performance.md). A listing that passes it is cut
+/// there, and each source still going ends with [`too_many_points`].
+pub const MAX_POINTS: usize = 100_000;
+
 /// Lists every source side by side (primary and DR vault together); pages
 /// arrive on the returned channel as each service answers, so a reader can
-/// show the first page at once. The listing stops when the receiver goes.
+/// show the first page at once. The listing stops when the receiver goes,
+/// and once it has given [`MAX_POINTS`] points.
 pub fn list_all(
     cloud: std::sync::Arc<dyn Cloud>,
     sources: Vec<PointSource>,
 ) -> mpsc::Receiver<Listing> {
+    list_capped(cloud, sources, MAX_POINTS)
+}
+
+/// [`list_all`], keeping at most `cap` points.
+pub(crate) fn list_capped(
+    cloud: std::sync::Arc<dyn Cloud>,
+    sources: Vec<PointSource>,
+    cap: usize,
+) -> mpsc::Receiver<Listing> {
     let (tx, rx) = mpsc::channel(PAGE_BUFFER * sources.len().max(1));
+    let kept = std::sync::Arc::new(AtomicUsize::new(0));
     for (i, source) in sources.into_iter().enumerate() {
         let cloud = cloud.clone();
         let tx = tx.clone();
+        let kept = kept.clone();
         tokio::spawn(async move {
-            let (pages_tx, mut pages_rx) = mpsc::channel(PAGE_BUFFER);
+            let (pages_tx, mut pages_rx) = mpsc::channel::<Vec<RecoveryPoint>>(PAGE_BUFFER);
             let notices = tx.clone();
             let notify = move |m: String| {
                 let _ = notices.try_send(Listing::Notice(m));
             };
+            // Whether the listing was cut at `cap`. Returning drops the
+            // pages' reader, so `list_points` stops at its next page.
             let forward = {
                 let tx = tx.clone();
                 async move {
-                    while let Some(points) = pages_rx.recv().await {
-                        if tx.send(Listing::Page { source: i, points }).await.is_err() {
-                            break;
+                    while let Some(mut points) = pages_rx.recv().await {
+                        let before = kept.fetch_add(points.len(), Ordering::SeqCst);
+                        let room = cap.saturating_sub(before);
+                        let cut = points.len() > room;
+                        points.truncate(room);
+                        if !points.is_empty()
+                            && tx.send(Listing::Page { source: i, points }).await.is_err()
+                        {
+                            return false;
+                        }
+                        if cut {
+                            return true;
                         }
                     }
+                    false
                 }
             };
             let list = async {
@@ -66,11 +102,39 @@ pub fn list_all(
                 drop(pages_tx);
                 result
             };
-            let (result, ()) = tokio::join!(list, forward);
+            let (result, cut) = tokio::join!(list, forward);
+            let result = if cut {
+                Err(too_many_points(&source, cap))
+            } else {
+                result
+            };
             let _ = tx.send(Listing::Done { source: i, result }).await;
         });
     }
     rx
+}
+
+/// The error that ends a source whose listing passed `cap` points: says
+/// that the list is cut, that what is kept need not be the newest, and how
+/// to narrow it.
+pub fn too_many_points(source: &PointSource, cap: usize) -> CloudError {
+    let narrow = match source {
+        PointSource::Bucket { .. } => {
+            "a longer prefix (`--prefix`, the step's `prefix`) or a `--suffix`"
+        }
+        PointSource::Vault { .. } => {
+            "a resource type or ARN (`--resource-type`, `--resource-arn`, or the step's), or one vault at a time"
+        }
+        PointSource::Table { .. } => "one table at a time",
+    };
+    CloudError::new(
+        "listing",
+        source.describe(),
+        ErrorKind::Invalid,
+        format!(
+            "more than {cap} recovery points, more than dr-drill keeps in memory; the list is cut at {cap} and what was kept need not hold the newest: narrow it with {narrow}, then list again"
+        ),
+    )
 }
 
 /// Every point of every source; the first error ends the listing.
@@ -155,19 +219,27 @@ pub async fn attach_manifests(
         .into_iter()
         .collect();
     let region = page.first().map(|p| p.region.clone());
-    let reads = wanted.iter().map(|(bucket, key)| {
-        let object = ObjectRef {
-            bucket: bucket.clone(),
-            key: key.clone(),
+    let objects: Vec<ObjectRef> = wanted
+        .into_iter()
+        .map(|(bucket, key)| ObjectRef {
+            bucket,
+            key,
             version_id: None,
             region: region.clone(),
-        };
-        async move {
-            let read = cloud.read_object(&object, notify).await;
-            (object, read)
-        }
+        })
+        .collect();
+    let reads = objects.into_iter().map(|object| async move {
+        let read = cloud.read_object(&object, notify).await;
+        (object, read)
     });
-    for (object, read) in join_all(reads).await {
+    // At most MANIFESTS_AT_ONCE manifests are held at once while read, each
+    // capped at MAX_READ_OBJECT: a page naming a thousand "directories"
+    // must not hold a thousand objects.
+    let reads: Vec<_> = futures::stream::iter(reads)
+        .buffer_unordered(MANIFESTS_AT_ONCE)
+        .collect()
+        .await;
+    for (object, read) in reads {
         let parsed = match read {
             Ok(bytes) => match serde_json::from_slice::<serde_json::Value>(&bytes) {
                 Ok(v) => Some(v),

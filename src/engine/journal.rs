@@ -268,9 +268,20 @@ pub fn read_header(path: &Path, line: &str) -> Result<JournalHeader, JournalErro
 /// reading stops there instead of holding it in memory.
 pub const MAX_JOURNAL_LINE: usize = 8 * 1024 * 1024;
 
+/// Most events read back from one journal. A real run writes a few
+/// thousand (each attempt's journaled output is capped at 512 KiB); a
+/// journal with more is forged or damaged, and reading stops there instead
+/// of holding millions of events in memory.
+pub const MAX_JOURNAL_EVENTS: usize = 1_000_000;
+
 /// Reads a journal as a stream, line by line (never whole), tolerating a
-/// half-written last line.
+/// half-written last line; at most [`MAX_JOURNAL_EVENTS`] events.
 pub fn read(path: &Path) -> Result<JournalContents, JournalError> {
+    read_at_most(path, MAX_JOURNAL_EVENTS)
+}
+
+/// [`read`], refusing a journal of more than `max_events` events.
+pub fn read_at_most(path: &Path, max_events: usize) -> Result<JournalContents, JournalError> {
     let io_err = |source| JournalError::Io {
         path: path.to_owned(),
         source,
@@ -321,6 +332,14 @@ pub fn read(path: &Path) -> Result<JournalContents, JournalError> {
         let Some(complete) = next(number, &mut buf)? else {
             break;
         };
+        if events.len() >= max_events {
+            return Err(corrupt(
+                number,
+                format!(
+                    "more than {max_events} events, far more than a run writes: the journal is forged or damaged; start a new run instead of resuming this one"
+                ),
+            ));
+        }
         match serde_json::from_slice::<RunEvent>(&buf) {
             Ok(event) => events.push(event),
             Err(_) if !complete => torn_tail = true,

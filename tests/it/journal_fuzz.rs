@@ -182,3 +182,59 @@ fn a_journal_line_over_the_cap_is_refused_naming_the_file_and_line() {
         "{message}"
     );
 }
+
+/// A forged journal of many tiny events is refused past the event cap,
+/// naming the file and the line; at or under it, every event is read. The
+/// cap is lowered here so the cases stay small; `read` uses
+/// `MAX_JOURNAL_EVENTS` the same way.
+#[test]
+fn a_journal_with_more_events_than_the_cap_is_refused_naming_the_file_and_line() {
+    const { assert!(journal::MAX_JOURNAL_EVENTS >= 1_000_000) };
+    let (_dir, valid) = valid_journal();
+    let text = std::str::from_utf8(valid).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let event = lines.next().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            cases: 64,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
+    );
+    runner
+        .run(&(0usize..40, 1usize..30), |(count, cap)| {
+            let mut forged = format!("{header}\n");
+            for _ in 0..count {
+                forged.push_str(event);
+                forged.push('\n');
+            }
+            std::fs::write(&path, &forged).unwrap();
+            match journal::read_at_most(&path, cap) {
+                Ok(contents) => {
+                    prop_assert!(count <= cap);
+                    prop_assert_eq!(contents.events.len(), count);
+                }
+                Err(e) => {
+                    prop_assert!(count > cap);
+                    let message = e.to_string();
+                    let line = match e {
+                        JournalError::Corrupt { line, .. } => line,
+                        _ => 0,
+                    };
+                    prop_assert_eq!(line, cap + 2);
+                    prop_assert!(message.contains(&path.display().to_string()), "{}", message);
+                    prop_assert!(
+                        message.contains(&format!("more than {cap} events")),
+                        "{}",
+                        message
+                    );
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}

@@ -36,6 +36,7 @@ mod journal_fuzz;
 mod keys_doc;
 mod parser_robustness;
 mod private_files;
+mod read_caps;
 mod report;
 mod resume;
 mod resume_world;

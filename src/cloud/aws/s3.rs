@@ -13,8 +13,8 @@ use super::{AwsCloud, ts};
 use crate::cloud::download::PartFile;
 use crate::cloud::points::attach_manifests;
 use crate::cloud::{
-    CloudError, ErrorKind, Fetched, Notify, ObjectHead, ObjectRef, PointKind, RecoveryPoint,
-    archive_state,
+    CloudError, ErrorKind, Fetched, MAX_READ_OBJECT, Notify, ObjectHead, ObjectRef, PointKind,
+    RecoveryPoint, archive_state, object_too_large,
 };
 
 /// HEAD requests in flight while a listing page is filled in.
@@ -326,16 +326,35 @@ pub(super) async fn read(
     object: &ObjectRef,
     notify: Notify<'_>,
 ) -> Result<Vec<u8>, CloudError> {
-    let out = get(cloud, object, notify).await?;
-    let bytes = out.body.collect().await.map_err(|e| {
-        CloudError::new(
-            "GetObject",
-            object.to_string(),
-            ErrorKind::Unavailable,
-            e.to_string(),
-        )
-    })?;
-    Ok(bytes.into_bytes().to_vec())
+    let resource = object.to_string();
+    let mut out = get(cloud, object, notify).await?;
+    // The declared length refuses a large object before any of it is read;
+    // counting while reading refuses one that declares too little.
+    let declared = out.content_length().and_then(|l| u64::try_from(l).ok());
+    if let Some(size) = declared.filter(|&s| s > MAX_READ_OBJECT) {
+        return Err(object_too_large(&resource, size, true));
+    }
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    loop {
+        match out.body.try_next().await {
+            Ok(Some(chunk)) => {
+                let size = bytes.len() as u64 + chunk.len() as u64;
+                if size > MAX_READ_OBJECT {
+                    return Err(object_too_large(&resource, size, false));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(bytes),
+            Err(e) => {
+                return Err(CloudError::new(
+                    "GetObject",
+                    resource,
+                    ErrorKind::Unavailable,
+                    format!("the read broke off after {} bytes: {e}", bytes.len()),
+                ));
+            }
+        }
+    }
 }
 
 pub(super) async fn fetch(

@@ -19,8 +19,8 @@ use super::{BYTES_PER_SECOND, CHUNK, ITEMS_PER_SECOND, PRINCIPAL, REGION, SimClo
 use crate::cloud::download::PartFile;
 use crate::cloud::{
     Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest, ErrorKind, Fetched,
-    Identity, JobStatus, Notify, ObjectHead, ObjectRef, PitrStatus, PointSource, RecoveryPoint,
-    RegionSettings, RestoreRequest, TableState, VaultPosture,
+    Identity, JobStatus, MAX_READ_OBJECT, Notify, ObjectHead, ObjectRef, PitrStatus, PointSource,
+    RecoveryPoint, RegionSettings, RestoreRequest, TableState, VaultPosture, object_too_large,
 };
 use crate::format::human_bytes;
 
@@ -593,7 +593,7 @@ impl Cloud for SimCloud {
         to: Option<&Path>,
         notify: Notify<'_>,
     ) -> Result<Fetched, CloudError> {
-        let bytes = self.read_object(object, notify).await?;
+        let bytes = self.read_whole(object, notify, u64::MAX).await?;
         let size = bytes.len() as u64;
         let mut file = match to {
             Some(path) => Some(PartFile::create(path, "GetObject", &s3_uri(object)).await?),
@@ -632,16 +632,39 @@ impl Cloud for SimCloud {
         object: &ObjectRef,
         notify: Notify<'_>,
     ) -> Result<Vec<u8>, CloudError> {
-        self.call("GetObject", &s3_uri(object), notify, |w, now| {
-            w.read(
-                &object.bucket,
-                &object.key,
-                object.version_id.as_deref(),
-                now,
-                &self.faults,
-            )
-        })
-        .await
+        self.read_whole(object, notify, MAX_READ_OBJECT).await
+    }
+}
+
+impl SimCloud {
+    /// An object's bytes, refused as [`object_too_large`] when over `cap`
+    /// before they are made.
+    async fn read_whole(
+        &self,
+        object: &ObjectRef,
+        notify: Notify<'_>,
+        cap: u64,
+    ) -> Result<Vec<u8>, CloudError> {
+        let resource = s3_uri(object);
+        let mut over = None;
+        let bytes = self
+            .call("GetObject", &resource, notify, |w, now| {
+                let version = object.version_id.as_deref();
+                let size = w
+                    .object(&object.bucket, &object.key, version, "NoSuchKey")?
+                    .content
+                    .len();
+                over = (size > cap).then_some(size);
+                if over.is_some() {
+                    return Ok(Vec::new());
+                }
+                w.read(&object.bucket, &object.key, version, now, &self.faults)
+            })
+            .await?;
+        match over {
+            Some(size) => Err(object_too_large(&resource, size, true)),
+            None => Ok(bytes),
+        }
     }
 }
 

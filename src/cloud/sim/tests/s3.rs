@@ -355,3 +355,31 @@ async fn an_encrypted_series_needs_a_hex_key() {
         .to_string();
     assert!(e.contains("missing.tar.gz"), "{e}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_listing_past_the_point_cap_is_cut_and_says_how_to_narrow_it() {
+    let cloud: std::sync::Arc<dyn Cloud> = std::sync::Arc::new(sim(&[]));
+    let all = points::collect(cloud.clone(), vec![bucket(GTIN1, "media/", None)], &quiet())
+        .await
+        .unwrap();
+    assert!(all.len() > 10, "{}", all.len());
+
+    let mut rx = points::list_capped(cloud.clone(), vec![bucket(GTIN1, "media/", None)], 10);
+    let (mut kept, mut error) = (0, None);
+    while let Some(listing) = rx.recv().await {
+        match listing {
+            points::Listing::Page { points, .. } => kept += points.len(),
+            points::Listing::Done { result, .. } => error = result.err(),
+            points::Listing::Notice(_) => {}
+        }
+    }
+    assert_eq!(kept, 10);
+    let e = error.expect("a cut listing ends in an error").to_string();
+    assert!(
+        e.contains(GTIN1)
+            && e.contains("more than 10 recovery points")
+            && e.contains("cut at 10")
+            && e.contains("--prefix"),
+        "{e}"
+    );
+}

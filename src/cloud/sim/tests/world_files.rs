@@ -107,3 +107,29 @@ fn an_object_age_must_be_a_duration() {
     .to_string();
     assert!(err.contains("`soon` is not a duration"), "{err}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_manifest_over_the_read_cap_is_refused_before_its_bytes_are_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.toml");
+    let text = format!(
+        "[[bucket]]\nname = \"b\"\n[[bucket.object]]\nkey = \"manifest.json\"\nsize_bytes = {}\n",
+        crate::cloud::MAX_READ_OBJECT + 1
+    );
+    tokio::fs::write(&path, text).await.unwrap();
+    let cloud = SimCloud::from_files(&[path], SimOptions::default())
+        .await
+        .unwrap();
+    let e = cloud
+        .read_object(&object("b", "manifest.json"), &quiet())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("s3://b/manifest.json")
+            && e.contains("is 67108865 bytes")
+            && e.contains("64 MiB")
+            && e.contains("`expected`"),
+        "{e}"
+    );
+}

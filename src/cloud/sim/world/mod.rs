@@ -198,6 +198,14 @@ pub(super) enum Content {
 }
 
 impl Content {
+    /// How many bytes [`Content::bytes`] gives, without making them.
+    pub fn len(&self) -> u64 {
+        match self {
+            Content::Bytes(b) => b.len() as u64,
+            Content::Generated { size, .. } => *size,
+        }
+    }
+
     pub fn bytes(&self) -> Vec<u8> {
         match self {
             Content::Bytes(b) => b.to_vec(),
