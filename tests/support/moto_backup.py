@@ -1100,13 +1100,24 @@ class DrDrillBackupResponse(BackupResponse):
                     "InvalidResourceStateException",
                     "AWS Backup is already performing an action on this recovery point. Try again later.",
                 )
-            if vault.locked and vault.min_retention_days:
-                age = time.time() - p.creation_date
-                if age < vault.min_retention_days * DAY:
+            # botocore backup 2018-11-15, PutBackupVaultLockConfiguration:
+            # Vault Lock "prevent[s] attempts to delete any recovery point
+            # stored in or created in a backup vault"; the Vault Lock guide:
+            # no user, root included, deletes a point of a locked vault before
+            # its retention ends.  A point goes only once
+            # CalculatedLifecycle.DeleteAt has passed; one without a DeleteAt
+            # stays while the lock does, whatever its age.
+            if vault.locked:
+                delete_at = (p.calculated_lifecycle() or {}).get("DeleteAt")
+                if delete_at is None or time.time() < delete_at:
+                    until = (
+                        "it has no retention end, so it stays while the lock does"
+                        if delete_at is None
+                        else "its retention ends at "
+                        + datetime.fromtimestamp(delete_at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                    )
                     raise invalid_request(
-                        f"The recovery point cannot be deleted because backup vault {vault_name} is locked "
-                        f"and the recovery point is younger than the vault's minimum retention period "
-                        f"({vault.min_retention_days} days)"
+                        f"The recovery point cannot be deleted because backup vault {vault_name} is locked: {until}"
                     )
             # botocore backup 2018-11-15, DeleteRecoveryPoint: "If the user or
             # role is deleted or the permission within the role is removed, the

@@ -184,12 +184,132 @@ fn a_point_left_expired_by_delete_is_not_counted_as_deleted_in_the_sandbox() {
     );
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("still there, EXPIRED"), "{text}");
-    let (code, text, report) = sandbox_run(&steps, "60", &["--confirm", "delete=delete"]);
+    // The vault is locked: its lock goes first.
+    let steps = format!(
+        "[params]\nvault = {{ default = \"cabal-backup\" }}\npoint = {{ default = \"{oldest}\" }}\n{UNLOCK}{DELETE_ONE}needs = [\"unlock\"]\n"
+    );
+    let (code, text, report) = sandbox_run(
+        &steps,
+        "60",
+        &["--confirm", "delete=delete", "--confirm", "unlock=unlock"],
+    );
     assert_eq!(code, 0, "{text}");
     assert_eq!(
         crate::support::drill::output(&report, "delete", "deleted"),
         "1"
     );
+}
+
+const UNLOCK: &str = r#"
+[[step]]
+id = "unlock"
+kind = "backup.delete-vault-lock"
+backup_vault = "{{ params.vault }}"
+confirm = "unlock"
+"#;
+
+// Rule: a locked vault refuses every delete, root included, until the
+// point's CalculatedLifecycle.DeleteAt; the minimum retention is not the
+// bound. The step says which points stay and when they can go.
+
+const PURGE: &str = r#"
+[[step]]
+id = "purge"
+kind = "backup.delete-recovery-point"
+backup_vault = "{{ params.vault }}"
+all = true
+"#;
+
+/// "3 of 3" out of "... 3 of 3 deletions failed ...".
+fn failed_of(text: &str) -> (String, String) {
+    let head = &text[..text.find(" deletions failed").expect(text)];
+    let words: Vec<&str> = head.split_whitespace().rev().take(3).collect();
+    assert_eq!(words[1], "of", "{text}");
+    (
+        words[2].trim_start_matches('(').to_owned(),
+        words[0].to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_locked_vault_keeps_a_point_until_its_delete_at_over_the_wire() {
+    let vault = unique("lock-delete-at");
+    let table = "arn:aws:dynamodb:us-east-1:123456789012:table/lock-delete-at";
+    let forty_days_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 40 * 86_400;
+    // Both 40 days old, past the lock's 30-day minimum: one is kept a
+    // year, the other's retention ended five days ago.
+    let m = moto();
+    m.seed_points_with(
+        "us-east-1",
+        &vault,
+        1,
+        table,
+        &format!(r#","start":{forty_days_ago},"lifecycle":{{"DeleteAfterDays":365}}"#),
+    );
+    m.seed_points_with(
+        "us-east-1",
+        &vault,
+        1,
+        table,
+        &format!(r#","start":{forty_days_ago},"lifecycle":{{"DeleteAfterDays":35}}"#),
+    );
+    m.backup("us-east-1")
+        .put_backup_vault_lock_configuration()
+        .backup_vault_name(&vault)
+        .min_retention_days(30)
+        .send()
+        .await
+        .unwrap();
+    let source = || PointSource::Vault {
+        vault: vault.clone(),
+        region: None,
+        resource_type: None,
+        resource_arn: None,
+    };
+    let (before, _) = list(source()).await;
+    let kept = before
+        .iter()
+        .find(|p| p.delete_at > Some(jiff::Timestamp::now()))
+        .unwrap();
+    let (summary, events) = run(PURGE, &[("vault", &vault)]).await;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    let why = reason(&events, "purge");
+    assert_eq!(failed_of(&why), ("1".into(), "2".into()), "{why}");
+    assert!(
+        why.contains(&format!("backup vault {vault} is locked")),
+        "{why}"
+    );
+    assert!(
+        why.contains(&format!(
+            "{} can go after {}",
+            kept.id,
+            kept.delete_at.unwrap()
+        )),
+        "{why}"
+    );
+    let (after, _) = list(source()).await;
+    assert_eq!(after.len(), 1, "{after:#?}");
+    assert_eq!(after[0].id, kept.id);
+}
+
+#[test]
+fn a_locked_vault_keeps_a_point_until_its_delete_at_in_the_sandbox() {
+    // cabal-backup: locked, 30-day minimum, every point kept 365 days.
+    let steps =
+        format!("[params]\nvault = {{ default = \"cabal-backup\" }}\n{PURGE}confirm = \"purge\"\n");
+    let (code, text, _) = sandbox_run(&steps, "3600", &["--confirm", "purge=purge"]);
+    assert_eq!(code, 1, "{text}");
+    let (failed, of) = failed_of(&text);
+    assert_eq!(failed, of, "{text}");
+    assert!(
+        text.contains("backup vault cabal-backup is locked"),
+        "{text}"
+    );
+    assert!(text.contains("can go after"), "{text}");
 }
 
 // Rule: a copy keeps its source's creation date, so a DR copy never looks

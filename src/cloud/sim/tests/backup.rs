@@ -131,8 +131,11 @@ async fn a_copy_job_adds_a_point_to_the_dr_vault() {
     assert_eq!(e.kind, ErrorKind::NotFound);
 }
 
+/// A locked vault refuses every delete before the point's
+/// CalculatedLifecycle.DeleteAt, however old the point is (it used to let
+/// points older than the lock's minimum retention go).
 #[tokio::test(start_paused = true)]
-async fn the_vault_lock_refuses_young_deletes_until_removed() {
+async fn the_vault_lock_refuses_every_delete_before_delete_at_until_removed() {
     let cloud = sim(&[]);
     let (points, _) = list(&cloud, vault("cabal-backup", None, None))
         .await
@@ -142,16 +145,21 @@ async fn the_vault_lock_refuses_young_deletes_until_removed() {
         .iter()
         .find(|p| p.age(cloud.now()) > Duration::from_secs(40 * 86_400))
         .unwrap();
-    let e = cloud
-        .delete_recovery_point("cabal-backup", &young.id, None, &quiet())
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Invalid);
-    assert!(e.message.contains("minimum retention of 30 days"), "{e}");
-    cloud
-        .delete_recovery_point("cabal-backup", &old.id, None, &quiet())
-        .await
-        .unwrap();
+    let old_delete_at = old.delete_at.expect("the plan's lifecycle");
+    assert!(old_delete_at > cloud.now());
+    for p in [young, old] {
+        let e = cloud
+            .delete_recovery_point("cabal-backup", &p.id, None, &quiet())
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        assert!(e.message.contains("cabal-backup is locked"), "{e}");
+        let ends = p.delete_at.unwrap().to_string();
+        assert!(
+            e.message.contains(&format!("retention ends at {ends}")),
+            "{e}"
+        );
+    }
     let posture = cloud
         .vault_posture("cabal-backup", None, &quiet())
         .await
@@ -181,7 +189,7 @@ async fn the_vault_lock_refuses_young_deletes_until_removed() {
         .vault_posture("cabal-backup", None, &quiet())
         .await
         .unwrap();
-    assert_eq!(posture.recovery_points, 2 * 365 - 2);
+    assert_eq!(posture.recovery_points, 2 * 365 - 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -205,7 +213,7 @@ async fn a_lock_with_a_huge_minimum_retention_refuses_deletes_without_panicking(
         .await
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Invalid);
-    assert!(e.message.contains("minimum retention"), "{e}");
+    assert!(e.message.contains("forever is locked"), "{e}");
 }
 
 #[tokio::test(start_paused = true)]

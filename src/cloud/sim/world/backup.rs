@@ -8,8 +8,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::{
-    ACCOUNT, EfsRestore, Job, JobKind, Point, Refusal, Table, Vault, World, after, before,
-    days_long, hash, hex, invalid, minutes, not_found, pick_duration, table_arn, uuid,
+    ACCOUNT, EfsRestore, Job, JobKind, Point, Refusal, Table, Vault, World, after, before, hash,
+    hex, invalid, minutes, not_found, pick_duration, table_arn, uuid,
 };
 use crate::cloud::sim::fault::Faults;
 use crate::cloud::sim::spec::Range;
@@ -632,16 +632,25 @@ impl World {
             v.points[pi].rp.status = "EXPIRED".into();
             return Ok(());
         }
-        if let Some(lock) = v.lock {
-            let age = Duration::try_from(now.duration_since(v.points[pi].rp.created_at))
-                .unwrap_or(Duration::ZERO);
-            let age_days = age.as_secs() / 86_400;
-            if age < days_long(lock.min_retention_days) {
+        // Botocore backup 2018-11-15, PutBackupVaultLockConfiguration: Vault
+        // Lock "prevent[s] attempts to delete any recovery point stored in or
+        // created in a backup vault"; the Vault Lock guide: no user, root
+        // included, deletes a point of a locked vault before its retention
+        // ends. A point goes once CalculatedLifecycle.DeleteAt has passed (here
+        // its lifecycle has deleted it by then); one without a DeleteAt stays
+        // while the lock does, whatever its age. The moto extension's
+        // delete_recovery_point follows the same rule.
+        if v.lock.is_some() {
+            let until = match v.points[pi].rp.delete_at {
+                Some(at) if at <= now => None,
+                Some(at) => Some(format!("its retention ends at {at}")),
+                None => Some("it has no retention end, so it stays while the lock does".into()),
+            };
+            if let Some(until) = until {
                 return Err(invalid(
                     "InvalidRequestException",
                     format!(
-                        "Recovery point {arn} cannot be deleted: backup vault {vault} is locked with a minimum retention of {} days and the point is {age_days} days old (remove the lock first: DeleteBackupVaultLockConfiguration)",
-                        lock.min_retention_days
+                        "Recovery point {arn} cannot be deleted because backup vault {vault} is locked: {until}"
                     ),
                 ));
             }
