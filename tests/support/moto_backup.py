@@ -97,7 +97,7 @@ Test-only endpoint (not AWS; unsigned, any host):
     into that filesystem (newFileSystem=false) writes what EFS would when it
     completes: a recovery directory aws-backup-restore_<UTC time> at its
     root holding the items of itemsToRestore (a JSON list of absolute paths,
-    1 to 5, hierarchy kept), or the whole snapshot without it.  An item not
+    any number within the 200 KB metadata limit, hierarchy kept), or the whole snapshot without it.  An item not
     in the snapshot fails the job.  Restores of unmapped filesystems, or to
     a new filesystem, write nothing.
 
@@ -128,6 +128,9 @@ DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_MAX_RESULTS = 1000
 MAX_RESULTS_CAP = 1000
 DEFAULT_IAM_ROLE = "arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"
+
+# The most restore metadata StartRestoreJob takes, in bytes (200 KB).
+RESTORE_METADATA_LIMIT = 200 * 1024
 
 # One lock for all state added here (moto's server is threaded).
 LOCK = threading.RLock()
@@ -646,9 +649,14 @@ class RestoreJob(Job):
             items = json.loads(raw) if raw else []
         except ValueError:
             raise JobFailed(f"itemsToRestore is not a JSON list of paths: {raw}")
-        if not isinstance(items, list) or len(items) > 5 or \
+        # AWS Backup developer guide, "Restore an Amazon EFS file system": "There
+        # is no item limit when you use CLI to restore; however, there is a 200
+        # KB limit on the length of the restore metadata" (checked in
+        # start_restore_job).  The old "one to five strings" was the console's
+        # and an old model's wording.
+        if not isinstance(items, list) or \
                 not all(isinstance(i, str) and i.startswith("/") for i in items):
-            raise JobFailed(f"itemsToRestore must list 1 to 5 absolute paths: {raw}")
+            raise JobFailed(f"itemsToRestore must be a JSON list of absolute paths: {raw}")
         stamp = datetime.fromtimestamp(self.creation_date + self.duration, timezone.utc)
         dest = os.path.join(mount, "aws-backup-restore_" + stamp.strftime("%Y-%m-%dT%H-%M-%S-%f")[:-3] + "Z")
         wanted = [i.strip("/") for i in items]
@@ -1177,6 +1185,13 @@ class DrDrillBackupResponse(BackupResponse):
         metadata = body.get("Metadata")
         if not isinstance(metadata, dict):
             raise missing_param("Missing required parameter Metadata")
+        # AWS Backup developer guide, "Restore an Amazon EFS file system": a
+        # 200 KB limit on the length of the restore metadata.
+        size = sum(len(str(k).encode()) + len(str(v).encode()) for k, v in metadata.items())
+        if size > RESTORE_METADATA_LIMIT:
+            raise invalid_param(
+                f"Restore metadata is {size} bytes; AWS Backup takes at most {RESTORE_METADATA_LIMIT} (200 KB)"
+            )
         with LOCK:
             self.b.advance()
             p = self.b.find_point(arn)

@@ -394,3 +394,103 @@ policy = "latest"
     assert_succeeded(&summary, &events);
     assert_eq!(outputs(&events, "pick")["arn"], whole.id);
 }
+
+// Rule: an EFS item-level restore takes any number of items; the only
+// bound is the 200 KB of restore metadata (developer guide, "Restore an
+// Amazon EFS file system").
+
+/// Tells the moto extension that `dir` stands in for the mount of `fs`.
+fn efs_mount(fs: &str, dir: &Path) {
+    let body = serde_json::json!({ "file_system_id": fs, "path": dir }).to_string();
+    let out = std::process::Command::new(crate::support::python())
+        .args([
+            "-c",
+            "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/_dr_drill/efs-mount', data=sys.argv[2].encode(), method='POST')).read()",
+            &moto().endpoint,
+            &body,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn efs_items_request(point: &str, fs: &str, items: &[String]) -> dr_drill::cloud::RestoreRequest {
+    dr_drill::cloud::RestoreRequest {
+        recovery_point_arn: point.to_owned(),
+        iam_role_arn: ROLE.into(),
+        metadata: BTreeMap::from([
+            ("newFileSystem".into(), "false".into()),
+            ("file-system-id".into(), fs.to_owned()),
+            (
+                "itemsToRestore".into(),
+                serde_json::to_string(items).unwrap(),
+            ),
+        ]),
+        resource_type: None,
+        idempotency_token: None,
+    }
+}
+
+#[tokio::test]
+async fn an_efs_restore_takes_more_than_five_items_over_the_wire() {
+    let dir = tempfile::tempdir().unwrap();
+    let mount = dir.path().join("efs");
+    let fs = format!("fs-1{:016x}", std::process::id());
+    let users: Vec<String> = (1..=6).map(|n| format!("user{n}")).collect();
+    for u in &users {
+        let cur = mount.join(u).join("Maildir/cur");
+        std::fs::create_dir_all(&cur).unwrap();
+        std::fs::write(cur.join("1.mail"), u).unwrap();
+    }
+    efs_mount(&fs, &mount);
+    let vault = unique("efs-items");
+    create_vault(&vault, "us-east-1").await;
+    let point = backup_now(
+        &vault,
+        &format!("arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/{fs}"),
+    )
+    .await;
+    let items: Vec<String> = users.iter().map(|u| format!("/{u}")).collect();
+    let cloud = cloud();
+    let quiet = dr_drill::cloud::quiet();
+    let job = cloud
+        .start_restore(&efs_items_request(&point, &fs, &items), None, &quiet)
+        .await
+        .unwrap();
+    let done = crate::support::eventually("the restore job ends", || {
+        let (cloud, job) = (cloud.clone(), job.clone());
+        async move {
+            let s = cloud
+                .restore_job(&job, None, &dr_drill::cloud::quiet())
+                .await
+                .unwrap();
+            s.is_finished().then_some(s)
+        }
+    })
+    .await;
+    assert!(done.succeeded(), "{:?} {:?}", done.status, done.message);
+    let recovery = std::fs::read_dir(&mount)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("aws-backup-restore_")
+        })
+        .expect("a recovery directory");
+    for u in &users {
+        assert!(recovery.join(u).join("Maildir/cur/1.mail").exists(), "{u}");
+    }
+    // Past 200 KB of metadata, StartRestoreJob refuses.
+    let many: Vec<String> = (0..12_000).map(|n| format!("/user1/{n:012}")).collect();
+    let e = cloud
+        .start_restore(&efs_items_request(&point, &fs, &many), None, &quiet)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("200 KB"), "{e}");
+}

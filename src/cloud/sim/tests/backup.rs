@@ -324,3 +324,67 @@ async fn an_item_level_efs_restore_writes_its_recovery_directory_in_the_run_dir(
     assert_eq!(failed.status, "FAILED");
     assert!(failed.message.unwrap().contains("/zoe"));
 }
+
+/// An item-level EFS restore takes any number of items (it used to refuse
+/// more than five); past 200 KB of metadata StartRestoreJob refuses.
+#[tokio::test(start_paused = true)]
+async fn an_efs_restore_takes_more_than_five_items_but_not_200_kb_of_metadata() {
+    let cloud = sim(&[]);
+    let run = tempfile::tempdir().unwrap();
+    cloud.attach_run_dir(run.path());
+    let fs = run.path().join("sandbox-efs/fs-0c4b7e2d91a35f862");
+    let (points, _) = list(&cloud, vault("cabal-backup", None, Some("EFS")))
+        .await
+        .unwrap();
+    let point = points::latest(&points, None).unwrap().clone();
+    let request = |items: &[String]| RestoreRequest {
+        recovery_point_arn: point.id.clone(),
+        iam_role_arn: ROLE.into(),
+        metadata: BTreeMap::from([
+            ("newFileSystem".into(), "false".into()),
+            ("file-system-id".into(), "fs-0c4b7e2d91a35f862".into()),
+            (
+                "itemsToRestore".into(),
+                serde_json::to_string(items).unwrap(),
+            ),
+        ]),
+        resource_type: None,
+        idempotency_token: None,
+    };
+    let six: Vec<String> = ["chris", "dana", "erin"]
+        .iter()
+        .flat_map(|u| {
+            [
+                format!("/{u}/Maildir/cur"),
+                format!("/{u}/Maildir/.Archive"),
+            ]
+        })
+        .collect();
+    let job = cloud
+        .start_restore(&request(&six), None, &quiet())
+        .await
+        .unwrap();
+    pass(20).await;
+    let done = cloud.restore_job(&job, None, &quiet()).await.unwrap();
+    assert!(done.succeeded(), "{:?} {:?}", done.status, done.message);
+    let recovery = std::fs::read_dir(&fs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("aws-backup-restore_")
+        })
+        .unwrap();
+    for u in ["chris", "dana", "erin"] {
+        assert!(recovery.join(u).join("Maildir/cur").is_dir(), "{u}");
+    }
+    let many: Vec<String> = (0..12_000).map(|n| format!("/chris/{n:012}")).collect();
+    let e = cloud
+        .start_restore(&request(&many), None, &quiet())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert!(e.message.contains("200 KB"), "{e}");
+}

@@ -15,6 +15,9 @@ use crate::cloud::sim::fault::Faults;
 use crate::cloud::sim::spec::Range;
 use crate::cloud::{JobStatus, RecoveryPoint, RegionSettings, RestoreRequest, VaultPosture};
 
+/// The most restore metadata StartRestoreJob takes, in bytes (200 KB).
+const RESTORE_METADATA_LIMIT: usize = 200 * 1024;
+
 impl World {
     pub fn vault(&self, region: &str, name: &str) -> Result<&Vault, Refusal> {
         self.vault_at(region, name).map(|i| &self.vaults[i])
@@ -188,6 +191,18 @@ impl World {
                 .map(|(_, v)| v.as_str())
                 .filter(|v| !v.is_empty())
         };
+        // AWS Backup developer guide, "Restore an Amazon EFS file system": a
+        // 200 KB limit on the length of the restore metadata (the moto
+        // extension's start_restore_job checks the same).
+        let size: usize = req.metadata.iter().map(|(k, v)| k.len() + v.len()).sum();
+        if size > RESTORE_METADATA_LIMIT {
+            return Err(invalid(
+                "InvalidParameterValueException",
+                format!(
+                    "Restore metadata is {size} bytes; AWS Backup takes at most {RESTORE_METADATA_LIMIT} (200 KB)"
+                ),
+            ));
+        }
         match kind.as_str() {
             "DynamoDB" => {
                 let Some(target) = meta("targetTableName") else {
@@ -242,13 +257,15 @@ impl World {
                     None => Vec::new(),
                     Some(raw) => serde_json::from_str(raw)
                         .ok()
-                        .filter(|items: &Vec<String>| {
-                            items.len() <= 5 && items.iter().all(|i| i.starts_with('/'))
-                        })
+                        // AWS Backup developer guide, "Restore an Amazon EFS
+                        // file system": no item limit through the API, only
+                        // the 200 KB metadata limit (checked above); the moto
+                        // extension's RestoreJob follows the same rule.
+                        .filter(|items: &Vec<String>| items.iter().all(|i| i.starts_with('/')))
                         .ok_or_else(|| {
                             invalid(
                                 "InvalidParameterValueException",
-                                format!("Invalid restore metadata: ItemsToRestore must be a JSON list of 1 to 5 absolute paths, e.g. [\"/alice\"], not {raw}"),
+                                format!("Invalid restore metadata: ItemsToRestore must be a JSON list of absolute paths, e.g. [\"/alice\"], not {raw}"),
                             )
                         })?,
                 };
