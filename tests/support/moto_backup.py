@@ -132,6 +132,9 @@ DEFAULT_IAM_ROLE = "arn:aws:iam::{account}:role/service-role/AWSBackupDefaultSer
 # The most restore metadata StartRestoreJob takes, in bytes (200 KB).
 RESTORE_METADATA_LIMIT = 200 * 1024
 
+# Resource types whose points a lifecycle moves to cold storage.
+COLD_STORAGE_TYPES = ("DynamoDB", "EFS")
+
 # One lock for all state added here (moto's server is threaded).
 LOCK = threading.RLock()
 
@@ -417,6 +420,13 @@ class RecoveryPoint:
         return out or None
 
     def storage_class(self) -> str:
+        # botocore backup 2018-11-15, Lifecycle: "Resource types that can
+        # transition to cold storage are listed in the Feature availability by
+        # resource table. Backup ignores this expression for other resource
+        # types."  Of the types dr-drill restores, DynamoDB (advanced
+        # features) and EFS can; S3 cannot.
+        if self.resource_type not in COLD_STORAGE_TYPES:
+            return "WARM"
         cl = self.calculated_lifecycle() or {}
         cold = cl.get("MoveToColdStorageAt")
         return "COLD" if cold is not None and time.time() >= cold else "WARM"

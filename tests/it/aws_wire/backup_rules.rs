@@ -494,3 +494,40 @@ async fn an_efs_restore_takes_more_than_five_items_over_the_wire() {
         .unwrap_err();
     assert!(e.to_string().contains("200 KB"), "{e}");
 }
+
+// Rule: a chosen point's storage class is DescribeRecoveryPoint's; the
+// listing has none, and a lifecycle's cold transition is ignored for
+// resource types without cold storage (S3 among them).
+
+#[tokio::test]
+async fn a_picked_points_storage_class_is_the_one_aws_describes_over_the_wire() {
+    let vault = unique("storage-class");
+    let forty_days_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 40 * 86_400;
+    moto().seed_points_with(
+        "us-east-1",
+        &vault,
+        1,
+        "arn:aws:s3:::storage-class-bucket",
+        &format!(
+            r#","start":{forty_days_ago},"lifecycle":{{"MoveToColdStorageAfterDays":30,"DeleteAfterDays":365}}"#
+        ),
+    );
+    let (summary, events) = run(
+        r#"
+[[step]]
+id = "pick"
+kind = "pick-recovery-point"
+source = { backup_vault = "{{ params.vault }}" }
+policy = "latest"
+"#,
+        &[("vault", &vault)],
+    )
+    .await;
+    assert_succeeded(&summary, &events);
+    // The lifecycle says cold since ten days; S3 points never go cold.
+    assert_eq!(outputs(&events, "pick")["storage_class"], "WARM");
+}
