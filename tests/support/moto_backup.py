@@ -97,7 +97,7 @@ Test-only endpoint (not AWS; unsigned, any host):
     into that filesystem (newFileSystem=false) writes what EFS would when it
     completes: a recovery directory aws-backup-restore_<UTC time> at its
     root holding the items of itemsToRestore (a JSON list of absolute paths,
-    1 to 5, hierarchy kept), or the whole snapshot without it.  An item not
+    any number within the 200 KB metadata limit, hierarchy kept), or the whole snapshot without it.  An item not
     in the snapshot fails the job.  Restores of unmapped filesystems, or to
     a new filesystem, write nothing.
 
@@ -129,6 +129,12 @@ DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_MAX_RESULTS = 1000
 MAX_RESULTS_CAP = 1000
 DEFAULT_IAM_ROLE = "arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"
+
+# The most restore metadata StartRestoreJob takes, in bytes (200 KB).
+RESTORE_METADATA_LIMIT = 200 * 1024
+
+# Resource types whose points a lifecycle moves to cold storage.
+COLD_STORAGE_TYPES = ("DynamoDB", "EFS")
 
 # One lock for all state added here (moto's server is threaded).
 LOCK = threading.RLock()
@@ -415,6 +421,13 @@ class RecoveryPoint:
         return out or None
 
     def storage_class(self) -> str:
+        # botocore backup 2018-11-15, Lifecycle: "Resource types that can
+        # transition to cold storage are listed in the Feature availability by
+        # resource table. Backup ignores this expression for other resource
+        # types."  Of the types dr-drill restores, DynamoDB (advanced
+        # features) and EFS can; S3 cannot.
+        if self.resource_type not in COLD_STORAGE_TYPES:
+            return "WARM"
         cl = self.calculated_lifecycle() or {}
         cold = cl.get("MoveToColdStorageAt")
         return "COLD" if cold is not None and time.time() >= cold else "WARM"
@@ -647,9 +660,14 @@ class RestoreJob(Job):
             items = json.loads(raw) if raw else []
         except ValueError:
             raise JobFailed(f"itemsToRestore is not a JSON list of paths: {raw}")
-        if not isinstance(items, list) or len(items) > 5 or \
+        # AWS Backup developer guide, "Restore an Amazon EFS file system": "There
+        # is no item limit when you use CLI to restore; however, there is a 200
+        # KB limit on the length of the restore metadata" (checked in
+        # start_restore_job).  The old "one to five strings" was the console's
+        # and an old model's wording.
+        if not isinstance(items, list) or \
                 not all(isinstance(i, str) and i.startswith("/") for i in items):
-            raise JobFailed(f"itemsToRestore must list 1 to 5 absolute paths: {raw}")
+            raise JobFailed(f"itemsToRestore must be a JSON list of absolute paths: {raw}")
         stamp = datetime.fromtimestamp(self.creation_date + self.duration, timezone.utc)
         dest = os.path.join(mount, "aws-backup-restore_" + stamp.strftime("%Y-%m-%dT%H-%M-%S-%f")[:-3] + "Z")
         wanted = [i.strip("/") for i in items]
@@ -1101,13 +1119,24 @@ class DrDrillBackupResponse(BackupResponse):
                     "InvalidResourceStateException",
                     "AWS Backup is already performing an action on this recovery point. Try again later.",
                 )
-            if vault.locked and vault.min_retention_days:
-                age = time.time() - p.creation_date
-                if age < vault.min_retention_days * DAY:
+            # botocore backup 2018-11-15, PutBackupVaultLockConfiguration:
+            # Vault Lock "prevent[s] attempts to delete any recovery point
+            # stored in or created in a backup vault"; the Vault Lock guide:
+            # no user, root included, deletes a point of a locked vault before
+            # its retention ends.  A point goes only once
+            # CalculatedLifecycle.DeleteAt has passed; one without a DeleteAt
+            # stays while the lock does, whatever its age.
+            if vault.locked:
+                delete_at = (p.calculated_lifecycle() or {}).get("DeleteAt")
+                if delete_at is None or time.time() < delete_at:
+                    until = (
+                        "it has no retention end, so it stays while the lock does"
+                        if delete_at is None
+                        else "its retention ends at "
+                        + datetime.fromtimestamp(delete_at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                    )
                     raise invalid_request(
-                        f"The recovery point cannot be deleted because backup vault {vault_name} is locked "
-                        f"and the recovery point is younger than the vault's minimum retention period "
-                        f"({vault.min_retention_days} days)"
+                        f"The recovery point cannot be deleted because backup vault {vault_name} is locked: {until}"
                     )
             # botocore backup 2018-11-15, DeleteRecoveryPoint: "If the user or
             # role is deleted or the permission within the role is removed, the
@@ -1167,6 +1196,13 @@ class DrDrillBackupResponse(BackupResponse):
         metadata = body.get("Metadata")
         if not isinstance(metadata, dict):
             raise missing_param("Missing required parameter Metadata")
+        # AWS Backup developer guide, "Restore an Amazon EFS file system": a
+        # 200 KB limit on the length of the restore metadata.
+        size = sum(len(str(k).encode()) + len(str(v).encode()) for k, v in metadata.items())
+        if size > RESTORE_METADATA_LIMIT:
+            raise invalid_param(
+                f"Restore metadata is {size} bytes; AWS Backup takes at most {RESTORE_METADATA_LIMIT} (200 KB)"
+            )
         with LOCK:
             self.b.advance()
             p = self.b.find_point(arn)

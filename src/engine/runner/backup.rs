@@ -539,16 +539,17 @@ pub async fn delete_points(
         Some(arn) => point_region(given, arn),
         None => given,
     };
+    let listed: Vec<RecoveryPoint> = match &one {
+        Some(_) => Vec::new(),
+        None => vault_points(&cloud, &vault, region.as_deref(), &notify).await?,
+    };
     let targets: Vec<String> = match one {
         Some(one) => vec![one],
-        None => vault_points(&cloud, &vault, region.as_deref(), &notify)
-            .await?
-            .into_iter()
-            .map(|p| p.id)
-            .collect(),
+        None => listed.iter().map(|p| p.id.clone()).collect(),
     };
     let mut deleted = 0usize;
     let mut failures = Vec::new();
+    let mut refused = Vec::new();
     for (n, arn) in targets.iter().enumerate() {
         match cloud
             .delete_recovery_point(&vault, arn, region.as_deref(), &notify)
@@ -563,7 +564,12 @@ pub async fn delete_points(
                     Err(why) => failures.push(why),
                 }
             }
-            Err(e) => failures.push(e.to_string()),
+            Err(e) => {
+                if e.kind == crate::cloud::ErrorKind::Invalid {
+                    refused.push(arn.as_str());
+                }
+                failures.push(e.to_string());
+            }
         }
     }
     ctx.progress(format!(
@@ -572,8 +578,26 @@ pub async fn delete_points(
     ))
     .await?;
     if !failures.is_empty() {
+        let kept = if refused.is_empty() {
+            String::new()
+        } else {
+            let when = |arn: &str| listed.iter().find(|p| p.id == arn).map(|p| p.delete_at);
+            let mut dates = Vec::new();
+            for arn in &refused {
+                let at = match when(arn) {
+                    Some(at) => at,
+                    None => cloud
+                        .describe_recovery_point(&vault, arn, region.as_deref(), &notify)
+                        .await
+                        .ok()
+                        .and_then(|p| p.delete_at),
+                };
+                dates.push((*arn, at));
+            }
+            locked_vault_keeps(&cloud, &vault, region.as_deref(), &notify, &dates).await
+        };
         return Err(StepError::Failed(format!(
-            "{} of {} deletions failed; the first: {}",
+            "{} of {} deletions failed{kept}; the first: {}",
             failures.len(),
             targets.len(),
             failures[0]
@@ -583,6 +607,51 @@ pub async fn delete_points(
         "deleted".to_string(),
         deleted.to_string(),
     )]))
+}
+
+/// Most points a refusal names one by one.
+const KEPT_SHOWN: usize = 5;
+
+/// When `vault` is locked: which of the refused points it keeps, and when
+/// each can go. A locked vault refuses every delete, root included, until
+/// the point's CalculatedLifecycle.DeleteAt (botocore backup 2018-11-15,
+/// PutBackupVaultLockConfiguration; the Vault Lock guide); AWS Backup's
+/// lifecycle deletes the point then. Empty when the vault is not locked.
+async fn locked_vault_keeps(
+    cloud: &Arc<dyn Cloud>,
+    vault: &str,
+    region: Option<&str>,
+    notify: Notify<'_>,
+    refused: &[(&str, Option<Timestamp>)],
+) -> String {
+    let lock = match cloud.vault_posture(vault, region, notify).await {
+        Ok(p) if p.locked => p,
+        _ => return String::new(),
+    };
+    let mut order: Vec<_> = refused.to_vec();
+    order.sort_by_key(|(_, at)| at.map_or(i64::MAX, |t| t.as_second()));
+    let shown: Vec<String> = order
+        .iter()
+        .take(KEPT_SHOWN)
+        .map(|(arn, at)| match at {
+            Some(at) => format!("{arn} can go after {at}"),
+            None => format!("{arn} has no retention end and stays while the lock does"),
+        })
+        .collect();
+    let more = order.len().saturating_sub(KEPT_SHOWN);
+    let more = if more > 0 {
+        format!("; and {more} more")
+    } else {
+        String::new()
+    };
+    let compliance = match lock.lock_date {
+        Some(d) => format!(" (compliance mode: the lock can be removed only before {d})"),
+        None => String::new(),
+    };
+    format!(
+        ": backup vault {vault} is locked{compliance}, and a locked vault keeps every point until its retention ends (CalculatedLifecycle.DeleteAt), root included; remove the lock with a backup.delete-vault-lock step first, or wait: {}{more}",
+        shown.join("; ")
+    )
 }
 
 #[cfg(test)]

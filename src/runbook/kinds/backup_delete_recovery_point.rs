@@ -61,7 +61,11 @@ impl KindRules for BackupDeleteRecoveryPoint {
     }
 
     fn aws_actions(&self) -> Vec<&'static str> {
-        let mut actions = vec!["backup:DeleteRecoveryPoint", "backup:DescribeRecoveryPoint"];
+        let mut actions = vec![
+            "backup:DeleteRecoveryPoint",
+            "backup:DescribeRecoveryPoint",
+            "backup:DescribeBackupVault",
+        ];
         if self.all {
             actions.push("backup:ListRecoveryPointsByBackupVault");
         }

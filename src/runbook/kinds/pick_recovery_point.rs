@@ -174,7 +174,10 @@ impl KindRules for PickRecoveryPoint {
         let s = &self.source;
         let mut actions = Vec::new();
         if s.backup_vault.is_some() {
-            actions.push("backup:ListRecoveryPointsByBackupVault");
+            actions.extend([
+                "backup:ListRecoveryPointsByBackupVault",
+                "backup:DescribeRecoveryPoint",
+            ]);
         }
         if s.table.is_some() {
             actions.extend([
@@ -182,6 +185,7 @@ impl KindRules for PickRecoveryPoint {
                 "dynamodb:DescribeTable",
                 "dynamodb:ListBackups",
                 "backup:ListRecoveryPointsByResource",
+                "backup:DescribeRecoveryPoint",
             ]);
         }
         if s.bucket.is_some() {

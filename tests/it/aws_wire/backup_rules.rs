@@ -184,12 +184,132 @@ fn a_point_left_expired_by_delete_is_not_counted_as_deleted_in_the_sandbox() {
     );
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("still there, EXPIRED"), "{text}");
-    let (code, text, report) = sandbox_run(&steps, "60", &["--confirm", "delete=delete"]);
+    // The vault is locked: its lock goes first.
+    let steps = format!(
+        "[params]\nvault = {{ default = \"cabal-backup\" }}\npoint = {{ default = \"{oldest}\" }}\n{UNLOCK}{DELETE_ONE}needs = [\"unlock\"]\n"
+    );
+    let (code, text, report) = sandbox_run(
+        &steps,
+        "60",
+        &["--confirm", "delete=delete", "--confirm", "unlock=unlock"],
+    );
     assert_eq!(code, 0, "{text}");
     assert_eq!(
         crate::support::drill::output(&report, "delete", "deleted"),
         "1"
     );
+}
+
+const UNLOCK: &str = r#"
+[[step]]
+id = "unlock"
+kind = "backup.delete-vault-lock"
+backup_vault = "{{ params.vault }}"
+confirm = "unlock"
+"#;
+
+// Rule: a locked vault refuses every delete, root included, until the
+// point's CalculatedLifecycle.DeleteAt; the minimum retention is not the
+// bound. The step says which points stay and when they can go.
+
+const PURGE: &str = r#"
+[[step]]
+id = "purge"
+kind = "backup.delete-recovery-point"
+backup_vault = "{{ params.vault }}"
+all = true
+"#;
+
+/// "3 of 3" out of "... 3 of 3 deletions failed ...".
+fn failed_of(text: &str) -> (String, String) {
+    let head = &text[..text.find(" deletions failed").expect(text)];
+    let words: Vec<&str> = head.split_whitespace().rev().take(3).collect();
+    assert_eq!(words[1], "of", "{text}");
+    (
+        words[2].trim_start_matches('(').to_owned(),
+        words[0].to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_locked_vault_keeps_a_point_until_its_delete_at_over_the_wire() {
+    let vault = unique("lock-delete-at");
+    let table = "arn:aws:dynamodb:us-east-1:123456789012:table/lock-delete-at";
+    let forty_days_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 40 * 86_400;
+    // Both 40 days old, past the lock's 30-day minimum: one is kept a
+    // year, the other's retention ended five days ago.
+    let m = moto();
+    m.seed_points_with(
+        "us-east-1",
+        &vault,
+        1,
+        table,
+        &format!(r#","start":{forty_days_ago},"lifecycle":{{"DeleteAfterDays":365}}"#),
+    );
+    m.seed_points_with(
+        "us-east-1",
+        &vault,
+        1,
+        table,
+        &format!(r#","start":{forty_days_ago},"lifecycle":{{"DeleteAfterDays":35}}"#),
+    );
+    m.backup("us-east-1")
+        .put_backup_vault_lock_configuration()
+        .backup_vault_name(&vault)
+        .min_retention_days(30)
+        .send()
+        .await
+        .unwrap();
+    let source = || PointSource::Vault {
+        vault: vault.clone(),
+        region: None,
+        resource_type: None,
+        resource_arn: None,
+    };
+    let (before, _) = list(source()).await;
+    let kept = before
+        .iter()
+        .find(|p| p.delete_at > Some(jiff::Timestamp::now()))
+        .unwrap();
+    let (summary, events) = run(PURGE, &[("vault", &vault)]).await;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    let why = reason(&events, "purge");
+    assert_eq!(failed_of(&why), ("1".into(), "2".into()), "{why}");
+    assert!(
+        why.contains(&format!("backup vault {vault} is locked")),
+        "{why}"
+    );
+    assert!(
+        why.contains(&format!(
+            "{} can go after {}",
+            kept.id,
+            kept.delete_at.unwrap()
+        )),
+        "{why}"
+    );
+    let (after, _) = list(source()).await;
+    assert_eq!(after.len(), 1, "{after:#?}");
+    assert_eq!(after[0].id, kept.id);
+}
+
+#[test]
+fn a_locked_vault_keeps_a_point_until_its_delete_at_in_the_sandbox() {
+    // cabal-backup: locked, 30-day minimum, every point kept 365 days.
+    let steps =
+        format!("[params]\nvault = {{ default = \"cabal-backup\" }}\n{PURGE}confirm = \"purge\"\n");
+    let (code, text, _) = sandbox_run(&steps, "3600", &["--confirm", "purge=purge"]);
+    assert_eq!(code, 1, "{text}");
+    let (failed, of) = failed_of(&text);
+    assert_eq!(failed, of, "{text}");
+    assert!(
+        text.contains("backup vault cabal-backup is locked"),
+        "{text}"
+    );
+    assert!(text.contains("can go after"), "{text}");
 }
 
 // Rule: a copy keeps its source's creation date, so a DR copy never looks
@@ -273,4 +393,141 @@ policy = "latest"
     .await;
     assert_succeeded(&summary, &events);
     assert_eq!(outputs(&events, "pick")["arn"], whole.id);
+}
+
+// Rule: an EFS item-level restore takes any number of items; the only
+// bound is the 200 KB of restore metadata (developer guide, "Restore an
+// Amazon EFS file system").
+
+/// Tells the moto extension that `dir` stands in for the mount of `fs`.
+fn efs_mount(fs: &str, dir: &Path) {
+    let body = serde_json::json!({ "file_system_id": fs, "path": dir }).to_string();
+    let out = std::process::Command::new(crate::support::python())
+        .args([
+            "-c",
+            "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/_dr_drill/efs-mount', data=sys.argv[2].encode(), method='POST')).read()",
+            &moto().endpoint,
+            &body,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn efs_items_request(point: &str, fs: &str, items: &[String]) -> dr_drill::cloud::RestoreRequest {
+    dr_drill::cloud::RestoreRequest {
+        recovery_point_arn: point.to_owned(),
+        iam_role_arn: ROLE.into(),
+        metadata: BTreeMap::from([
+            ("newFileSystem".into(), "false".into()),
+            ("file-system-id".into(), fs.to_owned()),
+            (
+                "itemsToRestore".into(),
+                serde_json::to_string(items).unwrap(),
+            ),
+        ]),
+        resource_type: None,
+        idempotency_token: None,
+    }
+}
+
+#[tokio::test]
+async fn an_efs_restore_takes_more_than_five_items_over_the_wire() {
+    let dir = tempfile::tempdir().unwrap();
+    let mount = dir.path().join("efs");
+    let fs = format!("fs-1{:016x}", std::process::id());
+    let users: Vec<String> = (1..=6).map(|n| format!("user{n}")).collect();
+    for u in &users {
+        let cur = mount.join(u).join("Maildir/cur");
+        std::fs::create_dir_all(&cur).unwrap();
+        std::fs::write(cur.join("1.mail"), u).unwrap();
+    }
+    efs_mount(&fs, &mount);
+    let vault = unique("efs-items");
+    create_vault(&vault, "us-east-1").await;
+    let point = backup_now(
+        &vault,
+        &format!("arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/{fs}"),
+    )
+    .await;
+    let items: Vec<String> = users.iter().map(|u| format!("/{u}")).collect();
+    let cloud = cloud();
+    let quiet = dr_drill::cloud::quiet();
+    let job = cloud
+        .start_restore(&efs_items_request(&point, &fs, &items), None, &quiet)
+        .await
+        .unwrap();
+    let done = crate::support::eventually("the restore job ends", || {
+        let (cloud, job) = (cloud.clone(), job.clone());
+        async move {
+            let s = cloud
+                .restore_job(&job, None, &dr_drill::cloud::quiet())
+                .await
+                .unwrap();
+            s.is_finished().then_some(s)
+        }
+    })
+    .await;
+    assert!(done.succeeded(), "{:?} {:?}", done.status, done.message);
+    let recovery = std::fs::read_dir(&mount)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("aws-backup-restore_")
+        })
+        .expect("a recovery directory");
+    for u in &users {
+        assert!(recovery.join(u).join("Maildir/cur/1.mail").exists(), "{u}");
+    }
+    // Past 200 KB of metadata, StartRestoreJob refuses.
+    let many: Vec<String> = (0..12_000).map(|n| format!("/user1/{n:012}")).collect();
+    let e = cloud
+        .start_restore(&efs_items_request(&point, &fs, &many), None, &quiet)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("200 KB"), "{e}");
+}
+
+// Rule: a chosen point's storage class is DescribeRecoveryPoint's; the
+// listing has none, and a lifecycle's cold transition is ignored for
+// resource types without cold storage (S3 among them).
+
+#[tokio::test]
+async fn a_picked_points_storage_class_is_the_one_aws_describes_over_the_wire() {
+    let vault = unique("storage-class");
+    let forty_days_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 40 * 86_400;
+    moto().seed_points_with(
+        "us-east-1",
+        &vault,
+        1,
+        "arn:aws:s3:::storage-class-bucket",
+        &format!(
+            r#","start":{forty_days_ago},"lifecycle":{{"MoveToColdStorageAfterDays":30,"DeleteAfterDays":365}}"#
+        ),
+    );
+    let (summary, events) = run(
+        r#"
+[[step]]
+id = "pick"
+kind = "pick-recovery-point"
+source = { backup_vault = "{{ params.vault }}" }
+policy = "latest"
+"#,
+        &[("vault", &vault)],
+    )
+    .await;
+    assert_succeeded(&summary, &events);
+    // The lifecycle says cold since ten days; S3 points never go cold.
+    assert_eq!(outputs(&events, "pick")["storage_class"], "WARM");
 }

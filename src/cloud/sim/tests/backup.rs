@@ -131,8 +131,11 @@ async fn a_copy_job_adds_a_point_to_the_dr_vault() {
     assert_eq!(e.kind, ErrorKind::NotFound);
 }
 
+/// A locked vault refuses every delete before the point's
+/// CalculatedLifecycle.DeleteAt, however old the point is (it used to let
+/// points older than the lock's minimum retention go).
 #[tokio::test(start_paused = true)]
-async fn the_vault_lock_refuses_young_deletes_until_removed() {
+async fn the_vault_lock_refuses_every_delete_before_delete_at_until_removed() {
     let cloud = sim(&[]);
     let (points, _) = list(&cloud, vault("cabal-backup", None, None))
         .await
@@ -142,16 +145,21 @@ async fn the_vault_lock_refuses_young_deletes_until_removed() {
         .iter()
         .find(|p| p.age(cloud.now()) > Duration::from_secs(40 * 86_400))
         .unwrap();
-    let e = cloud
-        .delete_recovery_point("cabal-backup", &young.id, None, &quiet())
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Invalid);
-    assert!(e.message.contains("minimum retention of 30 days"), "{e}");
-    cloud
-        .delete_recovery_point("cabal-backup", &old.id, None, &quiet())
-        .await
-        .unwrap();
+    let old_delete_at = old.delete_at.expect("the plan's lifecycle");
+    assert!(old_delete_at > cloud.now());
+    for p in [young, old] {
+        let e = cloud
+            .delete_recovery_point("cabal-backup", &p.id, None, &quiet())
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        assert!(e.message.contains("cabal-backup is locked"), "{e}");
+        let ends = p.delete_at.unwrap().to_string();
+        assert!(
+            e.message.contains(&format!("retention ends at {ends}")),
+            "{e}"
+        );
+    }
     let posture = cloud
         .vault_posture("cabal-backup", None, &quiet())
         .await
@@ -181,7 +189,7 @@ async fn the_vault_lock_refuses_young_deletes_until_removed() {
         .vault_posture("cabal-backup", None, &quiet())
         .await
         .unwrap();
-    assert_eq!(posture.recovery_points, 2 * 365 - 2);
+    assert_eq!(posture.recovery_points, 2 * 365 - 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -205,7 +213,7 @@ async fn a_lock_with_a_huge_minimum_retention_refuses_deletes_without_panicking(
         .await
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Invalid);
-    assert!(e.message.contains("minimum retention"), "{e}");
+    assert!(e.message.contains("forever is locked"), "{e}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -315,4 +323,68 @@ async fn an_item_level_efs_restore_writes_its_recovery_directory_in_the_run_dir(
     let failed = cloud.restore_job(&missing, None, &quiet()).await.unwrap();
     assert_eq!(failed.status, "FAILED");
     assert!(failed.message.unwrap().contains("/zoe"));
+}
+
+/// An item-level EFS restore takes any number of items (it used to refuse
+/// more than five); past 200 KB of metadata StartRestoreJob refuses.
+#[tokio::test(start_paused = true)]
+async fn an_efs_restore_takes_more_than_five_items_but_not_200_kb_of_metadata() {
+    let cloud = sim(&[]);
+    let run = tempfile::tempdir().unwrap();
+    cloud.attach_run_dir(run.path());
+    let fs = run.path().join("sandbox-efs/fs-0c4b7e2d91a35f862");
+    let (points, _) = list(&cloud, vault("cabal-backup", None, Some("EFS")))
+        .await
+        .unwrap();
+    let point = points::latest(&points, None).unwrap().clone();
+    let request = |items: &[String]| RestoreRequest {
+        recovery_point_arn: point.id.clone(),
+        iam_role_arn: ROLE.into(),
+        metadata: BTreeMap::from([
+            ("newFileSystem".into(), "false".into()),
+            ("file-system-id".into(), "fs-0c4b7e2d91a35f862".into()),
+            (
+                "itemsToRestore".into(),
+                serde_json::to_string(items).unwrap(),
+            ),
+        ]),
+        resource_type: None,
+        idempotency_token: None,
+    };
+    let six: Vec<String> = ["chris", "dana", "erin"]
+        .iter()
+        .flat_map(|u| {
+            [
+                format!("/{u}/Maildir/cur"),
+                format!("/{u}/Maildir/.Archive"),
+            ]
+        })
+        .collect();
+    let job = cloud
+        .start_restore(&request(&six), None, &quiet())
+        .await
+        .unwrap();
+    pass(20).await;
+    let done = cloud.restore_job(&job, None, &quiet()).await.unwrap();
+    assert!(done.succeeded(), "{:?} {:?}", done.status, done.message);
+    let recovery = std::fs::read_dir(&fs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("aws-backup-restore_")
+        })
+        .unwrap();
+    for u in ["chris", "dana", "erin"] {
+        assert!(recovery.join(u).join("Maildir/cur").is_dir(), "{u}");
+    }
+    let many: Vec<String> = (0..12_000).map(|n| format!("/chris/{n:012}")).collect();
+    let e = cloud
+        .start_restore(&request(&many), None, &quiet())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert!(e.message.contains("200 KB"), "{e}");
 }

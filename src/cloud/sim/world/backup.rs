@@ -8,12 +8,15 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::{
-    ACCOUNT, EfsRestore, Job, JobKind, Point, Refusal, Table, Vault, World, after, before,
-    days_long, hash, hex, invalid, minutes, not_found, pick_duration, table_arn, uuid,
+    ACCOUNT, EfsRestore, Job, JobKind, Point, Refusal, Table, Vault, World, after, before, hash,
+    hex, invalid, minutes, not_found, pick_duration, table_arn, uuid,
 };
 use crate::cloud::sim::fault::Faults;
 use crate::cloud::sim::spec::Range;
 use crate::cloud::{JobStatus, RecoveryPoint, RegionSettings, RestoreRequest, VaultPosture};
+
+/// The most restore metadata StartRestoreJob takes, in bytes (200 KB).
+const RESTORE_METADATA_LIMIT: usize = 200 * 1024;
 
 impl World {
     pub fn vault(&self, region: &str, name: &str) -> Result<&Vault, Refusal> {
@@ -188,6 +191,18 @@ impl World {
                 .map(|(_, v)| v.as_str())
                 .filter(|v| !v.is_empty())
         };
+        // AWS Backup developer guide, "Restore an Amazon EFS file system": a
+        // 200 KB limit on the length of the restore metadata (the moto
+        // extension's start_restore_job checks the same).
+        let size: usize = req.metadata.iter().map(|(k, v)| k.len() + v.len()).sum();
+        if size > RESTORE_METADATA_LIMIT {
+            return Err(invalid(
+                "InvalidParameterValueException",
+                format!(
+                    "Restore metadata is {size} bytes; AWS Backup takes at most {RESTORE_METADATA_LIMIT} (200 KB)"
+                ),
+            ));
+        }
         match kind.as_str() {
             "DynamoDB" => {
                 let Some(target) = meta("targetTableName") else {
@@ -243,13 +258,15 @@ impl World {
                     None => Vec::new(),
                     Some(raw) => serde_json::from_str(raw)
                         .ok()
-                        .filter(|items: &Vec<String>| {
-                            items.len() <= 5 && items.iter().all(|i| i.starts_with('/'))
-                        })
+                        // AWS Backup developer guide, "Restore an Amazon EFS
+                        // file system": no item limit through the API, only
+                        // the 200 KB metadata limit (checked above); the moto
+                        // extension's RestoreJob follows the same rule.
+                        .filter(|items: &Vec<String>| items.iter().all(|i| i.starts_with('/')))
                         .ok_or_else(|| {
                             invalid(
                                 "InvalidParameterValueException",
-                                format!("Invalid restore metadata: ItemsToRestore must be a JSON list of 1 to 5 absolute paths, e.g. [\"/alice\"], not {raw}"),
+                                format!("Invalid restore metadata: ItemsToRestore must be a JSON list of absolute paths, e.g. [\"/alice\"], not {raw}"),
                             )
                         })?,
                 };
@@ -633,16 +650,25 @@ impl World {
             v.points[pi].rp.status = "EXPIRED".into();
             return Ok(());
         }
-        if let Some(lock) = v.lock {
-            let age = Duration::try_from(now.duration_since(v.points[pi].rp.created_at))
-                .unwrap_or(Duration::ZERO);
-            let age_days = age.as_secs() / 86_400;
-            if age < days_long(lock.min_retention_days) {
+        // Botocore backup 2018-11-15, PutBackupVaultLockConfiguration: Vault
+        // Lock "prevent[s] attempts to delete any recovery point stored in or
+        // created in a backup vault"; the Vault Lock guide: no user, root
+        // included, deletes a point of a locked vault before its retention
+        // ends. A point goes once CalculatedLifecycle.DeleteAt has passed (here
+        // its lifecycle has deleted it by then); one without a DeleteAt stays
+        // while the lock does, whatever its age. The moto extension's
+        // delete_recovery_point follows the same rule.
+        if v.lock.is_some() {
+            let until = match v.points[pi].rp.delete_at {
+                Some(at) if at <= now => None,
+                Some(at) => Some(format!("its retention ends at {at}")),
+                None => Some("it has no retention end, so it stays while the lock does".into()),
+            };
+            if let Some(until) = until {
                 return Err(invalid(
                     "InvalidRequestException",
                     format!(
-                        "Recovery point {arn} cannot be deleted: backup vault {vault} is locked with a minimum retention of {} days and the point is {age_days} days old (remove the lock first: DeleteBackupVaultLockConfiguration)",
-                        lock.min_retention_days
+                        "Recovery point {arn} cannot be deleted because backup vault {vault} is locked: {until}"
                     ),
                 ));
             }

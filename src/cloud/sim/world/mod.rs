@@ -97,7 +97,12 @@ impl Point {
         if rp.status != "EXPIRED" {
             rp.status = if done { "COMPLETED" } else { "CREATING" }.into();
         }
-        let cold = rp.move_to_cold_at.is_some_and(|c| c <= now);
+        // Botocore backup 2018-11-15, Lifecycle: Backup ignores the cold
+        // transition for resource types without cold storage; of ours,
+        // DynamoDB and EFS have it (the moto extension's storage_class
+        // follows the same rule).
+        let cold_capable = matches!(rp.resource_type.as_deref(), Some("DynamoDB" | "EFS"));
+        let cold = cold_capable && rp.move_to_cold_at.is_some_and(|c| c <= now);
         rp.storage_class = Some(if cold { "COLD" } else { "WARM" }.into());
         Some(rp)
     }
