@@ -490,3 +490,58 @@ fn demo_left_mid_restore_resumes_in_the_sandbox_with_the_printed_command_and_fin
     assert!(journal.contains(r#""event":"run_resumed""#));
     assert!(journal.contains(r#""step":"drop-restored","outcome":"succeeded""#));
 }
+
+/// A runbook with one required secret, echoed by a step into a file.
+const SECRET_RUNBOOK: &str = r#"
+[runbook]
+id = "hidden-prompt"
+title = "A secret asked for without echo"
+
+[params]
+token = { required = true, secret = true }
+
+[[step]]
+id = "use"
+kind = "shell"
+run = "printf %s {{ params.token }} > used-token"
+"#;
+
+/// Issue #14, item 3: a secret not given is asked for on the terminal
+/// without echo; the typed value never shows and reaches the step.
+#[test]
+fn a_headless_run_asks_for_a_missing_secret_without_echo() {
+    let pane = Pane::start(
+        "secret-prompt",
+        &[("secret.toml", SECRET_RUNBOOK)],
+        &["run", "secret.toml", "--headless", "--sandbox"],
+    );
+    pane.wait_for("token (secret, not shown):");
+    pane.type_text("hunter2-s3cret");
+    pane.keys(&["Enter"]);
+    assert_eq!(pane.wait_exit(), 0, "{}", pane.screen());
+    assert!(!pane.screen().contains("hunter2"), "{}", pane.screen());
+    // A shell step runs in its run directory.
+    let journal = &journals(&pane.dir().join("data"))[0];
+    let used = journal.parent().unwrap().join("used-token");
+    assert_eq!(std::fs::read_to_string(used).unwrap(), "hunter2-s3cret");
+    pane.assert_terminal_restored();
+}
+
+/// Ctrl-C at the hidden prompt leaves the terminal echoing again.
+#[test]
+fn ctrl_c_at_the_secret_prompt_restores_the_terminal() {
+    let pane = Pane::start(
+        "secret-ctrl-c",
+        &[("secret.toml", SECRET_RUNBOOK)],
+        &["run", "secret.toml", "--headless", "--sandbox"],
+    );
+    pane.wait_for("token (secret, not shown):");
+    pane.type_text("half");
+    pane.keys(&["C-c"]);
+    assert_ne!(pane.wait_exit(), 0);
+    assert!(
+        journals(&pane.dir().join("data")).is_empty(),
+        "a cancelled prompt starts no run"
+    );
+    pane.assert_terminal_restored();
+}

@@ -133,24 +133,61 @@ pub fn ask_secrets(names: &[&str]) -> Result<BTreeMap<String, String>, String> {
     Ok(values)
 }
 
-/// One line from the terminal with echo off, echo restored after.
+/// One line from the terminal with echo off. The terminal is read a key at
+/// a time with signals off too, so Ctrl-C (or Ctrl-D on an empty line)
+/// cancels here, and the terminal's modes are restored on every path.
 fn read_hidden(name: &str) -> Result<String, String> {
-    use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
+    use nix::sys::termios::{LocalFlags, SetArg, SpecialCharacterIndices, tcgetattr, tcsetattr};
+    use std::io::Read;
     let stdin = std::io::stdin();
     let fail = |e: &dyn std::fmt::Display| format!("cannot ask for `{name}`: {e}");
     let before = tcgetattr(&stdin).map_err(|e| fail(&e))?;
     let mut quiet = before.clone();
-    quiet.local_flags.remove(LocalFlags::ECHO);
-    quiet.local_flags.insert(LocalFlags::ECHONL);
+    quiet
+        .local_flags
+        .remove(LocalFlags::ECHO | LocalFlags::ICANON | LocalFlags::ISIG);
+    quiet.control_chars[SpecialCharacterIndices::VMIN as usize] = 1;
+    quiet.control_chars[SpecialCharacterIndices::VTIME as usize] = 0;
     let mut err = std::io::stderr();
     let _ = write!(err, "{name} (secret, not shown): ");
     let _ = err.flush();
     tcsetattr(&stdin, SetArg::TCSANOW, &quiet).map_err(|e| fail(&e))?;
-    let mut line = String::new();
-    let read = stdin.read_line(&mut line);
-    let _ = tcsetattr(&stdin, SetArg::TCSANOW, &before);
-    read.map_err(|e| fail(&e))?;
-    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+    /// Puts the terminal's modes back however the read ends.
+    struct Restore<'a>(&'a std::io::Stdin, nix::sys::termios::Termios);
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            let _ = tcsetattr(self.0, SetArg::TCSANOW, &self.1);
+            let _ = writeln!(std::io::stderr());
+        }
+    }
+    let _restore = Restore(&stdin, before);
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        if stdin.lock().read(&mut byte).map_err(|e| fail(&e))? == 0 {
+            return Err(format!("cancelled: no value for `{name}` (end of input)"));
+        }
+        match byte[0] {
+            b'\n' | b'\r' => break,
+            // Ctrl-C, or Ctrl-D on an empty line.
+            0x03 => return Err(format!("cancelled: no value for `{name}`; nothing was run")),
+            0x04 if line.is_empty() => {
+                return Err(format!("cancelled: no value for `{name}`; nothing was run"));
+            }
+            // Backspace and Delete take back one character.
+            0x08 | 0x7f => {
+                while let Some(b) = line.pop() {
+                    if b & 0xC0 != 0x80 {
+                        break;
+                    }
+                }
+            }
+            // Ctrl-U starts again.
+            0x15 => line.clear(),
+            b => line.push(b),
+        }
+    }
+    String::from_utf8(line).map_err(|_| format!("the value of `{name}` is not UTF-8 text"))
 }
 
 #[cfg(test)]
