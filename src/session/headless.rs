@@ -283,9 +283,12 @@ fn closing_summary(
     sim: Option<SimulatedTime>,
 ) -> String {
     let mut out = String::from("\nsummary\n");
+    // The RTO is measured on this machine's clock, so a simulated run's is
+    // converted; the RPO is between the world's own moments and is not.
     let target = |actual: Option<std::time::Duration>,
                   target: Option<std::time::Duration>,
-                  name: &str| match (actual, target) {
+                  name: &str,
+                  sim: Option<SimulatedTime>| match (actual, target) {
         (Some(a), Some(t)) => format!(
             "  {name} {} against a target of {}: {}\n",
             SimulatedTime::words(sim, a),
@@ -304,11 +307,13 @@ fn closing_summary(
         timeline.rto,
         runbook.runbook.rto.as_ref().map(|r| r.value.0),
         "RTO",
+        sim,
     ));
     out.push_str(&target(
         timeline.rpo,
         runbook.runbook.rpo.as_ref().map(|r| r.value.0),
         "RPO",
+        None,
     ));
     for p in &timeline.phases {
         let Some(span) = p.span else { continue };

@@ -406,6 +406,7 @@ fn a_phase_budget_in_a_simulated_run_is_judged_in_world_time() {
 id = "budget"
 title = "Phase budgets in world time"
 rto = "20m"
+rpo = "26h"
 
 [[phase]]
 id = "tight"
@@ -414,6 +415,13 @@ budget = "10m"
 [[phase]]
 id = "roomy"
 budget = "2h"
+
+[[step]]
+id = "pick"
+phase = "tight"
+kind = "pick-recovery-point"
+source = { backup_vault = "cabal-backup", resource_type = "DynamoDB" }
+policy = "latest"
 
 [[step]]
 id = "settle"
@@ -461,6 +469,11 @@ ends_rto = true
     assert!(
         line("RTO").contains("real = ") && line("RTO").ends_with("MISSED"),
         "the RTO is judged in world time too: {stdout}"
+    );
+    // Recovery points are the world's own moments: the RPO is not scaled.
+    assert!(
+        !line("RPO").contains("simulated") && line("RPO").ends_with("met"),
+        "{stdout}"
     );
     let report = crate::support::drill::report(dir.path());
     let tight = &report["phases"][0];
