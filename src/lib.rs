@@ -12,6 +12,7 @@ pub mod crypt;
 pub mod engine;
 pub mod format;
 pub mod fsx;
+pub mod preflight;
 pub mod report;
 pub mod runbook;
 pub mod session;

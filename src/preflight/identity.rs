@@ -1,0 +1,29 @@
+//! Who the run will act as: the account and principal of the world's
+//! credentials.
+
+use super::{Area, Context, Finding, Sink, Verdict};
+
+/// Checks the identity the world's credentials give.
+pub(super) async fn check(ctx: &Context, sink: &Sink) {
+    let Some(cloud) = &ctx.cloud else {
+        sink.push(Finding::new(
+            Area::Identity,
+            Verdict::Pass,
+            "AWS",
+            "no step of this runbook calls AWS",
+        ));
+        return;
+    };
+    match cloud.verify_credentials().await {
+        Ok(identity) => sink.push(Finding::new(
+            Area::Identity,
+            Verdict::Pass,
+            "credentials",
+            identity.describe(),
+        )),
+        Err(e) => sink.push(
+            Finding::new(Area::Identity, Verdict::Fail, "credentials", e.to_string())
+                .fix("see the lines above; nothing can be checked on AWS without credentials"),
+        ),
+    }
+}
