@@ -384,6 +384,20 @@ pub struct CopyRequest {
     pub destination_vault_arn: String,
     /// The role AWS Backup assumes.
     pub iam_role_arn: String,
+    /// The copy's lifecycle (StartCopyJob `Lifecycle`); `None`: the copy
+    /// keeps its source's retention.
+    #[serde(default)]
+    pub lifecycle: Option<Lifecycle>,
+}
+
+/// An AWS Backup lifecycle, in days after the point's creation (botocore
+/// backup 2018-11-15, shape `Lifecycle`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifecycle {
+    /// `DeleteAfterDays`; `None`: kept until deleted.
+    pub delete_after_days: Option<i64>,
+    /// `MoveToColdStorageAfterDays`.
+    pub move_to_cold_storage_after_days: Option<i64>,
 }
 
 /// An AWS Backup vault, as a posture check sees it.

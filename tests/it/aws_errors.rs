@@ -329,6 +329,7 @@ async fn a_restore_retried_after_a_lost_answer_cannot_start_a_second_job() {
                 destination_vault_arn:
                     "arn:aws:backup:us-east-1:123456789012:backup-vault:cabal-backup".into(),
                 iam_role_arn: role.into(),
+                lifecycle: None,
             },
             None,
             &|_| {},

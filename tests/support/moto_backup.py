@@ -711,6 +711,35 @@ class RestoreJob(Job):
         )
 
 
+def copy_lock_failure(dest_vault: Any, lifecycle: dict[str, Any] | None) -> str | None:
+    """Why a copy job into a locked vault fails: the copy's retention
+    (DeleteAfterDays; none, kept indefinitely) is outside the lock's
+    bounds. botocore backup 2018-11-15,
+    PutBackupVaultLockConfigurationInput.MinRetentionDays/MaxRetentionDays:
+    "any backup or copy job to the vault must have a lifecycle policy with a
+    retention period equal to or longer than the minimum retention period
+    [...] then the vault fails that backup or copy job" (the same for the
+    maximum); AWS Backup developer guide, "AWS Backup Vault Lock". AWS
+    starts the job and fails it; its exact message is not documented. The
+    sandbox's world/copy_lock.rs follows the same rule."""
+    if not dest_vault.locked:
+        return None
+    days = (lifecycle or {}).get("DeleteAfterDays")
+    if days is not None and days < 0:
+        days = None
+    low, high = dest_vault.min_retention_days, dest_vault.max_retention_days
+    too_short = days is not None and low is not None and days < low
+    too_long = high is not None and (days is None or days > high)
+    if not (too_short or too_long):
+        return None
+    shown = "no retention end" if days is None else f"{days} days"
+    return (
+        f"Copy job failed: the copy's retention ({shown}) is outside the Vault Lock of backup vault "
+        f"{dest_vault.backup_vault_name} (minimum {low} days, maximum {high} days); give the copy "
+        "a Lifecycle within those bounds"
+    )
+
+
 class CopyJob(Job):
     def __init__(self, backend, point: RecoveryPoint, dest_vault_arn: str,
                  iam_role_arn: str, lifecycle: dict[str, Any] | None):
@@ -732,6 +761,9 @@ class CopyJob(Job):
         dest_vault = dest_backend.vaults.get(dest_name)
         if dest_vault is None:
             raise JobFailed(f"Backup vault {dest_name} does not exist in {parsed['region']}")
+        locked_out = copy_lock_failure(dest_vault, self.lifecycle)
+        if locked_out:
+            raise JobFailed(locked_out)
         if p.resource_type == "DynamoDB" and parsed["region"] != p.region \
                 and not self.backend.management.get("DynamoDB", False):
             raise JobFailed(

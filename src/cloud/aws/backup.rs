@@ -168,6 +168,7 @@ pub(super) async fn start_copy(
             .source_backup_vault_name(&request.source_vault)
             .destination_backup_vault_arn(&request.destination_vault_arn)
             .iam_role_arn(&request.iam_role_arn)
+            .set_lifecycle(request.lifecycle.map(sdk_lifecycle))
     )
     .await?;
     out.copy_job_id().map(str::to_owned).ok_or_else(|| {
@@ -178,6 +179,15 @@ pub(super) async fn start_copy(
             "the answer has no copy job id",
         )
     })
+}
+
+/// A copy's lifecycle as StartCopyJob takes it (botocore backup
+/// 2018-11-15, `Lifecycle`).
+fn sdk_lifecycle(l: crate::cloud::Lifecycle) -> aws_sdk_backup::types::Lifecycle {
+    aws_sdk_backup::types::Lifecycle::builder()
+        .set_delete_after_days(l.delete_after_days)
+        .set_move_to_cold_storage_after_days(l.move_to_cold_storage_after_days)
+        .build()
 }
 
 pub(super) async fn copy_job(

@@ -9,14 +9,14 @@ use jiff::Timestamp;
 
 use super::{LastShown, StepCtx, StepError, poll};
 use crate::cloud::{
-    Cloud, CloudError, CopyJobFilter, CopyRequest, JobStatus, Notify, PointSource, RecoveryPoint,
+    Cloud, CloudError, CopyJobFilter, JobStatus, Notify, PointSource, RecoveryPoint,
     RestoreRequest, points,
 };
 use crate::engine::humanize;
 use crate::engine::values::Outputs;
 use crate::runbook::kinds::{
-    BackupCopy, BackupCopyJobs, BackupDeleteRecoveryPoint, BackupDeleteVaultLock,
-    BackupRegionSettings, BackupRestore, BackupVaultPosture,
+    BackupCopyJobs, BackupDeleteRecoveryPoint, BackupDeleteVaultLock, BackupRegionSettings,
+    BackupRestore, BackupVaultPosture,
 };
 
 /// The region a vault-and-point call goes to: the step's `region` when
@@ -53,7 +53,11 @@ fn arn_region(arn: &str) -> Option<String> {
 }
 
 /// Follows a job until it ends, recording each change of status.
-async fn follow<F, Fut>(ctx: &StepCtx, what: &str, mut describe: F) -> Result<JobStatus, StepError>
+pub(super) async fn follow<F, Fut>(
+    ctx: &StepCtx,
+    what: &str,
+    mut describe: F,
+) -> Result<JobStatus, StepError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<JobStatus, crate::cloud::CloudError>>,
@@ -158,35 +162,6 @@ pub async fn restore(ctx: &StepCtx, a: &BackupRestore) -> Result<Outputs, StepEr
                 .completed_at
                 .map(crate::format::timestamp)
                 .unwrap_or_default(),
-        ),
-    ]))
-}
-
-pub async fn copy(ctx: &StepCtx, a: &BackupCopy) -> Result<Outputs, StepError> {
-    let cloud = ctx.cloud()?;
-    let notify = ctx.notifier();
-    let recovery_point_arn = ctx.resolve(&a.recovery_point.value)?;
-    let region = point_region(ctx.resolve_opt(a.region.as_ref())?, &recovery_point_arn);
-    let region = region.as_deref();
-    let request = CopyRequest {
-        source_vault: ctx.resolve(&a.source_vault.value)?,
-        recovery_point_arn,
-        destination_vault_arn: ctx.resolve(&a.destination_vault_arn.value)?,
-        iam_role_arn: ctx.resolve(&a.iam_role_arn.value)?,
-    };
-    let job_id = cloud.start_copy(&request, region, &notify).await?;
-    ctx.progress(format!(
-        "copy job {job_id} started: {} from {} to {}",
-        request.recovery_point_arn, request.source_vault, request.destination_vault_arn
-    ))
-    .await?;
-    let status = follow(ctx, "copy job", || cloud.copy_job(&job_id, region, &notify)).await?;
-    Ok(Outputs::from([
-        ("job_id".to_string(), job_id),
-        ("status".to_string(), status.status),
-        (
-            "destination_recovery_point_arn".to_string(),
-            status.destination_recovery_point_arn.unwrap_or_default(),
         ),
     ]))
 }

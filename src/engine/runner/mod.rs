@@ -2,6 +2,7 @@
 //! step's context: its resolved values, the recorder and the human channel.
 
 mod backup;
+mod backup_copy;
 mod check;
 mod dynamodb;
 mod file;
@@ -242,7 +243,7 @@ pub async fn run(ctx: &StepCtx) -> Result<Outputs, StepError> {
         StepAction::Check(check) => check::run(ctx, check),
         StepAction::PickRecoveryPoint(p) => pick::run(ctx, p).await,
         StepAction::BackupRestore(a) => backup::restore(ctx, a).await,
-        StepAction::BackupCopy(a) => backup::copy(ctx, a).await,
+        StepAction::BackupCopy(a) => backup_copy::copy(ctx, a).await,
         StepAction::BackupVaultPosture(a) => backup::posture(ctx, a).await,
         StepAction::BackupRegionSettings(a) => backup::region_settings(ctx, a).await,
         StepAction::BackupCopyJobs(a) => backup::copy_jobs(ctx, a).await,

@@ -18,6 +18,7 @@ use toml_spanner::{Error, TableHelper};
 use super::diagnostic::{Code, Diagnostic, did_you_mean};
 use super::field::{Dur, Span, Spanned, Text, custom, invalid};
 
+pub use backup_copy::{CopyLifecycle, CopyRetention, RetentionDays, copy_retention};
 pub use backup_copy_jobs::CopyJobsExpectation;
 pub use backup_vault_posture::VaultExpectation;
 pub use check::Assertion;

@@ -531,3 +531,121 @@ policy = "latest"
     // The lifecycle says cold since ten days; S3 points never go cold.
     assert_eq!(outputs(&events, "pick")["storage_class"], "WARM");
 }
+
+// Rule: a copy keeps its source's retention unless StartCopyJob carries a
+// Lifecycle, and a vault lock fails a copy job whose retention is outside
+// [MinRetentionDays, MaxRetentionDays]. dr-drill reads the lock and the
+// source, and keeps the source's retention or chooses the nearest bound.
+
+const COPY_INTO_LOCKED: &str = r#"
+[[step]]
+id = "copy"
+kind = "backup.copy"
+source_vault = "{{ params.vault }}"
+recovery_point = "{{ params.point }}"
+destination_vault_arn = "{{ params.dest_arn }}"
+iam_role_arn = "{{ params.role }}"
+"#;
+
+#[tokio::test]
+async fn a_copy_into_a_locked_vault_carries_a_lifecycle_within_the_lock_over_the_wire() {
+    let vault = unique("copy-lock-source");
+    let dest = unique("copy-lock-dest");
+    let table = "arn:aws:dynamodb:us-east-1:123456789012:table/copy-lock";
+    let m = moto();
+    // The source keeps its point 35 days; the destination's lock takes
+    // 60 to 3650 days.
+    m.seed_points_with(
+        "us-east-1",
+        &vault,
+        1,
+        table,
+        r#","lifecycle":{"DeleteAfterDays":35}"#,
+    );
+    let dest_arn = create_vault(&dest, "us-east-1").await;
+    m.backup("us-east-1")
+        .put_backup_vault_lock_configuration()
+        .backup_vault_name(&dest)
+        .min_retention_days(60)
+        .max_retention_days(3650)
+        .send()
+        .await
+        .unwrap();
+    let source = |vault: &str| PointSource::Vault {
+        vault: vault.to_owned(),
+        region: None,
+        resource_type: None,
+        resource_arn: None,
+    };
+    let (points, _) = list(source(&vault)).await;
+    let point = points[0].id.clone();
+    // The double: a copy that keeps the 35 days fails, as AWS fails it.
+    let state = m
+        .copy_and_wait("us-east-1", &vault, &point, &dest_arn, ROLE)
+        .await;
+    assert_eq!(state, "FAILED");
+    assert!(list(source(&dest)).await.0.is_empty());
+    // dr-drill: a step's own lifecycle outside the lock is refused before
+    // the request, naming the field and the bounds.
+    let params = [
+        ("vault", vault.as_str()),
+        ("point", point.as_str()),
+        ("dest_arn", dest_arn.as_str()),
+        ("role", ROLE),
+    ];
+    let short = format!("{COPY_INTO_LOCKED}lifecycle = {{ delete_after_days = 10 }}\n");
+    let (summary, events) = run(&short, &params).await;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    let why = reason(&events, "copy");
+    assert!(
+        why.contains("`lifecycle.delete_after_days` (10 days)"),
+        "{why}"
+    );
+    assert!(why.contains("60–3650 days"), "{why}");
+    assert!(list(source(&dest)).await.0.is_empty());
+    // Without one, the nearest bound is chosen and said.
+    let (summary, events) = run(COPY_INTO_LOCKED, &params).await;
+    assert_succeeded(&summary, &events);
+    assert_eq!(outputs(&events, "copy")["delete_after_days"], "60");
+    let (copies, _) = list(source(&dest)).await;
+    assert_eq!(copies.len(), 1, "{copies:#?}");
+    let kept = copies[0].delete_at.unwrap().as_second() - copies[0].created_at.as_second();
+    assert_eq!(kept, 60 * 86_400, "{:?}", copies[0]);
+}
+
+#[test]
+fn a_copy_into_a_locked_vault_carries_a_lifecycle_within_the_lock_in_the_sandbox() {
+    // cabal-backup: locked, 30 to 400 days. The DR copies keep 365 days,
+    // which fits: the copy keeps them and says so.
+    let pick = r#"
+[[step]]
+id = "pick"
+kind = "pick-recovery-point"
+source = { backup_vault = "cabal-backup-dr", region = "us-west-2", resource_type = "DynamoDB" }
+policy = "latest"
+"#;
+    let copy = r#"
+[[step]]
+id = "copy"
+needs = ["pick"]
+kind = "backup.copy"
+source_vault = "cabal-backup-dr"
+recovery_point = "{{ steps.pick.arn }}"
+destination_vault_arn = "arn:aws:backup:us-east-1:111122223333:backup-vault:cabal-backup"
+iam_role_arn = "arn:aws:iam::111122223333:role/cabal-backup-role"
+"#;
+    let (code, text, report) = sandbox_run(&format!("{pick}{copy}"), "3600", &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("keeps its source's retention"), "{text}");
+    assert_eq!(
+        crate::support::drill::output(&report, "copy", "delete_after_days"),
+        ""
+    );
+    let (code, text, _) = sandbox_run(
+        &format!("{pick}{copy}lifecycle = {{ delete_after_days = 7 }}\n"),
+        "3600",
+        &[],
+    );
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("30–400 days"), "{text}");
+}

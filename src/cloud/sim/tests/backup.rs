@@ -96,6 +96,7 @@ async fn a_copy_job_adds_a_point_to_the_dr_vault() {
         recovery_point_arn: point.id.clone(),
         destination_vault_arn: dr.into(),
         iam_role_arn: ROLE.into(),
+        lifecycle: None,
     };
     let job = cloud.start_copy(&request, None, &quiet()).await.unwrap();
     pass(40).await;
@@ -387,4 +388,62 @@ async fn an_efs_restore_takes_more_than_five_items_but_not_200_kb_of_metadata() 
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Invalid);
     assert!(e.message.contains("200 KB"), "{e}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_copy_outside_the_destinations_vault_lock_fails_as_aws_fails_it() {
+    // cabal-backup (us-east-1) is locked with a 30-day minimum; a DR copy
+    // copied back with a 10-day lifecycle fails, with 45 days it lands and
+    // keeps them from its source's creation date.
+    let cloud = sim(&[]);
+    let primary = "arn:aws:backup:us-east-1:111122223333:backup-vault:cabal-backup";
+    let (dr, _) = list(
+        &cloud,
+        vault("cabal-backup-dr", Some("us-west-2"), Some("DynamoDB")),
+    )
+    .await
+    .unwrap();
+    let point = points::latest(&dr, None).unwrap().clone();
+    let copy = |days: i64| CopyRequest {
+        source_vault: "cabal-backup-dr".into(),
+        recovery_point_arn: point.id.clone(),
+        destination_vault_arn: primary.into(),
+        iam_role_arn: ROLE.into(),
+        lifecycle: Some(crate::cloud::Lifecycle {
+            delete_after_days: Some(days),
+            move_to_cold_storage_after_days: None,
+        }),
+    };
+    let short = cloud
+        .start_copy(&copy(10), Some("us-west-2"), &quiet())
+        .await
+        .unwrap();
+    let ok = cloud
+        .start_copy(&copy(45), Some("us-west-2"), &quiet())
+        .await
+        .unwrap();
+    pass(40).await;
+    let status = cloud
+        .copy_job(&short, Some("us-west-2"), &quiet())
+        .await
+        .unwrap();
+    assert_eq!(status.status, "FAILED");
+    let message = status.message.unwrap_or_default();
+    assert!(
+        message.contains("outside the Vault Lock of backup vault cabal-backup"),
+        "{message}"
+    );
+    assert!(status.destination_recovery_point_arn.is_none());
+    let status = cloud
+        .copy_job(&ok, Some("us-west-2"), &quiet())
+        .await
+        .unwrap();
+    assert!(status.succeeded(), "{status:?}");
+    let arn = status.destination_recovery_point_arn.unwrap();
+    let new = cloud
+        .describe_recovery_point("cabal-backup", &arn, None, &quiet())
+        .await
+        .unwrap();
+    let kept = new.delete_at.unwrap().as_second() - new.created_at.as_second();
+    assert_eq!(kept, 45 * 86_400);
 }

@@ -38,6 +38,7 @@ async fn failing_jobs_fail_part_way() {
         destination_vault_arn: "arn:aws:backup:us-west-2:111122223333:backup-vault:cabal-backup-dr"
             .into(),
         iam_role_arn: ROLE.into(),
+        lifecycle: None,
     };
     let job = cloud.start_copy(&request, None, &quiet()).await.unwrap();
     pass(40).await;

@@ -428,24 +428,24 @@ impl World {
             )),
             efs: None,
         };
-        if faults.copy_job_fails {
-            job.failure = Some((
-                job_fraction(&job, 0.6),
-                copy_failure(point.rp.resource_type.as_deref()),
-            ));
+        let took = job.ends_at.duration_since(now).unsigned_abs();
+        let mut copy = copy_of(
+            &point.rp,
+            &source,
+            &self.vaults[dest],
+            now,
+            h,
+            Range {
+                low: took,
+                high: took,
+            },
+        );
+        super::copy_lock::apply_lifecycle(&mut copy, req.lifecycle);
+        let locked_out = super::copy_lock::copy_lock_failure(&self.vaults[dest], &copy);
+        if faults.copy_job_fails || locked_out.is_some() {
+            let why = locked_out.unwrap_or_else(|| copy_failure(point.rp.resource_type.as_deref()));
+            job.failure = Some((job_fraction(&job, 0.6), why));
         } else {
-            let took = job.ends_at.duration_since(now).unsigned_abs();
-            let copy = copy_of(
-                &point.rp,
-                &source,
-                &self.vaults[dest],
-                now,
-                h,
-                Range {
-                    low: took,
-                    high: took,
-                },
-            );
             job.destination_point = Some(copy.id.clone());
             self.vaults[dest].points.push(Point {
                 rp: copy,

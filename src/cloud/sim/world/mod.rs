@@ -11,6 +11,7 @@
 //! clock: callers pass `now`.
 
 mod backup;
+mod copy_lock;
 mod dynamodb;
 mod s3;
 
