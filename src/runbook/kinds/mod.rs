@@ -19,6 +19,7 @@ use super::diagnostic::{Code, Diagnostic, did_you_mean};
 use super::field::{Dur, Span, Spanned, Text, custom, invalid};
 
 pub use backup_copy_jobs::CopyJobsExpectation;
+pub use backup_delete_recovery_point::CONTINUOUS_REFUSED;
 pub use backup_vault_posture::VaultExpectation;
 pub use check::Assertion;
 pub use file_decrypt::{Cipher, CipherLayout};
