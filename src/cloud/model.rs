@@ -277,6 +277,12 @@ impl RecoveryPoint {
         self.status == "PARTIAL"
     }
 
+    /// Whether it is AWS Backup's continuous (point-in-time) recovery
+    /// point of a resource: see [`is_continuous_arn`].
+    pub fn is_continuous(&self) -> bool {
+        is_continuous_arn(&self.id)
+    }
+
     /// Whether it is a copy from another vault.
     pub fn is_copy(&self) -> bool {
         self.copied_from.is_some()
@@ -636,6 +642,50 @@ pub fn manifest_fields(manifest: &serde_json::Value) -> BTreeMap<String, String>
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Whether a recovery point ARN names a continuous backup:
+/// `arn:PARTITION:backup:REGION:ACCOUNT:recovery-point:continuous:ID`.
+/// botocore (backup 2018-11-15) gives no listing field for it; the AWS
+/// Backup developer guide's point-in-time restore examples and RDS's
+/// `AwsBackupRecoveryPointArn` write continuous points this way, and a
+/// continuous plan keeps one such point per resource ("Continuous backups
+/// and point-in-time restore (PITR)"). Deleting it stops future continuous
+/// backups (botocore, DeleteRecoveryPoint), so `backup.delete-recovery-point`
+/// leaves it alone unless the step says `include_continuous = true`.
+pub fn is_continuous_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    matches!(
+        parts.as_slice(),
+        ["arn", partition, "backup", _region, _account, "recovery-point", "continuous", id]
+            if !partition.is_empty() && !id.is_empty()
+    )
+}
+
+#[cfg(test)]
+mod continuous_tests {
+    use super::is_continuous_arn;
+
+    #[test]
+    fn only_a_backup_arn_with_a_continuous_segment_is_continuous() {
+        assert!(is_continuous_arn(
+            "arn:aws:backup:us-east-1:123456789012:recovery-point:continuous:db-abc"
+        ));
+        assert!(is_continuous_arn(
+            "arn:aws-cn:backup:cn-north-1:1:recovery-point:continuous:x"
+        ));
+        for not in [
+            "arn:aws:backup:us-east-1:123456789012:recovery-point:1EB3B5E7-9EB0",
+            "arn:aws:backup:us-east-1:1:recovery-point:continuous:",
+            "arn:aws:backup:us-east-1:1:recovery-point:continuous:a:b",
+            "arn:aws:dynamodb:us-east-1:1:recovery-point:continuous:x",
+            "arn:aws:backup:us-east-1:1:backup-vault:continuous:x",
+            "continuous",
+            "",
+        ] {
+            assert!(!is_continuous_arn(not), "{not}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -78,12 +78,19 @@ Test-only endpoint (not AWS; unsigned, any host):
      "backup_size_bytes": 1024,          default 1024
      "status": "COMPLETED",              default COMPLETED; PARTIAL for a composite
                                          point missing nested points
-     "create_vault": false}              create the vault if missing
+     "create_vault": false,              create the vault if missing
+     "continuous": false}                points of a continuous backup: their ARNs
+                                         read recovery-point:continuous:ID
     -> 200 {"Created": N, "BackupVaultArn": ..., "FirstRecoveryPointArn": ...,
             "LastRecoveryPointArn": ..., "NumberOfRecoveryPoints": total}
     Errors: 400/404 with the same JSON error shape as above.
     The points are COMPLETED, have no side effects (no DynamoDB backup behind
     them: restoring one fails the restore job) and are listed in creation order.
+
+    GET /_dr_drill/continuous-backups?region=us-east-1&account_id=123456789012
+    -> 200 {"Stopped": [resource ARN, ...]}: the resources whose continuous
+    backup stopped because its recovery point was deleted (botocore backup
+    2018-11-15, DeleteRecoveryPoint).
 
     POST /_dr_drill/efs-mount
     {"file_system_id": "fs-0c4b7e2d91a35f862",   required
@@ -383,10 +390,18 @@ class RecoveryPoint:
         size: int = 0,
         source_vault_arn: str | None = None,
         resource_name: str | None = None,
+        continuous: bool = False,
     ):
         self.region = backend.region_name
         self.account = backend.account_id
-        self.arn = f"arn:aws:backup:{self.region}:{self.account}:recovery-point:{new_id()}"
+        # A continuous backup's point: no listing field marks it (botocore
+        # backup 2018-11-15); AWS writes its ARN
+        # arn:aws:backup:REGION:ACCOUNT:recovery-point:continuous:ID (the
+        # developer guide's point-in-time restore examples, RDS
+        # AwsBackupRecoveryPointArn).
+        kind = "continuous:" if continuous else ""
+        self.arn = f"arn:aws:backup:{self.region}:{self.account}:recovery-point:{kind}{new_id()}"
+        self.continuous = continuous
         self.vault_name = vault.backup_vault_name
         self.vault_arn = vault.backup_vault_arn
         self.source_vault_arn = source_vault_arn
@@ -841,6 +856,8 @@ class DrDrillBackupBackend(BackupBackend):
         self.copy_jobs: dict[str, CopyJob] = {}
         self.opt_in: dict[str, bool] = {t: t != "S3" for t in OPT_IN_TYPES}
         self.management: dict[str, bool] = {"DynamoDB": True, "EFS": True}
+        # Resources whose continuous backup stopped: its point was deleted.
+        self.continuous_stopped: set[str] = set()
 
     @property
     def _url_module(self) -> Any:  # moto derives urls.py from the class's module
@@ -1179,6 +1196,13 @@ class DrDrillBackupResponse(BackupResponse):
                 p.status = "EXPIRED"
                 return 200, {"Content-Type": "application/json"}, ""
             self.b.remove_point(p)
+            # botocore backup 2018-11-15, DeleteRecoveryPoint: "If the
+            # recovery point ID belongs to a continuous backup, calling this
+            # endpoint deletes the existing continuous backup and stops future
+            # continuous backup."  (DisassociateRecoveryPoint would release it
+            # to the source service instead; not modelled.)
+            if p.continuous:
+                self.b.continuous_stopped.add(p.resource_arn)
             if p.ddb_backup_arn:
                 ddb = dynamodb_backend(p.account, p.region)
                 ddb.backups.pop(p.ddb_backup_arn, None)
@@ -1388,7 +1412,7 @@ def seed_recovery_points(req: dict[str, Any]) -> dict[str, Any]:
         for i in range(count):
             p = RecoveryPoint(backend, vault, resource_arn, resource_type=resource_type,
                               creation_date=round(start + i * interval, 3), lifecycle=lifecycle, size=size,
-                              status=status)
+                              status=status, continuous=bool(req.get("continuous")))
             bucket[p.arn] = p
             first = first or p.arn
             last = p.arn
@@ -1427,6 +1451,14 @@ class DrDrillMiddleware:
                 if not isinstance(req, dict):
                     raise invalid_param("The request body must be a JSON object")
                 body = seed_recovery_points(req)
+            elif path.rstrip("/") == "/_dr_drill/continuous-backups" and method == "GET":
+                from urllib.parse import parse_qs
+
+                query = parse_qs(environ.get("QUERY_STRING", ""))
+                region = (query.get("region") or ["us-east-1"])[0]
+                account = (query.get("account_id") or [DEFAULT_ACCOUNT])[0]
+                with LOCK:
+                    body = {"Stopped": sorted(backup_backend(account, region).continuous_stopped)}
             elif path.rstrip("/") == "/_dr_drill/efs-mount" and method == "POST":
                 length = int(environ.get("CONTENT_LENGTH") or 0)
                 raw = environ["wsgi.input"].read(length) if length else b""

@@ -14,8 +14,8 @@ use jiff::tz::TimeZone;
 
 use super::SimError;
 use super::spec::{
-    At, BucketSpec, EncryptSpec, Every, FileSpec, ObjectCommon, PlanSpec, ResourceType, Source,
-    TableSpec, TimeOfDay, VaultSpec,
+    At, BucketSpec, EncryptSpec, Every, FileSpec, ObjectCommon, PlanSpec, ResourceSpec,
+    ResourceType, Source, TableSpec, TimeOfDay, VaultSpec,
 };
 use super::world::*;
 use crate::cloud::{PointKind, RecoveryPoint};
@@ -207,6 +207,10 @@ impl World {
                     (arn, None)
                 }
             };
+            if plan.continuous {
+                self.add_continuous_point(plan, res, home, &resource_arn, &nights);
+                continue;
+            }
             for (age, created) in nights.iter().enumerate() {
                 let age = age as u64;
                 let date = created.strftime("%Y-%m-%d").to_string();
@@ -259,6 +263,53 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// A continuous plan's one point for `res`: its ARN reads
+    /// `recovery-point:continuous:ID` as AWS writes it (the developer
+    /// guide's point-in-time restore examples), created when the plan's
+    /// window starts and kept up to date ("Continuous backups and
+    /// point-in-time restore (PITR)": the plan "creates one continuous
+    /// recovery point and updates that recovery point").
+    fn add_continuous_point(
+        &mut self,
+        plan: &PlanSpec,
+        res: &ResourceSpec,
+        home: usize,
+        resource_arn: &str,
+        nights: &[Timestamp],
+    ) {
+        let Some(first) = nights.last() else {
+            return;
+        };
+        let region = self.vaults[home].region.clone();
+        let h = hash(&[&plan.name, &res.name, "continuous"]);
+        let mut rp = RecoveryPoint::new(
+            format!(
+                "arn:aws:backup:{region}:{ACCOUNT}:recovery-point:continuous:{}",
+                uuid(h)
+            ),
+            PointKind::Backup,
+            *first,
+            region,
+        );
+        rp.completed_at = Some(after(*first, pick_duration(h, plan.completes_after)));
+        rp.earliest_restorable = Some(*first);
+        rp.size_bytes = Some(res.size_bytes.max(1));
+        rp.resource_arn = Some(resource_arn.to_owned());
+        rp.resource_name = Some(res.name.clone());
+        rp.resource_type = Some(res.kind.as_str().into());
+        rp.vault = Some(self.vaults[home].name.clone());
+        rp.encryption_key_arn = self.vaults[home].kms_key.clone();
+        let items: Items = match res.kind {
+            ResourceType::DynamoDb => [(res.name.clone(), res.items)].into(),
+            ResourceType::Efs => Items::default(),
+        };
+        self.vaults[home].points.push(Point {
+            visible_at: rp.created_at,
+            rp,
+            items,
+        });
     }
 
     fn add_table(

@@ -128,6 +128,7 @@ const ALL_FIELDS: &[&str] = &[
     "age",
     "encrypt",
     "mailboxes",
+    "continuous",
 ];
 
 /// Reads one of several accepted strings (case-insensitively).
@@ -346,6 +347,9 @@ pub(super) struct PlanSpec {
     pub delete_after_days: Option<i64>,
     pub copy_to: Option<At<String>>,
     pub copy_after: Range<Duration>,
+    /// A continuous backup plan: one continuous (point-in-time) recovery
+    /// point per resource, kept up to date, instead of nightly ones.
+    pub continuous: bool,
     pub resources: Vec<ResourceSpec>,
 }
 
@@ -361,6 +365,7 @@ impl<'de> FromToml<'de> for PlanSpec {
         let delete_after_days = th.optional("delete_after_days");
         let copy_to = th.optional("copy_to");
         let copy_after = th.optional("copy_after");
+        let continuous = th.optional("continuous").unwrap_or(false);
         let resources = th.required("resource");
         th.require_empty()?;
         Ok(PlanSpec {
@@ -379,6 +384,7 @@ impl<'de> FromToml<'de> for PlanSpec {
                 low: Duration::from_secs(5 * 60),
                 high: Duration::from_secs(3600),
             }),
+            continuous,
             resources: resources?,
         })
     }

@@ -16,7 +16,7 @@ use crate::engine::humanize;
 use crate::engine::values::Outputs;
 use crate::runbook::kinds::{
     BackupCopyJobs, BackupDeleteRecoveryPoint, BackupDeleteVaultLock, BackupRegionSettings,
-    BackupRestore, BackupVaultPosture,
+    BackupRestore, BackupVaultPosture, CONTINUOUS_REFUSED,
 };
 
 /// The region a vault-and-point call goes to: the step's `region` when
@@ -514,13 +514,24 @@ pub async fn delete_points(
         Some(arn) => point_region(given, arn),
         None => given,
     };
+    if let Some(arn) = &one {
+        refuse_continuous(a, &vault, arn)?;
+    }
     let listed: Vec<RecoveryPoint> = match &one {
         Some(_) => Vec::new(),
         None => vault_points(&cloud, &vault, region.as_deref(), &notify).await?,
     };
+    let skipped = continuous_skipped(a, &listed);
+    if !skipped.is_empty() {
+        ctx.progress(skipped_notice(&vault, &skipped)).await?;
+    }
     let targets: Vec<String> = match one {
         Some(one) => vec![one],
-        None => listed.iter().map(|p| p.id.clone()).collect(),
+        None => listed
+            .iter()
+            .map(|p| p.id.clone())
+            .filter(|id| !skipped.contains(id))
+            .collect(),
     };
     let mut deleted = 0usize;
     let mut failures = Vec::new();
@@ -578,10 +589,61 @@ pub async fn delete_points(
             failures[0]
         )));
     }
-    Ok(Outputs::from([(
-        "deleted".to_string(),
-        deleted.to_string(),
-    )]))
+    Ok(Outputs::from([
+        ("deleted".to_string(), deleted.to_string()),
+        ("skipped".to_string(), skipped.len().to_string()),
+        ("skipped_continuous".to_string(), skipped.join(" ")),
+    ]))
+}
+
+/// A single continuous point is deleted only when the step says
+/// `include_continuous = true`: deleting it stops future continuous
+/// backups (botocore backup 2018-11-15, DeleteRecoveryPoint). Refused
+/// before any call.
+fn refuse_continuous(
+    a: &BackupDeleteRecoveryPoint,
+    vault: &str,
+    arn: &str,
+) -> Result<(), StepError> {
+    if a.include_continuous || !crate::cloud::is_continuous_arn(arn) {
+        return Ok(());
+    }
+    Err(StepError::Failed(format!(
+        "recovery point {arn} in vault {vault} was not deleted: {CONTINUOUS_REFUSED}. Set `include_continuous = true` on the step to delete it and stop that continuous backup, or release it to its source service without stopping it with DisassociateRecoveryPoint (aws backup disassociate-recovery-point)"
+    )))
+}
+
+/// The continuous points `all = true` leaves alone unless the step sets
+/// `include_continuous = true`.
+fn continuous_skipped(a: &BackupDeleteRecoveryPoint, listed: &[RecoveryPoint]) -> Vec<String> {
+    if a.include_continuous {
+        return Vec::new();
+    }
+    listed
+        .iter()
+        .filter(|p| p.is_continuous())
+        .map(|p| p.id.clone())
+        .collect()
+}
+
+/// What `all = true` kept, and why.
+fn skipped_notice(vault: &str, skipped: &[String]) -> String {
+    let shown: Vec<&str> = skipped
+        .iter()
+        .take(KEPT_SHOWN)
+        .map(String::as_str)
+        .collect();
+    let more = skipped.len().saturating_sub(KEPT_SHOWN);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "kept {} continuous recovery point(s) in {vault}: {}{more}. Deleting one stops future continuous backups of its resource; set `include_continuous = true` to delete them, or use DisassociateRecoveryPoint to release them to their source service",
+        skipped.len(),
+        shown.join(", ")
+    )
 }
 
 /// Most points a refusal names one by one.

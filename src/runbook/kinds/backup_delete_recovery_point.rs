@@ -17,6 +17,12 @@ fields! {
         /// Every recovery point in the vault.
         #[serde(default)]
         all: bool = def,
+        /// Also delete continuous (point-in-time) recovery points. Deleting
+        /// one stops future continuous backups of its resource, so `all`
+        /// skips them and a single continuous point is refused unless this
+        /// is true.
+        #[serde(default)]
+        include_continuous: bool = def,
         /// Region of the vault; with `recovery_point` and no `region`, the
         /// region in its ARN.
         region: Option<Text> = opt,
@@ -29,7 +35,7 @@ impl KindRules for BackupDeleteRecoveryPoint {
     }
 
     fn outputs(&self) -> Vec<&str> {
-        vec!["deleted"]
+        vec!["deleted", "skipped", "skipped_continuous"]
     }
 
     fn confirm_target(&self) -> Option<&Text> {
@@ -48,11 +54,20 @@ impl KindRules for BackupDeleteRecoveryPoint {
         let vault = show(&self.backup_vault.value);
         let region = in_region(show, &self.region);
         Some(match &self.recovery_point {
+            Some(p) if self.include_continuous => format!(
+                "recovery point {} in vault {vault}{region} is deleted for good; if it is a continuous backup's, that backup stops",
+                show(&p.value)
+            ),
             Some(p) => format!(
                 "recovery point {} in vault {vault}{region} is deleted for good",
                 show(&p.value)
             ),
-            None => format!("EVERY recovery point in vault {vault}{region} is deleted for good"),
+            None if self.include_continuous => format!(
+                "EVERY recovery point in vault {vault}{region} is deleted for good, continuous ones included: their continuous backups stop"
+            ),
+            None => format!(
+                "EVERY recovery point in vault {vault}{region} is deleted for good, except continuous (point-in-time) points, which are kept"
+            ),
         })
     }
 
@@ -85,10 +100,27 @@ impl KindRules for BackupDeleteRecoveryPoint {
                 "write `recovery_point = \"{{ steps.pick.arn }}\"` or `all = true`",
             ));
         }
+        if let Some(point) = &self.recovery_point
+            && !self.include_continuous
+            && !point.value.contains("{{")
+            && crate::cloud::is_continuous_arn(&point.value)
+        {
+            errors.push(custom(
+                Code::Conflict,
+                point.span,
+                CONTINUOUS_REFUSED,
+                "add `include_continuous = true` to stop that continuous backup, or call DisassociateRecoveryPoint to hand it back to its service without stopping it",
+            ));
+        }
     }
 
     fn check(&self, _step: &mut dyn StepChecks) {}
 }
+
+/// Why a continuous point is not deleted without `include_continuous`
+/// (botocore backup 2018-11-15, DeleteRecoveryPoint: deleting a
+/// continuous backup's point "stops future continuous backup").
+pub const CONTINUOUS_REFUSED: &str = "this is a continuous backup's recovery point: deleting it stops future continuous backups of its resource";
 
 /// Steps of this kind for the tests, with the fields that add IAM
 /// actions set.
@@ -100,3 +132,66 @@ kind = "backup.delete-recovery-point"
 backup_vault = "v"
 all = true
 "#;
+
+#[cfg(test)]
+mod tests {
+    use crate::runbook::check_str;
+
+    fn step(fields: &str) -> String {
+        format!(
+            "[runbook]\nid = \"t\"\ntitle = \"t\"\n\n[[step]]\nid = \"delete\"\nkind = \"backup.delete-recovery-point\"\nbackup_vault = \"v\"\n{fields}"
+        )
+    }
+
+    const CONTINUOUS: &str = "arn:aws:backup:us-east-1:123456789012:recovery-point:continuous:db-1";
+
+    #[test]
+    fn a_written_continuous_point_needs_include_continuous() {
+        let text = step(&format!("recovery_point = \"{CONTINUOUS}\"\n"));
+        let checked = check_str(&text);
+        assert!(checked.runbook.is_none());
+        let d = &checked.diagnostics[0];
+        assert!(d.message.contains("continuous backup"), "{}", d.message);
+        let help = d.help.as_deref().unwrap_or_default();
+        assert!(help.contains("include_continuous = true"), "{help}");
+        assert!(help.contains("DisassociateRecoveryPoint"), "{help}");
+        let span = d.span.unwrap();
+        assert_eq!(&text[span.start as usize..span.end as usize], format!("\"{CONTINUOUS}\""));
+
+        for ok in [
+            format!("recovery_point = \"{CONTINUOUS}\"\ninclude_continuous = true\n"),
+            "recovery_point = \"arn:aws:backup:us-east-1:1:recovery-point:abc\"\n".to_owned(),
+            "recovery_point = \"{{ params.p }}\"\n".to_owned(),
+            "all = true\ninclude_continuous = true\n".to_owned(),
+        ] {
+            let text = step(&ok).replace("[[step]]", "[params]\np = { required = true }\n\n[[step]]");
+            let checked = check_str(&text);
+            assert!(checked.runbook.is_some(), "{ok}: {:#?}", checked.diagnostics);
+        }
+    }
+
+    #[test]
+    fn the_confirmation_says_whether_continuous_points_are_kept() {
+        let change = |fields: &str| {
+            let checked = check_str(&step(fields));
+            let runbook = checked.runbook.expect("valid");
+            runbook.steps[0].action.change(&|s| s.to_owned(), None)
+        };
+        let kept = change("all = true\n");
+        assert!(kept.contains("continuous (point-in-time) points, which are kept"), "{kept}");
+        let gone = change("all = true\ninclude_continuous = true\n");
+        assert!(gone.contains("their continuous backups stop"), "{gone}");
+    }
+
+    #[test]
+    fn include_continuous_is_a_boolean() {
+        let checked = check_str(&step("all = true\ninclude_continuous = \"yes\"\n"));
+        assert!(checked.runbook.is_none());
+        let d = &checked.diagnostics[0];
+        assert!(
+            d.message.contains("bool") || d.message.contains("boolean"),
+            "{}",
+            d.message
+        );
+    }
+}

@@ -20,6 +20,7 @@ use super::field::{Dur, Span, Spanned, Text, custom, invalid};
 
 pub use backup_copy::{CopyLifecycle, CopyRetention, RetentionDays, copy_retention};
 pub use backup_copy_jobs::CopyJobsExpectation;
+pub use backup_delete_recovery_point::CONTINUOUS_REFUSED;
 pub use backup_vault_posture::VaultExpectation;
 pub use check::Assertion;
 pub use file_decrypt::{Cipher, CipherLayout};

@@ -649,3 +649,170 @@ iam_role_arn = "arn:aws:iam::111122223333:role/cabal-backup-role"
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("30–400 days"), "{text}");
 }
+
+// Rule: deleting a continuous backup's recovery point stops future
+// continuous backups (botocore backup 2018-11-15, DeleteRecoveryPoint), and
+// a continuous point's ARN reads recovery-point:continuous:ID (developer
+// guide, point-in-time restore examples). `all = true` keeps continuous
+// points, and a single one is refused, unless the step sets
+// `include_continuous = true`.
+
+const DELETE_CONTINUOUS_TOO: &str = r#"
+[[step]]
+id = "purge"
+kind = "backup.delete-recovery-point"
+backup_vault = "{{ params.vault }}"
+all = true
+include_continuous = true
+"#;
+
+/// The resources whose continuous backup moto's extension has stopped.
+fn stopped_continuous_backups() -> Vec<String> {
+    let out = std::process::Command::new(crate::support::python())
+        .args([
+            "-c",
+            "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1] + '/_dr_drill/continuous-backups?region=us-east-1').read().decode())",
+            &moto().endpoint,
+        ])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["Stopped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn all_keeps_a_continuous_point_unless_the_step_includes_it_over_the_wire() {
+    let vault = unique("continuous-vault");
+    let db = format!(
+        "arn:aws:rds:us-east-1:123456789012:db:{}",
+        unique("pitr-db")
+    );
+    let m = moto();
+    m.seed_points_with("us-east-1", &vault, 2, &db, "");
+    m.seed_points_with("us-east-1", &vault, 1, &db, r#","continuous":true"#);
+    let source = || PointSource::Vault {
+        vault: vault.clone(),
+        region: None,
+        resource_type: None,
+        resource_arn: None,
+    };
+    let (before, _) = list(source()).await;
+    let continuous = before
+        .iter()
+        .find(|p| p.is_continuous())
+        .unwrap()
+        .id
+        .clone();
+    assert_eq!(before.len(), 3, "{before:#?}");
+
+    let (summary, events) = run(PURGE, &[("vault", &vault)]).await;
+    assert_succeeded(&summary, &events);
+    let out = outputs(&events, "purge");
+    assert_eq!(out["deleted"], "2");
+    assert_eq!(out["skipped"], "1");
+    assert_eq!(out["skipped_continuous"], continuous);
+    let (after, _) = list(source()).await;
+    assert_eq!(after.len(), 1, "{after:#?}");
+    assert_eq!(after[0].id, continuous);
+    assert!(!stopped_continuous_backups().contains(&db));
+
+    // One continuous point: refused before any call, naming it and the field.
+    let (summary, events) = run(DELETE_ONE, &[("vault", &vault), ("point", &continuous)]).await;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    let why = reason(&events, "delete");
+    assert!(why.contains(&continuous), "{why}");
+    assert!(why.contains("include_continuous = true"), "{why}");
+    assert!(why.contains("DisassociateRecoveryPoint"), "{why}");
+    assert_eq!(list(source()).await.0.len(), 1);
+
+    // Asked for, it goes, and its continuous backup stops.
+    let (summary, events) = run(DELETE_CONTINUOUS_TOO, &[("vault", &vault)]).await;
+    assert_succeeded(&summary, &events);
+    assert_eq!(outputs(&events, "purge")["deleted"], "1");
+    assert!(list(source()).await.0.is_empty());
+    assert!(stopped_continuous_backups().contains(&db));
+}
+
+/// A sandbox world: a vault with a week of nightly points of one table and
+/// a continuous plan's point of the same table.
+const CONTINUOUS_WORLD: &str = r#"
+[[vault]]
+name = "pitr-vault"
+
+[[plan]]
+name = "nightly"
+vault = "pitr-vault"
+days = 7
+
+[[plan.resource]]
+type = "DynamoDB"
+name = "orders"
+items = 10
+items_per_day = 0
+size_bytes = 1024
+size_per_day = 0
+
+[[plan]]
+name = "continuous"
+vault = "pitr-vault"
+days = 7
+continuous = true
+
+[[plan.resource]]
+type = "DynamoDB"
+name = "orders"
+items = 10
+items_per_day = 0
+size_bytes = 1024
+size_per_day = 0
+
+[[table]]
+name = "orders"
+items = 10
+"#;
+
+#[tokio::test]
+async fn all_keeps_a_continuous_point_unless_the_step_includes_it_in_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("continuous.toml");
+    std::fs::write(&world, CONTINUOUS_WORLD).unwrap();
+    let options = dr_drill::cloud::sim::SimOptions {
+        speed: 3600.0,
+        ..Default::default()
+    };
+    let sim: Arc<dyn Cloud> = Arc::new(
+        dr_drill::cloud::sim::SimCloud::from_files(&[world], options)
+            .await
+            .unwrap(),
+    );
+    let vault = [("vault", "pitr-vault")];
+    let (summary, events) = run_on(sim.clone(), PURGE, &vault).await;
+    assert_succeeded(&summary, &events);
+    let out = outputs(&events, "purge");
+    assert_eq!(out["deleted"], "7");
+    assert_eq!(out["skipped"], "1");
+    let continuous = out["skipped_continuous"].clone();
+    assert!(
+        dr_drill::cloud::is_continuous_arn(&continuous),
+        "{continuous}"
+    );
+
+    let (summary, events) = run_on(
+        sim.clone(),
+        DELETE_ONE,
+        &[("vault", "pitr-vault"), ("point", &continuous)],
+    )
+    .await;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    let why = reason(&events, "delete");
+    assert!(why.contains("include_continuous = true"), "{why}");
+
+    let (summary, events) = run_on(sim.clone(), DELETE_CONTINUOUS_TOO, &vault).await;
+    assert_succeeded(&summary, &events);
+    assert_eq!(outputs(&events, "purge")["deleted"], "1");
+}

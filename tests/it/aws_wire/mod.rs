@@ -40,6 +40,15 @@ fn cloud() -> Arc<dyn Cloud> {
 /// Runs a runbook (TOML after a header) against moto, confirming
 /// destructive steps with their text and approving approvals.
 async fn run(steps: &str, params: &[(&str, &str)]) -> (RunSummary, Vec<RunEvent>) {
+    run_on(cloud(), steps, params).await
+}
+
+/// [`run`] against another cloud, e.g. a sandbox built from a world file.
+async fn run_on(
+    cloud: Arc<dyn Cloud>,
+    steps: &str,
+    params: &[(&str, &str)],
+) -> (RunSummary, Vec<RunEvent>) {
     let mut text = String::from("[runbook]\nid = \"wire\"\ntitle = \"Wire test\"\n\n[params]\n");
     for (name, _) in params {
         text.push_str(&format!("{name} = {{ required = true }}\n"));
@@ -76,7 +85,7 @@ async fn run(steps: &str, params: &[(&str, &str)]) -> (RunSummary, Vec<RunEvent>
             let _ = q.reply.send(HumanReply::new(answer, "tester@test"));
         }
     });
-    let summary = engine.with_cloud(cloud()).run().await.unwrap();
+    let summary = engine.with_cloud(cloud).run().await.unwrap();
     let mut all = Vec::new();
     while let Ok(e) = events.try_recv() {
         all.push(e);

@@ -574,11 +574,11 @@ fn cabal_teardown_runs_end_to_end_against_moto() {
     );
     let stdout = succeeded(&out);
     assert!(
-        stdout.contains("purge-primary: succeeded [deleted=7]"),
+        stdout.contains("purge-primary: succeeded [deleted=7 skipped=0 skipped_continuous=]"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("purge-dr: succeeded [deleted=5]"),
+        stdout.contains("purge-dr: succeeded [deleted=5 skipped=0 skipped_continuous=]"),
         "{stdout}"
     );
     assert!(marker.exists(), "the destroy command ran");

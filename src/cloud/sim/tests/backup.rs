@@ -218,6 +218,36 @@ async fn a_lock_with_a_huge_minimum_retention_refuses_deletes_without_panicking(
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_continuous_plan_keeps_one_continuous_point_and_deleting_it_stops_the_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pitr.toml");
+    let text = "[[vault]]\nname = \"pitr\"\n\n[[plan]]\nname = \"p\"\nvault = \"pitr\"\ndays = 5\ncontinuous = true\n[[plan.resource]]\ntype = \"DynamoDB\"\nname = \"t\"\nsize_bytes = 1\n";
+    tokio::fs::write(&path, text).await.unwrap();
+    let options = SimOptions {
+        now: Some(NOW.parse().unwrap()),
+        ..SimOptions::default()
+    };
+    let cloud = SimCloud::from_files(&[path], options).await.unwrap();
+    let (points, _) = list(&cloud, vault("pitr", None, None)).await.unwrap();
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert!(points[0].is_continuous(), "{}", points[0].id);
+    let resource = points[0].resource_arn.clone().unwrap();
+    assert!(cloud.world.lock().unwrap().continuous_stopped.is_empty());
+    cloud
+        .delete_recovery_point("pitr", &points[0].id, None, &quiet())
+        .await
+        .unwrap();
+    assert!(
+        cloud
+            .world
+            .lock()
+            .unwrap()
+            .continuous_stopped
+            .contains(&resource)
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn copy_jobs_and_region_settings_follow_the_plan_and_the_fault() {
     let cloud = sim(&[]);
     let day = crate::cloud::CopyJobFilter {

@@ -673,8 +673,19 @@ impl World {
                 ));
             }
         }
-        v.points.remove(pi);
+        let gone = v.points.remove(pi);
+        self.stop_continuous(&gone.rp);
         Ok(())
+    }
+
+    /// Botocore backup 2018-11-15, DeleteRecoveryPoint: "If the recovery
+    /// point ID belongs to a continuous backup, calling this endpoint
+    /// deletes the existing continuous backup and stops future continuous
+    /// backup." The moto extension's delete_recovery_point does the same.
+    fn stop_continuous(&mut self, deleted: &RecoveryPoint) {
+        if let (true, Some(resource)) = (deleted.is_continuous(), &deleted.resource_arn) {
+            self.continuous_stopped.insert(resource.clone());
+        }
     }
 }
 

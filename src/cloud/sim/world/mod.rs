@@ -363,6 +363,8 @@ pub(super) struct World {
     pub filesystems: BTreeMap<String, Filesystem>,
     /// Restore jobs by the idempotency token that started them.
     pub restore_tokens: BTreeMap<String, String>,
+    /// Resources whose continuous backup stopped: its point was deleted.
+    pub continuous_stopped: std::collections::BTreeSet<String>,
     job_counter: u64,
 }
 
