@@ -417,6 +417,9 @@ pub(super) async fn describe_recovery_point(
     point.resource_arn = out.resource_arn().map(str::to_owned);
     point.resource_type = out.resource_type().map(str::to_owned);
     point.vault = out.backup_vault_name().map(str::to_owned);
+    // The key that encrypts the backup (its vault's), not the table's:
+    // backup.restore keeps it off a restored table.
+    point.encryption_key_arn = out.encryption_key_arn().map(str::to_owned);
     if let Some(l) = out.calculated_lifecycle() {
         point.move_to_cold_at = l.move_to_cold_storage_at().and_then(ts);
         point.delete_at = l.delete_at().and_then(ts);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::{LastShown, StepCtx, StepError, poll};
+use super::{LastShown, StepCtx, StepError, poll, restore_encryption};
 use crate::cloud::{
     Cloud, CloudError, CopyJobFilter, JobStatus, Notify, PointSource, RecoveryPoint,
     RestoreRequest, points,
@@ -105,7 +105,7 @@ pub async fn restore(ctx: &StepCtx, a: &BackupRestore) -> Result<Outputs, StepEr
     let point = ctx.resolve(&a.recovery_point.value)?;
     let region = point_region(ctx.resolve_opt(a.region.as_ref())?, &point);
     let region = region.as_deref();
-    let mut metadata = cloud
+    let recorded = cloud
         .restore_metadata(&vault, &point, region, &notify)
         .await?;
     let overrides: BTreeMap<String, String> = a
@@ -114,12 +114,31 @@ pub async fn restore(ctx: &StepCtx, a: &BackupRestore) -> Result<Outputs, StepEr
         .iter()
         .map(|(k, v)| Ok((k.value.clone(), ctx.resolve(&v.value)?)))
         .collect::<Result<_, StepError>>()?;
-    metadata.extend(overrides);
+    let resource_type = ctx.resolve_opt(a.resource_type.as_ref())?;
+    let (metadata, encryption) = restore_encryption::settle(
+        &*cloud,
+        &vault,
+        &point,
+        region,
+        resource_type.as_deref(),
+        recorded,
+        overrides,
+        &notify,
+    )
+    .await?;
+    if let Some(d) = &encryption {
+        ctx.progress(format!(
+            "restored table encrypted with {}: {}",
+            d.encryption.words(),
+            d.why
+        ))
+        .await?;
+    }
     let request = RestoreRequest {
         recovery_point_arn: point.clone(),
         iam_role_arn: ctx.resolve(&a.iam_role_arn.value)?,
         metadata,
-        resource_type: ctx.resolve_opt(a.resource_type.as_ref())?,
+        resource_type,
         // One job per attempt of this step in this run: run again after a
         // resume (attempts count from 1 again), the step follows the job
         // it started instead of starting a second one.
@@ -155,6 +174,12 @@ pub async fn restore(ctx: &StepCtx, a: &BackupRestore) -> Result<Outputs, StepEr
         (
             "created_resource_arn".to_string(),
             status.created_resource_arn.unwrap_or_default(),
+        ),
+        (
+            "encryption".to_string(),
+            encryption
+                .map(|d| d.encryption.output())
+                .unwrap_or_default(),
         ),
         (
             "completed_at".to_string(),

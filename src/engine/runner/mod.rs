@@ -9,6 +9,7 @@ mod file;
 mod manual;
 mod paths;
 mod pick;
+mod restore_encryption;
 mod s3;
 mod shell;
 mod wait;

@@ -16,7 +16,11 @@ fields! {
         /// IAM role AWS Backup assumes for the restore.
         iam_role_arn: Text = req,
         /// Overrides merged over the point's restore metadata, e.g.
-        /// `{ targetTableName = "..." }` or EFS `itemsToRestore`.
+        /// `{ targetTableName = "..." }` or EFS `itemsToRestore`. For
+        /// DynamoDB, `encryptionType` ("Default" or "KMS") and
+        /// `kmsMasterKeyArn` here decide the restored table's encryption;
+        /// without them it is the source table's as the point records it,
+        /// never the backup's own (vault) key.
         #[serde(default)]
         metadata: TextMap = def,
         /// Resource type when AWS Backup cannot infer it.
@@ -33,7 +37,13 @@ impl KindRules for BackupRestore {
     }
 
     fn outputs(&self) -> Vec<&str> {
-        vec!["job_id", "status", "created_resource_arn", "completed_at"]
+        vec![
+            "job_id",
+            "status",
+            "created_resource_arn",
+            "encryption",
+            "completed_at",
+        ]
     }
 
     fn confirm_target(&self) -> Option<&Text> {
@@ -59,6 +69,7 @@ impl KindRules for BackupRestore {
     fn aws_actions(&self) -> Vec<&'static str> {
         vec![
             "backup:GetRecoveryPointRestoreMetadata",
+            "backup:DescribeRecoveryPoint",
             "backup:StartRestoreJob",
             "backup:DescribeRestoreJob",
             "iam:PassRole",

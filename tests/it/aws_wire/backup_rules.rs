@@ -816,3 +816,183 @@ async fn all_keeps_a_continuous_point_unless_the_step_includes_it_in_the_sandbox
     assert_succeeded(&summary, &events);
     assert_eq!(outputs(&events, "purge")["deleted"], "1");
 }
+
+// Rule: a DynamoDB point's restore metadata is the source table's own
+// encryption (botocore `backup` 2018-11-15,
+// `GetRecoveryPointRestoreMetadataOutput.RestoreMetadata`), never the
+// vault's key, which encrypts the backup
+// (`DescribeRecoveryPointOutput.EncryptionKeyArn`). The step's metadata
+// wins; else the table's own; a recorded key equal to the backup's own is
+// dropped for `Default`, and the step says so.
+
+const RESTORE_ONE: &str = r#"
+[[step]]
+id = "restore"
+kind = "backup.restore"
+backup_vault = "{{ params.vault }}"
+recovery_point = "{{ params.point }}"
+iam_role_arn = "{{ params.role }}"
+metadata = { targetTableName = "{{ params.restored }}" }
+"#;
+
+/// A table encrypted with `key` (SSE-KMS), as a customer table would be.
+async fn create_encrypted_table(name: &str, key: &str) -> String {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        SseSpecification, SseType,
+    };
+    moto()
+        .dynamodb("us-east-1")
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .sse_specification(
+            SseSpecification::builder()
+                .enabled(true)
+                .sse_type(SseType::Kms)
+                .kms_master_key_id(key)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .table_description()
+        .unwrap()
+        .table_arn()
+        .unwrap()
+        .to_owned()
+}
+
+async fn table_key(name: &str) -> Option<String> {
+    moto()
+        .dynamodb("us-east-1")
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .unwrap()
+        .table()
+        .and_then(|t| t.sse_description())
+        .and_then(|s| s.kms_master_key_arn())
+        .map(str::to_owned)
+}
+
+fn log_of(events: &[dr_drill::engine::event::RunEvent], step: &str) -> String {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::StepProgress { step: s, message } if s == step => Some(message.clone()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn a_restored_table_keeps_its_own_key_and_never_takes_the_vaults_over_the_wire() {
+    let vault_key = "arn:aws:kms:us-east-1:123456789012:key/dr-drill-vault-key";
+    let table_key_arn = "arn:aws:kms:us-east-1:123456789012:key/dr-drill-table-key";
+    let vault = unique("enc-vault");
+    moto()
+        .backup("us-east-1")
+        .create_backup_vault()
+        .backup_vault_name(&vault)
+        .encryption_key_arn(vault_key)
+        .send()
+        .await
+        .unwrap();
+    // Its own customer key: kept.
+    let own = unique("enc-own");
+    let point = backup_now(&vault, &create_encrypted_table(&own, table_key_arn).await).await;
+    let restored = unique("enc-own-restored");
+    let params = [
+        ("vault", vault.as_str()),
+        ("point", point.as_str()),
+        ("role", ROLE),
+        ("restored", restored.as_str()),
+    ];
+    let (summary, events) = run(RESTORE_ONE, &params).await;
+    assert_succeeded(&summary, &events);
+    assert_eq!(
+        outputs(&events, "restore")["encryption"],
+        format!("KMS {table_key_arn}")
+    );
+    assert_eq!(table_key(&restored).await.as_deref(), Some(table_key_arn));
+    // A table whose recorded key is the vault's own: dropped, Default.
+    let same = unique("enc-same");
+    let point = backup_now(&vault, &create_encrypted_table(&same, vault_key).await).await;
+    let restored = unique("enc-same-restored");
+    let params = [
+        ("vault", vault.as_str()),
+        ("point", point.as_str()),
+        ("role", ROLE),
+        ("restored", restored.as_str()),
+    ];
+    let (summary, events) = run(RESTORE_ONE, &params).await;
+    assert_succeeded(&summary, &events);
+    assert_eq!(outputs(&events, "restore")["encryption"], "Default");
+    let log = log_of(&events, "restore");
+    assert!(
+        log.contains("restored table encrypted with the DynamoDB-owned key"),
+        "{log}"
+    );
+    assert!(log.contains("vault's key"), "{log}");
+    assert_eq!(table_key(&restored).await, None);
+    // The double refuses an encryption type AWS Backup does not document.
+    let e = moto()
+        .backup("us-east-1")
+        .start_restore_job()
+        .recovery_point_arn(&point)
+        .iam_role_arn(ROLE)
+        .metadata("targetTableName", unique("enc-refused"))
+        .metadata("encryptionType", "AES256")
+        .send()
+        .await
+        .unwrap_err();
+    let e = aws_sdk_backup::error::DisplayErrorContext(e).to_string();
+    assert!(e.contains("encryptionType must be Default or KMS"), "{e}");
+}
+
+#[test]
+fn a_restored_table_is_not_encrypted_with_the_vaults_key_in_the_sandbox() {
+    let steps = r#"
+[[step]]
+id = "pick"
+kind = "pick-recovery-point"
+source = { backup_vault = "cabal-backup", resource_type = "DynamoDB" }
+policy = "latest"
+
+[[step]]
+id = "restore"
+needs = ["pick"]
+kind = "backup.restore"
+backup_vault = "{{ steps.pick.vault }}"
+recovery_point = "{{ steps.pick.arn }}"
+iam_role_arn = "arn:aws:iam::111122223333:role/cabal-backup-role"
+metadata = { targetTableName = "cabal-addresses-enc" }
+"#;
+    let (code, text, report) = sandbox_run(steps, "3600", &[]);
+    assert_eq!(code, 0, "{text}");
+    let said = crate::support::drill::output(&report, "restore", "encryption");
+    assert_eq!(said, "Default");
+    // The vault's key (assets/sandbox/cabalmail.toml) is nowhere in the run.
+    assert!(!text.contains("5b2c6f0e"), "{text}");
+    assert!(
+        !report.to_string().contains("5b2c6f0e"),
+        "the report names the vault's key"
+    );
+}

@@ -477,3 +477,52 @@ async fn a_copy_outside_the_destinations_vault_lock_fails_as_aws_fails_it() {
     let kept = new.delete_at.unwrap().as_second() - new.created_at.as_second();
     assert_eq!(kept, 45 * 86_400);
 }
+
+/// A DynamoDB point's restore metadata is the source table's encryption
+/// (the sandbox's tables use the DynamoDB-owned key), never the vault's
+/// key, which encrypts the backup; it used to answer `KMS` with the
+/// vault's key. A restore asking for an encryption type AWS Backup does
+/// not document, or `Default` with a key, is refused.
+#[tokio::test(start_paused = true)]
+async fn a_tables_restore_metadata_is_its_own_encryption_not_the_vaults_key() {
+    let cloud = sim(&[]);
+    let point = last_nights_table_point(&cloud).await;
+    let meta = cloud
+        .restore_metadata("cabal-backup", &point.id, None, &quiet())
+        .await
+        .unwrap();
+    assert_eq!(
+        meta.get("encryptionType").map(String::as_str),
+        Some("Default")
+    );
+    assert!(!meta.contains_key("kmsMasterKeyArn"), "{meta:?}");
+    let described = cloud
+        .describe_recovery_point("cabal-backup", &point.id, None, &quiet())
+        .await
+        .unwrap();
+    assert!(
+        described.encryption_key_arn.is_some(),
+        "the vault has a key"
+    );
+    for (kind, key) in [("AES256", None), ("Default", Some("arn:aws:kms:k"))] {
+        let mut request = restore_request(&point, "cabal-addresses-enc");
+        request
+            .metadata
+            .insert("encryptionType".into(), kind.into());
+        if let Some(key) = key {
+            request
+                .metadata
+                .insert("kmsMasterKeyArn".into(), key.into());
+        }
+        let e = cloud
+            .start_restore(&request, None, &quiet())
+            .await
+            .unwrap_err();
+        assert!(e.message.contains("encryptionType"), "{e}");
+    }
+    let mut request = restore_request(&point, "cabal-addresses-enc");
+    request
+        .metadata
+        .insert("encryptionType".into(), "KMS".into());
+    assert!(cloud.start_restore(&request, None, &quiet()).await.is_ok());
+}

@@ -110,10 +110,17 @@ impl World {
         let name = p.resource_name.clone().unwrap_or_default();
         let key = v.kms_key.clone().unwrap_or_default();
         let meta: Vec<(&str, String)> = match p.resource_type.as_deref() {
+            // The source table's configuration when it was backed up
+            // (botocore `backup` 2018-11-15,
+            // `GetRecoveryPointRestoreMetadataOutput.RestoreMetadata`), not
+            // the vault's key, which encrypts the backup
+            // (`DescribeRecoveryPointOutput.EncryptionKeyArn`). The
+            // sandbox's tables use the DynamoDB-owned key: `Default` (AWS
+            // Backup developer guide, "Restore a DynamoDB table",
+            // encryption settings). The moto extension answers the same.
             Some("DynamoDB") => vec![
                 ("targetTableName", name),
-                ("encryptionType", "KMS".into()),
-                ("kmsMasterKeyArn", key),
+                ("encryptionType", "Default".into()),
             ],
             Some("EFS") => {
                 let fs = p
@@ -211,6 +218,11 @@ impl World {
                         "Invalid restore metadata: targetTableName is required for a DynamoDB restore",
                     ));
                 };
+                if let Some(refused) =
+                    table_encryption_refused(meta("encryptionType"), meta("kmsMasterKeyArn"))
+                {
+                    return Err(invalid("InvalidParameterValueException", refused));
+                }
                 job.ends_at = after(now, pick_duration(h, minutes(15, 25)));
                 let arn = table_arn(region, target);
                 if self.live_table(region, target, now).is_some() {
@@ -755,5 +767,27 @@ fn parse_vault_arn(arn: &str) -> Option<(String, String)> {
             Some((region.to_owned(), name.to_owned()))
         }
         _ => None,
+    }
+}
+
+/// Why a DynamoDB restore's encryption metadata is refused, if it is. AWS
+/// Backup documents `encryptionType` `Default` (the DynamoDB-owned key) and
+/// `KMS` (with `kmsMasterKeyArn`; without it DynamoDB's AWS managed key)
+/// for a restored table (developer guide, "Restore a DynamoDB table",
+/// encryption settings; botocore `dynamodb` 2012-08-10,
+/// `SSESpecification.KMSMasterKeyId`). Any other type, or a key with
+/// `Default`, is refused here and in the moto extension's
+/// `start_restore_job`: our reading, not an error text AWS documents.
+fn table_encryption_refused(kind: Option<&str>, key: Option<&str>) -> Option<String> {
+    match (kind, key) {
+        (None, _) => None,
+        (Some(t), None) if t.eq_ignore_ascii_case("Default") => None,
+        (Some(t), Some(k)) if t.eq_ignore_ascii_case("Default") => Some(format!(
+            "Invalid restore metadata: encryptionType Default takes no kmsMasterKeyArn (got {k})"
+        )),
+        (Some(t), _) if t.eq_ignore_ascii_case("KMS") => None,
+        (Some(t), _) => Some(format!(
+            "Invalid restore metadata: encryptionType must be Default or KMS, not {t}"
+        )),
     }
 }
