@@ -107,12 +107,12 @@ async fn gtin1_dumps_have_manifests_and_media_needs_an_archive_restore() {
     assert_eq!(e.kind, ErrorKind::Invalid);
     assert!(e.message.contains("InvalidObjectState"), "{e}");
     let e = cloud
-        .restore_object(&image, "Expedited", 7, &quiet())
+        .restore_object(&image, "Expedited", Some(7), &quiet())
         .await
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Invalid);
     cloud
-        .restore_object(&image, "Bulk", 7, &quiet())
+        .restore_object(&image, "Bulk", Some(7), &quiet())
         .await
         .unwrap();
     assert_eq!(
