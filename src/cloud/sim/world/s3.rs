@@ -222,6 +222,7 @@ impl World {
                 p.is_latest = versions.then_some(true);
                 p.version_id = version;
                 p.archive = head.archive;
+                p.archive_status = head.archive_status;
                 p.object_lock_mode = head.object_lock_mode;
                 p.retain_until = head.retain_until;
                 p
