@@ -288,7 +288,7 @@ async fn restore_prefix(
     waiting.extend(in_flight(requests).await?);
     let fallbacks = thaws.iter().filter(|t| t.tier != tiers.asked).count();
     ctx.progress(format!(
-        "{} under {where_}: {} readable without a restore, {requested} restores requested ({} {}{}) for {} days, {ongoing} already under way, {} already restored",
+        "{} under {where_}: {} readable without a restore, {} {} restores requested{} for {} days, {ongoing} already under way, {} already restored",
         crate::format::count(total as u64, "object"),
         total - archived,
         requested - fallbacks,
@@ -296,7 +296,7 @@ async fn restore_prefix(
         tiers
             .fallback
             .filter(|_| fallbacks > 0)
-            .map_or(String::new(), |f| format!(", {fallbacks} {f}")),
+            .map_or(String::new(), |f| format!(" and {fallbacks} {f} (fallback)")),
         tiers.days,
         archived - requested - ongoing
     ))
