@@ -6,6 +6,7 @@
 //! must not touch the terminal, the journal or the engine's events: it
 //! reports progress through the plain callbacks callers hand it.
 
+pub mod archive;
 pub mod aws;
 pub(crate) mod download;
 pub mod error;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
+pub use archive::*;
 pub use error::{CloudError, ErrorKind, RetryPolicy, Tried, with_retry};
 pub use model::*;
 
@@ -263,12 +265,13 @@ pub trait Cloud: Send + Sync {
         object: &ObjectRef,
         notify: Notify<'_>,
     ) -> Result<Option<(String, Timestamp)>, CloudError>;
-    /// Requests a restore of an archived object.
+    /// Requests a restore of an archived object; `days` for the Glacier
+    /// classes, none for Intelligent-Tiering ([`ArchiveTier::takes_days`]).
     async fn restore_object(
         &self,
         object: &ObjectRef,
         tier: &str,
-        days: u32,
+        days: Option<u32>,
         notify: Notify<'_>,
     ) -> Result<(), CloudError>;
     /// Streams an object, hashing it with SHA-256, and writes it to `to`

@@ -211,6 +211,9 @@ pub struct RecoveryPoint {
     /// Whether an archived object must be restored before it can be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive: Option<ArchiveState>,
+    /// S3 Intelligent-Tiering's archive tier (`x-amz-archive-status`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive_status: Option<String>,
     /// Object Lock mode (`GOVERNANCE`, `COMPLIANCE`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_lock_mode: Option<String>,
@@ -251,6 +254,7 @@ impl RecoveryPoint {
             is_latest: None,
             sha256: None,
             archive: None,
+            archive_status: None,
             object_lock_mode: None,
             retain_until: None,
             earliest_restorable: None,
@@ -522,6 +526,9 @@ pub struct ObjectHead {
     pub storage_class: String,
     /// Archive state, for archived classes.
     pub archive: Option<ArchiveState>,
+    /// S3 Intelligent-Tiering's archive tier (`x-amz-archive-status`:
+    /// `ARCHIVE_ACCESS`, `DEEP_ARCHIVE_ACCESS`) while the object is there.
+    pub archive_status: Option<String>,
     /// User metadata (`x-amz-meta-*`, names lower-cased).
     pub metadata: BTreeMap<String, String>,
     /// S3's own SHA-256 checksum, decoded to hex (full-object checksums only).
@@ -555,30 +562,6 @@ impl ObjectHead {
 /// Whether `s` is 64 hex digits.
 pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// An object with an archive storage class that must be restored first.
-pub fn is_archive_class(class: &str) -> bool {
-    matches!(class, "GLACIER" | "DEEP_ARCHIVE")
-}
-
-/// The archive state from a storage class and S3's `x-amz-restore` header
-/// (`ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"`).
-pub fn archive_state(class: &str, restore: Option<&str>) -> Option<ArchiveState> {
-    match restore {
-        Some(r) if r.contains("ongoing-request=\"true\"") => Some(ArchiveState::Ongoing),
-        Some(r) => {
-            let until = r
-                .split("expiry-date=\"")
-                .nth(1)
-                .and_then(|rest| rest.split('"').next())
-                .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())
-                .map(|z| z.timestamp());
-            Some(ArchiveState::Ready { until })
-        }
-        None if is_archive_class(class) => Some(ArchiveState::Needed),
-        None => None,
-    }
 }
 
 /// A downloaded or hashed object.
@@ -691,29 +674,6 @@ mod continuous_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn restore_header_gives_the_archive_state() {
-        assert_eq!(
-            archive_state("DEEP_ARCHIVE", None),
-            Some(ArchiveState::Needed)
-        );
-        assert_eq!(
-            archive_state("GLACIER", Some("ongoing-request=\"true\"")),
-            Some(ArchiveState::Ongoing)
-        );
-        let ready = archive_state(
-            "GLACIER",
-            Some("ongoing-request=\"false\", expiry-date=\"Fri, 21 Dec 2012 00:00:00 GMT\""),
-        );
-        assert_eq!(
-            ready,
-            Some(ArchiveState::Ready {
-                until: Some("2012-12-21T00:00:00Z".parse().unwrap())
-            })
-        );
-        assert_eq!(archive_state("STANDARD", None), None);
-    }
 
     #[test]
     fn manifests_name_checksums_in_several_shapes() {

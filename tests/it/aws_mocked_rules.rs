@@ -259,3 +259,156 @@ key = "{{ steps.pick.key }}"
     assert_eq!(outputs["object_lock_mode"], "unknown");
     assert_eq!(outputs["retain_until"], "unknown");
 }
+
+/// S3's answer when it has no Expedited capacity (botocore `s3`
+/// 2006-03-01, RestoreObject, "Special errors": 503).
+const NO_EXPEDITED_CAPACITY: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>GlacierExpeditedRetrievalNotAvailable</Code><Message>Glacier expedited retrievals are currently not available, please try again later</Message></Error>"#;
+
+/// A RestoreObject rule for one tier.
+fn restore_with(
+    tier: &'static str,
+) -> aws_smithy_mocks::RuleBuilder<
+    aws_sdk_s3::operation::restore_object::RestoreObjectInput,
+    aws_sdk_s3::operation::restore_object::RestoreObjectOutput,
+    aws_sdk_s3::operation::restore_object::RestoreObjectError,
+> {
+    mock!(aws_sdk_s3::Client::restore_object).match_requests(move |i| {
+        i.restore_request()
+            .and_then(|r| r.glacier_job_parameters())
+            .is_some_and(|g| g.tier().as_str() == tier)
+    })
+}
+
+/// `GlacierExpeditedRetrievalNotAvailable` is asked once, not retried with
+/// backoff (the policy here allows 4 tries; it was a 5xx, so all were
+/// used): the step fails at once with advice, or with `fallback_tier` the
+/// object is restored with that tier.
+#[tokio::test]
+async fn no_expedited_capacity_is_asked_once_then_falls_back_or_fails() {
+    use aws_sdk_s3::operation::head_object::HeadObjectOutput;
+    use aws_sdk_s3::operation::restore_object::RestoreObjectOutput;
+    use aws_sdk_s3::types::StorageClass;
+    let archived = || {
+        HeadObjectOutput::builder()
+            .content_length(10)
+            .storage_class(StorageClass::Glacier)
+            .build()
+    };
+    let step = |fallback: &str| {
+        format!(
+            r#"
+[[step]]
+id = "thaw"
+kind = "s3.restore-object"
+bucket = "b"
+key = "media/logo.jpg"
+tier = "Expedited"
+{fallback}
+"#
+        )
+    };
+    let head = mock!(aws_sdk_s3::Client::head_object).then_output(archived);
+    let expedited = restore_with("Expedited")
+        .sequence()
+        .http_status(503, Some(NO_EXPEDITED_CAPACITY.into()))
+        .repeatedly()
+        .build();
+    let steps = run(cloud(&[], &[&head, &expedited]), &step("")).await;
+    let (outcome, reason) = &steps["thaw"];
+    assert_eq!(*outcome, Outcome::Failed, "{reason}");
+    assert_eq!(expedited.num_calls(), 1, "{reason}");
+    assert!(
+        reason.contains("GlacierExpeditedRetrievalNotAvailable")
+            && reason.contains("tier = \"Standard\"")
+            && reason.contains("provisioned capacity"),
+        "{reason}"
+    );
+
+    let head = mock!(aws_sdk_s3::Client::head_object)
+        .sequence()
+        .output(archived)
+        .output(|| {
+            HeadObjectOutput::builder()
+                .content_length(10)
+                .storage_class(StorageClass::Glacier)
+                .restore("ongoing-request=\"false\", expiry-date=\"Fri, 21 Dec 2040 00:00:00 GMT\"")
+                .build()
+        })
+        .repeatedly()
+        .build();
+    let expedited = restore_with("Expedited")
+        .sequence()
+        .http_status(503, Some(NO_EXPEDITED_CAPACITY.into()))
+        .repeatedly()
+        .build();
+    let standard = restore_with("Standard").then_output(|| RestoreObjectOutput::builder().build());
+    let steps = run(
+        cloud(&[], &[&head, &expedited, &standard]),
+        &step("fallback_tier = \"Standard\""),
+    )
+    .await;
+    let (outcome, reason) = &steps["thaw"];
+    assert_eq!(*outcome, Outcome::Succeeded, "{reason}");
+    assert_eq!((expedited.num_calls(), standard.num_calls()), (1, 1));
+}
+
+/// The same in the sandbox: GTIN1's product images are in Deep Archive, so
+/// an Expedited prefix restore fails before any request (every image is
+/// still waiting for a restore after it), and with `fallback_tier` they are
+/// all requested with Standard.
+#[tokio::test]
+async fn in_the_sandbox_a_deep_archive_prefix_never_half_starts() {
+    use dr_drill::cloud::sim::{SimCloud, SimOptions};
+    use dr_drill::cloud::{ArchiveState, PointSource, points};
+    let cloud: Arc<dyn Cloud> = Arc::new(
+        SimCloud::builtin(SimOptions {
+            speed: 1_000_000.0,
+            ..SimOptions::default()
+        })
+        .unwrap(),
+    );
+    let steps = |fallback: &str| {
+        format!(
+            r#"
+[[step]]
+id = "thaw"
+kind = "s3.restore-object"
+bucket = "closient-disaster-recovery-backup"
+prefix = "media/products/"
+tier = "Expedited"
+timeout = "48h"
+{fallback}
+"#
+        )
+    };
+    let steps_run = run_outputs(cloud.clone(), &steps("")).await;
+    let (outcome, reason, _) = &steps_run["thaw"];
+    assert_eq!(*outcome, Outcome::Failed, "{reason}");
+    assert!(
+        reason.starts_with("1,200 objects under s3://closient-disaster-recovery-backup/media/products/ cannot be restored with tier = \"Expedited\"")
+            && reason.contains("(DEEP_ARCHIVE: Standard or Bulk)")
+            && reason.contains("and 1195 more")
+            && reason.contains("Nothing was requested"),
+        "{reason}"
+    );
+    let source = PointSource::Bucket {
+        bucket: "closient-disaster-recovery-backup".into(),
+        prefix: "media/products/".into(),
+        suffix: None,
+        versions: false,
+        region: None,
+    };
+    let listed = points::collect(cloud.clone(), vec![source], &|_| {})
+        .await
+        .unwrap();
+    assert!(
+        listed
+            .iter()
+            .all(|p| p.archive == Some(ArchiveState::Needed)),
+        "a restore was requested"
+    );
+    let steps_run = run_outputs(cloud, &steps("fallback_tier = \"Standard\"")).await;
+    let (outcome, reason, outputs) = &steps_run["thaw"];
+    assert_eq!(*outcome, Outcome::Succeeded, "{reason}");
+    assert_eq!(outputs["objects"], "1200");
+}

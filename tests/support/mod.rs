@@ -271,6 +271,26 @@ impl Moto {
         ]
     }
 
+    /// Puts the INTELLIGENT_TIERING object `bucket`/`key` in an archive
+    /// tier (`ARCHIVE_ACCESS`, `DEEP_ARCHIVE_ACCESS`), which moto lacks.
+    pub fn set_archive_status(&self, bucket: &str, key: &str, status: &str) {
+        let body = format!(r#"{{"bucket":"{bucket}","key":"{key}","status":"{status}"}}"#);
+        let out = Command::new(python())
+            .args([
+                "-c",
+                "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/_dr_drill/s3-archive-status', data=sys.argv[2].encode(), method='POST'))",
+                &self.endpoint,
+                &body,
+            ])
+            .output()
+            .expect("python runs");
+        assert!(
+            out.status.success(),
+            "setting the archive status failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Seeds `count` synthetic COMPLETED recovery points into `vault`.
     pub fn seed_points(&self, region: &str, vault: &str, count: usize, resource_arn: &str) {
         self.seed_points_with(region, vault, count, resource_arn, "");

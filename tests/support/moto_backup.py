@@ -91,6 +91,9 @@ Test-only endpoint (not AWS; unsigned, any host):
     -> 200 {"Stopped": [resource ARN, ...]}: the resources whose continuous
     backup stopped because its recovery point was deleted (botocore backup
     2018-11-15, DeleteRecoveryPoint).
+    POST /_dr_drill/s3-archive-status {"bucket", "key", "status"}
+        puts an INTELLIGENT_TIERING object in an archive tier
+        (ARCHIVE_ACCESS | DEEP_ARCHIVE_ACCESS), which moto lacks.
 
     POST /_dr_drill/efs-mount
     {"file_system_id": "fs-0c4b7e2d91a35f862",   required
@@ -131,6 +134,7 @@ from moto.backup.responses import BackupResponse
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.s3.responses import S3Response
+import xmltodict
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_MAX_RESULTS = 1000
@@ -1509,6 +1513,18 @@ class DrDrillMiddleware:
                 account = (query.get("account_id") or [DEFAULT_ACCOUNT])[0]
                 with LOCK:
                     body = {"Stopped": sorted(backup_backend(account, region).continuous_stopped)}
+            elif path.rstrip("/") == "/_dr_drill/s3-archive-status" and method == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                raw = environ["wsgi.input"].read(length) if length else b""
+                try:
+                    req = json.loads(raw or b"{}")
+                except ValueError:
+                    raise invalid_param("The request body is not valid JSON")
+                if not isinstance(req, dict) or req.get("status") not in ("ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"):
+                    raise invalid_param("status must be ARCHIVE_ACCESS or DEEP_ARCHIVE_ACCESS")
+                with LOCK:
+                    S3_ARCHIVE_STATUS[(str(req.get("bucket")), str(req.get("key")))] = req["status"]
+                body = {"ok": True}
             elif path.rstrip("/") == "/_dr_drill/efs-mount" and method == "POST":
                 length = int(environ.get("CONTENT_LENGTH") or 0)
                 raw = environ["wsgi.input"].read(length) if length else b""
@@ -1644,6 +1660,73 @@ def key_get_with_retention(self: S3Response, query: dict[str, Any], key_name: st
     return status, {"Content-Type": "application/xml"}, body
 
 
+# ---------------------------------------------------------- S3 archive tiers
+# moto 5.2.5 ignores a restore's tier and has no Intelligent-Tiering archive
+# tiers. These patches refuse what S3 refuses; nothing else changes.
+
+# (bucket, key) -> ARCHIVE_ACCESS | DEEP_ARCHIVE_ACCESS, set through
+# POST /_dr_drill/s3-archive-status for an INTELLIGENT_TIERING object.
+S3_ARCHIVE_STATUS: dict[tuple[str, str], str] = {}
+
+
+def s3_error(status: int, code: str, message: str) -> Any:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    )
+    return status, {"Content-Type": "application/xml"}, body
+
+
+def head_with_archive_status(self: S3Response, bucket_name: str, query: dict[str, Any], key_name: str,
+                             headers: dict[str, Any]) -> Any:
+    """HeadObject with `x-amz-archive-status` for an Intelligent-Tiering
+    object in an archive tier (botocore s3 2006-03-01,
+    HeadObjectOutput.ArchiveStatus: ARCHIVE_ACCESS | DEEP_ARCHIVE_ACCESS)."""
+    status, out, body = _head_object(self, bucket_name, query, key_name, headers)
+    tier = S3_ARCHIVE_STATUS.get((bucket_name, key_name))
+    if tier and status == 200:
+        out["x-amz-archive-status"] = tier
+    return status, out, body
+
+
+def key_post_with_tiers(self: S3Response, request: Any, body: bytes, bucket_name: str,
+                        query: dict[str, Any], key_name: str) -> Any:
+    """RestoreObject with S3's tier rules (botocore s3 2006-03-01,
+    RestoreObject; S3 user guide, "Understanding archive retrieval
+    options", "How S3 Intelligent-Tiering works"):
+    - Expedited is "not available for objects stored in the S3 Glacier Deep
+      Archive storage class or S3 Intelligent-Tiering Deep Archive tier"
+      (the code is not documented; 400 InvalidArgument, as the sandbox);
+    - an Intelligent-Tiering archive tier object is restored without Days
+      ("not subject to restore expiry": 400 InvalidArgument with Days) and
+      moves back to Frequent Access (moto restores at once).
+    """
+    if "restore" not in query:
+        return _key_response_post(self, request, body, bucket_name, query, key_name)
+    req = (xmltodict.parse(body) if body else {}).get("RestoreRequest") or {}
+    tier = (req.get("GlacierJobParameters") or {}).get("Tier") or req.get("Tier") or "Standard"
+    key = self.backend.get_object(bucket_name, key_name)
+    archived = S3_ARCHIVE_STATUS.get((bucket_name, key_name))
+    if key is not None and key.storage_class != "INTELLIGENT_TIERING":
+        archived = None
+    deep = key is not None and (key.storage_class == "DEEP_ARCHIVE" or archived == "DEEP_ARCHIVE_ACCESS")
+    if deep and tier == "Expedited":
+        return s3_error(400, "InvalidArgument",
+                        "Expedited retrieval is not available for objects in the S3 Glacier Deep Archive "
+                        "storage class or the S3 Intelligent-Tiering Deep Archive Access tier")
+    if archived:
+        if req.get("Days") is not None:
+            return s3_error(400, "InvalidArgument",
+                            "INTELLIGENT_TIERING objects are not subject to restore expiry. "
+                            "Do not specify Days when restoring this object")
+        S3_ARCHIVE_STATUS.pop((bucket_name, key_name), None)
+        return 202, {}, ""
+    return _key_response_post(self, request, body, bucket_name, query, key_name)
+
+
+_head_object = S3Response.head_object
+_key_response_post = S3Response._key_response_post
+
 _key_response_get = S3Response._key_response_get
 _describe_continuous_backups = DynamoHandler.describe_continuous_backups
 _restore_to_point_in_time = DynamoHandler.restore_table_to_point_in_time
@@ -1664,6 +1747,8 @@ def install(ticker: bool = True) -> None:
     DynamoHandler.list_backups = list_backups_by_type
     DynamoHandler.describe_continuous_backups = describe_continuous_backups_now
     S3Response._key_response_get = key_get_with_retention
+    S3Response.head_object = head_with_archive_status
+    S3Response._key_response_post = key_post_with_tiers
     DynamoHandler.restore_table_to_point_in_time = restore_to_point_in_time_as_asked
     # New account/region backends are made from this class from now on.
     backup_backends.backend = DrDrillBackupBackend

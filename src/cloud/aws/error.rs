@@ -124,6 +124,10 @@ fn by_code(code: &str, status: Option<u16>) -> ErrorKind {
         | "BackupNotFoundException" => ErrorKind::NotFound,
         // S3: a GetObject on an archived object (a 403, but no permission helps).
         "InvalidObjectState" => ErrorKind::Invalid,
+        // S3 RestoreObject, 503: no Expedited capacity now. Retrying soon
+        // does not help; Standard or provisioned capacity does (botocore
+        // `s3` 2006-03-01, RestoreObject, "Special errors").
+        "GlacierExpeditedRetrievalNotAvailable" => ErrorKind::Invalid,
         "InternalServerError"
         | "InternalFailure"
         | "InternalError"

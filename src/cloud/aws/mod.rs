@@ -660,7 +660,7 @@ impl Cloud for AwsCloud {
         &self,
         object: &ObjectRef,
         tier: &str,
-        days: u32,
+        days: Option<u32>,
         notify: Notify<'_>,
     ) -> Result<(), CloudError> {
         s3::restore(self, object, tier, days, notify).await

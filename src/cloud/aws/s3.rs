@@ -177,7 +177,7 @@ pub(super) async fn list_points(
             // Without a HEAD, the listing's class still tells an archived
             // object (its restore state unknown: taken as not restored).
             if let Some(class) = listed.class {
-                p.archive = archive_state(&class, None);
+                p.archive = archive_state(&class, None, None);
                 p.storage_class = Some(class);
             }
             if let Some(h) = head {
@@ -185,6 +185,7 @@ pub(super) async fn list_points(
                 p.sha256 = h.recorded_sha256().map(|(s, _)| s);
                 p.storage_class = Some(h.storage_class);
                 p.archive = h.archive;
+                p.archive_status = h.archive_status;
                 p.object_lock_mode = h.object_lock_mode;
                 p.retain_until = h.retain_until;
             }
@@ -236,7 +237,12 @@ pub(super) async fn head(
             .unwrap_or(0),
         etag: out.e_tag().map(str::to_owned),
         last_modified: out.last_modified().and_then(ts),
-        archive: archive_state(&class, out.restore()),
+        archive: archive_state(
+            &class,
+            out.archive_status().map(|s| s.as_str()),
+            out.restore(),
+        ),
+        archive_status: out.archive_status().map(|s| s.as_str().to_owned()),
         storage_class: class,
         metadata: out
             .metadata()
@@ -257,13 +263,13 @@ pub(super) async fn restore(
     cloud: &AwsCloud,
     object: &ObjectRef,
     tier: &str,
-    days: u32,
+    days: Option<u32>,
     notify: Notify<'_>,
 ) -> Result<(), CloudError> {
     let (c, _) = cloud.clients(object.region.as_deref());
     let resource = object.to_string();
     let request = RestoreRequest::builder()
-        .days(i32::try_from(days).unwrap_or(i32::MAX))
+        .set_days(days.map(|d| i32::try_from(d).unwrap_or(i32::MAX)))
         .glacier_job_parameters(
             GlacierJobParameters::builder()
                 .tier(Tier::from(tier))

@@ -572,7 +572,7 @@ impl Cloud for SimCloud {
         &self,
         object: &ObjectRef,
         tier: &str,
-        days: u32,
+        days: Option<u32>,
         notify: Notify<'_>,
     ) -> Result<(), CloudError> {
         let change = Change::RestoreObject {

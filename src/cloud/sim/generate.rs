@@ -408,6 +408,7 @@ impl World {
             let object = Object {
                 size: bytes.len() as u64,
                 class: common.storage_class,
+                archive_status: common.archive_status,
                 last_modified: when,
                 etag: format!("\"{}\"", &sha[..32]),
                 version_id: lock.map(|_| hex(hash(&[&name, &key, "version"]), 32)),
@@ -526,6 +527,7 @@ impl World {
                     let key = crate::cloud::points::manifest_key(&object.key).unwrap_or_default();
                     let common = ObjectCommon {
                         storage_class: "STANDARD",
+                        archive_status: None,
                         metadata: BTreeMap::new(),
                         checksum_metadata: None,
                         ..series.common.clone()
@@ -561,6 +563,7 @@ impl World {
                     Object {
                         size,
                         class: bulk.common.storage_class,
+                        archive_status: bulk.common.archive_status,
                         last_modified: when,
                         etag: format!("\"{}\"", hex(h, 32)),
                         version_id: lock.map(|_| hex(hash(&[&name, &key, "version"]), 32)),

@@ -117,6 +117,7 @@ const ALL_FIELDS: &[&str] = &[
     "content_file",
     "content_as_of",
     "storage_class",
+    "archive_status",
     "metadata",
     "checksum_metadata",
     "magic",
@@ -592,6 +593,8 @@ pub(super) struct ObjectCommon {
     pub key: At<String>,
     pub size_bytes: Range<u64>,
     pub storage_class: &'static str,
+    /// An INTELLIGENT_TIERING object's archive tier (`x-amz-archive-status`).
+    pub archive_status: Option<&'static str>,
     pub metadata: BTreeMap<String, String>,
     pub checksum_metadata: Option<String>,
     pub magic: String,
@@ -615,6 +618,16 @@ fn read_common(th: &mut toml_spanner::TableHelper<'_, '_, '_>) -> Result<ObjectC
         Some(class) => one_of(th.ctx, class, STORAGE_CLASSES),
         None => Ok("STANDARD"),
     };
+    let archive_status = th.optional_item("archive_status").map(|s| {
+        one_of(
+            th.ctx,
+            s,
+            &[
+                ("ARCHIVE_ACCESS", "ARCHIVE_ACCESS"),
+                ("DEEP_ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"),
+            ],
+        )
+    });
     let metadata = th.optional("metadata");
     let checksum_metadata = th.optional("checksum_metadata");
     let magic = th.optional("magic");
@@ -622,6 +635,7 @@ fn read_common(th: &mut toml_spanner::TableHelper<'_, '_, '_>) -> Result<ObjectC
         key: key?,
         size_bytes: size_bytes.unwrap_or(Range::exactly(4096)),
         storage_class: storage_class?,
+        archive_status: archive_status.transpose()?,
         metadata: metadata.unwrap_or_default(),
         checksum_metadata,
         magic: magic.unwrap_or_default(),

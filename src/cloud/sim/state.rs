@@ -73,7 +73,9 @@ pub(super) enum Change {
         key: String,
         version_id: Option<String>,
         tier: String,
-        days: u32,
+        /// None for an Intelligent-Tiering object (S3 refuses `Days` there).
+        #[serde(default)]
+        days: Option<u32>,
     },
 }
 

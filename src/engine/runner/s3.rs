@@ -5,17 +5,17 @@ use std::path::{Component, Path, PathBuf};
 
 use futures::{FutureExt, StreamExt, TryStreamExt};
 
-use super::{LastShown, StepCtx, StepError, poll};
+use super::{StepCtx, StepError};
 use crate::cloud::{
     ArchiveState, CloudError, ErrorKind, ObjectHead, ObjectRef, PointSource, RecoveryPoint,
     human_bytes, manifest_sha256, points, points::manifest_key,
 };
 use crate::engine::values::Outputs;
-use crate::runbook::kinds::{S3Download, S3Head, S3RestoreObject, S3VerifyChecksum};
+use crate::runbook::kinds::{S3Download, S3Head, S3VerifyChecksum};
 use crate::runbook::model::Text;
 
-/// Retention of a restored copy when the step sets none.
-const DEFAULT_RESTORE_DAYS: u32 = 7;
+mod restore;
+pub use restore::restore_object;
 
 fn object(
     ctx: &StepCtx,
@@ -110,87 +110,12 @@ async fn object_lock(
     }
 }
 
-/// The most `days` S3 takes (its `Days` is a 32-bit integer).
-const MAX_RESTORE_DAYS: u32 = i32::MAX as u32;
-
-/// The step's `days`, resolved: a whole number, at least 1.
-fn restore_days(ctx: &StepCtx, a: &S3RestoreObject) -> Result<u32, StepError> {
-    let Some(days) = &a.days else {
-        return Ok(DEFAULT_RESTORE_DAYS);
-    };
-    let text = ctx.resolve(&days.value)?;
-    match text.trim().parse::<u32>() {
-        Ok(n) if (1..=MAX_RESTORE_DAYS).contains(&n) => Ok(n),
-        _ => Err(StepError::Fatal(format!(
-            "`days` is `{text}`, not a whole number of days from 1 to {MAX_RESTORE_DAYS}; give the parameter it reads a value such as 7"
-        ))),
-    }
-}
-
 /// The step's one object (`key`); the rules guarantee `key` when there
 /// is no `prefix`.
 fn the_key(key: Option<&Text>) -> Result<&Text, StepError> {
     key.ok_or_else(|| {
         StepError::Fatal("the step has neither `key` nor `prefix`; give one of them".into())
     })
-}
-
-pub async fn restore_object(ctx: &StepCtx, a: &S3RestoreObject) -> Result<Outputs, StepError> {
-    if let Some(prefix) = &a.prefix {
-        return restore_prefix(ctx, a, prefix).await;
-    }
-    let cloud = ctx.cloud()?;
-    let notify = ctx.notifier();
-    let object = object(
-        ctx,
-        &a.bucket,
-        the_key(a.key.as_ref())?,
-        a.version_id.as_ref(),
-        a.region.as_ref(),
-    )?;
-    let head = cloud.head_object(&object, &notify).await?;
-    let tier = a.tier.as_str();
-    let days = restore_days(ctx, a)?;
-    match head.archive {
-        None => {
-            ctx.progress(format!(
-                "{object} is in {}, readable without a restore",
-                head.storage_class
-            ))
-            .await?;
-            return Ok(restored(&None));
-        }
-        Some(ArchiveState::Needed) => {
-            cloud.restore_object(&object, tier, days, &notify).await?;
-            ctx.progress(format!(
-                "requested a {tier} restore of {object} from {} for {days} days",
-                head.storage_class
-            ))
-            .await?;
-        }
-        Some(ArchiveState::Ongoing) => {
-            ctx.progress(format!("a restore of {object} is already under way"))
-                .await?;
-        }
-        Some(ArchiveState::Ready { .. }) => {}
-    }
-    let done = poll(ctx, || {
-        let (cloud, object, notify) = (&cloud, &object, &notify);
-        async move {
-            let head: ObjectHead = cloud.head_object(object, notify).await?;
-            Ok(matches!(head.archive, Some(ArchiveState::Ready { .. })).then_some(head.archive))
-        }
-    })
-    .await?;
-    Ok(restored(&done))
-}
-
-fn restored(state: &Option<ArchiveState>) -> Outputs {
-    let (status, until) = archive_word(state);
-    Outputs::from([
-        ("status".to_string(), status),
-        ("expires_at".to_string(), until),
-    ])
 }
 
 pub async fn download(ctx: &StepCtx, a: &S3Download) -> Result<Outputs, StepError> {
@@ -331,6 +256,7 @@ struct Listed {
     size_bytes: u64,
     archive: Option<ArchiveState>,
     storage_class: String,
+    archive_status: Option<String>,
     sha256: Option<String>,
 }
 
@@ -369,6 +295,7 @@ async fn list_prefix(
                 size_bytes: p.size_bytes.unwrap_or(0),
                 archive: p.archive,
                 storage_class: p.storage_class.unwrap_or_else(|| "STANDARD".into()),
+                archive_status: p.archive_status,
                 sha256: p.sha256,
             })
         })
@@ -393,126 +320,6 @@ fn prefix_of(ctx: &StepCtx, bucket: &Text, prefix: &Text) -> Result<(String, Str
         )));
     }
     Ok((bucket, resolved))
-}
-
-async fn restore_prefix(
-    ctx: &StepCtx,
-    a: &S3RestoreObject,
-    prefix: &Text,
-) -> Result<Outputs, StepError> {
-    let cloud = ctx.cloud()?;
-    let (bucket, prefix) = prefix_of(ctx, &a.bucket, prefix)?;
-    let region = ctx.resolve_opt(a.region.as_ref())?;
-    let where_ = format!("s3://{bucket}/{prefix}");
-    let tier = a.tier.as_str();
-    let days = restore_days(ctx, a)?;
-    let objects = list_prefix(ctx, &bucket, &prefix, region).await?;
-    let total = objects.len();
-    let mut waiting: Vec<ObjectRef> = Vec::new();
-    let mut needed: Vec<ObjectRef> = Vec::new();
-    let mut ongoing = 0usize;
-    let mut expires: Option<jiff::Timestamp> = None;
-    for o in &objects {
-        match &o.archive {
-            None => {}
-            Some(ArchiveState::Ready { until }) => {
-                expires = earliest(expires, *until);
-            }
-            Some(ArchiveState::Needed) => needed.push(o.object.clone()),
-            Some(ArchiveState::Ongoing) => {
-                ongoing += 1;
-                waiting.push(o.object.clone());
-            }
-        }
-    }
-    let requested = needed.len();
-    let requests = needed.into_iter().map(|object| {
-        let (cloud, notify) = (cloud.clone(), ctx.notifier());
-        async move {
-            cloud.restore_object(&object, tier, days, &notify).await?;
-            Ok(object)
-        }
-        .boxed()
-    });
-    waiting.extend(in_flight(requests).await?);
-    let archived = objects.iter().filter(|o| o.archive.is_some()).count();
-    ctx.progress(format!(
-        "{} under {where_}: {} readable without a restore, {requested} {tier} restores requested for {days} days, {ongoing} already under way, {} already restored",
-        crate::format::count(total as u64, "object"),
-        total - archived,
-        archived - requested - ongoing
-    ))
-    .await?;
-    let shown = LastShown::default();
-    let already = total - waiting.len();
-    shown
-        .show(ctx, format!("{already} of {total} ready"))
-        .await?;
-    if !waiting.is_empty() {
-        // The objects not readable yet, and the earliest expiry seen.
-        let state = std::sync::Mutex::new((waiting, expires));
-        poll(ctx, || {
-            let (cloud, state, shown) = (&cloud, &state, &shown);
-            async move {
-                let pending = state.lock().unwrap_or_else(|p| p.into_inner()).0.clone();
-                let probes = pending.into_iter().map(|object| {
-                    let (cloud, notify) = (cloud.clone(), ctx.notifier());
-                    async move {
-                        let head: ObjectHead = cloud.head_object(&object, &notify).await?;
-                        Ok(match head.archive {
-                            Some(ArchiveState::Ready { until }) => (object, Some(until)),
-                            Some(ArchiveState::Needed) => {
-                                // The restored copy expired before the others
-                                // were ready (too few `days`): ask again.
-                                cloud.restore_object(&object, tier, days, &notify).await?;
-                                (object, None)
-                            }
-                            Some(ArchiveState::Ongoing) => (object, None),
-                            // No longer archived (a new current version was
-                            // written): readable as it is.
-                            None => (object, Some(None)),
-                        })
-                    }
-                    .boxed()
-                });
-                let mut left = Vec::new();
-                let mut until_min = None;
-                for (object, ready) in in_flight(probes).await? {
-                    match ready {
-                        Some(until) => until_min = earliest(until_min, until),
-                        None => left.push(object),
-                    }
-                }
-                let ready = total - left.len();
-                let over = left.is_empty();
-                {
-                    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
-                    s.0 = left;
-                    s.1 = earliest(s.1, until_min);
-                }
-                shown.show(ctx, format!("{ready} of {total} ready")).await?;
-                Ok(over.then_some(()))
-            }
-        })
-        .await?;
-        expires = state.into_inner().unwrap_or_else(|p| p.into_inner()).1;
-    }
-    Ok(Outputs::from([
-        (
-            "status".to_string(),
-            if archived == 0 {
-                "not-archived"
-            } else {
-                "ready"
-            }
-            .to_string(),
-        ),
-        (
-            "expires_at".to_string(),
-            expires.map(crate::format::timestamp).unwrap_or_default(),
-        ),
-        ("objects".to_string(), total.to_string()),
-    ]))
 }
 
 /// Runs `calls` (one S3 call or two per object) [`CALLS_IN_FLIGHT`] at a

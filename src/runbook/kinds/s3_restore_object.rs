@@ -15,7 +15,8 @@ string_enum! {
         Standard = "Standard",
         /// Cheapest; up to 48 hours from Deep Archive.
         Bulk = "Bulk",
-        /// Minutes; not available for Deep Archive.
+        /// Minutes; not available for Deep Archive nor the
+        /// Intelligent-Tiering Deep Archive Access tier.
         Expedited = "Expedited",
     }
 }
@@ -34,6 +35,11 @@ fields! {
         /// Retrieval tier.
         #[serde(default)]
         tier: RestoreTier = def,
+        /// The tier for objects that `tier` is not available for (e.g.
+        /// `"Standard"` when `tier = "Expedited"` meets a Deep Archive
+        /// object, or when S3 has no Expedited capacity); without it such
+        /// an object fails the step before any restore is requested.
+        fallback_tier: Option<RestoreTier> = opt,
         /// Days the restored copy stays available (default 7): a whole
         /// number, or a template that gives one.
         days: Option<Scalar> = opt,
@@ -98,6 +104,13 @@ impl KindRules for S3RestoreObject {
                     days.value
                 ),
                 "write e.g. days = 7, or a template such as days = \"{{ params.days }}\"",
+            ));
+        }
+        if self.fallback_tier == Some(RestoreTier::Expedited) {
+            errors.push(invalid(
+                step_span,
+                "`fallback_tier = \"Expedited\"` cannot help: Expedited is the tier some archives do not take",
+                "write fallback_tier = \"Standard\" or \"Bulk\"",
             ));
         }
         key_or_prefix(&self.key, &self.prefix, &self.version_id, step_span, errors);

@@ -215,3 +215,169 @@ key = "daily/2026-11-23/corrupt.enc"
     assert_eq!(e.kind, dr_drill::cloud::ErrorKind::Io, "{e}");
     assert!(!dir.path().join("backup.dump.part").exists(), "{e}");
 }
+
+/// Expedited is not a tier of Deep Archive (botocore `s3` 2006-03-01,
+/// RestoreObject): a prefix holding one Deep Archive object is refused
+/// before any restore is requested, unless the step has a fallback tier.
+#[tokio::test]
+async fn expedited_meets_deep_archive_before_anything_is_requested() {
+    let bucket = unique("glacier-tiers");
+    moto()
+        .s3("us-east-1")
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    for (key, class) in [("deep/a.tar", "GLACIER"), ("deep/b.tar", "DEEP_ARCHIVE")] {
+        moto()
+            .put_object(&bucket, key, b"archive", &[], Some(class))
+            .await;
+    }
+    let step = |fallback: &str| {
+        format!(
+            r#"
+[[step]]
+id = "thaw"
+kind = "s3.restore-object"
+bucket = "{{{{ params.bucket }}}}"
+prefix = "deep/"
+tier = "Expedited"
+{fallback}
+"#
+        )
+    };
+    let (summary, events) = run(&step(""), &[("bucket", &bucket)]).await;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    let why = reason(&events, "thaw");
+    assert!(
+        why.contains("deep/b.tar (DEEP_ARCHIVE: Standard or Bulk)")
+            && why.contains("Nothing was requested")
+            && !why.contains("deep/a.tar"),
+        "{why}"
+    );
+    let glacier = dr_drill::cloud::ObjectRef {
+        bucket: bucket.clone(),
+        key: "deep/a.tar".into(),
+        version_id: None,
+        region: None,
+    };
+    let head = cloud().head_object(&glacier, &|_| {}).await.unwrap();
+    assert_eq!(head.archive, Some(ArchiveState::Needed), "half started");
+
+    let (summary, events) = run(
+        &step("fallback_tier = \"Standard\""),
+        &[("bucket", &bucket)],
+    )
+    .await;
+    assert_succeeded(&summary, &events);
+    assert_eq!(outputs(&events, "thaw")["status"], "ready");
+    let said = format!("{events:?}");
+    assert!(
+        said.contains("deep/b.tar is in DEEP_ARCHIVE, which has no Expedited retrieval: restoring it with the fallback tier Standard"),
+        "{said}"
+    );
+}
+
+/// An Intelligent-Tiering object in an archive tier (`x-amz-archive-status`)
+/// needs a restore, which carries no `Days` (S3 user guide, "How S3
+/// Intelligent-Tiering works").
+#[tokio::test]
+async fn intelligent_tiering_archive_objects_are_restored_without_days() {
+    let bucket = unique("it-archive");
+    moto()
+        .s3("us-east-1")
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    moto()
+        .put_object(
+            &bucket,
+            "it/c.tar",
+            b"cold",
+            &[],
+            Some("INTELLIGENT_TIERING"),
+        )
+        .await;
+    moto()
+        .put_object(
+            &bucket,
+            "it/d.tar",
+            b"deep",
+            &[],
+            Some("INTELLIGENT_TIERING"),
+        )
+        .await;
+    moto().set_archive_status(&bucket, "it/c.tar", "ARCHIVE_ACCESS");
+    moto().set_archive_status(&bucket, "it/d.tar", "DEEP_ARCHIVE_ACCESS");
+    let (listed, _) = list(PointSource::Bucket {
+        bucket: bucket.clone(),
+        prefix: "it/".into(),
+        suffix: None,
+        versions: false,
+        region: None,
+    })
+    .await;
+    assert!(
+        listed
+            .iter()
+            .all(|p| p.archive == Some(ArchiveState::Needed) && !p.is_restorable()),
+        "{listed:?}"
+    );
+    let (summary, events) = run(
+        r#"
+[[step]]
+id = "deep-expedited"
+kind = "s3.restore-object"
+bucket = "{{ params.bucket }}"
+key = "it/d.tar"
+tier = "Expedited"
+
+[[step]]
+id = "thaw"
+needs = ["deep-expedited"]
+kind = "s3.restore-object"
+bucket = "{{ params.bucket }}"
+prefix = "it/"
+tier = "Expedited"
+fallback_tier = "Bulk"
+days = 3
+"#,
+        &[("bucket", &bucket)],
+    )
+    .await;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    let why = reason(&events, "deep-expedited");
+    assert!(
+        why.contains("INTELLIGENT_TIERING/DEEP_ARCHIVE_ACCESS: Standard or Bulk"),
+        "{why}"
+    );
+    // The second step never ran: run it alone.
+    let (summary, events) = run(
+        r#"
+[[step]]
+id = "thaw"
+kind = "s3.restore-object"
+bucket = "{{ params.bucket }}"
+prefix = "it/"
+tier = "Expedited"
+fallback_tier = "Bulk"
+days = 3
+"#,
+        &[("bucket", &bucket)],
+    )
+    .await;
+    assert_succeeded(&summary, &events);
+    assert_eq!(outputs(&events, "thaw")["status"], "ready");
+    assert!(format!("{events:?}").contains("fallback tier Bulk"));
+    let object = dr_drill::cloud::ObjectRef {
+        bucket: bucket.clone(),
+        key: "it/d.tar".into(),
+        version_id: None,
+        region: None,
+    };
+    let head = cloud().head_object(&object, &|_| {}).await.unwrap();
+    assert_eq!((head.archive, head.archive_status), (None, None));
+}

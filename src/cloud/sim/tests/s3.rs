@@ -107,12 +107,12 @@ async fn gtin1_dumps_have_manifests_and_media_needs_an_archive_restore() {
     assert_eq!(e.kind, ErrorKind::Invalid);
     assert!(e.message.contains("InvalidObjectState"), "{e}");
     let e = cloud
-        .restore_object(&image, "Expedited", 7, &quiet())
+        .restore_object(&image, "Expedited", Some(7), &quiet())
         .await
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Invalid);
     cloud
-        .restore_object(&image, "Bulk", 7, &quiet())
+        .restore_object(&image, "Bulk", Some(7), &quiet())
         .await
         .unwrap();
     assert_eq!(
@@ -382,4 +382,83 @@ async fn a_listing_past_the_point_cap_is_cut_and_says_how_to_narrow_it() {
             && e.contains("--prefix"),
         "{e}"
     );
+}
+
+/// S3's tier rules in the sandbox (botocore `s3` 2006-03-01,
+/// RestoreObject; S3 user guide, "How S3 Intelligent-Tiering works"):
+/// Expedited is refused for Deep Archive and the Intelligent-Tiering Deep
+/// Archive Access tier; an Intelligent-Tiering archive object shows
+/// `x-amz-archive-status`, needs a restore, refuses `Days`, and ends back
+/// in Frequent Access.
+#[tokio::test(start_paused = true)]
+async fn archive_tiers_take_the_tiers_s3_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiers.toml");
+    let entry = |key: &str, class: &str, status: &str| {
+        format!("[[bucket.object]]\nkey = \"{key}\"\nstorage_class = \"{class}\"\n{status}")
+    };
+    let text = [
+        "[[bucket]]\nname = \"b\"\n".to_string(),
+        entry("deep", "DEEP_ARCHIVE", ""),
+        entry(
+            "it-cold",
+            "INTELLIGENT_TIERING",
+            "archive_status = \"ARCHIVE_ACCESS\"\n",
+        ),
+        entry(
+            "it-deep",
+            "INTELLIGENT_TIERING",
+            "archive_status = \"DEEP_ARCHIVE_ACCESS\"\n",
+        ),
+        entry("it-warm", "INTELLIGENT_TIERING", ""),
+        entry("instant", "GLACIER_IR", ""),
+    ]
+    .join("\n");
+    tokio::fs::write(&path, text).await.unwrap();
+    let cloud = SimCloud::from_files(&[path], SimOptions::default())
+        .await
+        .unwrap();
+    let (points, _) = list(&cloud, bucket("b", "", None)).await.unwrap();
+    let state = |key: &str| {
+        points
+            .iter()
+            .find(|p| p.key.as_deref() == Some(key))
+            .map(|p| (p.archive.clone(), p.archive_status.clone()))
+            .unwrap()
+    };
+    assert_eq!(
+        state("it-cold"),
+        (Some(ArchiveState::Needed), Some("ARCHIVE_ACCESS".into()))
+    );
+    assert_eq!(state("it-warm"), (None, None));
+    assert_eq!(state("instant"), (None, None));
+    for key in ["deep", "it-deep"] {
+        let days = (key == "deep").then_some(3);
+        let e = cloud
+            .restore_object(&object("b", key), "Expedited", days, &quiet())
+            .await
+            .unwrap_err();
+        assert!(
+            e.message.contains("InvalidArgument") && e.message.contains("Expedited"),
+            "{key}: {e}"
+        );
+    }
+    let cold = object("b", "it-cold");
+    let e = cloud
+        .restore_object(&cold, "Standard", Some(3), &quiet())
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("Do not specify Days"), "{e}");
+    cloud
+        .restore_object(&cold, "Expedited", None, &quiet())
+        .await
+        .unwrap();
+    assert_eq!(
+        cloud.head_object(&cold, &quiet()).await.unwrap().archive,
+        Some(ArchiveState::Ongoing)
+    );
+    pass(10).await;
+    let head = cloud.head_object(&cold, &quiet()).await.unwrap();
+    assert_eq!((head.archive, head.archive_status), (None, None));
+    cloud.fetch_object(&cold, None, &quiet()).await.unwrap();
 }

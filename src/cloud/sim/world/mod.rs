@@ -237,6 +237,9 @@ pub(super) struct Object {
     pub key: String,
     pub size: u64,
     pub class: &'static str,
+    /// An INTELLIGENT_TIERING object's archive tier, until a restore moves
+    /// it back to Frequent Access.
+    pub archive_status: Option<&'static str>,
     pub last_modified: Timestamp,
     pub etag: String,
     pub version_id: Option<String>,
@@ -254,7 +257,8 @@ impl Object {
         if now < ready {
             return Some("ongoing-request=\"true\"".into());
         }
-        if now >= until {
+        // Intelligent-Tiering: back in Frequent Access, no temporary copy.
+        if now >= until || self.class == "INTELLIGENT_TIERING" {
             return None;
         }
         let expiry = jiff::fmt::rfc2822::DateTimePrinter::new()
@@ -266,7 +270,24 @@ impl Object {
     }
 
     fn archive(&self, now: Timestamp) -> Option<ArchiveState> {
-        archive_state(self.class, self.restore_header(now).as_deref())
+        archive_state(
+            self.class,
+            self.archive_status(now),
+            self.restore_header(now).as_deref(),
+        )
+    }
+
+    /// `x-amz-archive-status` at `now`: an Intelligent-Tiering object is in
+    /// its archive tier until a restore has moved it to Frequent Access
+    /// (S3 user guide, "How S3 Intelligent-Tiering works").
+    fn archive_status(&self, now: Timestamp) -> Option<&'static str> {
+        if self.class != "INTELLIGENT_TIERING" {
+            return None;
+        }
+        match self.restore {
+            Some((ready, _)) if now >= ready => None,
+            _ => self.archive_status,
+        }
     }
 
     /// What a HEAD of it answers at `now`.
@@ -277,6 +298,7 @@ impl Object {
             last_modified: Some(self.last_modified),
             storage_class: self.class.into(),
             archive: self.archive(now),
+            archive_status: self.archive_status(now).map(str::to_owned),
             metadata: self.metadata.clone(),
             checksum_sha256: None,
             version_id: self.version_id.clone(),
