@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks};
+use super::{Permission, Resource, Effect, KindRules, StepChecks};
 use crate::runbook::field::{Span, Text, fields};
 
 fields! {
@@ -52,11 +52,15 @@ impl KindRules for BackupCopy {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        let point = Resource::RecoveryPoint {
+            arn: &self.recovery_point,
+            region: self.region.as_ref(),
+        };
         vec![
-            "backup:StartCopyJob",
-            "backup:DescribeCopyJob",
-            "iam:PassRole",
+            Permission::new("backup:StartCopyJob", "recovery_point", point),
+            Permission::any("backup:DescribeCopyJob"),
+            Permission::new("iam:PassRole", "iam_role_arn", Resource::Role(&self.iam_role_arn)),
         ]
     }
 
