@@ -186,6 +186,49 @@ async fn in_the_sandbox_a_refused_simulation_lists_the_actions_to_check_by_hand(
     );
 }
 
+/// Every shipped runbook in the sandbox: each step that calls AWS gets a
+/// permissions finding, and none fails without a fault.
+#[tokio::test]
+async fn in_the_sandbox_every_shipped_runbook_is_allowed_step_by_step() {
+    let mut names: Vec<String> = std::fs::read_dir(repo_file("runbooks"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 11, "{names:?}");
+    let params = [
+        ("role_arn", ROLE_ARN),
+        ("account_id", ACCOUNT),
+        ("user", "alice"),
+        ("uid", "1000"),
+        ("file_system_id", "fs-12345678"),
+        ("environment", "staging"),
+        ("destroy_cmd", "true"),
+        ("target_time", "2026-11-20T03:00:00Z"),
+        ("prefix", "media/"),
+        ("backup_key", "k"),
+        ("vault_token", "t"),
+    ];
+    for name in names {
+        let book = shipped(&name);
+        let aws_steps: Vec<String> = book
+            .steps
+            .iter()
+            .filter(|s| !s.action.permissions().is_empty())
+            .map(|s| s.id.value.clone())
+            .collect();
+        let p = preflight(book, &params, sandbox(vec![])).await;
+        assert!(failed(&p).is_empty(), "{name}: {:#?}", failed(&p));
+        for step in aws_steps {
+            assert!(
+                !of_step(&p, &step).is_empty(),
+                "{name}: step {step} has no finding"
+            );
+        }
+    }
+}
+
 // --- against moto ---------------------------------------------------------
 
 /// A moto user with `statements` as its inline policy, and its own keys.
