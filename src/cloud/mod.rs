@@ -12,6 +12,7 @@ pub(crate) mod download;
 pub mod error;
 pub mod model;
 pub mod points;
+pub mod policy;
 pub mod sim;
 
 use std::collections::BTreeMap;
@@ -91,6 +92,21 @@ pub trait Cloud: Send + Sync {
     fn credential_secrets(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// The ARN of the principal the credentials act as (STS
+    /// `GetCallerIdentity`), e.g. `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`.
+    async fn caller_arn(&self, notify: Notify<'_>) -> Result<String, CloudError>;
+
+    /// IAM's policy simulator (`SimulatePrincipalPolicy`) on the policies
+    /// of `principal_arn` (a user, group or role, see
+    /// [`policy::policy_source_arn`]): one answer per `(action,
+    /// resource_arn)` asked, in any order.
+    async fn simulate_principal_policy(
+        &self,
+        principal_arn: &str,
+        checks: &[(String, String)],
+        notify: Notify<'_>,
+    ) -> Result<Vec<policy::Simulated>, CloudError>;
 
     /// Checks that credentials can be had (before a run starts), and
     /// returns the identity they give.

@@ -21,6 +21,7 @@ ListRecoveryPointsByBackupVault, DescribeRecoveryPoint, DeleteRecoveryPoint,
 ListRecoveryPointsByResource, GetRecoveryPointRestoreMetadata, StartRestoreJob, DescribeRestoreJob,
 ListRestoreJobs, StartCopyJob, DescribeCopyJob, ListCopyJobs,
 DescribeRegionSettings, UpdateRegionSettings.
+IAM's SimulatePrincipalPolicy (identity policies only; see its section).
 Replaced: DescribeBackupVault (adds VaultType, VaultState, NumberOfRecoveryPoints
 and the lock fields), CreateBackupVault (a default EncryptionKeyArn, as AWS
 gives one), DeleteBackupVault (refuses a vault that holds recovery points).
@@ -1732,6 +1733,208 @@ _describe_continuous_backups = DynamoHandler.describe_continuous_backups
 _restore_to_point_in_time = DynamoHandler.restore_table_to_point_in_time
 
 
+
+# --- IAM: SimulatePrincipalPolicy -------------------------------------------
+#
+# moto 5.2.5 has no policy simulator.  This one evaluates the identity
+# policies attached to a user (its own, inline and managed, and its groups')
+# or a role (inline and managed), as moto stores them: Effect Allow/Deny,
+# Action/NotAction and Resource/NotResource with `*` and `?` wildcards,
+# actions case-insensitive, resources case-sensitive; an explicit deny wins,
+# no matching statement is an implicit deny (IAM user guide, "Policy
+# evaluation logic"; botocore `iam` 2010-05-08, SimulatePrincipalPolicy,
+# EvaluationResult, Statement).  Conditions are NOT evaluated: a statement
+# with a Condition never matches (so a conditional Allow reads as
+# implicitDeny, a conditional Deny as no deny).  Resource policies,
+# permissions boundaries, SCPs and session policies are not modelled.
+# MatchedStatements name the policy (SourcePolicyId: a managed policy's name,
+# `user_NAME_POLICY`/`role_NAME_POLICY`/`group_NAME_POLICY` for an inline
+# one), its SourcePolicyType (user, group, role, user-managed, aws-managed),
+# and the statement's start and end (line and column, 1-based, of its
+# `{`...`}` in the document as stored).
+#
+# The caller needs iam:SimulatePrincipalPolicy itself when moto knows it (a
+# user whose access key moto issued): otherwise AccessDenied (HTTP 403),
+# as IAM answers.  An unknown key (the tests' default one) acts as root.
+
+from moto.core.exceptions import _RESTError  # noqa: E402
+from moto.iam.exceptions import NotFoundException  # noqa: E402
+from moto.iam.models import iam_backends  # noqa: E402
+from moto.iam.responses import IamResponse  # noqa: E402
+from moto.core.responses import ActionResult  # noqa: E402
+
+
+class IamAccessDenied(_RESTError):
+    code = 403
+
+    def __init__(self, message: str):
+        super().__init__("AccessDenied", message)
+
+
+def wildcard_match(pattern: str, value: str, fold: bool) -> bool:
+    """IAM's `*` (any run) and `?` (one character); nothing else is special."""
+    if fold:
+        pattern, value = pattern.lower(), value.lower()
+    rx = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(rx, value, re.S) is not None
+
+
+def as_list(v: Any) -> list[str]:
+    if v is None:
+        return []
+    return [v] if isinstance(v, str) else [x for x in v if isinstance(x, str)]
+
+
+def statement_spans(document: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where each object of the `Statement` array (or the one object) starts
+    and ends, as (line, column), 1-based; [] when the text cannot be read."""
+    try:
+        at = document.index('"Statement"')
+        at = document.index(":", at) + 1
+    except ValueError:
+        return []
+    while at < len(document) and document[at].isspace():
+        at += 1
+    spans: list[tuple[int, int]] = []
+    depth, start, in_str, esc = 0, None, False, False
+    single = at < len(document) and document[at] == "{"
+    for i in range(at, len(document)):
+        c = document[i]
+        if in_str:
+            esc = (not esc) and c == "\\"
+            if c == '"' and not esc:
+                in_str = False
+            continue
+        if c == '"':
+            in_str = True
+        elif c == "{":
+            if depth == (0 if single else 1) and start is None:
+                start = i
+            depth += 1
+        elif c == "[":
+            depth += 1
+        elif c in "}]":
+            depth -= 1
+            if c == "}" and start is not None and depth == (0 if single else 1):
+                spans.append((start, i))
+                start = None
+            if depth <= 0:
+                break
+
+    def pos(i: int) -> tuple[int, int]:
+        line = document.count("\n", 0, i) + 1
+        return line, i - (document.rfind("\n", 0, i) + 1) + 1
+
+    return [(pos(a), pos(b + 1)) for a, b in spans]
+
+
+def principal_policies(backend: Any, arn: str) -> list[tuple[str, str, str]]:
+    """(SourcePolicyId, SourcePolicyType, document) of every identity policy
+    of the user or role `arn`."""
+    kind_name = arn.split(":", 5)[-1]
+    kind, _, path_name = kind_name.partition("/")
+    name = path_name.rsplit("/", 1)[-1]
+    out: list[tuple[str, str, str]] = []
+
+    def managed(entity: Any) -> None:
+        for policy in entity.managed_policies.values():
+            version = next((v for v in policy.versions if v.version_id == policy.default_version_id), None)
+            kind = "aws-managed" if ":aws:policy/" in policy.arn else "user-managed"
+            out.append((policy.name, kind, version.document if version else "{}"))
+
+    if kind == "user":
+        user = backend.get_user(name)  # NoSuchEntity when absent
+        for pname, doc in user.policies.items():
+            out.append((f"user_{name}_{pname}", "user", doc))
+        managed(user)
+        for group in backend.get_groups_for_user(name):
+            for pname, doc in group.policies.items():
+                out.append((f"group_{group.name}_{pname}", "group", doc))
+            managed(group)
+    elif kind == "role":
+        role = next((r for r in backend.roles.values() if r.name == name), None)
+        if role is None:
+            raise NotFoundException(f"The role with name {name} cannot be found.")
+        for pname, doc in role.policies.items():
+            out.append((f"role_{name}_{pname}", "role", doc))
+        managed(role)
+    else:
+        raise NotFoundException(f"PolicySourceArn {arn} is not a user or a role")
+    return out
+
+
+def evaluate(policies: list[tuple[str, str, str]], action: str, resource: str) -> tuple[str, list[dict[str, Any]]]:
+    """(EvalDecision, MatchedStatements) for one action on one resource."""
+    allows: list[dict[str, Any]] = []
+    denies: list[dict[str, Any]] = []
+    for policy_id, policy_type, document in policies:
+        try:
+            doc = json.loads(document) if isinstance(document, str) else document
+        except ValueError:
+            continue
+        statements = doc.get("Statement", [])
+        if isinstance(statements, dict):
+            statements = [statements]
+        spans = statement_spans(document) if isinstance(document, str) else []
+        for i, st in enumerate(statements):
+            if not isinstance(st, dict) or "Condition" in st:
+                continue  # conditions are not evaluated: never matches
+            if "Action" in st:
+                acts = any(wildcard_match(a, action, True) for a in as_list(st["Action"]))
+            else:
+                acts = not any(wildcard_match(a, action, True) for a in as_list(st.get("NotAction")))
+            if "Resource" in st:
+                res = any(wildcard_match(r, resource, False) for r in as_list(st["Resource"]))
+            else:
+                res = not any(wildcard_match(r, resource, False) for r in as_list(st.get("NotResource")))
+            if not (acts and res):
+                continue
+            matched: dict[str, Any] = {"SourcePolicyId": policy_id, "SourcePolicyType": policy_type}
+            if i < len(spans):
+                (l1, c1), (l2, c2) = spans[i]
+                matched["StartPosition"] = {"Line": l1, "Column": c1}
+                matched["EndPosition"] = {"Line": l2, "Column": c2}
+            (denies if st.get("Effect") == "Deny" else allows if st.get("Effect") == "Allow" else []).append(matched)
+    if denies:
+        return "explicitDeny", denies
+    if allows:
+        return "allowed", allows
+    return "implicitDeny", []
+
+
+def simulate_principal_policy(self: IamResponse) -> ActionResult:
+    backend = self.backend
+    caller = backend.get_user_from_access_key_id(self.get_access_key())
+    source = self._get_param("PolicySourceArn") or ""
+    if caller is not None:
+        decision, _ = evaluate(principal_policies(backend, caller.arn), "iam:SimulatePrincipalPolicy", source)
+        if decision != "allowed":
+            raise IamAccessDenied(
+                f"User: {caller.arn} is not authorized to perform: iam:SimulatePrincipalPolicy on resource: {source}"
+            )
+    policies = principal_policies(backend, source)
+    actions = as_list(self._get_param("ActionNames", []))
+    resources = as_list(self._get_param("ResourceArns", [])) or ["*"]
+    results = []
+    for action in actions:
+        for resource in resources:
+            decision, matched = evaluate(policies, action, resource)
+            results.append({
+                "EvalActionName": action,
+                "EvalResourceName": resource,
+                "EvalDecision": decision,
+                "MatchedStatements": matched,
+                "MissingContextValues": [],
+            })
+    max_items = int(self._get_param("MaxItems") or 100)
+    start = decode_token(self._get_param("Marker"))
+    page_items = results[start:start + max_items]
+    truncated = start + max_items < len(results)
+    out: dict[str, Any] = {"EvaluationResults": page_items, "IsTruncated": truncated}
+    if truncated:
+        out["Marker"] = encode_token(start + max_items)
+    return ActionResult(out)
+
 def install(ticker: bool = True) -> None:
     """Extend moto's backup service; idempotent.  Call before serving."""
     global _installed
@@ -1750,6 +1953,7 @@ def install(ticker: bool = True) -> None:
     S3Response.head_object = head_with_archive_status
     S3Response._key_response_post = key_post_with_tiers
     DynamoHandler.restore_table_to_point_in_time = restore_to_point_in_time_as_asked
+    IamResponse.simulate_principal_policy = simulate_principal_policy
     # New account/region backends are made from this class from now on.
     backup_backends.backend = DrDrillBackupBackend
     for account_backend in backup_backends.values():

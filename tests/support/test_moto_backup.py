@@ -465,6 +465,91 @@ def lifecycle_checks() -> None:
     lifecycle()
 
 
+def iam_checks(url: str) -> None:
+    cfg = Config(retries={"max_attempts": 1})
+    iam = boto3.client("iam", region_name="us-east-1", endpoint_url=url, config=cfg)
+    rp = f"arn:aws:backup:us-east-1:{ACCOUNT}:recovery-point:*"
+    role = f"arn:aws:iam::{ACCOUNT}:role/cabal-backup-role"
+    user = "sim-operator"
+    allow = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["backup:start*", "backup:Describe?estoreJob"], "Resource": rp},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": role,
+         "Condition": {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}}},
+        {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"},
+    ]}
+    deny = {"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "dynamodb:DeleteTable", "Resource": "*"}}
+
+    def decide(source: str, action: str, resource: str) -> dict:
+        out = iam.simulate_principal_policy(PolicySourceArn=source, ActionNames=[action], ResourceArns=[resource])
+        [result] = out["EvaluationResults"]
+        return result
+
+    @check("SimulatePrincipalPolicy: Allow with * and ? wildcards, actions case-insensitive")
+    def wildcards():
+        arn = iam.create_user(UserName=user)["User"]["Arn"]
+        iam.put_user_policy(UserName=user, PolicyName="drill", PolicyDocument=json.dumps(allow, indent=2))
+        r = decide(arn, "backup:StartRestoreJob", f"arn:aws:backup:us-east-1:{ACCOUNT}:recovery-point:*")
+        assert r["EvalDecision"] == "allowed", r
+        [m] = r["MatchedStatements"]
+        assert m["SourcePolicyId"] == f"user_{user}_drill" and m["SourcePolicyType"] == "user", m
+        assert m["StartPosition"]["Line"] < m["EndPosition"]["Line"], m
+        assert decide(arn, "BACKUP:describerestorejob", rp)["EvalDecision"] == "allowed"
+        assert decide(arn, "backup:StartRestoreJob", "arn:aws:backup:us-west-2:1:recovery-point:x")["EvalDecision"] == "implicitDeny"
+
+    wildcards()
+
+    @check("SimulatePrincipalPolicy: a Condition is not evaluated (implicitDeny); no statement = implicitDeny")
+    def conditions():
+        arn = f"arn:aws:iam::{ACCOUNT}:user/{user}"
+        r = decide(arn, "iam:PassRole", role)
+        assert r["EvalDecision"] == "implicitDeny" and r["MatchedStatements"] == [], r
+        assert decide(arn, "s3:GetObject", "arn:aws:s3:::b/k")["EvalDecision"] == "implicitDeny"
+
+    conditions()
+
+    @check("SimulatePrincipalPolicy: an explicit Deny in a managed policy wins over an Allow")
+    def explicit_deny():
+        arn = f"arn:aws:iam::{ACCOUNT}:user/{user}"
+        policy = iam.create_policy(PolicyName="no-deletes", PolicyDocument=json.dumps(deny))["Policy"]["Arn"]
+        iam.attach_user_policy(UserName=user, PolicyArn=policy)
+        r = decide(arn, "dynamodb:DeleteTable", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/t")
+        assert r["EvalDecision"] == "explicitDeny", r
+        assert [m["SourcePolicyId"] for m in r["MatchedStatements"]] == ["no-deletes"], r
+        assert r["MatchedStatements"][0]["SourcePolicyType"] == "user-managed", r
+        assert decide(arn, "dynamodb:Scan", "*")["EvalDecision"] == "allowed"
+
+    explicit_deny()
+
+    @check("SimulatePrincipalPolicy: a role's inline policy; pages with MaxItems/Marker; unknown role NoSuchEntity")
+    def roles_and_pages():
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+        arn = iam.create_role(RoleName="dr-operator", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        iam.put_role_policy(RoleName="dr-operator", PolicyName="p", PolicyDocument=json.dumps(allow))
+        actions = [f"dynamodb:Action{i}" for i in range(5)]
+        seen, marker = [], None
+        while True:
+            kw = {"Marker": marker} if marker else {}
+            out = iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=actions, MaxItems=2, **kw)
+            seen += [r["EvalActionName"] for r in out["EvaluationResults"]]
+            if not out["IsTruncated"]:
+                break
+            marker = out["Marker"]
+        assert seen == actions, seen
+        expect_error("NoSuchEntity", iam.simulate_principal_policy, PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:role/none", ActionNames=["s3:GetObject"])
+
+    roles_and_pages()
+
+    @check("SimulatePrincipalPolicy: a caller without iam:SimulatePrincipalPolicy gets AccessDenied")
+    def refused():
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        as_user = boto3.client("iam", region_name="us-east-1", endpoint_url=url, config=cfg,
+                               aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+        expect_error("AccessDenied", as_user.simulate_principal_policy,
+                     PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/{user}", ActionNames=["s3:GetObject"])
+
+    refused()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", help="use a running server instead of starting one")
@@ -476,6 +561,7 @@ def main() -> int:
     try:
         print(f"moto server at {url}")
         run(World(url))
+        iam_checks(url)
         if proc is not None:
             lifecycle_checks()
     finally:

@@ -26,6 +26,7 @@ macro_rules! send {
 
 mod backup;
 mod error;
+mod iam;
 mod s3;
 mod table;
 
@@ -417,6 +418,19 @@ impl Cloud for AwsCloud {
             id.account = Some(account);
         }
         Ok(id.clone())
+    }
+
+    async fn caller_arn(&self, notify: Notify<'_>) -> Result<String, CloudError> {
+        iam::caller_arn(self, notify).await
+    }
+
+    async fn simulate_principal_policy(
+        &self,
+        principal_arn: &str,
+        checks: &[(String, String)],
+        notify: Notify<'_>,
+    ) -> Result<Vec<crate::cloud::policy::Simulated>, CloudError> {
+        iam::simulate(self, principal_arn, checks, notify).await
     }
 
     async fn list_points(

@@ -101,6 +101,23 @@ impl Cloud for SimCloud {
         Ok(self.identity())
     }
 
+    async fn caller_arn(&self, notify: Notify<'_>) -> Result<String, CloudError> {
+        self.call("GetCallerIdentity", "SIMULATED account", notify, |_, _| {
+            Ok(())
+        })
+        .await?;
+        Ok(super::iam::caller_arn())
+    }
+
+    async fn simulate_principal_policy(
+        &self,
+        principal_arn: &str,
+        checks: &[(String, String)],
+        notify: Notify<'_>,
+    ) -> Result<Vec<crate::cloud::policy::Simulated>, CloudError> {
+        super::iam::simulate(self, principal_arn, checks, notify).await
+    }
+
     async fn list_points(
         &self,
         source: &PointSource,

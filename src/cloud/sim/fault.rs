@@ -43,6 +43,7 @@ pub const ACTIONS: &[&str] = &[
     "GetObjectRetention",
     "GetObject",
     "RestoreObject",
+    "SimulatePrincipalPolicy",
 ];
 
 /// A fault the simulated world injects.

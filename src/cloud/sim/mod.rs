@@ -13,6 +13,7 @@ mod as_of;
 mod calls;
 mod fault;
 mod generate;
+mod iam;
 mod mailstore;
 mod spec;
 mod state;

@@ -2,7 +2,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks};
+use super::{Effect, KindRules, Permission, StepChecks};
 use crate::runbook::field::{Span, Text, fields};
 
 fields! {
@@ -42,7 +42,7 @@ impl KindRules for Approve {
         false
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
+    fn permissions(&self) -> Vec<Permission<'_>> {
         vec![]
     }
 

@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks};
+use super::{Effect, KindRules, Permission, Resource, StepChecks};
 use crate::runbook::field::{Span, Spanned, Text, fields, invalid};
 
 /// Days a point must stay in cold storage before it is deleted: a
@@ -78,13 +78,21 @@ impl KindRules for BackupCopy {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        let point = Resource::RecoveryPoint {
+            arn: &self.recovery_point,
+            region: self.region.as_ref(),
+        };
         vec![
-            "backup:StartCopyJob",
-            "backup:DescribeCopyJob",
-            "backup:DescribeBackupVault",
-            "backup:DescribeRecoveryPoint",
-            "iam:PassRole",
+            Permission::new("backup:StartCopyJob", "recovery_point", point.clone()),
+            Permission::any("backup:DescribeCopyJob"),
+            Permission::new(
+                "backup:DescribeBackupVault",
+                "destination_vault_arn",
+                Resource::VaultArn(&self.destination_vault_arn),
+            ),
+            Permission::new("backup:DescribeRecoveryPoint", "recovery_point", point.clone()),
+            Permission::new("iam:PassRole", "iam_role_arn", Resource::Role(&self.iam_role_arn)),
         ]
     }
 

@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks};
+use super::{Effect, KindRules, Permission, StepChecks};
 use crate::runbook::field::{Dur, Span, Spanned, Text, fields};
 
 fields! {
@@ -62,8 +62,8 @@ impl KindRules for BackupCopyJobs {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
-        vec!["backup:ListCopyJobs"]
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        vec![Permission::any("backup:ListCopyJobs")]
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {

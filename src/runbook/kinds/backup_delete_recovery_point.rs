@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks, in_region};
+use super::{Permission, Resource, Effect, KindRules, StepChecks, in_region};
 use crate::runbook::diagnostic::Code;
 use crate::runbook::field::{Span, Text, custom, fields};
 
@@ -75,16 +75,35 @@ impl KindRules for BackupDeleteRecoveryPoint {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
-        let mut actions = vec![
-            "backup:DeleteRecoveryPoint",
-            "backup:DescribeRecoveryPoint",
-            "backup:DescribeBackupVault",
-        ];
-        if self.all {
-            actions.push("backup:ListRecoveryPointsByBackupVault");
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        let region = self.region.as_ref();
+        let vault = Resource::Vault {
+            name: &self.backup_vault,
+            region,
+        };
+        let mut permissions = Vec::new();
+        match &self.recovery_point {
+            Some(arn) => {
+                let point = Resource::RecoveryPoint { arn, region };
+                permissions.extend([
+                    Permission::new("backup:DeleteRecoveryPoint", "recovery_point", point.clone()),
+                    Permission::new("backup:DescribeRecoveryPoint", "recovery_point", point),
+                ]);
+            }
+            // Every point of the vault: their ARNs come from the listing.
+            None => permissions.extend([
+                Permission::any("backup:DeleteRecoveryPoint"),
+                Permission::any("backup:DescribeRecoveryPoint"),
+            ]),
         }
-        actions
+        permissions.push(Permission::new("backup:DescribeBackupVault", "backup_vault", vault.clone()));
+        if self.all {
+            permissions.push(
+                Permission::new("backup:ListRecoveryPointsByBackupVault", "backup_vault", vault)
+                    .when("with `all`"),
+            );
+        }
+        permissions
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {
@@ -131,6 +150,12 @@ id = "delete-points"
 kind = "backup.delete-recovery-point"
 backup_vault = "v"
 all = true
+
+[[step]]
+id = "delete-point"
+kind = "backup.delete-recovery-point"
+backup_vault = "v"
+recovery_point = "arn:p"
 "#;
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks, in_region};
+use super::{Permission, Resource, Effect, KindRules, StepChecks, in_region};
 use crate::runbook::field::{Span, Text, fields};
 
 fields! {
@@ -48,8 +48,15 @@ impl KindRules for BackupDeleteVaultLock {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
-        vec!["backup:DeleteBackupVaultLockConfiguration"]
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        vec![Permission::new(
+            "backup:DeleteBackupVaultLockConfiguration",
+            "backup_vault",
+            Resource::Vault {
+                name: &self.backup_vault,
+                region: self.region.as_ref(),
+            },
+        )]
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {

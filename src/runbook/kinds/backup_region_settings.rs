@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks};
+use super::{Effect, KindRules, Permission, StepChecks};
 use crate::runbook::field::{Span, Spanned, Text, fields};
 
 fields! {
@@ -52,8 +52,8 @@ impl KindRules for BackupRegionSettings {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
-        vec!["backup:DescribeRegionSettings"]
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        vec![Permission::any("backup:DescribeRegionSettings")]
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {

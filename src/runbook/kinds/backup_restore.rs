@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks};
+use super::{Permission, Resource, Effect, KindRules, StepChecks};
 use crate::runbook::field::{Span, Text, TextMap, fields};
 
 fields! {
@@ -66,13 +66,17 @@ impl KindRules for BackupRestore {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        let point = Resource::RecoveryPoint {
+            arn: &self.recovery_point,
+            region: self.region.as_ref(),
+        };
         vec![
-            "backup:GetRecoveryPointRestoreMetadata",
-            "backup:DescribeRecoveryPoint",
-            "backup:StartRestoreJob",
-            "backup:DescribeRestoreJob",
-            "iam:PassRole",
+            Permission::new("backup:GetRecoveryPointRestoreMetadata", "recovery_point", point.clone()),
+            Permission::new("backup:DescribeRecoveryPoint", "recovery_point", point.clone()),
+            Permission::new("backup:StartRestoreJob", "recovery_point", point),
+            Permission::any("backup:DescribeRestoreJob"),
+            Permission::new("iam:PassRole", "iam_role_arn", Resource::Role(&self.iam_role_arn)),
         ]
     }
 

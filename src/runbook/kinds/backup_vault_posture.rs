@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks};
+use super::{Permission, Resource, Effect, KindRules, StepChecks};
 use crate::runbook::field::{Dur, Span, Spanned, Text, fields};
 
 fields! {
@@ -67,16 +67,23 @@ impl KindRules for BackupVaultPosture {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
-        let mut actions = vec!["backup:DescribeBackupVault"];
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        let vault = Resource::Vault {
+            name: &self.backup_vault,
+            region: self.region.as_ref(),
+        };
+        let mut permissions = vec![Permission::new("backup:DescribeBackupVault", "backup_vault", vault.clone())];
         if self
             .expect
             .as_ref()
             .is_some_and(|e| e.newest_younger_than.is_some())
         {
-            actions.push("backup:ListRecoveryPointsByBackupVault");
+            permissions.push(
+                Permission::new("backup:ListRecoveryPointsByBackupVault", "backup_vault", vault)
+                    .when("with `expect.newest_younger_than`"),
+            );
         }
-        actions
+        permissions
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {

@@ -2,7 +2,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks};
+use super::{Effect, KindRules, Permission, StepChecks};
 use crate::runbook::diagnostic::{Code, Diagnostic};
 use crate::runbook::field::{Dur, Scalar, Span, Spanned, Text, fields, invalid};
 
@@ -93,7 +93,7 @@ impl KindRules for Check {
         false
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
+    fn permissions(&self) -> Vec<Permission<'_>> {
         vec![]
     }
 

@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks, in_region, positive};
+use super::{Permission, Resource, Effect, KindRules, StepChecks, in_region, positive};
 use crate::runbook::diagnostic::Code;
 use crate::runbook::field::{Span, Spanned, Text, custom, fields};
 use crate::runbook::template;
@@ -56,11 +56,15 @@ impl KindRules for DynamodbCopyTable {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        let region = self.region.as_ref();
+        let from = Resource::Table { name: &self.from, region };
+        let to = Resource::Table { name: &self.to, region };
         vec![
-            "dynamodb:DescribeTable",
-            "dynamodb:Scan",
-            "dynamodb:BatchWriteItem",
+            Permission::new("dynamodb:DescribeTable", "from", from.clone()),
+            Permission::new("dynamodb:DescribeTable", "to", to.clone()),
+            Permission::new("dynamodb:Scan", "from", from),
+            Permission::new("dynamodb:BatchWriteItem", "to", to),
         ]
     }
 

@@ -2,7 +2,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks, positive};
+use super::{Permission, Resource, Effect, KindRules, StepChecks, positive};
 use crate::runbook::field::{Span, Spanned, Text, fields};
 
 fields! {
@@ -46,8 +46,15 @@ impl KindRules for DynamodbCount {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
-        vec!["dynamodb:Scan"]
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        vec![Permission::new(
+            "dynamodb:Scan",
+            "table",
+            Resource::Table {
+                name: &self.table,
+                region: self.region.as_ref(),
+            },
+        )]
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {

@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks, in_region};
+use super::{Permission, Resource, Effect, KindRules, StepChecks, in_region};
 use crate::runbook::field::{Span, Text, fields};
 
 fields! {
@@ -49,8 +49,15 @@ impl KindRules for DynamodbDeleteTable {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
-        vec!["dynamodb:DeleteTable"]
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        vec![Permission::new(
+            "dynamodb:DeleteTable",
+            "table",
+            Resource::Table {
+                name: &self.table,
+                region: self.region.as_ref(),
+            },
+        )]
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {

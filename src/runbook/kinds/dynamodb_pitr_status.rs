@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks};
+use super::{Permission, Resource, Effect, KindRules, StepChecks};
 use crate::runbook::field::{Span, Text, fields};
 
 fields! {
@@ -48,8 +48,15 @@ impl KindRules for DynamodbPitrStatus {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
-        vec!["dynamodb:DescribeContinuousBackups"]
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        vec![Permission::new(
+            "dynamodb:DescribeContinuousBackups",
+            "table",
+            Resource::Table {
+                name: &self.table,
+                region: self.region.as_ref(),
+            },
+        )]
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {

@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{DYNAMODB_RESTORE_TARGET, Effect, KindRules, StepChecks};
+use super::{Permission, Resource, restore_target, Effect, KindRules, StepChecks};
 use crate::runbook::field::{Span, Text, fields};
 
 fields! {
@@ -50,10 +50,18 @@ impl KindRules for DynamodbRestoreFromBackup {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
-        let mut actions = vec!["dynamodb:RestoreTableFromBackup"];
-        actions.extend(DYNAMODB_RESTORE_TARGET);
-        actions
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        let region = self.region.as_ref();
+        let mut permissions = vec![Permission::new(
+            "dynamodb:RestoreTableFromBackup",
+            "backup_arn",
+            Resource::TableBackup {
+                arn: &self.backup_arn,
+                region,
+            },
+        )];
+        permissions.extend(restore_target(&self.target_table, region));
+        permissions
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {

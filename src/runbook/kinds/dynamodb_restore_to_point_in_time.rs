@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{DYNAMODB_RESTORE_TARGET, Effect, KindRules, StepChecks};
+use super::{Permission, Resource, restore_target, Effect, KindRules, StepChecks};
 use crate::runbook::field::{Scalar, Span, Text, fields};
 
 fields! {
@@ -53,13 +53,18 @@ impl KindRules for DynamodbRestoreToPointInTime {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
-        let mut actions = vec![
-            "dynamodb:DescribeContinuousBackups",
-            "dynamodb:RestoreTableToPointInTime",
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        let region = self.region.as_ref();
+        let source = Resource::Table {
+            name: &self.source_table,
+            region,
+        };
+        let mut permissions = vec![
+            Permission::new("dynamodb:DescribeContinuousBackups", "source_table", source.clone()),
+            Permission::new("dynamodb:RestoreTableToPointInTime", "source_table", source),
         ];
-        actions.extend(DYNAMODB_RESTORE_TARGET);
-        actions
+        permissions.extend(restore_target(&self.target_table, region));
+        permissions
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {

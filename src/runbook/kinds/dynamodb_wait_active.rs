@@ -2,7 +2,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks};
+use super::{Permission, Resource, Effect, KindRules, StepChecks};
 use crate::runbook::field::{Span, Text, fields};
 
 fields! {
@@ -44,8 +44,15 @@ impl KindRules for DynamodbWaitActive {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
-        vec!["dynamodb:DescribeTable"]
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        vec![Permission::new(
+            "dynamodb:DescribeTable",
+            "table",
+            Resource::Table {
+                name: &self.table,
+                region: self.region.as_ref(),
+            },
+        )]
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {

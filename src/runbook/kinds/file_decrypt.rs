@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks};
+use super::{Effect, KindRules, Permission, StepChecks};
 use crate::runbook::diagnostic::Code;
 use crate::runbook::field::{Span, Text, custom, fields, string_enum};
 use crate::runbook::template;
@@ -80,7 +80,7 @@ impl KindRules for FileDecrypt {
         false
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
+    fn permissions(&self) -> Vec<Permission<'_>> {
         vec![]
     }
 

@@ -9,6 +9,7 @@
 //! This module describes kinds; running them is the engine's business
 //! (`engine::runner`). It never imports `runbook::model`.
 
+mod permission;
 #[cfg(test)]
 mod tests;
 
@@ -24,6 +25,7 @@ pub use backup_delete_recovery_point::CONTINUOUS_REFUSED;
 pub use backup_vault_posture::VaultExpectation;
 pub use check::Assertion;
 pub use file_decrypt::{Cipher, CipherLayout};
+pub use permission::{IAM_TABLE_BEGIN, IAM_TABLE_END, Permission, Resource, iam_table};
 pub use pick_recovery_point::{PickPolicy, RecoverySource};
 pub use s3_restore_object::RestoreTier;
 pub use wait::WaitUntil;
@@ -71,9 +73,11 @@ pub trait KindRules {
     /// Whether the kind acts on AWS (or the simulated world) by itself.
     fn uses_aws(&self) -> bool;
 
-    /// The IAM actions a step of this kind calls, given its fields
-    /// (`docs/aws.md` lists them), e.g. `backup:StartRestoreJob`.
-    fn aws_actions(&self) -> Vec<&'static str>;
+    /// The IAM actions a step of this kind calls, given its fields, each
+    /// with the resource it acts on (`docs/aws.md`'s table is generated
+    /// from them; preflight asks IAM about them), e.g.
+    /// `backup:StartRestoreJob` on the recovery point.
+    fn permissions(&self) -> Vec<Permission<'_>>;
 
     /// What a headless run of step `id` lacks, given its `--answer` (if
     /// any); `None` when nothing is missing.
@@ -272,9 +276,21 @@ impl StepAction {
             .unwrap_or_else(|| format!("the `{}` step runs", self.kind()))
     }
 
-    /// The IAM actions the step calls, e.g. `backup:StartRestoreJob`.
+    /// The IAM actions the step calls, each on its resource.
+    pub fn permissions(&self) -> Vec<Permission<'_>> {
+        self.rules().permissions()
+    }
+
+    /// The IAM actions the step calls, each once, e.g.
+    /// `backup:StartRestoreJob`.
     pub fn aws_actions(&self) -> Vec<&'static str> {
-        self.rules().aws_actions()
+        let mut actions: Vec<&'static str> = Vec::new();
+        for p in self.permissions() {
+            if !actions.contains(&p.action) {
+                actions.push(p.action);
+            }
+        }
+        actions
     }
 
     /// What a headless run of step `id` lacks, given its `--answer`.
@@ -347,22 +363,44 @@ fn positive(n: Option<&Spanned<u32>>, errors: &mut Vec<Error>) {
     }
 }
 
-/// `s3:GetObject`, and `s3:GetObjectVersion` for a specific version.
-fn get_object(version_id: &Option<Text>) -> Vec<&'static str> {
-    let mut actions = vec!["s3:GetObject"];
+/// `s3:GetObject` on `objects`, and `s3:GetObjectVersion` for a
+/// specific version.
+fn get_object<'a>(
+    field: &'static str,
+    objects: Resource<'a>,
+    version_id: &Option<Text>,
+) -> Vec<Permission<'a>> {
+    let mut permissions = vec![Permission::new("s3:GetObject", field, objects.clone())];
     if version_id.is_some() {
-        actions.push("s3:GetObjectVersion");
+        permissions
+            .push(Permission::new("s3:GetObjectVersion", field, objects).when("with `version_id`"));
     }
-    actions
+    permissions
 }
 
-/// What DynamoDB needs on a restore's target table.
-const DYNAMODB_RESTORE_TARGET: &[&str] = &[
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:GetItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-    "dynamodb:BatchWriteItem",
-];
+/// What DynamoDB needs on a restore's target table: it writes the items
+/// with the caller's permissions (DynamoDB developer guide, "Restoring a
+/// DynamoDB table from a backup", IAM policy for restores).
+fn restore_target<'a>(table: &'a Text, region: Option<&'a Text>) -> Vec<Permission<'a>> {
+    [
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:BatchWriteItem",
+    ]
+    .into_iter()
+    .map(|action| {
+        Permission::new(
+            action,
+            "target_table",
+            Resource::Table {
+                name: table,
+                region,
+            },
+        )
+    })
+    .collect()
+}

@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks};
+use super::{Permission, Resource, Effect, KindRules, StepChecks};
 use crate::runbook::diagnostic::Code;
 use crate::runbook::field::{
     Dur, Scalar, Span, Spanned, Text, custom, fields, invalid, string_enum,
@@ -170,28 +170,60 @@ impl KindRules for PickRecoveryPoint {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
+    fn permissions(&self) -> Vec<Permission<'_>> {
         let s = &self.source;
-        let mut actions = Vec::new();
-        if s.backup_vault.is_some() {
-            actions.extend([
-                "backup:ListRecoveryPointsByBackupVault",
-                "backup:DescribeRecoveryPoint",
+        let mut permissions = Vec::new();
+        let vaults = [
+            ("source.backup_vault", &s.backup_vault, s.region.as_ref()),
+            ("source.dr_vault", &s.dr_vault, s.dr_region.as_ref()),
+        ];
+        for (field, name, region) in vaults {
+            if let Some(name) = name {
+                let when = if field == "source.dr_vault" {
+                    "with `source.dr_vault`"
+                } else {
+                    "with `source.backup_vault`"
+                };
+                let vault = Resource::Vault { name, region };
+                permissions.extend([
+                    Permission::new("backup:ListRecoveryPointsByBackupVault", field, vault)
+                        .when(when),
+                    // The chosen point's ARN comes from the listing.
+                    Permission::any("backup:DescribeRecoveryPoint").when(when),
+                ]);
+            }
+        }
+        if let Some(name) = &s.table {
+            let table = Resource::Table {
+                name,
+                region: s.region.as_ref(),
+            };
+            let when = "with `source.table`";
+            permissions.extend([
+                Permission::new("dynamodb:DescribeContinuousBackups", "source.table", table.clone()).when(when),
+                Permission::new("dynamodb:DescribeTable", "source.table", table.clone()).when(when),
+                Permission::new("dynamodb:ListBackups", "source.table", table).when(when),
+                Permission::any("backup:ListRecoveryPointsByResource").when(when),
+                Permission::any("backup:DescribeRecoveryPoint").when(when),
             ]);
         }
-        if s.table.is_some() {
-            actions.extend([
-                "dynamodb:DescribeContinuousBackups",
-                "dynamodb:DescribeTable",
-                "dynamodb:ListBackups",
-                "backup:ListRecoveryPointsByResource",
-                "backup:DescribeRecoveryPoint",
+        if let Some(bucket) = &s.bucket {
+            let when = "with `source.bucket`";
+            permissions.extend([
+                Permission::new("s3:ListBucket", "source.bucket", Resource::Bucket(bucket)).when(when),
+                Permission::new(
+                    "s3:GetObject",
+                    "source.prefix",
+                    Resource::Objects {
+                        bucket,
+                        key: None,
+                        prefix: s.prefix.as_ref(),
+                    },
+                )
+                .when(when),
             ]);
         }
-        if s.bucket.is_some() {
-            actions.extend(["s3:ListBucket", "s3:GetObject"]);
-        }
-        actions
+        permissions
     }
 
     fn headless_answer_missing(&self, id: &str, given: Option<&str>) -> Option<String> {
@@ -214,7 +246,7 @@ pub(super) const EXAMPLE: &str = r#"
 [[step]]
 id = "pick-vault"
 kind = "pick-recovery-point"
-source = { backup_vault = "v" }
+source = { backup_vault = "v", dr_vault = "dr", dr_region = "us-west-2" }
 
 [[step]]
 id = "pick-table"

@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks, get_object, key_or_prefix};
+use super::{Permission, Resource, Effect, KindRules, StepChecks, get_object, key_or_prefix};
 use crate::runbook::diagnostic::Code;
 use crate::runbook::field::{Span, Text, custom, fields};
 
@@ -73,12 +73,20 @@ impl KindRules for S3Download {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
-        let mut actions = get_object(&self.version_id);
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        let objects = Resource::Objects {
+            bucket: &self.bucket,
+            key: self.key.as_ref(),
+            prefix: self.prefix.as_ref(),
+        };
+        let field = if self.key.is_some() { "key" } else { "prefix" };
+        let mut permissions = get_object(field, objects, &self.version_id);
         if self.prefix.is_some() {
-            actions.push("s3:ListBucket");
+            permissions.push(
+                Permission::new("s3:ListBucket", "bucket", Resource::Bucket(&self.bucket)).when("with `prefix`"),
+            );
         }
-        actions
+        permissions
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {
@@ -110,4 +118,12 @@ kind = "s3.download"
 bucket = "b"
 prefix = "p/"
 to = "dir"
+
+[[step]]
+id = "download-version"
+kind = "s3.download"
+bucket = "b"
+key = "k"
+version_id = "v1"
+to = "file"
 "#;

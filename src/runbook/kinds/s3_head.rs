@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks, get_object};
+use super::{Permission, Resource, Effect, KindRules, StepChecks, get_object};
 use crate::runbook::field::{Span, Text, fields};
 
 fields! {
@@ -59,10 +59,15 @@ impl KindRules for S3Head {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
-        let mut actions = get_object(&self.version_id);
-        actions.push("s3:GetObjectRetention");
-        actions
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        let object = Resource::Objects {
+            bucket: &self.bucket,
+            key: Some(&self.key),
+            prefix: None,
+        };
+        let mut permissions = get_object("key", object.clone(), &self.version_id);
+        permissions.push(Permission::new("s3:GetObjectRetention", "key", object));
+        permissions
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {

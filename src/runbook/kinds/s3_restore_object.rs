@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks, key_or_prefix};
+use super::{Permission, Resource, Effect, KindRules, StepChecks, key_or_prefix};
 use crate::runbook::field::{Scalar, Span, Text, fields, invalid, string_enum};
 
 string_enum! {
@@ -81,12 +81,23 @@ impl KindRules for S3RestoreObject {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
-        let mut actions = vec!["s3:GetObject", "s3:RestoreObject"];
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        let objects = Resource::Objects {
+            bucket: &self.bucket,
+            key: self.key.as_ref(),
+            prefix: self.prefix.as_ref(),
+        };
+        let field = if self.key.is_some() { "key" } else { "prefix" };
+        let mut permissions = vec![
+            Permission::new("s3:GetObject", field, objects.clone()),
+            Permission::new("s3:RestoreObject", field, objects),
+        ];
         if self.prefix.is_some() {
-            actions.push("s3:ListBucket");
+            permissions.push(
+                Permission::new("s3:ListBucket", "bucket", Resource::Bucket(&self.bucket)).when("with `prefix`"),
+            );
         }
-        actions
+        permissions
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {
@@ -128,4 +139,10 @@ id = "thaw"
 kind = "s3.restore-object"
 bucket = "b"
 prefix = "p/"
+
+[[step]]
+id = "thaw-one"
+kind = "s3.restore-object"
+bucket = "b"
+key = "k"
 "#;

@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks, get_object};
+use super::{Effect, KindRules, Permission, Resource, StepChecks, get_object};
 use crate::runbook::field::{Span, Text, fields};
 
 fields! {
@@ -54,8 +54,13 @@ impl KindRules for S3VerifyChecksum {
         true
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
-        get_object(&self.version_id)
+    fn permissions(&self) -> Vec<Permission<'_>> {
+        let object = Resource::Objects {
+            bucket: &self.bucket,
+            key: Some(&self.key),
+            prefix: None,
+        };
+        get_object("key", object, &self.version_id)
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {
@@ -76,4 +81,11 @@ id = "verify"
 kind = "s3.verify-checksum"
 bucket = "b"
 key = "k"
+
+[[step]]
+id = "verify-version"
+kind = "s3.verify-checksum"
+bucket = "b"
+key = "k"
+version_id = "v1"
 "#;

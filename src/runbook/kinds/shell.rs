@@ -3,7 +3,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks};
+use super::{Effect, KindRules, Permission, StepChecks};
 use crate::runbook::diagnostic::{Code, Diagnostic};
 use crate::runbook::field::{Span, Spanned, Text, TextMap, fields};
 
@@ -67,7 +67,7 @@ impl KindRules for Shell {
         false
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
+    fn permissions(&self) -> Vec<Permission<'_>> {
         vec![]
     }
 

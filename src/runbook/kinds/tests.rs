@@ -1,9 +1,10 @@
-//! Every kind against its documentation: the IAM actions it calls are the
-//! ones `docs/aws.md` lists, and a destructive kind says what it destroys.
+//! Every kind against its documentation: `docs/aws.md`'s IAM table is
+//! generated from the kinds' permissions, and a destructive kind says what
+//! it destroys.
 
 use std::collections::BTreeSet;
 
-use super::{EXAMPLES, Effect, KINDS, StepAction};
+use super::{EXAMPLES, Effect, IAM_TABLE_BEGIN, IAM_TABLE_END, KINDS, StepAction, iam_table};
 use crate::runbook::check_str;
 
 /// The runbook around the kinds' examples.
@@ -28,16 +29,7 @@ fn every_kind() -> Vec<StepAction> {
     runbook.steps.into_iter().map(|s| s.action).collect()
 }
 
-/// The `## IAM permissions` section of docs/aws.md.
-fn iam_section() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/aws.md");
-    let doc = std::fs::read_to_string(path).expect("docs/aws.md is readable");
-    let start = doc
-        .find("## IAM permissions")
-        .expect("docs/aws.md has IAM permissions");
-    let rest = &doc[start + 2..];
-    rest[..rest.find("\n## ").unwrap_or(rest.len())].to_owned()
-}
+const AWS_DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/aws.md");
 
 #[test]
 fn every_kind_has_an_example_step() {
@@ -49,45 +41,35 @@ fn every_kind_has_an_example_step() {
     );
 }
 
+/// docs/aws.md's IAM table is generated from every kind's `permissions()`
+/// over the kinds' examples (which set the fields that add actions):
+/// everything between its two marker lines, in the style of docs/keys.md.
 #[test]
-fn every_iam_action_a_kind_calls_is_in_docs_aws_md_and_back() {
-    let section = iam_section();
-    let called: BTreeSet<&str> = every_kind()
-        .iter()
-        .flat_map(StepAction::aws_actions)
-        .collect();
-    // The docs write the actions on a restore's target table bare, after
-    // their service's first action: `PutItem` for `dynamodb:PutItem`.
-    let undocumented: Vec<&&str> = called
-        .iter()
-        .filter(|a| {
-            let bare = a.split_once(':').map_or(**a, |(_, name)| name);
-            !section.contains(&format!("`{a}`")) && !section.contains(&format!("`{bare}`"))
-        })
-        .collect();
+fn docs_aws_md_iam_table_is_generated_from_the_kinds() {
+    let doc = std::fs::read_to_string(AWS_DOC).expect("docs/aws.md is readable");
+    let (Some(begin), Some(end)) = (doc.find(IAM_TABLE_BEGIN), doc.find(IAM_TABLE_END)) else {
+        panic!(
+            "docs/aws.md lacks the marker lines\n    {IAM_TABLE_BEGIN}\n    {IAM_TABLE_END}\nin its IAM permissions section; add them"
+        );
+    };
+    let head = &doc[..begin + IAM_TABLE_BEGIN.len()];
+    let want = format!("{head}\n\n{}\n{}", iam_table(&every_kind()), &doc[end..]);
+    if std::env::var_os("UPDATE_AWS_DOC").is_some() {
+        std::fs::write(AWS_DOC, &want).unwrap();
+        return;
+    }
     assert!(
-        undocumented.is_empty(),
-        "list these in docs/aws.md: {undocumented:?}"
+        doc == want,
+        "docs/aws.md's IAM table is stale (a kind's permissions() changed); regenerate it with:\n    UPDATE_AWS_DOC=1 cargo test --lib iam_table"
     );
-    let documented: BTreeSet<&str> = section
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .filter(|t| {
-            t.split_once(':').is_some_and(|(service, name)| {
-                !service.is_empty()
-                    && service
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                    && name.chars().all(|c| c.is_ascii_alphanumeric())
-            })
-        })
-        .collect();
-    let uncalled: Vec<&&str> = documented.difference(&called).collect();
-    assert!(
-        uncalled.is_empty(),
-        "docs/aws.md lists actions no kind calls: {uncalled:?}"
-    );
+}
+
+#[test]
+fn iam_table_has_a_row_per_kind_and_action_with_the_resource() {
+    let table = iam_table(&every_kind());
+    assert!(table.contains("| `backup.restore` | `iam:PassRole` | role `iam_role_arn` (`arn:aws:iam::ACCOUNT:role/NAME`) | always |"), "{table}");
+    assert!(table.contains("| `s3.head` | `s3:GetObjectVersion` | objects `key` (`arn:aws:s3:::BUCKET/KEY`) | with `version_id` |"), "{table}");
+    assert!(table.contains("| `file.decrypt` | none | | |"), "{table}");
 }
 
 #[test]

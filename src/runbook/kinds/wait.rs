@@ -2,7 +2,7 @@
 
 use toml_spanner::Error;
 
-use super::{Effect, KindRules, StepChecks};
+use super::{Permission, Resource, Effect, KindRules, StepChecks};
 use crate::runbook::diagnostic::{Code, Diagnostic};
 use crate::runbook::field::{Dur, Span, Spanned, Text, custom, fields, invalid};
 
@@ -118,19 +118,39 @@ impl KindRules for Wait {
         false
     }
 
-    fn aws_actions(&self) -> Vec<&'static str> {
+    fn permissions(&self) -> Vec<Permission<'_>> {
         let Some(u) = &self.until else {
             return vec![];
         };
-        [
-            (u.table.is_some(), "dynamodb:DescribeTable"),
-            (u.restore_job.is_some(), "backup:DescribeRestoreJob"),
-            (u.copy_job.is_some(), "backup:DescribeCopyJob"),
-            (u.bucket.is_some(), "s3:GetObject"),
-        ]
-        .into_iter()
-        .filter_map(|(given, action)| given.then_some(action))
-        .collect()
+        let region = u.region.as_ref();
+        let mut permissions = Vec::new();
+        if let Some(name) = &u.table {
+            permissions.push(
+                Permission::new("dynamodb:DescribeTable", "until.table", Resource::Table { name, region })
+                    .when("with `until.table`"),
+            );
+        }
+        if u.restore_job.is_some() {
+            permissions.push(Permission::any("backup:DescribeRestoreJob").when("with `until.restore_job`"));
+        }
+        if u.copy_job.is_some() {
+            permissions.push(Permission::any("backup:DescribeCopyJob").when("with `until.copy_job`"));
+        }
+        if let Some(bucket) = &u.bucket {
+            permissions.push(
+                Permission::new(
+                    "s3:GetObject",
+                    "until.key",
+                    Resource::Objects {
+                        bucket,
+                        key: u.key.as_ref(),
+                        prefix: None,
+                    },
+                )
+                .when("with `until.bucket`"),
+            );
+        }
+        permissions
     }
 
     fn headless_answer_missing(&self, _id: &str, _given: Option<&str>) -> Option<String> {
