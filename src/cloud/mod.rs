@@ -281,6 +281,18 @@ pub trait Cloud: Send + Sync {
         object: &ObjectRef,
         notify: Notify<'_>,
     ) -> Result<Option<(String, Timestamp)>, CloudError>;
+    /// What `prefix` of `bucket` holds, by storage class, from the listing
+    /// alone (ListObjectsV2, every page; no HEAD, no body), stopping after
+    /// `cap` objects ([`PrefixSummary::truncated`]). A missing bucket is an
+    /// error of kind `NotFound`.
+    async fn summarize_prefix(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        region: Option<&str>,
+        cap: usize,
+        notify: Notify<'_>,
+    ) -> Result<PrefixSummary, CloudError>;
     /// Requests a restore of an archived object; `days` for the Glacier
     /// classes, none for Intelligent-Tiering ([`ArchiveTier::takes_days`]).
     async fn restore_object(

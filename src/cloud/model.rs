@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::format::human_bytes;
 
+use super::archive::is_archive_class;
+
 /// Who and where dr-drill acts: shown on every screen, journaled with the run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
@@ -486,6 +488,9 @@ pub struct TableState {
     pub status: String,
     /// DynamoDB's item count (updated about every six hours).
     pub item_count: Option<i64>,
+    /// DynamoDB's `TableSizeBytes` (updated about every six hours).
+    #[serde(default)]
+    pub size_bytes: Option<i64>,
     /// For a restored table, the time its data is as of: the answer's
     /// `RestoreSummary.RestoreDateTime` ("point in time or source backup
     /// time", botocore `dynamodb` 2012-08-10).
@@ -703,5 +708,64 @@ mod tests {
         assert!(!p.is_restorable());
         p.archive = Some(ArchiveState::Ready { until: None });
         assert!(p.is_restorable());
+    }
+}
+
+/// What one storage class holds under a prefix.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassCount {
+    /// Objects.
+    pub objects: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+/// What a bucket prefix holds, from its listing alone (ListObjectsV2: keys,
+/// sizes and storage classes; no HEAD, no body), counted up to a cap.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrefixSummary {
+    /// Per storage class as the listing names it (`STANDARD` when S3
+    /// gives none): `GLACIER`, `DEEP_ARCHIVE`, `INTELLIGENT_TIERING`, ...
+    pub by_class: BTreeMap<String, ClassCount>,
+    /// The newest object's LastModified.
+    pub newest: Option<Timestamp>,
+    /// The listing stopped at the cap: there are more objects than counted.
+    pub truncated: bool,
+}
+
+impl PrefixSummary {
+    /// Adds one listed object.
+    pub fn add(&mut self, class: Option<&str>, bytes: u64, modified: Option<Timestamp>) {
+        let class = class.filter(|c| !c.is_empty()).unwrap_or("STANDARD");
+        let c = self.by_class.entry(class.to_owned()).or_default();
+        c.objects += 1;
+        c.bytes = c.bytes.saturating_add(bytes);
+        if modified > self.newest {
+            self.newest = modified;
+        }
+    }
+
+    /// Objects counted.
+    pub fn objects(&self) -> u64 {
+        self.by_class.values().map(|c| c.objects).sum()
+    }
+
+    /// Their bytes.
+    pub fn bytes(&self) -> u64 {
+        self.by_class
+            .values()
+            .fold(0u64, |a, c| a.saturating_add(c.bytes))
+    }
+
+    /// Objects and bytes in an archive class that needs a restore before a
+    /// read (GLACIER, DEEP_ARCHIVE; [`is_archive_class`]).
+    pub fn archived(&self) -> ClassCount {
+        self.by_class
+            .iter()
+            .filter(|(k, _)| is_archive_class(k))
+            .fold(ClassCount::default(), |a, (_, c)| ClassCount {
+                objects: a.objects + c.objects,
+                bytes: a.bytes.saturating_add(c.bytes),
+            })
     }
 }

@@ -230,6 +230,10 @@ impl Context {
 pub struct Preflight {
     /// Every finding, in area order (within an area, in the order made).
     pub findings: Vec<Finding>,
+    /// What the resources area found: table sizes, objects by storage
+    /// class, recovery points (what the time and cost figures start from).
+    #[serde(default)]
+    pub resources: resources::Facts,
     /// How long the drill will take.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<time::Estimate>,
@@ -276,7 +280,7 @@ pub async fn run(ctx: &Context, tx: Option<UnboundedSender<Finding>>) -> Preflig
     let at = jiff::Timestamp::now();
     let started = std::time::Instant::now();
     let sink = Sink::new(tx);
-    let ((), (), (), (), time, cost) = tokio::join!(
+    let ((), (), resources, (), time, cost) = tokio::join!(
         identity::check(ctx, &sink),
         permissions::check(ctx, &sink),
         resources::check(ctx, &sink),
@@ -288,6 +292,7 @@ pub async fn run(ctx: &Context, tx: Option<UnboundedSender<Finding>>) -> Preflig
     findings.sort_by_key(|f| f.area);
     Preflight {
         findings,
+        resources,
         time,
         cost,
         at,

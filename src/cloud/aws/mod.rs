@@ -43,8 +43,9 @@ use tokio::sync::mpsc;
 use super::error::retry_message;
 use super::{
     Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest, ErrorKind, Fetched,
-    Identity, JobStatus, Notify, ObjectHead, ObjectRef, PitrStatus, PointSource, RecoveryPoint,
-    RegionSettings, RestoreRequest, RetryPolicy, TableState, Tried, VaultPosture, with_retry,
+    Identity, JobStatus, Notify, ObjectHead, ObjectRef, PitrStatus, PointSource, PrefixSummary,
+    RecoveryPoint, RegionSettings, RestoreRequest, RetryPolicy, TableState, Tried, VaultPosture,
+    with_retry,
 };
 pub(crate) use error::classify;
 
@@ -660,6 +661,17 @@ impl Cloud for AwsCloud {
         notify: Notify<'_>,
     ) -> Result<ObjectHead, CloudError> {
         s3::head(self, object, notify).await
+    }
+
+    async fn summarize_prefix(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        region: Option<&str>,
+        cap: usize,
+        notify: Notify<'_>,
+    ) -> Result<PrefixSummary, CloudError> {
+        s3::summarize(self, bucket, prefix, region, cap, notify).await
     }
 
     async fn object_retention(

@@ -14,7 +14,7 @@ use crate::cloud::download::PartFile;
 use crate::cloud::points::attach_manifests;
 use crate::cloud::{
     CloudError, ErrorKind, Fetched, MAX_READ_OBJECT, Notify, ObjectHead, ObjectRef, PointKind,
-    RecoveryPoint, archive_state, object_too_large,
+    PrefixSummary, RecoveryPoint, archive_state, object_too_large,
 };
 
 /// HEAD requests in flight while a listing page is filled in.
@@ -197,6 +197,52 @@ pub(super) async fn list_points(
         }
         if !more {
             return Ok(());
+        }
+    }
+}
+
+/// What a prefix holds by storage class, from ListObjectsV2 pages alone
+/// (botocore s3 2006-03-01 `Object`: `Size`, `StorageClass`,
+/// `LastModified`), stopping after `cap` objects.
+pub(super) async fn summarize(
+    cloud: &AwsCloud,
+    bucket: &str,
+    prefix: &str,
+    region: Option<&str>,
+    cap: usize,
+    notify: Notify<'_>,
+) -> Result<PrefixSummary, CloudError> {
+    let (c, _) = cloud.clients(region);
+    let resource = format!("s3://{bucket}/{prefix}");
+    let mut summary = PrefixSummary::default();
+    let mut counted = 0usize;
+    let mut token: Option<String> = None;
+    loop {
+        let out = send!(
+            cloud,
+            notify,
+            "ListObjectsV2",
+            resource,
+            c.s3.list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_continuation_token(token.clone())
+        )
+        .await?;
+        for o in out.contents() {
+            if counted >= cap {
+                summary.truncated = true;
+                return Ok(summary);
+            }
+            counted += 1;
+            let bytes = o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
+            let class = o.storage_class().map(|c| c.as_str().to_owned());
+            summary.add(class.as_deref(), bytes, o.last_modified().and_then(ts));
+        }
+        token = out.next_continuation_token().map(str::to_owned);
+        // Truncated without a token would list the first page again.
+        if !(out.is_truncated().unwrap_or(false) && token.is_some()) {
+            return Ok(summary);
         }
     }
 }

@@ -20,7 +20,8 @@ use crate::cloud::download::PartFile;
 use crate::cloud::{
     Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest, ErrorKind, Fetched,
     Identity, JobStatus, MAX_READ_OBJECT, Notify, ObjectHead, ObjectRef, PitrStatus, PointSource,
-    RecoveryPoint, RegionSettings, RestoreRequest, TableState, VaultPosture, object_too_large,
+    PrefixSummary, RecoveryPoint, RegionSettings, RestoreRequest, TableState, VaultPosture,
+    object_too_large,
 };
 use crate::format::human_bytes;
 
@@ -541,6 +542,21 @@ impl Cloud for SimCloud {
             read: total,
             written: total,
         })
+    }
+
+    async fn summarize_prefix(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        _region: Option<&str>,
+        cap: usize,
+        notify: Notify<'_>,
+    ) -> Result<PrefixSummary, CloudError> {
+        let resource = format!("s3://{bucket}/{prefix}");
+        self.call("ListObjectsV2", &resource, notify, |w, now| {
+            w.summarize_prefix(bucket, prefix, cap, now)
+        })
+        .await
     }
 
     async fn head_object(

@@ -174,6 +174,9 @@ impl World {
         restored_as_of: Timestamp,
         now: Timestamp,
     ) -> Result<TableState, Refusal> {
+        // botocore dynamodb 2012-08-10: RestoreTableFromBackup and
+        // RestoreTableToPointInTime list TableAlreadyExistsException ("A
+        // target table with the specified name already exists").
         if self.live_table(region, target, now).is_some() {
             return Err(invalid(
                 "TableAlreadyExistsException",

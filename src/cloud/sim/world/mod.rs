@@ -36,6 +36,11 @@ pub(super) const ACCOUNT: &str = "111122223333";
 /// takes the union, so counts add up as they would with real keys.
 pub(super) type Items = BTreeMap<String, u64>;
 
+/// The size of one simulated item, for `TableSizeBytes` (botocore dynamodb
+/// 2012-08-10 `TableDescription`: "updates this value approximately every
+/// six hours"; the sandbox gives it at once).
+pub(super) const SIM_ITEM_BYTES: u64 = 200;
+
 /// How many items `items` holds.
 pub(super) fn count(items: &Items) -> u64 {
     items.values().sum()
@@ -160,6 +165,7 @@ impl Table {
             arn: self.arn.clone(),
             status: if active { "ACTIVE" } else { "CREATING" }.into(),
             item_count: active.then(|| count(&self.items) as i64),
+            size_bytes: active.then(|| (count(&self.items) * SIM_ITEM_BYTES) as i64),
             restored_as_of: self.restored_as_of,
         }
     }

@@ -12,7 +12,9 @@ use super::{
 };
 use crate::cloud::sim::fault::Faults;
 use crate::cloud::sim::spec::Range;
-use crate::cloud::{ArchiveState, ObjectHead, PointKind, RecoveryPoint, is_archive_class};
+use crate::cloud::{
+    ArchiveState, ObjectHead, PointKind, PrefixSummary, RecoveryPoint, is_archive_class,
+};
 
 impl World {
     pub fn object(
@@ -228,6 +230,44 @@ impl World {
                 p
             })
             .collect())
+    }
+
+    /// What `prefix` holds by storage class, as a listing shows it, up to
+    /// `cap` objects: ListObjectsV2 (botocore s3 2006-03-01) gives each
+    /// object's `Size` and `StorageClass` (`ObjectStorageClass`), and a
+    /// missing bucket is `NoSuchBucket`.
+    pub fn summarize_prefix(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        cap: usize,
+        now: Timestamp,
+    ) -> Result<PrefixSummary, Refusal> {
+        let b = self.buckets.get(bucket).ok_or_else(|| {
+            not_found(
+                "NoSuchBucket",
+                format!("The specified bucket does not exist: {bucket}"),
+            )
+        })?;
+        let mut summary = PrefixSummary::default();
+        let listed = b
+            .objects
+            .range(prefix.to_owned()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .filter(|(_, o)| o.last_modified <= now);
+        for (i, (_, o)) in listed.enumerate() {
+            if i >= cap {
+                summary.truncated = true;
+                break;
+            }
+            let head = o.head(now);
+            summary.add(
+                Some(&head.storage_class),
+                head.size_bytes,
+                Some(o.last_modified),
+            );
+        }
+        Ok(summary)
     }
 
     /// Names of every table (for fault checks and messages).

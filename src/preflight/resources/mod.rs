@@ -1,0 +1,257 @@
+//! Whether the vaults, tables, buckets and restore targets the plan names
+//! are there (and the targets are not), and the figures the time and cost
+//! areas need ([`Facts`]). Reads only: describes, listings (keys, sizes and
+//! classes; never an object's body) and HEADs.
+//!
+//! Each step's fields are resolved with [`Context::resolve`]; a value only
+//! a step's output gives is [`Verdict::Unchecked`], never a guess. Every
+//! call is one [`Ask`], at most [`IN_FLIGHT`] at once; a failing call is a
+//! finding naming the resource, region and action.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::StreamExt;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{Area, Context, Finding, Known, Sink, Verdict};
+use crate::cloud::points::MAX_POINTS;
+use crate::cloud::{PitrStatus, PointSource, PrefixSummary};
+use crate::format::human_bytes;
+
+use answer::answer;
+use plan::plan;
+
+/// Calls in flight at once.
+pub const IN_FLIGHT: usize = 8;
+
+/// What the resources area learnt, for the time and cost areas: each
+/// table's size, each prefix's objects by storage class, each pick's
+/// newest point. Only resources that answered are here.
+///
+/// Shape (agreed for `pf-time` and `pf-cost`): `tables` holds every table
+/// the plan reads that exists now (`item_count`, `size_bytes` from
+/// DescribeTable, updated by DynamoDB about every six hours);
+/// `prefixes` every bucket prefix a step restores or downloads
+/// ([`PrefixSummary::by_class`] gives objects and bytes per class,
+/// [`PrefixSummary::archived`] the GLACIER + DEEP_ARCHIVE part);
+/// `points` every pick source's listing (count, restorable, the newest
+/// restorable point's time and size).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    /// Tables that exist, by step.
+    pub tables: Vec<TableFacts>,
+    /// Bucket prefixes, by step.
+    pub prefixes: Vec<PrefixFacts>,
+    /// Recovery point listings of the picks, by step.
+    pub points: Vec<PointFacts>,
+}
+
+impl Facts {
+    /// Bytes of every table, summed once per (table, region).
+    pub fn table_bytes(&self) -> u64 {
+        let mut seen = BTreeSet::new();
+        self.tables
+            .iter()
+            .filter(|t| seen.insert((t.table.clone(), t.region.clone())))
+            .map(|t| t.size_bytes.unwrap_or(0))
+            .fold(0u64, u64::saturating_add)
+    }
+
+    /// Objects and bytes per storage class over every prefix, each
+    /// (bucket, prefix, region) counted once.
+    pub fn objects_by_class(&self) -> BTreeMap<String, crate::cloud::ClassCount> {
+        let mut seen = BTreeSet::new();
+        let mut out: BTreeMap<String, crate::cloud::ClassCount> = BTreeMap::new();
+        for p in &self.prefixes {
+            if !seen.insert((p.bucket.clone(), p.prefix.clone(), p.region.clone())) {
+                continue;
+            }
+            for (class, c) in &p.summary.by_class {
+                let e = out.entry(class.clone()).or_default();
+                e.objects += c.objects;
+                e.bytes = e.bytes.saturating_add(c.bytes);
+            }
+        }
+        out
+    }
+}
+
+/// One table as the plan finds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableFacts {
+    /// The step that names it.
+    pub step: String,
+    /// Table name.
+    pub table: String,
+    /// Its region.
+    pub region: String,
+    /// `ACTIVE`, ...
+    pub status: String,
+    /// DynamoDB's item count.
+    pub item_count: Option<u64>,
+    /// DynamoDB's `TableSizeBytes`.
+    pub size_bytes: Option<u64>,
+    /// Point-in-time recovery, when it could be read.
+    pub pitr: Option<PitrStatus>,
+}
+
+/// One bucket prefix as the plan finds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrefixFacts {
+    /// The step that names it.
+    pub step: String,
+    /// Bucket.
+    pub bucket: String,
+    /// Key prefix (a whole key for a step that names one object).
+    pub prefix: String,
+    /// Its region.
+    pub region: String,
+    /// What it holds.
+    pub summary: PrefixSummary,
+}
+
+/// One pick's listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointFacts {
+    /// The pick step.
+    pub step: String,
+    /// Points listed.
+    pub count: usize,
+    /// Of them, restorable now.
+    pub restorable: usize,
+    /// The newest restorable point's time.
+    pub newest: Option<Timestamp>,
+    /// Its size, when the listing gives one.
+    pub newest_bytes: Option<u64>,
+}
+
+/// What a table must be for its step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// Read or written by the step: must exist.
+    Exists,
+    /// The source of a point-in-time restore: must exist with PITR on.
+    Pitr,
+    /// A restore's new table: must not exist (RestoreTableFromBackup and
+    /// RestoreTableToPointInTime: TableAlreadyExistsException, botocore
+    /// dynamodb 2012-08-10; AWS Backup's restore creates the table too).
+    Absent,
+}
+
+/// One call preflight makes.
+enum Ask {
+    Vault {
+        step: String,
+        vault: String,
+        region: String,
+    },
+    Table {
+        step: String,
+        table: String,
+        region: String,
+        want: Want,
+    },
+    /// A restore's new table whose region is known only at run time.
+    TargetAnywhere { step: String, table: String },
+    Prefix {
+        step: String,
+        bucket: String,
+        prefix: String,
+        region: String,
+    },
+    Object {
+        step: String,
+        bucket: String,
+        key: String,
+        region: String,
+    },
+    Points {
+        step: String,
+        sources: Vec<PointSource>,
+    },
+}
+
+/// Checks the resources the plan names; returns the figures found.
+pub(super) async fn check(ctx: &Context, sink: &Sink) -> Facts {
+    let Some(cloud) = ctx.cloud.clone() else {
+        return Facts::default();
+    };
+    let plan = plan(ctx, &cloud.identity().region, sink);
+    let regions = plan.regions.clone();
+    let now = cloud
+        .simulation()
+        .and_then(|o| o.now)
+        .unwrap_or_else(Timestamp::now);
+    let rpo = ctx.runbook.runbook.rpo.as_ref().map(|d| d.value.0);
+    let answers = futures::stream::iter(plan.asks.into_iter().map(|ask| {
+        let cloud = cloud.clone();
+        let regions = &regions;
+        async move { answer(cloud, ask, regions, now, rpo).await }
+    }))
+    .buffer_unordered(IN_FLIGHT)
+    .collect::<Vec<_>>()
+    .await;
+    let mut facts = Facts::default();
+    for (findings, fact) in answers {
+        for f in findings {
+            sink.push(f);
+        }
+        match fact {
+            Some(Fact::Table(t)) => facts.tables.push(t),
+            Some(Fact::Prefix(p)) => facts.prefixes.push(p),
+            Some(Fact::Points(p)) => facts.points.push(p),
+            None => {}
+        }
+    }
+    facts.tables.sort_by(|a, b| a.step.cmp(&b.step));
+    facts.prefixes.sort_by(|a, b| a.step.cmp(&b.step));
+    facts.points.sort_by(|a, b| a.step.cmp(&b.step));
+    facts
+}
+
+fn finding(verdict: Verdict, step: &str, subject: String, detail: String) -> Finding {
+    Finding::new(Area::Resources, verdict, subject, detail).step(step)
+}
+
+/// What one answer adds to [`Facts`].
+enum Fact {
+    Table(TableFacts),
+    Prefix(PrefixFacts),
+    Points(PointFacts),
+}
+
+/// `12 objects, 3.0 GiB; archived: 10 (2.5 GiB): DEEP_ARCHIVE 8, GLACIER 2`.
+pub fn prefix_words(s: &PrefixSummary) -> String {
+    let mut w = format!("{} objects, {}", s.objects(), human_bytes(s.bytes()));
+    if s.truncated {
+        w.push_str(&format!(" (counted up to {MAX_POINTS}; there are more)"));
+    }
+    let archived = s.archived();
+    if archived.objects > 0 {
+        let classes: Vec<String> = s
+            .by_class
+            .iter()
+            .filter(|(k, _)| crate::cloud::is_archive_class(k))
+            .map(|(k, c)| format!("{k} {} ({})", c.objects, human_bytes(c.bytes)))
+            .collect();
+        w.push_str(&format!(
+            "; archived, a restore needed before a read: {} objects, {}: {}",
+            archived.objects,
+            human_bytes(archived.bytes),
+            classes.join(", ")
+        ));
+    }
+    if let Some(it) = s.by_class.get("INTELLIGENT_TIERING") {
+        w.push_str(&format!(
+            "; INTELLIGENT_TIERING {} objects: those in an archive access tier need a restore (HeadObject's ArchiveStatus says which)",
+            it.objects
+        ));
+    }
+    w
+}
+
+mod answer;
+mod plan;
+#[cfg(test)]
+mod tests;
