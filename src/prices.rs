@@ -35,6 +35,9 @@ impl Money {
     /// (`$0.0012`), so a small charge never reads as free.
     pub fn usd(self) -> String {
         let m = self.0;
+        if m > 0 && m < 50 {
+            return "<$0.0001".into();
+        }
         if m > 0 && m < 10_000 {
             let tenth_millis = (m + 50) / 100;
             return format!("${}.{:04}", tenth_millis / 10_000, tenth_millis % 10_000);

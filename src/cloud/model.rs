@@ -467,6 +467,10 @@ pub struct TableState {
     /// time", botocore `dynamodb` 2012-08-10).
     #[serde(default)]
     pub restored_as_of: Option<Timestamp>,
+    /// DynamoDB's table size in bytes (`TableSizeBytes`, updated about
+    /// every six hours; botocore `dynamodb` 2012-08-10 TableDescription).
+    #[serde(default)]
+    pub size_bytes: Option<u64>,
 }
 
 /// A table's point-in-time recovery.

@@ -160,6 +160,8 @@ impl Table {
             status: if active { "ACTIVE" } else { "CREATING" }.into(),
             item_count: active.then(|| count(&self.items) as i64),
             restored_as_of: self.restored_as_of,
+            // The simulated world keeps no table sizes.
+            size_bytes: None,
         }
     }
 
