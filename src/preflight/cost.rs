@@ -699,8 +699,13 @@ pub(super) async fn check(ctx: &Context, sink: &Sink) -> Option<Estimate> {
 /// ledger (the sizes their outputs give: a pick's `size_bytes`, a
 /// download's `size_bytes`) and the prices. Storage of restored tables is
 /// not counted here: it accrues after the step. A step whose size or price
-/// is unknown adds nothing.
-pub fn so_far(runbook: &Runbook, ledger: &RunLedger, prices: &Prices) -> Money {
+/// is unknown adds nothing. `params` resolves the steps' regions.
+pub fn so_far(
+    runbook: &Runbook,
+    ledger: &RunLedger,
+    params: &BTreeMap<String, String>,
+    prices: &Prices,
+) -> Money {
     let mut facts = Facts {
         default_region: ledger
             .identity
@@ -708,7 +713,10 @@ pub fn so_far(runbook: &Runbook, ledger: &RunLedger, prices: &Prices) -> Money {
             .map_or_else(|| "us-east-1".into(), |i| i.region.clone()),
         ..Facts::default()
     };
-    let mut values = Values::default();
+    let mut values = Values {
+        params: params.clone(),
+        ..Values::default()
+    };
     for s in &ledger.steps {
         if s.outcome != Some(Outcome::Succeeded) {
             continue;

@@ -213,7 +213,10 @@ fn unknown_sizes_and_prices_are_lines_never_zero() {
 fn the_cost_so_far_counts_the_steps_that_succeeded() {
     let rb = runbook();
     let mut ledger = RunLedger::new(&rb);
-    assert_eq!(so_far(&rb, &ledger, &prices()), Money::ZERO);
+    assert_eq!(
+        so_far(&rb, &ledger, &Default::default(), &prices()),
+        Money::ZERO
+    );
     for s in ledger.steps.iter_mut() {
         match s.id.as_str() {
             "pick" => {
@@ -230,5 +233,8 @@ fn the_cost_so_far_counts_the_steps_that_succeeded() {
     }
     // copy: 2 GB × $0.02 = $0.04; download: 5 GB × $0.09 = $0.45 and one
     // GET (rounds to nothing); the restore has not run.
-    assert_eq!(so_far(&rb, &ledger, &prices()), Money(490_000));
+    assert_eq!(
+        so_far(&rb, &ledger, &Default::default(), &prices()),
+        Money(490_000)
+    );
 }

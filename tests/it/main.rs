@@ -46,6 +46,7 @@ mod s3_prefix;
 mod schema;
 mod template_paths;
 mod tui_app;
+mod tui_cost;
 mod tui_pick;
 mod tui_start;
 mod tui_view;
