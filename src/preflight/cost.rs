@@ -192,7 +192,7 @@ fn worked(q: u64, hours: u64, p: &Price, amount: Money) -> String {
 }
 
 /// The cleanup step that deletes `table`, if one does.
-fn cleaned_by<'a>(runbook: &'a Runbook, table: &str) -> Option<&'a Step> {
+pub fn cleaned_by<'a>(runbook: &'a Runbook, table: &str) -> Option<&'a Step> {
     runbook.steps.iter().find(|s| {
         s.cleanup
             && matches!(&s.action, StepAction::DynamodbDeleteTable(d) if d.table.value == table)
@@ -306,7 +306,10 @@ fn step_lines(
                     subject: format!(
                         "{} point from vault {}",
                         printable(&kind),
-                        printable(&a.backup_vault.value)
+                        printable(
+                            &resolve(&a.backup_vault.value)
+                                .unwrap_or_else(|| a.backup_vault.value.clone())
+                        )
                     ),
                     price: &price,
                     quantity: size.clone(),
@@ -706,6 +709,21 @@ pub fn so_far(
     params: &BTreeMap<String, String>,
     prices: &Prices,
 ) -> Money {
+    run_lines(runbook, ledger, params, prices)
+        .iter()
+        .filter(|l| !l.per_day)
+        .filter_map(|l| l.amount)
+        .sum()
+}
+
+/// Every charge line of the steps that succeeded, as the run's outputs
+/// size them (storage lines included: `per_day`).
+pub fn run_lines(
+    runbook: &Runbook,
+    ledger: &RunLedger,
+    params: &BTreeMap<String, String>,
+    prices: &Prices,
+) -> Vec<Line> {
     let mut facts = Facts {
         default_region: ledger
             .identity
@@ -717,27 +735,21 @@ pub fn so_far(
         params: params.clone(),
         ..Values::default()
     };
-    for s in &ledger.steps {
-        if s.outcome != Some(Outcome::Succeeded) {
-            continue;
-        }
+    for s in ledger
+        .steps
+        .iter()
+        .filter(|s| s.outcome == Some(Outcome::Succeeded))
+    {
         if let Some(size) = s.outputs.get("size_bytes").and_then(|b| b.parse().ok()) {
             facts.points.insert(s.id.clone(), size);
         }
         values.outputs.insert(s.id.clone(), s.outputs.clone());
     }
-    let done: Vec<&str> = ledger
-        .steps
-        .iter()
-        .filter(|s| s.outcome == Some(Outcome::Succeeded))
-        .map(|s| s.id.as_str())
-        .collect();
     estimate(runbook, &|t| values.resolve(t).ok(), &facts, prices)
         .lines
-        .iter()
-        .filter(|l| !l.per_day && done.contains(&l.step.as_str()))
-        .filter_map(|l| l.amount)
-        .sum()
+        .into_iter()
+        .filter(|l| values.outputs.contains_key(&l.step))
+        .collect()
 }
 
 #[cfg(test)]

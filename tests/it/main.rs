@@ -38,6 +38,7 @@ mod parser_robustness;
 mod private_files;
 mod read_caps;
 mod report;
+mod report_cost;
 mod resume;
 mod resume_world;
 mod runbooks_cabal;
