@@ -596,7 +596,8 @@ pub async fn gather(ctx: &Context) -> Facts {
                 };
                 let (tx, mut rx) = tokio::sync::mpsc::channel(1);
                 let list = cloud.list_points(&source, &tx, &notify);
-                let first = async { rx.recv().await };
+                // The receiver goes with the first page: the listing stops there.
+                let first = async move { rx.recv().await };
                 let (_, page) = tokio::join!(list, first);
                 if let Some(size) = page
                     .unwrap_or_default()

@@ -238,3 +238,24 @@ fn the_cost_so_far_counts_the_steps_that_succeeded() {
         Money(490_000)
     );
 }
+
+#[tokio::test]
+async fn gather_reads_the_newest_points_size_from_the_sandbox_and_stops_listing() {
+    let text = include_str!("../../runbooks/cabal-addresses-restore.toml");
+    let runbook = crate::runbook::check_str(text).runbook.unwrap();
+    let cloud = crate::cloud::sim::SimCloud::builtin(Default::default()).unwrap();
+    let ctx = Context {
+        runbook,
+        mode: crate::runbook::Mode::Drill,
+        params: [("vault".to_owned(), "cabal-backup".to_owned())].into(),
+        cloud: Some(std::sync::Arc::new(cloud)),
+        data_dir: std::env::temp_dir(),
+    };
+    let facts = tokio::time::timeout(std::time::Duration::from_secs(30), gather(&ctx))
+        .await
+        .expect("gather stops after the first page");
+    assert!(
+        facts.points.get("pick").is_some_and(|&b| b > 0),
+        "{facts:?}"
+    );
+}
