@@ -13,6 +13,7 @@ pub mod engine;
 pub mod format;
 pub mod fsx;
 pub mod preflight;
+pub mod prices;
 pub mod report;
 pub mod runbook;
 pub mod session;

@@ -488,14 +488,15 @@ pub struct TableState {
     pub status: String,
     /// DynamoDB's item count (updated about every six hours).
     pub item_count: Option<i64>,
-    /// DynamoDB's `TableSizeBytes` (updated about every six hours).
-    #[serde(default)]
-    pub size_bytes: Option<i64>,
     /// For a restored table, the time its data is as of: the answer's
     /// `RestoreSummary.RestoreDateTime` ("point in time or source backup
     /// time", botocore `dynamodb` 2012-08-10).
     #[serde(default)]
     pub restored_as_of: Option<Timestamp>,
+    /// DynamoDB's table size in bytes (`TableSizeBytes`, updated about
+    /// every six hours; botocore `dynamodb` 2012-08-10 TableDescription).
+    #[serde(default)]
+    pub size_bytes: Option<u64>,
 }
 
 /// A table's point-in-time recovery.

@@ -110,6 +110,7 @@ pub fn build(
         checklist: checklist(&runbook, &ledger),
         resumes: resumes(&ledger, at),
         comparison: compare(&timeline, history),
+        cost: super::cost::cost_report(&runbook, &ledger, &header.params),
         steps,
     })
 }

@@ -332,6 +332,8 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
     }
     writeln!(o)?;
 
+    super::cost::markdown(o, &r.cost, &cell)?;
+
     writeln!(o, "## Cleanup")?;
     writeln!(o)?;
     if r.cleanup.is_empty() {

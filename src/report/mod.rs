@@ -7,6 +7,7 @@
 //! crossterm) nor the cloud.
 
 mod build;
+pub mod cost;
 mod history;
 mod html;
 mod junit;
@@ -165,6 +166,8 @@ pub struct DrillReport {
     pub resumes: Vec<ResumeGap>,
     /// Against the latest earlier run of the same runbook, if any.
     pub comparison: Option<Comparison>,
+    /// What the drill cost in AWS charges, and what it left behind.
+    pub cost: cost::CostReport,
 }
 
 /// A simulated run's time, in real and in world time side by side.

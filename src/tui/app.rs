@@ -120,6 +120,10 @@ pub struct App {
     pub report: Option<Result<String, String>>,
     /// The first line of the help overlay shown (it scrolls).
     pub help_scroll: u16,
+    /// AWS prices for the header's cost so far (none: no cost shown).
+    pub prices: Option<crate::prices::Prices>,
+    /// The preflight's cost estimate, shown beside the cost so far.
+    pub cost_estimate: Option<crate::prices::Money>,
     /// The listing generation a picker waits for.
     listing: u64,
     /// The plan for the mode chosen.
@@ -151,6 +155,8 @@ impl App {
             config_path: None,
             report: None,
             help_scroll: 0,
+            prices: None,
+            cost_estimate: None,
             listing: 0,
             plan_for: None,
         }

@@ -7,6 +7,8 @@
 //! [keys.run]                 # a context: global, start, run, picker, dialog,
 //!                            # help, input, waiting
 //! quit = ["x", "ctrl-q"]     # an action and the keys that do it
+//!
+//! [prices.us-east-1]         # AWS prices for the cost estimate (src/prices.rs)
 //! ```
 //!
 //! A bad file is an error naming the file, line and field; the console does
@@ -43,10 +45,7 @@ pub struct ConfigError {
 
 /// Where the config file is looked for.
 pub fn path() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("DR_DRILL_CONFIG").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    directories::ProjectDirs::from("", "", "dr-drill").map(|d| d.config_dir().join("config.toml"))
+    crate::prices::config_path()
 }
 
 /// Reads the config file, if there is one.
@@ -143,11 +142,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                     }
                 }
             }
+            // Read by `crate::prices` (the cost estimate), not the console.
+            "prices" => {}
             other => {
                 return Err(error(
                     item.span().start,
                     format!(
-                        "unknown setting `{other}`; the settings are `theme` and `[keys.CONTEXT]`"
+                        "unknown setting `{other}`; the settings are `theme`, `[keys.CONTEXT]` and `[prices.REGION]`"
                     ),
                 ));
             }
@@ -171,6 +172,16 @@ mod tests {
         assert_eq!(c.theme, ThemeName::Light);
         let x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
         assert_eq!(c.keymap.action(Context::Run, &x), Some(Action::Quit));
+    }
+
+    #[test]
+    fn a_prices_table_is_left_to_the_cost_estimate() {
+        let c = parse(
+            Path::new("config.toml"),
+            "theme = \"mono\"\n[prices.us-east-1]\ns3-transfer-out = { usd = \"0.05\", per = \"GB\", read = \"2026-12-01\", source = \"https://example.com\" }\n",
+        )
+        .unwrap();
+        assert_eq!(c.theme, ThemeName::Mono);
     }
 
     #[test]

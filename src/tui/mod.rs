@@ -65,6 +65,15 @@ pub fn run(
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
+    let prices = match crate::prices::Prices::load() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!(
+                "error: the prices in the config file cannot be used: {e}\nFix them, or remove the [prices] table to use the shipped prices."
+            );
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
     let log = start_log();
     let mut terminal = ratatui::init();
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
@@ -82,6 +91,7 @@ pub fn run(
         app.log_path = log.as_ref().map(|(p, _)| p.display().to_string());
         app.config_path = config::path().map(|p| p.display().to_string());
         app.keymap = config.keymap;
+        app.prices = Some(prices);
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         app.theme = theme::Theme::new(if no_color {
             theme::ThemeName::Mono

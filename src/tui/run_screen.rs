@@ -188,6 +188,23 @@ fn rto_words(
     }
 }
 
+/// The header's AWS cost: `~$1.23 so far` and, when preflight estimated
+/// it, `est. $4.56`; nothing when the runbook never calls AWS or no prices
+/// are loaded.
+fn cost_span(app: &App, view: &RunView) -> Option<Span<'static>> {
+    let prices = app.prices.as_ref()?;
+    if !app.runbook.steps.iter().any(|s| s.action.uses_aws()) {
+        return None;
+    }
+    let so_far =
+        crate::preflight::cost::so_far(&app.runbook, &view.ledger, &view.values.params, prices);
+    let text = match app.cost_estimate {
+        Some(est) => format!("   ~{} so far · est. {}", so_far.usd(), est.usd()),
+        None => format!("   ~{} so far", so_far.usd()),
+    };
+    Some(Span::styled(text, app.theme.dim))
+}
+
 fn draw_run(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
     let theme = &app.theme;
     let [header, body] = Layout::vertical([Constraint::Length(4), Constraint::Min(3)]).areas(area);
@@ -234,10 +251,12 @@ fn draw_run(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
                 theme.dim,
             ),
         ]),
-        Line::from(vec![
-            Span::styled("acting as ", theme.dim),
-            identity_span(app),
-        ]),
+        Line::from(
+            [Span::styled("acting as ", theme.dim), identity_span(app)]
+                .into_iter()
+                .chain(cost_span(app, view))
+                .collect::<Vec<_>>(),
+        ),
         Line::from(Span::styled(
             match (&view.run_id, &view.journal) {
                 (Some(id), Some(j)) => format!("run {id}   journal {j}"),

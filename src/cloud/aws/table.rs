@@ -200,7 +200,7 @@ fn table_state(d: &aws_sdk_dynamodb::types::TableDescription, name: &str) -> Tab
             .table_status()
             .map_or_else(|| "UNKNOWN".into(), |s| s.as_str().to_owned()),
         item_count: d.item_count(),
-        size_bytes: d.table_size_bytes(),
+        size_bytes: d.table_size_bytes().and_then(|b| u64::try_from(b).ok()),
         restored_as_of: d
             .restore_summary()
             .map(|r| r.restore_date_time())
