@@ -33,6 +33,8 @@ pub struct PastRun {
     pub rto: Option<Duration>,
     /// Each phase's span.
     pub phases: BTreeMap<String, Duration>,
+    /// Each step's duration (first activity to last end).
+    pub steps: BTreeMap<String, Duration>,
     /// Whether it ran another text of the runbook than the one checked now.
     pub changed: bool,
 }
@@ -65,6 +67,9 @@ pub struct HistorySummary {
     pub rto_worst: Option<f64>,
     /// Per phase: (id, median, worst), seconds.
     pub phases: Vec<(String, f64, f64)>,
+    /// The step with the longest median: (id, median, worst), seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slowest_step: Option<(String, f64, f64)>,
 }
 
 impl HistorySummary {
@@ -117,6 +122,11 @@ pub fn past_runs(data_dir: &Path, runbook: &Runbook) -> Vec<PastRun> {
                     .iter()
                     .filter_map(|p| Some((p.phase.clone(), judged(p.span?))))
                     .collect(),
+                steps: t
+                    .steps
+                    .iter()
+                    .filter_map(|s| Some((s.step.clone(), judged(s.duration?))))
+                    .collect(),
                 changed: rb != *runbook,
             })
         })
@@ -131,7 +141,8 @@ pub fn median(values: &[Duration]) -> Option<Duration> {
     match n {
         0 => None,
         _ if n % 2 == 1 => Some(v[n / 2]),
-        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2),
+        // Halves first: two durations from a hostile journal never overflow.
+        _ => Some(v[n / 2 - 1] / 2 + v[n / 2] / 2),
     }
 }
 
@@ -160,6 +171,18 @@ pub fn summarize(past: &[PastRun], mode: Mode) -> Option<HistorySummary> {
         }
     }
     let secs = |d: Duration| d.as_secs_f64();
+    let spread = |of: &dyn Fn(&PastRun) -> Option<Duration>| {
+        let v: Vec<Duration> = used.iter().filter_map(|r| of(r)).collect();
+        Some((median(&v)?, v.iter().copied().max()?))
+    };
+    let mut step_ids: Vec<&String> = used.iter().flat_map(|r| r.steps.keys()).collect();
+    step_ids.sort();
+    step_ids.dedup();
+    let slowest_step = step_ids
+        .into_iter()
+        .filter_map(|id| Some((id, spread(&|r| r.steps.get(id).copied())?)))
+        .max_by_key(|(_, (m, _))| *m)
+        .map(|(id, (m, w))| (id.clone(), secs(m), secs(w)));
     Some(HistorySummary {
         mode: first.mode.as_str().to_owned(),
         runs: used.len(),
@@ -185,6 +208,7 @@ pub fn summarize(past: &[PastRun], mode: Mode) -> Option<HistorySummary> {
                 ))
             })
             .collect(),
+        slowest_step,
     })
 }
 

@@ -25,6 +25,10 @@ fn run(id: &str, mode: Mode, hours: f64, ok: bool) -> PastRun {
         run: h(hours),
         rto: Some(h(hours - 0.5)),
         phases: BTreeMap::from([("restore".to_owned(), h(hours - 1.0))]),
+        steps: BTreeMap::from([
+            ("thaw".to_owned(), h(hours - 1.0)),
+            ("check".to_owned(), h(0.1)),
+        ]),
         changed: false,
     }
 }
@@ -59,6 +63,16 @@ fn three_earlier_drills_give_median_and_worst() {
     // An even count: the mean of the middle two.
     assert_eq!(median(&[h(1.0), h(4.0), h(2.0), h(3.0)]), Some(h(2.5)));
     assert_eq!(median(&[]), None);
+    // Durations from a hostile journal do not overflow.
+    assert_eq!(
+        median(&[Duration::MAX, Duration::MAX]),
+        Some(Duration::MAX - Duration::from_nanos(1))
+    );
+    // The slowest step: thaw, median 1h30m, worst 2h.
+    assert_eq!(
+        s.slowest_step,
+        Some(("thaw".to_owned(), 1.5 * 3600.0, 2.0 * 3600.0))
+    );
 }
 
 #[test]
@@ -188,6 +202,30 @@ fn steps_in_parallel_do_not_add_up() {
 }
 
 #[test]
+fn a_history_over_the_rto_names_its_slowest_step() {
+    let rb = runbook(PARALLEL);
+    let past = [
+        run("a", Mode::Drill, 5.0, true),
+        run("b", Mode::Drill, 6.0, true),
+        run("c", Mode::Drill, 4.0, true),
+    ];
+    let s = summarize(&past, Mode::Drill).unwrap();
+    let e = super::history::estimate(&rb, &s);
+    let sink = Sink::new(None);
+    judge(&rb, &e, None, &sink);
+    let rto = &sink.into_findings()[0];
+    // RTO 4h30m, 5h30m, 3h30m: median 4h30m > 4h, FAIL.
+    assert_eq!(rto.verdict, Verdict::Fail);
+    assert_eq!(rto.step.as_deref(), Some("thaw"));
+    assert_eq!(
+        rto.detail,
+        "this drill cannot meet its 4h RTO: T0 to recovery takes 4h 30m typically, 5h 30m at worst \
+         (median and worst of 3 drills before this one); the slowest step is `thaw` \
+         (4h typically, 5h at worst)"
+    );
+}
+
+#[test]
 fn each_verdict_against_a_target() {
     let target = h(4.0);
     assert_eq!(verdict(target, Some(h(2.0)), Some(h(3.0))), Verdict::Pass);
@@ -285,5 +323,62 @@ fn the_facts_table_in_the_doc_is_the_table_in_the_code() {
         doc.contains(&facts::markdown()),
         "docs/preflight.md must hold this table under ## Time:\n{}",
         facts::markdown()
+    );
+}
+
+/// The objects' classes come from the world: the sandbox's GTIN1 media
+/// are in Deep Archive, and the runbook restores them at Bulk.
+#[tokio::test]
+async fn the_sandbox_media_restore_is_timed_from_its_objects_classes() {
+    let text = include_str!("../../../runbooks/gtin1-media-restore.toml");
+    let cloud: std::sync::Arc<dyn crate::cloud::Cloud> =
+        std::sync::Arc::new(crate::cloud::sim::SimCloud::builtin(Default::default()).unwrap());
+    let ctx = |text: &str| Context {
+        runbook: runbook(text),
+        mode: Mode::Drill,
+        params: [
+            ("bucket", "closient-disaster-recovery-backup"),
+            ("prefix", "media/products/"),
+            ("min_objects", "1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect(),
+        cloud: Some(cloud.clone()),
+        data_dir: std::path::PathBuf::from("/nonexistent/dr-drill-data"),
+    };
+    let sink = Sink::new(None);
+    let e = check(&ctx(text), &sink).await.unwrap();
+    let thaw = e.steps.iter().find(|s| s.step == "thaw").unwrap();
+    assert_eq!(
+        (thaw.typical, thaw.worst),
+        (Some(48.0 * 3600.0), Some(48.0 * 3600.0))
+    );
+    assert!(thaw.basis.contains("Deep Archive"), "{}", thaw.basis);
+    assert!(e.critical_path.contains(&"thaw".to_owned()), "{e:#?}");
+    // Its 48h restore phase budget holds, exactly.
+    let found = sink.into_findings();
+    let budget = found
+        .iter()
+        .find(|f| f.subject == "phase restore budget")
+        .unwrap();
+    assert_eq!(budget.verdict, Verdict::Pass, "{budget:#?}");
+
+    // With a 4h RTO, the issue's own sentence.
+    let sink = Sink::new(None);
+    check(
+        &ctx(&text.replacen("rto = \"50h\"", "rto = \"4h\"", 1)),
+        &sink,
+    )
+    .await;
+    let found = sink.into_findings();
+    let rto = found.iter().find(|f| f.subject == "RTO 4h").unwrap();
+    assert_eq!(rto.verdict, Verdict::Fail);
+    assert!(
+        rto.detail.starts_with(
+            "this drill cannot meet its 4h RTO: the Deep Archive restore alone takes up to 48h (step `thaw`, Bulk;"
+        ),
+        "{}",
+        rto.detail
     );
 }
