@@ -188,9 +188,14 @@ async fn step_figure(ctx: &Context, step: &Step) -> (Figure, Option<Finding>) {
         _ => f,
     };
     let figure = match &step.action {
-        StepAction::Wait(w) => match &w.duration {
-            Some(d) => Figure::of(Some(d.value.0), Some(d.value.0), "the wait's `duration`"),
-            None => Figure::of(
+        StepAction::Wait(w) => match (&w.duration, &w.until) {
+            (Some(d), _) => Figure::of(Some(d.value.0), Some(d.value.0), "the wait's `duration`"),
+            // Waiting on a job is as long as the job: the same facts.
+            (None, Some(u)) if u.copy_job.is_some() => copy_figure(),
+            (None, Some(u)) if u.restore_job.is_some() || u.table.is_some() => {
+                Figure::from_fact(facts::DYNAMODB_RESTORE, facts::DYNAMODB_RESTORE)
+            }
+            _ => Figure::of(
                 None,
                 None,
                 "a wait for a probe or a resource: as long as that takes",
@@ -199,15 +204,7 @@ async fn step_figure(ctx: &Context, step: &Step) -> (Figure, Option<Finding>) {
         StepAction::Manual(_) | StepAction::Approve(_) => {
             Figure::from_fact(facts::PERSON, facts::PERSON)
         }
-        StepAction::BackupCopy(_) => Figure {
-            basis: format!(
-                "{}: {} ({}), then the copy itself",
-                facts::COPY_CREATED.what,
-                facts::COPY_CREATED.says,
-                facts::COPY_CREATED.source
-            ),
-            ..Figure::of(None, facts::COPY_CREATED.worst, "")
-        },
+        StepAction::BackupCopy(_) => copy_figure(),
         StepAction::BackupRestore(_)
         | StepAction::DynamodbRestoreFromBackup(_)
         | StepAction::DynamodbRestoreToPointInTime(_) => {
@@ -256,6 +253,19 @@ async fn step_figure(ctx: &Context, step: &Step) -> (Figure, Option<Finding>) {
         _ => Figure::quick(),
     };
     (bounded(figure), None)
+}
+
+/// A copy job: up to 2 h in CREATED at worst, then the copy (no figure).
+fn copy_figure() -> Figure {
+    let fact = facts::COPY_CREATED;
+    Figure::of(
+        None,
+        fact.worst,
+        format!(
+            "{}: {} ({}), then the copy itself",
+            fact.what, fact.says, fact.source
+        ),
+    )
 }
 
 /// The figure of an S3 restore at `tier` over objects in `found` archives:

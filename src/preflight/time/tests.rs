@@ -382,3 +382,37 @@ async fn the_sandbox_media_restore_is_timed_from_its_objects_classes() {
         rto.detail
     );
 }
+
+const COPY: &str = r#"
+[runbook]
+id = "copy"
+title = "t"
+rto = "1h"
+
+[[step]]
+id = "wait-copy"
+kind = "wait"
+until = { copy_job = "j" }
+ends_rto = true
+"#;
+
+#[tokio::test]
+async fn a_copy_job_may_wait_2h_in_created_before_it_copies() {
+    let ctx = Context {
+        runbook: runbook(COPY),
+        mode: Mode::Drill,
+        params: BTreeMap::new(),
+        cloud: None,
+        data_dir: std::path::PathBuf::from("/nonexistent/dr-drill-data"),
+    };
+    let sink = Sink::new(None);
+    let e = check(&ctx, &sink).await.unwrap();
+    let step = &e.steps[0];
+    assert_eq!((step.typical, step.worst), (None, Some(2.0 * 3600.0)));
+    assert!(step.basis.contains("Copy job retry"), "{}", step.basis);
+    assert_eq!(e.not_estimated, ["wait-copy"]);
+    // 2h at worst against a 1h RTO: a warning, naming the step.
+    let rto = &sink.into_findings()[0];
+    assert_eq!(rto.verdict, Verdict::Warn, "{rto:#?}");
+    assert_eq!(rto.step.as_deref(), Some("wait-copy"));
+}
