@@ -18,7 +18,7 @@ use crate::runbook::Runbook;
 
 /// The runbook a journal ran: the header's text, or the text of the last
 /// forced resume.
-pub(super) fn runbook_of(
+pub(crate) fn runbook_of(
     path: &Path,
     contents: &JournalContents,
 ) -> Result<(Runbook, Option<String>), ReportError> {

@@ -23,6 +23,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 pub use self::build::build;
+pub(crate) use self::history::runbook_of;
 pub use self::history::{data_dir_of, earlier_runs};
 use crate::engine::event::Outcome;
 use crate::engine::journal::{self, JournalError};

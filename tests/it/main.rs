@@ -37,6 +37,7 @@ mod keys_doc;
 mod parser_robustness;
 mod preflight_permissions;
 mod preflight_resources;
+mod preflight_time;
 mod private_files;
 mod read_caps;
 mod report;

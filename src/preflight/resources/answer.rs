@@ -293,7 +293,7 @@ async fn table_answer(
         region,
         status: state.status,
         item_count: state.item_count.and_then(|n| u64::try_from(n).ok()),
-        size_bytes: state.size_bytes.and_then(|n| u64::try_from(n).ok()),
+        size_bytes: state.size_bytes,
         pitr,
     };
     (findings, Some(Fact::Table(fact)))

@@ -165,7 +165,7 @@ impl Table {
             arn: self.arn.clone(),
             status: if active { "ACTIVE" } else { "CREATING" }.into(),
             item_count: active.then(|| count(&self.items) as i64),
-            size_bytes: active.then(|| (count(&self.items) * SIM_ITEM_BYTES) as u64),
+            size_bytes: active.then(|| count(&self.items) * SIM_ITEM_BYTES),
             restored_as_of: self.restored_as_of,
             // The simulated world keeps no table sizes.
         }
