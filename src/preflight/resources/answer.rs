@@ -392,7 +392,7 @@ fn table_words(s: &TableState, pitr: Option<&PitrStatus>) -> String {
     if let Some(n) = s.item_count {
         w.push_str(&format!(", {n} items"));
     }
-    if let Some(b) = s.size_bytes.and_then(|b| u64::try_from(b).ok()) {
+    if let Some(b) = s.size_bytes {
         w.push_str(&format!(", {}", human_bytes(b)));
     }
     match pitr {
