@@ -305,7 +305,7 @@ table = "cabal-addresses"
 
 const SIMULATE: &str =
     r#"{"Effect": "Allow", "Action": "iam:SimulatePrincipalPolicy", "Resource": "*"}"#;
-const RESTORE: &str = r#"{"Effect": "Allow", "Action": ["backup:GetRecoveryPointRestoreMetadata", "backup:StartRestoreJob", "backup:DescribeRestoreJob"], "Resource": "*"}"#;
+const RESTORE: &str = r#"{"Effect": "Allow", "Action": ["backup:GetRecoveryPointRestoreMetadata", "backup:DescribeRecoveryPoint", "backup:StartRestoreJob", "backup:DescribeRestoreJob"], "Resource": "*"}"#;
 const COUNT: &str = r#"{"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/cabal-*"}"#;
 const PASS_ROLE: &str = r#"{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/cabal-*"}"#;
 
@@ -316,7 +316,7 @@ async fn against_moto_every_call_allowed_is_one_pass_line_per_step() {
     let found = permissions(&p);
     assert_eq!(found.len(), 2, "{found:#?}");
     let user = format!("arn:aws:iam::{ACCOUNT}:user/{name}");
-    for (f, step, n) in [(found[0], "restore", 4), (found[1], "count", 1)] {
+    for (f, step, n) in [(found[0], "restore", 5), (found[1], "count", 1)] {
         assert_eq!(f.verdict, Verdict::Pass, "{f:#?}");
         assert_eq!(f.step.as_deref(), Some(step));
         let calls = if n == 1 { "call" } else { "calls" };
