@@ -27,3 +27,10 @@ pub(super) async fn check(ctx: &Context, sink: &Sink) {
         ),
     }
 }
+
+/// The finding when the world could not be reached at all (its
+/// configuration did not load): nothing on AWS can be checked.
+pub fn unreachable(error: &str) -> Finding {
+    Finding::new(Area::Identity, Verdict::Fail, "AWS", error.to_owned())
+        .fix("fix the AWS configuration this names, then run preflight again")
+}

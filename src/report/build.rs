@@ -110,6 +110,11 @@ pub fn build(
         checklist: checklist(&runbook, &ledger),
         resumes: resumes(&ledger, at),
         comparison: compare(&timeline, history),
+        preflight: ledger.preflight.clone().map(|ran| super::PreflightReport {
+            forced: ran.forced,
+            summary: super::preflight_counts(&ran.preflight),
+            preflight: ran.preflight,
+        }),
         steps,
     })
 }

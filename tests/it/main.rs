@@ -35,6 +35,7 @@ mod hostile_journals;
 mod journal_fuzz;
 mod keys_doc;
 mod parser_robustness;
+mod preflight_core;
 mod private_files;
 mod read_caps;
 mod report;
