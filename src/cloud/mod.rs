@@ -7,6 +7,7 @@
 //! reports progress through the plain callbacks callers hand it.
 
 pub mod aws;
+mod caller;
 pub(crate) mod download;
 pub mod error;
 pub mod model;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
+pub use caller::{AssumedRole, CallerIdentity};
 pub use error::{CloudError, ErrorKind, RetryPolicy, Tried, with_retry};
 pub use model::*;
 
@@ -93,6 +95,10 @@ pub trait Cloud: Send + Sync {
     /// Checks that credentials can be had (before a run starts), and
     /// returns the identity they give.
     async fn verify_credentials(&self) -> Result<Identity, CloudError>;
+
+    /// Who the credentials are: STS `GetCallerIdentity` (needs no IAM
+    /// permission), or the simulated operator.
+    async fn caller_identity(&self, notify: Notify<'_>) -> Result<CallerIdentity, CloudError>;
 
     /// Lists `source`'s recovery points page by page into `pages`, as the
     /// service answers; returns when the last page is sent (or the

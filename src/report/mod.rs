@@ -7,7 +7,7 @@
 //! crossterm) nor the cloud.
 
 mod build;
-mod history;
+pub(crate) mod history;
 mod html;
 mod junit;
 mod markdown;

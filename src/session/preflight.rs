@@ -242,7 +242,14 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
                     lines.push(std::mem::replace(&mut line, indent.clone()));
                     continue;
                 }
-                let rest = word.split_off(width - used);
+                // A long ARN or path is cut after a `/` or `:` when it can be.
+                let room = width - used;
+                let cut = word[..room]
+                    .iter()
+                    .rposition(|c| matches!(c, '/' | ':'))
+                    .filter(|&i| i > 0)
+                    .map_or(room, |i| i + 1);
+                let rest = word.split_off(cut);
                 line.extend(word.iter());
                 lines.push(std::mem::replace(&mut line, indent.clone()));
                 word = rest;

@@ -27,6 +27,7 @@ macro_rules! send {
 mod backup;
 mod error;
 mod s3;
+mod sts;
 mod table;
 
 use std::collections::{BTreeMap, HashMap};
@@ -39,6 +40,7 @@ use aws_smithy_types::DateTime;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
+use super::CallerIdentity;
 use super::error::retry_message;
 use super::{
     Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest, ErrorKind, Fetched,
@@ -646,6 +648,10 @@ impl Cloud for AwsCloud {
         notify: Notify<'_>,
     ) -> Result<ObjectHead, CloudError> {
         s3::head(self, object, notify).await
+    }
+
+    async fn caller_identity(&self, notify: Notify<'_>) -> Result<CallerIdentity, CloudError> {
+        sts::caller_identity(self, notify).await
     }
 
     async fn object_retention(

@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use super::state::{Change, Done};
 use super::world::{self, ACCOUNT, JobKind};
 use super::{BYTES_PER_SECOND, CHUNK, ITEMS_PER_SECOND, PRINCIPAL, REGION, SimCloud, mailstore};
+use crate::cloud::CallerIdentity;
 use crate::cloud::download::PartFile;
 use crate::cloud::{
     Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest, ErrorKind, Fetched,
@@ -23,6 +24,9 @@ use crate::cloud::{
     RecoveryPoint, RegionSettings, RestoreRequest, TableState, VaultPosture, object_too_large,
 };
 use crate::format::human_bytes;
+
+/// The role the simulated operator acts as (its session is [`PRINCIPAL`]).
+const SIM_ROLE: &str = "dr-drill-sandbox-operator";
 
 /// A vault as errors name it, the same words as the AWS implementation's.
 fn vault_resource(vault: &str, region: &str) -> String {
@@ -99,6 +103,18 @@ impl Cloud for SimCloud {
         )
         .await?;
         Ok(self.identity())
+    }
+
+    async fn caller_identity(&self, notify: Notify<'_>) -> Result<CallerIdentity, CloudError> {
+        self.call("GetCallerIdentity", "SIMULATED account", notify, |_, _| {
+            Ok(())
+        })
+        .await?;
+        Ok(CallerIdentity {
+            account: ACCOUNT.into(),
+            arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/{SIM_ROLE}/{PRINCIPAL}"),
+            user_id: format!("AROASIMULATEDOPERATOR:{PRINCIPAL}"),
+        })
     }
 
     async fn list_points(
