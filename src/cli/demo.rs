@@ -274,13 +274,14 @@ pub(super) fn run(
         ));
     }
     let common = CommonArgs {
-        params: Vec::new(),
-        param_files: Vec::new(),
+        given: super::run::GivenArgs {
+            data_dir: args.data_dir.clone(),
+            ..Default::default()
+        },
         confirms: Vec::new(),
         answers: Vec::new(),
         output: super::run::Output::Text,
         max_parallel: crate::engine::DEFAULT_MAX_PARALLEL as u16,
-        data_dir: args.data_dir.clone(),
         cloud: CloudArgs {
             sandbox: true,
             speed: Some(args.speed.unwrap_or(shipped.speed)),

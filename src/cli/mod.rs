@@ -8,6 +8,7 @@ mod cloud;
 mod demo;
 mod params;
 mod points;
+mod preflight;
 mod report;
 mod run;
 
@@ -19,6 +20,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 pub use check::{CheckArgs, OutputFormat};
 pub use cloud::CloudArgs;
 pub use points::{PointsArgs, PointsOutput};
+pub use preflight::PreflightArgs;
 pub use report::ReportArgs;
 pub use run::{ResumeArgs, RunArgs};
 
@@ -51,6 +53,13 @@ pub enum Command {
     /// Exit status: 0 success, 1 a step failed, 2 invalid runbook or
     /// usage, 3 aborted.
     Run(RunArgs),
+    /// Check before a drill that it will work: who it acts as, whether
+    /// IAM allows each call, whether the resources and tools are there,
+    /// how long it will take and what it will cost. Nothing is changed.
+    ///
+    /// Exit status: 0 all clear (warnings and unchecked allowed), 1 a
+    /// check failed, 2 invalid runbook or usage.
+    Preflight(PreflightArgs),
     /// Resume a run from its journal after a crash or a stop: what
     /// finished is not run again; the clocks keep running through the gap.
     ///
@@ -129,6 +138,7 @@ fn dispatch(cli: Cli, runtime: &tokio::runtime::Runtime) -> color_eyre::Result<E
         Command::Demo(args) => demo::run(&args, runtime),
         Command::Run(args) => run::run(&args, runtime),
         Command::Resume(args) => run::resume(&args, runtime),
+        Command::Preflight(args) => preflight::run(&args, runtime),
         Command::Points(args) => points::run(&args, runtime),
         Command::Report(args) => report::run(&args),
         Command::Schema => {

@@ -21,6 +21,7 @@ use crate::engine::{self, DEFAULT_MAX_PARALLEL};
 use crate::runbook::{Mode, Runbook};
 use crate::session::dry_run::{self, DryRunError};
 use crate::session::headless::{self, NewRun};
+use crate::session::preflight::Gate;
 use crate::session::recorded;
 use crate::session::{Refused, Resumed, Session};
 
@@ -47,6 +48,14 @@ pub struct RunArgs {
     /// mode; in a drill it defaults to the moment the run starts.
     #[arg(long, value_name = "TIME")]
     pub t0: Option<jiff::Timestamp>,
+    /// Headless: do not run preflight first (programs the steps require
+    /// are still checked).
+    #[arg(long, conflicts_with = "force")]
+    pub no_preflight: bool,
+    /// Headless: start even when preflight finds a failed check; the
+    /// journal and the report say the run was forced.
+    #[arg(long)]
+    pub force: bool,
     /// Answers, parameters and output.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -55,15 +64,9 @@ pub struct RunArgs {
 /// Flags shared by `run` and `resume`.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// A parameter value, NAME=VALUE, or NAME=@env:VAR to read it from an
-    /// environment variable (repeatable). Give secrets with @env:, a
-    /// --param-file or the prompt: `ps` shows command lines.
-    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = key_value)]
-    pub params: Vec<(String, String)>,
-    /// Parameter values from a TOML file of `NAME = "value"` lines, readable
-    /// by its owner only (chmod 600); --param wins over it (repeatable).
-    #[arg(long = "param-file", value_name = "FILE")]
-    pub param_files: Vec<PathBuf>,
+    /// Parameters and the data directory.
+    #[command(flatten)]
+    pub given: GivenArgs,
     /// Confirm a destructive step by typing its confirm text, STEP=TEXT.
     #[arg(long = "confirm", value_name = "STEP=TEXT", value_parser = confirm_value)]
     pub confirms: Vec<(String, String)>,
@@ -76,18 +79,33 @@ pub struct CommonArgs {
     /// Steps run at once, at most.
     #[arg(long, default_value_t = DEFAULT_MAX_PARALLEL as u16, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_parallel: u16,
-    /// Where runs are kept [default: $DR_DRILL_DATA_DIR, or the user's data directory].
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
     /// Where AWS actions go.
     #[command(flatten)]
     pub cloud: CloudArgs,
 }
 
-impl CommonArgs {
+/// The parameters and where runs are kept: flags of `run`, `resume` and
+/// `preflight`.
+#[derive(Debug, Default, Args)]
+pub struct GivenArgs {
+    /// A parameter value, NAME=VALUE, or NAME=@env:VAR to read it from an
+    /// environment variable (repeatable). Give secrets with @env:, a
+    /// --param-file or the prompt: `ps` shows command lines.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = key_value)]
+    pub params: Vec<(String, String)>,
+    /// Parameter values from a TOML file of `NAME = "value"` lines, readable
+    /// by its owner only (chmod 600); --param wins over it (repeatable).
+    #[arg(long = "param-file", value_name = "FILE")]
+    pub param_files: Vec<PathBuf>,
+    /// Where runs are kept [default: $DR_DRILL_DATA_DIR, or the user's data directory].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl GivenArgs {
     /// Absolute, so paths handed to shell steps (`DR_DRILL_OUTPUT`) hold
     /// whatever directory the step runs in.
-    fn data_dir(&self) -> PathBuf {
+    pub(super) fn data_dir(&self) -> PathBuf {
         let dir = self
             .data_dir
             .clone()
@@ -96,8 +114,18 @@ impl CommonArgs {
     }
 
     /// The parameter values given by flags and files.
-    fn params(&self) -> Result<BTreeMap<String, String>, String> {
+    pub(super) fn params(&self) -> Result<BTreeMap<String, String>, String> {
         super::params::gather(&self.param_files, &self.params)
+    }
+}
+
+impl CommonArgs {
+    fn data_dir(&self) -> PathBuf {
+        self.given.data_dir()
+    }
+
+    fn params(&self) -> Result<BTreeMap<String, String>, String> {
+        self.given.params()
     }
 
     fn answers(&self, interrupted: Option<Answer>) -> HeadlessAnswers {
@@ -159,7 +187,7 @@ impl From<ModeArg> for Mode {
     }
 }
 
-fn key_value(s: &str) -> Result<(String, String), String> {
+pub(super) fn key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
         _ => Err(format!("`{s}` is not NAME=VALUE")),
@@ -234,6 +262,14 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
         data_dir: args.common.data_dir(),
         max_parallel: usize::from(args.common.max_parallel),
         world: args.common.cloud.world(),
+        preflight: if args.no_preflight {
+            Gate::Skip
+        } else if args.force {
+            Gate::Force
+        } else {
+            Gate::Stop
+        },
+        output: args.common.output,
     };
     runtime.block_on(async {
         match headless::start(new_run, &answers).await {

@@ -8,6 +8,7 @@
 
 pub mod archive;
 pub mod aws;
+mod caller;
 pub(crate) mod download;
 pub mod error;
 pub mod model;
@@ -23,6 +24,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 pub use archive::*;
+pub use caller::{AssumedRole, CallerIdentity};
 pub use error::{CloudError, ErrorKind, RetryPolicy, Tried, with_retry};
 pub use model::*;
 
@@ -93,10 +95,6 @@ pub trait Cloud: Send + Sync {
         Vec::new()
     }
 
-    /// The ARN of the principal the credentials act as (STS
-    /// `GetCallerIdentity`), e.g. `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`.
-    async fn caller_arn(&self, notify: Notify<'_>) -> Result<String, CloudError>;
-
     /// IAM's policy simulator (`SimulatePrincipalPolicy`) on the policies
     /// of `principal_arn` (a user, group or role, see
     /// [`policy::policy_source_arn`]): one answer per `(action,
@@ -111,6 +109,10 @@ pub trait Cloud: Send + Sync {
     /// Checks that credentials can be had (before a run starts), and
     /// returns the identity they give.
     async fn verify_credentials(&self) -> Result<Identity, CloudError>;
+
+    /// Who the credentials are: STS `GetCallerIdentity` (needs no IAM
+    /// permission), or the simulated operator.
+    async fn caller_identity(&self, notify: Notify<'_>) -> Result<CallerIdentity, CloudError>;
 
     /// Lists `source`'s recovery points page by page into `pages`, as the
     /// service answers; returns when the last page is sent (or the

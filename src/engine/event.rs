@@ -241,6 +241,16 @@ pub enum EventKind {
         /// Account, principal, region, profile, endpoint, or SIMULATED.
         identity: crate::cloud::Identity,
     },
+    /// What preflight found before the first step, and whether the run
+    /// started despite a failed check (`--force`). Recorded once, after
+    /// `cloud_connected`; older journals have none.
+    PreflightRan {
+        /// Every finding, with the estimates.
+        preflight: Box<crate::preflight::Preflight>,
+        /// Started with `--force` although a check failed.
+        #[serde(default)]
+        forced: bool,
+    },
     /// The RTO clock stopped: the `ends_rto` step succeeded.
     RtoStopped {
         /// The step.

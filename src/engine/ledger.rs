@@ -297,6 +297,15 @@ pub(crate) struct PhaseBudget {
     pub(crate) budget: Option<Duration>,
 }
 
+/// The preflight a run started with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RanPreflight {
+    /// What it found.
+    pub preflight: crate::preflight::Preflight,
+    /// The run started although a check failed (`--force`).
+    pub forced: bool,
+}
+
 /// Where a run stands, folded from its events.
 #[derive(Debug, Clone)]
 pub struct RunLedger {
@@ -308,6 +317,10 @@ pub struct RunLedger {
     pub t0: Option<Timestamp>,
     /// The identity the run acts on, as last connected.
     pub identity: Option<Identity>,
+    /// The preflight the run started with (the first one recorded; a
+    /// resume does not run another), `None` in older journals and runs
+    /// started with `--no-preflight`.
+    pub preflight: Option<RanPreflight>,
     /// RTO when the clock stopped.
     pub rto: Option<Duration>,
     /// RPO of the points chosen.
@@ -390,6 +403,7 @@ impl RunLedger {
             mode: None,
             t0: None,
             identity: None,
+            preflight: None,
             rto: None,
             rpo: None,
             elapsed: Duration::ZERO,
@@ -479,6 +493,14 @@ impl RunLedger {
                 });
             }
             EventKind::CloudConnected { identity } => self.identity = Some(identity.clone()),
+            EventKind::PreflightRan { preflight, forced } => {
+                if self.preflight.is_none() {
+                    self.preflight = Some(RanPreflight {
+                        preflight: (**preflight).clone(),
+                        forced: *forced,
+                    });
+                }
+            }
             EventKind::RunFinished { outcome } => {
                 self.last_end = Some(RunFinish {
                     outcome: *outcome,

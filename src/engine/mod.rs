@@ -107,6 +107,8 @@ pub struct Engine {
     cloud: Option<Arc<dyn crate::cloud::Cloud>>,
     /// A person answers at a console (not headless answers).
     at_console: bool,
+    /// The `PreflightRan` event to record before the first step.
+    preflight: Option<EventKind>,
     /// Held for the life of the run.
     _lock: Option<journal::RunLock>,
 }
@@ -348,6 +350,7 @@ fn assemble(
             resumed: None,
             cloud: None,
             at_console: false,
+            preflight: None,
             _lock: a.lock,
         },
         events,
@@ -443,6 +446,18 @@ impl Engine {
         }
     }
 
+    /// The engine recording what preflight found (and whether the run was
+    /// forced past a failed check) before its first step.
+    pub fn with_preflight(self, preflight: crate::preflight::Preflight, forced: bool) -> Self {
+        Self {
+            preflight: Some(EventKind::PreflightRan {
+                preflight: Box::new(preflight),
+                forced,
+            }),
+            ..self
+        }
+    }
+
     /// The engine answered by a person at a console: a pick with a
     /// policy shows the policy's choice for the operator to accept or
     /// change (headless runs keep the policy without asking).
@@ -461,7 +476,7 @@ impl Engine {
 
     /// Runs to the end. An error means the journal could not record
     /// evidence; the run stopped at that point.
-    pub async fn run(self) -> Result<RunSummary, JournalError> {
+    pub async fn run(mut self) -> Result<RunSummary, JournalError> {
         // Credentials from a profile, SSO or a role are secrets too, not
         // only the `AWS_*` variables `secret_values` knows.
         if let Some(cloud) = &self.cloud {
@@ -508,6 +523,9 @@ impl Engine {
                     identity: cloud.identity(),
                 })
                 .await?;
+        }
+        if let Some(preflight) = self.preflight.take() {
+            self.recorder.record(preflight).await?;
         }
         let base = StepCtx {
             runbook: self.runbook.clone(),

@@ -134,8 +134,8 @@ pub(super) async fn check(ctx: &Context, sink: &Sink) {
         return;
     }
     let identity = cloud.identity();
-    let caller = match cloud.caller_arn(&quiet()).await {
-        Ok(caller) => caller,
+    let caller = match cloud.caller_identity(&quiet()).await {
+        Ok(caller) => caller.arn,
         Err(e) => {
             let why = format!("who the run acts as is unknown ({e}), so IAM cannot be asked");
             for (id, permissions) in &steps {

@@ -111,6 +111,11 @@ pub fn build(
         resumes: resumes(&ledger, at),
         comparison: compare(&timeline, history),
         cost: super::cost::cost_report(&runbook, &ledger, &header.params),
+        preflight: ledger.preflight.clone().map(|ran| super::PreflightReport {
+            forced: ran.forced,
+            summary: super::preflight_counts(&ran.preflight),
+            preflight: ran.preflight,
+        }),
         steps,
     })
 }

@@ -412,6 +412,29 @@ pub fn render(r: &DrillReport) -> String {
         );
     }
 
+    if let Some(p) = &r.preflight {
+        o.push_str("<h2>Preflight</h2>\n");
+        let _ = writeln!(o, "<p>Before the first step: {}.</p>", esc(&p.words()));
+        table(
+            &mut o,
+            &["Verdict", "Area", "Step", "Subject", "Detail", "Fix"],
+            p.preflight
+                .findings
+                .iter()
+                .map(|f| {
+                    vec![
+                        esc(f.verdict.word()),
+                        esc(f.area.word()),
+                        esc(f.step.as_deref().unwrap_or("")),
+                        esc(&f.subject),
+                        esc(&f.detail),
+                        esc(f.fix.as_deref().unwrap_or("")),
+                    ]
+                })
+                .collect(),
+        );
+    }
+
     if !r.resumes.is_empty() {
         o.push_str("<h2>Crash and resume</h2>\n");
         table(

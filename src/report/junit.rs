@@ -61,7 +61,10 @@ pub fn render(r: &DrillReport) -> String {
         ("outcome", r.outcome.clone()),
         ("rto", super::objective_words(&r.rto)),
         ("rpo", super::objective_words(&r.rpo)),
-    ] {
+    ]
+    .into_iter()
+    .chain(r.preflight.as_ref().map(|p| ("preflight", p.words())))
+    {
         let _ = writeln!(
             o,
             "      <property name=\"{k}\" value=\"{}\"/>",

@@ -396,6 +396,32 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
     }
     writeln!(o)?;
 
+    if let Some(p) = &r.preflight {
+        writeln!(o, "## Preflight")?;
+        writeln!(o)?;
+        writeln!(o, "Before the first step: {}.", cell(&p.words()))?;
+        writeln!(o)?;
+        for f in &p.preflight.findings {
+            writeln!(
+                o,
+                "- **{}** {}: {}{} — {}{}",
+                f.verdict.word(),
+                f.area.word(),
+                f.step
+                    .as_deref()
+                    .map(|s| format!("step {}: ", cell(s)))
+                    .unwrap_or_default(),
+                cell(&f.subject),
+                cell(&f.detail),
+                f.fix
+                    .as_deref()
+                    .map(|x| format!(" (fix: {})", cell(x)))
+                    .unwrap_or_default(),
+            )?;
+        }
+        writeln!(o)?;
+    }
+
     if !r.resumes.is_empty() {
         writeln!(o, "## Crash and resume")?;
         writeln!(o)?;

@@ -8,7 +8,7 @@
 
 mod build;
 pub mod cost;
-mod history;
+pub(crate) mod history;
 mod html;
 mod junit;
 mod markdown;
@@ -169,6 +169,51 @@ pub struct DrillReport {
     pub comparison: Option<Comparison>,
     /// What the drill cost in AWS charges, and what it left behind.
     pub cost: cost::CostReport,
+    /// The preflight the run started with (absent in older journals and
+    /// runs started with `--no-preflight`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preflight: Option<PreflightReport>,
+}
+
+/// The preflight a run started with, as the report shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreflightReport {
+    /// The run started although a check failed (`--force`).
+    pub forced: bool,
+    /// In words: `3 ok, 0 warnings, 0 unchecked, 1 failed`.
+    pub summary: String,
+    /// Everything it found.
+    #[serde(flatten)]
+    pub preflight: crate::preflight::Preflight,
+}
+
+/// A preflight's findings counted by verdict, in words: `3 ok, 1 warning,
+/// 0 unchecked, 1 failed` (the report and the command line say it alike).
+pub fn preflight_counts(p: &crate::preflight::Preflight) -> String {
+    use crate::preflight::Verdict;
+    let warnings = p.count(Verdict::Warn);
+    format!(
+        "{} ok, {warnings} warning{}, {} unchecked, {} failed",
+        p.count(Verdict::Pass),
+        if warnings == 1 { "" } else { "s" },
+        p.count(Verdict::Unchecked),
+        p.count(Verdict::Fail),
+    )
+}
+
+impl PreflightReport {
+    /// `preflight: 3 ok, ...`, and whether the run was forced past it.
+    pub(crate) fn words(&self) -> String {
+        format!(
+            "{}{}",
+            self.summary,
+            if self.forced {
+                "; the run was FORCED past a failed check (--force)"
+            } else {
+                ""
+            }
+        )
+    }
 }
 
 /// A simulated run's time, in real and in world time side by side.

@@ -113,5 +113,40 @@ pub fn render(r: &DrillReport) -> String {
         "Failed step attempts in the latest run, retries included.",
         vec![(base.clone(), failures as f64)],
     );
+    // Only runs that started with a preflight have these series.
+    if let Some(p) = &r.preflight {
+        use crate::preflight::Verdict;
+        metric(
+            "dr_drill_preflight_findings",
+            "gauge",
+            "Findings of the preflight the latest run started with, by verdict.",
+            [
+                Verdict::Pass,
+                Verdict::Warn,
+                Verdict::Unchecked,
+                Verdict::Fail,
+            ]
+            .into_iter()
+            .map(|v| {
+                let word = match v {
+                    Verdict::Pass => "pass",
+                    Verdict::Warn => "warn",
+                    Verdict::Unchecked => "unchecked",
+                    Verdict::Fail => "fail",
+                };
+                (
+                    format!("{base},verdict=\"{word}\""),
+                    p.preflight.count(v) as f64,
+                )
+            })
+            .collect(),
+        );
+        metric(
+            "dr_drill_preflight_forced",
+            "gauge",
+            "1 if the latest run was started despite a failed preflight check (--force).",
+            vec![(base.clone(), f64::from(u8::from(p.forced)))],
+        );
+    }
     o
 }

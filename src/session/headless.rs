@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use clap::ValueEnum;
 
+use super::preflight::Gate;
 use super::{EXIT_ABORTED, Ending, Refused, RunEnd, World};
 use crate::cloud::Cloud;
 use crate::engine::event::{Answer, EventKind, Outcome, Question, RunEvent, Stream};
@@ -54,6 +55,10 @@ pub struct NewRun {
     pub max_parallel: usize,
     /// The world it acts on.
     pub world: World,
+    /// Whether preflight runs first, and whether a failed check stops it.
+    pub preflight: super::preflight::Gate,
+    /// How the preflight's findings are printed.
+    pub output: Output,
 }
 
 /// Starts a new headless run: refused, with nothing run, unless every
@@ -65,10 +70,13 @@ pub async fn start(
 ) -> Result<(Started, Option<Arc<dyn Cloud>>), Refused> {
     let plan = Plan::new(&run.runbook, run.mode).map_err(Refused::because)?;
     let params = engine::resolve_params(&run.runbook, &run.params).map_err(Refused::because)?;
-    if let Some(missing) = super::tools::missing_message(&run.runbook) {
+    let gate = run.preflight;
+    let missing_tools = super::tools::missing_message(&run.runbook);
+    if let (Some(missing), Gate::Skip) = (&missing_tools, gate) {
         return Err(Refused(format!("{missing}\nNothing was run.")));
     }
     let secrets = engine::secret_values(&run.runbook, &params);
+    let resolved = params.clone();
     let preview = Values {
         params,
         ..Values::default()
@@ -81,6 +89,38 @@ pub async fn start(
         )));
     }
     let cloud = run.world.for_steps(&run.runbook, &plan.order).await?;
+    let preflight = match gate {
+        Gate::Skip => None,
+        Gate::Stop | Gate::Force => {
+            // On the cloud the run will use, its credentials already
+            // checked: without them nothing could run, forced or not.
+            let found = super::preflight::run_on(
+                &run.runbook,
+                run.mode,
+                resolved,
+                cloud.clone(),
+                run.data_dir.clone(),
+                None,
+            )
+            .await;
+            print_preflight(&found, run.output, gate);
+            if let Some(Refused(stop)) = super::preflight::gate(&found, gate == Gate::Force) {
+                // The programs' own words (where to install, PGHOST) first.
+                return Err(Refused(match missing_tools {
+                    Some(missing) => format!("{missing}\n{stop}"),
+                    None => stop,
+                }));
+            }
+            let forced = !found.passed();
+            if forced {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warning: preflight found failed checks; going on anyway (--force), and the journal records it"
+                );
+            }
+            Some((found, forced))
+        }
+    };
     // The journal records the world, even when no step reaches it.
     let world = match &cloud {
         Some(cloud) => super::recorded::record(cloud.as_ref()),
@@ -104,8 +144,31 @@ pub async fn start(
         data_dir: run.data_dir,
         max_parallel: run.max_parallel,
     };
-    let started = engine::start(setup).map_err(Refused::because)?;
+    let mut started = engine::start(setup).map_err(Refused::because)?;
+    if let Some((found, forced)) = preflight {
+        started.engine = started.engine.with_preflight(found, forced);
+    }
     Ok((started, cloud))
+}
+
+/// Prints what preflight found before a headless run: the table (text),
+/// or, when the run stops there, the one `preflight_ran` line it would
+/// have journaled (JSON Lines; a run that goes on prints the event itself).
+fn print_preflight(found: &crate::preflight::Preflight, output: Output, gate: Gate) {
+    let mut out = std::io::stdout();
+    let _ = match output {
+        Output::Text => write!(out, "{}", super::preflight::table(found, 80, false)),
+        Output::Json if found.passed() || gate == Gate::Force => Ok(()),
+        Output::Json => writeln!(
+            out,
+            "{}",
+            serde_json::json!({
+                "event": "preflight_ran",
+                "preflight": found,
+                "forced": false,
+            })
+        ),
+    };
 }
 
 /// Goes on with a reopened run headless: refused, with nothing run, unless
@@ -370,6 +433,15 @@ fn text_line(event: &RunEvent) -> String {
             }
         ),
         EventKind::CloudConnected { identity } => format!("acting as {}", identity.describe()),
+        EventKind::PreflightRan { preflight, forced } => format!(
+            "{}{}",
+            super::preflight::summary_line(preflight),
+            if *forced {
+                " (FORCED past a failed check, --force)"
+            } else {
+                ""
+            }
+        ),
         EventKind::RtoStopped { step, rto } => {
             format!("RTO {} (ended by {step})", engine_humanize(*rto))
         }

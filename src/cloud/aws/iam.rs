@@ -9,33 +9,10 @@ use aws_sdk_iam::types::{EvaluationResult, PolicyEvaluationDecisionType, Stateme
 
 use super::AwsCloud;
 use crate::cloud::policy::{Decision, MatchedStatement, Simulated};
-use crate::cloud::{CloudError, ErrorKind, Notify};
+use crate::cloud::{CloudError, Notify};
 
 /// Results asked for per page (`MaxItems`, 1 to 1000).
 const PAGE: i32 = 1000;
-
-pub(super) async fn caller_arn(cloud: &AwsCloud, notify: Notify<'_>) -> Result<String, CloudError> {
-    let sts = aws_sdk_sts::Client::new(&cloud.config);
-    let out = send!(
-        cloud,
-        notify,
-        "GetCallerIdentity",
-        "the caller's identity",
-        sts.get_caller_identity()
-    )
-    .await?;
-    if let Some(account) = out.account() {
-        cloud.saw_arn(&format!("arn:aws:sts::{account}:"));
-    }
-    out.arn().map(str::to_owned).ok_or_else(|| {
-        CloudError::new(
-            "GetCallerIdentity",
-            "the caller's identity",
-            ErrorKind::Other,
-            "STS answered without the caller's ARN",
-        )
-    })
-}
 
 /// One call per resource with every action asked on it (IAM evaluates
 /// each action on each resource given, so grouping by resource asks

@@ -28,6 +28,7 @@ mod backup;
 mod error;
 mod iam;
 mod s3;
+mod sts;
 mod table;
 
 use std::collections::{BTreeMap, HashMap};
@@ -40,6 +41,7 @@ use aws_smithy_types::DateTime;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
+use super::CallerIdentity;
 use super::error::retry_message;
 use super::{
     Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest, ErrorKind, Fetched,
@@ -421,10 +423,6 @@ impl Cloud for AwsCloud {
         Ok(id.clone())
     }
 
-    async fn caller_arn(&self, notify: Notify<'_>) -> Result<String, CloudError> {
-        iam::caller_arn(self, notify).await
-    }
-
     async fn simulate_principal_policy(
         &self,
         principal_arn: &str,
@@ -672,6 +670,10 @@ impl Cloud for AwsCloud {
         notify: Notify<'_>,
     ) -> Result<PrefixSummary, CloudError> {
         s3::summarize(self, bucket, prefix, region, cap, notify).await
+    }
+
+    async fn caller_identity(&self, notify: Notify<'_>) -> Result<CallerIdentity, CloudError> {
+        sts::caller_identity(self, notify).await
     }
 
     async fn object_retention(

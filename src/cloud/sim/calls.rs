@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use super::state::{Change, Done};
 use super::world::{self, ACCOUNT, JobKind};
 use super::{BYTES_PER_SECOND, CHUNK, ITEMS_PER_SECOND, PRINCIPAL, REGION, SimCloud, mailstore};
+use crate::cloud::CallerIdentity;
 use crate::cloud::download::PartFile;
 use crate::cloud::{
     Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest, ErrorKind, Fetched,
@@ -24,6 +25,9 @@ use crate::cloud::{
     object_too_large,
 };
 use crate::format::human_bytes;
+
+/// The role the simulated operator acts as (its session is [`PRINCIPAL`]).
+const SIM_ROLE: &str = "dr-drill-sandbox-operator";
 
 /// A vault as errors name it, the same words as the AWS implementation's.
 fn vault_resource(vault: &str, region: &str) -> String {
@@ -102,12 +106,16 @@ impl Cloud for SimCloud {
         Ok(self.identity())
     }
 
-    async fn caller_arn(&self, notify: Notify<'_>) -> Result<String, CloudError> {
+    async fn caller_identity(&self, notify: Notify<'_>) -> Result<CallerIdentity, CloudError> {
         self.call("GetCallerIdentity", "SIMULATED account", notify, |_, _| {
             Ok(())
         })
         .await?;
-        Ok(super::iam::caller_arn())
+        Ok(CallerIdentity {
+            account: ACCOUNT.into(),
+            arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/{SIM_ROLE}/{PRINCIPAL}"),
+            user_id: format!("AROASIMULATEDOPERATOR:{PRINCIPAL}"),
+        })
     }
 
     async fn simulate_principal_policy(

@@ -5,16 +5,10 @@
 //! named after the fault; `access-denied=SimulatePrincipalPolicy` refuses
 //! the simulation itself.
 
-use super::world::ACCOUNT;
-use super::{PRINCIPAL, SimCloud};
+use super::SimCloud;
 use crate::cloud::error::iam_permission;
 use crate::cloud::policy::{Decision, MatchedStatement, Simulated};
 use crate::cloud::{CloudError, Notify};
-
-/// The simulated operator's session, as STS would name it.
-pub(super) fn caller_arn() -> String {
-    format!("arn:aws:sts::{ACCOUNT}:assumed-role/{PRINCIPAL}/drill")
-}
 
 pub(super) async fn simulate(
     cloud: &SimCloud,

@@ -7,6 +7,7 @@
 mod backup_rules;
 mod dynamodb;
 mod s3;
+mod sts;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
