@@ -115,11 +115,6 @@ fn step_named(text: &str) -> Option<&str> {
     Some(&rest[..end])
 }
 
-/// The region in an ARN (`arn:aws:backup:us-west-2:…`).
-fn arn_region(arn: &str) -> Option<&str> {
-    arn.split(':').nth(3).filter(|r| !r.is_empty())
-}
-
 fn gb_text(bytes: u64) -> String {
     let milli = (bytes as u128 * 1000 + GB as u128 / 2) / GB as u128;
     format!("{}.{:03} GB", milli / 1000, milli % 1000)
@@ -289,7 +284,7 @@ fn step_lines(
                 .region
                 .as_ref()
                 .and_then(|r| resolve(&r.value))
-                .or_else(|| point.as_deref().and_then(arn_region).map(str::to_owned))
+                .or_else(|| point.as_deref().and_then(crate::cloud::arn_region))
                 .unwrap_or_else(|| facts.default_region.clone());
             let size = point_size(&a.recovery_point.value, facts);
             let kind = a
@@ -329,7 +324,7 @@ fn step_lines(
         StepAction::BackupCopy(a) => {
             let from = region_of(a.region.as_ref());
             let to = resolve(&a.destination_vault_arn.value)
-                .and_then(|arn| arn_region(&arn).map(str::to_owned));
+                .and_then(|arn| crate::cloud::arn_region(&arn));
             if to.as_deref() == Some(from.as_str()) {
                 return;
             }

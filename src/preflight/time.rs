@@ -475,7 +475,7 @@ fn judge(
             };
             let mut f = Finding::new(
                 Area::Time,
-                v,
+                shown(v),
                 format!("RTO {}", humanize(target)),
                 format!("{detail}{unknown}"),
             );
@@ -504,7 +504,7 @@ fn judge(
         );
         let f = Finding::new(
             Area::Time,
-            v,
+            shown(v),
             format!("phase {} budget", phase.phase),
             detail,
         );
@@ -517,6 +517,15 @@ fn judge(
             _ => f,
         });
     }
+}
+
+/// The verdict a finding against a target shows. A target the estimate
+/// breaks is a loud warning, never a failure: a drill that will miss its
+/// RTO is still worth running (measuring that is what it is for), and an
+/// incident restore must never be refused for being slow. Only what will
+/// not work (a tier S3 does not offer) fails preflight.
+fn shown(v: Verdict) -> Verdict {
+    v.min(Verdict::Warn)
 }
 
 fn mode_word(estimate: &Estimate) -> &'static str {

@@ -288,7 +288,8 @@ key = "{key}"
     .unwrap();
     dr_drill()
         .args(["run", runbook.to_str().unwrap(), "--headless", "--sandbox"])
-        .args(["--fault", "access-denied=GetObject"])
+        // The step's own behaviour: preflight would stop the run first.
+        .args(["--no-preflight", "--fault", "access-denied=GetObject"])
         .arg("--data-dir")
         .arg(dir.path())
         .assert()

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use super::{LastShown, StepCtx, StepError, poll, restore_encryption};
 use crate::cloud::{
     Cloud, CloudError, CopyJobFilter, JobStatus, Notify, PointSource, RecoveryPoint,
-    RestoreRequest, points,
+    RestoreRequest, point_region, points,
 };
 use crate::engine::humanize;
 use crate::engine::values::Outputs;
@@ -18,39 +18,6 @@ use crate::runbook::kinds::{
     BackupCopyJobs, BackupDeleteRecoveryPoint, BackupDeleteVaultLock, BackupRegionSettings,
     BackupRestore, BackupVaultPosture, CONTINUOUS_REFUSED,
 };
-
-/// The region a vault-and-point call goes to: the step's `region` when
-/// given, else the recovery point ARN's own. Vault names exist only within
-/// a region (AWS Backup developer guide, "Backup vaults"; every Backup ARN
-/// is `arn:aws:backup:REGION:ACCOUNT:...`), so a DR copy picked by
-/// `latest` must be restored, copied or deleted in the DR region, not in
-/// the run's.
-pub(crate) fn point_region(given: Option<String>, point_arn: &str) -> Option<String> {
-    given
-        .filter(|r| !r.is_empty())
-        .or_else(|| arn_region(point_arn))
-}
-
-/// The region field of an ARN (`arn:PARTITION:SERVICE:REGION:...`), when
-/// it has one that looks like a region name.
-fn arn_region(arn: &str) -> Option<String> {
-    let mut parts = arn.splitn(5, ':');
-    let (Some("arn"), Some(_), Some(_), Some(region), Some(_)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    let plausible = !region.is_empty()
-        && region.len() <= 32
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    plausible.then(|| region.to_owned())
-}
 
 /// Follows a job until it ends, recording each change of status.
 pub(super) async fn follow<F, Fut>(
@@ -714,34 +681,4 @@ async fn locked_vault_keeps(
         ": backup vault {vault} is locked{compliance}, and a locked vault keeps every point until its retention ends (CalculatedLifecycle.DeleteAt), root included; remove the lock with a backup.delete-vault-lock step first, or wait: {}{more}",
         shown.join("; ")
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::point_region;
-
-    #[test]
-    fn a_point_is_reached_in_its_own_region_unless_the_step_names_one() {
-        let dr = "arn:aws:backup:us-west-2:123456789012:recovery-point:abc";
-        assert_eq!(point_region(None, dr).as_deref(), Some("us-west-2"));
-        assert_eq!(
-            point_region(Some("eu-west-1".into()), dr).as_deref(),
-            Some("eu-west-1")
-        );
-        assert_eq!(
-            point_region(Some(String::new()), dr).as_deref(),
-            Some("us-west-2")
-        );
-        let table = "arn:aws:dynamodb:eu-central-1:123456789012:table/t/backup/0169";
-        assert_eq!(point_region(None, table).as_deref(), Some("eu-central-1"));
-        for hostile in [
-            "",
-            "arn:p",
-            "arn:aws:backup::1:x",
-            "arn:aws:backup:US WEST:1:x",
-            "not-an-arn:a:b:c:d",
-        ] {
-            assert_eq!(point_region(None, hostile), None, "{hostile}");
-        }
-    }
 }

@@ -4,8 +4,9 @@
 
 use jiff::Timestamp;
 
-use super::backup::{follow, point_region};
+use super::backup::follow;
 use super::{StepCtx, StepError};
+use crate::cloud::point_region;
 use crate::cloud::{CopyRequest, Lifecycle, RecoveryPoint};
 use crate::engine::values::Outputs;
 use crate::runbook::kinds::{BackupCopy, CopyRetention, RetentionDays, copy_retention};

@@ -21,7 +21,15 @@ fn failed(step: &str, subject: String, e: &CloudError) -> Finding {
         ErrorKind::NotFound => "check the name and region in the runbook or the --param given",
         _ => "check the resource by hand, then run preflight again",
     };
-    finding(Verdict::Fail, step, subject, e.to_string()).fix(fix)
+    // Only a missing resource is known to fail the run. A refused or
+    // throttled read, or an endpoint that did not answer, says nothing
+    // about the resource: it is left to check by hand (the permissions
+    // area says whether the step's own calls are allowed).
+    let verdict = match e.kind {
+        ErrorKind::NotFound => Verdict::Fail,
+        _ => Verdict::Unchecked,
+    };
+    finding(verdict, step, subject, e.to_string()).fix(fix)
 }
 
 pub(super) async fn answer(
@@ -399,7 +407,11 @@ fn table_words(s: &TableState, pitr: Option<&PitrStatus>) -> String {
         Some(p) if p.status == "ENABLED" => {
             w.push_str("; PITR enabled");
             if let (Some(a), Some(b)) = (p.earliest, p.latest) {
-                w.push_str(&format!(" ({a} to {b})"));
+                w.push_str(&format!(
+                    " ({} to {})",
+                    crate::format::timestamp(a),
+                    crate::format::timestamp(b)
+                ));
             }
         }
         Some(p) => w.push_str(&format!("; PITR {}", p.status)),

@@ -44,6 +44,21 @@ pub(super) fn plan(ctx: &Context, world_region: &str, sink: &Sink) -> Plan {
                 Some(Known::AtRunTime(why)) => Err(why),
             }
         };
+        // A vault-and-point call goes to the step's region, else the
+        // point ARN's (`cloud::point_region`), as the runner sends it.
+        let point_region_of = |r: Option<&Text>, point: Option<&Text>| -> Result<String, String> {
+            if r.is_some() {
+                return region_of(r);
+            }
+            match point.map(|p| ctx.resolve(p)) {
+                None => Ok(world_region.to_owned()),
+                Some(Known::Value(arn)) => Ok(crate::cloud::point_region(None, &arn)
+                    .unwrap_or_else(|| world_region.to_owned())),
+                Some(Known::AtRunTime(why)) => Err(format!(
+                    "the step has no `region`, so it goes to the region of its recovery point, and {why}"
+                )),
+            }
+        };
         let unchecked = |subject: String, field: &str, why: String| {
             sink.push(
                 finding(
@@ -75,13 +90,13 @@ pub(super) fn plan(ctx: &Context, world_region: &str, sink: &Sink) -> Plan {
             StepAction::BackupRestore(r) => vault(
                 "backup_vault",
                 &r.backup_vault,
-                &region_of(r.region.as_ref()),
+                &point_region_of(r.region.as_ref(), Some(&r.recovery_point)),
             ),
             StepAction::BackupCopy(c) => {
                 vault(
                     "source_vault",
                     &c.source_vault,
-                    &region_of(c.region.as_ref()),
+                    &point_region_of(c.region.as_ref(), Some(&c.recovery_point)),
                 );
                 if let Known::Value(arn) = ctx.resolve(&c.destination_vault_arn) {
                     match vault_arn(&arn) {
@@ -118,7 +133,7 @@ pub(super) fn plan(ctx: &Context, world_region: &str, sink: &Sink) -> Plan {
             StepAction::BackupDeleteRecoveryPoint(v) => vault(
                 "backup_vault",
                 &v.backup_vault,
-                &region_of(v.region.as_ref()),
+                &point_region_of(v.region.as_ref(), v.recovery_point.as_ref()),
             ),
             StepAction::PickRecoveryPoint(p) => {
                 let s = &p.source;

@@ -175,7 +175,10 @@ fn a_point_left_expired_by_delete_is_not_counted_as_deleted_in_the_sandbox() {
     let (code, text, _) = sandbox_run(
         &steps,
         "60",
+        // The step's own behaviour under the fault: preflight would stop
+        // the run first (the role may not DeleteRecoveryPoint).
         &[
+            "--no-preflight",
             "--fault",
             "access-denied=DeleteRecoveryPoint",
             "--confirm",

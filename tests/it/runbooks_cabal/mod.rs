@@ -307,22 +307,28 @@ fn cabal_pitr_table_restore_runs_end_to_end_against_moto() {
 fn cabal_pitr_table_restore_stops_when_pitr_is_off() {
     let dir = tempfile::tempdir().unwrap();
     table("us-east-1", "cabal-dmarc-reports", 3, false);
-    let out = run(
-        on_moto(),
-        &runbook("cabal-pitr-table-restore"),
-        &args(
-            &[
-                ("table", "cabal-dmarc-reports"),
-                ("reconfigure_cmd", "true"),
-            ],
-            &[
-                ("cutover", "cabal-dmarc-reports"),
-                ("drop-restored", "cabal-dmarc-reports-restored"),
-            ],
-            &[("approve-cutover", "approve"), ("smoke", "yes")],
-        ),
-        &dir.path().join("data"),
+    let given = args(
+        &[
+            ("table", "cabal-dmarc-reports"),
+            ("reconfigure_cmd", "true"),
+        ],
+        &[
+            ("cutover", "cabal-dmarc-reports"),
+            ("drop-restored", "cabal-dmarc-reports-restored"),
+        ],
+        &[("approve-cutover", "approve"), ("smoke", "yes")],
     );
+    let runbook = runbook("cabal-pitr-table-restore");
+    // Preflight sees it first: nothing runs.
+    let out = run(on_moto(), &runbook, &given, &dir.path().join("data"));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("PITR"), "{all}");
+    assert!(!dir.path().join("data").join("runs").exists(), "{all}");
+    // Without preflight, the step's own guard stops the restore.
+    let mut given = given;
+    given.push("--no-preflight".into());
+    let out = run(on_moto(), &runbook, &given, &dir.path().join("data"));
     let stdout = failed(&out);
     assert!(
         stdout.contains("point-in-time recovery is DISABLED on cabal-dmarc-reports"),
