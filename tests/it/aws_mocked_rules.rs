@@ -260,6 +260,142 @@ key = "{{ steps.pick.key }}"
     assert_eq!(outputs["retain_until"], "unknown");
 }
 
+/// A listed S3 point's Object Lock: the head's headers lock it; without
+/// them the bucket's configuration decides, asked once per listing
+/// (`GetObjectLockConfiguration`, botocore `s3` 2006-03-01):
+/// `ObjectLockConfigurationNotFoundError` means not locked, a refused call
+/// keeps it unknown. The pick's outputs used to be absent, which read as
+/// unlocked. rule: s3-object-lock-unknown
+#[tokio::test]
+async fn a_listed_objects_lock_is_unknown_unless_the_bucket_has_no_lock_configuration() {
+    use aws_sdk_s3::operation::get_object::GetObjectError;
+    use aws_sdk_s3::operation::get_object_lock_configuration::GetObjectLockConfigurationError;
+    use aws_sdk_s3::operation::head_object::HeadObjectOutput;
+    use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
+    use aws_sdk_s3::types::{Object, ObjectLockMode};
+    use aws_smithy_types::DateTime;
+    use aws_smithy_types::error::ErrorMetadata;
+    let listed = mock!(aws_sdk_s3::Client::list_objects_v2).then_output(|| {
+        let object = |key: &str, at: i64| {
+            Object::builder()
+                .key(key)
+                .size(10)
+                .last_modified(DateTime::from_secs(at))
+                .build()
+        };
+        ListObjectsV2Output::builder()
+            .contents(object("a.dump", 1_700_000_000))
+            .contents(object("b.dump", 1_700_100_000))
+            .contents(object("c.dump", 1_700_200_000))
+            .is_truncated(false)
+            .build()
+    });
+    let no_manifest = mock!(aws_sdk_s3::Client::get_object)
+        .then_error(|| GetObjectError::generic(ErrorMetadata::builder().code("NoSuchKey").build()));
+    let bare = mock!(aws_sdk_s3::Client::head_object)
+        .then_output(|| HeadObjectOutput::builder().content_length(10).build());
+    let lock_error = |code: &'static str| {
+        mock!(aws_sdk_s3::Client::get_object_lock_configuration).then_error(move || {
+            GetObjectLockConfigurationError::generic(
+                ErrorMetadata::builder().code(code).message("no").build(),
+            )
+        })
+    };
+    let pick = r#"
+[[step]]
+id = "pick"
+kind = "pick-recovery-point"
+source = { bucket = "backups" }
+policy = "latest"
+"#;
+    // Refused: unknown, and the bucket was asked once for three objects.
+    let refused = lock_error("AccessDenied");
+    let steps = run_outputs(cloud(&[], &[&listed, &no_manifest, &bare, &refused]), pick).await;
+    let (outcome, reason, outputs) = &steps["pick"];
+    assert_eq!(*outcome, Outcome::Succeeded, "{reason}");
+    assert_eq!(outputs["key"], "c.dump");
+    assert_eq!(outputs["object_lock_mode"], "unknown");
+    assert_eq!(outputs["retain_until"], "unknown");
+    assert_eq!(
+        refused.num_calls(),
+        1,
+        "one GetObjectLockConfiguration per bucket"
+    );
+    // No configuration: no object in the bucket is locked.
+    let none = lock_error("ObjectLockConfigurationNotFoundError");
+    let steps = run_outputs(cloud(&[], &[&listed, &no_manifest, &bare, &none]), pick).await;
+    let (outcome, reason, outputs) = &steps["pick"];
+    assert_eq!(*outcome, Outcome::Succeeded, "{reason}");
+    assert_eq!(outputs["object_lock_mode"], "");
+    assert_eq!(none.num_calls(), 1);
+    // The headers lock it, and the bucket is not asked.
+    let locked = mock!(aws_sdk_s3::Client::head_object).then_output(|| {
+        HeadObjectOutput::builder()
+            .content_length(10)
+            .object_lock_mode(ObjectLockMode::Compliance)
+            .object_lock_retain_until_date(DateTime::from_secs(1_900_000_000))
+            .build()
+    });
+    let unasked = lock_error("AccessDenied");
+    let steps = run_outputs(
+        cloud(&[], &[&listed, &no_manifest, &locked, &unasked]),
+        pick,
+    )
+    .await;
+    let (outcome, reason, outputs) = &steps["pick"];
+    assert_eq!(*outcome, Outcome::Succeeded, "{reason}");
+    assert_eq!(outputs["object_lock_mode"], "COMPLIANCE");
+    assert!(
+        outputs["retain_until"].starts_with("2030-03-17"),
+        "{outputs:?}"
+    );
+    assert_eq!(unasked.num_calls(), 0);
+}
+
+/// The same in the sandbox: the GTIN1 dumps' bucket has Object Lock, so
+/// under `--fault access-denied=GetObjectRetention` its listed points read
+/// `unknown`; the Penguinmails bucket has none, so its points are not
+/// locked whatever the caller may read. rule: s3-object-lock-unknown
+#[tokio::test]
+async fn in_the_sandbox_a_listed_objects_lock_is_unknown_without_get_object_retention() {
+    use dr_drill::cloud::sim::{SimCloud, SimOptions};
+    let sim = |faults: Vec<dr_drill::cloud::sim::Fault>| -> Arc<dyn Cloud> {
+        Arc::new(
+            SimCloud::builtin(SimOptions {
+                speed: 100_000.0,
+                faults,
+                ..SimOptions::default()
+            })
+            .unwrap(),
+        )
+    };
+    let picks = r#"
+[[step]]
+id = "dump"
+kind = "pick-recovery-point"
+source = { bucket = "closient-disaster-recovery-backup", prefix = "database/gtin1/weekly/", suffix = "backup.dump" }
+policy = "latest"
+
+[[step]]
+id = "vault"
+kind = "pick-recovery-point"
+source = { bucket = "penguinmails-vault-backups", prefix = "daily/" }
+policy = "latest"
+"#;
+    let steps = run_outputs(sim(vec![]), picks).await;
+    assert_eq!(steps["dump"].2["object_lock_mode"], "GOVERNANCE");
+    assert_ne!(steps["dump"].2["retain_until"], "");
+    assert_eq!(steps["vault"].2["object_lock_mode"], "");
+    let denied = vec!["access-denied=GetObjectRetention".parse().unwrap()];
+    let steps = run_outputs(sim(denied), picks).await;
+    for id in ["dump", "vault"] {
+        assert_eq!(steps[id].0, Outcome::Succeeded, "{}", steps[id].1);
+    }
+    assert_eq!(steps["dump"].2["object_lock_mode"], "unknown");
+    assert_eq!(steps["dump"].2["retain_until"], "unknown");
+    assert_eq!(steps["vault"].2["object_lock_mode"], "");
+}
+
 /// S3's answer when it has no Expedited capacity (botocore `s3`
 /// 2006-03-01, RestoreObject, "Special errors": 503).
 const NO_EXPEDITED_CAPACITY: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>GlacierExpeditedRetrievalNotAvailable</Code><Message>Glacier expedited retrievals are currently not available, please try again later</Message></Error>"#;
