@@ -396,6 +396,101 @@ policy = "latest"
     assert_eq!(steps["vault"].2["object_lock_mode"], "");
 }
 
+/// `backup.restore` of an EFS point whose restore metadata names the
+/// vault's key as `KmsKeyId` (the key DescribeRecoveryPoint gives as the
+/// backup's `EncryptionKeyArn`) sends no `KmsKeyId`: StartRestoreJob would
+/// take it as "the KMS key that is used to encrypt the restored file
+/// system" (botocore `backup` 2018-11-15, `StartRestoreJobInput.Metadata`).
+/// It used to pass it on. rule: backup-restore-not-the-vaults-key
+#[tokio::test]
+async fn an_efs_restore_never_encrypts_the_new_file_system_with_the_vaults_key() {
+    use aws_sdk_backup::operation::describe_recovery_point::DescribeRecoveryPointOutput;
+    use aws_sdk_backup::operation::describe_restore_job::DescribeRestoreJobOutput;
+    use aws_sdk_backup::operation::get_recovery_point_restore_metadata::GetRecoveryPointRestoreMetadataOutput;
+    use aws_sdk_backup::operation::start_restore_job::StartRestoreJobOutput;
+    use aws_sdk_backup::types::{RestoreJobStatus, StorageClass};
+    const VAULT_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/vault-key";
+    const POINT: &str = "arn:aws:backup:us-east-1:123456789012:recovery-point:efs-1";
+    let metadata =
+        mock!(aws_sdk_backup::Client::get_recovery_point_restore_metadata).then_output(|| {
+            GetRecoveryPointRestoreMetadataOutput::builder()
+                .restore_metadata("file-system-id", "fs-1")
+                .restore_metadata("Encrypted", "true")
+                .restore_metadata("KmsKeyId", VAULT_KEY)
+                .restore_metadata("newFileSystem", "true")
+                .build()
+        });
+    let described = mock!(aws_sdk_backup::Client::describe_recovery_point).then_output(|| {
+        DescribeRecoveryPointOutput::builder()
+            .recovery_point_arn(POINT)
+            .resource_type("EFS")
+            .encryption_key_arn(VAULT_KEY)
+            .storage_class(StorageClass::Warm)
+            .build()
+    });
+    let start = mock!(aws_sdk_backup::Client::start_restore_job)
+        .match_requests(|i| {
+            let m = i.metadata().cloned().unwrap_or_default();
+            m.get("Encrypted").map(String::as_str) == Some("true")
+                && !m.keys().any(|k| k.eq_ignore_ascii_case("KmsKeyId"))
+        })
+        .then_output(|| {
+            StartRestoreJobOutput::builder()
+                .restore_job_id("job-1")
+                .build()
+        });
+    let job = mock!(aws_sdk_backup::Client::describe_restore_job).then_output(|| {
+        DescribeRestoreJobOutput::builder()
+            .restore_job_id("job-1")
+            .status(RestoreJobStatus::Completed)
+            .created_resource_arn(
+                "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-2",
+            )
+            .build()
+    });
+    let backup = mock_client!(
+        aws_sdk_backup,
+        RuleMode::MatchAny,
+        &[&metadata, &described, &start, &job],
+        |c| c.retry_config(RetryConfig::disabled())
+    );
+    let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let s3 = mock_client!(aws_sdk_s3, RuleMode::MatchAny, &[], |c| c
+        .retry_config(RetryConfig::disabled()));
+    let retry = RetryPolicy {
+        attempts: 1,
+        base: Duration::from_millis(1),
+        max: Duration::from_millis(1),
+    };
+    let cloud = Arc::new(AwsCloud::with_clients(
+        "us-east-1",
+        backup,
+        dynamodb,
+        s3,
+        retry,
+    ));
+    let steps = format!(
+        r#"
+[[step]]
+id = "restore"
+kind = "backup.restore"
+backup_vault = "cabal-backup"
+recovery_point = "{POINT}"
+iam_role_arn = "arn:aws:iam::123456789012:role/restore"
+resource_type = "EFS"
+"#
+    );
+    let done = run(cloud, &steps).await;
+    let (outcome, reason) = &done["restore"];
+    assert_eq!(*outcome, Outcome::Succeeded, "{reason}");
+    assert_eq!(
+        start.num_calls(),
+        1,
+        "StartRestoreJob without the vault's key"
+    );
+}
+
 /// S3's answer when it has no Expedited capacity (botocore `s3`
 /// 2006-03-01, RestoreObject, "Special errors": 503).
 const NO_EXPEDITED_CAPACITY: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>GlacierExpeditedRetrievalNotAvailable</Code><Message>Glacier expedited retrievals are currently not available, please try again later</Message></Error>"#;
