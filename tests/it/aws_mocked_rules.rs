@@ -583,6 +583,98 @@ tier = "Expedited"
     assert_eq!((expedited.num_calls(), standard.num_calls()), (1, 1));
 }
 
+/// Expedited capacity runs out in the middle of a prefix, with no
+/// `fallback_tier`: the restores S3 already took keep running (it cannot
+/// cancel one), so the failure counts them and names them (at most 5, then
+/// "and N more"); no request is sent after the failure. It used to say
+/// only S3's error.
+#[tokio::test]
+async fn capacity_lost_mid_prefix_names_the_restores_already_requested() {
+    use aws_sdk_s3::operation::get_object::GetObjectError;
+    use aws_sdk_s3::operation::head_object::HeadObjectOutput;
+    use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
+    use aws_sdk_s3::operation::restore_object::RestoreObjectOutput;
+    use aws_sdk_s3::types::{Object, ObjectStorageClass, StorageClass};
+    use aws_smithy_types::DateTime;
+    use aws_smithy_types::error::ErrorMetadata;
+    let listed = mock!(aws_sdk_s3::Client::list_objects_v2).then_output(|| {
+        let mut out = ListObjectsV2Output::builder().is_truncated(false);
+        for n in 0..12 {
+            out = out.contents(
+                Object::builder()
+                    .key(format!("media/k{n:02}.jpg"))
+                    .size(10)
+                    .storage_class(ObjectStorageClass::Glacier)
+                    .last_modified(DateTime::from_secs(1_700_000_000))
+                    .build(),
+            );
+        }
+        out.build()
+    });
+    let no_manifest = mock!(aws_sdk_s3::Client::get_object)
+        .then_error(|| GetObjectError::generic(ErrorMetadata::builder().code("NoSuchKey").build()));
+    let head = mock!(aws_sdk_s3::Client::head_object).then_output(|| {
+        HeadObjectOutput::builder()
+            .content_length(10)
+            .storage_class(StorageClass::Glacier)
+            .build()
+    });
+    let out_of_capacity = mock!(aws_sdk_s3::Client::restore_object)
+        .match_requests(|i| i.key() == Some("media/k07.jpg"))
+        .sequence()
+        .http_status(503, Some(NO_EXPEDITED_CAPACITY.into()))
+        .repeatedly()
+        .build();
+    let taken = mock!(aws_sdk_s3::Client::restore_object)
+        .match_requests(|i| i.key() != Some("media/k07.jpg"))
+        .then_output(|| RestoreObjectOutput::builder().build());
+    let no_lock = mock!(aws_sdk_s3::Client::get_object_lock_configuration).then_error(|| {
+        aws_sdk_s3::operation::get_object_lock_configuration::GetObjectLockConfigurationError::generic(
+            ErrorMetadata::builder()
+                .code("ObjectLockConfigurationNotFoundError")
+                .build(),
+        )
+    });
+    let rules = [
+        &listed,
+        &no_manifest,
+        &no_lock,
+        &head,
+        &out_of_capacity,
+        &taken,
+    ];
+    let steps = run(
+        cloud(&[], &rules),
+        r#"
+[[step]]
+id = "thaw"
+kind = "s3.restore-object"
+bucket = "b"
+prefix = "media/"
+tier = "Expedited"
+"#,
+    )
+    .await;
+    let (outcome, reason) = &steps["thaw"];
+    assert_eq!(*outcome, Outcome::Failed, "{reason}");
+    assert_eq!(out_of_capacity.num_calls(), 1, "{reason}");
+    let taken_calls = taken.num_calls();
+    assert!((7..=11).contains(&taken_calls), "{taken_calls}: {reason}");
+    assert!(
+        reason.contains("GlacierExpeditedRetrievalNotAvailable")
+            && reason.contains(&format!(
+                "{taken_calls} of 12 restores were already requested and keep running"
+            ))
+            && reason.contains("s3://b/media/k00.jpg")
+            && reason.contains(&format!("and {} more", taken_calls - 5))
+            && !reason
+                .split("keep running")
+                .nth(1)
+                .is_some_and(|named| named.contains("k07")),
+        "{reason}"
+    );
+}
+
 /// The same in the sandbox: GTIN1's product images are in Deep Archive, so
 /// an Expedited prefix restore fails before any request (every image is
 /// still waiting for a restore after it), and with `fallback_tier` they are
