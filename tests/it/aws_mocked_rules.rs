@@ -265,7 +265,7 @@ key = "{{ steps.pick.key }}"
 /// (`GetObjectLockConfiguration`, botocore `s3` 2006-03-01):
 /// `ObjectLockConfigurationNotFoundError` means not locked, a refused call
 /// keeps it unknown. The pick's outputs used to be absent, which read as
-/// unlocked. rule: s3-object-lock-unknown
+/// unlocked.
 #[tokio::test]
 async fn a_listed_objects_lock_is_unknown_unless_the_bucket_has_no_lock_configuration() {
     use aws_sdk_s3::operation::get_object::GetObjectError;
@@ -355,7 +355,7 @@ policy = "latest"
 /// The same in the sandbox: the GTIN1 dumps' bucket has Object Lock, so
 /// under `--fault access-denied=GetObjectRetention` its listed points read
 /// `unknown`; the Penguinmails bucket has none, so its points are not
-/// locked whatever the caller may read. rule: s3-object-lock-unknown
+/// locked whatever the caller may read.
 #[tokio::test]
 async fn in_the_sandbox_a_listed_objects_lock_is_unknown_without_get_object_retention() {
     use dr_drill::cloud::sim::{SimCloud, SimOptions};
@@ -401,7 +401,7 @@ policy = "latest"
 /// backup's `EncryptionKeyArn`) sends no `KmsKeyId`: StartRestoreJob would
 /// take it as "the KMS key that is used to encrypt the restored file
 /// system" (botocore `backup` 2018-11-15, `StartRestoreJobInput.Metadata`).
-/// It used to pass it on. rule: backup-restore-not-the-vaults-key
+/// It used to pass it on.
 #[tokio::test]
 async fn an_efs_restore_never_encrypts_the_new_file_system_with_the_vaults_key() {
     use aws_sdk_backup::operation::describe_recovery_point::DescribeRecoveryPointOutput;

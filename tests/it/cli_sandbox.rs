@@ -548,7 +548,6 @@ timeout = "45m"
 /// `points --bucket` says a listed object's Object Lock: `locked` in JSON
 /// for the GTIN1 dumps, `unknown` when the caller lacks
 /// s3:GetObjectRetention (the table then counts them in a closing line).
-/// rule: s3-object-lock-unknown
 #[test]
 fn points_in_a_locked_bucket_say_when_object_lock_is_unknown() {
     let args = [

@@ -390,7 +390,7 @@ days = 3
 /// unknown, since HeadObject shows Object Lock "only if the requester has
 /// the s3:GetObjectRetention permission" (`HeadObjectOutput.ObjectLockMode`).
 /// Every listed S3 point used to carry no lock at all, which read as
-/// unlocked. rule: s3-object-lock-unknown
+/// unlocked.
 #[tokio::test]
 async fn a_listed_objects_lock_is_known_from_its_head_or_its_buckets_configuration() {
     use aws_sdk_s3::types::ObjectLockMode;

@@ -532,7 +532,7 @@ async fn a_tables_restore_metadata_is_its_own_encryption_not_the_vaults_key() {
 /// `KmsKeyId`, which StartRestoreJob would take as "the KMS key that is
 /// used to encrypt the restored file system" (botocore `backup`
 /// 2018-11-15, `StartRestoreJobInput.Metadata`). It used to answer the
-/// vault's key. rule: backup-restore-not-the-vaults-key
+/// vault's key.
 #[tokio::test(start_paused = true)]
 async fn a_file_systems_restore_metadata_never_names_the_vaults_key() {
     let cloud = sim(&[]);
