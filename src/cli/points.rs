@@ -274,5 +274,19 @@ fn write_table(
                 humanize(p.age(now))
             ))
             .unwrap_or_default()
-    )
+    )?;
+    // No column fits: a line says how many listed objects' Object Lock is
+    // unknown, and why; `--output json` gives each point's `object_lock`.
+    let mut unknown = points.iter().filter_map(|p| match &p.object_lock {
+        Some(crate::cloud::ObjectLock::Unknown { reason }) => Some(reason),
+        _ => None,
+    });
+    if let Some(reason) = unknown.next() {
+        writeln!(
+            out,
+            "Object Lock unknown for {} ({reason}); --output json shows each point's object_lock",
+            crate::format::count(1 + unknown.count() as u64, "point"),
+        )?;
+    }
+    Ok(())
 }

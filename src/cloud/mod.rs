@@ -12,6 +12,7 @@ mod caller;
 pub(crate) mod download;
 pub mod error;
 pub mod model;
+pub mod object_lock;
 pub mod points;
 pub mod policy;
 pub mod sim;
@@ -27,6 +28,7 @@ pub use archive::*;
 pub use caller::{AssumedRole, CallerIdentity};
 pub use error::{CloudError, ErrorKind, RetryPolicy, Tried, with_retry};
 pub use model::*;
+pub use object_lock::{BucketLock, LOCK_HIDDEN, ObjectLock};
 
 /// Hears progress and retry notices, in words, while a call runs.
 pub type Notify<'a> = &'a (dyn Fn(String) + Send + Sync);

@@ -216,12 +216,10 @@ pub struct RecoveryPoint {
     /// S3 Intelligent-Tiering's archive tier (`x-amz-archive-status`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive_status: Option<String>,
-    /// Object Lock mode (`GOVERNANCE`, `COMPLIANCE`).
+    /// An S3 point's Object Lock: locked, not locked, or unknown and why
+    /// ([`crate::cloud::object_lock`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object_lock_mode: Option<String>,
-    /// Object Lock retain-until date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retain_until: Option<Timestamp>,
+    pub object_lock: Option<crate::cloud::ObjectLock>,
     /// For a PITR window: the earliest restorable time (`created_at` is the latest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub earliest_restorable: Option<Timestamp>,
@@ -257,8 +255,7 @@ impl RecoveryPoint {
             sha256: None,
             archive: None,
             archive_status: None,
-            object_lock_mode: None,
-            retain_until: None,
+            object_lock: None,
             earliest_restorable: None,
             manifest: BTreeMap::new(),
         }
@@ -324,6 +321,13 @@ impl RecoveryPoint {
         put("key", self.key.clone());
         put("version_id", self.version_id.clone());
         put("sha256", self.sha256.clone());
+        let (mode, until) = self
+            .object_lock
+            .as_ref()
+            .map(|l| l.outputs())
+            .unwrap_or_default();
+        put("object_lock_mode", Some(mode));
+        put("retain_until", Some(until));
         out
     }
 }

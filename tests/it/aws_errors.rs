@@ -386,10 +386,17 @@ async fn an_archived_object_whose_head_is_denied_is_still_known_as_archived() {
             aws_sdk_s3::types::error::NoSuchKey::builder().build(),
         )
     });
+    // Without a head, the listing asks the bucket's Object Lock
+    // configuration (once); the role may not read that either.
+    let lock_denied = mock!(aws_sdk_s3::Client::get_object_lock_configuration).then_error(|| {
+        aws_sdk_s3::operation::get_object_lock_configuration::GetObjectLockConfigurationError::generic(
+            ErrorMetadata::builder().code("AccessDenied").build(),
+        )
+    });
     let s3 = mock_client!(
         aws_sdk_s3,
         RuleMode::MatchAny,
-        &[&listed, &denied, &no_manifest],
+        &[&listed, &denied, &no_manifest, &lock_denied],
         |c| c.retry_config(RetryConfig::disabled())
     );
     let db = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[], |c| c
@@ -409,4 +416,8 @@ async fn an_archived_object_whose_head_is_denied_is_still_known_as_archived() {
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].storage_class.as_deref(), Some("DEEP_ARCHIVE"));
     assert_eq!(page[0].archive, Some(dr_drill::cloud::ArchiveState::Needed));
+    assert!(matches!(
+        page[0].object_lock,
+        Some(dr_drill::cloud::ObjectLock::Unknown { .. })
+    ));
 }

@@ -545,3 +545,59 @@ timeout = "45m"
         started.elapsed()
     );
 }
+
+/// `points --bucket` says a listed object's Object Lock: `locked` in JSON
+/// for the GTIN1 dumps, `unknown` when the caller lacks
+/// s3:GetObjectRetention (the table then counts them in a closing line).
+#[test]
+fn points_in_a_locked_bucket_say_when_object_lock_is_unknown() {
+    let args = [
+        "points",
+        "--sandbox",
+        "--bucket",
+        "closient-disaster-recovery-backup",
+        "--prefix",
+        "database/gtin1/weekly/",
+        "--suffix",
+        "backup.dump",
+    ];
+    let out = dr_drill()
+        .args(args)
+        .args(["--output", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let points = doc["points"].as_array().unwrap();
+    assert_eq!(points.len(), 4);
+    assert!(
+        points
+            .iter()
+            .all(|p| p["object_lock"]["state"] == "locked"
+                && p["object_lock"]["mode"] == "GOVERNANCE")
+    );
+    let out = dr_drill()
+        .args(args)
+        .args([
+            "--fault",
+            "access-denied=GetObjectRetention",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let points = doc["points"].as_array().unwrap();
+    assert!(
+        points
+            .iter()
+            .all(|p| p["object_lock"]["state"] == "unknown")
+    );
+    dr_drill()
+        .args(args)
+        .args(["--fault", "access-denied=GetObjectRetention"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Object Lock unknown for 4 points (HeadObject shows Object Lock only with s3:GetObjectRetention)",
+        ));
+}

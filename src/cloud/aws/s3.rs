@@ -13,8 +13,8 @@ use super::{AwsCloud, ts};
 use crate::cloud::download::PartFile;
 use crate::cloud::points::attach_manifests;
 use crate::cloud::{
-    CloudError, ErrorKind, Fetched, MAX_READ_OBJECT, Notify, ObjectHead, ObjectRef, PointKind,
-    PrefixSummary, RecoveryPoint, archive_state, object_too_large,
+    BucketLock, CloudError, ErrorKind, Fetched, MAX_READ_OBJECT, Notify, ObjectHead, ObjectLock,
+    ObjectRef, PointKind, PrefixSummary, RecoveryPoint, archive_state, object_too_large,
 };
 
 /// HEAD requests in flight while a listing page is filled in.
@@ -50,6 +50,7 @@ pub(super) async fn list_points(
     let bucket = listing.bucket;
     let resource = format!("s3://{bucket}/{}", listing.prefix);
     let mut manifests = HashMap::new();
+    let mut bucket_lock: Option<BucketLock> = None;
     let mut token: Option<String> = None;
     let mut markers: (Option<String>, Option<String>) = (None, None);
     loop {
@@ -143,6 +144,19 @@ pub(super) async fn list_points(
         .await;
         let mut points = Vec::with_capacity(heads.len());
         for (listed, object, head) in heads {
+            let headers = head
+                .as_ref()
+                .ok()
+                .and_then(|h| h.object_lock_mode.clone().map(|m| (m, h.retain_until)));
+            // One GetObjectLockConfiguration per bucket, and only once a
+            // head lacks the headers.
+            if headers.is_none() && bucket_lock.is_none() {
+                bucket_lock = Some(lock_configuration(cloud, bucket, &region, notify).await);
+            }
+            let lock = ObjectLock::listed(
+                headers,
+                bucket_lock.as_ref().unwrap_or(&BucketLock::Configured),
+            );
             // A delete marker or an object deleted since the listing.
             let head = match head {
                 Ok(h) => Some(h),
@@ -186,9 +200,8 @@ pub(super) async fn list_points(
                 p.storage_class = Some(h.storage_class);
                 p.archive = h.archive;
                 p.archive_status = h.archive_status;
-                p.object_lock_mode = h.object_lock_mode;
-                p.retain_until = h.retain_until;
             }
+            p.object_lock = Some(lock);
             points.push(p);
         }
         attach_manifests(cloud, &mut points, &mut manifests, notify).await;
@@ -198,6 +211,44 @@ pub(super) async fn list_points(
         if !more {
             return Ok(());
         }
+    }
+}
+
+/// Whether `bucket` has an Object Lock configuration
+/// (`GetObjectLockConfiguration`, botocore `s3` 2006-03-01): a bucket
+/// without one answers `ObjectLockConfigurationNotFoundError` and holds no
+/// locked object. Any other failure leaves it unknown, with what S3 said.
+async fn lock_configuration(
+    cloud: &AwsCloud,
+    bucket: &str,
+    region: &str,
+    notify: Notify<'_>,
+) -> BucketLock {
+    let (c, _) = cloud.clients(Some(region));
+    let resource = format!("s3://{bucket}");
+    let out = send!(
+        cloud,
+        notify,
+        "GetObjectLockConfiguration",
+        resource,
+        c.s3.get_object_lock_configuration().bucket(bucket)
+    )
+    .await;
+    match out {
+        Ok(out) => match out
+            .object_lock_configuration()
+            .and_then(|c| c.object_lock_enabled())
+        {
+            Some(_) => BucketLock::Configured,
+            None => BucketLock::NotConfigured,
+        },
+        Err(e)
+            if e.message
+                .starts_with("ObjectLockConfigurationNotFoundError") =>
+        {
+            BucketLock::NotConfigured
+        }
+        Err(e) => BucketLock::Unknown(e.to_string()),
     }
 }
 

@@ -19,10 +19,10 @@ use super::{BYTES_PER_SECOND, CHUNK, ITEMS_PER_SECOND, PRINCIPAL, REGION, SimClo
 use crate::cloud::CallerIdentity;
 use crate::cloud::download::PartFile;
 use crate::cloud::{
-    Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest, ErrorKind, Fetched,
-    Identity, JobStatus, MAX_READ_OBJECT, Notify, ObjectHead, ObjectRef, PitrStatus, PointSource,
-    PrefixSummary, RecoveryPoint, RegionSettings, RestoreRequest, TableState, VaultPosture,
-    object_too_large,
+    BucketLock, Cloud, CloudError, CopyCounts, CopyJobFilter, CopyJobSummary, CopyRequest,
+    ErrorKind, Fetched, Identity, JobStatus, MAX_READ_OBJECT, Notify, ObjectHead, ObjectLock,
+    ObjectRef, PitrStatus, PointSource, PrefixSummary, RecoveryPoint, RegionSettings,
+    RestoreRequest, TableState, VaultPosture, object_too_large,
 };
 use crate::format::human_bytes;
 
@@ -192,11 +192,28 @@ impl Cloud for SimCloud {
                     "ListObjectsV2"
                 };
                 let resource = format!("s3://{bucket}/{prefix}");
-                let points = self
+                let headers = !self.faults.access_denied.contains("GetObjectRetention");
+                let mut points = self
                     .call(action, &resource, notify, |w, now| {
-                        w.list_bucket(bucket, prefix, suffix.as_deref(), *versions, now)
+                        w.list_bucket(bucket, prefix, suffix.as_deref(), *versions, headers, now)
                     })
                     .await?;
+                // As AWS: one GetObjectLockConfiguration for the bucket, once
+                // a head lacks the Object Lock headers.
+                if points.iter().any(|p| p.object_lock.is_none()) {
+                    let config = self
+                        .call(
+                            "GetObjectLockConfiguration",
+                            &format!("s3://{bucket}"),
+                            notify,
+                            |w, _| w.lock_configuration(bucket),
+                        )
+                        .await
+                        .unwrap_or_else(|e| BucketLock::Unknown(e.to_string()));
+                    for p in points.iter_mut().filter(|p| p.object_lock.is_none()) {
+                        p.object_lock = Some(ObjectLock::listed(None, &config));
+                    }
+                }
                 let manifests = Some(HashMap::new());
                 self.send_pages(action, &resource, points, 1000, pages, notify, manifests)
                     .await

@@ -389,6 +389,7 @@ impl World {
         }
         let mut bucket = Bucket {
             region: spec.region.clone(),
+            object_lock: spec.object_lock.is_some(),
             objects: BTreeMap::new(),
         };
         let lock = spec.object_lock.as_ref().map(|l| (l.mode, l.days));

@@ -122,6 +122,13 @@ pub async fn run(ctx: &StepCtx, pick: &PickRecoveryPoint) -> Result<Outputs, Ste
         )));
     }
     storage_class_from_aws(ctx, &mut chosen).await?;
+    if let Some(crate::cloud::ObjectLock::Unknown { reason }) = &chosen.object_lock {
+        ctx.progress(format!(
+            "Object Lock of {} is unknown ({reason}): outputs object_lock_mode and retain_until say `unknown`. Grant s3:GetObjectRetention and s3:GetBucketObjectLockConfiguration to see it",
+            chosen.id
+        ))
+        .await?;
+    }
     ctx.progress(format!(
         "chose {} ({}, created {}{}) — RPO {}",
         chosen.id,

@@ -1,4 +1,5 @@
-//! The encryption of a DynamoDB table that `backup.restore` creates,
+//! The encryption of a DynamoDB table that `backup.restore` creates (and
+//! the key of a new EFS file system: [`decide_file_system`]),
 //! decided here and nowhere else.
 //!
 //! AWS Backup's restore metadata for DynamoDB names the restored table's
@@ -219,10 +220,22 @@ pub(super) async fn settle(
         recorded.extend(step);
         Ok((recorded, None))
     };
+    let names_a_file_system = recorded
+        .keys()
+        .chain(step.keys())
+        .any(|k| k.eq_ignore_ascii_case("file-system-id"));
     match resource_type {
+        Some("EFS") => {}
         Some(t) if t != "DynamoDB" => return plain(recorded, step),
+        None if names_a_file_system => {}
         None if !names_a_table() => return plain(recorded, step),
         _ => {}
+    }
+    if resource_type == Some("EFS") || (resource_type.is_none() && names_a_file_system) {
+        let metadata = settle_file_system(cloud, vault, point, region, recorded, step, notify)
+            .await
+            .map_err(|e| StepError::Fatal(format!("backup.restore of {point}: {e}")))?;
+        return Ok((metadata, None));
     }
     let described = cloud
         .describe_recovery_point(vault, point, region, notify)
@@ -244,6 +257,86 @@ pub(super) async fn settle(
     Ok((decision.metadata.clone(), Some(decision)))
 }
 
+/// The EFS metadata key naming the new file system's KMS key.
+pub const EFS_KMS_KEY: &str = "KmsKeyId";
+
+/// An EFS restore's metadata: the point's, merged with the step's, without
+/// the backup's own key as the new file system's. `KmsKeyId` "specifies
+/// the KMS key that is used to encrypt the restored file system"
+/// (botocore `backup` 2018-11-15, `StartRestoreJobInput.Metadata`; AWS
+/// Backup developer guide, "Restore an Amazon EFS file system"), and the
+/// point's `EncryptionKeyArn` is the vault's key that protects the backup
+/// (`DescribeRecoveryPointOutput`): a recorded `KmsKeyId` equal to it is
+/// dropped, so the file system keeps `Encrypted = true` with EFS's AWS
+/// managed key, and `notify` says so. The step's `KmsKeyId` wins.
+pub fn decide_file_system(
+    recorded: &BTreeMap<String, String>,
+    step: &BTreeMap<String, String>,
+    backup_key: BackupKey<'_>,
+) -> Result<(BTreeMap<String, String>, Option<String>), String> {
+    let named = |m: &BTreeMap<String, String>| {
+        m.iter()
+            .find(|(k, v)| k.eq_ignore_ascii_case(EFS_KMS_KEY) && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    let mut metadata = recorded.clone();
+    metadata.extend(step.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let (Some(key), None) = (named(recorded), named(step)) else {
+        return Ok((metadata, None));
+    };
+    match backup_key {
+        BackupKey::Known(Some(backup)) if same_key(backup, &key) => {
+            metadata.retain(|k, _| !k.eq_ignore_ascii_case(EFS_KMS_KEY));
+            Ok((
+                metadata,
+                Some(format!(
+                    "the point's restore metadata names KmsKeyId {key}, the key that encrypts the \
+                     backup itself (its vault's key), not the file system's; dr-drill does not \
+                     encrypt the restored file system with it, so EFS uses its AWS managed key. \
+                     To choose a key, set metadata.KmsKeyId in the step"
+                )),
+            ))
+        }
+        BackupKey::Known(_) => Ok((metadata, None)),
+        BackupKey::Unknown(reason) => Err(format!(
+            "the point's restore metadata names KmsKeyId {key}, and dr-drill cannot tell whether \
+             it is the backup's own key ({reason}). Set metadata.KmsKeyId in the step, or allow \
+             backup:DescribeRecoveryPoint"
+        )),
+    }
+}
+
+/// [`decide_file_system`] after asking `DescribeRecoveryPoint`, only when
+/// the point's metadata names a key the step does not override.
+async fn settle_file_system(
+    cloud: &dyn Cloud,
+    vault: &str,
+    point: &str,
+    region: Option<&str>,
+    recorded: BTreeMap<String, String>,
+    step: BTreeMap<String, String>,
+    notify: Notify<'_>,
+) -> Result<BTreeMap<String, String>, String> {
+    let asks = |m: &BTreeMap<String, String>| m.keys().any(|k| k.eq_ignore_ascii_case(EFS_KMS_KEY));
+    if !asks(&recorded) || asks(&step) {
+        return decide_file_system(&recorded, &step, BackupKey::Known(None)).map(|(m, _)| m);
+    }
+    let described = cloud
+        .describe_recovery_point(vault, point, region, notify)
+        .await;
+    let why = described.as_ref().err().map(ToString::to_string);
+    let backup_key = match (&described, &why) {
+        (Ok(p), _) => BackupKey::Known(p.encryption_key_arn.as_deref()),
+        (Err(_), Some(why)) => BackupKey::Unknown(why),
+        (Err(_), None) => BackupKey::Unknown("DescribeRecoveryPoint failed"),
+    };
+    let (metadata, note) = decide_file_system(&recorded, &step, backup_key)?;
+    if let Some(note) = note {
+        notify(format!("restored file system: {note}"));
+    }
+    Ok(metadata)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +349,34 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn the_vaults_key_is_never_taken_for_a_new_file_system() {
+        let recorded = map(&[
+            ("file-system-id", "fs-1"),
+            ("Encrypted", "true"),
+            ("KmsKeyId", VAULT_KEY),
+            ("newFileSystem", "true"),
+        ]);
+        let (m, note) =
+            decide_file_system(&recorded, &map(&[]), BackupKey::Known(Some("vault-key"))).unwrap();
+        assert!(!m.contains_key("KmsKeyId"), "{m:?}");
+        assert_eq!(m["Encrypted"], "true");
+        assert!(note.unwrap().contains("vault's key"));
+        // The file system's own key stays; the step's wins; unknown refuses.
+        let own = map(&[("KmsKeyId", TABLE_KEY)]);
+        let (m, note) =
+            decide_file_system(&own, &map(&[]), BackupKey::Known(Some(VAULT_KEY))).unwrap();
+        assert_eq!((m["KmsKeyId"].as_str(), note), (TABLE_KEY, None));
+        let step = map(&[("KmsKeyId", VAULT_KEY)]);
+        let (m, _) = decide_file_system(&recorded, &step, BackupKey::Unknown("denied")).unwrap();
+        assert_eq!(m["KmsKeyId"], VAULT_KEY);
+        let e = decide_file_system(&own, &map(&[]), BackupKey::Unknown("denied")).unwrap_err();
+        assert!(
+            e.contains("metadata.KmsKeyId") && e.contains("denied"),
+            "{e}"
+        );
     }
 
     #[test]

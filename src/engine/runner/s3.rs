@@ -7,8 +7,8 @@ use futures::{FutureExt, StreamExt, TryStreamExt};
 
 use super::{StepCtx, StepError};
 use crate::cloud::{
-    ArchiveState, CloudError, ErrorKind, ObjectHead, ObjectRef, PointSource, RecoveryPoint,
-    human_bytes, manifest_sha256, points, points::manifest_key,
+    ArchiveState, CloudError, ErrorKind, ObjectHead, ObjectLock, ObjectRef, PointSource,
+    RecoveryPoint, human_bytes, manifest_sha256, points, points::manifest_key,
 };
 use crate::engine::values::Outputs;
 use crate::runbook::kinds::{S3Download, S3Head, S3VerifyChecksum};
@@ -87,27 +87,33 @@ async fn object_lock(
     object: &ObjectRef,
     head: &ObjectHead,
 ) -> Result<(String, String), StepError> {
-    let show = crate::format::timestamp;
-    if let Some(mode) = &head.object_lock_mode {
-        return Ok((
-            mode.clone(),
-            head.retain_until.map(show).unwrap_or_default(),
-        ));
-    }
-    match cloud.object_retention(object, &ctx.notifier()).await {
-        Ok(Some((mode, until))) => Ok((mode, show(until))),
-        Ok(None) => Ok((String::new(), String::new())),
-        Err(e) => {
-            let fix = if e.kind == ErrorKind::AccessDenied {
-                ". Grant s3:GetObjectRetention to see it"
-            } else {
-                ""
-            };
-            ctx.progress(format!("Object Lock of {object} is unknown: {e}{fix}"))
-                .await?;
-            Ok(("unknown".into(), "unknown".into()))
+    let lock = if let Some(mode) = &head.object_lock_mode {
+        ObjectLock::Locked {
+            mode: mode.clone(),
+            until: head.retain_until,
         }
-    }
+    } else {
+        match cloud.object_retention(object, &ctx.notifier()).await {
+            Ok(Some((mode, until))) => ObjectLock::Locked {
+                mode,
+                until: Some(until),
+            },
+            Ok(None) => ObjectLock::NotLocked,
+            Err(e) => {
+                let fix = if e.kind == ErrorKind::AccessDenied {
+                    ". Grant s3:GetObjectRetention to see it"
+                } else {
+                    ""
+                };
+                ctx.progress(format!("Object Lock of {object} is unknown: {e}{fix}"))
+                    .await?;
+                ObjectLock::Unknown {
+                    reason: e.to_string(),
+                }
+            }
+        }
+    };
+    Ok(lock.outputs())
 }
 
 /// The step's one object (`key`); the rules guarantee `key` when there

@@ -145,6 +145,8 @@ impl KindRules for PickRecoveryPoint {
             "key",
             "version_id",
             "sha256",
+            "object_lock_mode",
+            "retain_until",
         ]
     }
 

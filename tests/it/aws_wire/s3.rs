@@ -381,3 +381,71 @@ days = 3
     let head = cloud().head_object(&object, &|_| {}).await.unwrap();
     assert_eq!((head.archive, head.archive_status), (None, None));
 }
+
+/// A listed object's Object Lock over the wire: a bucket without an Object
+/// Lock configuration holds no locked object (`GetObjectLockConfiguration`
+/// answers `ObjectLockConfigurationNotFoundError`, botocore `s3`
+/// 2006-03-01); in a bucket with Object Lock, an object under retention
+/// shows its mode in HeadObject, and one whose head has no headers is
+/// unknown, since HeadObject shows Object Lock "only if the requester has
+/// the s3:GetObjectRetention permission" (`HeadObjectOutput.ObjectLockMode`).
+/// Every listed S3 point used to carry no lock at all, which read as
+/// unlocked.
+#[tokio::test]
+async fn a_listed_objects_lock_is_known_from_its_head_or_its_buckets_configuration() {
+    use aws_sdk_s3::types::ObjectLockMode;
+    use dr_drill::cloud::ObjectLock;
+    let s3 = moto().s3("us-east-1");
+    let plain = unique("plain-backups");
+    s3.create_bucket().bucket(&plain).send().await.unwrap();
+    moto()
+        .put_object(&plain, "daily/a.dump", b"dump", &[], None)
+        .await;
+    let locked = unique("locked-backups");
+    s3.create_bucket()
+        .bucket(&locked)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    let until = aws_smithy_types::DateTime::from_secs(4_000_000_000);
+    s3.put_object()
+        .bucket(&locked)
+        .key("daily/kept.dump")
+        .body(b"kept".to_vec().into())
+        .object_lock_mode(ObjectLockMode::Governance)
+        .object_lock_retain_until_date(until)
+        .send()
+        .await
+        .unwrap();
+    moto()
+        .put_object(&locked, "daily/free.dump", b"free", &[], None)
+        .await;
+    let source = |bucket: &str| PointSource::Bucket {
+        bucket: bucket.to_owned(),
+        prefix: "daily/".into(),
+        suffix: None,
+        versions: false,
+        region: None,
+    };
+    let (points, _) = list(source(&plain)).await;
+    assert_eq!(points.len(), 1);
+    assert_eq!(points[0].object_lock, Some(ObjectLock::NotLocked));
+    let (points, _) = list(source(&locked)).await;
+    let lock = |key: &str| {
+        points
+            .iter()
+            .find(|p| p.key.as_deref() == Some(key))
+            .and_then(|p| p.object_lock.clone())
+    };
+    assert!(
+        matches!(lock("daily/kept.dump"), Some(ObjectLock::Locked { mode, until: Some(_) }) if mode == "GOVERNANCE"),
+        "{:?}",
+        lock("daily/kept.dump")
+    );
+    assert!(
+        matches!(lock("daily/free.dump"), Some(ObjectLock::Unknown { .. })),
+        "{:?}",
+        lock("daily/free.dump")
+    );
+}

@@ -526,3 +526,29 @@ async fn a_tables_restore_metadata_is_its_own_encryption_not_the_vaults_key() {
         .insert("encryptionType".into(), "KMS".into());
     assert!(cloud.start_restore(&request, None, &quiet()).await.is_ok());
 }
+
+/// An EFS point's restore metadata is the file system's own encryption
+/// (`Encrypted`, EFS's AWS managed key), never the vault's key as
+/// `KmsKeyId`, which StartRestoreJob would take as "the KMS key that is
+/// used to encrypt the restored file system" (botocore `backup`
+/// 2018-11-15, `StartRestoreJobInput.Metadata`). It used to answer the
+/// vault's key.
+#[tokio::test(start_paused = true)]
+async fn a_file_systems_restore_metadata_never_names_the_vaults_key() {
+    let cloud = sim(&[]);
+    let (points, _) = list(&cloud, vault("cabal-backup", None, Some("EFS")))
+        .await
+        .unwrap();
+    let point = points::latest(&points, None).unwrap().clone();
+    let vault_key = point
+        .encryption_key_arn
+        .clone()
+        .expect("the vault has a key");
+    let meta = cloud
+        .restore_metadata("cabal-backup", &point.id, None, &quiet())
+        .await
+        .unwrap();
+    assert_eq!(meta.get("Encrypted").map(String::as_str), Some("true"));
+    assert!(!meta.contains_key("KmsKeyId"), "{meta:?}");
+    assert!(!meta.values().any(|v| v.contains(&vault_key)), "{meta:?}");
+}

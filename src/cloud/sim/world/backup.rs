@@ -106,9 +106,8 @@ impl World {
     ) -> Result<BTreeMap<String, String>, Refusal> {
         self.vault(region, vault)?;
         let (vi, pi) = self.point(region, Some(vault), arn, now)?;
-        let (v, p) = (&self.vaults[vi], &self.vaults[vi].points[pi].rp);
+        let p = &self.vaults[vi].points[pi].rp;
         let name = p.resource_name.clone().unwrap_or_default();
-        let key = v.kms_key.clone().unwrap_or_default();
         let meta: Vec<(&str, String)> = match p.resource_type.as_deref() {
             // The source table's configuration when it was backed up
             // (botocore `backup` 2018-11-15,
@@ -130,8 +129,11 @@ impl World {
                     .unwrap_or_default();
                 vec![
                     ("file-system-id", fs.to_owned()),
+                    // The file system's own encryption: EFS's AWS managed key,
+                    // so no `KmsKeyId` ("the KMS key used to encrypt the restored
+                    // file system", botocore `backup` StartRestoreJobInput.Metadata),
+                    // never the vault's key, which encrypts the backup.
                     ("Encrypted", "true".into()),
-                    ("KmsKeyId", key),
                     ("PerformanceMode", "generalPurpose".into()),
                     ("CreationToken", format!("{name}-restore")),
                     ("newFileSystem", "true".into()),

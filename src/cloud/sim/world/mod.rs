@@ -194,6 +194,8 @@ pub(super) struct TableBackup {
 #[derive(Debug)]
 pub(super) struct Bucket {
     pub region: String,
+    /// Whether it has an Object Lock configuration.
+    pub object_lock: bool,
     pub objects: BTreeMap<String, Object>,
 }
 

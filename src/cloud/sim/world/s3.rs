@@ -13,7 +13,8 @@ use super::{
 use crate::cloud::sim::fault::Faults;
 use crate::cloud::sim::spec::Range;
 use crate::cloud::{
-    ArchiveState, ObjectHead, PointKind, PrefixSummary, RecoveryPoint, is_archive_class,
+    ArchiveState, BucketLock, ObjectHead, ObjectLock, PointKind, PrefixSummary, RecoveryPoint,
+    is_archive_class,
 };
 
 impl World {
@@ -190,6 +191,7 @@ impl World {
         prefix: &str,
         suffix: Option<&str>,
         versions: bool,
+        lock_headers: bool,
         now: Timestamp,
     ) -> Result<Vec<RecoveryPoint>, Refusal> {
         let b = self.buckets.get(bucket).ok_or_else(|| {
@@ -225,11 +227,38 @@ impl World {
                 p.version_id = version;
                 p.archive = head.archive;
                 p.archive_status = head.archive_status;
-                p.object_lock_mode = head.object_lock_mode;
-                p.retain_until = head.retain_until;
+                // HeadObject shows the lock only with s3:GetObjectRetention
+                // (botocore `s3` 2006-03-01, HeadObjectOutput.ObjectLockMode):
+                // without the headers the caller asks the bucket's
+                // configuration (`SimCloud::list_points`).
+                p.object_lock =
+                    head.object_lock_mode
+                        .filter(|_| lock_headers)
+                        .map(|mode| ObjectLock::Locked {
+                            mode,
+                            until: head.retain_until,
+                        });
                 p
             })
             .collect())
+    }
+
+    /// `GetObjectLockConfiguration`: a bucket declared with `object_lock`
+    /// has one; any other answers `ObjectLockConfigurationNotFoundError`
+    /// (botocore `s3` 2006-03-01, GetObjectLockConfiguration), which means
+    /// none of its objects is locked.
+    pub fn lock_configuration(&self, bucket: &str) -> Result<BucketLock, Refusal> {
+        let b = self.buckets.get(bucket).ok_or_else(|| {
+            not_found(
+                "NoSuchBucket",
+                format!("The specified bucket does not exist: {bucket}"),
+            )
+        })?;
+        Ok(if b.object_lock {
+            BucketLock::Configured
+        } else {
+            BucketLock::NotConfigured
+        })
     }
 
     /// What `prefix` holds by storage class, as a listing shows it, up to

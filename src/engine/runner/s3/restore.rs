@@ -3,7 +3,7 @@
 //! tier decided ([`ArchiveTier::choose`]) before the first RestoreObject,
 //! so a class problem never half-starts a prefix.
 
-use futures::FutureExt;
+use futures::{FutureExt, StreamExt};
 
 use super::{Listed, archive_word, earliest, in_flight, list_prefix, object, prefix_of, the_key};
 use crate::cloud::{
@@ -163,6 +163,76 @@ async fn request(
     }
 }
 
+/// Requests every planned restore, [`super::CALLS_IN_FLIGHT`] at a time.
+/// A failure (S3 out of Expedited capacity with no fallback, a refusal)
+/// stops new requests; the ones already in flight finish, so the step
+/// knows which restores S3 took. Those keep running (S3 cannot cancel a
+/// restore): the error counts them and names up to [`NAMED`] objects, so
+/// the operator knows what is in flight.
+async fn request_all(
+    cloud: &std::sync::Arc<dyn Cloud>,
+    thaws: &[Thaw],
+    tiers: Tiers,
+    ctx: &StepCtx,
+) -> Result<Vec<ObjectRef>, StepError> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let requests = thaws.iter().cloned().map(|thaw| {
+        let (cloud, notify, stop) = (cloud.clone(), ctx.notifier(), stop.clone());
+        async move {
+            // Built only when a slot frees: after a failure, never sent.
+            if stop.load(Ordering::SeqCst) {
+                return (thaw.object, Ok(false));
+            }
+            let result = request(&*cloud, &thaw, tiers, &notify).await;
+            if result.is_err() {
+                stop.store(true, Ordering::SeqCst);
+            }
+            (thaw.object, result.map(|()| true))
+        }
+        .boxed()
+    });
+    let results: Vec<(ObjectRef, Result<bool, CloudError>)> = futures::stream::iter(requests)
+        .buffer_unordered(super::CALLS_IN_FLIGHT)
+        .collect()
+        .await;
+    let mut started = Vec::new();
+    let mut failure = None;
+    for (object, result) in results {
+        match result {
+            Ok(true) => started.push(object),
+            Ok(false) => {}
+            Err(e) => failure = failure.or(Some(e)),
+        }
+    }
+    let Some(e) = failure else {
+        return Ok(started);
+    };
+    if started.is_empty() {
+        return Err(e.into());
+    }
+    started.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut named: Vec<String> = started
+        .iter()
+        .take(NAMED)
+        .map(ToString::to_string)
+        .collect();
+    if started.len() > NAMED {
+        named.push(format!("and {} more", started.len() - NAMED));
+    }
+    Err(CloudError {
+        message: format!(
+            "{}. {} of {} restores were already requested and keep running (S3 cannot cancel a restore): {}. The rest were not requested; run the step again once the cause is fixed: it waits for those already under way and requests the others",
+            e.message,
+            started.len(),
+            thaws.len(),
+            named.join(", ")
+        ),
+        ..e
+    }
+    .into())
+}
+
 pub async fn restore_object(ctx: &StepCtx, a: &S3RestoreObject) -> Result<Outputs, StepError> {
     if let Some(prefix) = &a.prefix {
         return restore_prefix(ctx, a, prefix).await;
@@ -277,15 +347,7 @@ async fn restore_prefix(
         ctx.progress(n).await?;
     }
     let requested = thaws.len();
-    let requests = thaws.iter().cloned().map(|thaw| {
-        let (cloud, notify) = (cloud.clone(), ctx.notifier());
-        async move {
-            request(&*cloud, &thaw, tiers, &notify).await?;
-            Ok(thaw.object)
-        }
-        .boxed()
-    });
-    waiting.extend(in_flight(requests).await?);
+    waiting.extend(request_all(&cloud, &thaws, tiers, ctx).await?);
     let fallbacks = thaws.iter().filter(|t| t.tier != tiers.asked).count();
     ctx.progress(format!(
         "{} under {where_}: {} readable without a restore, {} {} restores requested{} for {} days, {ongoing} already under way, {} already restored",
