@@ -239,7 +239,7 @@ pub struct Preflight {
     pub time: Option<time::Estimate>,
     /// What the drill will cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<cost::Estimate>,
+    pub cost: Option<crate::cost::charges::Estimate>,
     /// When preflight ran.
     pub at: jiff::Timestamp,
     /// How long it took, in seconds.
