@@ -35,6 +35,7 @@ mod hostile_journals;
 mod journal_fuzz;
 mod keys_doc;
 mod parser_robustness;
+mod preflight_facts;
 mod preflight_permissions;
 mod preflight_resources;
 mod preflight_time;

@@ -422,8 +422,9 @@ impl Cloud for SimCloud {
         notify: Notify<'_>,
     ) -> Result<TableState, CloudError> {
         let region = Self::region(region);
+        self.count("DescribeTable", format!("{table} in {region}"));
         let mut state = self
-            .call("DescribeTable", table, notify, |w, now| {
+            .attempt("DescribeTable", table, notify, |w, now| {
                 w.describe_table(region, table, now)
             })
             .await?;
@@ -485,7 +486,8 @@ impl Cloud for SimCloud {
         notify: Notify<'_>,
     ) -> Result<PitrStatus, CloudError> {
         let region = Self::region(region);
-        self.call("DescribeContinuousBackups", table, notify, |w, now| {
+        self.count("DescribeContinuousBackups", format!("{table} in {region}"));
+        self.attempt("DescribeContinuousBackups", table, notify, |w, now| {
             w.pitr_status(region, table, now)
         })
         .await

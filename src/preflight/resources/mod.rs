@@ -25,7 +25,8 @@ use plan::plan;
 /// Calls in flight at once.
 pub const IN_FLIGHT: usize = 8;
 
-/// What the resources area learnt, for the time and cost areas: each
+/// What the resources area learnt, for the time and cost areas (the one
+/// place preflight asks for sizes and storage classes; they read it): each
 /// table's size, each prefix's objects by storage class, each pick's
 /// newest point. Only resources that answered are here.
 ///
@@ -109,6 +110,15 @@ pub struct PrefixFacts {
     pub region: String,
     /// What it holds.
     pub summary: PrefixSummary,
+    /// The step names one object (`key`): `prefix` is that whole key, and
+    /// `summary` its HeadObject (size and storage class).
+    #[serde(default)]
+    pub object: bool,
+    /// The object's archive state as its HEAD gave it (a restored copy is
+    /// `Ready`); `None` for a listing, whose archived objects are taken as
+    /// needing a restore (ListObjectsV2 gives the class, not the restore).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<crate::cloud::ArchiveState>,
 }
 
 /// One pick's listing.
@@ -146,11 +156,12 @@ enum Ask {
         vault: String,
         region: String,
     },
+    /// One table in one region, described once for every step that
+    /// names it.
     Table {
-        step: String,
+        uses: Vec<(String, Want)>,
         table: String,
         region: String,
-        want: Want,
     },
     /// A restore's new table whose region is known only at run time.
     TargetAnywhere { step: String, table: String },
@@ -193,15 +204,16 @@ pub(super) async fn check(ctx: &Context, sink: &Sink) -> Facts {
     .collect::<Vec<_>>()
     .await;
     let mut facts = Facts::default();
-    for (findings, fact) in answers {
+    for (findings, found) in answers {
         for f in findings {
             sink.push(f);
         }
-        match fact {
-            Some(Fact::Table(t)) => facts.tables.push(t),
-            Some(Fact::Prefix(p)) => facts.prefixes.push(p),
-            Some(Fact::Points(p)) => facts.points.push(p),
-            None => {}
+        for fact in found {
+            match fact {
+                Fact::Table(t) => facts.tables.push(t),
+                Fact::Prefix(p) => facts.prefixes.push(p),
+                Fact::Points(p) => facts.points.push(p),
+            }
         }
     }
     facts.tables.sort_by(|a, b| a.step.cmp(&b.step));
