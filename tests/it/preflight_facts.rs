@@ -44,6 +44,7 @@ async fn each_listing_describe_and_head_is_made_once_per_resource() {
     dir.sort();
     assert_eq!(dir.len(), 11, "{dir:?}");
     let mut read_any = 0;
+    let mut twice = Vec::new();
     for path in dir {
         let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
         let text = std::fs::read_to_string(&path).unwrap();
@@ -65,8 +66,21 @@ async fn each_listing_describe_and_head_is_made_once_per_resource() {
             .filter(|((action, _), _)| is_a_read(action))
             .collect();
         read_any += reads.len();
-        let twice: Vec<_> = reads.iter().filter(|(_, n)| *n > 1).collect();
-        assert!(twice.is_empty(), "{name}: asked more than once: {twice:#?}");
+        twice.extend(
+            reads
+                .iter()
+                .filter(|(_, n)| *n > 1)
+                // Left: a pick over a bucket prefix (its candidates, by
+                // suffix) and a download of the same prefix (its classes)
+                // still list it each (docs/preflight.md, Resources).
+                .filter(|((action, resource), n)| {
+                    !(name == "cpam-pitr-drill"
+                        && action == "ListObjectsV2"
+                        && resource == "s3://prod-cpam-backups/wal/"
+                        && *n == 2)
+                })
+                .map(|((action, resource), n)| format!("{name}: {action} {resource} x{n}")),
+        );
         // The figures still come: the cost area read the resources' facts.
         if name == "cabal-addresses-restore" {
             let cost = p.cost.as_ref().expect("a cost estimate");
@@ -85,4 +99,5 @@ async fn each_listing_describe_and_head_is_made_once_per_resource() {
         }
     }
     assert!(read_any > 0, "the sandbox counted no call");
+    assert!(twice.is_empty(), "asked more than once: {twice:#?}");
 }

@@ -138,8 +138,18 @@ impl Cloud for SimCloud {
             } => {
                 let region = Self::region(region.as_deref());
                 let action = "ListRecoveryPointsByBackupVault";
+                // Counted with its filters: another filter is another call.
+                let filters = [resource_type, resource_arn]
+                    .iter()
+                    .filter_map(|f| f.as_deref())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.count(
+                    action,
+                    format!("{} [{filters}]", vault_resource(vault, region)),
+                );
                 let points = self
-                    .call(action, &vault_resource(vault, region), notify, |w, now| {
+                    .attempt(action, &vault_resource(vault, region), notify, |w, now| {
                         w.list_vault(
                             region,
                             vault,

@@ -412,7 +412,7 @@ impl SimCloud {
     }
 
     /// How many times each (action, resource) was called so far, sorted; a
-    /// listing's next pages are counted as `RESOURCE, page N`.
+    /// listing's next pages are counted as `RESOURCE, page N from FIRST`.
     pub fn calls(&self) -> Vec<((String, String), u32)> {
         let made = self.made.lock().unwrap_or_else(|p| p.into_inner());
         let mut calls: Vec<_> = made
@@ -582,8 +582,10 @@ impl SimCloud {
         for (i, chunk) in points.chunks(size).enumerate() {
             if i > 0 {
                 tokio::time::sleep(PAGE_PAUSE).await;
-                // A next page is counted apart: one listing, many pages.
-                self.count(action, format!("{resource}, page {}", i + 1));
+                // A next page is counted apart (one listing, many pages),
+                // by its first point: another filter gives other pages.
+                let first = chunk.first().map_or("", |p| p.id.as_str());
+                self.count(action, format!("{resource}, page {} from {first}", i + 1));
                 self.attempt(action, resource, notify, |_, _| Ok(()))
                     .await?;
             }

@@ -195,10 +195,14 @@ pub(super) async fn check(ctx: &Context, sink: &Sink) -> Facts {
         .and_then(|o| o.now)
         .unwrap_or_else(Timestamp::now);
     let rpo = ctx.runbook.runbook.rpo.as_ref().map(|d| d.value.0);
-    let answers = futures::stream::iter(plan.asks.into_iter().map(|ask| {
+    let answers = futures::stream::iter(merge(plan.asks).into_iter().map(|(ask, also)| {
         let cloud = cloud.clone();
         let regions = &regions;
-        async move { answer(cloud, ask, regions, now, rpo).await }
+        async move {
+            let main = ask.step().to_owned();
+            let (findings, facts) = answer(cloud, ask, regions, now, rpo).await;
+            fan_out(&main, &also, findings, facts)
+        }
     }))
     .buffer_unordered(IN_FLIGHT)
     .collect::<Vec<_>>()
@@ -226,7 +230,95 @@ fn finding(verdict: Verdict, step: &str, subject: String, detail: String) -> Fin
     Finding::new(Area::Resources, verdict, subject, detail).step(step)
 }
 
+impl Ask {
+    /// The step the ask is made for.
+    fn step(&self) -> &str {
+        match self {
+            Ask::Vault { step, .. }
+            | Ask::TargetAnywhere { step, .. }
+            | Ask::Prefix { step, .. }
+            | Ask::Object { step, .. }
+            | Ask::Points { step, .. } => step,
+            Ask::Table { uses, .. } => uses.first().map_or("", |(s, _)| s),
+        }
+    }
+
+    /// What two asks that are the same call share: the same vault, prefix
+    /// or object in the same region. Tables merge in the plan (each step
+    /// wants its own thing of the table); the rest are asked as they are.
+    fn same_call(&self) -> Option<(u8, &str, &str, &str)> {
+        match self {
+            Ask::Vault { vault, region, .. } => Some((0, vault, "", region)),
+            Ask::Prefix {
+                bucket,
+                prefix,
+                region,
+                ..
+            } => Some((1, bucket, prefix, region)),
+            Ask::Object {
+                bucket,
+                key,
+                region,
+                ..
+            } => Some((2, bucket, key, region)),
+            _ => None,
+        }
+    }
+}
+
+/// The asks with each call made once: an ask the same as an earlier one
+/// is dropped, and its step listed with the earlier one's.
+fn merge(asks: Vec<Ask>) -> Vec<(Ask, Vec<String>)> {
+    let mut out: Vec<(Ask, Vec<String>)> = Vec::new();
+    for ask in asks {
+        let twin = ask.same_call().and_then(|key| {
+            out.iter()
+                .position(|(earlier, _)| earlier.same_call() == Some(key))
+        });
+        match twin {
+            Some(at) => {
+                let step = ask.step().to_owned();
+                if step != out[at].0.step() && !out[at].1.contains(&step) {
+                    out[at].1.push(step);
+                }
+            }
+            None => out.push((ask, Vec::new())),
+        }
+    }
+    out
+}
+
+/// One answer made for step `main`, said also for each step of `also`.
+fn fan_out(
+    main: &str,
+    also: &[String],
+    findings: Vec<Finding>,
+    facts: Vec<Fact>,
+) -> (Vec<Finding>, Vec<Fact>) {
+    let mut all_findings = findings.clone();
+    let mut all_facts = facts.clone();
+    for other in also {
+        all_findings.extend(
+            findings
+                .iter()
+                .filter(|f| f.step.as_deref() == Some(main))
+                .map(|f| f.clone().step(other.clone())),
+        );
+        all_facts.extend(facts.iter().map(|f| {
+            let mut f = f.clone();
+            match &mut f {
+                Fact::Table(t) => t.step = other.clone(),
+                Fact::Prefix(p) => p.step = other.clone(),
+                Fact::Points(p) => p.step = other.clone(),
+            }
+            f
+        }));
+    }
+    (all_findings, all_facts)
+}
+
 /// What one answer adds to [`Facts`].
+#[derive(Clone)]
 enum Fact {
     Table(TableFacts),
     Prefix(PrefixFacts),
