@@ -8,12 +8,12 @@
 
 pub mod cli;
 pub mod cloud;
+pub mod cost;
 pub mod crypt;
 pub mod engine;
 pub mod format;
 pub mod fsx;
 pub mod preflight;
-pub mod prices;
 pub mod report;
 pub mod runbook;
 pub mod session;

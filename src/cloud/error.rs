@@ -197,7 +197,7 @@ pub fn iam_permission(action: &str) -> String {
         | "DescribeContinuousBackups"
         | "DescribeBackup"
         | "DeleteTable" => "dynamodb",
-        "SimulatePrincipalPolicy" => "iam",
+        "SimulatePrincipalPolicy" | "GetRole" => "iam",
         "HeadObject" | "GetObject" | "RestoreObject" | "ListObjectsV2" | "ListObjectVersions" => {
             "s3"
         }

@@ -99,14 +99,20 @@ pub trait Cloud: Send + Sync {
 
     /// IAM's policy simulator (`SimulatePrincipalPolicy`) on the policies
     /// of `principal_arn` (a user, group or role, see
-    /// [`policy::policy_source_arn`]): one answer per `(action,
-    /// resource_arn)` asked, in any order.
+    /// [`policy::policy_source_arn`]): one answer per [`policy::Ask`]
+    /// (action, resource, request context), in any order.
     async fn simulate_principal_policy(
         &self,
         principal_arn: &str,
-        checks: &[(String, String)],
+        checks: &[policy::Ask],
         notify: Notify<'_>,
     ) -> Result<Vec<policy::Simulated>, CloudError>;
+
+    /// The ARN of the role named `name`, with its path
+    /// (`arn:aws:iam::ACCOUNT:role/service-role/NAME`), from IAM
+    /// `GetRole`: an assumed-role session's ARN drops the path, and the
+    /// policy simulator wants the role's own ARN.
+    async fn role_arn(&self, name: &str, notify: Notify<'_>) -> Result<String, CloudError>;
 
     /// Checks that credentials can be had (before a run starts), and
     /// returns the identity they give.

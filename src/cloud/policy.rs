@@ -64,6 +64,22 @@ impl MatchedStatement {
     }
 }
 
+/// One question for IAM's policy simulator: may the principal call
+/// `action` on `resource`, in the request context `context`
+/// (`SimulatePrincipalPolicyRequest.ContextEntries`, botocore `iam`
+/// 2010-05-08, `ContextEntry { ContextKeyName, ContextKeyValues,
+/// ContextKeyType }`; each here one `string` value).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ask {
+    /// The action, e.g. `iam:PassRole`.
+    pub action: String,
+    /// The resource ARN (or `*`).
+    pub resource: String,
+    /// Condition keys and their values, e.g. `iam:PassedToService` =
+    /// `backup.amazonaws.com`.
+    pub context: Vec<(String, String)>,
+}
+
 /// IAM's answer for one action on one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Simulated {

@@ -1,637 +1,44 @@
-//! What the drill will cost in AWS charges, from the sizes the listings
-//! give and the price table (`crate::prices`): per step, the charges its
-//! kind incurs, each line with its arithmetic (quantity × unit price =
-//! amount). An unknown size or price gives an "unknown" line, never zero.
-//!
-//! The same rules give the cost so far during a run ([`so_far`], from the
-//! run's ledger) and the resources a drill leaves behind ([`Estimate::left`]).
-//! Money is integer micro-dollars ([`Money`]).
+//! The cost area: the estimate of what the drill will cost in AWS
+//! charges, before the run. The charge rules and the price table are
+//! `crate::cost`'s (the console's cost so far and the report's final figure
+//! read the same rules); this area reads the sizes the resources area found
+//! (it asks AWS nothing itself) and turns the estimate into findings.
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
-
+use super::resources::Facts;
 use super::{Area, Context, Finding, Sink, Verdict};
-use crate::cloud::{PointSource, quiet};
-use crate::engine::event::Outcome;
-use crate::engine::ledger::RunLedger;
+use crate::cost::charges::{Estimate, Sizes, estimate};
 use crate::engine::values::Values;
-use crate::format::printable;
-use crate::prices::{GB, Money, Price, Prices, Unit};
-use crate::runbook::kinds::StepAction;
-use crate::runbook::{Runbook, Step};
 
-/// One charge of one step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Line {
-    /// The step that incurs it.
-    pub step: String,
-    /// What AWS charges for, e.g. `DynamoDB point-in-time restore`.
-    pub charge: String,
-    /// The region it is charged in.
-    pub region: String,
-    /// The resource, e.g. `table orders (us-east-1)`.
-    pub subject: String,
-    /// The amount; `None` when the size or the price is unknown.
-    pub amount: Option<Money>,
-    /// How the amount is reached (`12.000 GB × $0.15 per GB = $1.80`), or
-    /// why it is unknown and what to do.
-    pub arithmetic: String,
-    /// A charge per day a resource the drill made stays (restored table
-    /// storage): `amount` is one day's.
-    pub per_day: bool,
-    /// No cleanup step removes the resource: it stays after the drill.
-    pub left_behind: bool,
-}
-
-/// The expected AWS charges of a run.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Estimate {
-    /// Every charge, in step order.
-    pub lines: Vec<Line>,
-    /// The sum of the known amounts: one-off charges and one day of each
-    /// resource a cleanup step removes.
-    pub total: Money,
-    /// How many lines are unknown (not in `total`).
-    pub unknown: usize,
-    /// What the resources left behind cost per day (known amounts).
-    pub left_per_day: Money,
-}
-
-impl Estimate {
-    fn from_lines(lines: Vec<Line>) -> Estimate {
-        let total = lines
-            .iter()
-            .filter(|l| !l.left_behind)
-            .filter_map(|l| l.amount)
-            .sum();
-        let left_per_day = lines
-            .iter()
-            .filter(|l| l.left_behind)
-            .filter_map(|l| l.amount)
-            .sum();
-        let unknown = lines.iter().filter(|l| l.amount.is_none()).count();
-        Estimate {
-            lines,
-            total,
-            unknown,
-            left_per_day,
-        }
-    }
-
-    /// The resources the drill leaves behind, with their cost per day.
-    pub fn left(&self) -> impl Iterator<Item = &Line> {
-        self.lines.iter().filter(|l| l.left_behind)
-    }
-
-    /// `$4.56`, with `+ N unknown` when lines are unknown.
-    pub fn total_text(&self) -> String {
-        match self.unknown {
-            0 => self.total.usd(),
-            n => format!("{} + {n} unknown", self.total.usd()),
-        }
-    }
-}
-
-/// The sizes the estimate needs, as the listings gave them. Gathered by
-/// [`gather`]; the resources area's summary can replace it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Facts {
-    /// The region of a step that names none.
-    pub default_region: String,
-    /// `region/table` → the table's size in bytes (DescribeTable).
-    pub tables: BTreeMap<String, u64>,
-    /// `s3://bucket/key` → size in bytes and storage class (HeadObject).
-    pub objects: BTreeMap<String, (u64, String)>,
-    /// A pick step's id → the size of the point it will likely pick (the
-    /// newest in its source; at run time, the one it picked).
-    pub points: BTreeMap<String, u64>,
-}
-
-/// The step a template's `{{ steps.ID.… }}` names, if one.
-fn step_named(text: &str) -> Option<&str> {
-    let rest = &text[text.find("steps.")? + "steps.".len()..];
-    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))?;
-    Some(&rest[..end])
-}
-
-fn gb_text(bytes: u64) -> String {
-    let milli = (bytes as u128 * 1000 + GB as u128 / 2) / GB as u128;
-    format!("{}.{:03} GB", milli / 1000, milli % 1000)
-}
-
-/// What a line is worked out from.
-struct Charge<'a> {
-    step: &'a str,
-    charge: &'a str,
-    region: &'a str,
-    subject: String,
-    price: &'a str,
-    /// Bytes (per GB, per GB-month) or requests; `Err`: why unknown.
-    quantity: Result<u64, String>,
-    /// Hours kept, for a GB-month price.
-    hours: u64,
-}
-
-fn line(c: Charge<'_>, prices: &Prices) -> Line {
-    let price = prices.get(c.region, c.price);
-    let (amount, arithmetic) = match (&c.quantity, price) {
-        (Err(why), _) => (None, format!("size unknown: {why}")),
-        (Ok(q), None) => (
-            None,
-            format!(
-                "{} × price unknown: `{}` for {} is not in the price table; add it under [prices.{}] in your config",
-                quantity_text(*q, Unit::Gb, c.price),
-                c.price,
-                c.region,
-                c.region
-            ),
-        ),
-        (Ok(q), Some(p)) => {
-            let amount = p.charge(*q, c.hours);
-            (Some(amount), worked(*q, c.hours, p, amount))
-        }
+/// The sizes the estimate needs, as the resources area found them (the one
+/// place preflight asks): each table's `TableSizeBytes` (DescribeTable),
+/// each named object's size and class (HeadObject), each pick's newest
+/// point's size (the vault's listing). It asks no one itself.
+pub fn sizes(default_region: String, found: &Facts) -> Sizes {
+    let mut sizes = Sizes {
+        default_region,
+        ..Sizes::default()
     };
-    Line {
-        step: c.step.to_owned(),
-        charge: c.charge.to_owned(),
-        region: c.region.to_owned(),
-        subject: c.subject,
-        amount,
-        arithmetic,
-        per_day: false,
-        left_behind: false,
-    }
-}
-
-fn quantity_text(q: u64, unit: Unit, name: &str) -> String {
-    if unit == Unit::ThousandRequests || name.ends_with("-requests") {
-        format!("{q} requests")
-    } else {
-        gb_text(q)
-    }
-}
-
-fn worked(q: u64, hours: u64, p: &Price, amount: Money) -> String {
-    match p.per {
-        Unit::Gb => format!("{} × {} = {}", gb_text(q), p.text(), amount.usd()),
-        Unit::ThousandRequests => format!("{q} requests × {} = {}", p.text(), amount.usd()),
-        Unit::GbMonth => format!(
-            "{} × {} × {hours} h / {} h = {}",
-            gb_text(q),
-            p.text(),
-            crate::prices::HOURS_PER_MONTH,
-            amount.usd()
-        ),
-    }
-}
-
-/// The cleanup step that deletes `table`, if one does.
-pub fn cleaned_by<'a>(runbook: &'a Runbook, table: &str) -> Option<&'a Step> {
-    runbook.steps.iter().find(|s| {
-        s.cleanup
-            && matches!(&s.action, StepAction::DynamodbDeleteTable(d) if d.table.value == table)
-    })
-}
-
-/// The charges of every step, from `resolve` (a template's value, `None`
-/// when only the run knows it), the sizes in `facts` and `prices`.
-pub fn estimate(
-    runbook: &Runbook,
-    resolve: &dyn Fn(&str) -> Option<String>,
-    facts: &Facts,
-    prices: &Prices,
-) -> Estimate {
-    // A copy's point has the size of the point it copies.
-    let mut facts = facts.clone();
-    for step in &runbook.steps {
-        if let StepAction::BackupCopy(a) = &step.action
-            && let Ok(size) = point_size(&a.recovery_point.value, &facts)
-        {
-            facts.points.insert(step.id.value.clone(), size);
+    for t in &found.tables {
+        if let Some(bytes) = t.size_bytes {
+            sizes
+                .tables
+                .insert(format!("{}/{}", t.region, t.table), bytes);
         }
     }
-    let mut lines = Vec::new();
-    for step in &runbook.steps {
-        step_lines(runbook, step, resolve, &facts, prices, &mut lines);
-    }
-    Estimate::from_lines(lines)
-}
-
-fn point_size(text: &str, facts: &Facts) -> Result<u64, String> {
-    match step_named(text) {
-        Some(pick) => facts.points.get(pick).copied().ok_or_else(|| {
-            format!("the point step `{pick}` picks is not known yet (its source listed no point with a size); check its size in the vault")
-        }),
-        None => Err(format!(
-            "`{}` names no pick step whose listing gives the point's size; check the point's size in the vault",
-            printable(text)
-        )),
-    }
-}
-
-fn step_lines(
-    runbook: &Runbook,
-    step: &Step,
-    resolve: &dyn Fn(&str) -> Option<String>,
-    facts: &Facts,
-    prices: &Prices,
-    lines: &mut Vec<Line>,
-) {
-    let id = step.id.value.as_str();
-    let region_of = |r: Option<&crate::runbook::field::Text>| -> String {
-        r.and_then(|t| resolve(&t.value))
-            .map(|r| printable(&r).into_owned())
-            .unwrap_or_else(|| facts.default_region.clone())
-    };
-    let storage = |target: &str, region: &str, size: Result<u64, String>, lines: &mut Vec<Line>| {
-        let target_name = resolve(target).unwrap_or_else(|| target.to_owned());
-        let cleanup = cleaned_by(runbook, target);
-        let mut l = line(
-            Charge {
-                step: id,
-                charge: "DynamoDB table storage, per day",
-                region,
-                subject: format!("restored table {} ({region})", printable(&target_name)),
-                price: "dynamodb-storage",
-                quantity: size,
-                hours: 24,
-            },
-            prices,
-        );
-        l.per_day = true;
-        match cleanup {
-            Some(c) => {
-                l.arithmetic = format!(
-                    "{} (one day: cleanup step `{}` deletes it)",
-                    l.arithmetic, c.id.value
-                )
-            }
-            None => {
-                l.left_behind = true;
-                l.arithmetic = format!(
-                    "{} per day it is left (no cleanup step deletes it)",
-                    l.arithmetic
-                )
-            }
-        }
-        lines.push(l);
-    };
-    match &step.action {
-        StepAction::BackupRestore(a) => {
-            let point = resolve(&a.recovery_point.value);
-            let region = a
-                .region
-                .as_ref()
-                .and_then(|r| resolve(&r.value))
-                .or_else(|| point.as_deref().and_then(crate::cloud::arn_region))
-                .unwrap_or_else(|| facts.default_region.clone());
-            let size = point_size(&a.recovery_point.value, facts);
-            let kind = a
-                .resource_type
-                .as_ref()
-                .and_then(|t| resolve(&t.value))
-                .unwrap_or_else(|| "DynamoDB".into());
-            let price = format!("backup-restore-{}", kind.to_ascii_lowercase());
-            lines.push(line(
-                Charge {
-                    step: id,
-                    charge: "AWS Backup restore",
-                    region: &region,
-                    subject: format!(
-                        "{} point from vault {}",
-                        printable(&kind),
-                        printable(
-                            &resolve(&a.backup_vault.value)
-                                .unwrap_or_else(|| a.backup_vault.value.clone())
-                        )
-                    ),
-                    price: &price,
-                    quantity: size.clone(),
-                    hours: 0,
-                },
-                prices,
-            ));
-            if let Some((_, target)) = a
-                .metadata
-                .0
-                .iter()
-                .find(|(k, _)| k.value == "targetTableName")
-            {
-                storage(&target.value, &region, size, lines);
-            }
-        }
-        StepAction::BackupCopy(a) => {
-            let from = region_of(a.region.as_ref());
-            let to = resolve(&a.destination_vault_arn.value)
-                .and_then(|arn| crate::cloud::arn_region(&arn));
-            if to.as_deref() == Some(from.as_str()) {
-                return;
-            }
-            let mut l = line(
-                Charge {
-                    step: id,
-                    charge: "AWS Backup cross-region copy, data transfer",
-                    region: &from,
-                    subject: format!(
-                        "point from vault {} to {}",
-                        printable(&a.source_vault.value),
-                        to.as_deref().map_or("another region".into(), printable)
-                    ),
-                    price: "backup-copy-transfer",
-                    quantity: point_size(&a.recovery_point.value, facts),
-                    hours: 0,
-                },
-                prices,
+    for p in found.prefixes.iter().filter(|p| p.object) {
+        if let Some((class, c)) = p.summary.by_class.iter().next() {
+            sizes.objects.insert(
+                format!("s3://{}/{}", p.bucket, p.prefix),
+                (c.bytes, class.clone()),
             );
-            if to.is_none() {
-                l.arithmetic = format!(
-                    "{} (assumed cross-region: the destination's region is known only at run time)",
-                    l.arithmetic
-                );
-            }
-            lines.push(l);
-        }
-        StepAction::DynamodbRestoreFromBackup(a) => {
-            let region = region_of(a.region.as_ref());
-            let size = point_size(&a.backup_arn.value, facts);
-            lines.push(line(
-                Charge {
-                    step: id,
-                    charge: "DynamoDB restore from backup",
-                    region: &region,
-                    subject: format!("backup into table {}", printable(&a.target_table.value)),
-                    price: "dynamodb-restore",
-                    quantity: size.clone(),
-                    hours: 0,
-                },
-                prices,
-            ));
-            storage(&a.target_table.value, &region, size, lines);
-        }
-        StepAction::DynamodbRestoreToPointInTime(a) => {
-            let region = region_of(a.region.as_ref());
-            let source = resolve(&a.source_table.value);
-            let size = match &source {
-                Some(t) => facts
-                    .tables
-                    .get(&format!("{region}/{t}"))
-                    .copied()
-                    .ok_or_else(|| {
-                        format!(
-                            "DescribeTable gave no size for table {} ({region})",
-                            printable(t)
-                        )
-                    }),
-                None => Err(format!(
-                    "the source table `{}` is known only at run time",
-                    printable(&a.source_table.value)
-                )),
-            };
-            lines.push(line(
-                Charge {
-                    step: id,
-                    charge: "DynamoDB point-in-time restore",
-                    region: &region,
-                    subject: format!(
-                        "table {} ({region})",
-                        printable(source.as_deref().unwrap_or(&a.source_table.value))
-                    ),
-                    price: "dynamodb-pitr-restore",
-                    quantity: size.clone(),
-                    hours: 0,
-                },
-                prices,
-            ));
-            storage(&a.target_table.value, &region, size, lines);
-        }
-        StepAction::S3RestoreObject(a) => {
-            let region = region_of(a.region.as_ref());
-            let bucket = resolve(&a.bucket.value).unwrap_or_else(|| a.bucket.value.clone());
-            let key = a.key.as_ref().and_then(|k| resolve(&k.value));
-            let object = key.as_ref().map(|k| format!("s3://{bucket}/{k}"));
-            let found = object.as_ref().and_then(|o| facts.objects.get(o));
-            let tier = a.tier.as_str().to_ascii_lowercase();
-            let class = match found.map(|(_, c)| c.as_str()) {
-                Some("DEEP_ARCHIVE") => "s3-deep-archive",
-                _ => "s3-glacier",
-            };
-            let subject = object.clone().unwrap_or_else(|| {
-                format!(
-                    "s3://{bucket}/{}…",
-                    a.prefix.as_ref().map_or("", |p| p.value.as_str())
-                )
-            });
-            let size = found.map(|(b, _)| *b).ok_or_else(|| match &object {
-                Some(o) => format!("HeadObject gave no size for {}", printable(o)),
-                None => "the objects under a prefix are counted only at run time; list the prefix to check their size and tier".into(),
-            });
-            lines.push(line(
-                Charge {
-                    step: id,
-                    charge: "S3 archive retrieval",
-                    region: &region,
-                    subject: printable(&subject).into_owned(),
-                    price: &format!("{class}-{tier}-retrieval"),
-                    quantity: size,
-                    hours: 0,
-                },
-                prices,
-            ));
-            lines.push(line(
-                Charge {
-                    step: id,
-                    charge: "S3 restore requests",
-                    region: &region,
-                    subject: printable(&subject).into_owned(),
-                    price: &format!("{class}-{tier}-requests"),
-                    quantity: if object.is_some() {
-                        Ok(1)
-                    } else {
-                        Err("the object count under a prefix is known only at run time".into())
-                    },
-                    hours: 0,
-                },
-                prices,
-            ));
-        }
-        StepAction::S3Download(a) => {
-            let region = region_of(a.region.as_ref());
-            let bucket = resolve(&a.bucket.value).unwrap_or_else(|| a.bucket.value.clone());
-            let key = a.key.as_ref().and_then(|k| resolve(&k.value));
-            let object = key.as_ref().map(|k| format!("s3://{bucket}/{k}"));
-            let size = object
-                .as_ref()
-                .and_then(|o| facts.objects.get(o).map(|(b, _)| *b))
-                .or_else(|| facts.points.get(id).copied())
-                .ok_or_else(|| match &object {
-                    Some(o) => format!("HeadObject gave no size for {}", printable(o)),
-                    None => "the object or prefix is known only at run time; check its size".into(),
-                });
-            let subject =
-                printable(&object.unwrap_or_else(|| format!("s3://{bucket}/…"))).into_owned();
-            let mut egress = line(
-                Charge {
-                    step: id,
-                    charge: "S3 data transfer out to the internet",
-                    region: &region,
-                    subject: subject.clone(),
-                    price: "s3-transfer-out",
-                    quantity: size,
-                    hours: 0,
-                },
-                prices,
-            );
-            egress.arithmetic = format!(
-                "{} (assumed: dr-drill runs outside AWS; from EC2 in the same region this is free)",
-                egress.arithmetic
-            );
-            lines.push(egress);
-            lines.push(line(
-                Charge {
-                    step: id,
-                    charge: "S3 GET requests",
-                    region: &region,
-                    subject,
-                    price: "s3-get-requests",
-                    quantity: Ok(1),
-                    hours: 0,
-                },
-                prices,
-            ));
-        }
-        StepAction::Approve(_)
-        | StepAction::BackupCopyJobs(_)
-        | StepAction::BackupDeleteRecoveryPoint(_)
-        | StepAction::BackupDeleteVaultLock(_)
-        | StepAction::BackupRegionSettings(_)
-        | StepAction::BackupVaultPosture(_)
-        | StepAction::Check(_)
-        | StepAction::DynamodbCopyTable(_)
-        | StepAction::DynamodbCount(_)
-        | StepAction::DynamodbDeleteTable(_)
-        | StepAction::DynamodbPitrStatus(_)
-        | StepAction::DynamodbWaitActive(_)
-        | StepAction::FileDecrypt(_)
-        | StepAction::Manual(_)
-        | StepAction::PickRecoveryPoint(_)
-        | StepAction::S3Head(_)
-        | StepAction::S3VerifyChecksum(_)
-        | StepAction::Shell(_)
-        | StepAction::Wait(_) => {}
-    }
-}
-
-/// Gathers the sizes the estimate needs through the `Cloud` trait: each
-/// PITR source table (DescribeTable), each named S3 object (HeadObject),
-/// and the newest point of each pick step's vault (ListRecoveryPoints…,
-/// first page). One small function: the resources area's summary of the
-/// same facts can replace it.
-pub async fn gather(ctx: &Context) -> Facts {
-    let resolve = |t: &str| ctx_value(ctx, t);
-    let mut facts = Facts {
-        default_region: ctx
-            .cloud
-            .as_ref()
-            .map(|c| c.identity().region)
-            .unwrap_or_else(|| "us-east-1".into()),
-        ..Facts::default()
-    };
-    let Some(cloud) = ctx.cloud.as_ref() else {
-        return facts;
-    };
-    let notify = quiet();
-    for step in &ctx.runbook.steps {
-        let region = |r: Option<&crate::runbook::field::Text>| {
-            r.and_then(|t| resolve(&t.value))
-                .unwrap_or_else(|| facts.default_region.clone())
-        };
-        match &step.action {
-            StepAction::DynamodbRestoreToPointInTime(a) => {
-                let region = region(a.region.as_ref());
-                if let Some(t) = resolve(&a.source_table.value)
-                    && let Ok(state) = cloud.describe_table(&t, Some(&region), &notify).await
-                    && let Some(size) = state.size_bytes
-                {
-                    facts.tables.insert(format!("{region}/{t}"), size);
-                }
-            }
-            StepAction::S3RestoreObject(a) => {
-                let key = a.key.as_ref().and_then(|k| resolve(&k.value));
-                head(
-                    cloud.as_ref(),
-                    resolve(&a.bucket.value),
-                    key,
-                    region(a.region.as_ref()),
-                    &mut facts,
-                )
-                .await;
-            }
-            StepAction::S3Download(a) => {
-                let key = a.key.as_ref().and_then(|k| resolve(&k.value));
-                head(
-                    cloud.as_ref(),
-                    resolve(&a.bucket.value),
-                    key,
-                    region(a.region.as_ref()),
-                    &mut facts,
-                )
-                .await;
-            }
-            StepAction::PickRecoveryPoint(p) => {
-                let s = &p.source;
-                let Some(vault) = s.backup_vault.as_ref().and_then(|v| resolve(&v.value)) else {
-                    continue;
-                };
-                let source = PointSource::Vault {
-                    vault,
-                    region: s.region.as_ref().and_then(|r| resolve(&r.value)),
-                    resource_type: s.resource_type.as_ref().and_then(|r| resolve(&r.value)),
-                    resource_arn: s.resource_arn.as_ref().and_then(|r| resolve(&r.value)),
-                };
-                let (tx, mut rx) = tokio::sync::mpsc::channel(1);
-                let list = cloud.list_points(&source, &tx, &notify);
-                // The receiver goes with the first page: the listing stops there.
-                let first = async move { rx.recv().await };
-                let (_, page) = tokio::join!(list, first);
-                if let Some(size) = page
-                    .unwrap_or_default()
-                    .iter()
-                    .filter(|p| p.size_bytes.is_some())
-                    .max_by_key(|p| p.created_at)
-                    .and_then(|p| p.size_bytes)
-                {
-                    facts.points.insert(step.id.value.clone(), size);
-                }
-            }
-            _ => {}
         }
     }
-    facts
-}
-
-async fn head(
-    cloud: &dyn crate::cloud::Cloud,
-    bucket: Option<String>,
-    key: Option<String>,
-    region: String,
-    facts: &mut Facts,
-) {
-    let (Some(bucket), Some(key)) = (bucket, key) else {
-        return;
-    };
-    let object = crate::cloud::ObjectRef {
-        bucket: bucket.clone(),
-        key: key.clone(),
-        version_id: None,
-        region: Some(region),
-    };
-    if let Ok(h) = cloud.head_object(&object, &quiet()).await {
-        facts.objects.insert(
-            format!("s3://{bucket}/{key}"),
-            (h.size_bytes, h.storage_class),
-        );
+    for p in &found.points {
+        if let Some(bytes) = p.newest_bytes {
+            sizes.points.insert(p.step.clone(), bytes);
+        }
     }
+    sizes
 }
 
 fn ctx_value(ctx: &Context, text: &str) -> Option<String> {
@@ -644,10 +51,10 @@ fn ctx_value(ctx: &Context, text: &str) -> Option<String> {
 
 /// Estimates the run's AWS charges: one finding with the total, and one
 /// per unknown line saying what to check.
-pub(super) async fn check(ctx: &Context, sink: &Sink) -> Option<Estimate> {
+pub(super) async fn check(ctx: &Context, found: &Facts, sink: &Sink) -> Option<Estimate> {
     // A runbook that never calls AWS costs nothing in AWS charges.
-    ctx.cloud.as_ref()?;
-    let prices = match crate::prices::Prices::load() {
+    let cloud = ctx.cloud.as_ref()?;
+    let prices = match crate::cost::prices::Prices::load() {
         Ok(p) => p,
         Err(e) => {
             sink.push(
@@ -657,8 +64,8 @@ pub(super) async fn check(ctx: &Context, sink: &Sink) -> Option<Estimate> {
             return None;
         }
     };
-    let facts = gather(ctx).await;
-    let est = estimate(&ctx.runbook, &|t| ctx_value(ctx, t), &facts, &prices);
+    let sizes = sizes(cloud.identity().region, found);
+    let est = estimate(&ctx.runbook, &|t| ctx_value(ctx, t), &sizes, &prices);
     for l in est.lines.iter().filter(|l| l.amount.is_none()) {
         sink.push(
             Finding::new(
@@ -694,60 +101,29 @@ pub(super) async fn check(ctx: &Context, sink: &Sink) -> Option<Estimate> {
     Some(est)
 }
 
-/// The AWS charges of the steps that have succeeded so far, from the run's
-/// ledger (the sizes their outputs give: a pick's `size_bytes`, a
-/// download's `size_bytes`) and the prices. Storage of restored tables is
-/// not counted here: it accrues after the step. A step whose size or price
-/// is unknown adds nothing. `params` resolves the steps' regions.
-pub fn so_far(
-    runbook: &Runbook,
-    ledger: &RunLedger,
-    params: &BTreeMap<String, String>,
-    prices: &Prices,
-) -> Money {
-    run_lines(runbook, ledger, params, prices)
-        .iter()
-        .filter(|l| !l.per_day)
-        .filter_map(|l| l.amount)
-        .sum()
-}
-
-/// Every charge line of the steps that succeeded, as the run's outputs
-/// size them (storage lines included: `per_day`).
-pub fn run_lines(
-    runbook: &Runbook,
-    ledger: &RunLedger,
-    params: &BTreeMap<String, String>,
-    prices: &Prices,
-) -> Vec<Line> {
-    let mut facts = Facts {
-        default_region: ledger
-            .identity
-            .as_ref()
-            .map_or_else(|| "us-east-1".into(), |i| i.region.clone()),
-        ..Facts::default()
-    };
-    let mut values = Values {
-        params: params.clone(),
-        ..Values::default()
-    };
-    for s in ledger
-        .steps
-        .iter()
-        .filter(|s| s.outcome == Some(Outcome::Succeeded))
-    {
-        if let Some(size) = s.outputs.get("size_bytes").and_then(|b| b.parse().ok()) {
-            facts.points.insert(s.id.clone(), size);
-        }
-        values.outputs.insert(s.id.clone(), s.outputs.clone());
-    }
-    estimate(runbook, &|t| values.resolve(t).ok(), &facts, prices)
-        .lines
-        .into_iter()
-        .filter(|l| values.outputs.contains_key(&l.step))
-        .collect()
-}
-
 #[cfg(test)]
-#[path = "cost_tests.rs"]
-mod tests;
+mod tests {
+    use super::*;
+
+    /// The sizes come from what the resources area found in the sandbox:
+    /// the newest point of the pick's vault, with its size.
+    #[tokio::test]
+    async fn the_sizes_are_the_resources_areas_facts() {
+        let text = include_str!("../../runbooks/cabal-addresses-restore.toml");
+        let runbook = crate::runbook::check_str(text).runbook.unwrap();
+        let cloud = crate::cloud::sim::SimCloud::builtin(Default::default()).unwrap();
+        let ctx = Context {
+            runbook,
+            mode: crate::runbook::Mode::Drill,
+            params: [("vault".to_owned(), "cabal-backup".to_owned())].into(),
+            cloud: Some(std::sync::Arc::new(cloud)),
+            data_dir: std::env::temp_dir(),
+        };
+        let found = super::super::resources::check(&ctx, &Sink::new(None)).await;
+        let sizes = sizes("us-east-1".into(), &found);
+        assert!(
+            sizes.points.get("pick").is_some_and(|&b| b > 0),
+            "{sizes:?} from {found:?}"
+        );
+    }
+}

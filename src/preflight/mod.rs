@@ -239,7 +239,7 @@ pub struct Preflight {
     pub time: Option<time::Estimate>,
     /// What the drill will cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<cost::Estimate>,
+    pub cost: Option<crate::cost::charges::Estimate>,
     /// When preflight ran.
     pub at: jiff::Timestamp,
     /// How long it took, in seconds.
@@ -275,18 +275,27 @@ impl Preflight {
     }
 }
 
-/// Runs every area at once; each finding is sent on `tx` as it is made.
+/// Runs the areas at once; each finding is sent on `tx` as it is made.
+/// The resources area is the one place that asks AWS for sizes and
+/// storage classes: the time and cost areas start from its [`resources::Facts`]
+/// once it has them, while identity, permissions and tools go on beside.
 pub async fn run(ctx: &Context, tx: Option<UnboundedSender<Finding>>) -> Preflight {
     let at = jiff::Timestamp::now();
     let started = std::time::Instant::now();
     let sink = Sink::new(tx);
-    let ((), (), resources, (), time, cost) = tokio::join!(
+    let from_resources = async {
+        let facts = resources::check(ctx, &sink).await;
+        let (time, cost) = tokio::join!(
+            time::check(ctx, &facts, &sink),
+            cost::check(ctx, &facts, &sink),
+        );
+        (facts, time, cost)
+    };
+    let ((), (), (), (resources, time, cost)) = tokio::join!(
         identity::check(ctx, &sink),
         permissions::check(ctx, &sink),
-        resources::check(ctx, &sink),
         tools::check(ctx, &sink),
-        time::check(ctx, &sink),
-        cost::check(ctx, &sink),
+        from_resources,
     );
     let mut findings = sink.into_findings();
     findings.sort_by_key(|f| f.area);

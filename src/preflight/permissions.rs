@@ -7,14 +7,17 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::{Area, Context, Finding, Known, Sink, Verdict};
-use crate::cloud::policy::{Decision, Simulated, policy_source_arn};
-use crate::cloud::{ErrorKind, quiet};
+use crate::cloud::policy::{Ask, Decision, Simulated, policy_source_arn};
+use crate::cloud::{Cloud, ErrorKind, quiet};
 use crate::format::printable;
 use crate::runbook::field::Text;
 use crate::runbook::kinds::{Permission, Resource};
 
 /// The one permission preflight itself needs.
 pub const SIMULATE: &str = "iam:SimulatePrincipalPolicy";
+/// What preflight needs on its own role when it runs as an assumed role:
+/// the role's ARN with its path.
+pub const GET_ROLE: &str = "iam:GetRole";
 
 /// A resource's ARN as preflight knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +115,43 @@ pub fn arn(resource: &Resource<'_>, ctx: &Context, at: &Place<'_>) -> Target {
     }
 }
 
+/// The ARN whose policies IAM simulates for `caller`, and, when it could
+/// not be looked up, why. An assumed-role session
+/// (`arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`) names its role
+/// without the role's path; IAM `GetRole` on NAME gives the role's own ARN
+/// (`role/service-role/NAME`), which the simulator needs (with the
+/// pathless one it answers `NoSuchEntity`). When GetRole is refused, the
+/// pathless ARN is tried: right for a role at `/`.
+async fn principal_of(cloud: &dyn Cloud, caller: &str) -> (String, Option<String>) {
+    let guess = policy_source_arn(caller);
+    let Some(name) = assumed_role_name(caller) else {
+        return (guess, None);
+    };
+    match cloud.role_arn(name, &quiet()).await {
+        Ok(arn) => (arn, None),
+        Err(e) => {
+            let why = format!(
+                "{GET_ROLE} on role {} failed ({e}), so a path the role may have is unknown; grant {GET_ROLE} on it",
+                printable(name)
+            );
+            (guess, Some(why))
+        }
+    }
+}
+
+/// NAME of an assumed-role session ARN.
+fn assumed_role_name(caller: &str) -> Option<&str> {
+    let parts: Vec<&str> = caller.splitn(6, ':').collect();
+    match parts[..] {
+        [_, _, "sts", _, _, rest] => rest
+            .strip_prefix("assumed-role/")?
+            .split_once('/')
+            .map(|(name, _)| name)
+            .filter(|n| !n.is_empty()),
+        _ => None,
+    }
+}
+
 /// One call of one step, resolved.
 struct Call<'a> {
     permission: Permission<'a>,
@@ -155,7 +195,7 @@ pub(super) async fn check(ctx: &Context, sink: &Sink) {
         account: &account,
         region: &identity.region,
     };
-    let principal = policy_source_arn(&caller);
+    let (principal, lookup) = principal_of(cloud.as_ref(), &caller).await;
     let plan: Vec<(&str, Vec<Call<'_>>)> = steps
         .into_iter()
         .map(|(id, permissions)| {
@@ -169,19 +209,28 @@ pub(super) async fn check(ctx: &Context, sink: &Sink) {
             (id, calls)
         })
         .collect();
-    let asked: BTreeSet<(String, String)> = plan
+    let asked: BTreeSet<Ask> = plan
         .iter()
         .flat_map(|(_, calls)| calls.iter())
-        .map(|c| (c.permission.action.to_owned(), c.target.arn.clone()))
+        .map(|c| Ask {
+            action: c.permission.action.to_owned(),
+            resource: c.target.arn.clone(),
+            context: c
+                .permission
+                .context
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        })
         .collect();
-    let asked: Vec<(String, String)> = asked.into_iter().collect();
+    let asked: Vec<Ask> = asked.into_iter().collect();
     let answers = match cloud
         .simulate_principal_policy(&principal, &asked, &quiet())
         .await
     {
         Ok(answers) => answers,
         Err(e) => {
-            let why = if e.kind == ErrorKind::AccessDenied {
+            let mut why = if e.kind == ErrorKind::AccessDenied {
                 format!(
                     "IAM refused to simulate the policies of {} ({SIMULATE} denied: {e})",
                     printable(&principal)
@@ -189,6 +238,9 @@ pub(super) async fn check(ctx: &Context, sink: &Sink) {
             } else {
                 format!("IAM's policy simulator failed: {e}")
             };
+            if let Some(lookup) = &lookup {
+                why.push_str(&format!(" ({lookup})"));
+            }
             for (id, calls) in &plan {
                 let permissions: Vec<Permission<'_>> =
                     calls.iter().map(|c| c.permission.clone()).collect();

@@ -4,7 +4,8 @@
 //! RTO target and each phase's budget.
 //!
 //! It reads journals (through `report`'s history, never its own walk) and,
-//! for an archive restore, the objects' storage classes; it writes nothing.
+//! for an archive restore, the objects' storage classes as the resources
+//! area found them (it asks AWS nothing itself); it writes nothing.
 
 pub mod facts;
 mod history;
@@ -17,8 +18,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::resources::Facts;
 use super::{Area, Context, Finding, Known, Sink, Verdict};
-use crate::format::humanize;
+use crate::format::{humanize, printable};
 use crate::runbook::{Runbook, Step, StepAction};
 use facts::{Archive, Fact};
 pub use history::{HistorySummary, PastRun};
@@ -139,7 +141,7 @@ impl Figure {
 }
 
 /// Estimates the run's duration and judges it against the targets.
-pub(super) async fn check(ctx: &Context, sink: &Sink) -> Option<Estimate> {
+pub(super) async fn check(ctx: &Context, found: &Facts, sink: &Sink) -> Option<Estimate> {
     let past = history::past_runs(&ctx.data_dir, &ctx.runbook);
     if let Some(summary) = history::summarize(&past, ctx.mode) {
         let estimate = history::estimate(&ctx.runbook, &summary);
@@ -148,7 +150,7 @@ pub(super) async fn check(ctx: &Context, sink: &Sink) -> Option<Estimate> {
     }
     let mut figures = Vec::new();
     for step in active_steps(&ctx.runbook, ctx) {
-        let (figure, finding) = step_figure(ctx, step).await;
+        let (figure, finding) = step_figure(ctx, step, found);
         if let Some(f) = finding {
             sink.push(f);
         }
@@ -172,7 +174,7 @@ fn active_steps<'a>(runbook: &'a Runbook, ctx: &Context) -> impl Iterator<Item =
 
 /// A step's figure from what AWS documents, and a finding when the step
 /// cannot run as written or its objects could not be looked at.
-async fn step_figure(ctx: &Context, step: &Step) -> (Figure, Option<Finding>) {
+fn step_figure(ctx: &Context, step: &Step, found: &Facts) -> (Figure, Option<Finding>) {
     let id = step.id.value.as_str();
     let bounded = |f: Figure| match (f.typical, step.timeout.as_ref()) {
         // A timeout bounds a step nothing else gives a figure for.
@@ -212,7 +214,7 @@ async fn step_figure(ctx: &Context, step: &Step) -> (Figure, Option<Finding>) {
         }
         StepAction::S3RestoreObject(a) => {
             let tier = a.tier.as_str();
-            return match archives(ctx, step).await {
+            return match archives(ctx, step, found) {
                 Ok(found) => s3_restore_figure(id, tier, &found),
                 Err(why) => {
                     let mut f = Figure::from_fact(facts::FLEXIBLE_STANDARD, facts::DEEP_BULK);
@@ -303,56 +305,56 @@ pub fn s3_restore_figure(step: &str, tier: &str, found: &[Archive]) -> (Figure, 
     (f, None)
 }
 
-/// The archives the objects a restore step names are in. The resources
-/// area gathers the same classes; until it shares them, this asks the
-/// cloud itself (one HEAD for a key, one listing for a prefix).
-async fn archives(ctx: &Context, step: &Step) -> Result<Vec<Archive>, String> {
+/// The archives the objects a restore step names are in, as the resources
+/// area found them (its [`Facts`]: a HEAD for a key, a listing for a
+/// prefix). It asks no one itself.
+fn archives(ctx: &Context, step: &Step, found: &Facts) -> Result<Vec<Archive>, String> {
     let StepAction::S3RestoreObject(a) = &step.action else {
         return Ok(Vec::new());
     };
-    let Some(cloud) = ctx.cloud.clone() else {
+    if ctx.cloud.is_none() {
         return Err("no AWS connection".into());
-    };
+    }
     let known = |t: &crate::runbook::field::Text| match ctx.resolve(t) {
         Known::Value(v) => Ok(v),
         Known::AtRunTime(why) => Err(why),
     };
     let bucket = known(&a.bucket)?;
-    let region = a.region.as_ref().map(known).transpose()?;
-    let notify = crate::cloud::quiet();
-    if let Some(key) = &a.key {
-        let object = crate::cloud::ObjectRef {
-            bucket: bucket.clone(),
-            key: known(key)?,
-            version_id: a.version_id.as_ref().map(known).transpose()?,
-            region,
-        };
-        let head = cloud
-            .head_object(&object, &notify)
-            .await
-            .map_err(|e| format!("HeadObject on s3://{bucket}/{}: {e}", object.key))?;
-        return Ok(vec![archive_of(&head.storage_class, head.archive.as_ref())]);
+    let what = match (&a.key, &a.prefix) {
+        (Some(key), _) => known(key)?,
+        (None, Some(prefix)) => known(prefix)?,
+        (None, None) => return Ok(Vec::new()),
+    };
+    if let Some(region) = &a.region {
+        known(region)?;
     }
-    let Some(prefix) = &a.prefix else {
-        return Ok(Vec::new());
+    let Some(fact) = found.prefixes.iter().find(|p| p.step == step.id.value) else {
+        return Err(format!(
+            "s3://{}/{} could not be read (the resources area's finding says why)",
+            printable(&bucket),
+            printable(&what)
+        ));
     };
-    let prefix = known(prefix)?;
-    let source = crate::cloud::PointSource::Bucket {
-        bucket: bucket.clone(),
-        prefix: prefix.clone(),
-        suffix: None,
-        versions: false,
-        region,
-    };
-    let listed = crate::cloud::points::collect(cloud, vec![source], &notify)
-        .await
-        .map_err(|e| format!("ListObjectsV2 on s3://{bucket}/{prefix}: {e}"))?;
-    Ok(listed
+    if fact.object {
+        let class = fact
+            .summary
+            .by_class
+            .keys()
+            .next()
+            .map_or("STANDARD", String::as_str);
+        return Ok(vec![archive_of(class, fact.archive.as_ref())]);
+    }
+    // A listing gives the class, not the restore: archived is taken as
+    // needing one, as ListObjectsV2 alone would say.
+    Ok(fact
+        .summary
+        .by_class
         .iter()
-        .map(|p| {
+        .filter(|(_, c)| c.objects > 0)
+        .map(|(class, _)| {
             archive_of(
-                p.storage_class.as_deref().unwrap_or("STANDARD"),
-                p.archive.as_ref(),
+                class,
+                crate::cloud::archive_state(class, None, None).as_ref(),
             )
         })
         .collect())

@@ -1,17 +1,18 @@
 //! The report's AWS cost: the preflight's estimate when the run carried
 //! one, the final figure from the finished steps, and the resources the
 //! drill left behind with their cost per day. The charge rules are
-//! `preflight::cost`'s; this module only gathers them for a finished run.
+//! `crate::cost`'s; this module only gathers them for a finished run (it
+//! never imports the preflight).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::cost::charges::{Line, cleaned_by, run_lines};
+use crate::cost::prices::{Money, Prices};
 use crate::engine::event::Outcome;
 use crate::engine::ledger::RunLedger;
-use crate::preflight::cost::{cleaned_by, run_lines};
-use crate::prices::{Money, Prices};
 use crate::runbook::Runbook;
 use crate::runbook::kinds::StepAction;
 
@@ -26,7 +27,7 @@ pub struct CostReport {
     /// Charges whose size or price was unknown (not in `final_total`).
     pub unknown: usize,
     /// Each charge with its arithmetic.
-    pub lines: Vec<crate::preflight::cost::Line>,
+    pub lines: Vec<Line>,
     /// What the drill left behind.
     pub left: Vec<Leftover>,
     /// Why the shipped prices were used instead of the config's, if so.

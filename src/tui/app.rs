@@ -121,9 +121,9 @@ pub struct App {
     /// The first line of the help overlay shown (it scrolls).
     pub help_scroll: u16,
     /// AWS prices for the header's cost so far (none: no cost shown).
-    pub prices: Option<crate::prices::Prices>,
+    pub prices: Option<crate::cost::prices::Prices>,
     /// The preflight's cost estimate, shown beside the cost so far.
-    pub cost_estimate: Option<crate::prices::Money>,
+    pub cost_estimate: Option<crate::cost::prices::Money>,
     /// The listing generation a picker waits for.
     listing: u64,
     /// The plan for the mode chosen.

@@ -8,7 +8,7 @@
 //!                            # help, input, waiting
 //! quit = ["x", "ctrl-q"]     # an action and the keys that do it
 //!
-//! [prices.us-east-1]         # AWS prices for the cost estimate (src/prices.rs)
+//! [prices.us-east-1]         # AWS prices for the cost estimate (src/cost/prices.rs)
 //! ```
 //!
 //! A bad file is an error naming the file, line and field; the console does
@@ -45,7 +45,7 @@ pub struct ConfigError {
 
 /// Where the config file is looked for.
 pub fn path() -> Option<PathBuf> {
-    crate::prices::config_path()
+    crate::cost::prices::config_path()
 }
 
 /// Reads the config file, if there is one.
@@ -142,7 +142,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                     }
                 }
             }
-            // Read by `crate::prices` (the cost estimate), not the console.
+            // Read by `crate::cost::prices` (the cost estimate), not the console.
             "prices" => {}
             other => {
                 return Err(error(

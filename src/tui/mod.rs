@@ -65,7 +65,7 @@ pub fn run(
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
-    let prices = match crate::prices::Prices::load() {
+    let prices = match crate::cost::prices::Prices::load() {
         Ok(p) => p,
         Err(e) => {
             eprintln!(

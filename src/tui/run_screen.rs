@@ -197,7 +197,7 @@ fn cost_span(app: &App, view: &RunView) -> Option<Span<'static>> {
         return None;
     }
     let so_far =
-        crate::preflight::cost::so_far(&app.runbook, &view.ledger, &view.values.params, prices);
+        crate::cost::charges::so_far(&app.runbook, &view.ledger, &view.values.params, prices);
     let text = match app.cost_estimate {
         Some(est) => format!("   ~{} so far · est. {}", so_far.usd(), est.usd()),
         None => format!("   ~{} so far", so_far.usd()),

@@ -80,3 +80,31 @@ fn no_source_file_is_over_800_lines() {
         .collect();
     assert!(long.is_empty(), "split these by concern: {long:?}");
 }
+
+/// What a drill costs has one home, `src/cost/`: the preflight's estimate
+/// and the report's final figure both read it, and the report never reaches
+/// into the preflight (preflight reads the report's earlier runs, so the
+/// other way would be a cycle). `cost` reads neither.
+#[test]
+fn the_report_and_the_cost_rules_do_not_import_the_preflight() {
+    let offenders: Vec<String> = sources()
+        .into_iter()
+        .filter(|(rel, _)| rel.starts_with("report/") || rel.starts_with("cost/"))
+        .filter(|(_, text)| mentions(text, "crate::preflight") || mentions(text, "preflight::"))
+        .map(|(rel, _)| rel)
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "these import the preflight: {offenders:?}"
+    );
+    let cost_reaches_out: Vec<String> = sources()
+        .into_iter()
+        .filter(|(rel, _)| rel.starts_with("cost/"))
+        .filter(|(_, text)| mentions(text, "crate::report") || mentions(text, "crate::tui"))
+        .map(|(rel, _)| rel)
+        .collect();
+    assert!(
+        cost_reaches_out.is_empty(),
+        "the cost rules import the report or the console: {cost_reaches_out:?}"
+    );
+}

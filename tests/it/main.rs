@@ -36,6 +36,7 @@ mod journal_fuzz;
 mod keys_doc;
 mod parser_robustness;
 mod preflight_core;
+mod preflight_facts;
 mod preflight_permissions;
 mod preflight_resources;
 mod preflight_time;

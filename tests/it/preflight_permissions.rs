@@ -389,3 +389,118 @@ async fn against_moto_a_refused_simulation_is_unchecked_with_the_actions_to_chec
             .contains("iam:SimulatePrincipalPolicy")
     );
 }
+
+/// docs/aws.md's least-privilege `iam:PassRole` statement (allowed only
+/// when the role is passed to AWS Backup), in moto's account.
+fn documented_pass_role() -> String {
+    let doc = std::fs::read_to_string(repo_file("docs/aws.md")).unwrap();
+    let lines: Vec<&str> = doc.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains(r#""Action": "iam:PassRole""#))
+        .expect("docs/aws.md has a PassRole statement");
+    let statement = format!("{}{}", lines[at].trim(), lines[at + 1].trim());
+    assert!(
+        statement.contains(r#""iam:PassedToService": "backup.amazonaws.com""#),
+        "{statement}"
+    );
+    statement
+        .trim_end_matches(',')
+        .replace("111122223333", ACCOUNT)
+}
+
+/// The restore passes its role to AWS Backup: preflight says so to the
+/// simulator (`iam:PassedToService`), so the documented conditional
+/// PassRole reads as allowed, as on AWS.
+#[tokio::test]
+async fn against_moto_the_documented_pass_role_to_backup_is_allowed() {
+    let pass_role = documented_pass_role();
+    let (name, config) = user_with(&[SIMULATE, RESTORE, COUNT, &pass_role].join(",")).await;
+    let p = preflight(restore_runbook(), &[("role_arn", ROLE_ARN)], aws(config)).await;
+    assert!(failed(&p).is_empty(), "{:#?}", failed(&p));
+    let user = format!("arn:aws:iam::{ACCOUNT}:user/{name}");
+    let restore = of_step(&p, "restore");
+    assert_eq!(restore.len(), 1, "{restore:#?}");
+    assert_eq!(restore[0].detail, format!("5 calls allowed for {user}"));
+    // The same statement for another service does not allow the pass.
+    let (_, config) = user_with(
+        &[
+            SIMULATE,
+            RESTORE,
+            COUNT,
+            &pass_role.replace("backup.amazonaws.com", "ec2.amazonaws.com"),
+        ]
+        .join(","),
+    )
+    .await;
+    let p = preflight(restore_runbook(), &[("role_arn", ROLE_ARN)], aws(config)).await;
+    let failed = failed(&p);
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert_eq!(failed[0].subject, format!("iam:PassRole on {ROLE_ARN}"));
+}
+
+/// Preflight running as a role under a path (`role/service-role/NAME`):
+/// the session ARN drops the path, so preflight looks the role up
+/// (`iam:GetRole`) and simulates the role's own ARN.
+#[tokio::test]
+async fn against_moto_a_role_under_a_path_is_looked_up_and_simulated() {
+    let moto_config = moto().sdk_config("us-east-1");
+    let iam = aws_sdk_iam::Client::new(&moto_config);
+    let name = unique("pf-pathed");
+    let trust = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::{ACCOUNT}:root"}}, "Action": "sts:AssumeRole"}}]}}"#
+    );
+    let role = iam
+        .create_role()
+        .role_name(&name)
+        .path("/service-role/")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    let role_arn = role.role().unwrap().arn().to_owned();
+    assert_eq!(
+        role_arn,
+        format!("arn:aws:iam::{ACCOUNT}:role/service-role/{name}")
+    );
+    let statements = [SIMULATE, RESTORE, COUNT, &documented_pass_role()].join(",");
+    iam.put_role_policy()
+        .role_name(&name)
+        .policy_name("drill")
+        .policy_document(format!(
+            r#"{{"Version": "2012-10-17", "Statement": [{statements}]}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    let sts = aws_sdk_sts::Client::new(&moto_config);
+    let assumed = sts
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name("drill")
+        .send()
+        .await
+        .unwrap();
+    let c = assumed.credentials().unwrap();
+    let config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(moto_config.endpoint_url().unwrap())
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            None,
+            "test",
+        )))
+        .build();
+    let p = preflight(restore_runbook(), &[("role_arn", ROLE_ARN)], aws(config)).await;
+    assert!(failed(&p).is_empty(), "{:#?}", permissions(&p));
+    let restore = of_step(&p, "restore");
+    assert_eq!(restore[0].verdict, Verdict::Pass, "{restore:#?}");
+    assert_eq!(
+        restore[0].detail,
+        format!("5 calls allowed for {role_arn}"),
+        "{restore:#?}"
+    );
+}

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use dr_drill::cost::prices::{Money, Prices};
 use dr_drill::engine::event::{EventKind, Outcome, RunEvent};
 use dr_drill::engine::plan::Plan;
-use dr_drill::prices::{Money, Prices};
 use dr_drill::runbook::Mode;
 use dr_drill::tui::app::{App, Msg};
 use dr_drill::tui::view::draw;

@@ -1743,10 +1743,18 @@ _restore_to_point_in_time = DynamoHandler.restore_table_to_point_in_time
 # actions case-insensitive, resources case-sensitive; an explicit deny wins,
 # no matching statement is an implicit deny (IAM user guide, "Policy
 # evaluation logic"; botocore `iam` 2010-05-08, SimulatePrincipalPolicy,
-# EvaluationResult, Statement).  Conditions are NOT evaluated: a statement
-# with a Condition never matches (so a conditional Allow reads as
-# implicitDeny, a conditional Deny as no deny).  Resource policies,
-# permissions boundaries, SCPs and session policies are not modelled.
+# EvaluationResult, Statement).  Conditions: `StringEquals` and
+# `StringLike` (with `*`/`?`) are evaluated on the request's ContextEntries
+# (botocore `ContextEntry`: ContextKeyName, ContextKeyValues; key names
+# case-insensitive, values case-sensitive; every key of a block must match
+# one of its values, every block must hold: IAM user guide, "IAM JSON
+# policy elements: Condition operators" and "Creating a condition with
+# multiple keys or values").  A statement whose condition names a key the
+# request did not give, or uses another operator, never matches (so such a
+# conditional Allow reads as implicitDeny, a conditional Deny as no deny).
+# Resource policies, permissions boundaries, SCPs and session policies are
+# not modelled.  A role is found by its whole ARN, path included, as IAM
+# does: `role/NAME` does not find `role/service-role/NAME` (NoSuchEntity).
 # MatchedStatements name the policy (SourcePolicyId: a managed policy's name,
 # `user_NAME_POLICY`/`role_NAME_POLICY`/`group_NAME_POLICY` for an inline
 # one), its SourcePolicyType (user, group, role, user-managed, aws-managed),
@@ -1852,7 +1860,7 @@ def principal_policies(backend: Any, arn: str) -> list[tuple[str, str, str]]:
                 out.append((f"group_{group.name}_{pname}", "group", doc))
             managed(group)
     elif kind == "role":
-        role = next((r for r in backend.roles.values() if r.name == name), None)
+        role = next((r for r in backend.roles.values() if r.arn == arn), None)
         if role is None:
             raise NotFoundException(f"The role with name {name} cannot be found.")
         for pname, doc in role.policies.items():
@@ -1863,8 +1871,44 @@ def principal_policies(backend: Any, arn: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def evaluate(policies: list[tuple[str, str, str]], action: str, resource: str) -> tuple[str, list[dict[str, Any]]]:
-    """(EvalDecision, MatchedStatements) for one action on one resource."""
+def condition_holds(condition: Any, context: dict[str, list[str]]) -> bool:
+    """Whether a statement's Condition holds in `context` (condition key,
+    lower-cased, to its values).  Only StringEquals and StringLike."""
+    if not isinstance(condition, dict):
+        return False
+    for operator, block in condition.items():
+        if operator not in ("StringEquals", "StringLike") or not isinstance(block, dict):
+            return False
+        for key, wanted in block.items():
+            given = context.get(key.lower())
+            if not given:
+                return False
+            if operator == "StringEquals":
+                ok = any(v == w for v in given for w in as_list(wanted))
+            else:
+                ok = any(wildcard_match(w, v, False) for v in given for w in as_list(wanted))
+            if not ok:
+                return False
+    return True
+
+
+def context_entries(params: Any) -> dict[str, list[str]]:
+    """The request's ContextEntries as condition key (lower-cased) to values."""
+    out: dict[str, list[str]] = {}
+    for entry in params if isinstance(params, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        name = entry.get("ContextKeyName")
+        values = entry.get("ContextKeyValues")
+        if isinstance(name, str):
+            out.setdefault(name.lower(), []).extend(as_list(values))
+    return out
+
+
+def evaluate(policies: list[tuple[str, str, str]], action: str, resource: str,
+             context: dict[str, list[str]] | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """(EvalDecision, MatchedStatements) for one action on one resource, in
+    the request context `context`."""
     allows: list[dict[str, Any]] = []
     denies: list[dict[str, Any]] = []
     for policy_id, policy_type, document in policies:
@@ -1877,8 +1921,10 @@ def evaluate(policies: list[tuple[str, str, str]], action: str, resource: str) -
             statements = [statements]
         spans = statement_spans(document) if isinstance(document, str) else []
         for i, st in enumerate(statements):
-            if not isinstance(st, dict) or "Condition" in st:
-                continue  # conditions are not evaluated: never matches
+            if not isinstance(st, dict):
+                continue
+            if "Condition" in st and not condition_holds(st["Condition"], context or {}):
+                continue  # a condition not met, or one not evaluated here
             if "Action" in st:
                 acts = any(wildcard_match(a, action, True) for a in as_list(st["Action"]))
             else:
@@ -1915,10 +1961,11 @@ def simulate_principal_policy(self: IamResponse) -> ActionResult:
     policies = principal_policies(backend, source)
     actions = as_list(self._get_param("ActionNames", []))
     resources = as_list(self._get_param("ResourceArns", [])) or ["*"]
+    context = context_entries(self._get_param("ContextEntries", []))
     results = []
     for action in actions:
         for resource in resources:
-            decision, matched = evaluate(policies, action, resource)
+            decision, matched = evaluate(policies, action, resource, context)
             results.append({
                 "EvalActionName": action,
                 "EvalResourceName": resource,

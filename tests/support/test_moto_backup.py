@@ -498,7 +498,7 @@ def iam_checks(url: str) -> None:
 
     wildcards()
 
-    @check("SimulatePrincipalPolicy: a Condition is not evaluated (implicitDeny); no statement = implicitDeny")
+    @check("SimulatePrincipalPolicy: a Condition on a key not given does not match (implicitDeny); no statement = implicitDeny")
     def conditions():
         arn = f"arn:aws:iam::{ACCOUNT}:user/{user}"
         r = decide(arn, "iam:PassRole", role)
@@ -506,6 +506,53 @@ def iam_checks(url: str) -> None:
         assert decide(arn, "s3:GetObject", "arn:aws:s3:::b/k")["EvalDecision"] == "implicitDeny"
 
     conditions()
+
+    def decide_in(source: str, action: str, resource: str, context: dict[str, str]) -> dict:
+        entries = [{"ContextKeyName": k, "ContextKeyValues": [v], "ContextKeyType": "string"} for k, v in context.items()]
+        out = iam.simulate_principal_policy(PolicySourceArn=source, ActionNames=[action], ResourceArns=[resource],
+                                            ContextEntries=entries)
+        [result] = out["EvaluationResults"]
+        return result
+
+    @check("SimulatePrincipalPolicy: StringEquals/StringLike on the ContextEntries given; key names case-insensitive")
+    def context_conditions():
+        arn = f"arn:aws:iam::{ACCOUNT}:user/{user}"
+        r = decide_in(arn, "iam:PassRole", role, {"iam:PassedToService": "backup.amazonaws.com"})
+        assert r["EvalDecision"] == "allowed" and len(r["MatchedStatements"]) == 1, r
+        r = decide_in(arn, "iam:PassRole", role, {"IAM:passedtoservice": "backup.amazonaws.com"})
+        assert r["EvalDecision"] == "allowed", r
+        # Another service, or another value's case: not matched.
+        for other in ("ec2.amazonaws.com", "BACKUP.amazonaws.com"):
+            r = decide_in(arn, "iam:PassRole", role, {"iam:PassedToService": other})
+            assert r["EvalDecision"] == "implicitDeny", (other, r)
+        like = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*",
+             "Condition": {"StringLike": {"iam:PassedToService": "backup.*"}, "StringEquals": {"aws:RequestedRegion": "us-east-1"}}},
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+             "Condition": {"NumericLessThan": {"s3:max-keys": "10"}}}]}
+        iam.create_user(UserName="like-user")
+        iam.put_user_policy(UserName="like-user", PolicyName="p", PolicyDocument=json.dumps(like))
+        like_arn = f"arn:aws:iam::{ACCOUNT}:user/like-user"
+        both = {"iam:PassedToService": "backup.amazonaws.com", "aws:RequestedRegion": "us-east-1"}
+        assert decide_in(like_arn, "iam:PassRole", role, both)["EvalDecision"] == "allowed"
+        # Every block must hold: one key missing is no match.
+        assert decide_in(like_arn, "iam:PassRole", role, {"iam:PassedToService": "backup.amazonaws.com"})["EvalDecision"] == "implicitDeny"
+        # An operator this simulator does not evaluate never matches.
+        assert decide_in(like_arn, "s3:GetObject", "arn:aws:s3:::b/k", {"s3:max-keys": "5"})["EvalDecision"] == "implicitDeny"
+
+    context_conditions()
+
+    @check("SimulatePrincipalPolicy: a role under a path is found by its whole ARN only")
+    def role_path():
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+        arn = iam.create_role(RoleName="pathed-operator", Path="/service-role/", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        assert arn == f"arn:aws:iam::{ACCOUNT}:role/service-role/pathed-operator", arn
+        iam.put_role_policy(RoleName="pathed-operator", PolicyName="p", PolicyDocument=json.dumps(allow))
+        assert decide(arn, "dynamodb:Scan", "*")["EvalDecision"] == "allowed"
+        expect_error("NoSuchEntity", iam.simulate_principal_policy,
+                     PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:role/pathed-operator", ActionNames=["dynamodb:Scan"])
+
+    role_path()
 
     @check("SimulatePrincipalPolicy: an explicit Deny in a managed policy wins over an Allow")
     def explicit_deny():

@@ -120,6 +120,8 @@ fn by_code(code: &str, status: Option<u16>) -> ErrorKind {
         | "NoSuchBucket"
         | "NoSuchVersion"
         | "NotFound"
+        // IAM: GetRole and the policy simulator on a role or user not there.
+        | "NoSuchEntity"
         | "TableNotFoundException"
         | "BackupNotFoundException" => ErrorKind::NotFound,
         // S3: a GetObject on an archived object (a 403, but no permission helps).

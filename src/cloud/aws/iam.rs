@@ -5,34 +5,52 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_iam::types::{EvaluationResult, PolicyEvaluationDecisionType, Statement};
+use aws_sdk_iam::types::{
+    ContextEntry, ContextKeyTypeEnum, EvaluationResult, PolicyEvaluationDecisionType, Statement,
+};
 
 use super::AwsCloud;
-use crate::cloud::policy::{Decision, MatchedStatement, Simulated};
-use crate::cloud::{CloudError, Notify};
+use crate::cloud::policy::{Ask, Decision, MatchedStatement, Simulated};
+use crate::cloud::{CloudError, ErrorKind, Notify};
 
 /// Results asked for per page (`MaxItems`, 1 to 1000).
 const PAGE: i32 = 1000;
 
-/// One call per resource with every action asked on it (IAM evaluates
-/// each action on each resource given, so grouping by resource asks
-/// nothing extra), following `Marker` while `IsTruncated`.
+/// One call per resource and request context with every action asked on
+/// it (IAM evaluates each action on each resource given, in the context
+/// given, so grouping asks nothing extra), following `Marker` while
+/// `IsTruncated`. The context goes as `ContextEntries` (botocore `iam`
+/// 2010-05-08, `ContextEntry`: `ContextKeyName`, `ContextKeyValues`,
+/// `ContextKeyType` `string`), e.g. `iam:PassedToService` for a PassRole.
 pub(super) async fn simulate(
     cloud: &AwsCloud,
     principal: &str,
-    checks: &[(String, String)],
+    checks: &[Ask],
     notify: Notify<'_>,
 ) -> Result<Vec<Simulated>, CloudError> {
     let iam = aws_sdk_iam::Client::new(&cloud.config);
-    let mut by_resource: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (action, resource) in checks {
-        let actions = by_resource.entry(resource).or_default();
-        if !actions.contains(&action.as_str()) {
-            actions.push(action);
+    type Group<'a> = (&'a str, &'a [(String, String)]);
+    let mut by_resource: BTreeMap<Group<'_>, Vec<&str>> = BTreeMap::new();
+    for ask in checks {
+        let actions = by_resource
+            .entry((ask.resource.as_str(), ask.context.as_slice()))
+            .or_default();
+        if !actions.contains(&ask.action.as_str()) {
+            actions.push(&ask.action);
         }
     }
     let mut out = Vec::new();
-    for (resource, actions) in by_resource {
+    for ((resource, context), actions) in by_resource {
+        let entries = context
+            .iter()
+            .map(|(key, value)| {
+                ContextEntry::builder()
+                    .context_key_name(key)
+                    .context_key_values(value)
+                    .context_key_type(ContextKeyTypeEnum::String)
+                    .build()
+            })
+            .collect::<Vec<_>>();
         let mut marker: Option<String> = None;
         let what = format!("the policies of {principal} on {resource}");
         loop {
@@ -45,6 +63,7 @@ pub(super) async fn simulate(
                     .policy_source_arn(principal)
                     .set_action_names(Some(actions.iter().map(|a| a.to_string()).collect()))
                     .resource_arns(resource)
+                    .set_context_entries((!entries.is_empty()).then(|| entries.clone()))
                     .max_items(PAGE)
                     .set_marker(marker.clone())
             )
@@ -61,6 +80,35 @@ pub(super) async fn simulate(
         }
     }
     Ok(out)
+}
+
+/// The ARN of role `name` with its path (IAM `GetRole`, `Role.Arn`).
+pub(super) async fn role_arn(
+    cloud: &AwsCloud,
+    name: &str,
+    notify: Notify<'_>,
+) -> Result<String, CloudError> {
+    let iam = aws_sdk_iam::Client::new(&cloud.config);
+    let what = format!("role {name}");
+    let out = send!(
+        cloud,
+        notify,
+        "GetRole",
+        what,
+        iam.get_role().role_name(name)
+    )
+    .await?;
+    out.role()
+        .map(|r| r.arn().to_owned())
+        .filter(|arn| !arn.is_empty())
+        .ok_or_else(|| {
+            CloudError::new(
+                "GetRole",
+                format!("role {name}"),
+                ErrorKind::Other,
+                "IAM answered without the role's ARN",
+            )
+        })
 }
 
 fn result(r: &EvaluationResult, asked: &str) -> Simulated {

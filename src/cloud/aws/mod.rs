@@ -426,10 +426,14 @@ impl Cloud for AwsCloud {
     async fn simulate_principal_policy(
         &self,
         principal_arn: &str,
-        checks: &[(String, String)],
+        checks: &[crate::cloud::policy::Ask],
         notify: Notify<'_>,
     ) -> Result<Vec<crate::cloud::policy::Simulated>, CloudError> {
         iam::simulate(self, principal_arn, checks, notify).await
+    }
+
+    async fn role_arn(&self, name: &str, notify: Notify<'_>) -> Result<String, CloudError> {
+        iam::role_arn(self, name, notify).await
     }
 
     async fn list_points(

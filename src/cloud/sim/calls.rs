@@ -27,7 +27,7 @@ use crate::cloud::{
 use crate::format::human_bytes;
 
 /// The role the simulated operator acts as (its session is [`PRINCIPAL`]).
-const SIM_ROLE: &str = "dr-drill-sandbox-operator";
+pub(super) const SIM_ROLE: &str = "dr-drill-sandbox-operator";
 
 /// A vault as errors name it, the same words as the AWS implementation's.
 fn vault_resource(vault: &str, region: &str) -> String {
@@ -121,10 +121,14 @@ impl Cloud for SimCloud {
     async fn simulate_principal_policy(
         &self,
         principal_arn: &str,
-        checks: &[(String, String)],
+        checks: &[crate::cloud::policy::Ask],
         notify: Notify<'_>,
     ) -> Result<Vec<crate::cloud::policy::Simulated>, CloudError> {
         super::iam::simulate(self, principal_arn, checks, notify).await
+    }
+
+    async fn role_arn(&self, name: &str, notify: Notify<'_>) -> Result<String, CloudError> {
+        super::iam::role_arn(self, name, notify).await
     }
 
     async fn list_points(
@@ -142,8 +146,18 @@ impl Cloud for SimCloud {
             } => {
                 let region = Self::region(region.as_deref());
                 let action = "ListRecoveryPointsByBackupVault";
+                // Counted with its filters: another filter is another call.
+                let filters = [resource_type, resource_arn]
+                    .iter()
+                    .filter_map(|f| f.as_deref())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.count(
+                    action,
+                    format!("{} [{filters}]", vault_resource(vault, region)),
+                );
                 let points = self
-                    .call(action, &vault_resource(vault, region), notify, |w, now| {
+                    .attempt(action, &vault_resource(vault, region), notify, |w, now| {
                         w.list_vault(
                             region,
                             vault,
@@ -447,8 +461,9 @@ impl Cloud for SimCloud {
         notify: Notify<'_>,
     ) -> Result<TableState, CloudError> {
         let region = Self::region(region);
+        self.count("DescribeTable", format!("{table} in {region}"));
         let mut state = self
-            .call("DescribeTable", table, notify, |w, now| {
+            .attempt("DescribeTable", table, notify, |w, now| {
                 w.describe_table(region, table, now)
             })
             .await?;
@@ -510,7 +525,8 @@ impl Cloud for SimCloud {
         notify: Notify<'_>,
     ) -> Result<PitrStatus, CloudError> {
         let region = Self::region(region);
-        self.call("DescribeContinuousBackups", table, notify, |w, now| {
+        self.count("DescribeContinuousBackups", format!("{table} in {region}"));
+        self.attempt("DescribeContinuousBackups", table, notify, |w, now| {
             w.pitr_status(region, table, now)
         })
         .await

@@ -6,14 +6,39 @@
 //! the simulation itself.
 
 use super::SimCloud;
+use super::calls::SIM_ROLE;
+use super::world::ACCOUNT;
 use crate::cloud::error::iam_permission;
-use crate::cloud::policy::{Decision, MatchedStatement, Simulated};
+use crate::cloud::policy::{Ask, Decision, MatchedStatement, Simulated};
 use crate::cloud::{CloudError, Notify};
+
+/// IAM `GetRole`: the simulated operator's role, without a path (the
+/// sandbox has no other role); `--fault access-denied=GetRole` refuses it.
+pub(super) async fn role_arn(
+    cloud: &SimCloud,
+    name: &str,
+    notify: Notify<'_>,
+) -> Result<String, CloudError> {
+    cloud
+        .call("GetRole", name, notify, |_, _| {
+            if name == SIM_ROLE {
+                Ok(())
+            } else {
+                Err(super::world::Refusal {
+                    kind: crate::cloud::ErrorKind::NotFound,
+                    code: "NoSuchEntity",
+                    message: format!("The role with name {name} cannot be found."),
+                })
+            }
+        })
+        .await?;
+    Ok(format!("arn:aws:iam::{ACCOUNT}:role/{SIM_ROLE}"))
+}
 
 pub(super) async fn simulate(
     cloud: &SimCloud,
     principal: &str,
-    checks: &[(String, String)],
+    checks: &[Ask],
     notify: Notify<'_>,
 ) -> Result<Vec<Simulated>, CloudError> {
     let what = format!("the policies of {principal}");
@@ -22,30 +47,34 @@ pub(super) async fn simulate(
         .await?;
     Ok(checks
         .iter()
-        .map(|(action, resource)| {
-            let denied_by = cloud
-                .faults
-                .access_denied
-                .iter()
-                .find(|op| iam_permission(op).eq_ignore_ascii_case(action));
-            Simulated {
-                action: action.clone(),
-                resource: resource.clone(),
-                decision: if denied_by.is_some() {
-                    Decision::ExplicitDeny
-                } else {
-                    Decision::Allowed
-                },
-                matched: denied_by
-                    .map(|op| MatchedStatement {
-                        policy_id: Some(format!("SIMULATED fault access-denied={op}")),
-                        policy_type: Some("role".into()),
-                        start: None,
-                        end: None,
-                    })
-                    .into_iter()
-                    .collect(),
-            }
-        })
+        .map(
+            |Ask {
+                 action, resource, ..
+             }| {
+                let denied_by = cloud
+                    .faults
+                    .access_denied
+                    .iter()
+                    .find(|op| iam_permission(op).eq_ignore_ascii_case(action));
+                Simulated {
+                    action: action.clone(),
+                    resource: resource.clone(),
+                    decision: if denied_by.is_some() {
+                        Decision::ExplicitDeny
+                    } else {
+                        Decision::Allowed
+                    },
+                    matched: denied_by
+                        .map(|op| MatchedStatement {
+                            policy_id: Some(format!("SIMULATED fault access-denied={op}")),
+                            policy_type: Some("role".into()),
+                            start: None,
+                            end: None,
+                        })
+                        .into_iter()
+                        .collect(),
+                }
+            },
+        )
         .collect())
 }

@@ -198,6 +198,9 @@ pub struct SimCloud {
     faults: Faults,
     /// Calls throttled so far, by action.
     throttled: Mutex<HashMap<&'static str, u32>>,
+    /// Calls made so far, by action and resource (retries not counted):
+    /// what a test asks of [`SimCloud::calls`].
+    made: Mutex<HashMap<(&'static str, String), u32>>,
     speed: f64,
     /// The options it was built with, its epoch among them.
     options: SimOptions,
@@ -331,6 +334,7 @@ impl SimCloud {
             world: Mutex::new(world),
             faults,
             throttled: Mutex::new(HashMap::new()),
+            made: Mutex::new(HashMap::new()),
             speed: options.speed,
             options: SimOptions {
                 now: Some(now),
@@ -407,9 +411,42 @@ impl SimCloud {
         Ok(())
     }
 
+    /// How many times each (action, resource) was called so far, sorted; a
+    /// listing's next pages are counted as `RESOURCE, page N from FIRST`.
+    pub fn calls(&self) -> Vec<((String, String), u32)> {
+        let made = self.made.lock().unwrap_or_else(|p| p.into_inner());
+        let mut calls: Vec<_> = made
+            .iter()
+            .map(|((a, r), n)| (((*a).to_owned(), r.clone()), *n))
+            .collect();
+        calls.sort();
+        calls
+    }
+
     /// One API call: faults first, then `op` on the world at its `now`;
     /// throttling is retried with backoff, each retry told to `notify`.
     async fn call<T>(
+        &self,
+        action: &'static str,
+        resource: &str,
+        notify: Notify<'_>,
+        op: impl FnMut(&mut World, Timestamp) -> Result<T, Refusal>,
+    ) -> Result<T, CloudError> {
+        self.count(action, resource.to_owned());
+        self.attempt(action, resource, notify, op).await
+    }
+
+    fn count(&self, action: &'static str, counted_as: String) {
+        *self
+            .made
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((action, counted_as))
+            .or_default() += 1;
+    }
+
+    /// [`SimCloud::call`] without counting it.
+    async fn attempt<T>(
         &self,
         action: &'static str,
         resource: &str,
@@ -545,7 +582,12 @@ impl SimCloud {
         for (i, chunk) in points.chunks(size).enumerate() {
             if i > 0 {
                 tokio::time::sleep(PAGE_PAUSE).await;
-                self.call(action, resource, notify, |_, _| Ok(())).await?;
+                // A next page is counted apart (one listing, many pages),
+                // by its first point: another filter gives other pages.
+                let first = chunk.first().map_or("", |p| p.id.as_str());
+                self.count(action, format!("{resource}, page {} from {first}", i + 1));
+                self.attempt(action, resource, notify, |_, _| Ok(()))
+                    .await?;
             }
             let mut page = chunk.to_vec();
             if let Some(cache) = manifests.as_mut() {

@@ -38,7 +38,7 @@ pub(super) async fn answer(
     regions: &BTreeSet<String>,
     now: Timestamp,
     rpo: Option<std::time::Duration>,
-) -> (Vec<Finding>, Option<Fact>) {
+) -> (Vec<Finding>, Vec<Fact>) {
     let notify = quiet();
     match ask {
         Ask::Vault {
@@ -50,7 +50,7 @@ pub(super) async fn answer(
             match cloud.vault_posture(&vault, Some(&region), &notify).await {
                 Ok(p) => (
                     vec![finding(Verdict::Pass, &step, subject, vault_words(&p))],
-                    None,
+                    Vec::new(),
                 ),
                 Err(e) if e.kind == ErrorKind::NotFound => {
                     let mut elsewhere = Vec::new();
@@ -90,17 +90,16 @@ pub(super) async fn answer(
                             elsewhere[0]
                         ))
                     };
-                    (vec![f], None)
+                    (vec![f], Vec::new())
                 }
-                Err(e) => (vec![failed(&step, subject, &e)], None),
+                Err(e) => (vec![failed(&step, subject, &e)], Vec::new()),
             }
         }
         Ask::Table {
-            step,
+            uses,
             table,
             region,
-            want,
-        } => table_answer(cloud.as_ref(), step, table, region, want).await,
+        } => table_answer(cloud.as_ref(), uses, table, region).await,
         Ask::TargetAnywhere { step, table } => {
             target_anywhere(cloud.as_ref(), step, table, regions).await
         }
@@ -131,10 +130,12 @@ pub(super) async fn answer(
                         prefix,
                         region,
                         summary,
+                        object: false,
+                        archive: None,
                     };
-                    (vec![f], Some(Fact::Prefix(fact)))
+                    (vec![f], vec![Fact::Prefix(fact)])
                 }
-                Err(e) => (vec![failed(&step, subject, &e)], None),
+                Err(e) => (vec![failed(&step, subject, &e)], Vec::new()),
             }
         }
         Ask::Object {
@@ -161,10 +162,12 @@ pub(super) async fn answer(
                         prefix: key,
                         region,
                         summary,
+                        object: true,
+                        archive: h.archive,
                     };
-                    (vec![f], Some(Fact::Prefix(fact)))
+                    (vec![f], vec![Fact::Prefix(fact)])
                 }
-                Err(e) => (vec![failed(&step, subject, &e)], None),
+                Err(e) => (vec![failed(&step, subject, &e)], Vec::new()),
             }
         }
         Ask::Points { step, sources } => points_answer(cloud, step, sources, now, rpo).await,
@@ -178,7 +181,7 @@ async fn target_anywhere(
     step: String,
     table: String,
     regions: &BTreeSet<String>,
-) -> (Vec<Finding>, Option<Fact>) {
+) -> (Vec<Finding>, Vec<Fact>) {
     let notify = quiet();
     let mut found = Vec::new();
     let mut findings = Vec::new();
@@ -216,19 +219,46 @@ async fn target_anywhere(
         ))
     };
     findings.insert(0, f);
-    (findings, None)
+    (findings, Vec::new())
 }
 
+/// One table, described once for every step that names it (and its PITR
+/// read once when a step reads the table): a finding and a fact per step.
 async fn table_answer(
     cloud: &dyn Cloud,
-    step: String,
+    uses: Vec<(String, Want)>,
     table: String,
     region: String,
-    want: Want,
-) -> (Vec<Finding>, Option<Fact>) {
+) -> (Vec<Finding>, Vec<Fact>) {
     let notify = quiet();
+    let state = cloud.describe_table(&table, Some(&region), &notify).await;
+    let pitr = match &state {
+        Ok(_) if uses.iter().any(|(_, w)| *w != Want::Absent) => {
+            Some(cloud.pitr_status(&table, Some(&region), &notify).await)
+        }
+        _ => None,
+    };
+    let mut findings = Vec::new();
+    let mut facts = Vec::new();
+    for (step, want) in uses {
+        let (f, fact) = table_use(step, &table, &region, want, &state, pitr.as_ref());
+        findings.extend(f);
+        facts.extend(fact.map(Fact::Table));
+    }
+    (findings, facts)
+}
+
+/// What one step's use of a described table says.
+fn table_use(
+    step: String,
+    table: &str,
+    region: &str,
+    want: Want,
+    state: &Result<TableState, CloudError>,
+    pitr: Option<&Result<PitrStatus, CloudError>>,
+) -> (Vec<Finding>, Option<TableFacts>) {
     let subject = format!("table {table} ({region})");
-    let state = match cloud.describe_table(&table, Some(&region), &notify).await {
+    let state = match state {
         Ok(s) => s,
         Err(e) if e.kind == ErrorKind::NotFound && want == Want::Absent => {
             let f = finding(
@@ -244,7 +274,7 @@ async fn table_answer(
                 .fix("check the table name and region in the runbook or its --param");
             return (vec![f], None);
         }
-        Err(e) => return (vec![failed(&step, subject, &e)], None),
+        Err(e) => return (vec![failed(&step, subject, e)], None),
     };
     if want == Want::Absent {
         let f = finding(
@@ -261,21 +291,21 @@ async fn table_answer(
         ));
         return (vec![f], None);
     }
-    let pitr = cloud.pitr_status(&table, Some(&region), &notify).await;
     let mut findings = Vec::new();
     let pitr = match pitr {
-        Ok(p) => Some(p),
-        Err(e) => {
+        Some(Ok(p)) => Some(p.clone()),
+        Some(Err(e)) => {
             let verdict = if want == Want::Pitr {
                 Verdict::Fail
             } else {
                 Verdict::Warn
             };
-            let mut f = failed(&step, format!("PITR of {subject}"), &e);
+            let mut f = failed(&step, format!("PITR of {subject}"), e);
             f.verdict = verdict;
             findings.push(f);
             None
         }
+        None => None,
     };
     let pitr_on = pitr.as_ref().is_some_and(|p| p.status == "ENABLED");
     let (verdict, fix) = if want == Want::Pitr && pitr.is_some() && !pitr_on {
@@ -290,21 +320,21 @@ async fn table_answer(
     } else {
         (Verdict::Pass, None)
     };
-    let mut f = finding(verdict, &step, subject, table_words(&state, pitr.as_ref()));
+    let mut f = finding(verdict, &step, subject, table_words(state, pitr.as_ref()));
     if let Some(fix) = fix {
         f = f.fix(fix);
     }
     findings.insert(0, f);
     let fact = TableFacts {
         step,
-        table,
-        region,
-        status: state.status,
+        table: table.to_owned(),
+        region: region.to_owned(),
+        status: state.status.clone(),
         item_count: state.item_count.and_then(|n| u64::try_from(n).ok()),
         size_bytes: state.size_bytes,
         pitr,
     };
-    (findings, Some(Fact::Table(fact)))
+    (findings, Some(fact))
 }
 
 async fn points_answer(
@@ -313,7 +343,7 @@ async fn points_answer(
     sources: Vec<PointSource>,
     now: Timestamp,
     rpo: Option<std::time::Duration>,
-) -> (Vec<Finding>, Option<Fact>) {
+) -> (Vec<Finding>, Vec<Fact>) {
     let described: Vec<String> = sources.iter().map(PointSource::describe).collect();
     let subject = format!("recovery points in {}", described.join(" and "));
     let mut rx = points::list_all(cloud, sources.clone());
@@ -351,7 +381,7 @@ async fn points_answer(
             format!("{} listed, none restorable now", listed.len()),
         )
         .fix("check the source and its filters; an archived object needs a restore first"),
-        None => return (findings, Some(Fact::Points(fact))),
+        None => return (findings, vec![Fact::Points(fact)]),
         Some(p) => {
             let age = p.age(now);
             let words = format!(
@@ -372,7 +402,7 @@ async fn points_answer(
         }
     };
     findings.insert(0, f);
-    (findings, Some(Fact::Points(fact)))
+    (findings, vec![Fact::Points(fact)])
 }
 
 fn vault_words(p: &VaultPosture) -> String {

@@ -25,7 +25,8 @@ use plan::plan;
 /// Calls in flight at once.
 pub const IN_FLIGHT: usize = 8;
 
-/// What the resources area learnt, for the time and cost areas: each
+/// What the resources area learnt, for the time and cost areas (the one
+/// place preflight asks for sizes and storage classes; they read it): each
 /// table's size, each prefix's objects by storage class, each pick's
 /// newest point. Only resources that answered are here.
 ///
@@ -109,6 +110,15 @@ pub struct PrefixFacts {
     pub region: String,
     /// What it holds.
     pub summary: PrefixSummary,
+    /// The step names one object (`key`): `prefix` is that whole key, and
+    /// `summary` its HeadObject (size and storage class).
+    #[serde(default)]
+    pub object: bool,
+    /// The object's archive state as its HEAD gave it (a restored copy is
+    /// `Ready`); `None` for a listing, whose archived objects are taken as
+    /// needing a restore (ListObjectsV2 gives the class, not the restore).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<crate::cloud::ArchiveState>,
 }
 
 /// One pick's listing.
@@ -146,11 +156,12 @@ enum Ask {
         vault: String,
         region: String,
     },
+    /// One table in one region, described once for every step that
+    /// names it.
     Table {
-        step: String,
+        uses: Vec<(String, Want)>,
         table: String,
         region: String,
-        want: Want,
     },
     /// A restore's new table whose region is known only at run time.
     TargetAnywhere { step: String, table: String },
@@ -184,24 +195,29 @@ pub(super) async fn check(ctx: &Context, sink: &Sink) -> Facts {
         .and_then(|o| o.now)
         .unwrap_or_else(Timestamp::now);
     let rpo = ctx.runbook.runbook.rpo.as_ref().map(|d| d.value.0);
-    let answers = futures::stream::iter(plan.asks.into_iter().map(|ask| {
+    let answers = futures::stream::iter(merge(plan.asks).into_iter().map(|(ask, also)| {
         let cloud = cloud.clone();
         let regions = &regions;
-        async move { answer(cloud, ask, regions, now, rpo).await }
+        async move {
+            let main = ask.step().to_owned();
+            let (findings, facts) = answer(cloud, ask, regions, now, rpo).await;
+            fan_out(&main, &also, findings, facts)
+        }
     }))
     .buffer_unordered(IN_FLIGHT)
     .collect::<Vec<_>>()
     .await;
     let mut facts = Facts::default();
-    for (findings, fact) in answers {
+    for (findings, found) in answers {
         for f in findings {
             sink.push(f);
         }
-        match fact {
-            Some(Fact::Table(t)) => facts.tables.push(t),
-            Some(Fact::Prefix(p)) => facts.prefixes.push(p),
-            Some(Fact::Points(p)) => facts.points.push(p),
-            None => {}
+        for fact in found {
+            match fact {
+                Fact::Table(t) => facts.tables.push(t),
+                Fact::Prefix(p) => facts.prefixes.push(p),
+                Fact::Points(p) => facts.points.push(p),
+            }
         }
     }
     facts.tables.sort_by(|a, b| a.step.cmp(&b.step));
@@ -214,7 +230,95 @@ fn finding(verdict: Verdict, step: &str, subject: String, detail: String) -> Fin
     Finding::new(Area::Resources, verdict, subject, detail).step(step)
 }
 
+impl Ask {
+    /// The step the ask is made for.
+    fn step(&self) -> &str {
+        match self {
+            Ask::Vault { step, .. }
+            | Ask::TargetAnywhere { step, .. }
+            | Ask::Prefix { step, .. }
+            | Ask::Object { step, .. }
+            | Ask::Points { step, .. } => step,
+            Ask::Table { uses, .. } => uses.first().map_or("", |(s, _)| s),
+        }
+    }
+
+    /// What two asks that are the same call share: the same vault, prefix
+    /// or object in the same region. Tables merge in the plan (each step
+    /// wants its own thing of the table); the rest are asked as they are.
+    fn same_call(&self) -> Option<(u8, &str, &str, &str)> {
+        match self {
+            Ask::Vault { vault, region, .. } => Some((0, vault, "", region)),
+            Ask::Prefix {
+                bucket,
+                prefix,
+                region,
+                ..
+            } => Some((1, bucket, prefix, region)),
+            Ask::Object {
+                bucket,
+                key,
+                region,
+                ..
+            } => Some((2, bucket, key, region)),
+            _ => None,
+        }
+    }
+}
+
+/// The asks with each call made once: an ask the same as an earlier one
+/// is dropped, and its step listed with the earlier one's.
+fn merge(asks: Vec<Ask>) -> Vec<(Ask, Vec<String>)> {
+    let mut out: Vec<(Ask, Vec<String>)> = Vec::new();
+    for ask in asks {
+        let twin = ask.same_call().and_then(|key| {
+            out.iter()
+                .position(|(earlier, _)| earlier.same_call() == Some(key))
+        });
+        match twin {
+            Some(at) => {
+                let step = ask.step().to_owned();
+                if step != out[at].0.step() && !out[at].1.contains(&step) {
+                    out[at].1.push(step);
+                }
+            }
+            None => out.push((ask, Vec::new())),
+        }
+    }
+    out
+}
+
+/// One answer made for step `main`, said also for each step of `also`.
+fn fan_out(
+    main: &str,
+    also: &[String],
+    findings: Vec<Finding>,
+    facts: Vec<Fact>,
+) -> (Vec<Finding>, Vec<Fact>) {
+    let mut all_findings = findings.clone();
+    let mut all_facts = facts.clone();
+    for other in also {
+        all_findings.extend(
+            findings
+                .iter()
+                .filter(|f| f.step.as_deref() == Some(main))
+                .map(|f| f.clone().step(other.clone())),
+        );
+        all_facts.extend(facts.iter().map(|f| {
+            let mut f = f.clone();
+            match &mut f {
+                Fact::Table(t) => t.step = other.clone(),
+                Fact::Prefix(p) => p.step = other.clone(),
+                Fact::Points(p) => p.step = other.clone(),
+            }
+            f
+        }));
+    }
+    (all_findings, all_facts)
+}
+
 /// What one answer adds to [`Facts`].
+#[derive(Clone)]
 enum Fact {
     Table(TableFacts),
     Prefix(PrefixFacts),

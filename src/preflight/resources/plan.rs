@@ -317,12 +317,22 @@ fn table_ask(
                 ),
             ));
         }
-        (Known::Value(t), Ok(r)) => asks.push(Ask::Table {
-            step: id.to_owned(),
-            table: t,
-            region: r,
-            want,
-        }),
+        // A table several steps name is described once.
+        (Known::Value(t), Ok(r)) => match asks.iter_mut().find_map(|a| match a {
+            Ask::Table {
+                uses,
+                table,
+                region,
+            } if *table == t && *region == r => Some(uses),
+            _ => None,
+        }) {
+            Some(uses) => uses.push((id.to_owned(), want)),
+            None => asks.push(Ask::Table {
+                uses: vec![(id.to_owned(), want)],
+                table: t,
+                region: r,
+            }),
+        },
         // The name is known, the region only at run time (a restore in
         // the region of the point a pick chooses): look in every region
         // the runbook names.

@@ -14,6 +14,8 @@ fn prefix(step: &str, bucket: &str, objects: &[(&str, u64)]) -> PrefixFacts {
         prefix: "media/".into(),
         region: "us-east-1".into(),
         summary,
+        object: false,
+        archive: None,
     }
 }
 

@@ -348,7 +348,10 @@ async fn the_sandbox_media_restore_is_timed_from_its_objects_classes() {
         data_dir: std::path::PathBuf::from("/nonexistent/dr-drill-data"),
     };
     let sink = Sink::new(None);
-    let e = check(&ctx(text), &sink).await.unwrap();
+    let c = ctx(text);
+    // The classes as the resources area found them: time asks no one.
+    let facts = crate::preflight::resources::check(&c, &Sink::new(None)).await;
+    let e = check(&c, &facts, &sink).await.unwrap();
     let thaw = e.steps.iter().find(|s| s.step == "thaw").unwrap();
     assert_eq!(
         (thaw.typical, thaw.worst),
@@ -368,6 +371,7 @@ async fn the_sandbox_media_restore_is_timed_from_its_objects_classes() {
     let sink = Sink::new(None);
     check(
         &ctx(&text.replacen("rto = \"50h\"", "rto = \"4h\"", 1)),
+        &facts,
         &sink,
     )
     .await;
@@ -406,7 +410,7 @@ async fn a_copy_job_may_wait_2h_in_created_before_it_copies() {
         data_dir: std::path::PathBuf::from("/nonexistent/dr-drill-data"),
     };
     let sink = Sink::new(None);
-    let e = check(&ctx, &sink).await.unwrap();
+    let e = check(&ctx, &Default::default(), &sink).await.unwrap();
     let step = &e.steps[0];
     assert_eq!((step.typical, step.worst), (None, Some(2.0 * 3600.0)));
     assert!(step.basis.contains("Copy job retry"), "{}", step.basis);

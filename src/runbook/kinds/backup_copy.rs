@@ -92,7 +92,8 @@ impl KindRules for BackupCopy {
                 Resource::VaultArn(&self.destination_vault_arn),
             ),
             Permission::new("backup:DescribeRecoveryPoint", "recovery_point", point.clone()),
-            Permission::new("iam:PassRole", "iam_role_arn", Resource::Role(&self.iam_role_arn)),
+            // AWS Backup assumes the role: the pass is to its service.
+            Permission::pass_role("iam_role_arn", &self.iam_role_arn, "backup.amazonaws.com"),
         ]
     }
 

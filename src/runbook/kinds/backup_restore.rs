@@ -76,7 +76,8 @@ impl KindRules for BackupRestore {
             Permission::new("backup:DescribeRecoveryPoint", "recovery_point", point.clone()),
             Permission::new("backup:StartRestoreJob", "recovery_point", point),
             Permission::any("backup:DescribeRestoreJob"),
-            Permission::new("iam:PassRole", "iam_role_arn", Resource::Role(&self.iam_role_arn)),
+            // AWS Backup assumes the role: the pass is to its service.
+            Permission::pass_role("iam_role_arn", &self.iam_role_arn, "backup.amazonaws.com"),
         ]
     }
 

@@ -22,7 +22,17 @@ pub struct Permission<'a> {
     pub field: &'static str,
     /// When the step calls it, if not always (e.g. "with `prefix`").
     pub when: Option<&'static str>,
+    /// The request context IAM evaluates the call in, as condition keys
+    /// and values (e.g. `iam:PassedToService` = `backup.amazonaws.com` for
+    /// a role AWS Backup is given): preflight passes them to the policy
+    /// simulator as `ContextEntries`, so a statement conditioned on them is
+    /// judged as AWS judges the real call.
+    pub context: Vec<(&'static str, &'static str)>,
 }
+
+/// The condition key of the service a role is passed to (IAM user guide,
+/// "Granting a user permissions to pass a role to an AWS service").
+pub const PASSED_TO_SERVICE: &str = "iam:PassedToService";
 
 impl<'a> Permission<'a> {
     /// `action` on `on`, named by the step's field `field`.
@@ -32,6 +42,7 @@ impl<'a> Permission<'a> {
             on,
             field,
             when: None,
+            context: Vec::new(),
         }
     }
 
@@ -39,6 +50,15 @@ impl<'a> Permission<'a> {
     /// job descriptions that have no resource type.
     pub fn any(action: &'static str) -> Self {
         Self::new(action, "", Resource::Any)
+    }
+
+    /// `iam:PassRole` on `role`, named by the step's field `field`, for a
+    /// role given to `service` (e.g. `backup.amazonaws.com`): AWS checks
+    /// the pass with `iam:PassedToService` set to the service.
+    pub fn pass_role(field: &'static str, role: &'a Text, service: &'static str) -> Self {
+        let mut p = Self::new("iam:PassRole", field, Resource::Role(role));
+        p.context.push((PASSED_TO_SERVICE, service));
+        p
     }
 
     /// The same, called only `when`.
@@ -157,6 +177,9 @@ pub fn iam_table(steps: &[StepAction]) -> String {
             } else {
                 format!("{} `{}` (`{}`)", p.on.word(), p.field, p.on.pattern())
             };
+            let on = p.context.iter().fold(on, |on, (key, value)| {
+                format!("{on}, with `{key}` = `{value}`")
+            });
             let at = match rows.iter().position(|(a, _, _)| *a == p.action) {
                 Some(at) => at,
                 None => {

@@ -67,7 +67,7 @@ fn docs_aws_md_iam_table_is_generated_from_the_kinds() {
 #[test]
 fn iam_table_has_a_row_per_kind_and_action_with_the_resource() {
     let table = iam_table(&every_kind());
-    assert!(table.contains("| `backup.restore` | `iam:PassRole` | role `iam_role_arn` (`arn:aws:iam::ACCOUNT:role/NAME`) | always |"), "{table}");
+    assert!(table.contains("| `backup.restore` | `iam:PassRole` | role `iam_role_arn` (`arn:aws:iam::ACCOUNT:role/NAME`), with `iam:PassedToService` = `backup.amazonaws.com` | always |"), "{table}");
     assert!(table.contains("| `s3.head` | `s3:GetObjectVersion` | objects `key` (`arn:aws:s3:::BUCKET/KEY`) | with `version_id` |"), "{table}");
     assert!(table.contains("| `file.decrypt` | none | | |"), "{table}");
 }

@@ -6,7 +6,7 @@
 //!
 //! This module owns the price table and the arithmetic of one charge
 //! (quantity × unit price). What a step is charged for lives in
-//! `preflight::cost`. It never touches the terminal.
+//! `super::charges`. It never touches the terminal.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::runbook::diagnostic::line_col;
 
 /// The shipped price file.
-pub const SHIPPED: &str = include_str!("../assets/prices.toml");
+pub const SHIPPED: &str = include_str!("../../assets/prices.toml");
 /// Its name in messages.
 pub const SHIPPED_NAME: &str = "assets/prices.toml";
 
