@@ -38,6 +38,7 @@ mod parser_robustness;
 mod preflight_permissions;
 mod preflight_resources;
 mod preflight_time;
+mod preflight_tools;
 mod private_files;
 mod read_caps;
 mod report;
