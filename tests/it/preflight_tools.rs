@@ -248,3 +248,52 @@ fn a_headless_run_refuses_a_program_too_old() {
         .stderr(predicate::str::contains("pg_restore is 13.2"))
         .stderr(predicate::str::contains("Nothing was run."));
 }
+
+/// Every shipped runbook still checks, every `requires` entry reads, and
+/// the PostgreSQL runbooks ask for the versions their plans need.
+#[test]
+fn the_shipped_runbooks_require_versions_where_their_plans_name_them() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
+    let mut asked: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let checked = dr_drill::runbook::check_str(&text);
+        let rb = checked.runbook.unwrap_or_else(|| {
+            panic!(
+                "{} does not check: {:?}",
+                path.display(),
+                checked.diagnostics.len()
+            )
+        });
+        for step in &rb.steps {
+            if let dr_drill::runbook::StepAction::Shell(shell) = &step.action {
+                assert_eq!(
+                    shell.requirements().len(),
+                    shell.requires.len(),
+                    "{}",
+                    path.display()
+                );
+            }
+        }
+        let id = &rb.runbook.id.value;
+        asked.extend(
+            dr_drill::preflight::tools::needs(&rb)
+                .into_iter()
+                .filter(|n| n.requirement.constraint.is_some())
+                .map(|n| format!("{id}: {}", n.requirement)),
+        );
+    }
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            "cpam-pitr-drill: pg_ctl>=12",
+            "cpam-pitr-drill: pg_verifybackup>=13",
+            "leapmailr-quarterly-drill: pg_restore>=14",
+        ]
+    );
+}
