@@ -40,6 +40,7 @@ mod preflight_facts;
 mod preflight_permissions;
 mod preflight_resources;
 mod preflight_time;
+mod preflight_tools;
 mod private_files;
 mod read_caps;
 mod report;

@@ -28,6 +28,7 @@ pub use file_decrypt::{Cipher, CipherLayout};
 pub use permission::{IAM_TABLE_BEGIN, IAM_TABLE_END, Permission, Resource, iam_table};
 pub use pick_recovery_point::{PickPolicy, RecoverySource};
 pub use s3_restore_object::RestoreTier;
+pub use shell::{Constraint, POSTGRES_SERVER, Requirement, Version, VersionOp};
 pub use wait::WaitUntil;
 
 /// What running a step can do to the world, for the dry-run plan and the
