@@ -11,6 +11,7 @@
 
 pub mod dry_run;
 pub mod headless;
+pub mod preflight;
 pub mod recorded;
 pub mod tools;
 
