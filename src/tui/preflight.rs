@@ -267,13 +267,30 @@ impl Widget for &PreflightView<'_> {
                 title.push(Span::styled(format!(" {spinner} checking… "), theme.active))
             }
             PanelState::Done(found) => {
-                let (word, style) = match found.verdict() {
-                    Verdict::Fail => (format!("{} FAILED", found.count(Verdict::Fail)), theme.bad),
-                    Verdict::Warn => (
-                        format!("{} warning", found.count(Verdict::Warn)),
-                        theme.warn,
-                    ),
-                    _ => ("all clear".to_string(), theme.good),
+                let counts = [Verdict::Fail, Verdict::Warn, Verdict::Unchecked]
+                    .map(|v| (v, found.count(v)))
+                    .iter()
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(v, n)| {
+                        format!(
+                            "{n} {}",
+                            if *v == Verdict::Fail {
+                                "FAILED"
+                            } else {
+                                v.word()
+                            }
+                        )
+                    })
+                    .collect::<Vec<_>>();
+                let word = match counts.is_empty() {
+                    true => "all clear".to_string(),
+                    false => counts.join(", "),
+                };
+                let style = match found.verdict() {
+                    Verdict::Fail => theme.bad,
+                    Verdict::Warn => theme.warn,
+                    Verdict::Unchecked => theme.text,
+                    Verdict::Pass => theme.good,
                 };
                 title.push(Span::styled(format!(" {word} "), style));
                 title.push(Span::styled(
@@ -293,11 +310,13 @@ impl Widget for &PreflightView<'_> {
                 theme.warn,
             ));
         }
-        let listed: Vec<&Finding> = panel
+        // Worst first: what fails, what warns, then what to check by hand.
+        let mut listed: Vec<&Finding> = panel
             .findings
             .iter()
-            .filter(|f| f.verdict >= Verdict::Warn)
+            .filter(|f| f.verdict > Verdict::Pass)
             .collect();
+        listed.sort_by_key(|f| std::cmp::Reverse(f.verdict));
         frame = frame.title_bottom(
             Line::styled(
                 format!(
@@ -307,6 +326,7 @@ impl Widget for &PreflightView<'_> {
                         "hide findings".to_string()
                     } else {
                         match listed.len() {
+                            0 => "findings".to_string(),
                             1 => "1 finding".to_string(),
                             n => format!("{n} findings"),
                         }
@@ -345,9 +365,9 @@ impl Widget for &PreflightView<'_> {
         if listed.is_empty() {
             lines.push(Line::styled(
                 if panel.running() {
-                    "no failures or warnings so far"
+                    "nothing to act on so far"
                 } else {
-                    "no failures or warnings"
+                    "nothing to act on: every check passed"
                 },
                 theme.dim,
             ));

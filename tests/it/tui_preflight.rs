@@ -142,8 +142,14 @@ fn mixed_verdicts_collapsed_at_80x24_and_listed_beside_the_form_at_160x48() {
     // Text from outside reaches the screen without its escape sequence.
     assert!(!large.contains('\u{1b}'), "{large}");
     assert!(large.contains("the vault is not locked[2J"), "{large}");
-    // Passes and unchecked findings are counted, not listed.
+    // Passes are counted, not listed; what to check by hand comes last.
     assert!(!large.contains("acting as sim-operator"), "{large}");
+    let (fail, warn, unchecked) = (
+        large.find("explicitly denied").unwrap(),
+        large.find("the vault is not locked").unwrap(),
+        large.find("no earlier drill of this runbook").unwrap(),
+    );
+    assert!(fail < warn && warn < unchecked, "{large}");
 }
 
 #[test]
