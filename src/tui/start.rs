@@ -10,7 +10,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
 
 use super::app::{App, Command};
 use super::keymap::{Action, Context, KeyScope, Keypress, Typing};
@@ -172,6 +172,11 @@ impl StartForm {
             .rev()
             .find(|f| f.name == name)
             .map(|f| f.value.as_str())
+    }
+
+    /// The focused field's row among those shown, for the table's scroll.
+    fn focus_row(&self) -> usize {
+        (0..self.focus).filter(|&i| self.visible(i)).count()
     }
 
     /// Whether field `i` is shown (T0 only in incident mode).
@@ -496,7 +501,7 @@ impl Widget for &StartScreen<'_> {
         if let Some(e) = &form.error {
             title.push(Span::styled(format!(" {e} "), theme.bad));
         }
-        Table::new(
+        let table = Table::new(
             rows,
             [
                 Constraint::Length(name_w as u16),
@@ -504,8 +509,11 @@ impl Widget for &StartScreen<'_> {
                 Constraint::Length(about_w as u16),
             ],
         )
-        .block(block(Line::from(title), theme))
-        .render(fields, buf);
+        .block(block(Line::from(title), theme));
+        // Where the fields do not all fit (many parameters beside the
+        // preflight panel), the focused one stays in view.
+        let mut state = TableState::default().with_selected(Some(form.focus_row()));
+        StatefulWidget::render(table, fields, buf, &mut state);
 
         Paragraph::new(about)
             .wrap(Wrap { trim: false })

@@ -295,3 +295,39 @@ async fn the_console_fills_the_panel_from_the_sandbox_as_the_start_screen_opens(
     assert!(!found.findings.is_empty());
     assert_eq!(form.preflight.findings, found.findings);
 }
+
+#[test]
+fn with_many_parameters_at_80x24_the_focused_field_stays_in_view_above_the_panel() {
+    let text = include_str!("../../runbooks/penguinmails-vault-restore-test.toml");
+    let runbook = dr_drill::runbook::check_str(text).runbook.unwrap();
+    let mut app = App::new(
+        std::sync::Arc::new(runbook),
+        dr_drill::cloud::Identity::default(),
+        &Default::default(),
+        dr_drill::runbook::Mode::Drill,
+    );
+    app.open();
+    let Screen::Start(form) = &app.screen else {
+        panic!("not on the start screen")
+    };
+    let n = form.fields.len();
+    assert!(n >= 10, "{n} fields");
+    // To the last parameter (mode and T0 come after it).
+    let last = form.fields[n - 3].name.clone();
+    for _ in 0..n {
+        let Screen::Start(form) = &app.screen else {
+            panic!("not on the start screen")
+        };
+        if form.fields[form.focus].name == last {
+            break;
+        }
+        plain(&mut app, KeyCode::Tab);
+    }
+    let shown = screen(&app, 80, 24);
+    let row = shown
+        .lines()
+        .find(|l| l.starts_with(&format!("\"│{last} ")))
+        .unwrap_or_else(|| panic!("{last} is not in view:\n{shown}"));
+    assert!(row.contains('▏'), "the cursor is not on {last}:\n{shown}");
+    assert!(shown.contains("┌ Preflight"), "{shown}");
+}
