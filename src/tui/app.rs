@@ -142,6 +142,9 @@ pub struct App {
     pub cost_estimate: Option<crate::prices::Money>,
     /// "Start despite failed checks?", while open.
     pub start_despite: Option<StartDespite>,
+    /// The run was started despite failed preflight checks (what the
+    /// journal is to record once preflight has an event there).
+    pub start_forced: bool,
     /// The listing generation a picker waits for.
     listing: u64,
     /// The plan for the mode chosen.
@@ -176,6 +179,7 @@ impl App {
             prices: None,
             cost_estimate: None,
             start_despite: None,
+            start_forced: false,
             listing: 0,
             plan_for: None,
         }
@@ -505,6 +509,7 @@ impl App {
                             .join("; ");
                         tracing::warn!(failures = %names, "run started despite failed preflight checks");
                         self.start_despite = None;
+                        self.start_forced = true;
                         self.overlays.close(Overlay::StartDespite);
                         return vec![command];
                     }
@@ -595,6 +600,7 @@ impl App {
                 let failures: Vec<Finding> =
                     form.preflight.failures().into_iter().cloned().collect();
                 if failures.is_empty() {
+                    self.start_forced = false;
                     return vec![command];
                 }
                 let running = form.preflight.running();

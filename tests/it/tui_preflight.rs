@@ -235,6 +235,7 @@ fn starting_with_failed_checks_asks_first_and_names_them() {
         matches!(started[..], [Command::StartRun { .. }]),
         "{started:?}"
     );
+    assert!(app.start_forced, "the start is known to be forced");
     assert_eq!(app.layer(), Layer::Start);
     // "go back" chosen: nothing starts.
     ctrl(&mut app, 's');
