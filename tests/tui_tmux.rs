@@ -545,3 +545,78 @@ fn ctrl_c_at_the_secret_prompt_restores_the_terminal() {
     );
     pane.assert_terminal_restored();
 }
+
+#[test]
+fn demo_start_screen_fills_the_preflight_panel_from_the_sandbox() {
+    let pane = Pane::start("preflight", &[], &["demo"]);
+    pane.wait_for("Restore cabal-addresses from last night's backup");
+    // The form is usable at once; the panel fills in beside it (140x40)
+    // and ends with a verdict per area and how long it took.
+    let screen = pane.wait_until("the preflight to finish", |s| {
+        s.contains("┌ Preflight") && s.contains(" s ─") && s.contains("✓ identity")
+    });
+    for area in ["permissions", "resources", "tools", "time", "cost"] {
+        assert!(screen.contains(area), "no {area} line:\n{screen}");
+    }
+    assert!(!screen.contains("checking"), "{screen}");
+    assert!(screen.contains("ctrl-e: hide findings"), "{screen}");
+    // ctrl-e folds the list to one line per area; ctrl-e again shows it.
+    pane.keys(&["C-e"]);
+    pane.wait_until("the findings to fold", |s| !s.contains("hide findings"));
+    pane.keys(&["C-e"]);
+    pane.wait_for("ctrl-e: hide findings");
+    pane.keys(&["Escape"]);
+    pane.wait_for("Leave the console?");
+    pane.keys(&["Enter"]);
+    assert_eq!(pane.wait_exit(), 0, "nothing ran, so leaving is a success");
+    pane.assert_terminal_restored();
+}
+
+#[test]
+fn a_start_with_a_denied_action_asks_first_naming_it() {
+    let runbook = include_str!("../runbooks/cabal-addresses-restore.toml");
+    let pane = Pane::start(
+        "denied",
+        &[("denied.toml", runbook)],
+        &[
+            "run",
+            "denied.toml",
+            "--sandbox",
+            "--fault",
+            "access-denied=StartRestoreJob",
+            "--param",
+            "role_arn=arn:aws:iam::111122223333:role/cabal-backup-role",
+            "--param",
+            "reconfigure_cmd=echo reconfigured",
+        ],
+    );
+    pane.wait_for("✗ permissions FAIL");
+    pane.keys(&["C-s"]);
+    let dialog = pane.wait_for("Start despite failed checks?");
+    assert!(
+        dialog.contains("backup:StartRestoreJob"),
+        "the dialog does not name the denied action:\n{dialog}"
+    );
+    // A bare Enter starts nothing; Esc goes back to the form.
+    pane.keys(&["Enter"]);
+    pane.wait_for("nothing is chosen");
+    assert!(journals(&pane.dir().join("data")).is_empty());
+    pane.keys(&["Escape"]);
+    pane.wait_until("the dialog to close", |s| {
+        !s.contains("Start despite failed checks?")
+    });
+    // "start anyway", chosen: the run starts (its journal is written).
+    pane.keys(&["C-s"]);
+    pane.wait_for("Start despite failed checks?");
+    pane.keys(&["Right", "Enter"]);
+    pane.wait_for("Pick a recovery point");
+    assert_eq!(journals(&pane.dir().join("data")).len(), 1);
+    pane.keys(&["C-c"]);
+    pane.keys(&["C-c"]);
+    pane.wait_for("STOPPED");
+    pane.keys(&["q"]);
+    pane.wait_for("Leave the console?");
+    pane.keys(&["Enter"]);
+    assert_eq!(pane.wait_exit(), 3, "a stopped run can be resumed");
+    pane.assert_terminal_restored();
+}

@@ -19,6 +19,7 @@ pub use super::prompt::{FAILURE_CHOICES, INTERRUPTED_CHOICES, Prompt, PromptRequ
 use super::run_screen::RunRequest;
 pub use super::run_view::{OUTPUT_LINES, RunView, StepRow, StepStatus, Tab};
 pub use super::start::{Field, FormRequest, StartForm};
+use super::start_despite::{StartDespite, StartDespiteChoice};
 use super::theme::Theme;
 use super::{help, quit};
 use crate::cloud::points::Listing;
@@ -28,6 +29,7 @@ use crate::engine::human::{HumanReply, HumanRequest};
 use crate::engine::plan::Plan;
 use crate::engine::values::Values;
 use crate::format::SimulatedTime;
+use crate::preflight::{Finding, Preflight};
 use crate::runbook::{Mode, Runbook};
 
 /// Something that happened, for the console to take in.
@@ -51,6 +53,10 @@ pub enum Msg {
     RunEnded(Result<Outcome, String>),
     /// The drill report was written (its Markdown file), or why not.
     ReportWritten(Result<String, String>),
+    /// A finding of preflight `u64`.
+    Preflight(u64, Finding),
+    /// Preflight `u64` finished, or why it could not run.
+    PreflightDone(u64, Result<Box<Preflight>, String>),
 }
 
 /// What the loop must do for the state.
@@ -75,6 +81,16 @@ pub enum Command {
     CancelRun,
     /// Leave the console.
     Quit,
+    /// Run preflight `generation` on these values (the one before it, if
+    /// still going, is dropped).
+    Preflight {
+        /// Which preflight: findings of an earlier one are dropped.
+        generation: u64,
+        /// Parameter values.
+        params: BTreeMap<String, String>,
+        /// Drill or incident.
+        mode: Mode,
+    },
 }
 
 /// Which screen.
@@ -124,6 +140,11 @@ pub struct App {
     pub prices: Option<crate::cost::prices::Prices>,
     /// The preflight's cost estimate, shown beside the cost so far.
     pub cost_estimate: Option<crate::cost::prices::Money>,
+    /// "Start despite failed checks?", while open.
+    pub start_despite: Option<StartDespite>,
+    /// The run was started despite failed preflight checks (the journal
+    /// records it as a forced preflight).
+    pub start_forced: bool,
     /// The listing generation a picker waits for.
     listing: u64,
     /// The plan for the mode chosen.
@@ -157,8 +178,19 @@ impl App {
             help_scroll: 0,
             prices: None,
             cost_estimate: None,
+            start_despite: None,
+            start_forced: false,
             listing: 0,
             plan_for: None,
+        }
+    }
+
+    /// What the console does as it opens: on the start screen, preflight
+    /// of the form's values (the panel fills in as it goes).
+    pub fn open(&mut self) -> Vec<Command> {
+        match &mut self.screen {
+            Screen::Start(form) => vec![form.ask_preflight()],
+            Screen::Run(_) => Vec::new(),
         }
     }
 
@@ -206,6 +238,8 @@ impl App {
                     Some(_) => Layer::Question,
                     None => continue,
                 },
+                Overlay::StartDespite if self.start_despite.is_some() => Layer::StartDespite,
+                Overlay::StartDespite => continue,
                 Overlay::Quit => Layer::Quit,
                 Overlay::Help => Layer::Help,
             });
@@ -229,6 +263,7 @@ impl App {
             },
             (Layer::Question, _, Some(prompt)) => prompt.scope(),
             (Layer::Help, ..) => help::scope(),
+            (Layer::StartDespite, ..) => StartDespite::scope(),
             _ => quit::scope(),
         }
     }
@@ -267,6 +302,18 @@ impl App {
             Msg::Tick => self.on_tick(),
             Msg::ReportWritten(report) => {
                 self.report = Some(report);
+                Vec::new()
+            }
+            Msg::Preflight(generation, finding) => {
+                if let Screen::Start(form) = &mut self.screen {
+                    form.preflight.take(generation, finding);
+                }
+                Vec::new()
+            }
+            Msg::PreflightDone(generation, result) => {
+                if let Screen::Start(form) = &mut self.screen {
+                    form.preflight.finish(generation, result);
+                }
                 Vec::new()
             }
             Msg::RunEnded(result) => {
@@ -411,6 +458,7 @@ impl App {
                 match form.handle(press) {
                     Some(FormRequest::Leave) => self.overlays.open(Overlay::Quit),
                     Some(FormRequest::Start) => return self.submit_start(),
+                    Some(FormRequest::Preflight) => return vec![form.ask_preflight()],
                     None => {}
                 }
             }
@@ -447,6 +495,31 @@ impl App {
                 }
             }
             Layer::Picker => return self.picker_key(press),
+            Layer::StartDespite => {
+                let Some(dialog) = &mut self.start_despite else {
+                    return Vec::new();
+                };
+                match dialog.handle(press) {
+                    Some(StartDespiteChoice::Start(command)) => {
+                        let names = dialog
+                            .failures
+                            .iter()
+                            .map(|f| crate::tui::preflight::clean(&f.subject))
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        tracing::warn!(failures = %names, "run started despite failed preflight checks");
+                        self.start_despite = None;
+                        self.start_forced = true;
+                        self.overlays.close(Overlay::StartDespite);
+                        return vec![command];
+                    }
+                    Some(StartDespiteChoice::Back) => {
+                        self.start_despite = None;
+                        self.overlays.close(Overlay::StartDespite);
+                    }
+                    None => {}
+                }
+            }
             Layer::Quit => match quit::handle(press) {
                 Some(quit::QuitChoice::Leave) => return self.leave(),
                 Some(quit::QuitChoice::Stay) => self.overlays.close(Overlay::Quit),
@@ -522,7 +595,18 @@ impl App {
         match form.submit() {
             Ok(command) => {
                 form.error = None;
-                vec![command]
+                // Failed checks are named and the start confirmed; a
+                // preflight still going never holds the start back.
+                let failures: Vec<Finding> =
+                    form.preflight.failures().into_iter().cloned().collect();
+                if failures.is_empty() {
+                    self.start_forced = false;
+                    return vec![command];
+                }
+                let running = form.preflight.running();
+                self.start_despite = Some(StartDespite::new(command, failures, running));
+                self.overlays.open(Overlay::StartDespite);
+                Vec::new()
             }
             Err(e) => {
                 form.error = Some(e);

@@ -93,6 +93,10 @@ pub enum Action {
     Reopen,
     /// Show or hide the raw templates of the step's fields (run screen).
     Templates,
+    /// Run preflight again with the form's values (start screen).
+    Preflight,
+    /// Show or hide preflight's findings (start screen).
+    PreflightFindings,
 }
 
 impl Action {
@@ -115,8 +119,8 @@ impl Action {
             Action::StartRun => "start the run",
             Action::ToggleMode => "drill or incident mode",
             Action::SwitchTab => "steps or timeline",
-            Action::ScrollUp => "scroll output (or a dialog's text) up",
-            Action::ScrollDown => "scroll output (or a dialog's text) down",
+            Action::ScrollUp => "scroll output (a dialog's text, preflight's findings) up",
+            Action::ScrollDown => "scroll output (a dialog's text, preflight's findings) down",
             Action::Search => "search output / filter points",
             Action::Sort => "sort by the next column",
             Action::Reverse => "reverse the sort",
@@ -128,6 +132,8 @@ impl Action {
             Action::ClearInput => "clear the text",
             Action::Reopen => "answer the question waiting",
             Action::Templates => "show or hide the step's raw templates",
+            Action::Preflight => "run preflight again with the form's values",
+            Action::PreflightFindings => "show or hide preflight's findings",
         }
     }
 }
@@ -359,6 +365,10 @@ const DEFAULTS: &[(Context, &str, Action)] = {
         (Start, "pgdn", PageDown),
         (Start, "pgup", PageUp),
         (Start, "esc", Quit),
+        (Start, "ctrl-r", Preflight),
+        (Start, "ctrl-e", PreflightFindings),
+        (Start, "ctrl-down", ScrollDown),
+        (Start, "ctrl-up", ScrollUp),
         (Run, "q", Quit),
         (Run, "up", Up),
         (Run, "k", Up),

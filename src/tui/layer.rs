@@ -1,8 +1,8 @@
 //! Which layer is on top, decided in one place. The screen (start or run)
 //! is at the bottom; over it, in a fixed order, the overlays that are
 //! open: the first question (a dialog, or the recovery point picker), the
-//! "leave?" dialog, the help. Only the top layer reads keys; drawing goes
-//! from the bottom up. This module holds no state of the layers
+//! "start despite failed checks?" dialog, the "leave?" dialog, the help.
+//! Only the top layer reads keys; drawing goes from the bottom up. This module holds no state of the layers
 //! themselves, only which are open.
 
 /// An overlay over the screen, lowest first: a later one is drawn over an
@@ -11,6 +11,8 @@
 pub enum Overlay {
     /// The first question waiting (the step waits while it is put aside).
     Question,
+    /// "Start despite failed checks?" (start screen).
+    StartDespite,
     /// "Leave?"
     Quit,
     /// The key help.
@@ -57,6 +59,8 @@ pub enum Layer {
     Question,
     /// The first question's recovery point picker.
     Picker,
+    /// "Start despite failed checks?"
+    StartDespite,
     /// The "leave?" dialog.
     Quit,
     /// The key help.

@@ -13,11 +13,13 @@ mod listing;
 mod markdown;
 pub mod picker;
 pub mod point_columns;
+pub mod preflight;
 pub mod prompt;
 pub mod quit;
 pub mod run_screen;
 pub mod run_view;
 pub mod start;
+pub mod start_despite;
 pub mod theme;
 pub mod view;
 
@@ -180,6 +182,16 @@ where
         cancel = Some(resume(session, app, resumed, &tx).map_err(|e| color_eyre::eyre::eyre!(e))?);
         running = true;
     }
+    // The start screen asks for preflight as it opens.
+    let mut preflight: Option<tokio::task::JoinHandle<()>> = None;
+    if let Some(Command::Preflight {
+        generation,
+        params,
+        mode,
+    }) = app.open().pop()
+    {
+        preflight = Some(start_preflight(session, generation, params, mode, &tx));
+    }
     let mut dirty = true;
     let mut last_draw = tokio::time::Instant::now() - FRAME;
     loop {
@@ -231,6 +243,10 @@ where
                             Ok(token) => {
                                 cancel = Some(token);
                                 running = true;
+                                // The panel is gone with the start screen.
+                                if let Some(task) = preflight.take() {
+                                    task.abort();
+                                }
                             }
                             Err(e) => app.start_failed(e),
                         }
@@ -245,6 +261,16 @@ where
                         }
                     }
                     Command::Quit => quitting = true,
+                    Command::Preflight {
+                        generation,
+                        params,
+                        mode,
+                    } => {
+                        if let Some(task) = preflight.take() {
+                            task.abort();
+                        }
+                        preflight = Some(start_preflight(session, generation, params, mode, &tx));
+                    }
                 }
             }
         }
@@ -252,6 +278,57 @@ where
             return Ok(outcome);
         }
     }
+}
+
+/// Runs preflight `generation` of `params` on its own task, through the
+/// session; each finding, then the end, goes to the loop as a message. A
+/// preflight that panics ends as a message too, never a spinner forever.
+fn start_preflight(
+    session: &Session,
+    generation: u64,
+    params: BTreeMap<String, String>,
+    mode: Mode,
+    tx: &mpsc::UnboundedSender<Msg>,
+) -> tokio::task::JoinHandle<()> {
+    use futures::FutureExt;
+    let runbook = session.runbook.clone();
+    let data_dir = session.data_dir.clone();
+    // The world is asked only when a step calls AWS, or it is the sandbox.
+    let needs_world =
+        session.cloud.simulation().is_some() || runbook.steps.iter().any(|s| s.action.uses_aws());
+    let cloud = needs_world.then(|| session.cloud.clone());
+    let forward = tx.clone();
+    tokio::spawn(async move {
+        let params = match crate::engine::resolve_params(&runbook, &params) {
+            Ok(p) => p,
+            Err(e) => {
+                let why = format!("the parameters do not resolve: {e}; fix them, then check again");
+                let _ = forward.send(Msg::PreflightDone(generation, Err(why)));
+                return;
+            }
+        };
+        let (found_tx, mut found) = mpsc::unbounded_channel();
+        let checks = std::panic::AssertUnwindSafe(crate::session::preflight::run_on(
+            &runbook,
+            mode,
+            params,
+            cloud,
+            data_dir,
+            Some(found_tx),
+        ))
+        .catch_unwind();
+        let relay = async {
+            while let Some(f) = found.recv().await {
+                let _ = forward.send(Msg::Preflight(generation, f));
+            }
+        };
+        let (result, ()) = tokio::join!(checks, relay);
+        let result = result.map(Box::new).map_err(|_| {
+            "preflight stopped on an internal error (see the log file); check again with the preflight key"
+                .to_string()
+        });
+        let _ = forward.send(Msg::PreflightDone(generation, result));
+    })
 }
 
 /// Starts the run: journal first, then the engine on its own task.
@@ -264,7 +341,19 @@ fn start(
     tx: &mpsc::UnboundedSender<Msg>,
 ) -> Result<CancellationToken, String> {
     let plan = Plan::new(&session.runbook, mode).map_err(|e| e.to_string())?;
-    let started = session.start(params, mode, t0).map_err(|e| e.to_string())?;
+    // The preflight the panel finished, if it did, goes into the journal,
+    // with whether the operator started despite its failures.
+    let checked = match &app.screen {
+        app::Screen::Start(form) => match &form.preflight.state {
+            preflight::PanelState::Done(found) => Some((**found).clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut started = session.start(params, mode, t0).map_err(|e| e.to_string())?;
+    if let Some(found) = checked {
+        started.engine = started.engine.with_preflight(found, app.start_forced);
+    }
     tracing::info!(run = %started.engine.run_id(), ?mode, "run started");
     app.started(
         &plan,

@@ -1,6 +1,8 @@
 //! The start screen: the runbook's parameters, the mode and T0 as a form,
 //! its keys and its drawing. It owns the form's state only; starting the
-//! run is the loop's (it asks with [`FormRequest::Start`]).
+//! run is the loop's (it asks with [`FormRequest::Start`]), and so is
+//! running preflight (`Command::Preflight`); the preflight panel's state is
+//! the form's ([`PreflightPanel`]), its drawing `preflight.rs`'s.
 
 use std::collections::BTreeMap;
 
@@ -8,11 +10,12 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
 
 use super::app::{App, Command};
 use super::keymap::{Action, Context, KeyScope, Keypress, Typing};
 use super::markdown;
+use super::preflight::{COLLAPSED_HEIGHT, PanelState, PreflightPanel, PreflightView};
 use super::view::{block, identity_span, target};
 use crate::engine::humanize;
 use crate::runbook::{Mode, Param, Runbook, parse_time};
@@ -74,6 +77,8 @@ pub struct StartForm {
     /// What this machine lacks for the runbook's steps (tools not on
     /// PATH), said before anything runs.
     pub missing: Option<String>,
+    /// What preflight found for these values, as it comes in.
+    pub preflight: PreflightPanel,
 }
 
 /// What the form asks of the console.
@@ -83,6 +88,8 @@ pub enum FormRequest {
     Leave,
     /// Start the run with the form's values.
     Start,
+    /// Run preflight again with the form's values.
+    Preflight,
 }
 
 impl StartForm {
@@ -137,6 +144,7 @@ impl StartForm {
             error: None,
             scroll: 0,
             missing: tools::missing_message(runbook),
+            preflight: PreflightPanel::default(),
         }
     }
 
@@ -164,6 +172,11 @@ impl StartForm {
             .rev()
             .find(|f| f.name == name)
             .map(|f| f.value.as_str())
+    }
+
+    /// The focused field's row among those shown, for the table's scroll.
+    fn focus_row(&self) -> usize {
+        (0..self.focus).filter(|&i| self.visible(i)).count()
     }
 
     /// Whether field `i` is shown (T0 only in incident mode).
@@ -214,6 +227,17 @@ impl StartForm {
             }
             Keypress::Act(Action::Quit) => return Some(FormRequest::Leave),
             Keypress::Act(Action::StartRun) => return Some(FormRequest::Start),
+            Keypress::Act(Action::Preflight) => return Some(FormRequest::Preflight),
+            Keypress::Act(Action::PreflightFindings) => {
+                self.preflight.toggled = !self.preflight.toggled;
+                self.preflight.scroll = 0;
+            }
+            Keypress::Act(Action::ScrollDown) => {
+                self.preflight.scroll = self.preflight.scroll.saturating_add(3)
+            }
+            Keypress::Act(Action::ScrollUp) => {
+                self.preflight.scroll = self.preflight.scroll.saturating_sub(3)
+            }
             Keypress::Act(Action::PageDown) => self.scroll = self.scroll.saturating_add(5),
             Keypress::Act(Action::PageUp) => self.scroll = self.scroll.saturating_sub(5),
             // Enter goes to the next field; on the last one shown it starts.
@@ -251,6 +275,27 @@ impl StartForm {
         None
     }
 
+    /// The parameter values typed (empty ones left out).
+    pub fn params(&self) -> BTreeMap<String, String> {
+        let n = self.fields.len() - 2;
+        self.fields[..n]
+            .iter()
+            .filter(|f| !f.value.is_empty())
+            .map(|f| (f.name.clone(), f.value.clone()))
+            .collect()
+    }
+
+    /// Asks for preflight of the values as they are now.
+    pub(crate) fn ask_preflight(&mut self) -> Command {
+        let (params, mode) = (self.params(), self.mode());
+        let generation = self.preflight.ask(params.clone(), mode);
+        Command::Preflight {
+            generation,
+            params,
+            mode,
+        }
+    }
+
     /// The values to start with, or what is wrong: every field is checked
     /// first, and the focus moves to the first bad one.
     pub(crate) fn submit(&mut self) -> Result<Command, String> {
@@ -268,12 +313,7 @@ impl StartForm {
         if let Some(missing) = &self.missing {
             return Err(missing.lines().next().unwrap_or_default().to_string());
         }
-        let n = self.fields.len() - 2;
-        let params = self.fields[..n]
-            .iter()
-            .filter(|f| !f.value.is_empty())
-            .map(|f| (f.name.clone(), f.value.clone()))
-            .collect();
+        let params = self.params();
         let t0 = match mode {
             Mode::Incident => self.field("t0").and_then(|t| parse_time(t).ok()),
             Mode::Drill => None,
@@ -326,7 +366,15 @@ impl Widget for &StartScreen<'_> {
             .iter()
             .map(|l| wrapped_height(&line_text(l), inner_width))
             .sum();
-        let description_height = (total + 2).min(area.height / 2);
+        // The preflight panel: beside the form where there is room (its
+        // findings listed), else under it, one line per area.
+        let panel = &form.preflight;
+        let shown = panel.state != PanelState::NotAsked;
+        let wide = shown && area.width >= 120 && area.height >= 30;
+        let expanded = wide != panel.toggled;
+        let panel_width = if wide { area.width * 45 / 100 } else { 0 };
+        let form_width = area.width - panel_width;
+        let inner_width = form_width.saturating_sub(2);
         // The focused field in full: its description and its problem.
         let f = &form.fields[form.focus];
         let mut about = vec![Line::from(vec![
@@ -343,12 +391,44 @@ impl Widget for &StartScreen<'_> {
             .map(|l| wrapped_height(&line_text(l), inner_width))
             .sum();
         let detail_height = (about_height + 2).clamp(4, (area.height / 3).max(4));
-        let [top, fields, detail] = Layout::vertical([
-            Constraint::Length(description_height),
+        let panel_height = match (shown && !wide, expanded) {
+            (false, _) => 0,
+            (true, false) => COLLAPSED_HEIGHT,
+            (true, true) => area
+                .height
+                .saturating_sub(detail_height + 6)
+                .max(COLLAPSED_HEIGHT),
+        };
+        // The fields first, then the description with what is left (it
+        // scrolls), at least its border and a line.
+        let fields_height = (0..form.fields.len()).filter(|&i| form.visible(i)).count() as u16 + 2;
+        let description_height = (total + 2)
+            .min(area.height / 2)
+            .min(
+                area.height
+                    .saturating_sub(panel_height + detail_height + fields_height),
+            )
+            .max(3);
+        let [top, rest] =
+            Layout::vertical([Constraint::Length(description_height), Constraint::Fill(1)])
+                .areas(area);
+        let [left, side] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(panel_width)]).areas(rest);
+        let [fields, detail, below] = Layout::vertical([
             Constraint::Min(3),
             Constraint::Length(detail_height),
+            Constraint::Length(panel_height),
         ])
-        .areas(area);
+        .areas(left);
+        if shown {
+            (&PreflightView {
+                app,
+                panel,
+                stale: panel.stale(&form.params(), form.mode()),
+                expanded,
+            })
+                .render(if wide { side } else { below }, buf);
+        }
         let max_scroll = total.saturating_sub(top.height.saturating_sub(2));
         let scroll = form.scroll.min(max_scroll);
         let mut description = block(" dr-drill ", theme);
@@ -421,7 +501,7 @@ impl Widget for &StartScreen<'_> {
         if let Some(e) = &form.error {
             title.push(Span::styled(format!(" {e} "), theme.bad));
         }
-        Table::new(
+        let table = Table::new(
             rows,
             [
                 Constraint::Length(name_w as u16),
@@ -429,8 +509,11 @@ impl Widget for &StartScreen<'_> {
                 Constraint::Length(about_w as u16),
             ],
         )
-        .block(block(Line::from(title), theme))
-        .render(fields, buf);
+        .block(block(Line::from(title), theme));
+        // Where the fields do not all fit (many parameters beside the
+        // preflight panel), the focused one stays in view.
+        let mut state = TableState::default().with_selected(Some(form.focus_row()));
+        StatefulWidget::render(table, fields, buf, &mut state);
 
         Paragraph::new(about)
             .wrap(Wrap { trim: false })
@@ -445,7 +528,7 @@ fn line_text(line: &Line) -> String {
 }
 
 /// Rows `text` takes when word-wrapped at `width` columns.
-fn wrapped_height(text: &str, width: u16) -> u16 {
+pub(crate) fn wrapped_height(text: &str, width: u16) -> u16 {
     let width = usize::from(width.max(1));
     let (mut rows, mut used) = (1u16, 0usize);
     for word in text.split(' ') {

@@ -20,6 +20,7 @@ use super::quit::QuitDialog;
 use super::run_screen::RunScreen;
 pub use super::run_screen::rto_style;
 use super::start::StartScreen;
+use super::start_despite::StartDespiteDialog;
 use super::theme::Theme;
 
 /// Draws the whole console.
@@ -49,6 +50,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
             }
             (Layer::Question, _, Some(prompt)) => {
                 frame.render_widget(&PromptDialog { app, prompt }, area)
+            }
+            (Layer::StartDespite, ..) => {
+                if let Some(dialog) = &app.start_despite {
+                    frame.render_widget(&StartDespiteDialog { app, dialog }, area)
+                }
             }
             (Layer::Quit, ..) => frame.render_widget(&QuitDialog { app }, area),
             (Layer::Help, ..) => frame.render_widget(&HelpOverlay { app }, area),
@@ -124,6 +130,7 @@ fn short(a: Action) -> &'static str {
         Action::Sort => "sort",
         Action::Refresh => "refresh",
         Action::Interrupt => "abort",
+        Action::Preflight => "preflight",
         _ => "",
     }
 }
@@ -150,6 +157,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, layers: &[Layer]) {
                 Action::Next,
                 Action::ToggleMode,
                 Action::StartRun,
+                Action::Preflight,
                 Action::Help,
                 Action::Quit,
             ],
@@ -174,7 +182,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, layers: &[Layer]) {
                 Action::Back,
             ],
         ),
-        Layer::Question | Layer::Quit | Layer::Help => {
+        Layer::Question | Layer::StartDespite | Layer::Quit | Layer::Help => {
             (Context::Dialog, &[Action::Enter, Action::Back])
         }
     };

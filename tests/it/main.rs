@@ -55,6 +55,7 @@ mod template_paths;
 mod tui_app;
 mod tui_cost;
 mod tui_pick;
+mod tui_preflight;
 mod tui_start;
 mod tui_view;
 mod untrusted_text;
