@@ -7,6 +7,7 @@
 //! reports progress through the plain callbacks callers hand it.
 
 pub mod archive;
+mod arn;
 pub mod aws;
 mod caller;
 pub(crate) mod download;
@@ -25,6 +26,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 pub use archive::*;
+pub use arn::{arn_region, point_region};
 pub use caller::{AssumedRole, CallerIdentity};
 pub use error::{CloudError, ErrorKind, RetryPolicy, Tried, with_retry};
 pub use model::*;

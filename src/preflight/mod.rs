@@ -220,7 +220,23 @@ impl Context {
         };
         match values.resolve(&text.value) {
             Ok(v) => Known::Value(v),
-            Err(e) => Known::AtRunTime(e.reason),
+            // Said as what it waits for: before the run no step has run.
+            Err(e) => Known::AtRunTime(
+                crate::runbook::template::references(&text.value)
+                    .ok()
+                    .and_then(|vars| {
+                        vars.into_iter().find_map(|(var, _)| match var {
+                            crate::runbook::template::Var::StepOutput { step, output } => {
+                                Some(format!("it is step `{step}`'s output `{output}`"))
+                            }
+                            crate::runbook::template::Var::Run(name) => {
+                                Some(format!("it is the run's `run.{name}`"))
+                            }
+                            crate::runbook::template::Var::Param(_) => None,
+                        })
+                    })
+                    .unwrap_or(e.reason),
+            ),
         }
     }
 }

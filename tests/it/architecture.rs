@@ -90,12 +90,27 @@ fn the_report_and_the_cost_rules_do_not_import_the_preflight() {
     let offenders: Vec<String> = sources()
         .into_iter()
         .filter(|(rel, _)| rel.starts_with("report/") || rel.starts_with("cost/"))
-        .filter(|(_, text)| mentions(text, "crate::preflight") || mentions(text, "preflight::"))
+        // They may name the preflight's record (`Preflight`, `Verdict`:
+        // the journal carries it and the report shows it), never an area
+        // nor the checks themselves.
+        .filter(|(_, text)| {
+            [
+                "cost",
+                "time",
+                "resources",
+                "permissions",
+                "identity",
+                "tools",
+                "run(",
+            ]
+            .iter()
+            .any(|area| mentions(text, &format!("preflight::{area}")))
+        })
         .map(|(rel, _)| rel)
         .collect();
     assert!(
         offenders.is_empty(),
-        "these import the preflight: {offenders:?}"
+        "these import the preflight's areas: {offenders:?}"
     );
     let cost_reaches_out: Vec<String> = sources()
         .into_iter()
