@@ -419,7 +419,13 @@ fn judge(
             Verdict::Pass,
             "run",
             format!(
-                "the run takes {} ({}){unknown}; the runbook sets no RTO target",
+                "the run takes {}{} ({}){unknown}; the runbook sets no RTO target",
+                // Steps without a figure add an unknown time.
+                if estimate.not_estimated.is_empty() {
+                    ""
+                } else {
+                    "at least "
+                },
                 words(Some(estimate.typical), Some(estimate.worst)),
                 estimate.basis
             ),

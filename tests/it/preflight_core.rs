@@ -157,7 +157,9 @@ fn a_failed_preflight_stops_a_headless_run_with_exit_two() {
         .args(["run", path.to_str().unwrap(), "--headless", "--sandbox"])
         .assert()
         .code(2)
-        .stdout(predicate::str::contains("FAIL       no-such-program-xyz"))
+        .stdout(predicate::str::contains(
+            "FAIL       step restore: no-such-program-xyz",
+        ))
         .stdout(predicate::str::contains("first step ran").not())
         .stderr(predicate::str::contains("preflight found 1 failed check"))
         .stderr(predicate::str::contains("--force"))
@@ -259,7 +261,10 @@ fn force_runs_despite_a_failed_check_and_the_journal_and_report_say_so() {
     let md = read("report.md");
     assert!(md.contains("## Preflight"), "{md}");
     assert!(md.contains("FORCED past a failed check"), "{md}");
-    assert!(md.contains("- **FAIL** tools: no-such-program-xyz — missing; needed by restore"));
+    assert!(
+        md.contains("- **FAIL** tools: step restore: no-such-program-xyz — missing from PATH"),
+        "{md}"
+    );
     assert!(read("report.html").contains("<h2>Preflight</h2>"));
     assert!(read("report.junit.xml").contains("<property name=\"preflight\" value=\""));
     let prom = read("report.prom");

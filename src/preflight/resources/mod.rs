@@ -210,7 +210,7 @@ pub(super) async fn check(ctx: &Context, sink: &Sink) -> Facts {
     let mut facts = Facts::default();
     for (findings, found) in answers {
         for f in findings {
-            sink.push(f);
+            sink.push(read_only_reports(ctx, f));
         }
         for fact in found {
             match fact {
@@ -224,6 +224,29 @@ pub(super) async fn check(ctx: &Context, sink: &Sink) -> Facts {
     facts.prefixes.sort_by(|a, b| a.step.cmp(&b.step));
     facts.points.sort_by(|a, b| a.step.cmp(&b.step));
     facts
+}
+
+/// A read-only step (a posture check, a pick) that will find what
+/// preflight found reports it itself, and nothing was changed before it:
+/// its run is what the operator wants to see, so preflight warns and does
+/// not stop it (a scheduled posture check exits 1 with its report, not 2
+/// with none). A step that writes keeps its failure.
+fn read_only_reports(ctx: &Context, f: Finding) -> Finding {
+    let read_only = f
+        .step
+        .as_deref()
+        .and_then(|id| ctx.runbook.step(id))
+        .is_some_and(|s| s.action.rules().effect() == crate::runbook::kinds::Effect::ReadOnly);
+    if f.verdict == Verdict::Fail && read_only {
+        let detail = format!("{}; the step checks this itself and will fail", f.detail);
+        Finding {
+            verdict: Verdict::Warn,
+            detail,
+            ..f
+        }
+    } else {
+        f
+    }
 }
 
 fn finding(verdict: Verdict, step: &str, subject: String, detail: String) -> Finding {
