@@ -352,6 +352,8 @@ fn start(
     };
     let mut started = session.start(params, mode, t0).map_err(|e| e.to_string())?;
     if let Some(found) = checked {
+        // The header shows the estimate beside the cost so far.
+        app.cost_estimate = found.cost.as_ref().map(|c| c.total);
         started.engine = started.engine.with_preflight(found, app.start_forced);
     }
     tracing::info!(run = %started.engine.run_id(), ?mode, "run started");
