@@ -114,6 +114,7 @@ timeout = "10m"
 /// a table whose KMS key is inaccessible, and one DynamoDB archived. The
 /// step fails on the first answer, where it used to poll on (and here
 /// would have seen ACTIVE on the second call).
+// rule: ddb-wait-active-terminal-states
 #[tokio::test]
 async fn wait_active_fails_at_once_on_states_that_never_become_active() {
     for (status, words) in [
@@ -151,6 +152,7 @@ async fn wait_active_fails_at_once_on_states_that_never_become_active() {
 /// `restore_time` is the restored table's `RestoreSummary.RestoreDateTime`,
 /// which for `latest` is the window's latest when the restore started (the
 /// world's clock moved on since the step read the window).
+// rule: ddb-pitr-restore-time
 #[tokio::test]
 async fn in_the_sandbox_restore_time_is_the_restored_tables_restore_summary() {
     use dr_drill::cloud::quiet;
@@ -196,6 +198,7 @@ key = "database/gtin1/weekly/backup.dump"
 /// Refused GetObjectRetention, the outputs say `unknown` and a progress
 /// line names the permission; they used to be empty, which reads as
 /// unlocked.
+// rule: s3-object-lock-unknown
 #[tokio::test]
 async fn without_get_object_retention_object_lock_is_unknown_not_absent() {
     use aws_sdk_s3::operation::get_object_retention::GetObjectRetentionError;
@@ -221,6 +224,7 @@ async fn without_get_object_retention_object_lock_is_unknown_not_absent() {
 /// The same in the sandbox: `--fault access-denied=GetObjectRetention`
 /// drops the lock headers from HeadObject and refuses GetObjectRetention;
 /// without the fault the GTIN1 dump's GOVERNANCE lock shows.
+// rule: s3-object-lock-unknown
 #[tokio::test]
 async fn in_the_sandbox_object_lock_is_unknown_without_get_object_retention() {
     use dr_drill::cloud::sim::{SimCloud, SimOptions};
@@ -266,6 +270,7 @@ key = "{{ steps.pick.key }}"
 /// `ObjectLockConfigurationNotFoundError` means not locked, a refused call
 /// keeps it unknown. The pick's outputs used to be absent, which read as
 /// unlocked.
+// rule: s3-object-lock-unknown
 #[tokio::test]
 async fn a_listed_objects_lock_is_unknown_unless_the_bucket_has_no_lock_configuration() {
     use aws_sdk_s3::operation::get_object::GetObjectError;
@@ -356,6 +361,7 @@ policy = "latest"
 /// under `--fault access-denied=GetObjectRetention` its listed points read
 /// `unknown`; the Penguinmails bucket has none, so its points are not
 /// locked whatever the caller may read.
+// rule: s3-object-lock-unknown
 #[tokio::test]
 async fn in_the_sandbox_a_listed_objects_lock_is_unknown_without_get_object_retention() {
     use dr_drill::cloud::sim::{SimCloud, SimOptions};
@@ -402,6 +408,7 @@ policy = "latest"
 /// take it as "the KMS key that is used to encrypt the restored file
 /// system" (botocore `backup` 2018-11-15, `StartRestoreJobInput.Metadata`).
 /// It used to pass it on.
+// rule: backup-efs-restore-key
 #[tokio::test]
 async fn an_efs_restore_never_encrypts_the_new_file_system_with_the_vaults_key() {
     use aws_sdk_backup::operation::describe_recovery_point::DescribeRecoveryPointOutput;
@@ -514,6 +521,7 @@ fn restore_with(
 /// backoff (the policy here allows 4 tries; it was a 5xx, so all were
 /// used): the step fails at once with advice, or with `fallback_tier` the
 /// object is restored with that tier.
+// rule: s3-expedited-capacity-lost
 #[tokio::test]
 async fn no_expedited_capacity_is_asked_once_then_falls_back_or_fails() {
     use aws_sdk_s3::operation::head_object::HeadObjectOutput;
@@ -588,6 +596,7 @@ tier = "Expedited"
 /// cancel one), so the failure counts them and names them (at most 5, then
 /// "and N more"); no request is sent after the failure. It used to say
 /// only S3's error.
+// rule: s3-expedited-capacity-lost
 #[tokio::test]
 async fn capacity_lost_mid_prefix_names_the_restores_already_requested() {
     use aws_sdk_s3::operation::get_object::GetObjectError;
@@ -679,6 +688,7 @@ tier = "Expedited"
 /// an Expedited prefix restore fails before any request (every image is
 /// still waiting for a restore after it), and with `fallback_tier` they are
 /// all requested with Standard.
+// rule: s3-retrieval-tiers
 #[tokio::test]
 async fn in_the_sandbox_a_deep_archive_prefix_never_half_starts() {
     use dr_drill::cloud::sim::{SimCloud, SimOptions};

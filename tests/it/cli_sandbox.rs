@@ -499,6 +499,7 @@ ends_rto = true
 /// (botocore `dynamodb` 2012-08-10, `TableStatus`): `dynamodb.wait-active`
 /// fails at once, naming the state and what to do, instead of polling until
 /// its timeout.
+// rule: ddb-wait-active-terminal-states
 #[test]
 fn wait_active_fails_at_once_on_a_table_whose_key_is_inaccessible() {
     let dir = tempfile::tempdir().unwrap();
@@ -549,6 +550,7 @@ timeout = "45m"
 /// `points --bucket` says a listed object's Object Lock: `locked` in JSON
 /// for the GTIN1 dumps, `unknown` when the caller lacks
 /// s3:GetObjectRetention (the table then counts them in a closing line).
+// rule: s3-object-lock-unknown
 #[test]
 fn points_in_a_locked_bucket_say_when_object_lock_is_unknown() {
     let args = [

@@ -17,6 +17,7 @@ mod support;
 mod architecture;
 mod aws_errors;
 mod aws_mocked_rules;
+mod aws_rules_list;
 mod aws_wire;
 mod check_fixtures;
 mod cli_aws;

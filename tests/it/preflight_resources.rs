@@ -94,6 +94,7 @@ async fn a_missing_vault_fails_and_a_vault_in_the_other_region_is_found_there() 
     assert!(gone.detail.contains("us-east-1, us-west-2"), "{gone:#?}");
 }
 
+// rule: ddb-restore-into-existing-table
 #[tokio::test]
 async fn a_restore_into_a_table_that_exists_fails_and_the_source_is_described() {
     let live = unique("cabal-counter");
@@ -129,6 +130,7 @@ async fn a_restore_into_a_table_that_exists_fails_and_the_source_is_described() 
     assert!(p.resources.tables.iter().any(|t| t.table == live));
 }
 
+// rule: s3-listing-gives-size-and-class
 #[tokio::test]
 async fn archived_objects_are_counted_by_class_and_a_missing_bucket_fails() {
     let bucket = unique("closient-disaster-recovery-backup");

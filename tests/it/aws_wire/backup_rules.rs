@@ -68,6 +68,7 @@ iam_role_arn = "{{ params.role }}"
 metadata = { targetTableName = "{{ params.restored }}" }
 "#;
 
+// rule: backup-point-call-in-its-region
 #[tokio::test]
 async fn a_dr_copy_is_restored_in_its_own_region_over_the_wire() {
     let table = unique("dr-region");
@@ -99,6 +100,7 @@ async fn a_dr_copy_is_restored_in_its_own_region_over_the_wire() {
     );
 }
 
+// rule: backup-point-call-in-its-region
 #[test]
 fn a_dr_copy_is_restored_in_its_own_region_in_the_sandbox() {
     let steps = format!(
@@ -122,6 +124,7 @@ recovery_point = "{{ params.point }}"
 confirm = "delete"
 "#;
 
+// rule: backup-delete-may-leave-expired
 #[tokio::test]
 async fn a_point_left_expired_by_delete_is_not_counted_as_deleted_over_the_wire() {
     let table = unique("expired");
@@ -144,6 +147,7 @@ async fn a_point_left_expired_by_delete_is_not_counted_as_deleted_over_the_wire(
     assert_eq!(outputs(&events, "delete")["deleted"], "1");
 }
 
+// rule: backup-delete-may-leave-expired
 #[test]
 fn a_point_left_expired_by_delete_is_not_counted_as_deleted_in_the_sandbox() {
     // The oldest DynamoDB point of the primary vault: no lock stands in the way.
@@ -234,6 +238,7 @@ fn failed_of(text: &str) -> (String, String) {
     )
 }
 
+// rule: backup-lock-keeps-until-delete-at
 #[tokio::test]
 async fn a_locked_vault_keeps_a_point_until_its_delete_at_over_the_wire() {
     let vault = unique("lock-delete-at");
@@ -299,6 +304,7 @@ async fn a_locked_vault_keeps_a_point_until_its_delete_at_over_the_wire() {
     assert_eq!(after[0].id, kept.id);
 }
 
+// rule: backup-lock-keeps-until-delete-at
 #[test]
 fn a_locked_vault_keeps_a_point_until_its_delete_at_in_the_sandbox() {
     // cabal-backup: locked, 30-day minimum, every point kept 365 days.
@@ -318,6 +324,7 @@ fn a_locked_vault_keeps_a_point_until_its_delete_at_in_the_sandbox() {
 // Rule: a copy keeps its source's creation date, so a DR copy never looks
 // newer than its source and `latest` measures the RPO from the backup.
 
+// rule: backup-copy-keeps-creation-date
 #[tokio::test]
 async fn a_copy_keeps_its_sources_creation_date_over_the_wire() {
     let table = unique("copy-date");
@@ -355,6 +362,7 @@ async fn a_copy_keeps_its_sources_creation_date_over_the_wire() {
 // Rule: a PARTIAL point (a composite point missing nested points) is not
 // chosen by `latest`.
 
+// rule: backup-partial-not-latest
 #[tokio::test]
 async fn latest_does_not_choose_a_partial_point_over_the_wire() {
     let vault = unique("partial-vault");
@@ -438,6 +446,7 @@ fn efs_items_request(point: &str, fs: &str, items: &[String]) -> dr_drill::cloud
     }
 }
 
+// rule: backup-efs-items-unbounded
 #[tokio::test]
 async fn an_efs_restore_takes_more_than_five_items_over_the_wire() {
     let dir = tempfile::tempdir().unwrap();
@@ -502,6 +511,7 @@ async fn an_efs_restore_takes_more_than_five_items_over_the_wire() {
 // listing has none, and a lifecycle's cold transition is ignored for
 // resource types without cold storage (S3 among them).
 
+// rule: backup-storage-class-described
 #[tokio::test]
 async fn a_picked_points_storage_class_is_the_one_aws_describes_over_the_wire() {
     let vault = unique("storage-class");
@@ -550,6 +560,7 @@ destination_vault_arn = "{{ params.dest_arn }}"
 iam_role_arn = "{{ params.role }}"
 "#;
 
+// rule: backup-copy-within-vault-lock
 #[tokio::test]
 async fn a_copy_into_a_locked_vault_carries_a_lifecycle_within_the_lock_over_the_wire() {
     let vault = unique("copy-lock-source");
@@ -616,6 +627,7 @@ async fn a_copy_into_a_locked_vault_carries_a_lifecycle_within_the_lock_over_the
     assert_eq!(kept, 60 * 86_400, "{:?}", copies[0]);
 }
 
+// rule: backup-copy-within-vault-lock
 #[test]
 fn a_copy_into_a_locked_vault_carries_a_lifecycle_within_the_lock_in_the_sandbox() {
     // cabal-backup: locked, 30 to 400 days. The DR copies keep 365 days,
@@ -688,6 +700,7 @@ fn stopped_continuous_backups() -> Vec<String> {
         .collect()
 }
 
+// rule: backup-continuous-point-kept
 #[tokio::test]
 async fn all_keeps_a_continuous_point_unless_the_step_includes_it_over_the_wire() {
     let vault = unique("continuous-vault");
@@ -779,6 +792,7 @@ name = "orders"
 items = 10
 "#;
 
+// rule: backup-continuous-point-kept
 #[tokio::test]
 async fn all_keeps_a_continuous_point_unless_the_step_includes_it_in_the_sandbox() {
     let dir = tempfile::tempdir().unwrap();
@@ -905,6 +919,7 @@ fn log_of(events: &[dr_drill::engine::event::RunEvent], step: &str) -> String {
         .join("\n")
 }
 
+// rule: ddb-restore-encryption
 #[tokio::test]
 async fn a_restored_table_keeps_its_own_key_and_never_takes_the_vaults_over_the_wire() {
     let vault_key = "arn:aws:kms:us-east-1:123456789012:key/dr-drill-vault-key";
@@ -970,6 +985,7 @@ async fn a_restored_table_keeps_its_own_key_and_never_takes_the_vaults_over_the_
     assert!(e.contains("encryptionType must be Default or KMS"), "{e}");
 }
 
+// rule: ddb-restore-encryption
 #[test]
 fn a_restored_table_is_not_encrypted_with_the_vaults_key_in_the_sandbox() {
     let steps = r#"

@@ -117,6 +117,7 @@ cleanup = true
 /// 2012-08-10: "point in time or source backup time"), not the window's
 /// latest time read before the request: that window moves with the clock
 /// (the moto extension's DescribeContinuousBackups moves it, as AWS does).
+// rule: ddb-pitr-restore-time
 #[tokio::test]
 async fn a_latest_pitr_restore_outputs_the_time_aws_restored_to() {
     let table = unique("cabal-user-preferences");

@@ -483,6 +483,7 @@ all = true
     );
 }
 
+// rule: ddb-points-include-aws-backup
 #[tokio::test]
 async fn a_tables_points_include_the_backups_aws_backup_made() {
     // DynamoDB's ListBackups never lists what AWS Backup made (ALL is USER

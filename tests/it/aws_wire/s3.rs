@@ -219,6 +219,7 @@ key = "daily/2026-11-23/corrupt.enc"
 /// Expedited is not a tier of Deep Archive (botocore `s3` 2006-03-01,
 /// RestoreObject): a prefix holding one Deep Archive object is refused
 /// before any restore is requested, unless the step has a fallback tier.
+// rule: s3-retrieval-tiers
 #[tokio::test]
 async fn expedited_meets_deep_archive_before_anything_is_requested() {
     let bucket = unique("glacier-tiers");
@@ -282,6 +283,7 @@ tier = "Expedited"
 /// An Intelligent-Tiering object in an archive tier (`x-amz-archive-status`)
 /// needs a restore, which carries no `Days` (S3 user guide, "How S3
 /// Intelligent-Tiering works").
+// rule: s3-intelligent-tiering-archive
 #[tokio::test]
 async fn intelligent_tiering_archive_objects_are_restored_without_days() {
     let bucket = unique("it-archive");
@@ -391,6 +393,7 @@ days = 3
 /// the s3:GetObjectRetention permission" (`HeadObjectOutput.ObjectLockMode`).
 /// Every listed S3 point used to carry no lock at all, which read as
 /// unlocked.
+// rule: s3-object-lock-unknown
 #[tokio::test]
 async fn a_listed_objects_lock_is_known_from_its_head_or_its_buckets_configuration() {
     use aws_sdk_s3::types::ObjectLockMode;

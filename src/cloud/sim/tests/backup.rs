@@ -82,6 +82,7 @@ async fn the_latest_point_is_last_nights() {
     );
 }
 
+// rule: backup-copy-keeps-creation-date
 #[tokio::test(start_paused = true)]
 async fn a_copy_job_adds_a_point_to_the_dr_vault() {
     let cloud = sim(&[]);
@@ -135,6 +136,7 @@ async fn a_copy_job_adds_a_point_to_the_dr_vault() {
 /// A locked vault refuses every delete before the point's
 /// CalculatedLifecycle.DeleteAt, however old the point is (it used to let
 /// points older than the lock's minimum retention go).
+// rule: backup-lock-keeps-until-delete-at
 #[tokio::test(start_paused = true)]
 async fn the_vault_lock_refuses_every_delete_before_delete_at_until_removed() {
     let cloud = sim(&[]);
@@ -217,6 +219,7 @@ async fn a_lock_with_a_huge_minimum_retention_refuses_deletes_without_panicking(
     assert!(e.message.contains("forever is locked"), "{e}");
 }
 
+// rule: backup-continuous-point-kept
 #[tokio::test(start_paused = true)]
 async fn a_continuous_plan_keeps_one_continuous_point_and_deleting_it_stops_the_backup() {
     let dir = tempfile::tempdir().unwrap();
@@ -358,6 +361,7 @@ async fn an_item_level_efs_restore_writes_its_recovery_directory_in_the_run_dir(
 
 /// An item-level EFS restore takes any number of items (it used to refuse
 /// more than five); past 200 KB of metadata StartRestoreJob refuses.
+// rule: backup-efs-items-unbounded
 #[tokio::test(start_paused = true)]
 async fn an_efs_restore_takes_more_than_five_items_but_not_200_kb_of_metadata() {
     let cloud = sim(&[]);
@@ -420,6 +424,7 @@ async fn an_efs_restore_takes_more_than_five_items_but_not_200_kb_of_metadata() 
     assert!(e.message.contains("200 KB"), "{e}");
 }
 
+// rule: backup-copy-within-vault-lock
 #[tokio::test(start_paused = true)]
 async fn a_copy_outside_the_destinations_vault_lock_fails_as_aws_fails_it() {
     // cabal-backup (us-east-1) is locked with a 30-day minimum; a DR copy
@@ -483,6 +488,7 @@ async fn a_copy_outside_the_destinations_vault_lock_fails_as_aws_fails_it() {
 /// key, which encrypts the backup; it used to answer `KMS` with the
 /// vault's key. A restore asking for an encryption type AWS Backup does
 /// not document, or `Default` with a key, is refused.
+// rule: ddb-restore-encryption
 #[tokio::test(start_paused = true)]
 async fn a_tables_restore_metadata_is_its_own_encryption_not_the_vaults_key() {
     let cloud = sim(&[]);
@@ -533,6 +539,7 @@ async fn a_tables_restore_metadata_is_its_own_encryption_not_the_vaults_key() {
 /// used to encrypt the restored file system" (botocore `backup`
 /// 2018-11-15, `StartRestoreJobInput.Metadata`). It used to answer the
 /// vault's key.
+// rule: backup-efs-restore-key
 #[tokio::test(start_paused = true)]
 async fn a_file_systems_restore_metadata_never_names_the_vaults_key() {
     let cloud = sim(&[]);
@@ -551,4 +558,25 @@ async fn a_file_systems_restore_metadata_never_names_the_vaults_key() {
     assert_eq!(meta.get("Encrypted").map(String::as_str), Some("true"));
     assert!(!meta.contains_key("KmsKeyId"), "{meta:?}");
     assert!(!meta.values().any(|v| v.contains(&vault_key)), "{meta:?}");
+}
+
+/// DescribeRecoveryPoint gives a point's storage class: a year-old table
+/// point has gone cold, last night's is warm (botocore `backup`
+/// 2018-11-15, `DescribeRecoveryPointOutput.StorageClass`).
+// rule: backup-storage-class-described
+#[tokio::test(start_paused = true)]
+async fn a_points_storage_class_is_the_one_describe_recovery_point_gives() {
+    let cloud = sim(&[]);
+    let (points, _) = list(&cloud, vault("cabal-backup", None, Some("DynamoDB")))
+        .await
+        .unwrap();
+    let oldest = points.iter().min_by_key(|p| p.created_at).unwrap();
+    let newest = points.iter().max_by_key(|p| p.created_at).unwrap();
+    for (point, class) in [(oldest, "COLD"), (newest, "WARM")] {
+        let described = cloud
+            .describe_recovery_point("cabal-backup", &point.id, None, &quiet())
+            .await
+            .unwrap();
+        assert_eq!(described.storage_class.as_deref(), Some(class));
+    }
 }

@@ -89,6 +89,7 @@ async fn a_dynamodb_restore_job_creates_the_table() {
     );
 }
 
+// rule: ddb-restore-into-existing-table
 #[tokio::test(start_paused = true)]
 async fn restoring_into_an_existing_table_fails() {
     let cloud = sim(&[]);
@@ -192,6 +193,7 @@ async fn a_table_deleted_at_the_end_of_time_answers_instead_of_panicking() {
     assert_eq!(state.status, "DELETING");
 }
 
+// rule: ddb-points-include-aws-backup
 #[tokio::test(start_paused = true)]
 async fn a_tables_points_include_its_aws_backup_points() {
     // ListRecoveryPointsByResource, as against moto: ListBackups never

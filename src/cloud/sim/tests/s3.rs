@@ -394,6 +394,8 @@ async fn a_listing_past_the_point_cap_is_cut_and_says_how_to_narrow_it() {
 /// Archive Access tier; an Intelligent-Tiering archive object shows
 /// `x-amz-archive-status`, needs a restore, refuses `Days`, and ends back
 /// in Frequent Access.
+// rule: s3-retrieval-tiers
+// rule: s3-intelligent-tiering-archive
 #[tokio::test(start_paused = true)]
 async fn archive_tiers_take_the_tiers_s3_takes() {
     let dir = tempfile::tempdir().unwrap();
@@ -465,4 +467,87 @@ async fn archive_tiers_take_the_tiers_s3_takes() {
     let head = cloud.head_object(&cold, &quiet()).await.unwrap();
     assert_eq!((head.archive, head.archive_status), (None, None));
     cloud.fetch_object(&cold, None, &quiet()).await.unwrap();
+}
+
+/// A second RestoreObject while the first is under way answers 409
+/// `RestoreAlreadyInProgress`, and HeadObject says
+/// `ongoing-request="true"` until the copy is ready, then gives its
+/// `expiry-date` (botocore `s3` 2006-03-01, `RestoreObject`,
+/// `HeadObjectOutput.Restore`).
+// rule: s3-restore-in-progress
+#[tokio::test(start_paused = true)]
+async fn a_second_restore_while_one_is_under_way_is_already_in_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("glacier.toml");
+    let text = "[[bucket]]\nname = \"b\"\n\n[[bucket.object]]\nkey = \"cold\"\nstorage_class = \"GLACIER\"\n";
+    tokio::fs::write(&path, text).await.unwrap();
+    let cloud = SimCloud::from_files(&[path], SimOptions::default())
+        .await
+        .unwrap();
+    let cold = object("b", "cold");
+    cloud
+        .restore_object(&cold, "Expedited", Some(3), &quiet())
+        .await
+        .unwrap();
+    let head = cloud.head_object(&cold, &quiet()).await.unwrap();
+    assert_eq!(head.archive, Some(ArchiveState::Ongoing));
+    let e = cloud
+        .restore_object(&cold, "Expedited", Some(3), &quiet())
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("RestoreAlreadyInProgress"), "{e}");
+    pass(10).await;
+    let head = cloud.head_object(&cold, &quiet()).await.unwrap();
+    assert!(
+        matches!(head.archive, Some(ArchiveState::Ready { .. })),
+        "{:?}",
+        head.archive
+    );
+}
+
+/// `ListObjectsV2` alone counts a prefix by storage class (no HEAD), and a
+/// missing bucket answers `NoSuchBucket` (botocore `s3` 2006-03-01,
+/// `ListObjectsV2`, `ObjectStorageClass`).
+// rule: s3-listing-gives-size-and-class
+#[tokio::test(start_paused = true)]
+async fn a_prefix_is_counted_by_class_from_the_listing_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("classes.toml");
+    let entry = |key: &str, class: &str| {
+        format!("[[bucket.object]]\nkey = \"{key}\"\nstorage_class = \"{class}\"\n")
+    };
+    let text = [
+        "[[bucket]]\nname = \"b\"\n".to_string(),
+        entry("m/0", "GLACIER"),
+        entry("m/1", "DEEP_ARCHIVE"),
+        entry("m/2", "DEEP_ARCHIVE"),
+        entry("m/3", "STANDARD"),
+        entry("other", "DEEP_ARCHIVE"),
+    ]
+    .join("\n");
+    tokio::fs::write(&path, text).await.unwrap();
+    let cloud = SimCloud::from_files(&[path], SimOptions::default())
+        .await
+        .unwrap();
+    let summary = cloud
+        .summarize_prefix("b", "m/", None, 100, &quiet())
+        .await
+        .unwrap();
+    let count = |class: &str| summary.by_class.get(class).map_or(0, |c| c.objects);
+    assert_eq!(
+        (count("GLACIER"), count("DEEP_ARCHIVE"), count("STANDARD")),
+        (1, 2, 1)
+    );
+    assert!(
+        summary.by_class.values().all(|c| c.bytes > 0),
+        "{summary:?}"
+    );
+    let actions: Vec<String> = cloud.calls().into_iter().map(|((a, _), _)| a).collect();
+    assert_eq!(actions, ["ListObjectsV2"]);
+    let e = cloud
+        .summarize_prefix("no-such-bucket", "m/", None, 100, &quiet())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    assert!(e.message.contains("NoSuchBucket"), "{e}");
 }
