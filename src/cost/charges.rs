@@ -106,6 +106,9 @@ pub struct Sizes {
     /// A pick step's id → the size of the point it will likely pick (the
     /// newest in its source; at run time, the one it picked).
     pub points: BTreeMap<String, u64>,
+    /// `s3://bucket/prefix` → its archived objects per storage class
+    /// (`GLACIER`, `DEEP_ARCHIVE`): (objects, bytes), from the listing.
+    pub archived: BTreeMap<String, BTreeMap<String, (u64, u64)>>,
 }
 
 /// The step a template's `{{ steps.ID.… }}` names, if one.
@@ -422,6 +425,43 @@ fn step_lines(
                     a.prefix.as_ref().map_or("", |p| p.value.as_str())
                 )
             });
+            // A prefix the listing counted: one retrieval and one request
+            // line per archived class it holds.
+            let prefix = a.prefix.as_ref().and_then(|p| resolve(&p.value));
+            let listed = prefix
+                .as_ref()
+                .filter(|_| object.is_none())
+                .and_then(|p| sizes.archived.get(&format!("s3://{bucket}/{p}")));
+            if let Some(listed) = listed {
+                for (listed_class, (objects, bytes)) in listed {
+                    let class = match listed_class.as_str() {
+                        "DEEP_ARCHIVE" => "s3-deep-archive",
+                        _ => "s3-glacier",
+                    };
+                    let subject = format!(
+                        "{objects} {listed_class} objects under s3://{bucket}/{}",
+                        prefix.as_deref().unwrap_or("")
+                    );
+                    for (charge, price, quantity) in [
+                        ("S3 archive retrieval", "retrieval", *bytes),
+                        ("S3 restore requests", "requests", *objects),
+                    ] {
+                        lines.push(line(
+                            Charge {
+                                step: id,
+                                charge,
+                                region: &region,
+                                subject: printable(&subject).into_owned(),
+                                price: &format!("{class}-{tier}-{price}"),
+                                quantity: Ok(quantity),
+                                hours: 0,
+                            },
+                            prices,
+                        ));
+                    }
+                }
+                return;
+            }
             let size = found.map(|(b, _)| *b).ok_or_else(|| match &object {
                 Some(o) => format!("HeadObject gave no size for {}", printable(o)),
                 None => "the objects under a prefix are counted only at run time; list the prefix to check their size and tier".into(),

@@ -109,6 +109,7 @@ fn sizes() -> Sizes {
         )]
         .into(),
         points: [("pick".to_owned(), 2 * GB)].into(),
+        archived: Default::default(),
     }
 }
 
@@ -237,4 +238,49 @@ fn the_cost_so_far_counts_the_steps_that_succeeded() {
         so_far(&rb, &ledger, &Default::default(), &prices()),
         Money(490_000)
     );
+}
+
+#[test]
+fn a_listed_prefix_is_charged_per_archived_class() {
+    let text = r#"
+[runbook]
+id = "thaw"
+title = "Thaw a prefix"
+
+[[step]]
+id = "thaw"
+kind = "s3.restore-object"
+bucket = "media"
+prefix = "products/"
+tier = "Bulk"
+region = "us-east-1"
+"#;
+    let rb = crate::runbook::check_str(text).runbook.unwrap();
+    let mut sizes = sizes();
+    sizes.archived.insert(
+        "s3://media/products/".into(),
+        [
+            ("DEEP_ARCHIVE".to_owned(), (1200, 12 * GB)),
+            ("GLACIER".to_owned(), (3, GB)),
+        ]
+        .into(),
+    );
+    let e = estimate(&rb, &resolve, &sizes, &prices());
+    let thaw: Vec<_> = e.lines.iter().filter(|l| l.step == "thaw").collect();
+    // Two classes, a retrieval and a request line each.
+    assert_eq!(thaw.len(), 4, "{thaw:#?}");
+    let deep = thaw
+        .iter()
+        .find(|l| l.charge == "S3 archive retrieval" && l.subject.contains("DEEP_ARCHIVE"))
+        .unwrap();
+    assert!(
+        deep.subject
+            .starts_with("1200 DEEP_ARCHIVE objects under s3://media/products/")
+    );
+    assert!(deep.arithmetic.starts_with("12.000 GB"), "{deep:#?}");
+    let requests = thaw
+        .iter()
+        .find(|l| l.charge == "S3 restore requests" && l.subject.contains("GLACIER"))
+        .unwrap();
+    assert!(requests.arithmetic.starts_with("3 "), "{requests:#?}");
 }

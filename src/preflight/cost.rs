@@ -4,6 +4,8 @@
 //! read the same rules); this area reads the sizes the resources area found
 //! (it asks AWS nothing itself) and turns the estimate into findings.
 
+use std::collections::BTreeMap;
+
 use super::resources::Facts;
 use super::{Area, Context, Finding, Sink, Verdict};
 use crate::cost::charges::{Estimate, Sizes, estimate};
@@ -31,6 +33,20 @@ pub fn sizes(default_region: String, found: &Facts) -> Sizes {
                 format!("s3://{}/{}", p.bucket, p.prefix),
                 (c.bytes, class.clone()),
             );
+        }
+    }
+    for p in found.prefixes.iter().filter(|p| !p.object) {
+        let archived: BTreeMap<String, (u64, u64)> = p
+            .summary
+            .by_class
+            .iter()
+            .filter(|(class, _)| matches!(class.as_str(), "GLACIER" | "DEEP_ARCHIVE"))
+            .map(|(class, c)| (class.clone(), (c.objects, c.bytes)))
+            .collect();
+        if !archived.is_empty() {
+            sizes
+                .archived
+                .insert(format!("s3://{}/{}", p.bucket, p.prefix), archived);
         }
     }
     for p in &found.points {
