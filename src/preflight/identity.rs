@@ -112,6 +112,7 @@ fn found(ctx: &Context, me: &CallerIdentity, simulated: bool, world: &str) -> Ve
         .iter()
         .rev()
         .find_map(|run| last_account(run, simulated).map(|a| (&run.header.run_id, a)))
+        && is_account_id(&last)
         && last != me.account
     {
         out.push(
@@ -168,6 +169,14 @@ fn last_account(run: &JournalContents, simulated: bool) -> Option<String> {
         Some(WorldRecord::Aws { account, .. }) if !simulated => account.clone(),
         _ => None,
     })
+}
+
+/// An AWS account id as AWS Backup's model writes it (botocore
+/// backup 2018-11-15, shape `AccountId`: `^[0-9]{12}$`). An earlier journal
+/// is outside input: an account of any other shape (control characters,
+/// line breaks that would forge lines of the table) is not compared.
+fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The finding when the world could not be reached at all (its

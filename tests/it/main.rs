@@ -38,6 +38,7 @@ mod keys_doc;
 mod parser_robustness;
 mod preflight_core;
 mod preflight_facts;
+mod preflight_identity;
 mod preflight_permissions;
 mod preflight_resources;
 mod preflight_time;
