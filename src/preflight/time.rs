@@ -408,6 +408,12 @@ fn judge(
                 .join(", ")
         )
     };
+    // Steps without a figure add an unknown time to what they are on.
+    let least = if estimate.not_estimated.is_empty() {
+        ""
+    } else {
+        "at least "
+    };
     // The RTO: T0 to the `ends_rto` step, or the run's end without one.
     let (rto_t, rto_w) = match (estimate.rto_typical, estimate.rto_worst) {
         (None, None) => (Some(estimate.typical), Some(estimate.worst)),
@@ -450,14 +456,14 @@ fn judge(
                     estimate.basis
                 ),
                 (Verdict::Warn, c) => format!(
-                    "the {} RTO holds typically but not at worst: T0 to recovery takes {} ({}){}",
+                    "the {} RTO holds typically but not at worst: T0 to recovery takes {least}{} ({}){}",
                     humanize(target),
                     words(rto_t, rto_w),
                     estimate.basis,
                     c.map(|(_, c)| format!("; {c}")).unwrap_or_default()
                 ),
                 _ => format!(
-                    "T0 to recovery takes {} against the {} RTO ({})",
+                    "T0 to recovery takes {least}{} against the {} RTO ({})",
                     words(rto_t, rto_w),
                     humanize(target),
                     estimate.basis
@@ -504,7 +510,7 @@ fn judge(
         };
         let v = verdict(budget, dur(phase.typical), dur(phase.worst));
         let detail = format!(
-            "phase `{}` takes {} against its {} budget ({})",
+            "phase `{}` takes {least}{} against its {} budget ({})",
             phase.phase,
             words(phase.typical, phase.worst),
             humanize(budget),
