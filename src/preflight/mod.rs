@@ -299,18 +299,38 @@ pub async fn run(ctx: &Context, tx: Option<UnboundedSender<Finding>>) -> Preflig
     let at = jiff::Timestamp::now();
     let started = std::time::Instant::now();
     let sink = Sink::new(tx);
+    // The steps this run's mode runs: a step `only_in` the other mode
+    // neither fails nor costs anything here. (Time keeps the whole
+    // runbook: its needs graph names every step, and it skips the others
+    // itself.)
+    let active = Context {
+        runbook: Runbook {
+            steps: ctx
+                .runbook
+                .steps
+                .iter()
+                .filter(|s| s.only_in.as_ref().is_none_or(|m| m.value == ctx.mode))
+                .cloned()
+                .collect(),
+            ..ctx.runbook.clone()
+        },
+        mode: ctx.mode,
+        params: ctx.params.clone(),
+        cloud: ctx.cloud.clone(),
+        data_dir: ctx.data_dir.clone(),
+    };
     let from_resources = async {
-        let facts = resources::check(ctx, &sink).await;
+        let facts = resources::check(&active, &sink).await;
         let (time, cost) = tokio::join!(
             time::check(ctx, &facts, &sink),
-            cost::check(ctx, &facts, &sink),
+            cost::check(&active, &facts, &sink),
         );
         (facts, time, cost)
     };
     let ((), (), (), (resources, time, cost)) = tokio::join!(
         identity::check(ctx, &sink),
-        permissions::check(ctx, &sink),
-        tools::check(ctx, &sink),
+        permissions::check(&active, &sink),
+        tools::check(&active, &sink),
         from_resources,
     );
     let mut findings = sink.into_findings();

@@ -143,8 +143,22 @@ pub fn gate(found: &Preflight, force: bool) -> Option<Refused> {
         "preflight found {} failed check{}:\n  - {}\nNothing was run. Fix them, or go on anyway with --force (the journal records that the run was forced).",
         failed.len(),
         if failed.len() == 1 { "" } else { "s" },
-        crate::format::printable(&failed.join("\n  - "))
+        failed
+            .iter()
+            .map(|f| one_line(f))
+            .collect::<Vec<_>>()
+            .join("\n  - ")
     )))
+}
+
+/// Outside text as one line for the table: `printable`, with line breaks
+/// as spaces, so an S3 key, a parameter or an AWS message cannot forge a
+/// line of its own (a verdict, a `- ` item).
+fn one_line(text: &str) -> String {
+    crate::format::printable(text)
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect()
 }
 
 /// The last line: `preflight: 3 ok, 1 warning, 0 unchecked, 1 failed in 0.4 s`.
@@ -193,13 +207,10 @@ pub fn table(found: &Preflight, width: usize, color: bool) -> String {
                 Some(step) => format!("step {step}: {}", f.subject),
                 None => f.subject.clone(),
             };
-            lines.extend(wrap(&crate::format::printable(&head), text_width));
-            lines.extend(wrap(&crate::format::printable(&f.detail), text_width));
+            lines.extend(wrap(&one_line(&head), text_width));
+            lines.extend(wrap(&one_line(&f.detail), text_width));
             if let Some(fix) = &f.fix {
-                lines.extend(wrap(
-                    &format!("fix: {}", crate::format::printable(fix)),
-                    text_width,
-                ));
+                lines.extend(wrap(&format!("fix: {}", one_line(fix)), text_width));
             }
             let word = f.verdict.word();
             for (i, line) in lines.iter().enumerate() {
@@ -275,6 +286,28 @@ mod tests {
             at: jiff::Timestamp::UNIX_EPOCH,
             took: 0.5,
         }
+    }
+
+    #[test]
+    fn outside_text_cannot_forge_a_line_of_the_table() {
+        let forged = "key\n  FAIL       step x: forged\r\n  - fake";
+        let found = found(vec![
+            Finding::new(Area::Resources, Verdict::Fail, forged, forged).step("s"),
+        ]);
+        let table = table(&found, 80, false);
+        let fails = table
+            .lines()
+            .filter(|l| l.trim_start().starts_with("FAIL"))
+            .count();
+        assert_eq!(fails, 1, "{table}");
+        let Some(Refused(stop)) = gate(&found, false) else {
+            panic!("a failed check stops the run");
+        };
+        assert_eq!(
+            stop.lines().filter(|l| l.starts_with("  - ")).count(),
+            1,
+            "{stop}"
+        );
     }
 
     #[test]

@@ -331,3 +331,26 @@ run = "echo {{ params.role_arn }}"
         "{warned}"
     );
 }
+
+/// A step `only_in` the other mode is not checked: it does not run.
+#[test]
+fn a_step_only_in_the_other_mode_is_not_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = MISSING_TOOL.replace(
+        "requires = [\"no-such-program-xyz\"]",
+        "requires = [\"no-such-program-xyz\"]\nonly_in = \"incident\"",
+    );
+    let path = runbook(dir.path(), &text);
+    dr_drill(dir.path())
+        .args(["preflight", path.to_str().unwrap(), "--sandbox"])
+        .args(["--mode", "drill"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("no-such-program-xyz").not());
+    dr_drill(dir.path())
+        .args(["preflight", path.to_str().unwrap(), "--sandbox"])
+        .args(["--mode", "incident"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("no-such-program-xyz"));
+}

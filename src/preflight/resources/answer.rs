@@ -295,14 +295,9 @@ fn table_use(
     let pitr = match pitr {
         Some(Ok(p)) => Some(p.clone()),
         Some(Err(e)) => {
-            let verdict = if want == Want::Pitr {
-                Verdict::Fail
-            } else {
-                Verdict::Warn
-            };
-            let mut f = failed(&step, format!("PITR of {subject}"), e);
-            f.verdict = verdict;
-            findings.push(f);
+            // A refused or throttled read says nothing about PITR: it stays
+            // `failed`'s unchecked; only a missing table fails.
+            findings.push(failed(&step, format!("PITR of {subject}"), e));
             None
         }
         None => None,
