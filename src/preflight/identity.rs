@@ -27,7 +27,7 @@ pub(super) async fn check(ctx: &Context, sink: &Sink) {
     if let Err(e) = cloud.verify_credentials().await {
         sink.push(
             Finding::new(Area::Identity, Verdict::Fail, "credentials", e.to_string())
-                .fix("see the lines above; nothing can be checked on AWS without credentials"),
+                .fix("the detail says where credentials were looked for and what to do (aws sso login, --profile, --sandbox); nothing on AWS can be checked without them"),
         );
         return;
     }
