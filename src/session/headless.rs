@@ -71,8 +71,12 @@ pub async fn start(
     let plan = Plan::new(&run.runbook, run.mode).map_err(Refused::because)?;
     let params = engine::resolve_params(&run.runbook, &run.params).map_err(Refused::because)?;
     let gate = run.preflight;
-    let missing_tools = super::tools::missing_message(&run.runbook);
-    if let (Some(missing), Gate::Skip) = (&missing_tools, gate) {
+    // Without preflight the programs are still checked here; with it, its
+    // tools area checks them (once), and their words are asked for only
+    // when the run stops.
+    if gate == Gate::Skip
+        && let Some(missing) = super::tools::missing_message(&run.runbook)
+    {
         return Err(Refused(format!("{missing}\nNothing was run.")));
     }
     let secrets = engine::secret_values(&run.runbook, &params);
@@ -106,7 +110,13 @@ pub async fn start(
             print_preflight(&found, run.output, gate);
             if let Some(Refused(stop)) = super::preflight::gate(&found, gate == Gate::Force) {
                 // The programs' own words (where to install, PGHOST) first.
-                return Err(Refused(match missing_tools {
+                let tools_failed = found
+                    .of(crate::preflight::Area::Tools)
+                    .any(|f| f.verdict == crate::preflight::Verdict::Fail);
+                let missing = tools_failed
+                    .then(|| super::tools::missing_message(&run.runbook))
+                    .flatten();
+                return Err(Refused(match missing {
                     Some(missing) => format!("{missing}\n{stop}"),
                     None => stop,
                 }));
