@@ -17,4 +17,5 @@ pub mod preflight;
 pub mod report;
 pub mod runbook;
 pub mod session;
+pub mod team;
 pub mod tui;
