@@ -11,6 +11,7 @@ mod points;
 mod preflight;
 mod report;
 mod run;
+mod team;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -83,6 +84,10 @@ pub enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+    /// The team's shared DynamoDB table: `team init TABLE` creates it
+    /// (on-demand, point-in-time recovery on) and prints the IAM policy a
+    /// participant needs; `team policy TABLE` prints that policy alone.
+    Team(team::TeamArgs),
 }
 
 /// Colour choice for human output.
@@ -151,6 +156,7 @@ fn dispatch(cli: Cli, runtime: &tokio::runtime::Runtime) -> color_eyre::Result<E
             std::io::stdout().write_all(&script)?;
             Ok(ExitCode::from(EXIT_OK))
         }
+        Command::Team(args) => team::run(&args, runtime),
     }
 }
 

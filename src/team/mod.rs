@@ -12,8 +12,11 @@
 //! imports it (it sees the shared log only as an
 //! [`crate::engine::mirror::Mirror`]).
 
+pub mod dynamo;
+pub mod policy;
 pub mod store;
 
+pub use dynamo::DynamoStore;
 pub use store::{
     Lease, LeaseRequest, RunEntry, RunRow, RunState, RunStatus, TeamAnswer, TeamError, TeamStore,
 };

@@ -95,6 +95,59 @@ const FALLBACK_REGION: &str = "us-east-1";
 /// Time between polls when nothing else is said.
 const DEFAULT_POLL: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// The SDK configuration `options` choose (profile, region, endpoint),
+/// with the bounded IMDS probes and the SDK's own retries off; nothing is
+/// sent yet. The one place dr-drill loads it: [`AwsCloud::connect`] and
+/// the team table (`team::dynamo`) both start here.
+pub async fn sdk_config(options: &AwsOptions) -> SdkConfig {
+    use aws_config::default_provider::credentials::DefaultCredentialsChain;
+    use aws_config::meta::region::RegionProviderChain;
+    let imds = aws_config::imds::Client::builder()
+        .max_attempts(1)
+        .connect_timeout(IMDS_TIMEOUT)
+        .read_timeout(IMDS_TIMEOUT)
+        .build();
+    let mut profile_region = aws_config::profile::region::ProfileFileRegionProvider::builder();
+    let mut credentials = DefaultCredentialsChain::builder().imds_client(imds.clone());
+    if let Some(p) = &options.profile {
+        profile_region = profile_region.profile_name(p);
+        credentials = credentials.profile_name(p);
+    }
+    let region = match &options.region {
+        Some(r) => RegionProviderChain::first_try(Region::new(r.clone())),
+        None => RegionProviderChain::first_try(
+            aws_config::environment::region::EnvironmentVariableRegionProvider::new(),
+        )
+        .or_else(profile_region.build())
+        .or_else(
+            aws_config::imds::region::ImdsRegionProvider::builder()
+                .imds_client(imds)
+                .build(),
+        ),
+    };
+    // The region chain's IMDS probe does not keep to the client's
+    // timeouts; bounded here, and without an answer the region stays
+    // unset and us-east-1 is assumed (and shown).
+    let region = tokio::time::timeout(2 * IMDS_TIMEOUT, region.region())
+        .await
+        .ok()
+        .flatten();
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::disabled());
+    if let Some(p) = &options.profile {
+        loader = loader.profile_name(p);
+    }
+    // Always given, so the loader does not probe IMDS again unbounded.
+    let region = region.unwrap_or_else(|| Region::new(FALLBACK_REGION));
+    loader = loader.region(region.clone());
+    credentials = credentials.region(region);
+    loader = loader.credentials_provider(credentials.build().await);
+    if let Some(e) = &options.endpoint_url {
+        loader = loader.endpoint_url(e);
+    }
+    loader.load().await
+}
+
 impl AwsCloud {
     /// Loads the SDK configuration (nothing is sent yet).
     ///
@@ -108,52 +161,7 @@ impl AwsCloud {
     /// a bad value of it is the error.
     pub async fn connect(options: &AwsOptions) -> Result<Self, String> {
         let retry = RetryPolicy::from_env()?;
-        use aws_config::default_provider::credentials::DefaultCredentialsChain;
-        use aws_config::meta::region::RegionProviderChain;
-        let imds = aws_config::imds::Client::builder()
-            .max_attempts(1)
-            .connect_timeout(IMDS_TIMEOUT)
-            .read_timeout(IMDS_TIMEOUT)
-            .build();
-        let mut profile_region = aws_config::profile::region::ProfileFileRegionProvider::builder();
-        let mut credentials = DefaultCredentialsChain::builder().imds_client(imds.clone());
-        if let Some(p) = &options.profile {
-            profile_region = profile_region.profile_name(p);
-            credentials = credentials.profile_name(p);
-        }
-        let region = match &options.region {
-            Some(r) => RegionProviderChain::first_try(Region::new(r.clone())),
-            None => RegionProviderChain::first_try(
-                aws_config::environment::region::EnvironmentVariableRegionProvider::new(),
-            )
-            .or_else(profile_region.build())
-            .or_else(
-                aws_config::imds::region::ImdsRegionProvider::builder()
-                    .imds_client(imds)
-                    .build(),
-            ),
-        };
-        // The region chain's IMDS probe does not keep to the client's
-        // timeouts; bounded here, and without an answer the region stays
-        // unset and us-east-1 is assumed (and shown).
-        let region = tokio::time::timeout(2 * IMDS_TIMEOUT, region.region())
-            .await
-            .ok()
-            .flatten();
-        let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::disabled());
-        if let Some(p) = &options.profile {
-            loader = loader.profile_name(p);
-        }
-        // Always given, so the loader does not probe IMDS again unbounded.
-        let region = region.unwrap_or_else(|| Region::new(FALLBACK_REGION));
-        loader = loader.region(region.clone());
-        credentials = credentials.region(region);
-        loader = loader.credentials_provider(credentials.build().await);
-        if let Some(e) = &options.endpoint_url {
-            loader = loader.endpoint_url(e);
-        }
-        let mut cloud = Self::from_config(loader.load().await, options);
+        let mut cloud = Self::from_config(sdk_config(options).await, options);
         cloud.retry = retry;
         Ok(cloud)
     }
