@@ -125,8 +125,12 @@ impl DynamoStore {
                 if json.len() > MAX_ANSWER {
                     return Err(bad(format!("the answer is over {MAX_ANSWER} bytes")));
                 }
-                let parsed: TeamAnswer = serde_json::from_str(json)
-                    .map_err(|e| bad(format!("the answer is not one dr-drill writes ({e})")))?;
+                let parsed: TeamAnswer = serde_json::from_str(json).map_err(|e| {
+                    bad(format!(
+                        "the answer is not one dr-drill writes ({})",
+                        super::said(&e)
+                    ))
+                })?;
                 out.push((number as u64, parsed));
             }
             match answer.last_evaluated_key() {

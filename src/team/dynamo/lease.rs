@@ -60,8 +60,12 @@ impl DynamoStore {
         if json.len() > MAX_RECORD {
             return Err(bad("the lease is over 350,000 bytes"));
         }
-        let lease: Lease = serde_json::from_str(json)
-            .map_err(|e| bad(&format!("the lease is not one dr-drill writes ({e})")))?;
+        let lease: Lease = serde_json::from_str(json).map_err(|e| {
+            bad(&format!(
+                "the lease is not one dr-drill writes ({})",
+                super::said(&e)
+            ))
+        })?;
         let agrees = lease.run_id == run
             && get_i64(item, "token").and_then(|t| u64::try_from(t).ok()) == Some(lease.token)
             && get_s(item, "rvn") == Some(lease.rvn.as_str())
@@ -381,8 +385,12 @@ impl DynamoStore {
         if json.len() > MAX_RECORD {
             return Err(bad("the entry is over 350,000 bytes".into()));
         }
-        let entry: RunEntry = serde_json::from_str(json)
-            .map_err(|e| bad(format!("the entry is not one dr-drill writes ({e})")))?;
+        let entry: RunEntry = serde_json::from_str(json).map_err(|e| {
+            bad(format!(
+                "the entry is not one dr-drill writes ({})",
+                super::said(&e)
+            ))
+        })?;
         if get_s(item, "run") != Some(entry.run_id.as_str()) {
             return Err(bad("its `run` disagrees with the entry's run id".into()));
         }

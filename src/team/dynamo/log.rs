@@ -174,7 +174,9 @@ impl DynamoStore {
             for (i, p) in batch {
                 items.push(self.part_put(run, seq, i, p)?);
             }
-            self.transact(token.is_none(), items).await?;
+            // Laid out as a line's own transaction: the lease first, the line
+            // second, whatever the guard.
+            self.transact(false, items).await?;
         }
         let mut item = key(run, seq_n);
         item.insert("line".into(), s(pieces[0]));

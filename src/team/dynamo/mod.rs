@@ -181,6 +181,12 @@ fn get_i64(item: &Item, name: &str) -> Option<i64> {
     }
 }
 
+/// A parser's complaint about a value read back, safe to print (it may
+/// quote the value).
+fn said(e: &impl std::fmt::Display) -> String {
+    crate::format::printable(&e.to_string()).into_owned()
+}
+
 /// A new record version: unique per write (time, process, a counter).
 fn new_rvn() -> String {
     use sha2::Digest;
