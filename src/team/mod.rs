@@ -12,6 +12,7 @@
 //! imports it (it sees the shared log only as an
 //! [`crate::engine::mirror::Mirror`]).
 
+pub mod archive;
 pub mod store;
 
 pub use store::{
