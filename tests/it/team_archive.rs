@@ -172,6 +172,27 @@ fn a_run_archives_its_journal_reports_and_a_manifest_whose_hashes_match() {
         assert_eq!(f["sha256"].as_str().unwrap(), sha256(&body), "{name}");
         assert_eq!(f["size"].as_u64().unwrap(), body.len() as u64, "{name}");
         assert_eq!(body, std::fs::read(run_dir.join(name)).unwrap(), "{name}");
+        // The SHA-256 was sent with the upload, for S3 to check.
+        let head = block_on(
+            moto()
+                .s3("us-east-1")
+                .head_object()
+                .bucket(&b)
+                .key(format!("{prefix}{name}"))
+                .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+                .send(),
+        )
+        .unwrap();
+        use base64::Engine as _;
+        assert_eq!(
+            head.checksum_sha256(),
+            Some(
+                base64::engine::general_purpose::STANDARD
+                    .encode(Sha256::digest(&body))
+                    .as_str()
+            ),
+            "{name}"
+        );
     }
 }
 
