@@ -287,6 +287,7 @@ pub(super) fn run(
             speed: Some(args.speed.unwrap_or(shipped.speed)),
             ..CloudArgs::default()
         },
+        archive: Default::default(),
     };
     let console = ConsoleRunbook {
         runbook,

@@ -3,6 +3,7 @@
 //! codes are the session's). Async work runs on the one runtime `main`
 //! makes.
 
+mod archive;
 mod check;
 mod cloud;
 mod demo;
@@ -10,6 +11,7 @@ mod params;
 mod points;
 mod preflight;
 mod report;
+mod report_s3;
 mod run;
 mod team;
 
@@ -18,6 +20,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
+pub use archive::{ArchiveArgs, ArchiveFlags, S3Flags};
 pub use check::{CheckArgs, OutputFormat};
 pub use cloud::CloudArgs;
 pub use points::{PointsArgs, PointsOutput};
@@ -88,6 +91,11 @@ pub enum Command {
     /// (on-demand, point-in-time recovery on) and prints the IAM policy a
     /// participant needs; `team policy TABLE` prints that policy alone.
     Team(team::TeamArgs),
+    /// Archive a finished run's journal, report and a manifest to S3
+    /// (what `--archive` does at a run's end), e.g. to retry a failed upload.
+    ///
+    /// Exit status: 0 archived, 1 the upload failed, 2 usage.
+    Archive(ArchiveArgs),
 }
 
 /// Colour choice for human output.
@@ -145,11 +153,12 @@ fn dispatch(cli: Cli, runtime: &tokio::runtime::Runtime) -> color_eyre::Result<E
         Command::Resume(args) => run::resume(&args, runtime),
         Command::Preflight(args) => preflight::run(&args, runtime),
         Command::Points(args) => points::run(&args, runtime),
-        Command::Report(args) => report::run(&args),
+        Command::Report(args) => report::run(&args, runtime),
         Command::Schema => {
             std::io::stdout().write_all(crate::runbook::schema::json_schema().as_bytes())?;
             Ok(ExitCode::from(EXIT_OK))
         }
+        Command::Archive(args) => archive::run(&args, runtime),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "dr-drill", &mut script);

@@ -1,10 +1,13 @@
-//! `dr-drill report`: the drill report of a run, rebuilt from its journal.
+//! `dr-drill report`: the drill report of a run, rebuilt from its journal,
+//! local or archived in S3 (`report s3://BUCKET/PREFIX/RUN_ID`: the
+//! journal downloaded and checked against the archive's manifest first).
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use tokio::runtime::Runtime;
 
 use super::{EXIT_OK, EXIT_USAGE};
 use crate::engine;
@@ -13,19 +16,39 @@ use crate::report::{self, Format};
 /// Arguments of `dr-drill report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The run: its id (under the data dir), its directory, or its journal file.
-    #[arg(value_name = "RUN-ID|RUN-DIR|JOURNAL")]
+    /// The run: its id (under the data dir), its directory, its journal
+    /// file, or its archive s3://BUCKET/PREFIX/RUN_ID.
+    #[arg(value_name = "RUN-ID|RUN-DIR|JOURNAL|S3-URL")]
     pub run: String,
     /// Formats, comma-separated: md, json, html, junit, prom [default: all].
     #[arg(long, value_name = "FORMATS", value_delimiter = ',', value_parser = parse_format)]
     pub format: Vec<Format>,
-    /// Where to write the files [default: next to the journal].
+    /// Where to write the files [default: next to the journal; ./RUN_ID/
+    /// for an archived run].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Where runs are kept, for the run id and the comparison with earlier
     /// runs [default: $DR_DRILL_DATA_DIR, or the user's data directory].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// For an archived run: only check every file of its manifest (and
+    /// each object's retention), print a table, write nothing.
+    #[arg(long)]
+    pub verify_only: bool,
+    /// How to reach S3, for an archived run.
+    #[command(flatten)]
+    pub s3: super::archive::S3Flags,
+}
+
+pub(super) fn formats(args: &ReportArgs) -> Vec<Format> {
+    if args.format.is_empty() {
+        Format::ALL.to_vec()
+    } else {
+        let mut f = args.format.clone();
+        f.sort();
+        f.dedup();
+        f
+    }
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -33,7 +56,17 @@ fn parse_format(s: &str) -> Result<Format, String> {
         .ok_or_else(|| format!("unknown format `{s}`; the formats are md, json, html, junit, prom"))
 }
 
-pub(super) fn run(args: &ReportArgs) -> color_eyre::Result<ExitCode> {
+pub(super) fn run(args: &ReportArgs, runtime: &Runtime) -> color_eyre::Result<ExitCode> {
+    if args.run.starts_with("s3://") {
+        return runtime.block_on(super::report_s3::run(args));
+    }
+    if args.verify_only {
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: --verify-only checks an archived run: give s3://BUCKET/PREFIX/RUN_ID"
+        );
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
     let data_dir = args
         .data_dir
         .clone()
@@ -69,14 +102,7 @@ pub(super) fn run(args: &ReportArgs) -> color_eyre::Result<ExitCode> {
         );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
-    let formats: Vec<Format> = if args.format.is_empty() {
-        Format::ALL.to_vec()
-    } else {
-        let mut f = args.format.clone();
-        f.sort();
-        f.dedup();
-        f
-    };
+    let formats = formats(args);
     match report.write(&dir, &formats) {
         Ok(paths) => {
             let mut out = std::io::stdout();

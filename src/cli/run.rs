@@ -5,13 +5,14 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use tokio::runtime::Runtime;
 
+use super::archive::ArchiveFlags;
 use super::cloud::CloudArgs;
 use super::{EXIT_OK, EXIT_USAGE};
 use crate::cloud::Cloud;
@@ -24,6 +25,7 @@ use crate::session::headless::{self, NewRun};
 use crate::session::preflight::Gate;
 use crate::session::recorded;
 use crate::session::{Refused, Resumed, Session};
+use crate::team::archive::ArchiveRequest;
 
 pub use crate::session::Output;
 
@@ -82,6 +84,9 @@ pub struct CommonArgs {
     /// Where AWS actions go.
     #[command(flatten)]
     pub cloud: CloudArgs,
+    /// The evidence archive in S3, at the run's end.
+    #[command(flatten)]
+    pub archive: ArchiveFlags,
 }
 
 /// The parameters and where runs are kept: flags of `run`, `resume` and
@@ -271,14 +276,41 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
         },
         output: args.common.output,
     };
+    let archive = args
+        .common
+        .archive
+        .request(&new_run.world, args.common.cloud.region.as_deref());
     runtime.block_on(async {
         match headless::start(new_run, &answers).await {
             Ok((started, cloud)) => {
-                Ok(headless::run(started, cloud, answers, args.common.output).await)
+                let journal = started.engine.journal_path().map(Path::to_owned);
+                let code = headless::run(started, cloud, answers, args.common.output).await;
+                archive_at_end(journal.as_deref(), archive.as_ref()).await;
+                Ok(code)
             }
             Err(e) => usage(e),
         }
     })
+}
+
+/// At a headless run's end, after its report: the archive, if asked.
+/// Whatever happens to it, the exit code stays the run's.
+async fn archive_at_end(journal: Option<&Path>, archive: Option<&ArchiveRequest>) {
+    if let (Some(journal), Some(request)) = (journal, archive) {
+        super::archive::archive_and_say(journal, request).await;
+    }
+}
+
+/// A console run is not archived at its end yet: said after the console
+/// closes, with the command that archives it.
+fn console_not_archived(common: &CommonArgs) {
+    if let Some(target) = &common.archive.archive {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: --archive archives headless runs; archive this console run with: dr-drill archive RUN --to {target} (RUN under {})",
+            common.data_dir().join("runs").display()
+        );
+    }
 }
 
 pub(super) fn resume(args: &ResumeArgs, runtime: &Runtime) -> color_eyre::Result<ExitCode> {
@@ -364,10 +396,17 @@ pub(super) fn resume(args: &ResumeArgs, runtime: &Runtime) -> color_eyre::Result
         InterruptedArg::Abort => Answer::Abort,
     });
     let answers = args.common.answers(interrupted);
+    let archive = args
+        .common
+        .archive
+        .request(&world, args.common.cloud.region.as_deref());
     runtime.block_on(async {
         match headless::go_on(started, &answers, &world, reopened.world.as_ref()).await {
             Ok((started, cloud)) => {
-                Ok(headless::run(started, cloud, answers, args.common.output).await)
+                let journal = started.engine.journal_path().map(Path::to_owned);
+                let code = headless::run(started, cloud, answers, args.common.output).await;
+                archive_at_end(journal.as_deref(), archive.as_ref()).await;
+                Ok(code)
             }
             Err(e) => usage(e),
         }
@@ -434,7 +473,7 @@ fn open_console(
         mode,
         params,
     } = console;
-    crate::tui::run(
+    let code = crate::tui::run(
         runtime,
         Session {
             runbook,
@@ -447,5 +486,7 @@ fn open_console(
             max_parallel: usize::from(common.max_parallel),
         },
         resumed,
-    )
+    );
+    console_not_archived(common);
+    code
 }

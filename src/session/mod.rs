@@ -358,6 +358,26 @@ pub fn launch(started: Started, cloud: Option<Arc<dyn Cloud>>) -> Running {
     }
 }
 
+/// Archives a finished run's evidence (`--archive`): its journal, the
+/// report files written next to it, then the manifest, to S3 through
+/// `request`'s AWS options (`crate::team::archive`). The one call at a
+/// run's end, after its report is written; it never changes how the run
+/// went: what failed is in the answer, for the front end to say loudly.
+pub async fn archive(
+    journal: &Path,
+    request: &crate::team::archive::ArchiveRequest,
+) -> crate::team::archive::Archived {
+    match AwsCloud::connect(&request.aws).await {
+        Ok(cloud) => crate::team::archive::upload(&cloud, request, journal).await,
+        Err(e) => crate::team::archive::Archived {
+            url: request.target.to_string(),
+            failure: Some(format!("cannot reach S3: {e}")),
+            not_uploaded: vec!["every file".into()],
+            ..Default::default()
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@
 
 pub mod dynamo;
 pub mod policy;
+pub mod archive;
 pub mod store;
 
 pub use dynamo::DynamoStore;

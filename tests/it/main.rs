@@ -54,6 +54,7 @@ mod runbooks_s3;
 mod s3_prefix;
 mod schema;
 mod team_store;
+mod team_archive;
 mod template_paths;
 mod tui_app;
 mod tui_cost;
