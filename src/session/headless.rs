@@ -505,6 +505,27 @@ fn text_line(event: &RunEvent) -> String {
             step, by, answer, ..
         } => format!("{step}: {} by {by}", answer_word(answer)),
         EventKind::RunFinished { outcome } => format!("run {}", outcome_word(*outcome)),
+        EventKind::DriverChanged {
+            driver,
+            process,
+            token,
+            took_over,
+        } => match took_over {
+            Some(why) => format!(
+                "TAKEN OVER: {} drives the run now ({process}, fencing token {token}); why: {why}",
+                driver.describe()
+            ),
+            None => format!(
+                "{} drives the run on the team's shared log ({process}, fencing token {token})",
+                driver.describe()
+            ),
+        },
+        EventKind::TeamBehind { reason } => format!(
+            "TEAM CANNOT SEE THIS RUN: {reason}; the run goes on on its local journal, and the shared log catches up when the table is back"
+        ),
+        EventKind::TeamCaughtUp { lines } => {
+            format!("the team sees the run again: the shared log caught up ({lines} lines)")
+        }
     };
     format!("{clock} {what}")
 }

@@ -12,6 +12,9 @@
 //! imports it (it sees the shared log only as an
 //! [`crate::engine::mirror::Mirror`]).
 
+pub mod lease;
+pub mod log;
+pub mod memory;
 pub mod store;
 
 pub use store::{
