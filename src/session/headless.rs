@@ -568,3 +568,30 @@ fn outcome_word(o: Outcome) -> &'static str {
 fn answer_word(a: &Answer) -> String {
     a.phrase()
 }
+
+#[cfg(test)]
+mod team_lines {
+    use super::*;
+
+    fn line(kind: EventKind) -> String {
+        text_line(&RunEvent {
+            at: jiff::Timestamp::UNIX_EPOCH,
+            elapsed: std::time::Duration::from_secs(61),
+            kind,
+        })
+    }
+
+    #[test]
+    fn the_team_losing_sight_of_the_run_is_printed_loudly() {
+        let behind = line(EventKind::TeamBehind {
+            reason: "table team, TransactWriteItems: cannot reach DynamoDB".into(),
+        });
+        assert!(
+            behind.starts_with("00:01:01 TEAM CANNOT SEE THIS RUN: table team"),
+            "{behind}"
+        );
+        assert!(behind.contains("goes on on its local journal"), "{behind}");
+        let back = line(EventKind::TeamCaughtUp { lines: 4 });
+        assert!(back.contains("caught up (4 lines)"), "{back}");
+    }
+}

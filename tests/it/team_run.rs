@@ -249,3 +249,46 @@ async fn a_second_create_of_the_same_run_is_refused() {
     assert!(err.to_string().contains("holds a run"), "{err}");
     assert_eq!(store.lines(&run.run_id).len(), 1);
 }
+
+/// The console's header says so while the team cannot see the run, in
+/// place of the run's line, and goes back once the shared log caught up.
+#[test]
+fn the_console_says_when_the_team_cannot_see_the_run() {
+    use dr_drill::tui::app::Msg;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    let screen = |app: &dr_drill::tui::app::App| {
+        let mut terminal = Terminal::new(TestBackend::new(120, 32)).unwrap();
+        terminal
+            .draw(|f| dr_drill::tui::view::draw(f, app))
+            .unwrap();
+        terminal.backend().to_string()
+    };
+    let event = |secs: u64, kind: EventKind| {
+        Msg::Engine(RunEvent {
+            at: crate::tui_view::at(secs),
+            elapsed: Duration::from_secs(secs),
+            kind,
+        })
+    };
+    let mut app = crate::tui_view::running_app();
+    assert!(!screen(&app).contains("TEAM CANNOT SEE"));
+    app.update(event(
+        5,
+        EventKind::TeamBehind {
+            reason: "table team, TransactWriteItems: cannot reach DynamoDB\x1b[2J".into(),
+        },
+    ));
+    let behind = screen(&app);
+    assert!(
+        behind.contains("TEAM CANNOT SEE THIS RUN: table team, TransactWriteItems"),
+        "{behind}"
+    );
+    assert!(
+        !behind.contains('\x1b'),
+        "outside text reaches the terminal raw"
+    );
+    app.update(event(9, EventKind::TeamCaughtUp { lines: 12 }));
+    assert!(!screen(&app).contains("TEAM CANNOT SEE"));
+}
