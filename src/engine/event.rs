@@ -367,6 +367,31 @@ pub enum EventKind {
         /// How.
         outcome: Outcome,
     },
+    /// A process drives the run on the team's shared log from here: when
+    /// a team run starts, and at each takeover (docs/team.md).
+    DriverChanged {
+        /// Who drives, as their credentials prove them.
+        driver: crate::engine::participant::Participant,
+        /// Their process (`user@host pid N`).
+        process: String,
+        /// The lease's fencing token this process writes with.
+        token: u64,
+        /// With `--take-over`: why the lease was taken before it expired.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        took_over: Option<String>,
+    },
+    /// The team's shared log cannot be reached: the run goes on on its
+    /// local journal and the team no longer sees it (recorded once, the
+    /// first time the mirror falls behind).
+    TeamBehind {
+        /// Why, naming the table and the DynamoDB action.
+        reason: String,
+    },
+    /// The shared log holds every line again after being behind.
+    TeamCaughtUp {
+        /// Lines written while catching up.
+        lines: u64,
+    },
 }
 
 impl EventKind {
@@ -378,6 +403,8 @@ impl EventKind {
             EventKind::StepOutput { .. }
                 | EventKind::StepProgress { .. }
                 | EventKind::StepQueued { .. }
+                | EventKind::TeamBehind { .. }
+                | EventKind::TeamCaughtUp { .. }
         )
     }
 

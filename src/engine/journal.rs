@@ -191,6 +191,13 @@ pub enum JournalError {
         /// The first error.
         message: String,
     },
+    /// The team's shared log refused this process's line: another
+    /// process drives the run now, so this one stops without acting.
+    #[error("{reason}")]
+    Fenced {
+        /// Who drives now and what to do, as the shared log said it.
+        reason: String,
+    },
     /// Another dr-drill process is running this run.
     #[error(
         "run {run_dir} is in use by another dr-drill process (pid {pid}); wait for it to end, or stop it, before resuming"
@@ -445,16 +452,25 @@ impl JournalWriter {
     /// Queues `event` behind every line queued before it. For a durable
     /// line, the returned [`Written`] resolves once it is fsync'd.
     pub fn queue(&self, event: &RunEvent, durable: bool) -> Result<Written, JournalError> {
+        let text = serde_json::to_string(event).map_err(|e| JournalError::Io {
+            path: self.path.clone(),
+            source: e.into(),
+        })?;
+        self.queue_line(&text, durable)
+    }
+
+    /// Queues `line`, an event serialized once by the recorder (which
+    /// hands the same text to the team's mirror), behind every line queued
+    /// before it.
+    pub fn queue_line(&self, line: &str, durable: bool) -> Result<Written, JournalError> {
         if let Some(message) = self.failed.get() {
             return Err(JournalError::WriteFailed {
                 path: self.path.clone(),
                 message: message.clone(),
             });
         }
-        let mut text = serde_json::to_string(event).map_err(|e| JournalError::Io {
-            path: self.path.clone(),
-            source: e.into(),
-        })?;
+        let mut text = String::with_capacity(line.len() + 1);
+        text.push_str(line);
         text.push('\n');
         let tx = self.tx.as_ref().ok_or(JournalError::WriterGone)?;
         let (ack, done) = if durable {

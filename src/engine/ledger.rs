@@ -202,6 +202,19 @@ pub struct FailedAttempt {
     pub interrupted: bool,
 }
 
+/// A team run as its journal tells it (docs/team.md).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TeamSight {
+    /// Who drives the run now.
+    pub driver: Option<crate::engine::participant::Participant>,
+    /// Their process.
+    pub process: Option<String>,
+    /// Their fencing token.
+    pub token: Option<u64>,
+    /// Why the team cannot see the run now (the shared log is behind).
+    pub behind: Option<String>,
+}
+
 /// A resume after a crash or a stop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resumption {
@@ -341,6 +354,9 @@ pub struct RunLedger {
     pub confirmations: Vec<TypedConfirmation>,
     /// Resumes, in order.
     pub resumes: Vec<Resumption>,
+    /// The run on the team's shared log: who drives, whether the team
+    /// sees it.
+    pub team: TeamSight,
     /// Resumed since it last ended: it goes on.
     resumed_since_end: bool,
     /// The last question of each step, by id (steps a forced resume
@@ -414,6 +430,7 @@ impl RunLedger {
             failures: Vec::new(),
             confirmations: Vec::new(),
             resumes: Vec::new(),
+            team: TeamSight::default(),
             resumed_since_end: false,
             questions: HashMap::new(),
             index,
@@ -508,6 +525,18 @@ impl RunLedger {
                 });
                 self.resumed_since_end = false;
             }
+            EventKind::DriverChanged {
+                driver,
+                process,
+                token,
+                ..
+            } => {
+                self.team.driver = Some(driver.clone());
+                self.team.process = Some(process.clone());
+                self.team.token = Some(*token);
+            }
+            EventKind::TeamBehind { reason } => self.team.behind = Some(reason.clone()),
+            EventKind::TeamCaughtUp { .. } => self.team.behind = None,
             EventKind::RtoStopped { rto, .. } => self.rto = Some(*rto),
             // With several picks, the oldest point chosen bounds the data
             // lost (picks replayed forward, `measures_rpo = false`, do not

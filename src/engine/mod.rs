@@ -470,6 +470,22 @@ impl Engine {
         }
     }
 
+    /// The engine of a team run: every journal line goes to `mirror` (the
+    /// team's shared log) too, from the next line on, and evidence waits
+    /// for it as for the fsync (`engine/mirror.rs`).
+    pub fn with_mirror(self, mirror: Arc<dyn mirror::Mirror>) -> Self {
+        if !self.recorder.set_mirror(mirror) {
+            tracing::warn!("a second mirror was ignored; the run keeps its first");
+        }
+        self
+    }
+
+    /// The run's recorder: for a session's own events (the shared log
+    /// catching up) while the engine runs.
+    pub fn recorder(&self) -> Recorder {
+        self.recorder.clone()
+    }
+
     /// A token that cancels the run (Ctrl-C): running steps are cancelled,
     /// their child processes killed, nothing new starts.
     pub fn cancel_token(&self) -> CancellationToken {

@@ -1,13 +1,17 @@
-//! Stamps events with the run's clock, writes them to the journal and hands
-//! them to every subscriber (headless printer, console, report builder).
+//! Stamps events with the run's clock, writes them to the journal (and,
+//! in a team run, the same line to the team's shared log through its
+//! [`Mirror`]) and hands them to every subscriber (headless printer,
+//! console, report builder).
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tokio::sync::mpsc;
 
 use super::clock::Clock;
 use super::event::{EventKind, RunEvent};
-use super::journal::{JournalError, JournalWriter};
+use super::journal::{JournalError, JournalWriter, Written};
+use super::mirror::{Mirror, MirrorAck, Mirrored};
 use super::redact::{Redacted, Redactor};
 
 /// The run's event sink; cheap to clone into step tasks.
@@ -23,8 +27,20 @@ struct Inner {
     /// they appear.
     secrets: RwLock<Redactor>,
     /// Held while an event is stamped and queued, so the journal's order is
-    /// the order of the timestamps.
-    order: Mutex<Vec<mpsc::UnboundedSender<RunEvent>>>,
+    /// the order of the timestamps (and the shared log's order the
+    /// journal's).
+    order: Mutex<Order>,
+    /// The team's shared log, in a team run.
+    mirror: OnceLock<Arc<dyn Mirror>>,
+    /// Whether `TeamBehind` was recorded since the shared log last held
+    /// every line.
+    behind_told: AtomicBool,
+}
+
+struct Order {
+    subscribers: Vec<mpsc::UnboundedSender<RunEvent>>,
+    /// The journal line number the next event gets (the header is 0).
+    next_seq: u64,
 }
 
 impl Recorder {
@@ -40,9 +56,28 @@ impl Recorder {
                 clock,
                 journal,
                 secrets: RwLock::new(Redactor::new(secrets)),
-                order: Mutex::new(Vec::new()),
+                order: Mutex::new(Order {
+                    subscribers: Vec::new(),
+                    next_seq: 1,
+                }),
+                mirror: OnceLock::new(),
+                behind_told: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// The recorder of a journal that holds `lines` lines already (header
+    /// included): a resumed run's events are numbered on from there.
+    pub fn lines_from(self, lines: u64) -> Self {
+        self.lock().next_seq = lines;
+        self
+    }
+
+    /// Hands every line recorded from now on to `mirror` too, with its
+    /// journal line number; evidence waits for the mirror as for the
+    /// fsync. A recorder has one mirror: a second is refused (`false`).
+    pub fn set_mirror(&self, mirror: Arc<dyn Mirror>) -> bool {
+        self.inner.mirror.set(mirror).is_ok()
     }
 
     /// Adds secrets to keep out of every event from now on: the
@@ -58,7 +93,7 @@ impl Recorder {
     /// A receiver of every event recorded from now on.
     pub fn subscribe(&self) -> mpsc::UnboundedReceiver<RunEvent> {
         let (tx, rx) = mpsc::unbounded_channel();
-        self.lock().push(tx);
+        self.lock().subscribers.push(tx);
         rx
     }
 
@@ -74,35 +109,91 @@ impl Recorder {
         let Some(kind) = self.redact(kind) else {
             // Evidence that cannot be written without a secret stops the
             // run rather than go unrecorded or leak.
-            let path = self.inner.journal.as_ref().map_or_else(
-                || std::path::PathBuf::from("journal"),
-                |j| j.path().to_owned(),
-            );
             return Err(JournalError::Io {
-                path,
+                path: self.journal_path(),
                 source: std::io::Error::other(
                     "an event could not be written without a secret parameter's value, which is \
                      part of every placeholder too; choose a longer secret and resume",
                 ),
             });
         };
-        // Journal and subscribers get events in one order: both are fed
-        // under the same lock.
-        let (event, written) = {
-            let mut subscribers = self.lock();
-            let (at, elapsed) = self.inner.clock.now();
-            let event = RunEvent { at, elapsed, kind };
-            let written = match &self.inner.journal {
-                Some(journal) => Some(journal.queue(&event, durable)?),
-                None => None,
-            };
-            subscribers.retain(|tx| tx.send(event.clone()).is_ok());
-            (event, written)
-        };
-        if let Some(written) = written {
-            written.durable().await?;
+        // Journal, mirror and subscribers get events in one order: all are
+        // fed under the same lock.
+        let (event, written, mirrored) = self.queue(kind, durable)?;
+        let (written, mirrored) = tokio::join!(
+            async move {
+                match written {
+                    Some(written) => written.durable().await,
+                    None => Ok(()),
+                }
+            },
+            async move {
+                match mirrored {
+                    Some(ack) => Some(ack.await),
+                    None => None,
+                }
+            }
+        );
+        written?;
+        match mirrored {
+            None | Some(Mirrored::Shared) => {}
+            Some(Mirrored::Behind { reason }) => self.tell_behind(reason)?,
+            Some(Mirrored::Fenced { reason }) => return Err(JournalError::Fenced { reason }),
         }
         Ok(event)
+    }
+
+    /// Stamps `kind`, queues its line in the journal and the mirror and
+    /// hands it to the subscribers, all under the order lock.
+    #[allow(clippy::type_complexity)]
+    fn queue(
+        &self,
+        kind: EventKind,
+        durable: bool,
+    ) -> Result<(RunEvent, Option<Written>, Option<MirrorAck>), JournalError> {
+        if matches!(kind, EventKind::TeamCaughtUp { .. }) {
+            self.inner.behind_told.store(false, Ordering::SeqCst);
+        }
+        let mut order = self.lock();
+        let (at, elapsed) = self.inner.clock.now();
+        let event = RunEvent { at, elapsed, kind };
+        let mirror = self.inner.mirror.get();
+        let mut written = None;
+        let mut mirrored = None;
+        if self.inner.journal.is_some() || mirror.is_some() {
+            // Serialized once: the shared log holds the journal's text.
+            let line = serde_json::to_string(&event).map_err(|e| JournalError::Io {
+                path: self.journal_path(),
+                source: e.into(),
+            })?;
+            if let Some(journal) = &self.inner.journal {
+                written = Some(journal.queue_line(&line, durable)?);
+            }
+            if let Some(mirror) = mirror {
+                mirrored = Some(mirror.queue(order.next_seq, line));
+            }
+            order.next_seq += 1;
+        }
+        order
+            .subscribers
+            .retain(|tx| tx.send(event.clone()).is_ok());
+        Ok((event, written, mirrored))
+    }
+
+    /// Records, once until the shared log catches up, that the team can no
+    /// longer see the run.
+    fn tell_behind(&self, reason: String) -> Result<(), JournalError> {
+        if self.inner.behind_told.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        self.note(EventKind::TeamBehind { reason })
+    }
+
+    fn journal_path(&self) -> std::path::PathBuf {
+        self.inner.journal.as_ref().map_or_else(
+            || std::path::PathBuf::from("journal"),
+            |j| j.path().to_owned(),
+        )
     }
 
     /// Records an event that is not evidence (progress, output) without
@@ -113,13 +204,9 @@ impl Recorder {
         let Some(kind) = self.redact(kind) else {
             return Ok(());
         };
-        let mut subscribers = self.lock();
-        let (at, elapsed) = self.inner.clock.now();
-        let event = RunEvent { at, elapsed, kind };
-        if let Some(journal) = &self.inner.journal {
-            journal.queue(&event, false)?;
-        }
-        subscribers.retain(|tx| tx.send(event.clone()).is_ok());
+        // The mirror's ack is not awaited: the line is written in order all
+        // the same, and a fence shows on the next evidence.
+        self.queue(kind, false)?;
         Ok(())
     }
 
@@ -144,7 +231,7 @@ impl Recorder {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<mpsc::UnboundedSender<RunEvent>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Order> {
         // A panic while holding this lock cannot leave the list inconsistent.
         self.inner
             .order
@@ -152,3 +239,6 @@ impl Recorder {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -250,7 +250,8 @@ pub fn resume(
         Clock::at(now, elapsed),
         Some(writer),
         super::secret_values(&runbook, &params),
-    );
+    )
+    .lines_from(contents.events.len() as u64 + 1);
     let started = assemble(
         runbook,
         plan,

@@ -505,6 +505,27 @@ fn text_line(event: &RunEvent) -> String {
             step, by, answer, ..
         } => format!("{step}: {} by {by}", answer_word(answer)),
         EventKind::RunFinished { outcome } => format!("run {}", outcome_word(*outcome)),
+        EventKind::DriverChanged {
+            driver,
+            process,
+            token,
+            took_over,
+        } => match took_over {
+            Some(why) => format!(
+                "TAKEN OVER: {} drives the run now ({process}, fencing token {token}); why: {why}",
+                driver.describe()
+            ),
+            None => format!(
+                "{} drives the run on the team's shared log ({process}, fencing token {token})",
+                driver.describe()
+            ),
+        },
+        EventKind::TeamBehind { reason } => format!(
+            "TEAM CANNOT SEE THIS RUN: {reason}; the run goes on on its local journal, and the shared log catches up when the table is back"
+        ),
+        EventKind::TeamCaughtUp { lines } => {
+            format!("the team sees the run again: the shared log caught up ({lines} lines)")
+        }
     };
     format!("{clock} {what}")
 }
@@ -546,4 +567,31 @@ fn outcome_word(o: Outcome) -> &'static str {
 
 fn answer_word(a: &Answer) -> String {
     a.phrase()
+}
+
+#[cfg(test)]
+mod team_lines {
+    use super::*;
+
+    fn line(kind: EventKind) -> String {
+        text_line(&RunEvent {
+            at: jiff::Timestamp::UNIX_EPOCH,
+            elapsed: std::time::Duration::from_secs(61),
+            kind,
+        })
+    }
+
+    #[test]
+    fn the_team_losing_sight_of_the_run_is_printed_loudly() {
+        let behind = line(EventKind::TeamBehind {
+            reason: "table team, TransactWriteItems: cannot reach DynamoDB".into(),
+        });
+        assert!(
+            behind.starts_with("00:01:01 TEAM CANNOT SEE THIS RUN: table team"),
+            "{behind}"
+        );
+        assert!(behind.contains("goes on on its local journal"), "{behind}");
+        let back = line(EventKind::TeamCaughtUp { lines: 4 });
+        assert!(back.contains("caught up (4 lines)"), "{back}");
+    }
 }

@@ -12,9 +12,12 @@
 //! imports it (it sees the shared log only as an
 //! [`crate::engine::mirror::Mirror`]).
 
-pub mod dynamo;
-pub mod policy;
 pub mod archive;
+pub mod dynamo;
+pub mod lease;
+pub mod log;
+pub mod memory;
+pub mod policy;
 pub mod store;
 
 pub use dynamo::DynamoStore;

@@ -257,14 +257,25 @@ fn draw_run(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
                 .chain(cost_span(app, view))
                 .collect::<Vec<_>>(),
         ),
-        Line::from(Span::styled(
-            match (&view.run_id, &view.journal) {
-                (Some(id), Some(j)) => format!("run {id}   journal {j}"),
-                (Some(id), None) => format!("run {id}"),
-                _ => "starting…".into(),
-            },
-            theme.dim,
-        )),
+        // A team run the team can no longer see says so in place of the
+        // run's line, until the shared log catches up.
+        match &view.ledger.team.behind {
+            Some(why) => Line::from(Span::styled(
+                crate::format::printable(&format!(
+                    "TEAM CANNOT SEE THIS RUN: {why}; it goes on on the local journal"
+                ))
+                .replace('\n', " "),
+                theme.warn.reversed(),
+            )),
+            None => Line::from(Span::styled(
+                match (&view.run_id, &view.journal) {
+                    (Some(id), Some(j)) => format!("run {id}   journal {j}"),
+                    (Some(id), None) => format!("run {id}"),
+                    _ => "starting…".into(),
+                },
+                theme.dim,
+            )),
+        },
     ];
     Paragraph::new(lines).render(header, buf);
     match view.tab {

@@ -137,3 +137,4 @@ fn no_test_file_is_left_out() {
         left_out.join("\n  ")
     );
 }
+mod team_run;
