@@ -11,6 +11,8 @@ mod points;
 mod preflight;
 mod report;
 mod run;
+mod runs;
+mod watch;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -23,6 +25,8 @@ pub use points::{PointsArgs, PointsOutput};
 pub use preflight::PreflightArgs;
 pub use report::ReportArgs;
 pub use run::{ResumeArgs, RunArgs};
+pub use runs::{RunLine, RunsArgs, RunsOutput};
+pub use watch::WatchArgs;
 
 pub use crate::session::{EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
@@ -83,6 +87,18 @@ pub enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+    /// Follow a run another process drives, in the console, read-only:
+    /// its steps, timeline, outputs and RTO clock as they go. Keys that
+    /// would act are absent; leaving never affects the run.
+    ///
+    /// Exit status: 0 left, 2 no such run, a damaged journal, or usage.
+    Watch(WatchArgs),
+    /// List runs under the data dir, newest first: state, driver, RTO so
+    /// far.
+    ///
+    /// Exit status: 0 listed (a damaged journal is a row saying so), 2
+    /// usage.
+    Runs(RunsArgs),
 }
 
 /// Colour choice for human output.
@@ -151,6 +167,8 @@ fn dispatch(cli: Cli, runtime: &tokio::runtime::Runtime) -> color_eyre::Result<E
             std::io::stdout().write_all(&script)?;
             Ok(ExitCode::from(EXIT_OK))
         }
+        Command::Watch(args) => watch::run(&args, runtime),
+        Command::Runs(args) => runs::run(&args),
     }
 }
 

@@ -135,3 +135,5 @@ fn no_test_file_is_left_out() {
         left_out.join("\n  ")
     );
 }
+mod cli_watch;
+mod tui_watch;
