@@ -89,6 +89,16 @@ impl Pane {
     /// directory, and records the program's exit status and the terminal
     /// modes before and after it.
     fn start(name: &str, files: &[(&str, &str)], args: &[&str]) -> Self {
+        Self::start_sized(name, files, args, (WIDTH, HEIGHT))
+    }
+
+    /// [`Pane::start`] in a pane of `(width, height)`.
+    fn start_sized(
+        name: &str,
+        files: &[(&str, &str)],
+        args: &[&str],
+        (width, height): (u16, u16),
+    ) -> Self {
         require_tmux();
         let dir = tempfile::tempdir().unwrap();
         for (file, text) in files {
@@ -120,7 +130,7 @@ impl Pane {
             dir,
         };
         let launcher = launcher.display().to_string();
-        let (w, h) = (WIDTH.to_string(), HEIGHT.to_string());
+        let (w, h) = (width.to_string(), height.to_string());
         pane.tmux(&[
             "new-session",
             "-d",
@@ -618,5 +628,95 @@ fn a_start_with_a_denied_action_asks_first_naming_it() {
     pane.wait_for("Leave the console?");
     pane.keys(&["Enter"]);
     assert_eq!(pane.wait_exit(), 3, "a stopped run can be resumed");
+    pane.assert_terminal_restored();
+}
+
+/// A run of a few seconds: a short wait between two steps.
+const SLOW_RUNBOOK: &str = r#"
+[runbook]
+format = 1
+id = "watched"
+title = "Watched run"
+rto = "10m"
+
+[[step]]
+id = "before"
+kind = "shell"
+run = "echo before"
+
+[[step]]
+id = "pause"
+needs = ["before"]
+kind = "wait"
+duration = "6s"
+
+[[step]]
+id = "after"
+needs = ["pause"]
+kind = "shell"
+run = "echo after"
+ends_rto = true
+"#;
+
+#[test]
+fn watch_follows_a_live_headless_run_to_its_end_and_its_keys_do_not_act() {
+    require_tmux();
+    let data = tempfile::tempdir().unwrap();
+    let runbook = data.path().join("watched.toml");
+    std::fs::write(&runbook, SLOW_RUNBOOK).unwrap();
+    let mut driver = Command::new(BIN)
+        .args(["run", "--headless", "--sandbox", "--speed", "1"])
+        .arg(&runbook)
+        .env("DR_DRILL_DATA_DIR", data.path().join("data"))
+        .env("HOME", data.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    let journal = loop {
+        if let Some(j) = journals(&data.path().join("data")).pop() {
+            break j;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the headless run wrote no journal"
+        );
+        std::thread::sleep(POLL);
+    };
+    let pane = Pane::start_sized(
+        "watch",
+        &[],
+        &["watch", &journal.display().to_string()],
+        (80, 24),
+    );
+    pane.wait_for("WATCHING — read-only · driven by");
+    let screen = pane.wait_for("pause");
+    assert!(
+        !screen.contains("abort"),
+        "an acting key is hinted:\n{screen}"
+    );
+    // Abort (twice) and answer: the console refuses, the run goes on.
+    pane.keys(&["C-c"]);
+    pane.keys(&["C-c"]);
+    pane.wait_for("only the driver can abort the run");
+    pane.keys(&["Enter"]);
+    let screen = pane.wait_for("the run has ended: succeeded");
+    assert!(screen.contains("SUCCEEDED"), "{screen}");
+    let status = driver.wait().unwrap();
+    assert!(status.success(), "the driven run did not succeed: {status}");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .contains("\"outcome\":\"succeeded\""),
+        "{text}"
+    );
+    // The console stays until left; leaving is at once.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(pane.format("#{pane_dead}"), "0");
+    pane.keys(&["q"]);
+    assert_eq!(pane.wait_exit(), 0);
     pane.assert_terminal_restored();
 }

@@ -14,6 +14,8 @@ mod report;
 mod report_s3;
 mod run;
 mod team;
+mod runs;
+mod watch;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -27,6 +29,8 @@ pub use points::{PointsArgs, PointsOutput};
 pub use preflight::PreflightArgs;
 pub use report::ReportArgs;
 pub use run::{ResumeArgs, RunArgs};
+pub use runs::{RunLine, RunsArgs, RunsOutput};
+pub use watch::WatchArgs;
 
 pub use crate::session::{EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
@@ -96,6 +100,18 @@ pub enum Command {
     ///
     /// Exit status: 0 archived, 1 the upload failed, 2 usage.
     Archive(ArchiveArgs),
+    /// Follow a run another process drives, in the console, read-only:
+    /// its steps, timeline, outputs and RTO clock as they go. Keys that
+    /// would act are absent; leaving never affects the run.
+    ///
+    /// Exit status: 0 left, 2 no such run, a damaged journal, or usage.
+    Watch(WatchArgs),
+    /// List runs under the data dir, newest first: state, driver, RTO so
+    /// far.
+    ///
+    /// Exit status: 0 listed (a damaged journal is a row saying so), 2
+    /// usage.
+    Runs(RunsArgs),
 }
 
 /// Colour choice for human output.
@@ -166,6 +182,8 @@ fn dispatch(cli: Cli, runtime: &tokio::runtime::Runtime) -> color_eyre::Result<E
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Team(args) => team::run(&args, runtime),
+        Command::Watch(args) => watch::run(&args, runtime),
+        Command::Runs(args) => runs::run(&args),
     }
 }
 

@@ -10,6 +10,7 @@
 //! answers live on the types (`Outcome::word`, `Answer::phrase`).
 
 pub mod dry_run;
+pub mod follow;
 pub mod headless;
 pub mod preflight;
 pub mod recorded;

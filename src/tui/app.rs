@@ -149,6 +149,9 @@ pub struct App {
     listing: u64,
     /// The plan for the mode chosen.
     plan_for: Option<Mode>,
+    /// Watching a run another process drives (`dr-drill watch`):
+    /// read-only.
+    pub watch: Option<super::watch::Watch>,
 }
 
 impl App {
@@ -182,6 +185,7 @@ impl App {
             start_forced: false,
             listing: 0,
             plan_for: None,
+            watch: None,
         }
     }
 
@@ -437,6 +441,9 @@ impl App {
         let Some(press) = self.keymap.read(&self.scope(layer), &key) else {
             return Vec::new();
         };
+        if let Some(commands) = super::watch::key(self, layer, press) {
+            return commands;
+        }
         // Two actions are the console's in every layer.
         match press {
             Keypress::Act(Action::Interrupt) => return self.interrupt(),
@@ -581,7 +588,8 @@ impl App {
 
     fn leave(&mut self) -> Vec<Command> {
         let running = matches!(&self.screen, Screen::Run(v) if v.outcome.is_none());
-        if running {
+        // A watcher's leaving never affects the run.
+        if running && self.watch.is_none() {
             vec![Command::CancelRun, Command::Quit]
         } else {
             vec![Command::Quit]

@@ -61,11 +61,18 @@ const MIN_ROWS: u16 = 14;
 fn lines(app: &App) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (context, name) in CONTEXTS {
+        // Watching, the keys that would act are not listed.
+        let table: Vec<_> = (app.keymap.table(context).into_iter())
+            .filter(|(action, _)| super::watch::listed(app, context, *action))
+            .collect();
+        if table.is_empty() {
+            continue;
+        }
         lines.push(Line::from(Span::styled(name, app.theme.title)));
-        for (action, keys) in app.keymap.table(context) {
+        for (action, keys) in table {
             lines.push(Line::from(vec![
                 Span::raw(format!("  {:<22}", keys.join(", "))),
-                Span::raw(action.describe()),
+                Span::raw(super::watch::describe(app, action)),
             ]));
         }
     }

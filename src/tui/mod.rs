@@ -22,6 +22,7 @@ pub mod start;
 pub mod start_despite;
 pub mod theme;
 pub mod view;
+pub mod watch;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -47,7 +48,7 @@ pub use crate::session::{Resumed, Session};
 /// Frames at most this often.
 const FRAME: Duration = Duration::from_millis(16);
 /// The clock tick (RTO clock, toasts, auto-refresh).
-const TICK: Duration = Duration::from_millis(250);
+pub(crate) const TICK: Duration = Duration::from_millis(250);
 
 /// Runs the console in this terminal, on `runtime`, until the operator
 /// leaves. The exit code is the session's ([`Ending::exit_code`]), as for

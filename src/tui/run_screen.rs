@@ -379,7 +379,15 @@ fn draw_steps(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
                 format!("{} ", status_symbol(step.status)),
                 status_style(theme, step.status),
             ),
-            Span::raw(format!("{}  {}", step.kind, status_word(step.status))),
+            Span::raw(format!(
+                "{}  {}",
+                step.kind,
+                match step.status {
+                    // Watching, the question is the driver's, not the reader's.
+                    StepStatus::Asking if app.watch.is_some() => "waiting for the driver",
+                    status => status_word(status),
+                }
+            )),
             Span::styled(
                 if step.destructive {
                     "  destructive: typed confirmation"
@@ -392,7 +400,13 @@ fn draw_steps(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
     ];
     // Why it waits now (never an earlier attempt's reason), or why it
     // ended the way it did.
-    if let Some(why) = why_waiting(view, step) {
+    let why = match step.status {
+        StepStatus::Asking if app.watch.is_some() => {
+            Some("the driver answers it; this console is read-only".into())
+        }
+        _ => why_waiting(view, step),
+    };
+    if let Some(why) = why {
         lines.push(Line::from(Span::styled(why, theme.warn)));
     }
     let failed_and_asked = matches!(

@@ -34,6 +34,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 frame.render_widget(&StartScreen { app, form }, body)
             }
             (Layer::Run, Screen::Run(view), _) => {
+                let body = super::watch::banner(frame, app, body);
                 frame.render_widget(&RunScreen { app, view }, body)
             }
             (Layer::Picker, _, Some(prompt)) => {

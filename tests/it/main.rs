@@ -138,3 +138,5 @@ fn no_test_file_is_left_out() {
     );
 }
 mod team_run;
+mod cli_watch;
+mod tui_watch;

@@ -1,0 +1,53 @@
+//! `dr-drill watch`: the console read-only, following a run another
+//! process drives, from its journal. Errors (no such run, a damaged
+//! journal) are said before the terminal is taken.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::EXIT_USAGE;
+use crate::engine;
+use crate::session::follow::{Follow, JournalFollower};
+
+/// Arguments of `dr-drill watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The run: its id (under the data dir), its directory, or its journal file.
+    #[arg(value_name = "RUN-ID|RUN-DIR|JOURNAL")]
+    pub run: String,
+    /// Where runs are kept [default: $DR_DRILL_DATA_DIR, or the user's
+    /// data directory].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+pub(super) fn run(
+    args: &WatchArgs,
+    runtime: &tokio::runtime::Runtime,
+) -> color_eyre::Result<ExitCode> {
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(engine::default_data_dir);
+    let journal = engine::resume::locate(&args.run, &data_dir);
+    if !journal.is_file() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: no journal at {}; give a run id under {}, a run directory, or a journal.jsonl file (`dr-drill runs` lists the runs)",
+            journal.display(),
+            data_dir.join("runs").display()
+        );
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    let follow: Box<dyn Follow> = match JournalFollower::open(&journal) {
+        Ok(f) => Box::new(f),
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    crate::tui::watch::run(runtime, follow, Some(journal.display().to_string()))
+}
