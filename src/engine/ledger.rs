@@ -613,6 +613,7 @@ impl RunLedger {
                 by,
                 note,
                 answer,
+                ..
             } => self.answered(i, step, by, note, answer, e),
         }
     }

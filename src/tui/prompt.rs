@@ -350,7 +350,7 @@ fn draw_prompt(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt) {
             }
             (" Manual step ", theme.warn)
         }
-        Question::Approve { instructions } => {
+        Question::Approve { instructions, .. } => {
             if let Some(i) = instructions {
                 lines.extend(markdown::to_lines(i));
                 lines.push(Line::default());

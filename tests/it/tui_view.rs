@@ -384,6 +384,9 @@ fn an_approval_is_never_given_by_a_bare_enter() {
         "approve-cutover",
         Question::Approve {
             instructions: Some("Delete 1,460 recovery points.".into()),
+            waiting_for: vec![],
+            have: 0,
+            required: 0,
         },
     );
     insta::assert_snapshot!("approve_dialog", screen(&app));
@@ -400,7 +403,12 @@ fn an_approval_is_never_given_by_a_bare_enter() {
     let mut answer = question(
         &mut app,
         "approve-cutover",
-        Question::Approve { instructions: None },
+        Question::Approve {
+            instructions: None,
+            waiting_for: vec![],
+            have: 0,
+            required: 0,
+        },
     );
     app.update(key(KeyCode::Right));
     app.update(key(KeyCode::Enter));
@@ -523,7 +531,12 @@ fn the_detail_pane_follows_the_question_on_screen() {
     let _first = question(
         &mut app,
         "approve-cutover",
-        Question::Approve { instructions: None },
+        Question::Approve {
+            instructions: None,
+            waiting_for: vec![],
+            have: 0,
+            required: 0,
+        },
     );
     assert_eq!(selected_step(&app), "approve-cutover");
     // A question behind it does not take the pane from the one on screen.
@@ -584,6 +597,7 @@ fn a_waiting_step_shows_why_it_waits_now_not_an_earlier_attempts_reason() {
         event(
             9,
             EventKind::HumanAnswered {
+                who: None,
                 step: step("restore"),
                 by: "bob@host".into(),
                 note: None,
