@@ -463,3 +463,22 @@ pub(crate) mod seconds_vec {
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
+
+impl Question {
+    /// What an M-of-N approval still waits for: "1 of 2 needed: waits
+    /// for dba"; `None` for other questions and a solo run's plain gate.
+    pub fn approval_progress(&self) -> Option<String> {
+        match self {
+            Question::Approve {
+                waiting_for,
+                have,
+                required,
+                ..
+            } if *required > 0 => Some(format!(
+                "{have} of {required} needed: waits for {}",
+                waiting_for.join(", ")
+            )),
+            _ => None,
+        }
+    }
+}

@@ -355,6 +355,9 @@ fn draw_prompt(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt) {
                 lines.extend(markdown::to_lines(i));
                 lines.push(Line::default());
             }
+            if let Some(progress) = prompt.request.question.approval_progress() {
+                lines.push(Line::raw(progress));
+            }
             tail.push(buttons(app, prompt));
             tail.push(input_line("note: ", &prompt.input, inner, theme.text));
             (" Approval ", theme.warn)

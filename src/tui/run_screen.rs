@@ -577,7 +577,9 @@ fn why_waiting(view: &RunView, step: &StepRow) -> Option<String> {
                 Some(Question::Confirm { text, .. }) => {
                     format!("waits for you to type `{text}` to confirm")
                 }
-                Some(Question::Approve { .. }) => "waits for your approval".into(),
+                Some(q @ Question::Approve { .. }) => q
+                    .approval_progress()
+                    .unwrap_or_else(|| "waits for your approval".into()),
                 Some(Question::Acknowledge { .. }) => "waits for you to do the manual step".into(),
                 Some(Question::Failure { .. }) => {
                     "failed; waits for you: retry, skip or abort".into()

@@ -943,3 +943,23 @@ fn a_search_that_finds_one_line_says_one_line() {
     assert!(shown.contains("/beta  (1 line)"), "{shown}");
     assert!(!shown.contains("1 lines"), "{shown}");
 }
+
+#[test]
+fn an_m_of_n_approval_says_what_it_still_waits_for() {
+    let mut app = running_app();
+    let _answer = question(
+        &mut app,
+        "approve-cutover",
+        Question::Approve {
+            instructions: None,
+            waiting_for: vec!["lead".into(), "dba".into()],
+            have: 1,
+            required: 3,
+        },
+    );
+    let shown = screen(&app);
+    assert!(
+        shown.contains("1 of 3 needed: waits for lead, dba"),
+        "{shown}"
+    );
+}
