@@ -316,8 +316,15 @@ fn draw_steps(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
             selected_row = rows.len();
         }
         let parallel = group_sizes.get(&s.group).copied().unwrap_or(1) > 1;
+        // The owning role, as a short `[dba]` tag (at most 8 wide).
+        let owner = app
+            .runbook
+            .step(&s.id)
+            .and_then(|st| st.owner.as_ref())
+            .map(|o| format!(" [{}]", truncate(&o.value, 6)));
         // The id gives way to its marks, and says so with a "…".
-        let marks = usize::from(s.destructive) * 2
+        let marks = owner.as_ref().map_or(0, |o| o.chars().count())
+            + usize::from(s.destructive) * 2
             + usize::from(parallel) * 2
             + if s.attempts > 1 {
                 2 + s.attempts.to_string().len()
@@ -333,6 +340,9 @@ fn draw_steps(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
         }
         if s.attempts > 1 {
             title.push(Span::styled(format!(" ×{}", s.attempts), theme.warn));
+        }
+        if let Some(owner) = owner {
+            title.push(Span::styled(owner, theme.dim));
         }
         rows.push(Row::new(vec![
             Cell::from(status_symbol(s.status)).style(status_style(theme, s.status)),

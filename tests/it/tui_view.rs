@@ -27,7 +27,10 @@ pub(super) fn at(secs: u64) -> Timestamp {
 }
 
 pub(super) fn app() -> App {
-    let text = include_str!("../../runbooks/cabal-addresses-restore.toml");
+    app_of(include_str!("../../runbooks/cabal-addresses-restore.toml"))
+}
+
+fn app_of(text: &str) -> App {
     let runbook = check_str(text).runbook.unwrap();
     let identity = Identity {
         account: Some("111122223333".into()),
@@ -64,7 +67,11 @@ fn event(secs: u64, kind: EventKind) -> Msg {
 }
 
 pub(super) fn running_app() -> App {
-    let mut app = app();
+    running_app_of(include_str!("../../runbooks/cabal-addresses-restore.toml"))
+}
+
+fn running_app_of(text: &str) -> App {
+    let mut app = app_of(text);
     let plan = Plan::new(&app.runbook, Mode::Drill).unwrap();
     let values = dr_drill::engine::values::Values {
         params: BTreeMap::from([
@@ -962,4 +969,28 @@ fn an_m_of_n_approval_says_what_it_still_waits_for() {
         shown.contains("1 of 3 needed: waits for lead, dba"),
         "{shown}"
     );
+}
+
+#[test]
+fn each_step_row_shows_its_owner_role() {
+    let text = include_str!("../../runbooks/cabal-addresses-restore.toml")
+        .replace(
+            "id = \"approve-cutover\"",
+            "id = \"approve-cutover\"\nowner = \"lead\"",
+        )
+        .replace(
+            "[[step]]\nid = \"restore\"",
+            "[[step]]\nid = \"restore\"\nowner = \"dba\"",
+        );
+    let app = running_app_of(&text);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| draw(f, &app)).unwrap();
+    let rows: String = terminal
+        .backend()
+        .to_string()
+        .lines()
+        .filter(|l| l.contains("[lead]") || l.contains("[dba]"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(rows);
 }
