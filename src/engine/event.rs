@@ -110,6 +110,16 @@ pub enum Question {
     Approve {
         /// What is being approved.
         instructions: Option<String>,
+        /// Who it still waits for (approvers not yet heard from); empty
+        /// when the driver approves a solo run.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        waiting_for: Vec<String>,
+        /// Approvals counted so far.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        have: usize,
+        /// Approvals needed; 0 when the driver approves a solo run.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        required: usize,
     },
     /// A step failed: retry, skip or abort.
     Failure {
@@ -355,6 +365,10 @@ pub enum EventKind {
         step: String,
         /// Who answered (user@host, or `headless` with the flag).
         by: String,
+        /// Who answered, by AWS identity (team runs, and solo runs whose
+        /// world told the driver's); absent in older journals.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        who: Option<crate::engine::participant::Participant>,
         /// Free text given with the answer.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
@@ -470,5 +484,28 @@ pub(crate) mod seconds_vec {
             seq.serialize_element(&d.as_secs_f64())?;
         }
         seq.end()
+    }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl Question {
+    /// What an M-of-N approval still waits for: "1 of 2 needed: waits
+    /// for dba"; `None` for other questions and a solo run's plain gate.
+    pub fn approval_progress(&self) -> Option<String> {
+        match self {
+            Question::Approve {
+                waiting_for,
+                have,
+                required,
+                ..
+            } if *required > 0 => Some(format!(
+                "{have} of {required} needed: waits for {}",
+                waiting_for.join(", ")
+            )),
+            _ => None,
+        }
     }
 }

@@ -113,6 +113,11 @@ pub async fn answer(mut questions: mpsc::Receiver<HumanRequest>, answers: Headle
                 ),
             },
         };
-        let _ = request.reply.send(HumanReply { answer, by, note });
+        let _ = request.reply.send(HumanReply {
+            answer,
+            by,
+            note,
+            who: None,
+        });
     }
 }

@@ -5,6 +5,7 @@
 use tokio::sync::oneshot;
 
 use super::event::{Answer, Question};
+use super::participant::Participant;
 
 /// A question from a step, with the channel to answer on.
 #[derive(Debug)]
@@ -28,6 +29,9 @@ pub struct HumanReply {
     pub by: String,
     /// Free text (why a step was skipped, lessons learned).
     pub note: Option<String>,
+    /// Who answered, by AWS identity; `None` for the driver at this
+    /// process's console or command line (the step fills it in).
+    pub who: Option<Participant>,
 }
 
 impl HumanReply {
@@ -37,6 +41,7 @@ impl HumanReply {
             answer,
             by: by.into(),
             note: None,
+            who: None,
         }
     }
 }

@@ -642,6 +642,7 @@ impl RunLedger {
                 by,
                 note,
                 answer,
+                ..
             } => self.answered(i, step, by, note, answer, e),
         }
     }

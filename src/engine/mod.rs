@@ -5,6 +5,7 @@
 //! that the journal, the headless printer, the console and the report all
 //! consume, and it never blocks the async runtime.
 
+pub mod approval;
 pub mod clock;
 pub mod event;
 pub mod headless;
@@ -109,6 +110,8 @@ pub struct Engine {
     cloud: Option<Arc<dyn crate::cloud::Cloud>>,
     /// A person answers at a console (not headless answers).
     at_console: bool,
+    /// The driver, the run's roles, and whether it is a team run.
+    people: Arc<approval::RunPeople>,
     /// The `PreflightRan` event to record before the first step.
     preflight: Option<EventKind>,
     /// Held for the life of the run.
@@ -352,6 +355,7 @@ fn assemble(
             resumed: None,
             cloud: None,
             at_console: false,
+            people: Arc::default(),
             preflight: None,
             _lock: a.lock,
         },
@@ -460,6 +464,15 @@ impl Engine {
         }
     }
 
+    /// The engine run by `people.driver`, with the run's roles; a team
+    /// run when `people.team` (the session sets it from `--team`).
+    pub fn with_people(self, people: approval::RunPeople) -> Self {
+        Self {
+            people: Arc::new(people),
+            ..self
+        }
+    }
+
     /// The engine answered by a person at a console: a pick with a
     /// policy shows the policy's choice for the operator to accept or
     /// change (headless runs keep the policy without asking).
@@ -555,6 +568,7 @@ impl Engine {
             run_dir: self.run_dir.clone(),
             cloud: self.cloud.clone(),
             at_console: self.at_console,
+            people: self.people.clone(),
         };
         // Only step tasks hold the question channel from here, so the
         // answering side sees it close when the run is over.

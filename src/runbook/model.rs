@@ -243,6 +243,10 @@ pub struct Step {
     pub description: Option<String>,
     /// The `[[phase]]` this step is timed in.
     pub phase: Option<Spanned<String>>,
+    /// The role that owns the step (`dba`): the console shows it, and a
+    /// `manual` or `approve` step with an owner is answered by a person
+    /// holding that role (`--role dba=alice@example.com`).
+    pub owner: Option<Spanned<String>>,
     /// Steps that must succeed before this one starts.
     #[serde(default)]
     pub needs: Vec<Spanned<String>>,
@@ -310,6 +314,7 @@ const STEP_FIELDS: &[&str] = &[
     "title",
     "description",
     "phase",
+    "owner",
     "kind",
     "needs",
     "destructive",
@@ -333,6 +338,7 @@ impl<'de> FromToml<'de> for Step {
         let title = th.optional("title");
         let description = th.optional("description");
         let phase = th.optional("phase");
+        let owner = th.optional("owner");
         let needs = th.optional("needs").unwrap_or_default();
         let destructive = th.optional("destructive").unwrap_or_default();
         let confirm = th.optional("confirm");
@@ -372,6 +378,7 @@ impl<'de> FromToml<'de> for Step {
             title,
             description,
             phase,
+            owner,
             needs,
             destructive,
             confirm,

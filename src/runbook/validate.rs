@@ -393,6 +393,9 @@ impl<'a> Validator<'a> {
                 "make `max_backoff` at least `backoff`, or drop it",
             ));
         }
+        if let Some(owner) = &step.owner {
+            self.check_id("`owner`", owner);
+        }
         step.action.check(&mut StepView { v: self, step });
     }
 

@@ -545,7 +545,9 @@ fn question_words(q: &Question) -> String {
                 instructions.lines().next().unwrap_or_default()
             )
         }
-        Question::Approve { .. } => "waits for approval".into(),
+        Question::Approve { .. } => q
+            .approval_progress()
+            .unwrap_or_else(|| "waits for approval".into()),
         Question::Failure { error } => format!("failed ({error}); asks: retry, skip or abort?"),
         Question::Interrupted => "was interrupted; asks: rerun, mark done or abort?".into(),
         Question::PickRecoveryPoint {

@@ -417,6 +417,7 @@ impl App {
             answer,
             by,
             note: note.filter(|n| !n.trim().is_empty()),
+            who: None,
         });
         // The next question, if any, opens; a picker starts listing, and
         // the answered one's listing, if still going, stops.

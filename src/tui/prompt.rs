@@ -350,10 +350,13 @@ fn draw_prompt(buf: &mut Buffer, area: Rect, app: &App, prompt: &Prompt) {
             }
             (" Manual step ", theme.warn)
         }
-        Question::Approve { instructions } => {
+        Question::Approve { instructions, .. } => {
             if let Some(i) = instructions {
                 lines.extend(markdown::to_lines(i));
                 lines.push(Line::default());
+            }
+            if let Some(progress) = prompt.request.question.approval_progress() {
+                lines.push(Line::raw(progress));
             }
             tail.push(buttons(app, prompt));
             tail.push(input_line("note: ", &prompt.input, inner, theme.text));

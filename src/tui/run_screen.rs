@@ -327,8 +327,15 @@ fn draw_steps(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
             selected_row = rows.len();
         }
         let parallel = group_sizes.get(&s.group).copied().unwrap_or(1) > 1;
+        // The owning role, as a short `[dba]` tag (at most 8 wide).
+        let owner = app
+            .runbook
+            .step(&s.id)
+            .and_then(|st| st.owner.as_ref())
+            .map(|o| format!(" [{}]", truncate(&o.value, 6)));
         // The id gives way to its marks, and says so with a "…".
-        let marks = usize::from(s.destructive) * 2
+        let marks = owner.as_ref().map_or(0, |o| o.chars().count())
+            + usize::from(s.destructive) * 2
             + usize::from(parallel) * 2
             + if s.attempts > 1 {
                 2 + s.attempts.to_string().len()
@@ -344,6 +351,9 @@ fn draw_steps(buf: &mut Buffer, area: Rect, app: &App, view: &RunView) {
         }
         if s.attempts > 1 {
             title.push(Span::styled(format!(" ×{}", s.attempts), theme.warn));
+        }
+        if let Some(owner) = owner {
+            title.push(Span::styled(owner, theme.dim));
         }
         rows.push(Row::new(vec![
             Cell::from(status_symbol(s.status)).style(status_style(theme, s.status)),
@@ -602,7 +612,9 @@ fn why_waiting(view: &RunView, step: &StepRow) -> Option<String> {
                 Some(Question::Confirm { text, .. }) => {
                     format!("waits for you to type `{text}` to confirm")
                 }
-                Some(Question::Approve { .. }) => "waits for your approval".into(),
+                Some(q @ Question::Approve { .. }) => q
+                    .approval_progress()
+                    .unwrap_or_else(|| "waits for your approval".into()),
                 Some(Question::Acknowledge { .. }) => "waits for you to do the manual step".into(),
                 Some(Question::Failure { .. }) => {
                     "failed; waits for you: retry, skip or abort".into()

@@ -307,6 +307,7 @@ async fn ask_with_abort_stops_the_run_as_failed() {
     assert!(events.iter().any(|e| matches!(
         &e.kind,
         EventKind::HumanAnswered {
+            who: None,
             answer: Answer::Abort,
             ..
         }

@@ -14,6 +14,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod approvals;
 mod architecture;
 mod aws_errors;
 mod aws_mocked_rules;

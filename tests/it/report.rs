@@ -535,6 +535,7 @@ fn a_step_confirmed_before_it_ran_starts_when_it_was_asked() {
         event(
             30,
             EventKind::HumanAnswered {
+                who: None,
                 step: step(),
                 by: "bob@host".into(),
                 note: None,

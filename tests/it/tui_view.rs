@@ -27,7 +27,10 @@ pub(super) fn at(secs: u64) -> Timestamp {
 }
 
 pub(super) fn app() -> App {
-    let text = include_str!("../../runbooks/cabal-addresses-restore.toml");
+    app_of(include_str!("../../runbooks/cabal-addresses-restore.toml"))
+}
+
+fn app_of(text: &str) -> App {
     let runbook = check_str(text).runbook.unwrap();
     let identity = Identity {
         account: Some("111122223333".into()),
@@ -64,7 +67,11 @@ fn event(secs: u64, kind: EventKind) -> Msg {
 }
 
 pub(super) fn running_app() -> App {
-    let mut app = app();
+    running_app_of(include_str!("../../runbooks/cabal-addresses-restore.toml"))
+}
+
+fn running_app_of(text: &str) -> App {
+    let mut app = app_of(text);
     let plan = Plan::new(&app.runbook, Mode::Drill).unwrap();
     let values = dr_drill::engine::values::Values {
         params: BTreeMap::from([
@@ -384,6 +391,9 @@ fn an_approval_is_never_given_by_a_bare_enter() {
         "approve-cutover",
         Question::Approve {
             instructions: Some("Delete 1,460 recovery points.".into()),
+            waiting_for: vec![],
+            have: 0,
+            required: 0,
         },
     );
     insta::assert_snapshot!("approve_dialog", screen(&app));
@@ -400,7 +410,12 @@ fn an_approval_is_never_given_by_a_bare_enter() {
     let mut answer = question(
         &mut app,
         "approve-cutover",
-        Question::Approve { instructions: None },
+        Question::Approve {
+            instructions: None,
+            waiting_for: vec![],
+            have: 0,
+            required: 0,
+        },
     );
     app.update(key(KeyCode::Right));
     app.update(key(KeyCode::Enter));
@@ -523,7 +538,12 @@ fn the_detail_pane_follows_the_question_on_screen() {
     let _first = question(
         &mut app,
         "approve-cutover",
-        Question::Approve { instructions: None },
+        Question::Approve {
+            instructions: None,
+            waiting_for: vec![],
+            have: 0,
+            required: 0,
+        },
     );
     assert_eq!(selected_step(&app), "approve-cutover");
     // A question behind it does not take the pane from the one on screen.
@@ -584,6 +604,7 @@ fn a_waiting_step_shows_why_it_waits_now_not_an_earlier_attempts_reason() {
         event(
             9,
             EventKind::HumanAnswered {
+                who: None,
                 step: step("restore"),
                 by: "bob@host".into(),
                 note: None,
@@ -928,4 +949,48 @@ fn a_search_that_finds_one_line_says_one_line() {
     let shown = screen(&app);
     assert!(shown.contains("/beta  (1 line)"), "{shown}");
     assert!(!shown.contains("1 lines"), "{shown}");
+}
+
+#[test]
+fn an_m_of_n_approval_says_what_it_still_waits_for() {
+    let mut app = running_app();
+    let _answer = question(
+        &mut app,
+        "approve-cutover",
+        Question::Approve {
+            instructions: None,
+            waiting_for: vec!["lead".into(), "dba".into()],
+            have: 1,
+            required: 3,
+        },
+    );
+    let shown = screen(&app);
+    assert!(
+        shown.contains("1 of 3 needed: waits for lead, dba"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn each_step_row_shows_its_owner_role() {
+    let text = include_str!("../../runbooks/cabal-addresses-restore.toml")
+        .replace(
+            "id = \"approve-cutover\"",
+            "id = \"approve-cutover\"\nowner = \"lead\"",
+        )
+        .replace(
+            "[[step]]\nid = \"restore\"",
+            "[[step]]\nid = \"restore\"\nowner = \"dba\"",
+        );
+    let app = running_app_of(&text);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| draw(f, &app)).unwrap();
+    let rows: String = terminal
+        .backend()
+        .to_string()
+        .lines()
+        .filter(|l| l.contains("[lead]") || l.contains("[dba]"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(rows);
 }

@@ -139,6 +139,7 @@ fn an_answer_to_a_failure_says_what_came_after_it() {
         event(
             5,
             EventKind::HumanAnswered {
+                who: None,
                 step: "a".into(),
                 by: "bob@host".into(),
                 note: None,

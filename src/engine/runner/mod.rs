@@ -82,6 +82,9 @@ pub struct StepCtx {
     pub cloud: Option<Arc<dyn Cloud>>,
     /// A person answers at a console (headless answers otherwise).
     pub at_console: bool,
+    /// The driver, the run's roles, and whether other participants can
+    /// answer (a team run); solo by default.
+    pub people: Arc<crate::engine::approval::RunPeople>,
 }
 
 impl StepCtx {
@@ -221,9 +224,14 @@ impl StepCtx {
             StepError::Fatal("no one is there to answer this step's question (the console or the headless answers are gone)".into())
         };
         self.human.send(request).await.map_err(|_| no_one())?;
-        let reply = answer.await.map_err(|_| no_one())?;
+        let mut reply = answer.await.map_err(|_| no_one())?;
+        // The console's and headless answers are the driver's.
+        if reply.who.is_none() {
+            reply.who = self.people.driver.clone();
+        }
         self.record(EventKind::HumanAnswered {
             step,
+            who: reply.who.clone(),
             by: reply.by.clone(),
             note: reply.note.clone(),
             answer: reply.answer.clone(),

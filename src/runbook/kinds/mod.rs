@@ -19,6 +19,7 @@ use toml_spanner::{Error, TableHelper};
 use super::diagnostic::{Code, Diagnostic, did_you_mean};
 use super::field::{Dur, Span, Spanned, Text, custom, invalid};
 
+pub use approve::{Named, read_named};
 pub use backup_copy::{CopyLifecycle, CopyRetention, RetentionDays, copy_retention};
 pub use backup_copy_jobs::CopyJobsExpectation;
 pub use backup_delete_recovery_point::CONTINUOUS_REFUSED;
