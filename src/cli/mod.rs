@@ -13,8 +13,8 @@ mod preflight;
 mod report;
 mod report_s3;
 mod run;
-mod team;
 mod runs;
+mod team;
 mod watch;
 
 use std::io::{IsTerminal, Write};

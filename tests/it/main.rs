@@ -54,8 +54,8 @@ mod runbooks_cabal;
 mod runbooks_s3;
 mod s3_prefix;
 mod schema;
-mod team_store;
 mod team_archive;
+mod team_store;
 mod template_paths;
 mod tui_app;
 mod tui_cost;
@@ -138,6 +138,6 @@ fn no_test_file_is_left_out() {
         left_out.join("\n  ")
     );
 }
-mod team_run;
 mod cli_watch;
+mod team_run;
 mod tui_watch;

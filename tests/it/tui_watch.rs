@@ -78,6 +78,9 @@ fn events(step: &str) -> Vec<RunEvent> {
                 step: step.into(),
                 question: Question::Approve {
                     instructions: Some("go?".into()),
+                    waiting_for: vec![],
+                    have: 0,
+                    required: 1,
                 },
             },
         ),
@@ -200,6 +203,7 @@ async fn the_loop_follows_the_run_to_its_end_and_stays_until_left() {
             step: step.clone(),
             by: "alice@laptop".into(),
             note: None,
+            who: None,
             answer: dr_drill::engine::event::Answer::Approved,
         },
     ));
