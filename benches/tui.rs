@@ -425,6 +425,8 @@ fn picker_screen(pages: Vec<Listing>) -> (App, oneshot::Receiver<HumanReply>) {
             restorable: 0,
             newest: None,
         },
+        attempt: 1,
+        asked: None,
         reply,
     }));
     let Some(Command::ListPoints(generation, _)) = effects.first() else {

@@ -275,6 +275,8 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
             Gate::Stop
         },
         output: args.common.output,
+        // `--team` (team-session) sets it: steps then wait for the inbox.
+        team_inbox: false,
     };
     let archive = args
         .common

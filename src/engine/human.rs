@@ -16,6 +16,12 @@ pub struct HumanRequest {
     pub title: String,
     /// What is asked.
     pub question: Question,
+    /// The step's attempt (1 for the first).
+    pub attempt: u32,
+    /// The journal line (the shared log's sequence number) of the
+    /// `human_asked` event; `None` when the run keeps no journal. A team
+    /// participant's answer names it (`TeamAnswer.asked`).
+    pub asked: Option<u64>,
     /// Where the answer goes.
     pub reply: oneshot::Sender<HumanReply>,
 }

@@ -105,6 +105,17 @@ impl Recorder {
     /// Records an event. Evidence is durable in the journal when this
     /// returns; the rest has been queued behind everything recorded before.
     pub async fn record(&self, kind: EventKind) -> Result<RunEvent, JournalError> {
+        Ok(self.record_numbered(kind).await?.0)
+    }
+
+    /// [`Recorder::record`], with the event's journal line number (the
+    /// shared log's sequence number; `None` when the run has neither a
+    /// journal nor a mirror). A participant's answer names the line of
+    /// the question it answers.
+    pub async fn record_numbered(
+        &self,
+        kind: EventKind,
+    ) -> Result<(RunEvent, Option<u64>), JournalError> {
         let durable = kind.is_evidence();
         let Some(kind) = self.redact(kind) else {
             // Evidence that cannot be written without a secret stops the
@@ -119,7 +130,7 @@ impl Recorder {
         };
         // Journal, mirror and subscribers get events in one order: all are
         // fed under the same lock.
-        let (event, written, mirrored) = self.queue(kind, durable)?;
+        let (event, seq, written, mirrored) = self.queue(kind, durable)?;
         let (written, mirrored) = tokio::join!(
             async move {
                 match written {
@@ -140,7 +151,7 @@ impl Recorder {
             Some(Mirrored::Behind { reason }) => self.tell_behind(reason)?,
             Some(Mirrored::Fenced { reason }) => return Err(JournalError::Fenced { reason }),
         }
-        Ok(event)
+        Ok((event, seq))
     }
 
     /// Stamps `kind`, queues its line in the journal and the mirror and
@@ -150,7 +161,7 @@ impl Recorder {
         &self,
         kind: EventKind,
         durable: bool,
-    ) -> Result<(RunEvent, Option<Written>, Option<MirrorAck>), JournalError> {
+    ) -> Result<(RunEvent, Option<u64>, Option<Written>, Option<MirrorAck>), JournalError> {
         if matches!(kind, EventKind::TeamCaughtUp { .. }) {
             self.inner.behind_told.store(false, Ordering::SeqCst);
         }
@@ -160,6 +171,7 @@ impl Recorder {
         let mirror = self.inner.mirror.get();
         let mut written = None;
         let mut mirrored = None;
+        let mut seq = None;
         if self.inner.journal.is_some() || mirror.is_some() {
             // Serialized once: the shared log holds the journal's text.
             let line = serde_json::to_string(&event).map_err(|e| JournalError::Io {
@@ -172,12 +184,13 @@ impl Recorder {
             if let Some(mirror) = mirror {
                 mirrored = Some(mirror.queue(order.next_seq, line));
             }
+            seq = Some(order.next_seq);
             order.next_seq += 1;
         }
         order
             .subscribers
             .retain(|tx| tx.send(event.clone()).is_ok());
-        Ok((event, written, mirrored))
+        Ok((event, seq, written, mirrored))
     }
 
     /// Records, once until the shared log catches up, that the team can no

@@ -59,6 +59,10 @@ pub struct NewRun {
     pub preflight: super::preflight::Gate,
     /// How the preflight's findings are printed.
     pub output: Output,
+    /// A team run whose participants answer from their own machines
+    /// (`session::team_answers`): a manual or approve step the flags do
+    /// not answer waits for them instead of refusing the run.
+    pub team_inbox: bool,
 }
 
 /// Starts a new headless run: refused, with nothing run, unless every
@@ -85,7 +89,15 @@ pub async fn start(
         params,
         ..Values::default()
     };
-    let missing = headless::preflight(&run.runbook, &plan.order, answers, &preview, &secrets);
+    // In a team run only a destructive step's confirmation must be given
+    // here; the rest may come from the team's inbox.
+    let needed: Vec<usize> = plan
+        .order
+        .iter()
+        .copied()
+        .filter(|&i| !run.team_inbox || run.runbook.steps[i].is_destructive())
+        .collect();
+    let missing = headless::preflight(&run.runbook, &needed, answers, &preview, &secrets);
     if !missing.is_empty() {
         return Err(Refused(format!(
             "a headless run needs every answer before it starts; nothing was run:\n  - {}",

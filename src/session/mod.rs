@@ -14,6 +14,7 @@ pub mod follow;
 pub mod headless;
 pub mod preflight;
 pub mod recorded;
+pub mod team_answers;
 pub mod tools;
 
 use std::collections::BTreeMap;

@@ -183,6 +183,8 @@ pub(super) fn question(
             .display_title()
             .into(),
         question,
+        attempt: 1,
+        asked: None,
         reply,
     }));
     answer

@@ -208,16 +208,20 @@ impl StepCtx {
     /// (durably) before the step acts on the answer.
     pub async fn ask(&self, question: Question) -> Result<HumanReply, StepError> {
         let step = self.id().to_owned();
-        self.record(EventKind::HumanAsked {
-            step: step.clone(),
-            question: question.clone(),
-        })
-        .await?;
+        let (_, asked) = self
+            .recorder
+            .record_numbered(EventKind::HumanAsked {
+                step: step.clone(),
+                question: question.clone(),
+            })
+            .await?;
         let (reply, answer) = oneshot::channel();
         let request = HumanRequest {
             step: step.clone(),
             title: self.step().display_title().to_owned(),
             question,
+            attempt: self.attempt,
+            asked,
             reply,
         };
         let no_one = || {

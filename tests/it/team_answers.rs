@@ -1,0 +1,346 @@
+//! Participants answer a team run from their own machines: the relay
+//! (`session::team_answers`) hands the step the first answer from the
+//! driver's front end or the run's inbox; the step's approval rules decide
+//! whether it counts. In one process, over `MemoryStore`, with a real
+//! journaled engine mirrored to the shared log.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dr_drill::engine::approval::RunPeople;
+use dr_drill::engine::event::{Answer, EventKind, Outcome, RunEvent};
+use dr_drill::engine::headless::HeadlessAnswers;
+use dr_drill::engine::human::{HumanReply, HumanRequest};
+use dr_drill::engine::participant::{Participant, Roles};
+use dr_drill::engine::{self, RunSetup};
+use dr_drill::runbook::{Mode, check_str};
+use dr_drill::session::team_answers::{FrontEnd, Relay};
+use dr_drill::team::log::{LogOptions, SharedLog};
+use dr_drill::team::memory::MemoryStore;
+use dr_drill::team::{LeaseRequest, RunEntry, TeamAnswer, TeamStore};
+
+const HEADER: &str = "[runbook]\nid = \"answers\"\ntitle = \"Answers\"\n\n";
+
+fn person(name: &str) -> Participant {
+    Participant {
+        arn: format!("arn:aws:iam::123456789012:user/{name}"),
+        account: "123456789012".into(),
+        name: name.into(),
+    }
+}
+
+fn people() -> RunPeople {
+    RunPeople {
+        driver: Some(person("lead")),
+        roles: Roles::from([
+            ("lead".to_string(), vec!["lead".to_string()]),
+            ("dba".to_string(), vec!["alice".to_string()]),
+            ("app".to_string(), vec!["carol".to_string()]),
+        ]),
+        team: true,
+    }
+}
+
+/// A team run of `steps` on `store`, driven by `lead`, its questions
+/// relayed to `front` and the inbox. Returns the engine's run task, the
+/// run id, the front end's questions and the events.
+struct Driven {
+    run_id: String,
+    done: tokio::task::JoinHandle<Outcome>,
+    front: tokio::sync::mpsc::Receiver<HumanRequest>,
+    events: tokio::sync::mpsc::UnboundedReceiver<RunEvent>,
+    _log: Arc<SharedLog>,
+    _dir: tempfile::TempDir,
+}
+
+async fn drive(store: &Arc<MemoryStore>, steps: &str, front: FrontEnd) -> Driven {
+    let text = format!("{HEADER}{steps}");
+    let runbook = check_str(&text).runbook.expect("valid test runbook");
+    let dir = tempfile::tempdir().unwrap();
+    let started = engine::start(RunSetup {
+        runbook,
+        runbook_text: text,
+        runbook_path: dir.path().join("rb.toml"),
+        mode: Mode::Drill,
+        params: BTreeMap::new(),
+        t0: None,
+        operator: "lead@host".into(),
+        data_dir: dir.path().to_owned(),
+        max_parallel: 4,
+        world: None,
+    })
+    .unwrap();
+    let journal = started.engine.journal_path().unwrap().to_owned();
+    let run_id = started.engine.run_id().to_owned();
+    let header = std::fs::read_to_string(&journal).unwrap();
+    let entry = RunEntry {
+        run_id: run_id.clone(),
+        runbook_id: "answers".into(),
+        mode: "drill".into(),
+        started_at: jiff::Timestamp::now(),
+        driver: person("lead"),
+    };
+    let request = LeaseRequest {
+        holder: person("lead"),
+        process: "lead@host pid 1".into(),
+        duration: Duration::from_secs(30),
+    };
+    let lease = store
+        .create_run(&entry, header.trim_end(), &request)
+        .await
+        .unwrap();
+    let (log, _notices) = SharedLog::start(
+        store.clone(),
+        run_id.clone(),
+        lease.token,
+        LogOptions::default(),
+    );
+    let log = Arc::new(log);
+    let engine = started
+        .engine
+        .with_mirror(log.clone())
+        .with_people(people());
+    let relay = Relay {
+        store: store.clone(),
+        run: run_id.clone(),
+        front,
+        people: people(),
+        poll: Duration::from_millis(20),
+    };
+    let front = relay.start(engine.runbook(), started.questions);
+    let done = tokio::spawn(async move { engine.run().await.unwrap().outcome });
+    Driven {
+        run_id,
+        done,
+        front,
+        events: started.events,
+        _log: log,
+        _dir: dir,
+    }
+}
+
+/// The shared log's `human_asked` lines of `step`, waiting until there
+/// are `n` of them.
+async fn asked(store: &MemoryStore, run: &str, step: &str, n: usize) -> Vec<u64> {
+    for _ in 0..500 {
+        let seqs: Vec<u64> = store
+            .lines(run)
+            .into_iter()
+            .filter(|(_, l)| l.contains("\"human_asked\"") && l.contains(&format!("\"{step}\"")))
+            .map(|(s, _)| s)
+            .collect();
+        if seqs.len() >= n {
+            return seqs;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{step} was not asked {n} times on the shared log");
+}
+
+async fn post(store: &MemoryStore, run: &str, step: &str, asked: u64, who: &str, answer: Answer) {
+    store
+        .post_answer(
+            run,
+            &TeamAnswer {
+                step: step.into(),
+                asked,
+                answer,
+                note: Some(format!("from {who}'s laptop")),
+                by: person(who),
+                at: jiff::Timestamp::now(),
+            },
+        )
+        .await
+        .unwrap();
+}
+
+async fn finish(d: &mut Driven) -> (Outcome, Vec<EventKind>) {
+    let outcome = tokio::time::timeout(Duration::from_secs(20), &mut d.done)
+        .await
+        .expect("the run finishes")
+        .unwrap();
+    let mut all = Vec::new();
+    while let Ok(e) = d.events.try_recv() {
+        all.push(e.kind);
+    }
+    (outcome, all)
+}
+
+fn answered(events: &[EventKind]) -> Vec<(String, Answer)> {
+    events
+        .iter()
+        .filter_map(|k| match k {
+            EventKind::HumanAnswered { who, answer, .. } => {
+                Some((who.as_ref().map(|w| w.name.clone())?, answer.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn progress(events: &[EventKind]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|k| match k {
+            EventKind::StepProgress { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+const OWNED: &str = r#"
+[[step]]
+id = "restore"
+kind = "manual"
+owner = "dba"
+instructions = "Restore the orders table."
+"#;
+
+#[tokio::test]
+async fn the_dbas_inbox_answer_completes_an_owned_step_and_a_non_dba_is_refused() {
+    let store = Arc::new(MemoryStore::new("team"));
+    // Headless with no --answer: the step waits for the inbox.
+    let mut d = drive(
+        &store,
+        OWNED,
+        FrontEnd::Headless(HeadlessAnswers::default()),
+    )
+    .await;
+    let first = asked(&store, &d.run_id, "restore", 1).await[0];
+    let done = || Answer::Acknowledged { answer: None };
+    post(&store, &d.run_id, "restore", first, "bob", done()).await;
+    // Refused, the step asks again; alice answers the first question
+    // (still this attempt's).
+    asked(&store, &d.run_id, "restore", 2).await;
+    post(&store, &d.run_id, "restore", first, "alice", done()).await;
+    let (outcome, events) = finish(&mut d).await;
+    assert_eq!(outcome, Outcome::Succeeded, "{events:?}");
+    assert_eq!(
+        answered(&events),
+        vec![("bob".into(), done()), ("alice".into(), done())]
+    );
+    let refusals = progress(&events);
+    assert!(
+        refusals
+            .iter()
+            .any(|m| m.contains("bob does not hold the role `dba`")),
+        "{refusals:?}"
+    );
+    // The shared log (and so the journal) records alice by her ARN.
+    let lines: Vec<String> = store.lines(&d.run_id).into_iter().map(|l| l.1).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("human_answered")
+                && l.contains("arn:aws:iam::123456789012:user/alice")),
+        "{lines:#?}"
+    );
+    assert!(d.front.try_recv().is_err(), "the flags gave no answer");
+}
+
+const TWO_OF_THREE: &str = r#"
+[[step]]
+id = "cutover"
+kind = "approve"
+approvers = ["lead", "dba", "app"]
+required = 2
+"#;
+
+#[tokio::test]
+async fn two_of_three_the_drivers_console_approval_is_refused_and_two_inbox_approvals_complete_it()
+{
+    let store = Arc::new(MemoryStore::new("team"));
+    let mut d = drive(&store, TWO_OF_THREE, FrontEnd::Console).await;
+    // The driver approves at the console, once; later dialogs stay open.
+    let request = d.front.recv().await.unwrap();
+    let first = request.asked.expect("a journaled question has its line");
+    let _ = request
+        .reply
+        .send(HumanReply::new(Answer::Approved, "lead@host"));
+    let mut open = Vec::new();
+    open.push(d.front.recv().await.unwrap());
+    post(
+        &store,
+        &d.run_id,
+        "cutover",
+        first,
+        "alice",
+        Answer::Approved,
+    )
+    .await;
+    post(
+        &store,
+        &d.run_id,
+        "cutover",
+        first,
+        "carol",
+        Answer::Approved,
+    )
+    .await;
+    let (outcome, events) = finish(&mut d).await;
+    assert_eq!(outcome, Outcome::Succeeded, "{events:?}");
+    assert_eq!(
+        answered(&events),
+        vec![
+            ("lead".into(), Answer::Approved),
+            ("alice".into(), Answer::Approved),
+            ("carol".into(), Answer::Approved),
+        ]
+    );
+    let refusals = progress(&events);
+    assert!(
+        refusals
+            .iter()
+            .any(|m| m.contains("the driver cannot approve their own")),
+        "{refusals:?}"
+    );
+    let outputs = events.iter().find_map(|k| match k {
+        EventKind::StepFinished { outputs, .. } => Some(outputs.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        outputs.unwrap().get("approved_by").map(String::as_str),
+        Some("alice, carol")
+    );
+}
+
+const RETRIED: &str = r#"
+[[step]]
+id = "verify"
+kind = "manual"
+instructions = "Compare the row counts."
+question = "Do they match?"
+choices = ["yes", "no"]
+retry = { attempts = 2, backoff = "1s" }
+"#;
+
+#[tokio::test]
+async fn an_inbox_answer_to_an_earlier_attempts_question_is_ignored() {
+    let store = Arc::new(MemoryStore::new("team"));
+    let mut d = drive(
+        &store,
+        RETRIED,
+        FrontEnd::Headless(HeadlessAnswers::default()),
+    )
+    .await;
+    let say = |a: &str| Answer::Acknowledged {
+        answer: Some(a.into()),
+    };
+    let first = asked(&store, &d.run_id, "verify", 1).await[0];
+    // Not one of the choices: the first attempt fails, the second asks.
+    post(&store, &d.run_id, "verify", first, "alice", say("maybe")).await;
+    let second = asked(&store, &d.run_id, "verify", 2).await[1];
+    assert!(second > first);
+    // A late answer to the first attempt's question, then one to this
+    // attempt's: only the second counts.
+    post(&store, &d.run_id, "verify", first, "carol", say("no")).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    post(&store, &d.run_id, "verify", second, "alice", say("yes")).await;
+    let (outcome, events) = finish(&mut d).await;
+    assert_eq!(outcome, Outcome::Succeeded, "{events:?}");
+    assert_eq!(
+        answered(&events),
+        vec![("alice".into(), say("maybe")), ("alice".into(), say("yes"))]
+    );
+}
