@@ -3,6 +3,7 @@
 //! codes are the session's). Async work runs on the one runtime `main`
 //! makes.
 
+mod answer;
 mod archive;
 mod check;
 mod cloud;
@@ -22,6 +23,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
+pub use answer::AnswerArgs;
 pub use archive::{ArchiveArgs, ArchiveFlags, S3Flags};
 pub use check::{CheckArgs, OutputFormat};
 pub use cloud::CloudArgs;
@@ -112,6 +114,13 @@ pub enum Command {
     /// Exit status: 0 listed (a damaged journal is a row saying so), 2
     /// usage.
     Runs(RunsArgs),
+    /// Answer a team run's open question from your own machine: approve,
+    /// decline, done, or --answer TEXT. Who you are is your AWS identity
+    /// (STS); the driver's step decides whether the answer counts.
+    ///
+    /// Exit status: 0 the driver took it, 1 refused (or AWS failed), 2 no
+    /// open question or usage, 3 posted but not read yet.
+    Answer(AnswerArgs),
 }
 
 /// Colour choice for human output.
@@ -184,6 +193,7 @@ fn dispatch(cli: Cli, runtime: &tokio::runtime::Runtime) -> color_eyre::Result<E
         Command::Team(args) => team::run(&args, runtime),
         Command::Watch(args) => watch::run(&args, runtime),
         Command::Runs(args) => runs::run(&args),
+        Command::Answer(args) => Ok(answer::run(&args, runtime)),
     }
 }
 

@@ -269,3 +269,196 @@ fn from_team(answer: TeamAnswer) -> HumanReply {
         who: Some(answer.by),
     }
 }
+
+/// What `dr-drill answer` posts.
+#[derive(Debug, Clone)]
+pub struct Posting {
+    /// The run.
+    pub run: String,
+    /// The step asked.
+    pub step: String,
+    /// The answer.
+    pub answer: crate::engine::event::Answer,
+    /// Free text with it.
+    pub note: Option<String>,
+    /// Who answers (STS identity and display name).
+    pub by: crate::engine::participant::Participant,
+    /// How long to wait for the driver to read it.
+    pub wait: Duration,
+    /// How often to read the shared log meanwhile.
+    pub poll: Duration,
+}
+
+/// What became of a posted answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Posted {
+    /// The driver's log records it and the step took it.
+    Accepted,
+    /// The driver's log records it and the step refused it: why.
+    Refused(String),
+    /// Posted (inbox number), and the driver has not read it yet.
+    Unread(u64),
+    /// Nothing was posted: the step asks nothing now (why).
+    NoQuestion(String),
+    /// Nothing was posted: the run's own record says it would be refused.
+    NotEligible(String),
+}
+
+/// The run's shared log folded: the ledger, the line of each step's last
+/// question, the driver, and the next line to read.
+struct Folded {
+    ledger: crate::engine::ledger::RunLedger,
+    asked: BTreeMap<String, u64>,
+    driver: Option<crate::engine::participant::Participant>,
+    next: u64,
+}
+
+async fn fold(
+    store: &dyn TeamStore,
+    run: &str,
+) -> Result<(Folded, crate::runbook::Runbook), super::follow::FollowError> {
+    use super::follow::{Follow, FollowError, TeamFollower};
+    let mut follower = TeamFollower::open(store, run).await?;
+    let header = follower.header().clone();
+    let runbook = crate::runbook::read_recorded(&header.runbook_text)
+        .runbook
+        .ok_or_else(|| FollowError::Damaged {
+            table: store.table().into(),
+            run: run.into(),
+            seq: 0,
+            message: "the runbook in the header does not load".into(),
+        })?;
+    let mut folded = Folded {
+        ledger: crate::engine::ledger::RunLedger::new(&runbook),
+        asked: BTreeMap::new(),
+        driver: None,
+        next: 1,
+    };
+    loop {
+        let events = follower.poll().await?;
+        if events.is_empty() {
+            break;
+        }
+        for event in events {
+            folded.see(&event);
+        }
+    }
+    Ok((folded, runbook))
+}
+
+impl Folded {
+    fn see(&mut self, event: &crate::engine::event::RunEvent) {
+        use crate::engine::event::EventKind;
+        match &event.kind {
+            EventKind::HumanAsked { step, .. } => {
+                self.asked.insert(step.clone(), self.next);
+            }
+            EventKind::DriverChanged { driver, .. } => self.driver = Some(driver.clone()),
+            _ => {}
+        }
+        self.ledger.apply(event);
+        self.next += 1;
+    }
+}
+
+/// `dr-drill answer`: finds `posting.step`'s open question on the shared
+/// log, checks what the run's record can tell (the driver approving their
+/// own step), posts the answer, and waits for the driver's log to say
+/// whether the step took it.
+pub async fn post(
+    store: &dyn TeamStore,
+    posting: &Posting,
+) -> Result<Posted, super::follow::FollowError> {
+    use crate::engine::event::{EventKind, Question};
+    use crate::engine::ledger::StepStatus;
+    let (folded, runbook) = fold(store, &posting.run).await?;
+    let step = &posting.step;
+    let Some(state) = folded.ledger.step(step) else {
+        return Ok(Posted::NoQuestion(format!(
+            "run {} has no step `{step}`",
+            posting.run
+        )));
+    };
+    if let Some(outcome) = folded.ledger.outcome() {
+        return Ok(Posted::NoQuestion(format!(
+            "run {} has ended ({}); nothing more is asked",
+            posting.run,
+            outcome.word()
+        )));
+    }
+    let (Some(&asked), StepStatus::Asking) = (folded.asked.get(step), state.status) else {
+        return Ok(Posted::NoQuestion(format!(
+            "step `{step}` of run {} is not asking anything now",
+            posting.run
+        )));
+    };
+    // What the record can tell: approvers by identity and the driver.
+    if let (Some(Question::Approve { .. }), Some(i)) =
+        (folded.ledger.question(step), folded.ledger.position(step))
+        && let crate::runbook::StepAction::Approve(approve) = &runbook.steps[i].action
+    {
+        let people = RunPeople {
+            driver: folded.driver.clone(),
+            roles: Default::default(),
+            team: true,
+        };
+        let what = runbook.steps[i].display_title().to_owned();
+        if let Err(why) =
+            crate::engine::approval::may_approve(approve, &what, &people, &posting.by, &[])
+            && (why.contains("driver") || why.contains("already"))
+        {
+            return Ok(Posted::NotEligible(why));
+        }
+    }
+    let number = store
+        .post_answer(
+            &posting.run,
+            &TeamAnswer {
+                step: step.clone(),
+                asked,
+                answer: posting.answer.clone(),
+                note: posting.note.clone(),
+                by: posting.by.clone(),
+                at: jiff::Timestamp::now(),
+            },
+        )
+        .await?;
+    // The driver records the answer (`human_answered` with our ARN), then
+    // a refusal as the step's next progress line.
+    let deadline = tokio::time::Instant::now() + posting.wait;
+    let mut follower = super::follow::TeamFollower::open(store, &posting.run).await?;
+    let mut seq = 0u64;
+    let mut ours = false;
+    loop {
+        use super::follow::Follow as _;
+        for event in follower.poll().await? {
+            seq += 1;
+            if seq <= asked {
+                continue;
+            }
+            match &event.kind {
+                EventKind::HumanAnswered { step: s, who, .. }
+                    if s == step && who.as_ref().is_some_and(|w| w.arn == posting.by.arn) =>
+                {
+                    ours = true;
+                }
+                EventKind::StepProgress { step: s, message } if ours && s == step => {
+                    if message.starts_with("refused") {
+                        return Ok(Posted::Refused(message.clone()));
+                    }
+                    return Ok(Posted::Accepted);
+                }
+                k if ours && k.step() == Some(step.as_str()) => return Ok(Posted::Accepted),
+                _ => {}
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(if ours {
+                Posted::Accepted
+            } else {
+                Posted::Unread(number)
+            });
+        }
+        tokio::time::sleep(posting.poll).await;
+    }
+}

@@ -15,7 +15,7 @@ use dr_drill::engine::human::{HumanReply, HumanRequest};
 use dr_drill::engine::participant::{Participant, Roles};
 use dr_drill::engine::{self, RunSetup};
 use dr_drill::runbook::{Mode, check_str};
-use dr_drill::session::team_answers::{FrontEnd, Relay};
+use dr_drill::session::team_answers::{FrontEnd, Posted, Posting, Relay, post};
 use dr_drill::team::log::{LogOptions, SharedLog};
 use dr_drill::team::memory::MemoryStore;
 use dr_drill::team::{LeaseRequest, RunEntry, TeamAnswer, TeamStore};
@@ -55,6 +55,16 @@ struct Driven {
 }
 
 async fn drive(store: &Arc<MemoryStore>, steps: &str, front: FrontEnd) -> Driven {
+    drive_on(store.clone(), steps, Some(front)).await
+}
+
+/// [`drive`] on any store; without a front end nothing relays (nobody
+/// reads the inbox).
+async fn drive_on<S: TeamStore + 'static>(
+    store: Arc<S>,
+    steps: &str,
+    front: Option<FrontEnd>,
+) -> Driven {
     let text = format!("{HEADER}{steps}");
     let runbook = check_str(&text).runbook.expect("valid test runbook");
     let dir = tempfile::tempdir().unwrap();
@@ -101,14 +111,18 @@ async fn drive(store: &Arc<MemoryStore>, steps: &str, front: FrontEnd) -> Driven
         .engine
         .with_mirror(log.clone())
         .with_people(people());
-    let relay = Relay {
-        store: store.clone(),
-        run: run_id.clone(),
-        front,
-        people: people(),
-        poll: Duration::from_millis(20),
+    let front = match front {
+        Some(front) => Relay {
+            store: store.clone(),
+            run: run_id.clone(),
+            front,
+            people: people(),
+            poll: Duration::from_millis(20),
+        }
+        .start(engine.runbook(), started.questions),
+        // The questions are held, never answered.
+        None => started.questions,
     };
-    let front = relay.start(engine.runbook(), started.questions);
     let done = tokio::spawn(async move { engine.run().await.unwrap().outcome });
     Driven {
         run_id,
@@ -122,10 +136,12 @@ async fn drive(store: &Arc<MemoryStore>, steps: &str, front: FrontEnd) -> Driven
 
 /// The shared log's `human_asked` lines of `step`, waiting until there
 /// are `n` of them.
-async fn asked(store: &MemoryStore, run: &str, step: &str, n: usize) -> Vec<u64> {
+async fn asked(store: &dyn TeamStore, run: &str, step: &str, n: usize) -> Vec<u64> {
     for _ in 0..500 {
         let seqs: Vec<u64> = store
-            .lines(run)
+            .read_log(run, 0, 10_000)
+            .await
+            .unwrap()
             .into_iter()
             .filter(|(_, l)| l.contains("\"human_asked\"") && l.contains(&format!("\"{step}\"")))
             .map(|(s, _)| s)
@@ -138,7 +154,7 @@ async fn asked(store: &MemoryStore, run: &str, step: &str, n: usize) -> Vec<u64>
     panic!("{step} was not asked {n} times on the shared log");
 }
 
-async fn post(store: &MemoryStore, run: &str, step: &str, asked: u64, who: &str, answer: Answer) {
+async fn inbox(store: &MemoryStore, run: &str, step: &str, asked: u64, who: &str, answer: Answer) {
     store
         .post_answer(
             run,
@@ -207,13 +223,13 @@ async fn the_dbas_inbox_answer_completes_an_owned_step_and_a_non_dba_is_refused(
         FrontEnd::Headless(HeadlessAnswers::default()),
     )
     .await;
-    let first = asked(&store, &d.run_id, "restore", 1).await[0];
+    let first = asked(&*store, &d.run_id, "restore", 1).await[0];
     let done = || Answer::Acknowledged { answer: None };
-    post(&store, &d.run_id, "restore", first, "bob", done()).await;
+    inbox(&store, &d.run_id, "restore", first, "bob", done()).await;
     // Refused, the step asks again; alice answers the first question
     // (still this attempt's).
-    asked(&store, &d.run_id, "restore", 2).await;
-    post(&store, &d.run_id, "restore", first, "alice", done()).await;
+    asked(&*store, &d.run_id, "restore", 2).await;
+    inbox(&store, &d.run_id, "restore", first, "alice", done()).await;
     let (outcome, events) = finish(&mut d).await;
     assert_eq!(outcome, Outcome::Succeeded, "{events:?}");
     assert_eq!(
@@ -260,7 +276,7 @@ async fn two_of_three_the_drivers_console_approval_is_refused_and_two_inbox_appr
         .send(HumanReply::new(Answer::Approved, "lead@host"));
     let mut open = Vec::new();
     open.push(d.front.recv().await.unwrap());
-    post(
+    inbox(
         &store,
         &d.run_id,
         "cutover",
@@ -269,7 +285,7 @@ async fn two_of_three_the_drivers_console_approval_is_refused_and_two_inbox_appr
         Answer::Approved,
     )
     .await;
-    post(
+    inbox(
         &store,
         &d.run_id,
         "cutover",
@@ -327,20 +343,172 @@ async fn an_inbox_answer_to_an_earlier_attempts_question_is_ignored() {
     let say = |a: &str| Answer::Acknowledged {
         answer: Some(a.into()),
     };
-    let first = asked(&store, &d.run_id, "verify", 1).await[0];
+    let first = asked(&*store, &d.run_id, "verify", 1).await[0];
     // Not one of the choices: the first attempt fails, the second asks.
-    post(&store, &d.run_id, "verify", first, "alice", say("maybe")).await;
-    let second = asked(&store, &d.run_id, "verify", 2).await[1];
+    inbox(&store, &d.run_id, "verify", first, "alice", say("maybe")).await;
+    let second = asked(&*store, &d.run_id, "verify", 2).await[1];
     assert!(second > first);
     // A late answer to the first attempt's question, then one to this
     // attempt's: only the second counts.
-    post(&store, &d.run_id, "verify", first, "carol", say("no")).await;
+    inbox(&store, &d.run_id, "verify", first, "carol", say("no")).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    post(&store, &d.run_id, "verify", second, "alice", say("yes")).await;
+    inbox(&store, &d.run_id, "verify", second, "alice", say("yes")).await;
     let (outcome, events) = finish(&mut d).await;
     assert_eq!(outcome, Outcome::Succeeded, "{events:?}");
     assert_eq!(
         answered(&events),
         vec![("alice".into(), say("maybe")), ("alice".into(), say("yes"))]
     );
+}
+
+fn posting(run: &str, step: &str, who: &str, answer: Answer) -> Posting {
+    Posting {
+        run: run.into(),
+        step: step.into(),
+        answer,
+        note: None,
+        by: person(who),
+        wait: Duration::from_secs(10),
+        poll: Duration::from_millis(20),
+    }
+}
+
+#[tokio::test]
+async fn answer_hears_the_driver_refuse_a_non_dba_and_take_the_dba() {
+    let store = Arc::new(MemoryStore::new("team"));
+    let mut d = drive(
+        &store,
+        OWNED,
+        FrontEnd::Headless(HeadlessAnswers::default()),
+    )
+    .await;
+    asked(&*store, &d.run_id, "restore", 1).await;
+    let done = || Answer::Acknowledged { answer: None };
+    let bob = post(&*store, &posting(&d.run_id, "restore", "bob", done()))
+        .await
+        .unwrap();
+    let Posted::Refused(why) = bob else {
+        panic!("{bob:?}")
+    };
+    assert!(why.contains("does not hold the role `dba`"), "{why}");
+    let alice = post(&*store, &posting(&d.run_id, "restore", "alice", done()))
+        .await
+        .unwrap();
+    assert_eq!(alice, Posted::Accepted);
+    let (outcome, _) = finish(&mut d).await;
+    assert_eq!(outcome, Outcome::Succeeded);
+    // The run has ended: nothing more is asked, nothing is posted.
+    let late = post(&*store, &posting(&d.run_id, "restore", "alice", done()))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&late, Posted::NoQuestion(why) if why.contains("has ended")),
+        "{late:?}"
+    );
+    assert_eq!(store.answers(&d.run_id, 0).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn answer_says_a_step_is_not_asking_and_that_nobody_read_an_answer() {
+    let store = Arc::new(MemoryStore::new("team"));
+    let steps = format!(
+        "{OWNED}\n[[step]]\nid = \"later\"\nneeds = [\"restore\"]\nkind = \"manual\"\ninstructions = \"Then.\"\n"
+    );
+    // No relay: nobody reads the inbox.
+    let d = drive_on(store.clone(), &steps, None).await;
+    let asked_at = asked(&*store, &d.run_id, "restore", 1).await[0];
+    let not_yet = post(
+        &*store,
+        &posting(&d.run_id, "later", "alice", Answer::Approved),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(&not_yet, Posted::NoQuestion(why) if why.contains("not asking")),
+        "{not_yet:?}"
+    );
+    let mut quick = posting(
+        &d.run_id,
+        "restore",
+        "alice",
+        Answer::Acknowledged { answer: None },
+    );
+    quick.wait = Duration::from_millis(100);
+    assert_eq!(post(&*store, &quick).await.unwrap(), Posted::Unread(1));
+    let inbox = store.answers(&d.run_id, 0).await.unwrap();
+    assert_eq!(
+        inbox.len(),
+        1,
+        "only the answer to an open question is posted"
+    );
+    assert_eq!(inbox[0].1.asked, asked_at);
+    assert_eq!(inbox[0].1.by, person("alice"));
+    d.done.abort();
+}
+
+/// `dr-drill answer` as a participant runs it, against moto's DynamoDB
+/// and STS: (exit code, stderr).
+async fn answer_cli(table: &str, args: &[&str]) -> (i32, String) {
+    use assert_cmd::prelude::*;
+    let mut cmd = std::process::Command::cargo_bin("dr-drill").unwrap();
+    cmd.envs(crate::support::moto().env())
+        .env_remove("DR_DRILL_TEAM")
+        .arg("answer")
+        .args(args)
+        .args(["--team", table, "--as", "Alice"]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_command_posts_with_the_callers_arn_and_says_when_nobody_reads_it() {
+    use dr_drill::team::DynamoStore;
+    let moto = crate::support::moto();
+    let store = DynamoStore::new(
+        &moto.sdk_config("us-east-1"),
+        &crate::support::unique("team"),
+    );
+    dr_drill::team::dynamo::init_table(&store, Duration::from_millis(50))
+        .await
+        .unwrap();
+    let table = store.table().to_owned();
+    let store = Arc::new(store);
+    let steps = format!(
+        "{OWNED}\n[[step]]\nid = \"later\"\nneeds = [\"restore\"]\nkind = \"manual\"\ninstructions = \"Then.\"\n"
+    );
+    // A driver whose inbox nobody reads.
+    let d = drive_on(store.clone(), &steps, None).await;
+    let asked_at = asked(&*store, &d.run_id, "restore", 1).await[0];
+    let (code, err) = answer_cli(&table, &[&d.run_id, "restore", "done", "--wait", "1"]).await;
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("posted") && err.contains("not read it yet"),
+        "{err}"
+    );
+    let inbox = store.answers(&d.run_id, 0).await.unwrap();
+    assert_eq!(inbox.len(), 1);
+    let posted = &inbox[0].1;
+    assert_eq!(posted.asked, asked_at);
+    assert_eq!(posted.by.name, "Alice");
+    assert!(
+        posted.by.arn.starts_with("arn:aws:") && posted.by.arn.contains("123456789012"),
+        "the caller's ARN from STS: {}",
+        posted.by.arn
+    );
+    let (code, err) = answer_cli(&table, &[&d.run_id, "later", "done"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`later`") && err.contains("not asking"),
+        "{err}"
+    );
+    let (code, err) = answer_cli(&table, &["no-such-run", "restore", "done"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("holds no run no-such-run"), "{err}");
+    assert_eq!(store.answers(&d.run_id, 0).await.unwrap().len(), 1);
+    d.done.abort();
 }
