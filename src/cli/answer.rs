@@ -55,6 +55,15 @@ pub struct AnswerArgs {
     /// Seconds to wait for the driver to read the answer.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub wait: u64,
+    /// Where the table is.
+    #[command(flatten)]
+    pub aws: TeamAws,
+}
+
+/// The AWS flags of a command on the team's table (`answer`, `watch
+/// --team`, `runs --team`).
+#[derive(Debug, Clone, Args)]
+pub struct TeamAws {
     /// The named AWS profile [default: $AWS_PROFILE, else the default chain].
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
@@ -66,17 +75,24 @@ pub struct AnswerArgs {
     pub endpoint_url: Option<String>,
 }
 
+impl TeamAws {
+    /// The SDK options these flags give.
+    pub fn options(&self) -> AwsOptions {
+        AwsOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            poll_interval: None,
+        }
+    }
+}
+
 pub(super) fn run(args: &AnswerArgs, runtime: &tokio::runtime::Runtime) -> ExitCode {
     ExitCode::from(runtime.block_on(answer(args)))
 }
 
 async fn answer(args: &AnswerArgs) -> u8 {
-    let options = AwsOptions {
-        profile: args.profile.clone(),
-        region: args.region.clone(),
-        endpoint_url: args.endpoint_url.clone(),
-        poll_interval: None,
-    };
+    let options = args.aws.options();
     let cloud = match AwsCloud::connect(&options).await {
         Ok(c) => c,
         Err(e) => {

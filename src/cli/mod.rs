@@ -192,7 +192,7 @@ fn dispatch(cli: Cli, runtime: &tokio::runtime::Runtime) -> color_eyre::Result<E
         }
         Command::Team(args) => team::run(&args, runtime),
         Command::Watch(args) => watch::run(&args, runtime),
-        Command::Runs(args) => runs::run(&args),
+        Command::Runs(args) => runs::run(&args, runtime),
         Command::Answer(args) => Ok(answer::run(&args, runtime)),
     }
 }

@@ -42,6 +42,13 @@ pub struct RunsArgs {
     /// How to print the runs.
     #[arg(long, value_enum, default_value_t = RunsOutput::Table)]
     pub output: RunsOutput,
+    /// List the team runs of this DynamoDB table (its runs index and
+    /// leases) instead of the local ones.
+    #[arg(long, value_name = "TABLE", env = "DR_DRILL_TEAM")]
+    pub team: Option<String>,
+    /// Where the table is.
+    #[command(flatten)]
+    pub aws: super::answer::TeamAws,
 }
 
 /// How `runs` prints.
@@ -265,7 +272,13 @@ pub fn table(lines: &[RunLine]) -> String {
     out
 }
 
-pub(super) fn run(args: &RunsArgs) -> color_eyre::Result<ExitCode> {
+pub(super) fn run(
+    args: &RunsArgs,
+    runtime: &tokio::runtime::Runtime,
+) -> color_eyre::Result<ExitCode> {
+    if let Some(table) = &args.team {
+        return team(args, table, runtime);
+    }
     let data_dir = args
         .data_dir
         .clone()
@@ -295,6 +308,41 @@ pub(super) fn run(args: &RunsArgs) -> color_eyre::Result<ExitCode> {
             data_dir.display()
         );
         return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// `runs --team TABLE`: the newest runs of the table's index.
+fn team(
+    args: &RunsArgs,
+    table_name: &str,
+    runtime: &tokio::runtime::Runtime,
+) -> color_eyre::Result<ExitCode> {
+    use crate::team::TeamStore as _;
+    let rows = runtime.block_on(async {
+        let store = crate::team::DynamoStore::connect(&args.aws.options(), table_name).await;
+        store.runs(MAX_RUNS_READ).await
+    });
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {}",
+                crate::format::printable(&e.to_string())
+            );
+            return Ok(ExitCode::from(crate::session::EXIT_FAILED));
+        }
+    };
+    let lines: Vec<RunLine> = rows.iter().map(RunLine::from_team).collect();
+    let mut out = std::io::stdout().lock();
+    match args.output {
+        RunsOutput::Json => {
+            serde_json::to_writer_pretty(&mut out, &lines)?;
+            writeln!(out)?;
+        }
+        RunsOutput::Table if lines.is_empty() => writeln!(out, "no runs in table {table_name}")?,
+        RunsOutput::Table => out.write_all(table(&lines).as_bytes())?,
     }
     Ok(ExitCode::from(EXIT_OK))
 }

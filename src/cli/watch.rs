@@ -22,12 +22,22 @@ pub struct WatchArgs {
     /// data directory].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Follow a team run on this DynamoDB table (its shared log and
+    /// lease) instead of a local journal.
+    #[arg(long, value_name = "TABLE", env = "DR_DRILL_TEAM")]
+    pub team: Option<String>,
+    /// Where the table is.
+    #[command(flatten)]
+    pub aws: super::answer::TeamAws,
 }
 
 pub(super) fn run(
     args: &WatchArgs,
     runtime: &tokio::runtime::Runtime,
 ) -> color_eyre::Result<ExitCode> {
+    if let Some(table) = &args.team {
+        return team(args, table, runtime);
+    }
     let data_dir = args
         .data_dir
         .clone()
@@ -50,4 +60,31 @@ pub(super) fn run(
         }
     };
     crate::tui::watch::run(runtime, follow, Some(journal.display().to_string()))
+}
+
+/// `watch RUN --team TABLE`: the run's shared log and lease.
+fn team(
+    args: &WatchArgs,
+    table: &str,
+    runtime: &tokio::runtime::Runtime,
+) -> color_eyre::Result<ExitCode> {
+    let store = runtime.block_on(crate::team::DynamoStore::connect(
+        &args.aws.options(),
+        table,
+    ));
+    // The console follows it until the process ends.
+    let store: &'static crate::team::DynamoStore = Box::leak(Box::new(store));
+    let follow: Box<dyn Follow> =
+        match runtime.block_on(crate::session::follow::TeamFollower::open(store, &args.run)) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "error: {}",
+                    crate::format::printable(&e.to_string())
+                );
+                return Ok(ExitCode::from(EXIT_USAGE));
+            }
+        };
+    crate::tui::watch::run(runtime, follow, Some(format!("DynamoDB table {table}")))
 }

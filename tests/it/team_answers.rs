@@ -512,3 +512,76 @@ async fn the_answer_command_posts_with_the_callers_arn_and_says_when_nobody_read
     assert_eq!(store.answers(&d.run_id, 0).await.unwrap().len(), 1);
     d.done.abort();
 }
+
+/// `dr-drill ARGS` against moto: (exit code, stdout, stderr).
+async fn cli(args: Vec<String>) -> (i32, String, String) {
+    use assert_cmd::prelude::*;
+    let mut cmd = std::process::Command::cargo_bin("dr-drill").unwrap();
+    cmd.envs(crate::support::moto().env())
+        .env_remove("DR_DRILL_TEAM")
+        .env("NO_COLOR", "1")
+        .args(args);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_and_watch_read_the_team_table() {
+    use dr_drill::team::DynamoStore;
+    let store = DynamoStore::new(
+        &crate::support::moto().sdk_config("us-east-1"),
+        &crate::support::unique("team"),
+    );
+    dr_drill::team::dynamo::init_table(&store, Duration::from_millis(50))
+        .await
+        .unwrap();
+    let table = store.table().to_owned();
+    let run = crate::support::unique("restore-20260101T000000Z");
+    let entry = RunEntry {
+        run_id: run.clone(),
+        runbook_id: "restore".into(),
+        mode: "drill".into(),
+        started_at: jiff::Timestamp::now(),
+        driver: person("lead"),
+    };
+    let request = LeaseRequest {
+        holder: person("lead"),
+        process: "lead@host pid 1".into(),
+        duration: Duration::from_secs(30),
+    };
+    store
+        .create_run(&entry, r#"{"header":1}"#, &request)
+        .await
+        .unwrap();
+    let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let (code, out, err) = cli(s(&["runs", "--team", &table, "--output", "json"])).await;
+    assert_eq!(code, 0, "{err}");
+    let listed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["run_id"] == run.as_str())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(row["driver"].as_str().unwrap().contains("lead"), "{row}");
+    let (code, out, err) = cli(s(&["runs", "--team", &table])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&run), "{out}");
+    // No such run: said before the terminal is taken.
+    let (code, _, err) = cli(s(&["watch", "no-such-run", "--team", &table])).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("table {table} holds no run no-such-run")),
+        "{err}"
+    );
+    // A table that is not there names what to do.
+    let (code, _, err) = cli(s(&["runs", "--team", "no-such-team-table"])).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no-such-team-table"), "{err}");
+}
