@@ -392,20 +392,28 @@ pub async fn post(
             posting.run
         )));
     };
-    // What the record can tell: approvers by identity and the driver.
+    // What the record can tell early (the driver decides all the same):
+    // the driver approving their own step, and approvers all named by
+    // identity. Roles are not in the shared log, so a role is never
+    // judged here.
     if let (Some(Question::Approve { .. }), Some(i)) =
         (folded.ledger.question(step), folded.ledger.position(step))
         && let crate::runbook::StepAction::Approve(approve) = &runbook.steps[i].action
     {
+        use crate::runbook::kinds::{Named, read_named};
         let people = RunPeople {
             driver: folded.driver.clone(),
             roles: Default::default(),
             team: true,
         };
+        let by_identity = approve
+            .approvers
+            .iter()
+            .all(|e| matches!(read_named(&e.value), Ok(Named::Person)));
         let what = runbook.steps[i].display_title().to_owned();
         if let Err(why) =
             crate::engine::approval::may_approve(approve, &what, &people, &posting.by, &[])
-            && (why.contains("driver") || why.contains("already"))
+            && (people.is_driver(&posting.by) || by_identity)
         {
             return Ok(Posted::NotEligible(why));
         }

@@ -111,6 +111,17 @@ async fn drive_on<S: TeamStore + 'static>(
         .engine
         .with_mirror(log.clone())
         .with_people(people());
+    // The driver's line, as the team session writes it first.
+    engine
+        .recorder()
+        .record(EventKind::DriverChanged {
+            driver: person("lead"),
+            process: "lead@host pid 1".into(),
+            token: lease.token,
+            took_over: None,
+        })
+        .await
+        .unwrap();
     let front = match front {
         Some(front) => Relay {
             store: store.clone(),
@@ -584,4 +595,40 @@ async fn runs_and_watch_read_the_team_table() {
     let (code, _, err) = cli(s(&["runs", "--team", "no-such-team-table"])).await;
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("no-such-team-table"), "{err}");
+}
+
+#[tokio::test]
+async fn answer_refuses_early_what_the_record_rules_out() {
+    let store = Arc::new(MemoryStore::new("team"));
+    let steps = format!(
+        "{TWO_OF_THREE}\n[[step]]\nid = \"named\"\nkind = \"approve\"\napprovers = [\"arn:aws:iam::123456789012:user/alice\", \"carol@example.com\"]\n"
+    );
+    let d = drive_on(store.clone(), &steps, None).await;
+    asked(&*store, &d.run_id, "cutover", 1).await;
+    asked(&*store, &d.run_id, "named", 1).await;
+    let own = post(
+        &*store,
+        &posting(&d.run_id, "cutover", "lead", Answer::Approved),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(&own, Posted::NotEligible(why) if why.contains("the driver cannot approve their own")),
+        "{own:?}"
+    );
+    let bob = post(
+        &*store,
+        &posting(&d.run_id, "named", "bob", Answer::Approved),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(&bob, Posted::NotEligible(why) if why.contains("bob is not an approver (approvers: arn:aws:iam::123456789012:user/alice, carol@example.com)")),
+        "{bob:?}"
+    );
+    // A role is the driver's to judge: posted.
+    let mut dba = posting(&d.run_id, "cutover", "alice", Answer::Approved);
+    dba.wait = Duration::from_millis(50);
+    assert_eq!(post(&*store, &dba).await.unwrap(), Posted::Unread(1));
+    d.done.abort();
 }
