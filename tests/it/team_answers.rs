@@ -632,3 +632,36 @@ async fn answer_refuses_early_what_the_record_rules_out() {
     assert_eq!(post(&*store, &dba).await.unwrap(), Posted::Unread(1));
     d.done.abort();
 }
+
+/// A headless team run starts without `--answer` for its manual and
+/// approve steps (they wait for the team); a solo run is refused, as
+/// before.
+#[tokio::test]
+async fn a_headless_team_run_starts_without_answers_the_team_gives() {
+    use dr_drill::session::World;
+    use dr_drill::session::headless::{NewRun, Output, start};
+    use dr_drill::session::preflight::Gate;
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{HEADER}{OWNED}{TWO_OF_THREE}");
+    let new_run = |team_inbox| NewRun {
+        runbook: check_str(&text).runbook.unwrap(),
+        runbook_text: text.clone(),
+        runbook_path: dir.path().join("rb.toml"),
+        mode: Mode::Drill,
+        params: BTreeMap::new(),
+        t0: None,
+        data_dir: dir.path().to_owned(),
+        max_parallel: 2,
+        world: World::Sandbox(Default::default()),
+        preflight: Gate::Skip,
+        output: Output::Text,
+        team_inbox,
+    };
+    let answers = HeadlessAnswers::default();
+    let solo = start(new_run(false), &answers)
+        .await
+        .err()
+        .expect("refused");
+    assert!(solo.0.contains("needs every answer"), "{}", solo.0);
+    assert!(start(new_run(true), &answers).await.is_ok());
+}
