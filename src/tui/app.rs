@@ -360,7 +360,7 @@ impl App {
         {
             self.toast = None;
         }
-        let mut commands = Vec::new();
+        let mut commands = self.drop_answered_elsewhere();
         if let Some(picker) = self.prompts.front_mut().and_then(|p| p.picker.as_mut())
             && picker.auto_refresh_due(self.now)
         {
@@ -419,15 +419,20 @@ impl App {
             note: note.filter(|n| !n.trim().is_empty()),
             who: None,
         });
-        // The next question, if any, opens; a picker starts listing, and
-        // the answered one's listing, if still going, stops.
+        self.next_question(prompt.picker.is_some())
+    }
+
+    /// After the question on screen is gone: the next one, if any, opens;
+    /// a picker starts listing, and the gone one's listing (`had_picker`),
+    /// if still going, stops.
+    fn next_question(&mut self, had_picker: bool) -> Vec<Command> {
         let mut commands = Vec::new();
         match self.prompts.front().and_then(|next| next.picker.as_ref()) {
             Some(picker) => {
                 self.listing += 1;
                 commands.push(Command::ListPoints(self.listing, picker.sources.clone()));
             }
-            None if prompt.picker.is_some() => commands.push(Command::StopListing),
+            None if had_picker => commands.push(Command::StopListing),
             None => {}
         }
         if self.prompts.is_empty() {
@@ -435,6 +440,37 @@ impl App {
         }
         self.follow_question();
         commands
+    }
+
+    /// Questions answered elsewhere leave the screen: a participant's
+    /// answer through the team's inbox, or the step cancelled, closes the
+    /// reply channel; a dialog whose answer would go nowhere must not stay
+    /// up. The timeline says who answered.
+    fn drop_answered_elsewhere(&mut self) -> Vec<Command> {
+        let Some(front) = self.prompts.front() else {
+            return Vec::new();
+        };
+        let front_gone = front.request.reply.is_closed();
+        let had_picker = front.picker.is_some();
+        let gone: Vec<String> = self
+            .prompts
+            .iter()
+            .filter(|p| p.request.reply.is_closed())
+            .map(|p| p.request.step.clone())
+            .collect();
+        if gone.is_empty() {
+            return Vec::new();
+        }
+        self.prompts.retain(|p| !p.request.reply.is_closed());
+        self.toast(format!(
+            "answered elsewhere (see the timeline): {}",
+            crate::format::printable(&gone.join(", "))
+        ));
+        if front_gone {
+            self.next_question(had_picker)
+        } else {
+            Vec::new()
+        }
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Command> {

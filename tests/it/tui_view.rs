@@ -996,3 +996,30 @@ fn each_step_row_shows_its_owner_role() {
         .collect();
     insta::assert_snapshot!(rows);
 }
+
+/// A question a participant answered through the team's inbox (its reply
+/// channel closed by the relay) leaves the screen at the next tick: a
+/// dialog whose answer would go nowhere never stays up.
+#[test]
+fn a_question_answered_elsewhere_leaves_the_screen() {
+    let mut app = running_app();
+    let answer = question(
+        &mut app,
+        "approve-cutover",
+        Question::Approve {
+            instructions: Some("Cut over.".into()),
+            waiting_for: vec![],
+            have: 0,
+            required: 0,
+        },
+    );
+    assert!(app.prompt_open());
+    drop(answer);
+    app.update(Msg::Tick);
+    assert!(!app.prompt_open(), "the dialog stayed up");
+    assert!(
+        screen(&app).contains("answered elsewhere (see the timeline): approve-cutover"),
+        "{}",
+        screen(&app)
+    );
+}
