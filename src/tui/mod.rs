@@ -351,7 +351,9 @@ fn start(
         },
         _ => None,
     };
-    let mut started = session.start(params, mode, t0).map_err(|e| e.to_string())?;
+    let mut started = session
+        .start(params, mode, t0, session.roles.clone())
+        .map_err(|e| e.to_string())?;
     if let Some(found) = checked {
         // The header shows the estimate beside the cost so far.
         app.cost_estimate = found.cost.as_ref().map(|c| c.total);

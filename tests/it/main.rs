@@ -139,5 +139,6 @@ fn no_test_file_is_left_out() {
     );
 }
 mod cli_watch;
+mod people;
 mod team_run;
 mod tui_watch;
