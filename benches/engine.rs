@@ -84,6 +84,8 @@ fn journal(c: &mut Criterion) {
         params: BTreeMap::new(),
         dr_drill_version: String::new(),
         world: None,
+        roles: Default::default(),
+        driver: None,
     };
     let output = RunEvent {
         at: jiff::Timestamp::now(),

@@ -295,6 +295,7 @@ pub(super) fn run(
         path: PathBuf::from(format!("runbooks/{}.toml", shipped.name)),
         mode: Mode::Drill,
         params,
+        roles: Default::default(),
     };
     interactive(runtime, console, &common, None)
 }

@@ -58,6 +58,11 @@ pub struct RunArgs {
     /// journal and the report say the run was forced.
     #[arg(long)]
     pub force: bool,
+    /// Give a role to a person, ROLE=WHO (repeatable; a role given again
+    /// adds a person). WHO is an IAM/STS ARN or the principal's own name
+    /// (`alice@example.com`), as GetCallerIdentity tells it.
+    #[arg(long = "role", value_name = "ROLE=WHO")]
+    pub roles: Vec<String>,
     /// Answers, parameters and output.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -232,6 +237,11 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
         Ok(given) => given,
         Err(e) => return usage(e),
     };
+    let roles =
+        match crate::session::people::read_roles(args.roles.iter().map(String::as_str), "--role") {
+            Ok(roles) => roles,
+            Err(e) => return usage(e),
+        };
     if args.dry_run {
         return match dry_run::print(&runbook, mode, &given, args.common.output) {
             Ok(()) => Ok(ExitCode::from(EXIT_OK)),
@@ -246,6 +256,7 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
             path: args.runbook.clone(),
             mode,
             params: given,
+            roles,
         };
         return interactive(runtime, console, &args.common, None);
     }
@@ -277,6 +288,7 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
         output: args.common.output,
         // `--team` (team-session) sets it: steps then wait for the inbox.
         team_inbox: false,
+        roles,
     };
     let archive = args
         .common
@@ -381,6 +393,7 @@ pub(super) fn resume(args: &ResumeArgs, runtime: &Runtime) -> color_eyre::Result
             path: reopened.journal,
             mode,
             params: BTreeMap::new(),
+            roles: Default::default(),
         };
         let cloud = match runtime.block_on(async {
             let cloud = world.for_console(&console.runbook).await?;
@@ -427,6 +440,8 @@ pub(super) struct ConsoleRunbook {
     pub mode: Mode,
     /// Parameter values the form starts with.
     pub params: BTreeMap<String, String>,
+    /// Roles the form starts with (`--role`).
+    pub roles: crate::engine::participant::Roles,
 }
 
 /// Opens the console on `runbook` (stdout must be a terminal).
@@ -474,7 +489,29 @@ fn open_console(
         path,
         mode,
         params,
+        roles,
     } = console;
+    // Who drives: refused here when a step needs it and the world told no
+    // identity; otherwise said once.
+    // A reopened run keeps the driver and roles its journal recorded.
+    let driver = match resumed.is_some() {
+        true => Ok((None, Vec::new())),
+        false => runtime.block_on(crate::session::people::people_for_start(
+            cloud.as_ref(),
+            &engine::operator(),
+            &runbook,
+            &roles,
+        )),
+    };
+    let driver = match driver {
+        Ok((driver, lines)) => {
+            for line in lines {
+                let _ = writeln!(std::io::stderr(), "{line}");
+            }
+            driver
+        }
+        Err(Refused(e)) => return usage(e),
+    };
     let code = crate::tui::run(
         runtime,
         Session {
@@ -486,6 +523,8 @@ fn open_console(
             mode,
             data_dir: common.data_dir(),
             max_parallel: usize::from(common.max_parallel),
+            roles,
+            driver,
         },
         resumed,
     );

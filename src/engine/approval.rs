@@ -70,6 +70,31 @@ pub fn may_answer(
     ))
 }
 
+/// Why a solo run cannot answer a step owned by `owner`: the role is
+/// given to people other than the driver, and they cannot answer from
+/// their own machines without `--team`. `None` in a team run, when the
+/// role is nobody's (the driver's), or when the driver holds it.
+pub fn solo_owner_problem(owner: Option<&str>, people: &RunPeople) -> Option<String> {
+    let role = owner?;
+    let held = people.roles.get(role).filter(|p| !p.is_empty())?;
+    if people.team
+        || people
+            .driver
+            .as_ref()
+            .is_some_and(|d| held.iter().any(|p| d.is(p)))
+    {
+        return None;
+    }
+    let driver = people.driver.as_ref().map_or_else(
+        || "the driver".to_string(),
+        |d| format!("the driver ({})", d.name),
+    );
+    Some(format!(
+        "the role `{role}` that owns this step is held by {}, not by {driver}; run the drill with --team TABLE so they can answer from their own machines",
+        held.join(", ")
+    ))
+}
+
 /// Whether `who`'s answer to `step` counts, given the approvals already
 /// counted (`already`, in order). `what` names the step for the refusal
 /// words ("their own cutover").

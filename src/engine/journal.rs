@@ -57,6 +57,14 @@ pub struct JournalHeader {
     /// dr-drill recorded it (they resume as the command line says).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub world: Option<WorldRecord>,
+    /// Who holds each role (`--role`, the start form); absent in solo
+    /// journals without roles and in journals written before roles.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub roles: crate::engine::participant::Roles,
+    /// Who drove the run, as the world's `GetCallerIdentity` told it;
+    /// absent when it told no one, and in journals written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<crate::engine::participant::Participant>,
 }
 
 /// The world a run acts on, as its journal records it, so `resume` acts on

@@ -72,6 +72,11 @@ pub struct RunSetup {
     pub max_parallel: usize,
     /// The world the run acts on, for its journal.
     pub world: Option<journal::WorldRecord>,
+    /// Who holds each role (`--role`, the start form).
+    pub roles: participant::Roles,
+    /// Who drives the run (`session::people::driver`); `None` when the
+    /// world told no identity.
+    pub driver: Option<participant::Participant>,
 }
 
 /// Why a run could not start.
@@ -281,6 +286,8 @@ pub fn start(setup: RunSetup) -> Result<Started, StartError> {
         params: redacted(&setup.runbook, &params),
         dr_drill_version: env!("CARGO_PKG_VERSION").to_string(),
         world: setup.world.clone(),
+        roles: setup.roles.clone(),
+        driver: setup.driver.clone(),
     };
     let lock = journal::lock_run(&run_dir)?;
     let journal = JournalWriter::create(&journal_path, &header)?;
@@ -300,6 +307,11 @@ pub fn start(setup: RunSetup) -> Result<Started, StartError> {
             max_parallel: setup.max_parallel,
             prior: Progress::default(),
             lock: Some(lock),
+            people: approval::RunPeople {
+                driver: setup.driver,
+                roles: setup.roles,
+                team: false,
+            },
         },
     ))
 }
@@ -314,6 +326,9 @@ struct Assembly {
     max_parallel: usize,
     prior: Progress,
     lock: Option<journal::RunLock>,
+    /// The driver and the roles, from the setup or the journal's header;
+    /// solo (the team part sets `team` with `Engine::with_people`).
+    people: approval::RunPeople,
 }
 
 fn assemble(
@@ -355,7 +370,7 @@ fn assemble(
             resumed: None,
             cloud: None,
             at_console: false,
-            people: Arc::default(),
+            people: Arc::new(a.people),
             preflight: None,
             _lock: a.lock,
         },
@@ -615,6 +630,7 @@ pub fn start_unjournaled(
             max_parallel,
             prior: Progress::default(),
             lock: None,
+            people: approval::RunPeople::default(),
         },
     ))
 }

@@ -267,6 +267,12 @@ pub fn resume(
             max_parallel,
             prior,
             lock: Some(lock),
+            // The roles and the driver the run started with.
+            people: super::approval::RunPeople {
+                driver: header.driver.clone(),
+                roles: header.roles.clone(),
+                team: false,
+            },
         },
     );
     let resumed = EventKind::RunResumed {

@@ -21,6 +21,8 @@ fn header() -> JournalHeader {
         params: Default::default(),
         dr_drill_version: "0".into(),
         world: None,
+        roles: Default::default(),
+        driver: None,
     }
 }
 

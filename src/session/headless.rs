@@ -63,6 +63,8 @@ pub struct NewRun {
     /// (`session::team_answers`): a manual or approve step the flags do
     /// not answer waits for them instead of refusing the run.
     pub team_inbox: bool,
+    /// Who holds each role (`--role`, read by `people::read_roles`).
+    pub roles: crate::engine::participant::Roles,
 }
 
 /// Starts a new headless run: refused, with nothing run, unless every
@@ -144,16 +146,25 @@ pub async fn start(
         }
     };
     // The journal records the world, even when no step reaches it.
-    let world = match &cloud {
-        Some(cloud) => super::recorded::record(cloud.as_ref()),
-        None => super::recorded::record(
-            run.world
-                .connect()
-                .await
-                .map_err(|e| Refused(format!("{e}\nNothing was run.")))?
-                .as_ref(),
-        ),
+    let reached = match &cloud {
+        Some(cloud) => cloud.clone(),
+        None => run
+            .world
+            .connect()
+            .await
+            .map_err(|e| Refused(format!("{e}\nNothing was run.")))?,
     };
+    let world = super::recorded::record(reached.as_ref());
+    let (driver, people) = super::people::people_for_start(
+        reached.as_ref(),
+        &answers.operator,
+        &run.runbook,
+        &run.roles,
+    )
+    .await?;
+    for line in people {
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }
     let setup = RunSetup {
         world: Some(world),
         runbook: run.runbook,
@@ -165,6 +176,8 @@ pub async fn start(
         operator: answers.operator.clone(),
         data_dir: run.data_dir,
         max_parallel: run.max_parallel,
+        roles: run.roles,
+        driver,
     };
     let mut started = engine::start(setup).map_err(Refused::because)?;
     if let Some((found, forced)) = preflight {

@@ -12,6 +12,7 @@
 pub mod dry_run;
 pub mod follow;
 pub mod headless;
+pub mod people;
 pub mod preflight;
 pub mod recorded;
 pub mod team_answers;
@@ -170,16 +171,22 @@ pub struct Session {
     pub data_dir: PathBuf,
     /// Steps at once.
     pub max_parallel: usize,
+    /// Who holds each role (`--role`; the form starts with them).
+    pub roles: crate::engine::participant::Roles,
+    /// Who drives the runs of this session (`people::driver_for`).
+    pub driver: Option<crate::engine::participant::Participant>,
 }
 
 impl Session {
-    /// Starts a run of this session's runbook with `params` in `mode`: its
-    /// journal first. Launch it with [`Session::launch`].
+    /// Starts a run of this session's runbook with `params` in `mode` and
+    /// `roles` (the start form's): its journal first. Launch it with
+    /// [`Session::launch`].
     pub fn start(
         &self,
         params: BTreeMap<String, String>,
         mode: Mode,
         t0: Option<jiff::Timestamp>,
+        roles: crate::engine::participant::Roles,
     ) -> Result<Started, StartError> {
         engine::start(RunSetup {
             runbook: self.runbook.clone(),
@@ -192,6 +199,8 @@ impl Session {
             data_dir: self.data_dir.clone(),
             max_parallel: self.max_parallel,
             world: Some(recorded::record(self.cloud.as_ref())),
+            roles,
+            driver: self.driver.clone(),
         })
     }
 

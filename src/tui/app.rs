@@ -70,6 +70,8 @@ pub enum Command {
         mode: Mode,
         /// The declared outage start (incident).
         t0: Option<Timestamp>,
+        /// Who holds each role (the form's roles field).
+        roles: crate::engine::participant::Roles,
     },
     /// List recovery points of these sources as listing generation `u64`;
     /// the listing before it, if still going, is cancelled.
@@ -156,6 +158,15 @@ pub struct App {
 
 impl App {
     /// A console on the start screen.
+    /// The start form with its roles field, filled with `roles`
+    /// (`--role`), when the runbook names roles or roles were given.
+    pub fn with_roles(mut self, roles: &crate::engine::participant::Roles) -> Self {
+        if let Screen::Start(form) = &mut self.screen {
+            form.with_roles(&self.runbook, roles);
+        }
+        self
+    }
+
     pub fn new(
         runbook: Arc<Runbook>,
         identity: Identity,

@@ -86,7 +86,8 @@ pub fn run(
             session.cloud.identity(),
             &session.params,
             session.mode,
-        );
+        )
+        .with_roles(&session.roles);
         app.simulated_time = session
             .cloud
             .simulation()
@@ -239,8 +240,13 @@ where
             dirty = true;
             for command in commands {
                 match command {
-                    Command::StartRun { params, mode, t0 } => {
-                        match start(session, app, params, mode, t0, &tx) {
+                    Command::StartRun {
+                        params,
+                        mode,
+                        t0,
+                        roles,
+                    } => {
+                        match start(session, app, params, mode, t0, roles, &tx) {
                             Ok(token) => {
                                 cancel = Some(token);
                                 running = true;
@@ -339,6 +345,7 @@ fn start(
     params: BTreeMap<String, String>,
     mode: Mode,
     t0: Option<jiff::Timestamp>,
+    roles: crate::engine::participant::Roles,
     tx: &mpsc::UnboundedSender<Msg>,
 ) -> Result<CancellationToken, String> {
     let plan = Plan::new(&session.runbook, mode).map_err(|e| e.to_string())?;
@@ -351,7 +358,9 @@ fn start(
         },
         _ => None,
     };
-    let mut started = session.start(params, mode, t0).map_err(|e| e.to_string())?;
+    let mut started = session
+        .start(params, mode, t0, roles)
+        .map_err(|e| e.to_string())?;
     if let Some(found) = checked {
         // The header shows the estimate beside the cost so far.
         app.cost_estimate = found.cost.as_ref().map(|c| c.total);

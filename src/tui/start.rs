@@ -18,6 +18,7 @@ use super::markdown;
 use super::preflight::{COLLAPSED_HEIGHT, PanelState, PreflightPanel, PreflightView};
 use super::view::{block, identity_span, target};
 use crate::engine::humanize;
+use crate::engine::participant::Roles;
 use crate::runbook::{Mode, Param, Runbook, parse_time};
 use crate::session::tools;
 
@@ -49,6 +50,9 @@ impl Field {
     fn problem(&self, mode: Mode) -> Option<String> {
         if let Some(param) = &self.param {
             return param.problem(&self.value);
+        }
+        if self.name == "roles" {
+            return crate::session::people::read_roles_field(&self.value).err();
         }
         if self.name != "t0" || mode != Mode::Incident {
             return None;
@@ -179,6 +183,53 @@ impl StartForm {
         (0..self.focus).filter(|&i| self.visible(i)).count()
     }
 
+    /// Adds the roles field (`dba=alice@example.com, lead=bob`) before
+    /// the mode, filled with `roles` (`--role`), when a step of `runbook`
+    /// is owned or names approvers, or roles were given.
+    pub(crate) fn with_roles(&mut self, runbook: &Runbook, roles: &Roles) {
+        if self
+            .fields
+            .iter()
+            .any(|f| f.name == "roles" && f.param.is_none())
+            || (roles.is_empty() && !crate::session::people::needs_identity(runbook))
+        {
+            return;
+        }
+        let value = roles
+            .iter()
+            .flat_map(|(role, people)| people.iter().map(move |p| format!("{role}={p}")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let at = self.fields.len() - 2;
+        self.fields.insert(
+            at,
+            Field {
+                name: "roles".into(),
+                value,
+                secret: false,
+                required: false,
+                choices: Vec::new(),
+                description: Some(
+                    "who holds each role: ROLE=WHO, comma separated (dba=alice@example.com, lead=bob); WHO is an ARN or principal name".into(),
+                ),
+                param: None,
+                touched: false,
+            },
+        );
+        if self.focus >= at {
+            self.focus += 1;
+        }
+    }
+
+    /// The roles typed in the roles field (none when there is no field).
+    fn roles(&self) -> Roles {
+        self.fields
+            .iter()
+            .find(|f| f.name == "roles" && f.param.is_none())
+            .and_then(|f| crate::session::people::read_roles_field(&f.value).ok())
+            .unwrap_or_default()
+    }
+
     /// Whether field `i` is shown (T0 only in incident mode).
     pub fn visible(&self, i: usize) -> bool {
         self.fields[i].name != "t0" || i + 1 != self.fields.len() || self.mode() == Mode::Incident
@@ -277,10 +328,9 @@ impl StartForm {
 
     /// The parameter values typed (empty ones left out).
     pub fn params(&self) -> BTreeMap<String, String> {
-        let n = self.fields.len() - 2;
-        self.fields[..n]
+        self.fields
             .iter()
-            .filter(|f| !f.value.is_empty())
+            .filter(|f| f.param.is_some() && !f.value.is_empty())
             .map(|f| (f.name.clone(), f.value.clone()))
             .collect()
     }
@@ -318,7 +368,12 @@ impl StartForm {
             Mode::Incident => self.field("t0").and_then(|t| parse_time(t).ok()),
             Mode::Drill => None,
         };
-        Ok(Command::StartRun { params, mode, t0 })
+        Ok(Command::StartRun {
+            params,
+            mode,
+            t0,
+            roles: self.roles(),
+        })
     }
 }
 

@@ -79,6 +79,8 @@ async fn drive_on<S: TeamStore + 'static>(
         data_dir: dir.path().to_owned(),
         max_parallel: 4,
         world: None,
+        roles: Default::default(),
+        driver: None,
     })
     .unwrap();
     let journal = started.engine.journal_path().unwrap().to_owned();
@@ -656,6 +658,7 @@ async fn a_headless_team_run_starts_without_answers_the_team_gives() {
         preflight: Gate::Skip,
         output: Output::Text,
         team_inbox,
+        roles: Default::default(),
     };
     let answers = HeadlessAnswers::default();
     let solo = start(new_run(false), &answers)

@@ -72,6 +72,8 @@ async fn team_run(store: &Arc<MemoryStore>, steps: &str) -> TeamRun {
         data_dir: dir.path().to_owned(),
         max_parallel: 4,
         world: None,
+        roles: Default::default(),
+        driver: None,
     })
     .unwrap();
     let journal = started.engine.journal_path().unwrap().to_owned();

@@ -81,6 +81,8 @@ pub(super) fn console(text: &str, data: &Path, reconfigure_cmd: &str) -> (Sessio
         mode: Mode::Drill,
         data_dir: data.to_owned(),
         max_parallel: 8,
+        roles: Default::default(),
+        driver: None,
     };
     let app = App::new(
         Arc::new(runbook),

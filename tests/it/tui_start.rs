@@ -290,3 +290,41 @@ fn missing_programs_refuse_a_headless_run_before_its_first_step() {
         "a run was created"
     );
 }
+
+const OWNED: &str = "[runbook]\nid = \"own\"\ntitle = \"Own\"\n\n[[step]]\nid = \"restore\"\nkind = \"manual\"\nowner = \"dba\"\ninstructions = \"Restore.\"\n";
+
+#[test]
+fn the_roles_field_is_checked_in_place_and_starts_the_run_with_its_roles() {
+    // A runbook without owners or approvers shows no roles field.
+    let mut plain = app(PITR);
+    plain = plain.with_roles(&Default::default());
+    let Screen::Start(form) = &plain.screen else {
+        panic!("not on the start screen")
+    };
+    assert!(form.fields.iter().all(|f| f.name != "roles"));
+
+    let given = dr_drill::engine::participant::Roles::from([(
+        "dba".to_string(),
+        vec!["alice@example.com".to_string()],
+    )]);
+    let mut app = app(OWNED).with_roles(&given);
+    focus_on(&mut app, "roles");
+    let shown = screen(&app, 160, 30);
+    assert!(shown.contains("dba=alice@example.com"), "{shown}");
+    clear(&mut app);
+    type_text(&mut app, "dba=alice@example.com, Lead");
+    press(&mut app, KeyCode::Tab);
+    let shown = screen(&app, 160, 30);
+    assert!(shown.contains("roles `Lead` is not ROLE=WHO"), "{shown}");
+    assert!(ctrl_s(&mut app).is_empty(), "a bad role started a run");
+    assert_eq!(focused(&app), "roles");
+    clear(&mut app);
+    type_text(&mut app, "dba=alice@example.com, lead=bob");
+    let started = ctrl_s(&mut app);
+    let [Command::StartRun { roles, params, .. }] = &started[..] else {
+        panic!("not started: {started:?}")
+    };
+    assert!(params.is_empty(), "{params:?}");
+    assert_eq!(roles["dba"], vec!["alice@example.com"]);
+    assert_eq!(roles["lead"], vec!["bob"]);
+}

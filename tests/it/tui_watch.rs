@@ -43,6 +43,8 @@ fn header() -> JournalHeader {
         )]),
         dr_drill_version: "0".into(),
         world: None,
+        roles: Default::default(),
+        driver: None,
     }
 }
 

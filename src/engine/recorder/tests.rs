@@ -38,6 +38,8 @@ fn journal(dir: &std::path::Path) -> JournalWriter {
         params: Default::default(),
         dr_drill_version: "0".into(),
         world: None,
+        roles: Default::default(),
+        driver: None,
     };
     JournalWriter::create(&dir.join("journal.jsonl"), &header).unwrap()
 }

@@ -44,6 +44,9 @@ pub async fn run(ctx: &StepCtx, manual: &Manual) -> Result<Outputs, StepError> {
         .transpose()?;
     let choices: Vec<String> = manual.choices.iter().map(|c| c.value.clone()).collect();
     let owner = ctx.step().owner.as_ref().map(|o| o.value.clone());
+    if let Some(why) = approval::solo_owner_problem(owner.as_deref(), &ctx.people) {
+        return Err(StepError::Failed(why));
+    }
     let reply = loop {
         let reply = ctx
             .ask(Question::Acknowledge {
@@ -91,7 +94,10 @@ pub async fn approve(ctx: &StepCtx, approve: &Approve) -> Result<Outputs, StepEr
         .as_ref()
         .map(|i| ctx.resolve(&i.value))
         .transpose()?;
-    if let Some(why) = approval::solo_problem(approve, &ctx.people) {
+    let owned = ctx.step().owner.as_ref().map(|o| o.value.as_str());
+    if let Some(why) = approval::solo_problem(approve, &ctx.people)
+        .or_else(|| approval::solo_owner_problem(owned, &ctx.people))
+    {
         return Err(StepError::Failed(why));
     }
     let what = ctx.step().display_title().to_owned();
