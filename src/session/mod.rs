@@ -13,6 +13,7 @@ pub mod dry_run;
 pub mod headless;
 pub mod preflight;
 pub mod recorded;
+pub mod team;
 pub mod tools;
 
 use std::collections::BTreeMap;

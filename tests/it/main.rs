@@ -53,8 +53,8 @@ mod runbooks_cabal;
 mod runbooks_s3;
 mod s3_prefix;
 mod schema;
-mod team_store;
 mod team_archive;
+mod team_store;
 mod template_paths;
 mod tui_app;
 mod tui_cost;
@@ -138,3 +138,4 @@ fn no_test_file_is_left_out() {
     );
 }
 mod team_run;
+mod team_session;
