@@ -271,3 +271,358 @@ async fn a_local_journal_that_disagrees_with_the_shared_log_is_refused_naming_th
     let lease = store.lease(&run).await.unwrap().unwrap();
     assert_eq!(lease.holder.name, "alice", "the lease was not taken");
 }
+
+// ---- The real binary over moto's DynamoDB ----
+
+mod over_moto {
+    use std::path::Path;
+    use std::process::{Child, Command, Output, Stdio};
+    use std::time::{Duration, Instant};
+
+    use assert_cmd::prelude::*;
+
+    use dr_drill::team::{DynamoStore, TeamStore};
+
+    use crate::support::drill::run_dir;
+    use crate::support::{moto, unique};
+
+    fn dr_drill() -> Command {
+        let mut cmd = Command::cargo_bin("dr-drill").unwrap();
+        cmd.env_remove("AWS_PROFILE")
+            .env_remove("DR_DRILL_TEAM")
+            .envs(moto().env());
+        cmd
+    }
+
+    /// A new team table, made by `dr-drill team init`.
+    fn team_table() -> String {
+        let table = unique("team-session");
+        let out = dr_drill().args(["team", "init", &table]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        table
+    }
+
+    fn said(out: &Output) -> String {
+        format!(
+            "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+
+    /// Three shell steps; `b` sleeps `sleep` seconds; each appends its
+    /// name to `marker`.
+    fn write_runbook(dir: &Path, marker: &Path, sleep: u32) -> std::path::PathBuf {
+        let m = marker.display();
+        let text = format!(
+            r#"[runbook]
+id = "team-cli"
+title = "Team CLI"
+
+[[step]]
+id = "a"
+kind = "shell"
+run = "echo a >> {m}"
+
+[[step]]
+id = "b"
+needs = ["a"]
+kind = "shell"
+run = "echo b-start >> {m}; sleep {sleep}; echo b >> {m}"
+
+[[step]]
+id = "c"
+needs = ["b"]
+kind = "shell"
+run = "echo c >> {m}"
+"#
+        );
+        let path = dir.join("team-cli.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn shared_lines(table: &str, run: &str) -> Vec<(u64, String)> {
+        crate::support::drill::block_on(async {
+            let store = DynamoStore::new(&moto().sdk_config("us-east-1"), table);
+            let mut all = Vec::new();
+            loop {
+                let page = store.read_log(run, all.len() as u64, 500).await.unwrap();
+                let n = page.len();
+                all.extend(page);
+                if n < 500 {
+                    return all;
+                }
+            }
+        })
+    }
+
+    fn local_lines(journal: &Path) -> Vec<(u64, String)> {
+        super::lines(journal)
+    }
+
+    fn count(marker: &Path, line: &str) -> usize {
+        std::fs::read_to_string(marker)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| *l == line)
+            .count()
+    }
+
+    fn wait_for(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+        let start = Instant::now();
+        while !done() {
+            assert!(start.elapsed() < within, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn start_driver(table: &str, runbook: &Path, data: &Path) -> Child {
+        dr_drill()
+            .args([
+                "run",
+                "--headless",
+                "--sandbox",
+                "--no-preflight",
+                "--team",
+                table,
+            ])
+            .args(["--lease-duration", "2s", "--data-dir"])
+            .arg(data)
+            .arg(runbook)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    fn signal(child: &Child, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig}");
+    }
+
+    #[test]
+    fn run_team_mirrors_every_journal_line_to_the_shared_log() {
+        let table = team_table();
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("marker");
+        let runbook = write_runbook(dir.path(), &marker, 0);
+        let data = dir.path().join("data");
+        let out = dr_drill()
+            .args([
+                "run",
+                "--headless",
+                "--sandbox",
+                "--no-preflight",
+                "--team",
+                &table,
+            ])
+            .args(["--as", "Alice (lead)", "--data-dir"])
+            .arg(&data)
+            .arg(&runbook)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+        let run_dir = run_dir(&data);
+        let run = run_dir.file_name().unwrap().to_str().unwrap().to_owned();
+        let local = local_lines(&run_dir.join("journal.jsonl"));
+        assert!(local.len() > 8, "{local:?}");
+        assert_eq!(shared_lines(&table, &run), local);
+        assert!(local[1].1.contains("driver_changed"), "{}", local[1].1);
+        assert!(local[1].1.contains("Alice (lead)"), "{}", local[1].1);
+        let lease = crate::support::drill::block_on(async {
+            DynamoStore::new(&moto().sdk_config("us-east-1"), &table)
+                .lease(&run)
+                .await
+                .unwrap()
+                .unwrap()
+        });
+        assert_eq!(lease.state, dr_drill::team::RunState::Finished);
+    }
+
+    #[test]
+    fn an_unreachable_team_table_refuses_the_run_and_nothing_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("marker");
+        let runbook = write_runbook(dir.path(), &marker, 0);
+        let out = dr_drill()
+            .args(["run", "--headless", "--sandbox", "--no-preflight"])
+            .env("DR_DRILL_TEAM", "no-such-team-table")
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .arg(&runbook)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}", said(&out));
+        assert!(err.contains("no-such-team-table"), "{err}");
+        assert!(err.contains("dr-drill team init"), "{err}");
+        assert!(!marker.exists(), "a step ran");
+        assert!(!dir.path().join("data").join("runs").exists());
+    }
+
+    #[test]
+    fn after_kill_9_another_machine_takes_over_once_the_lease_expires_and_no_step_runs_twice() {
+        let table = team_table();
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("marker");
+        let runbook = write_runbook(dir.path(), &marker, 3);
+        let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+        let mut driver = start_driver(&table, &runbook, &first);
+        wait_for("step b to start", Duration::from_secs(60), || {
+            count(&marker, "b-start") == 1
+        });
+        signal(&driver, "-KILL");
+        let _ = driver.wait();
+        let run = run_dir(&first)
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+
+        let started = Instant::now();
+        let out = dr_drill()
+            .args(["resume", &run, "--headless", "--team", &table])
+            .args([
+                "--lease-duration",
+                "2s",
+                "--interrupted",
+                "rerun",
+                "--data-dir",
+            ])
+            .arg(&second)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+        assert!(
+            started.elapsed() >= Duration::from_secs(2),
+            "it waited for the lease"
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("waiting"), "{err}");
+        assert_eq!(count(&marker, "a"), 1, "a ran once");
+        assert_eq!(count(&marker, "c"), 1, "c ran once");
+        let journal = second.join("runs").join(&run).join("journal.jsonl");
+        assert_eq!(shared_lines(&table, &run), local_lines(&journal));
+
+        // The killed driver's machine afterwards: refused, nothing changed.
+        let old = first.join("runs").join(&run).join("journal.jsonl");
+        let before = std::fs::read(&old).unwrap();
+        let out = dr_drill()
+            .args(["resume", &run, "--headless", "--team", &table])
+            .args(["--interrupted", "rerun", "--data-dir"])
+            .arg(&first)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", said(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("has finished"),
+            "{}",
+            said(&out)
+        );
+        assert_eq!(
+            std::fs::read(&old).unwrap(),
+            before,
+            "its journal is unchanged"
+        );
+        assert_eq!(count(&marker, "c"), 1);
+    }
+
+    #[test]
+    fn take_over_takes_a_live_lease_at_once_and_the_stopped_driver_wakes_to_stop_without_acting() {
+        let table = team_table();
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("marker");
+        let runbook = write_runbook(dir.path(), &marker, 2);
+        let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+        let mut driver = dr_drill()
+            .args([
+                "run",
+                "--headless",
+                "--sandbox",
+                "--no-preflight",
+                "--team",
+                &table,
+            ])
+            .args(["--data-dir"])
+            .arg(&first)
+            .arg(&runbook)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for("step b to start", Duration::from_secs(60), || {
+            count(&marker, "b-start") == 1
+        });
+        signal(&driver, "-STOP");
+        let run = run_dir(&first)
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+
+        let started = Instant::now();
+        let out = dr_drill()
+            .args([
+                "resume",
+                &run,
+                "--headless",
+                "--team",
+                &table,
+                "--as",
+                "Bob",
+            ])
+            .args([
+                "--take-over",
+                "alice's laptop froze",
+                "--interrupted",
+                "rerun",
+            ])
+            .arg("--data-dir")
+            .arg(&second)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+        assert!(
+            started.elapsed() < Duration::from_secs(25),
+            "it did not wait the 30 s lease"
+        );
+        let journal = second.join("runs").join(&run).join("journal.jsonl");
+        let taken = local_lines(&journal)
+            .into_iter()
+            .find(|(_, l)| l.contains("driver_changed") && l.contains("alice's laptop froze"))
+            .expect("the journal records the takeover");
+        assert!(taken.1.contains("\"Bob\""), "{}", taken.1);
+        assert_eq!(count(&marker, "c"), 1);
+
+        signal(&driver, "-CONT");
+        let out = driver.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(
+            err.contains(&format!("this process lost run {run} to Bob")),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("dr-drill watch {run} --team {table}")),
+            "{err}"
+        );
+        assert_eq!(
+            count(&marker, "c"),
+            1,
+            "the stopped driver ran nothing after waking"
+        );
+        assert_eq!(count(&marker, "a"), 1);
+    }
+}
