@@ -545,7 +545,7 @@ run = "echo c >> {m}"
         let marker = dir.path().join("marker");
         let runbook = write_runbook(dir.path(), &marker, 2);
         let (first, second) = (dir.path().join("first"), dir.path().join("second"));
-        let mut driver = dr_drill()
+        let driver = dr_drill()
             .args([
                 "run",
                 "--headless",
