@@ -288,6 +288,7 @@ pub(super) fn run(
             ..CloudArgs::default()
         },
         archive: Default::default(),
+        team: Default::default(),
     };
     let console = ConsoleRunbook {
         runbook,

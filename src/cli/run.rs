@@ -24,6 +24,7 @@ use crate::session::dry_run::{self, DryRunError};
 use crate::session::headless::{self, NewRun};
 use crate::session::preflight::Gate;
 use crate::session::recorded;
+use crate::session::team;
 use crate::session::{Refused, Resumed, Session};
 use crate::team::archive::ArchiveRequest;
 
@@ -92,6 +93,59 @@ pub struct CommonArgs {
     /// The evidence archive in S3, at the run's end.
     #[command(flatten)]
     pub archive: ArchiveFlags,
+    /// The team's shared table.
+    #[command(flatten)]
+    pub team: TeamFlags,
+}
+
+/// `--team` and what goes with it (docs/team.md, "Running a team drill").
+#[derive(Debug, Default, Args)]
+pub struct TeamFlags {
+    /// Share the run on the team's DynamoDB table (made with `dr-drill team
+    /// init`), reached with --profile/--region/--endpoint-url; under
+    /// --sandbox the steps act on the simulated world but the table is
+    /// still DynamoDB, reached through the environment (AWS_PROFILE,
+    /// AWS_REGION, AWS_ENDPOINT_URL).
+    #[arg(long, value_name = "TABLE", env = "DR_DRILL_TEAM")]
+    pub team: Option<String>,
+    /// The name others see you by in a team run [default: user@host];
+    /// who you are is what STS says of your credentials.
+    #[arg(long = "as", value_name = "NAME", requires = "team")]
+    pub display_name: Option<String>,
+    /// How long this process's lease lasts without a heartbeat.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = lease_duration, hide = true)]
+    pub lease_duration: std::time::Duration,
+}
+
+fn lease_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d = crate::runbook::model::Dur::parse(s)
+        .map(|d| d.0)
+        .map_err(|(m, h)| format!("{m}: {h}"))?;
+    if d < std::time::Duration::from_secs(1) || d > crate::team::lease::MAX_WAIT {
+        return Err("a lease lasts from 1s to 15m".into());
+    }
+    Ok(d)
+}
+
+impl TeamFlags {
+    /// Reaches the team's table, when `--team` is given.
+    fn connect(
+        &self,
+        runtime: &Runtime,
+        world: &crate::session::World,
+    ) -> Result<Option<team::Team>, Refused> {
+        let Some(table) = &self.team else {
+            return Ok(None);
+        };
+        runtime
+            .block_on(team::connect(
+                table,
+                world,
+                self.display_name.clone(),
+                self.lease_duration,
+            ))
+            .map(Some)
+    }
 }
 
 /// The parameters and where runs are kept: flags of `run`, `resume` and
@@ -163,6 +217,10 @@ pub struct ResumeArgs {
     /// What to do with a step that was running when the console died.
     #[arg(long, value_enum)]
     pub interrupted: Option<InterruptedArg>,
+    /// With --team: take the run's lease at once, before it expires; the
+    /// journal records who and why.
+    #[arg(long, value_name = "REASON", requires = "team")]
+    pub take_over: Option<String>,
     /// Answers, parameters (secret ones again) and output.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -249,6 +307,9 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
             Err(DryRunError::Io(e)) => Err(e.into()),
         };
     }
+    if !args.headless && args.common.team.team.is_some() {
+        return usage(TEAM_CONSOLE);
+    }
     if !args.headless {
         let console = ConsoleRunbook {
             runbook,
@@ -286,19 +347,33 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
             Gate::Stop
         },
         output: args.common.output,
-        // `--team` (team-session) sets it: steps then wait for the inbox.
-        team_inbox: false,
+        // A team run's steps may wait for answers from the team's inbox.
+        team_inbox: args.common.team.team.is_some(),
         roles,
     };
     let archive = args
         .common
         .archive
         .request(&new_run.world, args.common.cloud.region.as_deref());
+    // The team's table is reached before anything is written.
+    let team = match args.common.team.connect(runtime, &new_run.world) {
+        Ok(team) => team,
+        Err(e) => return usage(e),
+    };
     runtime.block_on(async {
         match headless::start(new_run, &answers).await {
             Ok((started, cloud)) => {
                 let journal = started.engine.journal_path().map(Path::to_owned);
-                let code = headless::run(started, cloud, answers, args.common.output).await;
+                let code = match &team {
+                    Some(team) => match team::register(team, started).await {
+                        Ok((started, driving)) => {
+                            team::run_headless(started, cloud, answers, args.common.output, driving)
+                                .await
+                        }
+                        Err(e) => return usage(e),
+                    },
+                    None => headless::run(started, cloud, answers, args.common.output).await,
+                };
                 archive_at_end(journal.as_deref(), archive.as_ref()).await;
                 Ok(code)
             }
@@ -306,6 +381,9 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
         }
     })
 }
+
+/// Said when --team is asked of the console.
+const TEAM_CONSOLE: &str = "--team runs headless for now (add --headless); the console does not drive team runs yet; nothing was run";
 
 /// At a headless run's end, after its report: the archive, if asked.
 /// Whatever happens to it, the exit code stays the run's.
@@ -331,6 +409,15 @@ pub(super) fn resume(args: &ResumeArgs, runtime: &Runtime) -> color_eyre::Result
     let data_dir = args.common.data_dir();
     let mut given = match args.common.params() {
         Ok(given) => given,
+        Err(e) => return usage(e),
+    };
+    if !args.headless && args.common.team.team.is_some() {
+        return usage(TEAM_CONSOLE);
+    }
+    // A team run: the local journal made equal to the shared log and the
+    // lease taken before the journal is read to go on.
+    let team = match rebuild_from_team(args, runtime, &data_dir) {
+        Ok(team) => team,
         Err(e) => return usage(e),
     };
     // The journal keeps no secret: those the run had are asked for again.
@@ -416,16 +503,78 @@ pub(super) fn resume(args: &ResumeArgs, runtime: &Runtime) -> color_eyre::Result
         .archive
         .request(&world, args.common.cloud.region.as_deref());
     runtime.block_on(async {
-        match headless::go_on(started, &answers, &world, reopened.world.as_ref()).await {
+        let team_inbox = team.is_some();
+        match headless::go_on(
+            started,
+            &answers,
+            &world,
+            reopened.world.as_ref(),
+            team_inbox,
+        )
+        .await
+        {
             Ok((started, cloud)) => {
                 let journal = started.engine.journal_path().map(Path::to_owned);
-                let code = headless::run(started, cloud, answers, args.common.output).await;
+                let code = match team {
+                    Some((team, lease)) => {
+                        match team::go_on(&team, started, lease, args.take_over.clone()).await {
+                            Ok((started, driving)) => {
+                                team::run_headless(
+                                    started,
+                                    cloud,
+                                    answers,
+                                    args.common.output,
+                                    driving,
+                                )
+                                .await
+                            }
+                            Err(e) => return usage(e),
+                        }
+                    }
+                    None => headless::run(started, cloud, answers, args.common.output).await,
+                };
                 archive_at_end(journal.as_deref(), archive.as_ref()).await;
                 Ok(code)
             }
             Err(e) => usage(e),
         }
     })
+}
+
+/// `resume --team`: reaches the table (in the world the flags choose, or
+/// the environment's under --sandbox), makes the local journal equal to
+/// the shared log and takes the lease. `None` without --team.
+fn rebuild_from_team(
+    args: &ResumeArgs,
+    runtime: &Runtime,
+    data_dir: &Path,
+) -> Result<Option<(team::Team, crate::team::Lease)>, Refused> {
+    let Some(team) = args
+        .common
+        .team
+        .connect(runtime, &args.common.cloud.world())?
+    else {
+        return Ok(None);
+    };
+    let mode = match &args.take_over {
+        Some(reason) => crate::team::lease::TakeOver::Now {
+            reason: reason.clone(),
+        },
+        None => crate::team::lease::TakeOver::WaitForExpiry,
+    };
+    let say = |line: String| {
+        let _ = writeln!(std::io::stderr(), "{}", crate::format::printable(&line));
+    };
+    let rebuilt = runtime.block_on(team::rebuild(&team, &args.run, data_dir, &mode, &say))?;
+    if rebuilt.copied > 0 || rebuilt.pushed > 0 {
+        say(format!(
+            "journal {}: {} lines copied from the shared log, {} lines written to it",
+            rebuilt.journal.display(),
+            rebuilt.copied,
+            rebuilt.pushed
+        ));
+    }
+    Ok(Some((team, rebuilt.lease)))
 }
 
 /// A runbook to open in the console, before its cloud is connected.

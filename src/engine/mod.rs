@@ -479,6 +479,11 @@ impl Engine {
         }
     }
 
+    /// The run's people: its driver, roles, and whether it is a team run.
+    pub fn people(&self) -> &approval::RunPeople {
+        &self.people
+    }
+
     /// The engine run by `people.driver`, with the run's roles; a team
     /// run when `people.team` (the session sets it from `--team`).
     pub fn with_people(self, people: approval::RunPeople) -> Self {

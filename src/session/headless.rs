@@ -214,13 +214,21 @@ pub async fn go_on(
     answers: &HeadlessAnswers,
     world: &World,
     recorded: Option<&WorldRecord>,
+    team_inbox: bool,
 ) -> Result<(Started, Option<Arc<dyn Cloud>>), Refused> {
     let remaining = started.engine.remaining();
+    // In a team run only a destructive step's confirmation must be given
+    // here; the rest may come from the team's inbox (as for a new run).
+    let needed: Vec<usize> = remaining
+        .iter()
+        .copied()
+        .filter(|&i| !team_inbox || started.engine.runbook().steps[i].is_destructive())
+        .collect();
     let preview = started.engine.values();
     let secrets = engine::secret_values(started.engine.runbook(), &preview.params);
     let mut missing = headless::preflight(
         started.engine.runbook(),
-        &remaining,
+        &needed,
         answers,
         &preview,
         &secrets,
@@ -255,6 +263,18 @@ pub async fn run(
     answers: HeadlessAnswers,
     output: Output,
 ) -> ExitCode {
+    run_to_end(started, cloud, answers, output).await.0
+}
+
+/// [`run`], also saying whether the run stopped because another process
+/// drives it now (the team's shared log fenced it): then nothing is
+/// printed about it here, the team session says who took it.
+pub async fn run_to_end(
+    started: Started,
+    cloud: Option<Arc<dyn Cloud>>,
+    answers: HeadlessAnswers,
+    output: Output,
+) -> (ExitCode, bool) {
     let runbook = started.engine.runbook().clone();
     let journal = started.engine.journal_path().map(Path::to_owned);
     let sim = cloud
@@ -309,13 +329,16 @@ pub async fn run(
         .await
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
     let ledger = printer.await.unwrap_or_else(|_| RunLedger::new(&runbook));
+    if let Err(crate::engine::journal::JournalError::Fenced { .. }) = &end.outcome {
+        return (ExitCode::from(EXIT_ABORTED), true);
+    }
     if let Err(e) = &end.outcome {
         let _ = writeln!(
             std::io::stderr(),
             "error: {e}\nThe run stopped and its running steps were killed. Fix the cause (free disk space, permissions), then: {resume}"
         );
         debug_assert_eq!(end.ending().exit_code(), EXIT_ABORTED);
-        return ExitCode::from(end.ending().exit_code());
+        return (ExitCode::from(end.ending().exit_code()), false);
     }
     if output == Output::Text {
         let timeline = ledger.timeline();
@@ -352,7 +375,7 @@ pub async fn run(
     if end.ending().exit_code() == EXIT_ABORTED {
         let _ = writeln!(std::io::stderr(), "resume later with: {resume}");
     }
-    ExitCode::from(Ending::exit_code(end.ending()))
+    (ExitCode::from(Ending::exit_code(end.ending())), false)
 }
 
 /// The first of Ctrl-C, SIGTERM and SIGHUP, by name.

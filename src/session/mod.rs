@@ -15,6 +15,7 @@ pub mod headless;
 pub mod people;
 pub mod preflight;
 pub mod recorded;
+pub mod team;
 pub mod team_answers;
 pub mod tools;
 

@@ -142,4 +142,5 @@ mod cli_watch;
 mod people;
 mod team_answers;
 mod team_run;
+mod team_session;
 mod tui_watch;
