@@ -406,10 +406,11 @@ pub enum EventKind {
         /// Lines written while catching up.
         lines: u64,
     },
-    /// The answer just recorded for this step did not count: its sender
-    /// may not answer or approve it (`engine/approval.rs`). Recorded right
-    /// after that `human_answered`, so the report can say who was refused
-    /// and why without reading progress text.
+    /// The last answer recorded for this step did not count: its sender
+    /// may not answer or approve it (`engine/approval.rs`). Recorded after
+    /// that `human_answered` and the step's progress line saying why, so
+    /// the report can say who was refused and why without reading
+    /// progress text.
     AnswerRefused {
         /// The step id.
         step: String,

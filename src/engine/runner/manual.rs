@@ -26,6 +26,9 @@ fn answerer(ctx: &StepCtx, reply: &HumanReply) -> (Participant, RunPeople) {
 /// said on the step's progress; a solo run fails, since no one else can
 /// answer.
 async fn refused(ctx: &StepCtx, who: Participant, why: String) -> Result<(), StepError> {
+    // The progress line first: a participant's `dr-drill answer` hears
+    // its refusal from the line after its answer (`session/team_answers.rs`).
+    ctx.progress(why.clone()).await?;
     let reason = why.strip_prefix("refused: ").unwrap_or(&why).to_owned();
     ctx.record(EventKind::AnswerRefused {
         step: ctx.id().to_owned(),
@@ -33,7 +36,6 @@ async fn refused(ctx: &StepCtx, who: Participant, why: String) -> Result<(), Ste
         reason,
     })
     .await?;
-    ctx.progress(why.clone()).await?;
     if ctx.people.team {
         Ok(())
     } else {
