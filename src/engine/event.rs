@@ -406,6 +406,19 @@ pub enum EventKind {
         /// Lines written while catching up.
         lines: u64,
     },
+    /// The last answer recorded for this step did not count: its sender
+    /// may not answer or approve it (`engine/approval.rs`). Recorded after
+    /// that `human_answered` and the step's progress line saying why, so
+    /// the report can say who was refused and why without reading
+    /// progress text.
+    AnswerRefused {
+        /// The step id.
+        step: String,
+        /// Who sent the refused answer.
+        who: crate::engine::participant::Participant,
+        /// Why it did not count ("bob has already approved").
+        reason: String,
+    },
 }
 
 impl EventKind {
@@ -434,6 +447,7 @@ impl EventKind {
             | EventKind::StepFinished { step, .. }
             | EventKind::HumanAsked { step, .. }
             | EventKind::HumanAnswered { step, .. }
+            | EventKind::AnswerRefused { step, .. }
             | EventKind::RtoStopped { step, .. }
             | EventKind::RpoMeasured { step, .. } => Some(step),
             _ => None,

@@ -17,6 +17,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::Serialize;
 
+pub use self::people::{DriverChange, GivenAnswer, PeopleStep, RunPeopleRecord};
 use super::event::{Answer, EventKind, Outcome, Question, RunEvent};
 use super::output::OutputLeftOut;
 use crate::cloud::Identity;
@@ -357,6 +358,10 @@ pub struct RunLedger {
     /// The run on the team's shared log: who drives, whether the team
     /// sees it.
     pub team: TeamSight,
+    /// Who took part: the driver and roles (from the journal's header,
+    /// [`RunLedger::from_journal`]), drivers on the shared log, and every
+    /// answer to an owned or approve step, counted or refused and why.
+    pub people: RunPeopleRecord,
     /// Resumed since it last ended: it goes on.
     resumed_since_end: bool,
     /// The last question of each step, by id (steps a forced resume
@@ -431,6 +436,7 @@ impl RunLedger {
             confirmations: Vec::new(),
             resumes: Vec::new(),
             team: TeamSight::default(),
+            people: RunPeopleRecord::new(runbook),
             resumed_since_end: false,
             questions: HashMap::new(),
             index,
@@ -442,6 +448,22 @@ impl RunLedger {
     pub fn from_events(runbook: &Runbook, events: &[RunEvent]) -> RunLedger {
         let mut ledger = RunLedger::new(runbook);
         for e in events {
+            ledger.apply(e);
+        }
+        ledger
+    }
+
+    /// The ledger of a journal's `contents` (header and events) of a run
+    /// of `runbook`: [`RunLedger::from_events`] and the run's people as the
+    /// header records them.
+    pub fn from_journal(
+        runbook: &Runbook,
+        contents: &super::journal::JournalContents,
+    ) -> RunLedger {
+        let mut ledger = RunLedger::new(runbook);
+        ledger.people.driver = contents.header.driver.clone();
+        ledger.people.roles = contents.header.roles.clone();
+        for e in &contents.events {
             ledger.apply(e);
         }
         ledger
@@ -529,11 +551,20 @@ impl RunLedger {
                 driver,
                 process,
                 token,
-                ..
+                took_over,
             } => {
                 self.team.driver = Some(driver.clone());
                 self.team.process = Some(process.clone());
                 self.team.token = Some(*token);
+                self.people.drivers.push(DriverChange {
+                    driver: driver.clone(),
+                    process: process.clone(),
+                    at: e.at,
+                    took_over: took_over.clone(),
+                });
+            }
+            EventKind::AnswerRefused { step, who, reason } => {
+                self.people.refused(step, who, reason)
             }
             EventKind::TeamBehind { reason } => self.team.behind = Some(reason.clone()),
             EventKind::TeamCaughtUp { .. } => self.team.behind = None,
@@ -640,10 +671,28 @@ impl RunLedger {
             EventKind::HumanAnswered {
                 step,
                 by,
+                who,
                 note,
                 answer,
-                ..
-            } => self.answered(i, step, by, note, answer, e),
+            } => {
+                // Answers to the step's own question (not a confirmation
+                // nor a reply to a failure) say who acted on it.
+                if let Some(Question::Acknowledge { .. } | Question::Approve { .. }) =
+                    self.questions.get(step)
+                {
+                    self.people.answered(
+                        step,
+                        GivenAnswer {
+                            who: who.clone(),
+                            by: by.clone(),
+                            at: e.at,
+                            answer: answer.clone(),
+                            refused: None,
+                        },
+                    );
+                }
+                self.answered(i, step, by, note, answer, e)
+            }
         }
     }
 
@@ -697,5 +746,6 @@ impl RunLedger {
     }
 }
 
+mod people;
 #[cfg(test)]
 mod tests;

@@ -31,7 +31,7 @@ pub fn build(
 ) -> Result<DrillReport, ReportError> {
     let (runbook, resumed_sha) = runbook_of(path, contents)?;
     let header = &contents.header;
-    let ledger = RunLedger::from_events(&runbook, &contents.events);
+    let ledger = RunLedger::from_journal(&runbook, contents);
     let timeline = ledger.timeline();
     let t0 = timeline.t0.unwrap_or(header.t0);
     // Elapsed counts from the run's start; offsets count from T0.
@@ -116,6 +116,7 @@ pub fn build(
             summary: super::preflight_counts(&ran.preflight),
             preflight: ran.preflight,
         }),
+        participants: super::people::participants(&runbook, &ledger),
         steps,
     })
 }

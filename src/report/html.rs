@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::junit::xml_escape as esc;
 use super::markdown::delta_words;
-use super::{DrillReport, FinalStatus, Objective, Verdict, objective_words};
+use super::{DrillReport, FinalStatus, Objective, ParticipantsReport, Verdict, objective_words};
 use crate::engine::humanize;
 
 const STYLE: &str = "body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:24px;color:#1f2328;max-width:1150px}\
@@ -412,6 +412,10 @@ pub fn render(r: &DrillReport) -> String {
         );
     }
 
+    if let Some(p) = &r.participants {
+        participants(&mut o, p);
+    }
+
     if let Some(p) = &r.preflight {
         o.push_str("<h2>Preflight</h2>\n");
         let _ = writeln!(o, "<p>Before the first step: {}.</p>", esc(&p.words()));
@@ -502,6 +506,91 @@ pub fn render(r: &DrillReport) -> String {
         r.report_format
     );
     o
+}
+
+/// "Participants and approvals": every value is journal text, escaped.
+fn participants(o: &mut String, p: &ParticipantsReport) {
+    o.push_str("<h2>Participants and approvals</h2>\n");
+    if let Some(d) = &p.driver {
+        let _ = writeln!(
+            o,
+            "<p>Driver: {} (<code>{}</code>).</p>",
+            esc(&d.name),
+            esc(&d.arn)
+        );
+    }
+    if !p.drivers.is_empty() {
+        table(
+            o,
+            &["Drives from", "Name", "ARN", "Process", "How"],
+            p.drivers
+                .iter()
+                .map(|d| {
+                    vec![
+                        time(Some(d.at)),
+                        esc(&d.name),
+                        format!("<code>{}</code>", esc(&d.arn)),
+                        esc(&d.process),
+                        esc(&d.how()),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    if !p.roles.is_empty() {
+        table(
+            o,
+            &["Role", "Held by"],
+            p.roles
+                .iter()
+                .map(|r| vec![esc(&r.role), esc(&r.held_by.join(", "))])
+                .collect(),
+        );
+    }
+    for s in &p.steps {
+        let mut about = Vec::new();
+        if let Some(owner) = &s.owner {
+            about.push(format!("owned by {owner}"));
+        }
+        if !s.approvers.is_empty() {
+            about.push(format!("approvers {}", s.approvers.join(", ")));
+        }
+        if let Some(words) = s.approvals_words() {
+            about.push(words);
+        }
+        let about = if about.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", about.join("; "))
+        };
+        let _ = writeln!(
+            o,
+            "<h3><code>{}</code> {}{}</h3>",
+            esc(&s.step),
+            esc(&s.title),
+            esc(&about)
+        );
+        table(
+            o,
+            &["Name", "ARN", "Time (UTC)", "Answer", "Counted"],
+            s.answers
+                .iter()
+                .map(|a| {
+                    vec![
+                        esc(&a.name),
+                        format!("<code>{}</code>", esc(&a.arn)),
+                        time(Some(a.at)),
+                        esc(&a.answer),
+                        format!(
+                            "<span class=\"{}\">{}</span>",
+                            if a.counted { "pass" } else { "fail" },
+                            esc(&a.verdict())
+                        ),
+                    ]
+                })
+                .collect(),
+        );
+    }
 }
 
 /// A timeline row: label, bar (start, end seconds after T0), colour, tooltip.

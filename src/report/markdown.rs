@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::{DrillReport, FinalStatus, Objective, Verdict, objective_words};
+use super::{DrillReport, FinalStatus, Objective, ParticipantsReport, Verdict, objective_words};
 use crate::engine::humanize;
 use crate::format::SimulatedTime;
 
@@ -396,6 +396,10 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
     }
     writeln!(o)?;
 
+    if let Some(p) = &r.participants {
+        participants(o, p)?;
+    }
+
     if let Some(p) = &r.preflight {
         writeln!(o, "## Preflight")?;
         writeln!(o)?;
@@ -493,6 +497,91 @@ fn write_report(o: &mut String, r: &DrillReport) -> std::fmt::Result {
         "_Built from the run's journal by dr-drill; report format {}._",
         r.report_format
     )
+}
+
+/// "Participants and approvals": every value is journal text, so each
+/// goes through `cell` or `code`.
+fn participants(o: &mut String, p: &ParticipantsReport) -> std::fmt::Result {
+    writeln!(o, "## Participants and approvals")?;
+    writeln!(o)?;
+    if let Some(d) = &p.driver {
+        writeln!(o, "Driver: {} ({}).", cell(&d.name), code(&d.arn))?;
+        writeln!(o)?;
+    }
+    if !p.drivers.is_empty() {
+        writeln!(o, "| Drives from | Name | ARN | Process | How |")?;
+        writeln!(o, "| --- | --- | --- | --- | --- |")?;
+        for d in &p.drivers {
+            writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                time(Some(d.at)),
+                cell(&d.name),
+                code(&d.arn),
+                cell(&d.process),
+                cell(&d.how())
+            )?;
+        }
+        writeln!(o)?;
+    }
+    if !p.roles.is_empty() {
+        writeln!(o, "| Role | Held by |")?;
+        writeln!(o, "| --- | --- |")?;
+        for r in &p.roles {
+            let held: Vec<String> = r.held_by.iter().map(|h| code(h)).collect();
+            writeln!(o, "| {} | {} |", code(&r.role), held.join(", "))?;
+        }
+        writeln!(o)?;
+    }
+    for s in &p.steps {
+        let mut about = Vec::new();
+        if let Some(owner) = &s.owner {
+            about.push(format!("owned by {}", code(owner)));
+        }
+        if !s.approvers.is_empty() {
+            let names: Vec<String> = s.approvers.iter().map(|a| code(a)).collect();
+            about.push(format!("approvers {}", names.join(", ")));
+        }
+        if let Some(words) = s.approvals_words() {
+            about.push(words);
+        }
+        writeln!(
+            o,
+            "### {} {}{}",
+            code(&s.step),
+            cell(&s.title),
+            if about.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", about.join("; "))
+            }
+        )?;
+        writeln!(o)?;
+        if s.answers.is_empty() {
+            writeln!(o, "No answer was recorded.")?;
+            writeln!(o)?;
+            continue;
+        }
+        writeln!(o, "| Name | ARN | Time (UTC) | Answer | Counted |")?;
+        writeln!(o, "| --- | --- | --- | --- | --- |")?;
+        for a in &s.answers {
+            writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                cell(&a.name),
+                if a.arn.is_empty() {
+                    "—".into()
+                } else {
+                    code(&a.arn)
+                },
+                time(Some(a.at)),
+                cell(&a.answer),
+                cell(&a.verdict())
+            )?;
+        }
+        writeln!(o)?;
+    }
+    Ok(())
 }
 
 fn status(s: FinalStatus) -> String {

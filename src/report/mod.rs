@@ -12,6 +12,7 @@ pub(crate) mod history;
 mod html;
 mod junit;
 mod markdown;
+mod people;
 mod prom;
 mod scrub;
 
@@ -25,6 +26,9 @@ use serde::Serialize;
 pub use self::build::build;
 pub(crate) use self::history::runbook_of;
 pub use self::history::{data_dir_of, earlier_runs};
+pub use self::people::{
+    AnswerReport, DriverReport, ParticipantsReport, PersonReport, RoleReport, StepPeopleReport,
+};
 use crate::engine::event::Outcome;
 use crate::engine::journal::{self, JournalError};
 pub use crate::engine::ledger::FinalStatus;
@@ -173,6 +177,10 @@ pub struct DrillReport {
     /// runs started with `--no-preflight`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preflight: Option<PreflightReport>,
+    /// Who drove, took over, held roles and answered owned and approve
+    /// steps (absent when the run has nothing to say about people).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participants: Option<ParticipantsReport>,
 }
 
 /// The preflight a run started with, as the report shows it.

@@ -574,6 +574,10 @@ fn text_line(event: &RunEvent) -> String {
         EventKind::TeamCaughtUp { lines } => {
             format!("the team sees the run again: the shared log caught up ({lines} lines)")
         }
+        // The progress line after it says why.
+        EventKind::AnswerRefused { step, who, .. } => {
+            format!("{step}: the answer from {} is not counted", who.describe())
+        }
     };
     format!("{clock} {what}")
 }

@@ -130,6 +130,32 @@ async fn two_of_three_counts_only_eligible_people_once_each() {
         })
         .collect();
     assert_eq!(who, vec!["dan", "bob", "bob", "carol", "alice"]);
+    // Each refusal is evidence of its own: who, and why, without the
+    // progress text's wording.
+    let refused: Vec<(String, String)> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::AnswerRefused { who, reason, .. } => {
+                Some((who.name.clone(), reason.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        vec![
+            (
+                "dan".to_string(),
+                "the driver cannot approve their own cutover (allow_self = false)".to_string()
+            ),
+            ("bob".to_string(), "bob has already approved".to_string()),
+            (
+                "carol".to_string(),
+                "carol is not an approver (approvers: lead, dba, arn:aws:iam::123456789012:user/erin)"
+                    .to_string()
+            ),
+        ]
+    );
     // The question says what it still waits for.
     let Question::Approve {
         waiting_for,

@@ -140,6 +140,7 @@ fn no_test_file_is_left_out() {
 }
 mod cli_watch;
 mod people;
+mod report_people;
 mod team_answers;
 mod team_run;
 mod team_session;

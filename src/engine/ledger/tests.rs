@@ -159,3 +159,98 @@ fn an_answer_to_a_failure_says_what_came_after_it() {
     assert_eq!(ledger.steps[0].human_wait, Duration::from_secs(3));
     assert_eq!(ledger.steps[0].answer, None);
 }
+
+fn person(user: &str) -> crate::engine::participant::Participant {
+    crate::engine::participant::Participant {
+        arn: format!("arn:aws:iam::123456789012:user/{user}"),
+        account: "123456789012".into(),
+        name: user.into(),
+    }
+}
+
+fn approve_step(extra: &str) -> Runbook {
+    let text = format!(
+        "[runbook]\nid = \"people\"\ntitle = \"People\"\n\n\
+         [[step]]\nid = \"go\"\nkind = \"approve\"\n{extra}\n"
+    );
+    check_str(&text).runbook.expect("valid test runbook")
+}
+
+fn asked_and_answered(secs: u64, who: &str, refused: Option<&str>) -> Vec<RunEvent> {
+    let mut events = vec![
+        event(
+            secs,
+            EventKind::HumanAsked {
+                step: "go".into(),
+                question: Question::Approve {
+                    instructions: None,
+                    waiting_for: Vec::new(),
+                    have: 0,
+                    required: 0,
+                },
+            },
+        ),
+        event(
+            secs,
+            EventKind::HumanAnswered {
+                step: "go".into(),
+                by: format!("{who}@host"),
+                who: Some(person(who)),
+                note: None,
+                answer: Answer::Approved,
+            },
+        ),
+    ];
+    if let Some(reason) = refused {
+        events.push(event(
+            secs,
+            EventKind::AnswerRefused {
+                step: "go".into(),
+                who: person(who),
+                reason: reason.into(),
+            },
+        ));
+    }
+    events
+}
+
+#[test]
+fn each_answer_to_an_approve_step_is_kept_counted_or_refused_with_why() {
+    let runbook = approve_step("approvers = [\"lead\", \"dba\"]\nrequired = 2");
+    let mut events = asked_and_answered(1, "dan", Some("the driver cannot approve"));
+    events.extend(asked_and_answered(2, "bob", None));
+    events.extend(asked_and_answered(
+        3,
+        "bob",
+        Some("bob has already approved"),
+    ));
+    events.extend(asked_and_answered(4, "alice", None));
+    let ledger = RunLedger::from_events(&runbook, &events);
+    let step = ledger.people.step("go").expect("an approve step is kept");
+    let seen: Vec<(&str, Option<&str>)> = step
+        .answers
+        .iter()
+        .map(|a| (a.name(), a.refused.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("dan", Some("the driver cannot approve")),
+            ("bob", None),
+            ("bob", Some("bob has already approved")),
+            ("alice", None),
+        ]
+    );
+    assert_eq!(step.approvals(), 2);
+    assert_eq!(step.required, Some(2));
+    assert!(ledger.people.is_worth_showing());
+}
+
+#[test]
+fn a_solo_plain_gate_has_nothing_to_say_about_people() {
+    let ledger = RunLedger::from_events(&approve_step(""), &asked_and_answered(1, "dan", None));
+    assert_eq!(ledger.people.step("go").map(|s| s.answers.len()), Some(1));
+    assert!(!ledger.people.is_worth_showing());
+    // A step that is neither owned nor an approval is not kept.
+    assert!(RunLedger::new(&runbook()).people.steps.is_empty());
+}

@@ -2,7 +2,7 @@
 
 use super::{StepCtx, StepError};
 use crate::engine::approval::{self, RunPeople};
-use crate::engine::event::{Answer, Question};
+use crate::engine::event::{Answer, EventKind, Question};
 use crate::engine::human::HumanReply;
 use crate::engine::participant::Participant;
 use crate::engine::values::Outputs;
@@ -22,10 +22,20 @@ fn answerer(ctx: &StepCtx, reply: &HumanReply) -> (Participant, RunPeople) {
     (who, people)
 }
 
-/// A refused answer: said on the step's progress; a solo run fails, since
-/// no one else can answer.
-async fn refused(ctx: &StepCtx, why: String) -> Result<(), StepError> {
+/// A refused answer: recorded as evidence (who, why) for the report and
+/// said on the step's progress; a solo run fails, since no one else can
+/// answer.
+async fn refused(ctx: &StepCtx, who: Participant, why: String) -> Result<(), StepError> {
+    // The progress line first: a participant's `dr-drill answer` hears
+    // its refusal from the line after its answer (`session/team_answers.rs`).
     ctx.progress(why.clone()).await?;
+    let reason = why.strip_prefix("refused: ").unwrap_or(&why).to_owned();
+    ctx.record(EventKind::AnswerRefused {
+        step: ctx.id().to_owned(),
+        who,
+        reason,
+    })
+    .await?;
     if ctx.people.team {
         Ok(())
     } else {
@@ -58,7 +68,7 @@ pub async fn run(ctx: &StepCtx, manual: &Manual) -> Result<Outputs, StepError> {
         let (who, people) = answerer(ctx, &reply);
         match approval::may_answer(owner.as_deref(), &people, &who) {
             Ok(()) => break reply,
-            Err(why) => refused(ctx, why).await?,
+            Err(why) => refused(ctx, who, why).await?,
         }
     };
     let answer = match reply.answer {
@@ -125,7 +135,7 @@ pub async fn approve(ctx: &StepCtx, approve: &Approve) -> Result<Outputs, StepEr
         let eligible = approval::may_approve(approve, &what, &people, &who, &have)
             .and_then(|()| approval::may_answer(owner, &people, &who));
         if let Err(why) = eligible {
-            refused(ctx, why).await?;
+            refused(ctx, who, why).await?;
             continue;
         }
         match reply.answer {
