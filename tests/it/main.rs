@@ -141,6 +141,7 @@ fn no_test_file_is_left_out() {
 mod cli_watch;
 mod people;
 mod team_answers;
+mod team_procs;
 mod team_run;
 mod team_session;
 mod tui_watch;
