@@ -142,6 +142,7 @@ mod cli_watch;
 mod people;
 mod report_people;
 mod team_answers;
+mod team_procs;
 mod team_run;
 mod team_session;
 mod tui_watch;
