@@ -20,6 +20,18 @@ pub struct Recorder {
     inner: Arc<Inner>,
 }
 
+/// A [`Recorder`] that does not keep the run alive
+/// ([`Recorder::downgrade`]).
+#[derive(Clone)]
+pub struct WeakRecorder(std::sync::Weak<Inner>);
+
+impl WeakRecorder {
+    /// The recorder, while the run still has one.
+    pub fn upgrade(&self) -> Option<Recorder> {
+        self.0.upgrade().map(|inner| Recorder { inner })
+    }
+}
+
 struct Inner {
     clock: Clock,
     journal: Option<JournalWriter>,
@@ -88,6 +100,13 @@ impl Recorder {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .add(secrets);
+    }
+
+    /// A handle that records only while the run's own recorders live: a
+    /// task that outlives the run (the team's shared log telling it
+    /// caught up) must not keep the run's event stream open.
+    pub fn downgrade(&self) -> WeakRecorder {
+        WeakRecorder(Arc::downgrade(&self.inner))
     }
 
     /// A receiver of every event recorded from now on.

@@ -205,12 +205,18 @@ async fn drive(
             lock(&fold).apply(&event);
         }
     });
-    // The shared log's own events (caught up) are not journaled yet: a
-    // task holding the recorder would keep the run's event stream open
-    // after its end. They are logged.
+    // The shared log's own events (caught up) are journaled while the run
+    // lives; the task holds the recorder weakly, so the run's event stream
+    // still closes at its end.
+    let weak = recorder.downgrade();
     tokio::spawn(async move {
         while let Some(kind) = notices.recv().await {
-            tracing::info!("team log: {kind:?}");
+            let Some(recorder) = weak.upgrade() else {
+                break;
+            };
+            if let Err(e) = recorder.note(kind) {
+                tracing::warn!("team log: the caught-up event was not journaled: {e}");
+            }
         }
     });
     recorder

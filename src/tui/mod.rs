@@ -15,6 +15,7 @@ pub mod picker;
 pub mod point_columns;
 pub mod preflight;
 pub mod prompt;
+mod questions;
 pub mod quit;
 pub mod run_screen;
 pub mod run_view;

@@ -123,3 +123,23 @@ async fn a_fenced_line_is_an_error_the_engine_stops_on() {
         "{err}"
     );
 }
+
+/// A weak handle records while the run lives and never keeps its event
+/// stream open: the stream closes once the run's own recorders are gone.
+#[tokio::test]
+async fn a_weak_recorder_does_not_keep_the_run_open() {
+    let recorder = Recorder::new(Clock::start(), None, vec![]);
+    let mut events = recorder.subscribe();
+    let weak = recorder.downgrade();
+    weak.upgrade()
+        .expect("the run lives")
+        .note(EventKind::TeamCaughtUp { lines: 3 })
+        .unwrap();
+    assert!(matches!(
+        events.recv().await.unwrap().kind,
+        EventKind::TeamCaughtUp { lines: 3 }
+    ));
+    drop(recorder);
+    assert!(weak.upgrade().is_none());
+    assert!(events.recv().await.is_none(), "the stream stayed open");
+}
