@@ -328,6 +328,12 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
         Err(e) => return usage(e),
     }
     let answers = args.common.answers(None);
+    // The team's table is reached before anything is written.
+    let world = args.common.cloud.world();
+    let team = match args.common.team.connect(runtime, &world) {
+        Ok(team) => team,
+        Err(e) => return usage(e),
+    };
     let new_run = NewRun {
         runbook,
         runbook_text: file.source.clone(),
@@ -338,7 +344,7 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
         t0: args.t0,
         data_dir: args.common.data_dir(),
         max_parallel: usize::from(args.common.max_parallel),
-        world: args.common.cloud.world(),
+        world,
         preflight: if args.no_preflight {
             Gate::Skip
         } else if args.force {
@@ -348,18 +354,14 @@ pub(super) fn run(args: &RunArgs, runtime: &Runtime) -> color_eyre::Result<ExitC
         },
         output: args.common.output,
         // A team run's steps may wait for answers from the team's inbox.
-        team_inbox: args.common.team.team.is_some(),
+        team_inbox: team.is_some(),
         roles,
+        team_driver: team.as_ref().map(|t| t.me.clone()),
     };
     let archive = args
         .common
         .archive
         .request(&new_run.world, args.common.cloud.region.as_deref());
-    // The team's table is reached before anything is written.
-    let team = match args.common.team.connect(runtime, &new_run.world) {
-        Ok(team) => team,
-        Err(e) => return usage(e),
-    };
     runtime.block_on(async {
         match headless::start(new_run, &answers).await {
             Ok((started, cloud)) => {

@@ -65,6 +65,10 @@ pub struct NewRun {
     pub team_inbox: bool,
     /// Who holds each role (`--role`, read by `people::read_roles`).
     pub roles: crate::engine::participant::Roles,
+    /// A team run's driver, as the team's credentials prove them: the
+    /// identity participants' answers are judged against (the world's
+    /// identity otherwise; in the sandbox that is the simulated operator).
+    pub team_driver: Option<crate::engine::participant::Participant>,
 }
 
 /// Starts a new headless run: refused, with nothing run, unless every
@@ -162,6 +166,7 @@ pub async fn start(
         &run.roles,
     )
     .await?;
+    let driver = run.team_driver.clone().or(driver);
     for line in people {
         let _ = writeln!(std::io::stderr(), "{line}");
     }

@@ -658,6 +658,7 @@ async fn a_headless_team_run_starts_without_answers_the_team_gives() {
         preflight: Gate::Skip,
         output: Output::Text,
         team_inbox,
+        team_driver: None,
         roles: Default::default(),
     };
     let answers = HeadlessAnswers::default();

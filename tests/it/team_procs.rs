@@ -347,6 +347,17 @@ fn the_dba_answers_from_their_process_a_follower_sees_every_line_and_runs_lists_
         "{answered:?}"
     );
 
+    // The driver the journal's header records (and the report shows) is
+    // who the team's credentials say, not the sandbox's operator.
+    let header: serde_json::Value = serde_json::from_str(&lines(&journal)[0].1).unwrap();
+    assert_eq!(
+        header["driver"]["arn"],
+        user("dave").arn.as_str(),
+        "{header}"
+    );
+    let report = std::fs::read_to_string(journal.with_file_name("report.md")).unwrap();
+    assert!(report.contains(&user("alice").arn), "{report}");
+
     // The follower read the log while the run went, in order, and has
     // every line of the driver's journal.
     let (seen, reads) = follower.join().unwrap();
