@@ -161,16 +161,9 @@ pub(super) fn run(args: &ArchiveArgs, runtime: &Runtime) -> color_eyre::Result<E
         .data_dir
         .clone()
         .unwrap_or_else(engine::default_data_dir);
-    let journal = engine::resume::locate(&args.run, &data_dir);
-    if !journal.is_file() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "error: no journal at {}; give a run id under {}, a run directory, or a journal.jsonl file",
-            journal.display(),
-            data_dir.join("runs").display()
-        );
+    let Some(journal) = super::report::journal_at(&args.run, &data_dir) else {
         return Ok(ExitCode::from(EXIT_USAGE));
-    }
+    };
     let dir = journal.parent().unwrap_or(Path::new("."));
     // The report is evidence too: written first if it is missing.
     if !dir

@@ -3,7 +3,7 @@
 //! journal downloaded and checked against the archive's manifest first).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
@@ -71,16 +71,9 @@ pub(super) fn run(args: &ReportArgs, runtime: &Runtime) -> color_eyre::Result<Ex
         .data_dir
         .clone()
         .unwrap_or_else(engine::default_data_dir);
-    let journal = engine::resume::locate(&args.run, &data_dir);
-    if !journal.is_file() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "error: no journal at {}; give a run id under {}, a run directory, or a journal.jsonl file",
-            journal.display(),
-            data_dir.join("runs").display()
-        );
+    let Some(journal) = journal_at(&args.run, &data_dir) else {
         return Ok(ExitCode::from(EXIT_USAGE));
-    }
+    };
     // The comparison looks in the data dir given, else the one the
     // journal lives in.
     let report = match report::from_journal(&journal, args.data_dir.as_deref()) {
@@ -117,4 +110,20 @@ pub(super) fn run(args: &ReportArgs, runtime: &Runtime) -> color_eyre::Result<Ex
             Ok(ExitCode::from(EXIT_USAGE))
         }
     }
+}
+
+/// The journal `run` names (a run id under `data_dir`, a run directory or
+/// a journal file), or `None` after saying on stderr that there is none.
+pub(super) fn journal_at(run: &str, data_dir: &Path) -> Option<PathBuf> {
+    let journal = engine::resume::locate(run, data_dir);
+    if journal.is_file() {
+        return Some(journal);
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "error: no journal at {}; give a run id under {}, a run directory, or a journal.jsonl file",
+        journal.display(),
+        data_dir.join("runs").display()
+    );
+    None
 }
