@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use crate::cloud::Cloud as _;
-use crate::cloud::aws::{AwsCloud, AwsOptions};
+use crate::cloud::aws::AwsCloud;
 use crate::engine::event::Answer;
 use crate::engine::participant::Participant;
 use crate::session::team_answers::{Posted, Posting, post};
@@ -57,34 +57,7 @@ pub struct AnswerArgs {
     pub wait: u64,
     /// Where the table is.
     #[command(flatten)]
-    pub aws: TeamAws,
-}
-
-/// The AWS flags of a command on the team's table (`answer`, `watch
-/// --team`, `runs --team`).
-#[derive(Debug, Clone, Args)]
-pub struct TeamAws {
-    /// The named AWS profile [default: $AWS_PROFILE, else the default chain].
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// The table's region [default: $AWS_REGION or the profile's].
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-    /// Another endpoint, e.g. an emulator [default: $AWS_ENDPOINT_URL].
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-}
-
-impl TeamAws {
-    /// The SDK options these flags give.
-    pub fn options(&self) -> AwsOptions {
-        AwsOptions {
-            profile: self.profile.clone(),
-            region: self.region.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-            poll_interval: None,
-        }
-    }
+    pub aws: super::cloud::AwsFlags,
 }
 
 pub(super) fn run(args: &AnswerArgs, runtime: &tokio::runtime::Runtime) -> ExitCode {

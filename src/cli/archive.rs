@@ -60,32 +60,6 @@ impl ArchiveFlags {
     }
 }
 
-/// How to reach S3 for `archive` and `report s3://…`.
-#[derive(Debug, Clone, Default, Args)]
-pub struct S3Flags {
-    /// The named AWS profile [default: $AWS_PROFILE, else the default chain].
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// The bucket's region [default: $AWS_REGION or the profile's].
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-    /// Another S3 endpoint, e.g. an emulator [default: $AWS_ENDPOINT_URL].
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-}
-
-impl S3Flags {
-    /// The AWS options these flags choose.
-    pub(super) fn options(&self) -> AwsOptions {
-        AwsOptions {
-            profile: self.profile.clone(),
-            region: self.region.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-            poll_interval: None,
-        }
-    }
-}
-
 /// Arguments of `dr-drill archive`.
 #[derive(Debug, Args)]
 pub struct ArchiveArgs {
@@ -106,7 +80,7 @@ pub struct ArchiveArgs {
     pub data_dir: Option<PathBuf>,
     /// How to reach S3.
     #[command(flatten)]
-    pub s3: S3Flags,
+    pub s3: super::cloud::AwsFlags,
 }
 
 /// The command that archives the run of `journal` to `request`'s target

@@ -72,3 +72,31 @@ impl CloudArgs {
         self.world().connect().await
     }
 }
+
+/// Where a command that is not a run reaches AWS: the team's table
+/// (`answer`, `watch --team`, `runs --team`) or the evidence archive
+/// (`archive`, `report s3://…`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AwsFlags {
+    /// The named AWS profile [default: $AWS_PROFILE, else the default chain].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The region of the table or bucket [default: $AWS_REGION or the profile's].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Another endpoint, e.g. an emulator [default: $AWS_ENDPOINT_URL].
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+impl AwsFlags {
+    /// The SDK options these flags give.
+    pub fn options(&self) -> crate::cloud::aws::AwsOptions {
+        crate::cloud::aws::AwsOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            poll_interval: None,
+        }
+    }
+}

@@ -24,8 +24,9 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 pub use answer::AnswerArgs;
-pub use archive::{ArchiveArgs, ArchiveFlags, S3Flags};
+pub use archive::{ArchiveArgs, ArchiveFlags};
 pub use check::{CheckArgs, OutputFormat};
+pub use cloud::AwsFlags;
 pub use cloud::CloudArgs;
 pub use points::{PointsArgs, PointsOutput};
 pub use preflight::PreflightArgs;

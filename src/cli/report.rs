@@ -37,7 +37,7 @@ pub struct ReportArgs {
     pub verify_only: bool,
     /// How to reach S3, for an archived run.
     #[command(flatten)]
-    pub s3: super::archive::S3Flags,
+    pub s3: super::cloud::AwsFlags,
 }
 
 pub(super) fn formats(args: &ReportArgs) -> Vec<Format> {

@@ -48,7 +48,7 @@ pub struct RunsArgs {
     pub team: Option<String>,
     /// Where the table is.
     #[command(flatten)]
-    pub aws: super::answer::TeamAws,
+    pub aws: super::cloud::AwsFlags,
 }
 
 /// How `runs` prints.

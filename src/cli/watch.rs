@@ -28,7 +28,7 @@ pub struct WatchArgs {
     pub team: Option<String>,
     /// Where the table is.
     #[command(flatten)]
-    pub aws: super::answer::TeamAws,
+    pub aws: super::cloud::AwsFlags,
 }
 
 pub(super) fn run(
