@@ -119,6 +119,9 @@ pub struct Engine {
     people: Arc<approval::RunPeople>,
     /// The `PreflightRan` event to record before the first step.
     preflight: Option<EventKind>,
+    /// Who drives (a team run's `DriverChanged`), recorded right after
+    /// the run starts or resumes.
+    driver: Option<EventKind>,
     /// Held for the life of the run.
     _lock: Option<journal::RunLock>,
 }
@@ -372,6 +375,7 @@ fn assemble(
             at_console: false,
             people: Arc::new(a.people),
             preflight: None,
+            driver: None,
             _lock: a.lock,
         },
         events,
@@ -467,6 +471,16 @@ impl Engine {
         }
     }
 
+    /// The engine recording `driver` (who drives a team run, and how they
+    /// came to) right after the run starts or resumes, before anything
+    /// else happens.
+    pub fn with_driver(self, driver: EventKind) -> Self {
+        Self {
+            driver: Some(driver),
+            ..self
+        }
+    }
+
     /// The engine recording what preflight found (and whether the run was
     /// forced past a failed check) before its first step.
     pub fn with_preflight(self, preflight: crate::preflight::Preflight, forced: bool) -> Self {
@@ -548,9 +562,15 @@ impl Engine {
                         t0: self.t0,
                     })
                     .await?;
+                if let Some(driver) = self.driver.take() {
+                    self.recorder.record(driver).await?;
+                }
             }
             Some(resumed) => {
                 self.recorder.record(resumed).await?;
+                if let Some(driver) = self.driver.take() {
+                    self.recorder.record(driver).await?;
+                }
                 // Close the attempts the crash cut short, so the timeline
                 // shows where it happened; the operator decides what next.
                 let mut interrupted: Vec<usize> = self.prior.interrupted.iter().copied().collect();

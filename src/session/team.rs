@@ -219,15 +219,14 @@ async fn drive(
             }
         }
     });
-    recorder
-        .record(EventKind::DriverChanged {
-            driver: team.me.clone(),
-            process: team.process.clone(),
-            token: lease.token,
-            took_over,
-        })
-        .await
-        .map_err(|e| Refused(format!("{e}\nNothing was run.")))?;
+    // Recorded by the engine right after `run_started` (or
+    // `run_resumed`), so the journal opens as every journal does.
+    let engine = engine.with_driver(EventKind::DriverChanged {
+        driver: team.me.clone(),
+        process: team.process.clone(),
+        token: lease.token,
+        took_over,
+    });
     let (lost_tx, lost) = mpsc::unbounded_channel();
     let status_ledger = ledger.clone();
     let heartbeat = Heartbeat::start(
