@@ -74,7 +74,7 @@ impl CloudArgs {
 }
 
 /// Where a command that is not a run reaches AWS: the team's table
-/// (`answer`, `watch --team`, `runs --team`) or the evidence archive
+/// (`team init`, `answer`, `watch --team`, `runs --team`) or the evidence archive
 /// (`archive`, `report s3://…`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct AwsFlags {

@@ -121,7 +121,7 @@ pub(super) fn journal_at(run: &str, data_dir: &Path) -> Option<PathBuf> {
     }
     let _ = writeln!(
         std::io::stderr(),
-        "error: no journal at {}; give a run id under {}, a run directory, or a journal.jsonl file",
+        "error: no journal at {}; give a run id under {}, a run directory, or a journal.jsonl file (`dr-drill runs` lists the runs)",
         journal.display(),
         data_dir.join("runs").display()
     );

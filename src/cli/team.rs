@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-use crate::cloud::aws::AwsOptions;
 use crate::session::{EXIT_FAILED, EXIT_OK};
 use crate::team::dynamo::{DynamoStore, init_table};
 use crate::team::policy;
@@ -39,15 +38,9 @@ pub struct InitArgs {
     /// The table's name.
     #[arg(value_name = "TABLE", value_parser = table_name)]
     pub table: String,
-    /// The named AWS profile [default: $AWS_PROFILE, else the default chain].
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// The table's region [default: $AWS_REGION or the profile's].
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-    /// Another endpoint, e.g. an emulator [default: $AWS_ENDPOINT_URL].
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
+    /// Where the table is.
+    #[command(flatten)]
+    pub aws: super::cloud::AwsFlags,
     /// Time between checks while the new table is created.
     #[arg(long, value_name = "SECONDS", default_value_t = 2, hide = true)]
     pub poll_seconds: u64,
@@ -109,13 +102,7 @@ pub fn run(args: &TeamArgs, runtime: &tokio::runtime::Runtime) -> color_eyre::Re
 }
 
 async fn init(args: &InitArgs) -> color_eyre::Result<ExitCode> {
-    let options = AwsOptions {
-        profile: args.profile.clone(),
-        region: args.region.clone(),
-        endpoint_url: args.endpoint_url.clone(),
-        poll_interval: None,
-    };
-    let store = DynamoStore::connect(&options, &args.table).await;
+    let store = DynamoStore::connect(&args.aws.options(), &args.table).await;
     let report = match init_table(&store, Duration::from_secs(args.poll_seconds.max(1))).await {
         Ok(r) => r,
         Err(e) => {

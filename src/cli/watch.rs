@@ -42,16 +42,9 @@ pub(super) fn run(
         .data_dir
         .clone()
         .unwrap_or_else(engine::default_data_dir);
-    let journal = engine::resume::locate(&args.run, &data_dir);
-    if !journal.is_file() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "error: no journal at {}; give a run id under {}, a run directory, or a journal.jsonl file (`dr-drill runs` lists the runs)",
-            journal.display(),
-            data_dir.join("runs").display()
-        );
+    let Some(journal) = super::report::journal_at(&args.run, &data_dir) else {
         return Ok(ExitCode::from(EXIT_USAGE));
-    }
+    };
     let follow: Box<dyn Follow> = match JournalFollower::open(&journal) {
         Ok(f) => Box::new(f),
         Err(e) => {

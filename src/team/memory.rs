@@ -95,16 +95,6 @@ impl MemoryStore {
     }
 }
 
-/// The error of a write whose token is no longer the lease's.
-fn fenced(lease: &Lease, ours: u64) -> TeamError {
-    TeamError::Fenced {
-        run: lease.run_id.clone(),
-        holder: format!("{}, {}", lease.holder.describe(), lease.process),
-        current: lease.token,
-        ours,
-    }
-}
-
 #[async_trait]
 impl TeamStore for MemoryStore {
     fn table(&self) -> &str {
@@ -153,14 +143,14 @@ impl TeamStore for MemoryStore {
         let mut t = self.tables();
         let lease = t.leases.get(run).ok_or_else(|| self.no_run(run))?;
         if lease.token != token {
-            return Err(fenced(lease, token));
+            return Err(TeamError::fenced(run, lease, token));
         }
         let lease = lease.clone();
         let log = t.logs.entry(run.to_owned()).or_default();
         if log.contains_key(&seq) {
             // The line is taken: someone else wrote it, so this process
             // must not go on as if its line were the run's.
-            return Err(fenced(&lease, token));
+            return Err(TeamError::fenced(run, &lease, token));
         }
         log.insert(seq, line.to_owned());
         Ok(())
@@ -203,7 +193,7 @@ impl TeamStore for MemoryStore {
             });
         }
         if lease.rvn != observed.rvn {
-            return Err(fenced(lease, observed.token));
+            return Err(TeamError::fenced(run, lease, observed.token));
         }
         *lease = Lease {
             run_id: run.to_owned(),
@@ -226,7 +216,7 @@ impl TeamStore for MemoryStore {
         let run = &ours.run_id;
         let lease = t.leases.get_mut(run).ok_or_else(|| self.no_run(run))?;
         if lease.token != ours.token {
-            return Err(fenced(lease, ours.token));
+            return Err(TeamError::fenced(run, lease, ours.token));
         }
         lease.rvn = rvn;
         lease.status = status.clone();
@@ -246,7 +236,7 @@ impl TeamStore for MemoryStore {
         let run = &ours.run_id;
         let lease = t.leases.get_mut(run).ok_or_else(|| self.no_run(run))?;
         if lease.token != ours.token {
-            return Err(fenced(lease, ours.token));
+            return Err(TeamError::fenced(run, lease, ours.token));
         }
         lease.rvn = rvn;
         lease.state = state;

@@ -239,6 +239,23 @@ pub enum TeamError {
 }
 
 impl TeamError {
+    /// A write with token `ours` refused because `lease` (as read back) now
+    /// has another holder or token; the holder is shown as read, made
+    /// printable (it is table data).
+    pub fn fenced(run: &str, lease: &Lease, ours: u64) -> Self {
+        TeamError::Fenced {
+            run: run.to_owned(),
+            holder: format!(
+                "{} ({}), {}",
+                crate::format::printable(&lease.holder.name),
+                crate::format::printable(&lease.holder.arn),
+                crate::format::printable(&lease.process)
+            ),
+            current: lease.token,
+            ours,
+        }
+    }
+
     /// Whether trying again later may work (the driver then keeps running
     /// on its local journal and catches the shared log up).
     pub fn is_transient(&self) -> bool {

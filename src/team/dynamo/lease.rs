@@ -271,16 +271,7 @@ impl DynamoStore {
                 run: run.to_owned(),
             });
         }
-        Err(TeamError::Fenced {
-            run: run.to_owned(),
-            holder: format!(
-                "{} ({})",
-                crate::format::printable(&now.holder.name),
-                crate::format::printable(&now.holder.arn)
-            ),
-            current: now.token,
-            ours,
-        })
+        Err(TeamError::fenced(run, &now, ours))
     }
 
     /// The newest `limit` runs with their leases (the trait's `runs`).

@@ -322,16 +322,7 @@ impl DynamoStore {
             }
         }
         Err(match self.read_lease(run).await {
-            Ok(Some(lease)) => TeamError::Fenced {
-                run: run.to_owned(),
-                holder: format!(
-                    "{} ({})",
-                    crate::format::printable(&lease.holder.name),
-                    crate::format::printable(&lease.holder.arn)
-                ),
-                current: lease.token,
-                ours: token,
-            },
+            Ok(Some(lease)) => TeamError::fenced(run, &lease, token),
             Ok(None) => TeamError::NoRun {
                 table: self.table.clone(),
                 run: run.to_owned(),
